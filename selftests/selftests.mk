@@ -4,7 +4,8 @@
 # linux-source-6.1 (unpacked by 'make deps' into $(THAW_CACHE)).
 SELFTEST_CFLAGS = -I$(LINUX_SRC)/tools/testing/selftests -Wno-shadow \
 	-Wno-missing-prototypes -Wno-sign-compare
-SELFTEST_NAMES := thaw/api_test thaw/kvm_smoke_test
+# Every selftests/thaw/*_test.c is one program; other folders add theirs.
+SELFTEST_NAMES := $(patsubst selftests/%.c,%,$(wildcard selftests/thaw/*_test.c))
 SELFTESTS += $(addprefix $(O)/selftests/,$(SELFTEST_NAMES))
 
 $(O)/selftests/%: selftests/%.c selftests/thaw/thaw_test.h uapi/linux/thaw.h

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0
+/* thawctl: the command-line client of thaw. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/thawctl/thawctl.h"
+
+static const struct thawctl_cmd cmds[] = {
+	{ "invoke", "send one invocation to a function VM", thawctl__invoke },
+};
+
+static int usage(FILE *f)
+{
+	fprintf(f, "usage: thawctl COMMAND [ARGS...]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(f, "\n'thawctl COMMAND --help' describes one.\n");
+	return f == stderr ? 2 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(stderr);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+		return usage(stdout);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "thawctl: unknown command '%s'\n", argv[1]);
+	return usage(stderr);
+}
