@@ -9,6 +9,7 @@
 #define THAW_VMM_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define VM_MAX_VCPUS		32
@@ -66,5 +67,39 @@ struct vm_config {
 /* Firecracker's defaults: 1 vCPU, 128 MiB, no SMT, no dirty tracking. */
 void vm_config__init(struct vm_config *cfg);
 void vm_config__free(struct vm_config *cfg);
+/* A deep copy; 0 or -ENOMEM (then @dst holds nothing). */
+int vm_config__copy(struct vm_config *dst, const struct vm_config *src);
+
+/*
+ * JSON (vmm/config.c, json-c).  Every parser validates the whole section
+ * before changing @cfg: on error @cfg is untouched, the return value is
+ * -EINVAL and @err holds a message fit for the API's fault_message.
+ */
+struct json_object;
+
+/* Strict parse of a whole document; NULL with a message on error. */
+struct json_object *vm_config__parse_json(const char *text, size_t len,
+					  char *err, size_t errlen);
+int vm_config__parse_boot_source(struct vm_config *cfg,
+				 struct json_object *obj,
+				 char *err, size_t errlen);
+/* @partial: PATCH semantics (only present fields change). */
+int vm_config__parse_machine(struct vm_config *cfg, struct json_object *obj,
+			     bool partial, char *err, size_t errlen);
+int vm_config__parse_vsock(struct vm_config *cfg, struct json_object *obj,
+			   char *err, size_t errlen);
+int vm_config__parse_logger(struct vm_config *cfg, struct json_object *obj,
+			    char *err, size_t errlen);
+int vm_config__parse_metrics(struct vm_config *cfg, struct json_object *obj,
+			     char *err, size_t errlen);
+int vm_config__parse_serial(struct vm_config *cfg, struct json_object *obj,
+			    char *err, size_t errlen);
+/* Firecracker's --config-file document. */
+int vm_config__parse_file(struct vm_config *cfg, const char *text,
+			  size_t len, char *err, size_t errlen);
+
+/* GET /machine-config and GET /vm/config bodies (new references). */
+struct json_object *vm_config__machine_to_json(const struct vm_config *cfg);
+struct json_object *vm_config__to_json(const struct vm_config *cfg);
 
 #endif

@@ -52,8 +52,28 @@ int vmm__send_ctrl_alt_del(struct vmm *vmm, char *err, size_t errlen);
 
 /*
  * Block until the guest halts; returns the thawvm exit code (enum vmm_exit).
- * The main thread calls it after starting the API.
+ * The main thread calls it after starting the API, possibly before
+ * vmm__start(): it then waits for a start and a halt, or for vmm__stop().
  */
 int vmm__wait(struct vmm *vmm);
+
+/* Ask the machine to stop (a signal to thawvm); vmm__wait() then returns. */
+void vmm__stop(struct vmm *vmm);
+
+/* Counters for metrics and benches; a consistent snapshot of them. */
+struct vmm_counters {
+	uint64_t exits;			/* every KVM_RUN return */
+	uint64_t exits_io;
+	uint64_t exits_mmio;
+	uint64_t exits_hlt;
+	uint64_t exits_other;
+	uint64_t vsock_rx_packets;	/* host -> guest */
+	uint64_t vsock_tx_packets;	/* guest -> host */
+	uint64_t boot_timer_ns;		/* process start -> guest wrote 123
+					 * to port 0x3f0; 0 until then */
+	uint64_t start_ns;		/* process start -> first KVM_RUN */
+};
+
+void vmm__counters(struct vmm *vmm, struct vmm_counters *out);
 
 #endif

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vmm/config.c: the JSON bodies of the configuration API and --config-file. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "vmm/config.h"
+
+static char err[256];
+
+/* Parse @text as one JSON document, then apply @fn's section parser. */
+static int apply(struct vm_config *cfg, const char *text,
+		 int (*fn)(struct vm_config *, struct json_object *, char *,
+			   size_t))
+{
+	json_object *o;
+	int ret;
+
+	err[0] = 0;
+	o = vm_config__parse_json(text, strlen(text), err, sizeof(err));
+	if (!o)
+		return -1000;
+	ret = fn(cfg, o, err, sizeof(err));
+	json_object_put(o);
+	return ret;
+}
+
+static int put_machine(struct vm_config *c, struct json_object *o, char *e,
+		       size_t n)
+{
+	return vm_config__parse_machine(c, o, false, e, n);
+}
+
+static int patch_machine(struct vm_config *c, struct json_object *o, char *e,
+			 size_t n)
+{
+	return vm_config__parse_machine(c, o, true, e, n);
+}
+
+static void defaults(void **state)
+{
+	struct vm_config cfg;
+
+	vm_config__init(&cfg);
+	assert_int_equal(cfg.machine.vcpu_count, 1);
+	assert_int_equal(cfg.machine.mem_size_mib, 128);
+	assert_false(cfg.has_boot_source);
+	assert_false(cfg.vsock.present);
+	vm_config__free(&cfg);
+}
+
+static void bad_json(void **state)
+{
+	static const char *const bad[] = {
+		"", "{", "{\"a\":}", "nul", "{} x", "[1,]", "{\"a\" 1}",
+		"{\"a\":1,}",
+		"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		assert_null(vm_config__parse_json(bad[i], strlen(bad[i]), err,
+						  sizeof(err)));
+		assert_true(err[0] != 0);
+	}
+	/* Trailing whitespace is fine. */
+	json_object *o = vm_config__parse_json("{}\r\n ", 5, err, sizeof(err));
+
+	assert_non_null(o);
+	json_object_put(o);
+}
+
+static void boot_source(void **state)
+{
+	struct vm_config cfg;
+
+	vm_config__init(&cfg);
+	assert_int_equal(0, apply(&cfg,
+		"{\"kernel_image_path\":\"/k\",\"initrd_path\":\"/i\",\"boot_args\":\"console=ttyS0\"}",
+		vm_config__parse_boot_source));
+	assert_true(cfg.has_boot_source);
+	assert_string_equal(cfg.boot_source.kernel_image_path, "/k");
+	assert_string_equal(cfg.boot_source.initrd_path, "/i");
+	assert_string_equal(cfg.boot_source.boot_args, "console=ttyS0");
+
+	/* Every failure leaves the previous value. */
+	assert_int_equal(-EINVAL, apply(&cfg, "{\"initrd_path\":\"/i\"}",
+					vm_config__parse_boot_source));
+	assert_non_null(strstr(err, "kernel_image_path"));
+	assert_int_equal(-EINVAL, apply(&cfg,
+		"{\"kernel_image_path\":\"/k2\",\"bogus\":1}",
+		vm_config__parse_boot_source));
+	assert_non_null(strstr(err, "unknown field `bogus`"));
+	assert_int_equal(-EINVAL, apply(&cfg, "{\"kernel_image_path\":7}",
+					vm_config__parse_boot_source));
+	assert_int_equal(-EINVAL, apply(&cfg, "{\"kernel_image_path\":\"\"}",
+					vm_config__parse_boot_source));
+	assert_int_equal(-EINVAL, apply(&cfg,
+		"{\"kernel_image_path\":\"/a\\u0000b\"}",
+		vm_config__parse_boot_source));
+	assert_int_equal(-EINVAL, apply(&cfg, "[]",
+					vm_config__parse_boot_source));
+	assert_string_equal(cfg.boot_source.kernel_image_path, "/k");
+	vm_config__free(&cfg);
+}
+
+static void machine_put_and_patch(void **state)
+{
+	struct vm_config cfg;
+
+	vm_config__init(&cfg);
+	assert_int_equal(0, apply(&cfg,
+		"{\"vcpu_count\":2,\"mem_size_mib\":256,\"track_dirty_pages\":true}",
+		put_machine));
+	assert_int_equal(cfg.machine.vcpu_count, 2);
+	assert_int_equal(cfg.machine.mem_size_mib, 256);
+	assert_true(cfg.machine.track_dirty_pages);
+
+	assert_int_equal(0, apply(&cfg, "{\"mem_size_mib\":512}",
+				  patch_machine));
+	assert_int_equal(cfg.machine.vcpu_count, 2);
+	assert_int_equal(cfg.machine.mem_size_mib, 512);
+	assert_true(cfg.machine.track_dirty_pages);
+
+	/* PUT resets what it does not name. */
+	assert_int_equal(0, apply(&cfg, "{\"vcpu_count\":1,\"mem_size_mib\":64}",
+				  put_machine));
+	assert_false(cfg.machine.track_dirty_pages);
+	assert_int_equal(0, apply(&cfg,
+		"{\"vcpu_count\":1,\"mem_size_mib\":64,\"huge_pages\":\"2M\",\"cpu_template\":\"None\"}",
+		put_machine));
+	assert_int_equal(cfg.machine.huge_pages, VM_HUGE_PAGES_2M);
+	vm_config__free(&cfg);
+}
+
+static void machine_bad(void **state)
+{
+	static const char *const bad_put[] = {
+		"{\"mem_size_mib\":128}",
+		"{\"vcpu_count\":1}",
+		"{\"vcpu_count\":0,\"mem_size_mib\":128}",
+		"{\"vcpu_count\":33,\"mem_size_mib\":128}",
+		"{\"vcpu_count\":-1,\"mem_size_mib\":128}",
+		"{\"vcpu_count\":1.5,\"mem_size_mib\":128}",
+		"{\"vcpu_count\":\"1\",\"mem_size_mib\":128}",
+		"{\"vcpu_count\":1,\"mem_size_mib\":0}",
+		"{\"vcpu_count\":1,\"mem_size_mib\":99999999999999999999}",
+		"{\"vcpu_count\":1,\"mem_size_mib\":18446744073709551615}",
+		"{\"vcpu_count\":3,\"mem_size_mib\":128,\"smt\":true}",
+		"{\"vcpu_count\":1,\"mem_size_mib\":127,\"huge_pages\":\"2M\"}",
+		"{\"vcpu_count\":1,\"mem_size_mib\":128,\"huge_pages\":\"1G\"}",
+		"{\"vcpu_count\":1,\"mem_size_mib\":128,\"cpu_template\":\"T2\"}",
+		"{\"vcpu_count\":1,\"mem_size_mib\":128,\"smt\":1}",
+		"{\"vcpu_count\":1,\"mem_size_mib\":128,\"extra\":null}",
+	};
+	struct vm_config cfg;
+
+	vm_config__init(&cfg);
+	for (size_t i = 0; i < sizeof(bad_put) / sizeof(bad_put[0]); i++) {
+		assert_int_equal(-EINVAL, apply(&cfg, bad_put[i], put_machine));
+		assert_true(err[0] != 0);
+		assert_int_equal(cfg.machine.vcpu_count, 1);
+		assert_int_equal(cfg.machine.mem_size_mib, 128);
+	}
+	assert_int_equal(-EINVAL, apply(&cfg, "{}", patch_machine));
+	assert_int_equal(-EINVAL, apply(&cfg, "{\"vcpu_count\":0}",
+					patch_machine));
+	vm_config__free(&cfg);
+}
+
+static void vsock(void **state)
+{
+	struct vm_config cfg;
+	char body[300];
+
+	vm_config__init(&cfg);
+	assert_int_equal(0, apply(&cfg,
+		"{\"guest_cid\":3,\"uds_path\":\"/tmp/v.sock\",\"vsock_id\":\"vsock0\"}",
+		vm_config__parse_vsock));
+	assert_true(cfg.vsock.present);
+	assert_int_equal(cfg.vsock.guest_cid, 3);
+	assert_string_equal(cfg.vsock.uds_path, "/tmp/v.sock");
+	assert_int_equal(-EINVAL, apply(&cfg,
+		"{\"guest_cid\":2,\"uds_path\":\"/tmp/v\"}",
+		vm_config__parse_vsock));
+	assert_int_equal(-EINVAL, apply(&cfg,
+		"{\"guest_cid\":4294967295,\"uds_path\":\"/tmp/v\"}",
+		vm_config__parse_vsock));
+	assert_int_equal(-EINVAL, apply(&cfg, "{\"guest_cid\":5}",
+					vm_config__parse_vsock));
+	snprintf(body, sizeof(body), "{\"guest_cid\":5,\"uds_path\":\"/%0200d\"}",
+		 0);
+	assert_int_equal(-EINVAL, apply(&cfg, body, vm_config__parse_vsock));
+	assert_int_equal(cfg.vsock.guest_cid, 3);
+	vm_config__free(&cfg);
+}
+
+static void logger_metrics_serial(void **state)
+{
+	struct vm_config cfg;
+
+	vm_config__init(&cfg);
+	assert_int_equal(0, apply(&cfg,
+		"{\"log_path\":\"/tmp/log\",\"level\":\"debug\",\"show_level\":true}",
+		vm_config__parse_logger));
+	assert_true(cfg.logger.present);
+	assert_true(cfg.logger.show_level);
+	assert_int_equal(-EINVAL, apply(&cfg, "{\"level\":\"Loud\"}",
+					vm_config__parse_logger));
+	assert_string_equal(cfg.logger.level, "debug");
+	assert_int_equal(0, apply(&cfg, "{\"metrics_path\":\"/tmp/m\"}",
+				  vm_config__parse_metrics));
+	assert_int_equal(-EINVAL, apply(&cfg, "{}", vm_config__parse_metrics));
+	assert_int_equal(0, apply(&cfg, "{\"serial_out_path\":\"/tmp/s\"}",
+				  vm_config__parse_serial));
+	assert_string_equal(cfg.serial_out_path, "/tmp/s");
+	vm_config__free(&cfg);
+}
+
+static const char full_file[] =
+	"{\"boot-source\":{\"kernel_image_path\":\"/vmlinuz\",\"initrd_path\":\"/f.cpio.gz\",\"boot_args\":\"console=ttyS0\"},"
+	"\"machine-config\":{\"vcpu_count\":2,\"mem_size_mib\":256},"
+	"\"vsock\":{\"guest_cid\":7,\"uds_path\":\"/tmp/v.sock\"},"
+	"\"logger\":{\"log_path\":\"/tmp/l\",\"level\":\"Info\"},"
+	"\"metrics\":{\"metrics_path\":\"/tmp/m\"},"
+	"\"drives\":[],\"network-interfaces\":[]}";
+
+static void config_file(void **state)
+{
+	struct vm_config cfg, again, copy;
+	json_object *out;
+	const char *text;
+
+	vm_config__init(&cfg);
+	assert_int_equal(0, vm_config__parse_file(&cfg, full_file,
+						  strlen(full_file), err,
+						  sizeof(err)));
+	assert_int_equal(cfg.machine.vcpu_count, 2);
+	assert_int_equal(cfg.vsock.guest_cid, 7);
+
+	/* GET /vm/config output is itself a valid config file. */
+	out = vm_config__to_json(&cfg);
+	text = json_object_to_json_string(out);
+	vm_config__init(&again);
+	assert_int_equal(0, vm_config__parse_file(&again, text, strlen(text),
+						  err, sizeof(err)));
+	assert_string_equal(again.boot_source.initrd_path, "/f.cpio.gz");
+	assert_int_equal(again.machine.mem_size_mib, 256);
+	assert_string_equal(again.metrics.metrics_path, "/tmp/m");
+	json_object_put(out);
+
+	assert_int_equal(0, vm_config__copy(&copy, &again));
+	assert_string_equal(copy.vsock.uds_path, "/tmp/v.sock");
+	assert_ptr_not_equal(copy.vsock.uds_path, again.vsock.uds_path);
+	vm_config__free(&copy);
+	vm_config__free(&again);
+	vm_config__free(&cfg);
+}
+
+static void config_file_bad(void **state)
+{
+	static const char *const bad[] = {
+		"{}",
+		"[]",
+		"{\"boot-source\":{\"kernel_image_path\":\"/k\"},\"unknown\":{}}",
+		"{\"boot-source\":{\"kernel_image_path\":\"/k\"},\"drives\":[{\"drive_id\":\"x\"}]}",
+		"{\"boot-source\":{\"kernel_image_path\":\"/k\"},\"drives\":{}}",
+		"{\"boot-source\":{\"kernel_image_path\":\"/k\"},\"machine-config\":{\"vcpu_count\":0,\"mem_size_mib\":1}}",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct vm_config cfg;
+
+		vm_config__init(&cfg);
+		err[0] = 0;
+		assert_int_equal(-EINVAL, vm_config__parse_file(&cfg, bad[i],
+								strlen(bad[i]),
+								err, sizeof(err)));
+		assert_true(err[0] != 0);
+		vm_config__free(&cfg);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults),
+		cmocka_unit_test(bad_json),
+		cmocka_unit_test(boot_source),
+		cmocka_unit_test(machine_put_and_patch),
+		cmocka_unit_test(machine_bad),
+		cmocka_unit_test(vsock),
+		cmocka_unit_test(logger_metrics_serial),
+		cmocka_unit_test(config_file),
+		cmocka_unit_test(config_file_bad),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

@@ -1,0 +1,635 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The HTTP API: routing, Firecracker's pre-boot/post-boot rules, JSON
+ * bodies.  libmicrohttpd does HTTP on its own thread (one request at a time,
+ * like Firecracker's API thread); api->lock serialises handlers anyway so
+ * that the configuration is never seen half-changed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <microhttpd.h>
+
+#include "vmm/api.h"
+#include "vmm/log.h"
+#include "vmm/version.h"
+
+struct api {
+	struct MHD_Daemon *daemon;
+	int listen_fd;
+	char *sock_path;
+	char *id;
+	struct vmm *vmm;
+	pthread_mutex_t lock;
+	struct vm_config cfg;		/* protected by @lock */
+	bool started;			/* protected by @lock */
+	uint64_t requests;		/* protected by @lock */
+	uint64_t bad_requests;		/* protected by @lock */
+};
+
+/* One HTTP request being received. */
+struct api_req {
+	char *body;
+	size_t len;
+	bool too_big;
+};
+
+/* What a handler answers: a status and an optional JSON body. */
+struct api_resp {
+	unsigned int status;
+	json_object *body;
+};
+
+#define MSG_AFTER_BOOT	"The requested operation is not supported after starting the microVM."
+#define MSG_BEFORE_BOOT	"The requested operation is not supported before starting the microVM."
+
+static void resp_error(struct api_resp *r, unsigned int status,
+		       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void resp_error(struct api_resp *r, unsigned int status,
+		       const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	r->status = status;
+	json_object_put(r->body);
+	r->body = json_object_new_object();
+	json_object_object_add(r->body, "fault_message",
+			       json_object_new_string(msg));
+}
+
+static const char *state_name(enum vmm_state s)
+{
+	switch (s) {
+	case VMM_NOT_STARTED:
+		return "Not started";
+	case VMM_RUNNING:
+		return "Running";
+	case VMM_PAUSED:
+		return "Paused";
+	default:
+		return "Halted";
+	}
+}
+
+/*
+ * A body-taking handler: parse the body, apply @parse to a copy of the
+ * configuration, commit the copy only on success.
+ */
+typedef int (*section_parser)(struct vm_config *, struct json_object *,
+			      char *, size_t);
+
+static void put_section(struct api *api, struct api_resp *r, json_object *b,
+			section_parser parse)
+{
+	char err[512] = "";
+
+	if (api->started) {
+		resp_error(r, 400, MSG_AFTER_BOOT);
+		return;
+	}
+	if (parse(&api->cfg, b, err, sizeof(err))) {
+		resp_error(r, 400, "%s", err);
+		return;
+	}
+	r->status = 204;
+}
+
+static int put_machine(struct vm_config *c, struct json_object *o, char *e,
+		       size_t n)
+{
+	return vm_config__parse_machine(c, o, false, e, n);
+}
+
+static int patch_machine(struct vm_config *c, struct json_object *o, char *e,
+			 size_t n)
+{
+	return vm_config__parse_machine(c, o, true, e, n);
+}
+
+/* PUT /logger: the file (or FIFO) must open before the config changes. */
+static int put_logger(struct vm_config *c, struct json_object *o, char *e,
+		      size_t n)
+{
+	struct vm_config tmp;
+	int ret;
+
+	vm_config__init(&tmp);
+	ret = vm_config__parse_logger(&tmp, o, e, n);
+	if (!ret)
+		ret = log__configure(&tmp.logger, e, n);
+	if (!ret) {
+		free(c->logger.log_path);
+		free(c->logger.level);
+		c->logger = tmp.logger;
+		memset(&tmp.logger, 0, sizeof(tmp.logger));
+	}
+	vm_config__free(&tmp);
+	return ret;
+}
+
+static int put_metrics(struct vm_config *c, struct json_object *o, char *e,
+		       size_t n)
+{
+	struct vm_config tmp;
+	int ret, fd;
+
+	if (c->metrics.present) {
+		snprintf(e, n, "Metrics system already initialized");
+		return -EINVAL;
+	}
+	vm_config__init(&tmp);
+	ret = vm_config__parse_metrics(&tmp, o, e, n);
+	if (!ret) {
+		fd = open(tmp.metrics.metrics_path,
+			  O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC,
+			  0600);
+		if (fd < 0) {
+			snprintf(e, n, "Cannot open metrics_path %s: %s",
+				 tmp.metrics.metrics_path, strerror(errno));
+			ret = -EINVAL;
+		} else {
+			close(fd);
+			c->metrics = tmp.metrics;
+			memset(&tmp.metrics, 0, sizeof(tmp.metrics));
+		}
+	}
+	vm_config__free(&tmp);
+	return ret;
+}
+
+static json_object *counters_to_json(const struct vmm_counters *c)
+{
+	json_object *o = json_object_new_object();
+
+#define ADD(f) json_object_object_add(o, #f, json_object_new_int64((int64_t)c->f))
+	ADD(exits);
+	ADD(exits_io);
+	ADD(exits_mmio);
+	ADD(exits_hlt);
+	ADD(exits_other);
+	ADD(vsock_rx_packets);
+	ADD(vsock_tx_packets);
+	ADD(boot_timer_ns);
+	ADD(start_ns);
+#undef ADD
+	return o;
+}
+
+/* Write one line of metrics, Firecracker-style: a JSON object per flush. */
+static int flush_metrics(struct api *api, char *err, size_t errlen)
+{
+	struct vmm_counters c;
+	json_object *o;
+	const char *line;
+	int fd, ret = 0;
+
+	if (!api->cfg.metrics.present) {
+		snprintf(err, errlen, "The metrics system is not initialized.");
+		return -EINVAL;
+	}
+	vmm__counters(api->vmm, &c);
+	o = json_object_new_object();
+	json_object_object_add(o, "utc_timestamp_ms",
+			       json_object_new_int64((int64_t)log__now_ms()));
+	json_object_object_add(o, "api_requests",
+			       json_object_new_int64((int64_t)api->requests));
+	json_object_object_add(o, "api_bad_requests",
+			       json_object_new_int64((int64_t)api->bad_requests));
+	json_object_object_add(o, "vmm", counters_to_json(&c));
+	line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	fd = open(api->cfg.metrics.metrics_path,
+		  O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || dprintf(fd, "%s\n", line) < 0) {
+		snprintf(err, errlen, "Cannot write metrics: %s",
+			 strerror(errno));
+		ret = -EIO;
+	}
+	if (fd >= 0)
+		close(fd);
+	json_object_put(o);
+	return ret;
+}
+
+static void put_actions(struct api *api, struct api_resp *r, json_object *b)
+{
+	char err[512] = "";
+	json_object *v;
+	const char *action;
+	int ret;
+
+	if (!json_object_is_type(b, json_type_object)) {
+		resp_error(r, 400, "actions: expected a JSON object");
+		return;
+	}
+	json_object_object_foreach(b, key, val) {
+		(void)val;
+		if (strcmp(key, "action_type")) {
+			resp_error(r, 400, "actions: unknown field `%s`", key);
+			return;
+		}
+	}
+	if (!json_object_object_get_ex(b, "action_type", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		resp_error(r, 400, "actions: missing field `action_type`");
+		return;
+	}
+	action = json_object_get_string(v);
+	if (!strcmp(action, "InstanceStart")) {
+		if (api->started) {
+			resp_error(r, 400, MSG_AFTER_BOOT);
+			return;
+		}
+		if (!api->cfg.has_boot_source) {
+			resp_error(r, 400,
+				   "Cannot start microvm without kernel configuration.");
+			return;
+		}
+		ret = vmm__start(api->vmm, &api->cfg, err, sizeof(err));
+		if (ret) {
+			resp_error(r, 400, "Failed to start microVM: %s",
+				   err[0] ? err : strerror(-ret));
+			return;
+		}
+		api->started = true;
+		r->status = 204;
+	} else if (!strcmp(action, "SendCtrlAltDel")) {
+		if (!api->started) {
+			resp_error(r, 400, MSG_BEFORE_BOOT);
+			return;
+		}
+		ret = vmm__send_ctrl_alt_del(api->vmm, err, sizeof(err));
+		if (ret) {
+			resp_error(r, 400, "%s", err[0] ? err : strerror(-ret));
+			return;
+		}
+		r->status = 204;
+	} else if (!strcmp(action, "FlushMetrics")) {
+		if (flush_metrics(api, err, sizeof(err))) {
+			resp_error(r, 400, "%s", err);
+			return;
+		}
+		r->status = 204;
+	} else {
+		resp_error(r, 400,
+			   "actions: unknown action_type `%s` (InstanceStart, SendCtrlAltDel, FlushMetrics)",
+			   action);
+	}
+}
+
+static void patch_vm(struct api *api, struct api_resp *r, json_object *b)
+{
+	char err[512] = "";
+	json_object *v;
+	const char *s;
+	int ret;
+
+	if (!json_object_is_type(b, json_type_object)) {
+		resp_error(r, 400, "vm: expected a JSON object");
+		return;
+	}
+	json_object_object_foreach(b, key, val) {
+		(void)val;
+		if (strcmp(key, "state")) {
+			resp_error(r, 400, "vm: unknown field `%s`", key);
+			return;
+		}
+	}
+	if (!json_object_object_get_ex(b, "state", &v) ||
+	    !json_object_is_type(v, json_type_string)) {
+		resp_error(r, 400, "vm: missing field `state`");
+		return;
+	}
+	s = json_object_get_string(v);
+	if (strcmp(s, "Paused") && strcmp(s, "Resumed")) {
+		resp_error(r, 400, "vm: `state` must be Paused or Resumed");
+		return;
+	}
+	if (!api->started) {
+		resp_error(r, 400, MSG_BEFORE_BOOT);
+		return;
+	}
+	if (!strcmp(s, "Paused"))
+		ret = vmm__pause(api->vmm, err, sizeof(err));
+	else
+		ret = vmm__resume(api->vmm, err, sizeof(err));
+	if (ret) {
+		resp_error(r, 400, "%s", err[0] ? err : strerror(-ret));
+		return;
+	}
+	r->status = 204;
+}
+
+static void get_instance(struct api *api, struct api_resp *r)
+{
+	r->status = 200;
+	r->body = json_object_new_object();
+	json_object_object_add(r->body, "id", json_object_new_string(api->id));
+	json_object_object_add(r->body, "state",
+			       json_object_new_string(state_name(vmm__state(api->vmm))));
+	json_object_object_add(r->body, "vmm_version",
+			       json_object_new_string(THAW_VERSION));
+	json_object_object_add(r->body, "app_name",
+			       json_object_new_string("thawvm"));
+}
+
+static void get_version(struct api *api, struct api_resp *r)
+{
+	r->status = 200;
+	r->body = json_object_new_object();
+	/* Firecracker's clients read this key. */
+	json_object_object_add(r->body, "firecracker_version",
+			       json_object_new_string(THAW_VERSION));
+	json_object_object_add(r->body, "thawvm_version",
+			       json_object_new_string(THAW_VERSION));
+}
+
+enum { M_GET = 1, M_PUT = 2, M_PATCH = 4 };
+
+struct route {
+	const char *path;
+	unsigned int method;
+	section_parser parse;		/* pre-boot section PUT/PATCH */
+	void (*with_body)(struct api *, struct api_resp *, json_object *);
+	void (*no_body)(struct api *, struct api_resp *);
+};
+
+static void get_machine(struct api *api, struct api_resp *r)
+{
+	r->status = 200;
+	r->body = vm_config__machine_to_json(&api->cfg);
+}
+
+static void get_vm_config(struct api *api, struct api_resp *r)
+{
+	r->status = 200;
+	r->body = vm_config__to_json(&api->cfg);
+}
+
+static const struct route routes[] = {
+	{ "/", M_GET, NULL, NULL, get_instance },
+	{ "/version", M_GET, NULL, NULL, get_version },
+	{ "/machine-config", M_GET, NULL, NULL, get_machine },
+	{ "/vm/config", M_GET, NULL, NULL, get_vm_config },
+	{ "/boot-source", M_PUT, vm_config__parse_boot_source, NULL, NULL },
+	{ "/machine-config", M_PUT, put_machine, NULL, NULL },
+	{ "/machine-config", M_PATCH, patch_machine, NULL, NULL },
+	{ "/vsock", M_PUT, vm_config__parse_vsock, NULL, NULL },
+	{ "/logger", M_PUT, put_logger, NULL, NULL },
+	{ "/metrics", M_PUT, put_metrics, NULL, NULL },
+	{ "/serial", M_PUT, vm_config__parse_serial, NULL, NULL },
+	{ "/actions", M_PUT, NULL, put_actions, NULL },
+	{ "/vm", M_PATCH, NULL, patch_vm, NULL },
+};
+
+static unsigned int method_bit(const char *m)
+{
+	if (!strcmp(m, "GET"))
+		return M_GET;
+	if (!strcmp(m, "PUT"))
+		return M_PUT;
+	if (!strcmp(m, "PATCH"))
+		return M_PATCH;
+	return 0;
+}
+
+static void dispatch(struct api *api, const char *method, const char *url,
+		     const struct api_req *req, struct api_resp *r)
+{
+	unsigned int m = method_bit(method);
+	const struct route *rt = NULL;
+	char err[512] = "";
+	json_object *body;
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (routes[i].method == m && !strcmp(routes[i].path, url)) {
+			rt = &routes[i];
+			break;
+		}
+	if (!rt) {
+		resp_error(r, 400, "Invalid request method and/or path: %s %s.",
+			   method, url);
+		return;
+	}
+	if (rt->no_body) {
+		if (req->len) {
+			resp_error(r, 400, "%s %s takes no body", method, url);
+			return;
+		}
+		rt->no_body(api, r);
+		return;
+	}
+	if (req->too_big) {
+		resp_error(r, 400, "Request payload larger than %d bytes",
+			   API_MAX_BODY);
+		return;
+	}
+	body = vm_config__parse_json(req->body, req->len, err, sizeof(err));
+	if (!body) {
+		resp_error(r, 400, "%s", err);
+		return;
+	}
+	if (rt->parse)
+		put_section(api, r, body, rt->parse);
+	else
+		rt->with_body(api, r, body);
+	json_object_put(body);
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *conn,
+				 struct api_resp *r)
+{
+	struct MHD_Response *resp;
+	const char *text = "";
+	enum MHD_Result ret;
+
+	if (r->body)
+		text = json_object_to_json_string_ext(r->body,
+						      JSON_C_TO_STRING_PLAIN);
+	resp = MHD_create_response_from_buffer(strlen(text), (void *)text,
+					       MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	if (r->body)
+		MHD_add_response_header(resp, "Content-Type",
+					"application/json");
+	ret = MHD_queue_response(conn, r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+				  const char *url, const char *method,
+				  const char *version, const char *upload,
+				  size_t *upload_size, void **req_cls)
+{
+	struct api *api = cls;
+	struct api_req *req = *req_cls;
+	struct api_resp r = { 0 };
+	enum MHD_Result ret;
+
+	if (!req) {
+		req = calloc(1, sizeof(*req));
+		if (!req)
+			return MHD_NO;
+		*req_cls = req;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		size_t n = *upload_size;
+
+		if (req->len + n > API_MAX_BODY) {
+			req->too_big = true;
+		} else {
+			char *nb = realloc(req->body, req->len + n + 1);
+
+			if (!nb)
+				return MHD_NO;
+			memcpy(nb + req->len, upload, n);
+			req->body = nb;
+			req->len += n;
+			nb[req->len] = 0;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+
+	pthread_mutex_lock(&api->lock);
+	api->requests++;
+	dispatch(api, method, url, req, &r);
+	if (r.status >= 400)
+		api->bad_requests++;
+	pthread_mutex_unlock(&api->lock);
+	if (r.status >= 400 && r.body) {
+		json_object *m;
+
+		if (json_object_object_get_ex(r.body, "fault_message", &m))
+			pr_warn("api: %s %s: %u %s", method, url, r.status,
+				json_object_get_string(m));
+	} else {
+		pr_info("api: %s %s: %u", method, url, r.status);
+	}
+	ret = send_resp(conn, &r);
+	json_object_put(r.body);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+			 void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct api_req *req = *req_cls;
+
+	if (req) {
+		free(req->body);
+		free(req);
+		*req_cls = NULL;
+	}
+}
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(fd, 64)) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+int api__start(struct api **out, const char *sock_path, const char *id,
+	       struct vmm *vmm, const struct vm_config *cfg, bool started)
+{
+	struct api *api;
+	int ret;
+
+	api = calloc(1, sizeof(*api));
+	if (!api)
+		return -ENOMEM;
+	api->listen_fd = -1;
+	api->vmm = vmm;
+	api->started = started;
+	pthread_mutex_init(&api->lock, NULL);
+	api->sock_path = strdup(sock_path);
+	api->id = strdup(id);
+	if (!api->sock_path || !api->id) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	ret = vm_config__copy(&api->cfg, cfg);
+	if (ret)
+		goto err_free;
+	ret = listen_unix(sock_path);
+	if (ret < 0) {
+		pr_err("api: cannot listen on %s: %s", sock_path,
+		       strerror(-ret));
+		goto err_cfg;
+	}
+	api->listen_fd = ret;
+	api->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+				       MHD_USE_EPOLL,
+				       0, NULL, NULL, on_request, api,
+				       MHD_OPTION_LISTEN_SOCKET, api->listen_fd,
+				       MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+				       api,
+				       MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+				       MHD_OPTION_CONNECTION_LIMIT, 64u,
+				       MHD_OPTION_END);
+	if (!api->daemon) {
+		pr_err("api: cannot start the HTTP server");
+		ret = -EIO;
+		goto err_sock;
+	}
+	*out = api;
+	return 0;
+
+err_sock:
+	close(api->listen_fd);
+	unlink(sock_path);
+err_cfg:
+	vm_config__free(&api->cfg);
+err_free:
+	free(api->sock_path);
+	free(api->id);
+	pthread_mutex_destroy(&api->lock);
+	free(api);
+	return ret;
+}
+
+void api__stop(struct api *api)
+{
+	if (!api)
+		return;
+	MHD_stop_daemon(api->daemon);
+	close(api->listen_fd);
+	unlink(api->sock_path);
+	vm_config__free(&api->cfg);
+	free(api->sock_path);
+	free(api->id);
+	pthread_mutex_destroy(&api->lock);
+	free(api);
+}

@@ -1,0 +1,641 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * struct vm_config from and to JSON: the bodies of the configuration
+ * endpoints and the --config-file document, with Firecracker's field names
+ * and rules.  Parsing is strict: unknown fields, wrong types, out-of-range
+ * numbers and trailing garbage are errors with a message for fault_message.
+ * JSON itself is json-c's job.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "vmm/config.h"
+
+#define JSON_MAX_DEPTH	16
+
+void vm_config__init(struct vm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->machine.vcpu_count = 1;
+	cfg->machine.mem_size_mib = 128;
+}
+
+static void boot_source_free(struct vm_boot_source *bs)
+{
+	free(bs->kernel_image_path);
+	free(bs->initrd_path);
+	free(bs->boot_args);
+	memset(bs, 0, sizeof(*bs));
+}
+
+void vm_config__free(struct vm_config *cfg)
+{
+	boot_source_free(&cfg->boot_source);
+	free(cfg->vsock.uds_path);
+	free(cfg->logger.log_path);
+	free(cfg->logger.level);
+	free(cfg->metrics.metrics_path);
+	free(cfg->serial_out_path);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+int vm_config__copy(struct vm_config *dst, const struct vm_config *src)
+{
+	*dst = *src;
+	dst->boot_source.kernel_image_path =
+		dup_or_null(src->boot_source.kernel_image_path);
+	dst->boot_source.initrd_path = dup_or_null(src->boot_source.initrd_path);
+	dst->boot_source.boot_args = dup_or_null(src->boot_source.boot_args);
+	dst->vsock.uds_path = dup_or_null(src->vsock.uds_path);
+	dst->logger.log_path = dup_or_null(src->logger.log_path);
+	dst->logger.level = dup_or_null(src->logger.level);
+	dst->metrics.metrics_path = dup_or_null(src->metrics.metrics_path);
+	dst->serial_out_path = dup_or_null(src->serial_out_path);
+	if ((src->boot_source.kernel_image_path &&
+	     !dst->boot_source.kernel_image_path) ||
+	    (src->boot_source.initrd_path && !dst->boot_source.initrd_path) ||
+	    (src->boot_source.boot_args && !dst->boot_source.boot_args) ||
+	    (src->vsock.uds_path && !dst->vsock.uds_path) ||
+	    (src->logger.log_path && !dst->logger.log_path) ||
+	    (src->logger.level && !dst->logger.level) ||
+	    (src->metrics.metrics_path && !dst->metrics.metrics_path) ||
+	    (src->serial_out_path && !dst->serial_out_path)) {
+		vm_config__free(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+json_object *vm_config__parse_json(const char *text, size_t len,
+				   char *err, size_t errlen)
+{
+	struct json_tokener *tok;
+	json_object *obj;
+	enum json_tokener_error jerr;
+
+	if (len == 0) {
+		fail(err, errlen, "Empty request body");
+		return NULL;
+	}
+	if (len > INT_MAX) {
+		fail(err, errlen, "Request body too large");
+		return NULL;
+	}
+	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	if (!tok) {
+		fail(err, errlen, "Out of memory");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (jerr == json_tokener_continue) {
+		fail(err, errlen, "Invalid JSON: unexpected end of input");
+		json_object_put(obj);
+		obj = NULL;
+	} else if (jerr != json_tokener_success) {
+		fail(err, errlen, "Invalid JSON: %s at offset %zu",
+		     json_tokener_error_desc(jerr),
+		     json_tokener_get_parse_end(tok));
+		obj = NULL;
+	} else if (json_tokener_get_parse_end(tok) < len) {
+		size_t i = json_tokener_get_parse_end(tok);
+
+		while (i < len && strchr(" \t\r\n", text[i]))
+			i++;
+		if (i < len) {
+			fail(err, errlen, "Invalid JSON: trailing data at offset %zu",
+			     i);
+			json_object_put(obj);
+			obj = NULL;
+		}
+	}
+	json_tokener_free(tok);
+	return obj;
+}
+
+/* Fail on any key of @obj that is not in @allowed (NULL-terminated). */
+static int check_fields(json_object *obj, const char *what,
+			const char *const *allowed, char *err, size_t errlen)
+{
+	if (!json_object_is_type(obj, json_type_object))
+		return fail(err, errlen, "%s: expected a JSON object", what);
+	json_object_object_foreach(obj, key, val) {
+		const char *const *a;
+
+		(void)val;
+		for (a = allowed; *a; a++)
+			if (!strcmp(*a, key))
+				break;
+		if (!*a)
+			return fail(err, errlen, "%s: unknown field `%s`", what,
+				    key);
+	}
+	return 0;
+}
+
+/* 1: present and stored; 0: absent; -EINVAL: wrong type or empty. */
+static int get_string(json_object *obj, const char *what, const char *key,
+		      bool required, char **out, char *err, size_t errlen)
+{
+	json_object *v;
+	const char *s;
+	char *copy;
+
+	if (!json_object_object_get_ex(obj, key, &v)) {
+		if (required)
+			return fail(err, errlen, "%s: missing field `%s`",
+				    what, key);
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return fail(err, errlen, "%s: `%s` must be a string", what, key);
+	s = json_object_get_string(v);
+	if ((size_t)json_object_get_string_len(v) != strlen(s))
+		return fail(err, errlen, "%s: `%s` contains a NUL byte", what,
+			    key);
+	copy = strdup(s);
+	if (!copy)
+		return fail(err, errlen, "Out of memory");
+	free(*out);
+	*out = copy;
+	return 1;
+}
+
+static int get_bool(json_object *obj, const char *what, const char *key,
+		    bool *out, char *err, size_t errlen)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return fail(err, errlen, "%s: `%s` must be true or false", what,
+			    key);
+	*out = json_object_get_boolean(v);
+	return 1;
+}
+
+static int get_u64(json_object *obj, const char *what, const char *key,
+		   bool required, uint64_t min, uint64_t max, uint64_t *out,
+		   char *err, size_t errlen)
+{
+	json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(obj, key, &v)) {
+		if (required)
+			return fail(err, errlen, "%s: missing field `%s`",
+				    what, key);
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_int))
+		return fail(err, errlen, "%s: `%s` must be an integer", what,
+			    key);
+	errno = 0;
+	n = json_object_get_int64(v);
+	if (n < 0 || errno == ERANGE || (uint64_t)n < min || (uint64_t)n > max)
+		return fail(err, errlen,
+			    "%s: `%s` must be between %llu and %llu", what, key,
+			    (unsigned long long)min, (unsigned long long)max);
+	*out = (uint64_t)n;
+	return 1;
+}
+
+int vm_config__parse_boot_source(struct vm_config *cfg, json_object *obj,
+				 char *err, size_t errlen)
+{
+	static const char *const fields[] = {
+		"kernel_image_path", "initrd_path", "boot_args", NULL
+	};
+	static const char what[] = "boot-source";
+	struct vm_boot_source bs = { 0 };
+	int ret;
+
+	ret = check_fields(obj, what, fields, err, errlen);
+	if (ret)
+		return ret;
+	if (get_string(obj, what, "kernel_image_path", true,
+		       &bs.kernel_image_path, err, errlen) < 0 ||
+	    get_string(obj, what, "initrd_path", false, &bs.initrd_path,
+		       err, errlen) < 0 ||
+	    get_string(obj, what, "boot_args", false, &bs.boot_args,
+		       err, errlen) < 0) {
+		boot_source_free(&bs);
+		return -EINVAL;
+	}
+	if (!bs.kernel_image_path[0]) {
+		boot_source_free(&bs);
+		return fail(err, errlen, "%s: `kernel_image_path` is empty",
+			    what);
+	}
+	boot_source_free(&cfg->boot_source);
+	cfg->boot_source = bs;
+	cfg->has_boot_source = true;
+	return 0;
+}
+
+static int parse_huge_pages(const char *s, enum vm_huge_pages *out)
+{
+	if (!strcmp(s, "None"))
+		*out = VM_HUGE_PAGES_NONE;
+	else if (!strcmp(s, "2M"))
+		*out = VM_HUGE_PAGES_2M;
+	else if (!strcmp(s, "Transparent"))
+		*out = VM_HUGE_PAGES_TRANSPARENT;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static const char *huge_pages_name(enum vm_huge_pages hp)
+{
+	switch (hp) {
+	case VM_HUGE_PAGES_2M:
+		return "2M";
+	case VM_HUGE_PAGES_TRANSPARENT:
+		return "Transparent";
+	default:
+		return "None";
+	}
+}
+
+/*
+ * PUT replaces the whole machine configuration (absent optional fields take
+ * their defaults); PATCH (@partial) changes only what is present.  Either
+ * way the update is all or nothing.
+ */
+int vm_config__parse_machine(struct vm_config *cfg, json_object *obj,
+			     bool partial, char *err, size_t errlen)
+{
+	static const char *const fields[] = {
+		"vcpu_count", "mem_size_mib", "smt", "track_dirty_pages",
+		"huge_pages", "cpu_template", NULL
+	};
+	static const char what[] = "machine-config";
+	struct vm_machine_config mc;
+	uint64_t n;
+	char *s = NULL;
+	int ret;
+
+	ret = check_fields(obj, what, fields, err, errlen);
+	if (ret)
+		return ret;
+	if (partial) {
+		mc = cfg->machine;
+		if (json_object_object_length(obj) == 0)
+			return fail(err, errlen, "%s: empty PATCH request",
+				    what);
+	} else {
+		memset(&mc, 0, sizeof(mc));
+	}
+
+	n = mc.vcpu_count;
+	ret = get_u64(obj, what, "vcpu_count", !partial, 1, VM_MAX_VCPUS, &n,
+		      err, errlen);
+	if (ret < 0)
+		return ret;
+	mc.vcpu_count = (uint32_t)n;
+	ret = get_u64(obj, what, "mem_size_mib", !partial, 1, VM_MAX_MEM_MIB,
+		      &mc.mem_size_mib, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (get_bool(obj, what, "smt", &mc.smt, err, errlen) < 0 ||
+	    get_bool(obj, what, "track_dirty_pages", &mc.track_dirty_pages,
+		     err, errlen) < 0)
+		return -EINVAL;
+	ret = get_string(obj, what, "huge_pages", false, &s, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (ret > 0 && parse_huge_pages(s, &mc.huge_pages)) {
+		ret = fail(err, errlen,
+			   "%s: `huge_pages` must be None, 2M or Transparent",
+			   what);
+		free(s);
+		return ret;
+	}
+	free(s);
+	s = NULL;
+	ret = get_string(obj, what, "cpu_template", false, &s, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (ret > 0 && strcmp(s, "None")) {
+		ret = fail(err, errlen,
+			   "%s: cpu_template `%s` is not supported (only None)",
+			   what, s);
+		free(s);
+		return ret;
+	}
+	free(s);
+
+	if (mc.smt && mc.vcpu_count > 1 && mc.vcpu_count % 2)
+		return fail(err, errlen,
+			    "%s: with smt, vcpu_count must be 1 or even", what);
+	if (mc.huge_pages == VM_HUGE_PAGES_2M && mc.mem_size_mib % 2)
+		return fail(err, errlen,
+			    "%s: with 2M huge pages, mem_size_mib must be even",
+			    what);
+	cfg->machine = mc;
+	return 0;
+}
+
+int vm_config__parse_vsock(struct vm_config *cfg, json_object *obj,
+			   char *err, size_t errlen)
+{
+	static const char *const fields[] = {
+		"guest_cid", "uds_path", "vsock_id", NULL
+	};
+	static const char what[] = "vsock";
+	char *uds = NULL, *id = NULL;
+	uint64_t cid;
+	int ret;
+
+	ret = check_fields(obj, what, fields, err, errlen);
+	if (ret)
+		return ret;
+	/* CIDs 0-2 are reserved; 2^32-1 is VMADDR_CID_ANY. */
+	ret = get_u64(obj, what, "guest_cid", true, 3, UINT32_MAX - 1, &cid,
+		      err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = get_string(obj, what, "vsock_id", false, &id, err, errlen);
+	free(id);
+	if (ret < 0)
+		return ret;
+	ret = get_string(obj, what, "uds_path", true, &uds, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (!uds[0] || strlen(uds) >= 108 - 12) {
+		free(uds);
+		/* Leave room for "_<port>" of guest-initiated connections. */
+		return fail(err, errlen,
+			    "%s: `uds_path` must be 1 to 95 bytes long", what);
+	}
+	free(cfg->vsock.uds_path);
+	cfg->vsock.uds_path = uds;
+	cfg->vsock.guest_cid = (uint32_t)cid;
+	cfg->vsock.present = true;
+	return 0;
+}
+
+static bool valid_level(const char *s)
+{
+	static const char *const levels[] = {
+		"Error", "Warning", "Info", "Debug", "Trace", "Off", NULL
+	};
+
+	for (const char *const *l = levels; *l; l++)
+		if (!strcasecmp(*l, s))
+			return true;
+	return false;
+}
+
+int vm_config__parse_logger(struct vm_config *cfg, json_object *obj,
+			    char *err, size_t errlen)
+{
+	static const char *const fields[] = {
+		"log_path", "level", "show_level", "show_log_origin", "module",
+		NULL
+	};
+	static const char what[] = "logger";
+	struct vm_logger_config lg = { 0 };
+	char *module = NULL;
+	int ret;
+
+	ret = check_fields(obj, what, fields, err, errlen);
+	if (ret)
+		return ret;
+	if (get_string(obj, what, "log_path", false, &lg.log_path, err,
+		       errlen) < 0 ||
+	    get_string(obj, what, "level", false, &lg.level, err, errlen) < 0 ||
+	    get_string(obj, what, "module", false, &module, err, errlen) < 0 ||
+	    get_bool(obj, what, "show_level", &lg.show_level, err, errlen) < 0 ||
+	    get_bool(obj, what, "show_log_origin", &lg.show_log_origin, err,
+		     errlen) < 0) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (lg.level && !valid_level(lg.level)) {
+		ret = fail(err, errlen,
+			   "%s: `level` must be Error, Warning, Info, Debug, Trace or Off",
+			   what);
+		goto out;
+	}
+	if (lg.log_path && !lg.log_path[0]) {
+		ret = fail(err, errlen, "%s: `log_path` is empty", what);
+		goto out;
+	}
+	free(cfg->logger.log_path);
+	free(cfg->logger.level);
+	cfg->logger = lg;
+	cfg->logger.present = true;
+	free(module);
+	return 0;
+out:
+	free(lg.log_path);
+	free(lg.level);
+	free(module);
+	return ret;
+}
+
+int vm_config__parse_metrics(struct vm_config *cfg, json_object *obj,
+			     char *err, size_t errlen)
+{
+	static const char *const fields[] = { "metrics_path", NULL };
+	static const char what[] = "metrics";
+	char *path = NULL;
+	int ret;
+
+	ret = check_fields(obj, what, fields, err, errlen);
+	if (ret)
+		return ret;
+	ret = get_string(obj, what, "metrics_path", true, &path, err, errlen);
+	if (ret < 0)
+		return ret;
+	if (!path[0]) {
+		free(path);
+		return fail(err, errlen, "%s: `metrics_path` is empty", what);
+	}
+	free(cfg->metrics.metrics_path);
+	cfg->metrics.metrics_path = path;
+	cfg->metrics.present = true;
+	return 0;
+}
+
+int vm_config__parse_serial(struct vm_config *cfg, json_object *obj,
+			    char *err, size_t errlen)
+{
+	static const char *const fields[] = { "serial_out_path", NULL };
+	static const char what[] = "serial";
+	char *path = NULL;
+	int ret;
+
+	ret = check_fields(obj, what, fields, err, errlen);
+	if (ret)
+		return ret;
+	ret = get_string(obj, what, "serial_out_path", false, &path, err,
+			 errlen);
+	if (ret < 0)
+		return ret;
+	if (path && !path[0]) {
+		free(path);
+		return fail(err, errlen, "%s: `serial_out_path` is empty", what);
+	}
+	free(cfg->serial_out_path);
+	cfg->serial_out_path = path;
+	return 0;
+}
+
+/* A device list this VMM does not have: only an empty array is accepted. */
+static int parse_absent_devices(json_object *v, const char *key, char *err,
+				size_t errlen)
+{
+	if (!json_object_is_type(v, json_type_array))
+		return fail(err, errlen, "`%s` must be an array", key);
+	if (json_object_array_length(v))
+		return fail(err, errlen, "`%s` devices are not supported", key);
+	return 0;
+}
+
+int vm_config__parse_file(struct vm_config *cfg, const char *text,
+			  size_t len, char *err, size_t errlen)
+{
+	json_object *root;
+	int ret = 0;
+
+	root = vm_config__parse_json(text, len, err, errlen);
+	if (!root)
+		return -EINVAL;
+	if (!json_object_is_type(root, json_type_object)) {
+		ret = fail(err, errlen, "config file: expected a JSON object");
+		goto out;
+	}
+	json_object_object_foreach(root, key, val) {
+		if (!strcmp(key, "boot-source"))
+			ret = vm_config__parse_boot_source(cfg, val, err, errlen);
+		else if (!strcmp(key, "machine-config"))
+			ret = vm_config__parse_machine(cfg, val, false, err,
+						       errlen);
+		else if (!strcmp(key, "vsock"))
+			ret = vm_config__parse_vsock(cfg, val, err, errlen);
+		else if (!strcmp(key, "logger"))
+			ret = vm_config__parse_logger(cfg, val, err, errlen);
+		else if (!strcmp(key, "metrics"))
+			ret = vm_config__parse_metrics(cfg, val, err, errlen);
+		else if (!strcmp(key, "serial"))
+			ret = vm_config__parse_serial(cfg, val, err, errlen);
+		else if (!strcmp(key, "drives") ||
+			 !strcmp(key, "network-interfaces") ||
+			 !strcmp(key, "pmem"))
+			ret = parse_absent_devices(val, key, err, errlen);
+		else
+			ret = fail(err, errlen,
+				   "config file: unknown section `%s`", key);
+		if (ret)
+			goto out;
+	}
+	if (!cfg->has_boot_source)
+		ret = fail(err, errlen, "config file: missing `boot-source`");
+out:
+	json_object_put(root);
+	return ret;
+}
+
+static void add_str(json_object *o, const char *key, const char *val)
+{
+	if (val)
+		json_object_object_add(o, key, json_object_new_string(val));
+}
+
+json_object *vm_config__machine_to_json(const struct vm_config *cfg)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "vcpu_count",
+			       json_object_new_int64(cfg->machine.vcpu_count));
+	json_object_object_add(o, "mem_size_mib",
+			       json_object_new_int64((int64_t)cfg->machine.mem_size_mib));
+	json_object_object_add(o, "smt",
+			       json_object_new_boolean(cfg->machine.smt));
+	json_object_object_add(o, "track_dirty_pages",
+			       json_object_new_boolean(cfg->machine.track_dirty_pages));
+	json_object_object_add(o, "huge_pages",
+			       json_object_new_string(huge_pages_name(cfg->machine.huge_pages)));
+	return o;
+}
+
+json_object *vm_config__to_json(const struct vm_config *cfg)
+{
+	json_object *o = json_object_new_object(), *s;
+
+	if (!o)
+		return NULL;
+	if (cfg->has_boot_source) {
+		s = json_object_new_object();
+		add_str(s, "kernel_image_path", cfg->boot_source.kernel_image_path);
+		add_str(s, "initrd_path", cfg->boot_source.initrd_path);
+		add_str(s, "boot_args", cfg->boot_source.boot_args);
+		json_object_object_add(o, "boot-source", s);
+	}
+	json_object_object_add(o, "machine-config",
+			       vm_config__machine_to_json(cfg));
+	if (cfg->vsock.present) {
+		s = json_object_new_object();
+		json_object_object_add(s, "guest_cid",
+				       json_object_new_int64(cfg->vsock.guest_cid));
+		add_str(s, "uds_path", cfg->vsock.uds_path);
+		json_object_object_add(o, "vsock", s);
+	}
+	if (cfg->logger.present) {
+		s = json_object_new_object();
+		add_str(s, "log_path", cfg->logger.log_path);
+		add_str(s, "level", cfg->logger.level);
+		json_object_object_add(s, "show_level",
+				       json_object_new_boolean(cfg->logger.show_level));
+		json_object_object_add(s, "show_log_origin",
+				       json_object_new_boolean(cfg->logger.show_log_origin));
+		json_object_object_add(o, "logger", s);
+	}
+	if (cfg->metrics.present) {
+		s = json_object_new_object();
+		add_str(s, "metrics_path", cfg->metrics.metrics_path);
+		json_object_object_add(o, "metrics", s);
+	}
+	if (cfg->serial_out_path) {
+		s = json_object_new_object();
+		add_str(s, "serial_out_path", cfg->serial_out_path);
+		json_object_object_add(o, "serial", s);
+	}
+	json_object_object_add(o, "drives", json_object_new_array());
+	json_object_object_add(o, "network-interfaces", json_object_new_array());
+	return o;
+}
