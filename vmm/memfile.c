@@ -158,7 +158,8 @@ static void queue_req(struct engine *e, unsigned int slot)
 
 	if (!sqe) {
 		/* The SQ ring holds depth entries and at most depth are
-		 * in flight, so it only fills with unsubmitted ones. */
+		 * in flight, so it only fills with unsubmitted ones.
+		 */
 		io_uring_submit(&e->ring);
 		e->unsubmitted = 0;
 		sqe = io_uring_get_sqe(&e->ring);
@@ -167,7 +168,8 @@ static void queue_req(struct engine *e, unsigned int slot)
 	/* A buffered write that allocates blocks or pages cannot complete
 	 * without blocking: the inline attempt would fail with EAGAIN and
 	 * then go to a worker anyway.  Go there directly (1.6-2x faster
-	 * for scattered 4 KiB pages, measured on tmpfs and ext4). */
+	 * for scattered 4 KiB pages, measured on tmpfs and ext4).
+	 */
 	sqe->flags |= IOSQE_ASYNC;
 	io_uring_sqe_set_data64(sqe, slot);
 	e->st->writes++;
@@ -346,9 +348,11 @@ static int engine_init(struct engine *e, int fd, const char *path,
 	if (!e->reqs || !e->free_slots)
 		return snap_fail(err, errlen, -ENOMEM, "out of memory");
 	/* No io_uring (an old kernel, a seccomp filter, the
-	 * io_uring_disabled sysctl): plain pwrite, same result. */
+	 * io_uring_disabled sysctl): plain pwrite, same result.
+	 */
 	/* Completions are only reaped by this thread, when it waits: let
-	 * the kernel defer their work to then (6.1+), else plain. */
+	 * the kernel defer their work to then (6.1+), else plain.
+	 */
 	if (io_uring_queue_init(depth, &e->ring, IORING_SETUP_SINGLE_ISSUER |
 				IORING_SETUP_DEFER_TASKRUN) &&
 	    io_uring_queue_init(depth, &e->ring, 0))

@@ -79,7 +79,8 @@ enum memfile_mode {
 #define MEMFILE_INTO_BASE	(1u << 0)	/* DIFF: update @path in place */
 #define MEMFILE_NO_PROGRESS	(1u << 1)	/* never draw progress */
 #define MEMFILE_SYNC_IO		(1u << 2)	/* pwrite instead of io_uring
-						 * (for comparison) */
+						 * (for comparison)
+						 */
 
 struct memfile_opts {
 	enum memfile_mode mode;

@@ -512,7 +512,8 @@ static int parse_owned(struct snapfile *f, enum snapfile_type type,
 				 "truncated: %zu bytes, the header alone is %d",
 				 f->len, SNAPFILE_HEADER_SIZE);
 	/* Magic and major come first: another major may lay out the rest
-	 * of the header differently. */
+	 * of the header differently.
+	 */
 	f->major = get_le16(p + HDR_MAJOR);
 	f->minor = get_le16(p + HDR_MINOR);
 	if (f->major != SNAPFILE_MAJOR)

@@ -76,16 +76,19 @@ enum snap_section_id {
 	SNAP_SEC_VM_CONFIG	= 0x0002,	/* machine config (vCPUs, RAM) */
 	SNAP_SEC_MEMORY		= 0x0003,	/* guest RAM layout: regions,
 						 * their guest addresses and
-						 * memory-file offsets */
+						 * memory-file offsets
+						 */
 
 	SNAP_SEC_KVM_VM		= 0x0010,	/* VM-wide KVM state (TSS,
-						 * identity map, caps used) */
+						 * identity map, caps used)
+						 */
 	SNAP_SEC_IRQCHIP	= 0x0011,	/* PIC master/slave, IOAPIC */
 	SNAP_SEC_PIT		= 0x0012,	/* KVM_GET_PIT2 */
 	SNAP_SEC_CLOCK		= 0x0013,	/* KVM_GET_CLOCK (kvmclock) */
 
 	/* vCPU n: regs, sregs, fpu, xsave, xcrs, MSRs, LAPIC, events,
-	 * mp_state, debugregs, as the vCPU persist code lays them out. */
+	 * mp_state, debugregs, as the vCPU persist code lays them out.
+	 */
 	SNAP_SEC_VCPU_BASE	= 0x0100,	/* ..0x01ff */
 
 	/* Devices: kind in bits 4..11, instance in bits 0..3. */
@@ -134,7 +137,8 @@ enum wset_section_id {
  */
 #define SNAP_MANIFEST_SIZE	64
 #define SNAP_MANIFEST_DIFF	(1u << 0)	/* the memory file is a diff:
-						 * apply it over its base */
+						 * apply it over its base
+						 */
 struct snap_manifest {
 	uint64_t mem_size;		/* guest RAM = memory file size */
 	uint32_t page_size;		/* 4096, or 2 MiB with huge pages */
@@ -156,18 +160,21 @@ struct snapfile_writer;
 struct snapfile_writer *snapfile__writer_new(enum snapfile_type type);
 /* Copies @len bytes of @buf as a mandatory section; -EEXIST: duplicate id,
  * -EINVAL: @type has no such id, -E2BIG: the file would exceed
- * SNAPFILE_MAX_SIZE or SNAPFILE_MAX_SECTIONS. */
+ * SNAPFILE_MAX_SIZE or SNAPFILE_MAX_SECTIONS.
+ */
 int snapfile__add(struct snapfile_writer *w, uint32_t id,
 		  const void *buf, size_t len);
 /* The same with explicit SNAPFILE_SEC_* flags (0: an older reader that
- * does not know @id may skip it).  Any id is accepted here. */
+ * does not know @id may skip it).  Any id is accepted here.
+ */
 int snapfile__add_flags(struct snapfile_writer *w, uint32_t id,
 			uint32_t flags, const void *buf, size_t len);
 /* The whole file as bytes (malloc'd, *len set): for tests and tools. */
 int snapfile__serialize(struct snapfile_writer *w, uint8_t **out,
 			size_t *len);
 /* Atomic write: temp file in @path's directory, fsync, rename, fsync of
- * the directory.  On error no temp file is left and @path is untouched. */
+ * the directory.  On error no temp file is left and @path is untouched.
+ */
 int snapfile__commit(struct snapfile_writer *w, const char *path,
 		     char *err, size_t errlen);
 void snapfile__writer_free(struct snapfile_writer *w);

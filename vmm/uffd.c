@@ -395,7 +395,8 @@ int uffd__connect(const char *socket_path, const struct uffd_region *regs,
 fail:
 	free(msg);
 	/* The handler may hold the fd already: unregister explicitly, so
-	 * that nothing stays registered once we return. */
+	 * that nothing stays registered once we return.
+	 */
 	for (unsigned int i = 0; i < nreg; i++) {
 		struct uffdio_range range = { .start = regs[i].host_addr,
 					      .len = regs[i].size };

@@ -65,7 +65,8 @@ int uffd__connect(const char *socket_path, const struct uffd_region *regs,
 int uffd__fd(const struct uffd_backend *b);
 int uffd__socket_fd(const struct uffd_backend *b);
 /* Close the socket and the VMM's copy of the userfaultfd, free.  The
- * ranges stay registered while the handler holds the fd: munmap them. */
+ * ranges stay registered while the handler holds the fd: munmap them.
+ */
 void uffd__close(struct uffd_backend *b);
 
 /* The message body (malloc'd, NUL-terminated), or NULL on -ENOMEM. */

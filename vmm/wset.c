@@ -336,7 +336,8 @@ int wset__populate(const struct wset *ws, const void *ram, uint64_t mem_size,
 				continue;
 			}
 			/* EINVAL: a kernel before 5.14; anything else is a
-			 * real failure (EFAULT, ENOMEM, EHWPOISON). */
+			 * real failure (EFAULT, ENOMEM, EHWPOISON).
+			 */
 			if (errno != EINVAL || i) {
 				ret = -errno;
 				break;

@@ -41,7 +41,8 @@ int wset__new(uint64_t mem_size, uint32_t page_size, struct wset **out);
 void wset__free(struct wset *ws);
 /* Append a first touch at byte @offset (rounded down to its page).
  * 1 if added, 0 if the page was already in the set, -EINVAL if out of
- * range, -ENOMEM. */
+ * range, -ENOMEM.
+ */
 int wset__add(struct wset *ws, uint64_t offset);
 
 size_t wset__count(const struct wset *ws);
@@ -67,11 +68,13 @@ struct wset_range {
 enum wset_order {
 	WSET_SORTED,		/* by offset: fewest, largest ranges */
 	WSET_TOUCH_ORDER,	/* keep touch order; join only pages touched
-				 * one after the other at adjacent offsets */
+				 * one after the other at adjacent offsets
+				 */
 };
 
 /* Coalesce into ranges of at most @max_len bytes (0: no limit).  *@out is
- * malloc'd (NULL when the set is empty). */
+ * malloc'd (NULL when the set is empty).
+ */
 int wset__ranges(const struct wset *ws, enum wset_order order,
 		 uint64_t max_len, struct wset_range **out, size_t *nr);
 

@@ -201,6 +201,20 @@ static inline int st_handler_stop(struct st_handler *h, int ms)
 	return st_handler_wait(h, ms);
 }
 
+/* The handler's stdout as TAP diagnostics, one "# " line each. */
+static inline void st_show_output(const struct st_handler *h)
+{
+	const char *p = h->output;
+
+	while (*p) {
+		const char *eol = strchr(p, '\n');
+		int n = eol ? (int)(eol - p) : (int)strlen(p);
+
+		fprintf(stderr, "# %.*s\n", n, p);
+		p += n + (eol ? 1 : 0);
+	}
+}
+
 /* A key=value count from the handler's line that contains @line. */
 static inline long long st_count(const char *out, const char *line,
 				 const char *key)

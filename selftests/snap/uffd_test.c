@@ -64,7 +64,8 @@ FIXTURE_TEARDOWN(uffd)
 
 		if (n > 0) {
 			buf[n] = 0;
-			TH_LOG("handler stderr:\n%s", buf);
+			for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
+				fprintf(stderr, "# handler: %s\n", l);
 		}
 		if (fd >= 0)
 			close(fd);
@@ -144,7 +145,7 @@ TEST_F_TIMEOUT(uffd, serve_every_page, 120)
 	uffd__close(b);
 	munmap(ram, MEM_SIZE);	/* UFFD_EVENT_UNMAP ends the session */
 	ASSERT_EQ(0, st_handler_wait(&self->h, 10000));
-	TH_LOG("%s", self->h.output);
+	st_show_output(&self->h);
 	EXPECT_EQ(PAGES, st_count(self->h.output, "vm 1", "faults"));
 	EXPECT_EQ(PAGES * 3 / 4, st_count(self->h.output, "vm 1", "pages_copied"));
 	EXPECT_EQ(PAGES / 4, st_count(self->h.output, "vm 1", "zero_pages"));
@@ -230,7 +231,7 @@ TEST_F_TIMEOUT(uffd, prefetch_working_set, 120)
 	uffd__close(b);
 	munmap(ram, MEM_SIZE);
 	ASSERT_EQ(0, st_handler_wait(&self->h, 10000));
-	TH_LOG("%s", self->h.output);
+	st_show_output(&self->h);
 	EXPECT_EQ(6, st_count(self->h.output, "vm 1", "prefetched"));
 	EXPECT_EQ(PAGES - 6, st_count(self->h.output, "vm 1", "faults"));
 	EXPECT_EQ(PAGES * 3 / 4, st_count(self->h.output, "vm 1", "pages_copied"));
@@ -321,7 +322,7 @@ TEST_F_TIMEOUT(uffd, remove_event_gives_zero_page, 120)
 	uffd__close(b);
 	munmap(ram, MEM_SIZE);
 	ASSERT_EQ(0, st_handler_wait(&self->h, 10000));
-	TH_LOG("%s", self->h.output);
+	st_show_output(&self->h);
 	EXPECT_EQ(2, st_count(self->h.output, "vm 1", "removed"));
 	EXPECT_EQ(5, st_count(self->h.output, "vm 1", "faults"));
 	EXPECT_EQ(2, st_count(self->h.output, "vm 1", "zero_pages"));
@@ -424,7 +425,7 @@ TEST_F_TIMEOUT(uffd, several_vms, 180)
 		EXPECT_EQ(0, status);
 	}
 	ASSERT_EQ(0, st_handler_stop(&self->h, 10000));
-	TH_LOG("%s", self->h.output);
+	st_show_output(&self->h);
 	EXPECT_EQ(n, st_count(self->h.output, "total", "vms"));
 	EXPECT_EQ(n * (long long)PAGES,
 		  st_count(self->h.output, "total", "faults"));
@@ -575,7 +576,7 @@ TEST_F_TIMEOUT(uffd, hostile_peers_are_refused, 180)
 	EXPECT_TRUE(st_log_has(&self->h, "after 0 bytes", 100));
 	EXPECT_EQ(10, st_log_count(&self->h, "refused"));
 	ASSERT_EQ(0, st_handler_stop(&self->h, 10000));
-	TH_LOG("%s", self->h.output);
+	st_show_output(&self->h);
 	EXPECT_EQ(1, st_count(self->h.output, "total", "vms"));
 	EXPECT_EQ((long long)(PAGES + 6) / 7,
 		  st_count(self->h.output, "total", "faults"));

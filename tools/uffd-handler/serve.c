@@ -34,7 +34,8 @@
 #define EVENT_BATCH	64
 #define PREFETCH_RUN	(256u << 10)	/* bytes per prefetch ioctl */
 #define MAX_GARBAGE	(1u << 20)	/* bytes a VMM may send after the
-					 * handshake before we hang up */
+					 * handshake before we hang up
+					 */
 #define MAX_RETRIES	4096		/* faults parked on EAGAIN */
 
 struct session {
@@ -213,7 +214,8 @@ static int serve_fault(struct session *s, uint64_t addr)
 	data = !test_bit(s->removed, off / s->ps) &&
 	       has_data(&s->h->mem, off, s->ps);
 	/* Record before placing: the VMM may go on (and a SIGUSR1 may
-	 * write the record) as soon as the page is there. */
+	 * write the record) as soon as the page is there.
+	 */
 	record(s, off, s->ps);
 	ret = place(s, addr, off, s->ps, data, true);
 	if (ret > 0)
@@ -308,7 +310,8 @@ static int prefetch(struct session *s)
 				goto out;
 			}
 			/* EEXIST: touched already; EAGAIN, ENOENT: the
-			 * mappings are changing.  Faults will do. */
+			 * mappings are changing.  Faults will do.
+			 */
 			if (n == -EEXIST)
 				s->st.already_present++;
 			off += s->ps;
@@ -427,7 +430,8 @@ static enum session_end serve_loop(struct session *s)
 			{ .fd = s->h->stop_fd, .events = POLLIN },
 			/* Without a pidfd the socket tells us the VMM left;
 			 * with one, the socket may close early (Firecracker
-			 * closes it after the handshake). */
+			 * closes it after the handshake).
+			 */
 			{ .fd = s->pidfd >= 0 ? s->pidfd : s->conn,
 			  .events = POLLIN | POLLRDHUP },
 		};
