@@ -23,6 +23,13 @@ $(O)/bin/bench-memfile: $(O)/tools/bench/memfile.o $(SNAP_OBJS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SNAP_LIBS)
 
+PROGS += $(O)/bin/bench-uffd
+$(O)/bin/bench-uffd: $(O)/tools/bench/uffd.o $(SNAP_OBJS) \
+		| $(O)/bin/thaw-uffd-handler
+	$(quiet) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SNAP_LIBS)
+
 # Unit tests (cmocka, run under ASan+UBSan by make check).
 UNIT_TESTS += $(O)/tests/unit/snapfile_test $(O)/tests/unit/wset_test \
 	$(O)/tests/unit/memfile_test $(O)/tests/unit/uffd_msg_test

@@ -154,6 +154,129 @@ TEST_F_TIMEOUT(uffd, serve_every_page, 120)
 	EXPECT_EQ(1, st_count(self->h.output, "total", "vms"));
 }
 
+/* Two regions, far apart in the VMM, back to back in the file. */
+TEST_F_TIMEOUT(uffd, two_regions, 120)
+{
+	static const char *const args[] = { "--once", NULL };
+	const size_t half = MEM_SIZE / 2;
+	struct uffd_region r[2] = {
+		{ .size = half, .offset = 0, .page_size = ST_PAGE },
+		{ .size = half, .offset = half, .page_size = ST_PAGE },
+	};
+	struct uffd_backend *b;
+	uint8_t *lo, *hi, *gap;
+	char err[256];
+
+	NEED_SETUP();
+	ASSERT_EQ(0, start(self, args));
+	hi = map_ram(half);
+	gap = map_ram(ST_PAGE);		/* keeps the two apart */
+	lo = map_ram(half);
+	ASSERT_TRUE(hi && gap && lo);
+	r[0].host_addr = (uintptr_t)lo;
+	r[1].host_addr = (uintptr_t)hi;
+	ASSERT_EQ(0, uffd__connect(self->sock, r, 2, &b, err, sizeof(err)))
+		TH_LOG("%s", err);
+	for (uint64_t i = 0; i < PAGES / 2; i++) {
+		ASSERT_TRUE(st_check(hi + i * ST_PAGE, PAGES / 2 + i));
+		ASSERT_TRUE(st_check(lo + i * ST_PAGE, i));
+	}
+	uffd__close(b);
+	munmap(lo, half);
+	munmap(hi, half);	/* the last region: the session ends */
+	munmap(gap, ST_PAGE);
+	ASSERT_EQ(0, st_handler_wait(&self->h, 10000));
+	EXPECT_EQ(PAGES, st_count(self->h.output, "vm 1", "faults"));
+	EXPECT_NE(NULL, strstr(self->h.output, "memory unmapped"));
+}
+
+static long huge_free(void)
+{
+	char line[128];
+	long n = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "HugePages_Free: %ld", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+static int write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	int ret = f && fprintf(f, "%ld\n", v) > 0 ? 0 : -1;
+
+	if (f && fclose(f))
+		ret = -1;
+	return ret;
+}
+
+/*
+ * 2 MiB pages (hugetlbfs RAM): whole huge pages are copied, an all-hole one
+ * as zeros (there is no zero-page ioctl for them).  Needs 4 free huge pages;
+ * inside vmtest (THAW_VMTEST) the test reserves them itself.
+ */
+TEST_F_TIMEOUT(uffd, huge_pages, 120)
+{
+	const char *args[] = { "--once", NULL };
+	const uint64_t size = 8ul << 20, hp = 2ul << 20;
+	struct uffd_region r = { .size = size, .page_size = hp };
+	long reserved = -1, had = 0;
+	struct uffd_backend *b;
+	char mem[160], err[256];
+	uint8_t *ram;
+	int fd;
+
+	NEED_SETUP();
+	if (huge_free() < 4 && getenv("THAW_VMTEST")) {
+		FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r");
+
+		if (f && fscanf(f, "%ld", &had) == 1 &&
+		    !write_long("/proc/sys/vm/nr_hugepages", had + 4))
+			reserved = had;
+		if (f)
+			fclose(f);
+	}
+	if (huge_free() < 4)
+		SKIP(return, "fewer than 4 free 2 MiB huge pages");
+	snprintf(mem, sizeof(mem), "%s/huge-memory", self->dir);
+	ASSERT_EQ(0, st_make_memfile(mem, size / ST_PAGE));
+	fd = open(mem, O_WRONLY);
+	ASSERT_EQ(0, fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       2 * hp, hp));
+	close(fd);
+	ASSERT_EQ(0, st_handler_start(&self->h, self->dir, self->sock, mem,
+				      args));
+	ram = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	ASSERT_NE(MAP_FAILED, ram);
+	r.host_addr = (uintptr_t)ram;
+	ASSERT_EQ(0, uffd__connect(self->sock, &r, 1, &b, err, sizeof(err)))
+		TH_LOG("%s", err);
+	for (uint64_t i = 0; i < size / ST_PAGE; i++) {
+		const uint8_t *p = ram + i * ST_PAGE;
+
+		if (i * ST_PAGE / hp == 2) {
+			ASSERT_EQ(0, p[0]);
+			ASSERT_EQ(0, p[ST_PAGE - 1]);
+		} else {
+			ASSERT_TRUE(st_check(p, i));
+		}
+	}
+	uffd__close(b);
+	munmap(ram, size);
+	ASSERT_EQ(0, st_handler_wait(&self->h, 10000));
+	st_show_output(&self->h);
+	EXPECT_EQ(4, st_count(self->h.output, "vm 1", "faults"));
+	EXPECT_EQ(3, st_count(self->h.output, "vm 1", "pages_copied"));
+	EXPECT_EQ(1, st_count(self->h.output, "vm 1", "zero_pages"));
+	if (reserved >= 0)
+		write_long("/proc/sys/vm/nr_hugepages", reserved);
+}
+
 /* Writes land in the VM's private copy; the memory file is unchanged. */
 TEST_F_TIMEOUT(uffd, writes_stay_private, 120)
 {

@@ -101,6 +101,7 @@ static int naive_write(const char *path, int memfd, uint64_t size,
 			close(fd);
 		return -ENOMEM;
 	}
+	/* The file system may not have room for all of RAM. */
 	for (uint64_t off = 0; off < size && !ret; off += chunk) {
 		size_t n = size - off < chunk ? size - off : chunk;
 
@@ -223,9 +224,13 @@ static int bench_size(const char *dir, uint64_t mib, double percent,
 	if (run_mode(path, &r, size, &o, repeat, &rows[n++]))
 		goto out;
 
-	for (int i = 0; i < repeat; i++)
-		if (naive_write(base, fd, size, &ns[i]))
+	for (int i = 0; i < repeat; i++) {
+		if (naive_write(base, fd, size, &ns[i])) {
+			fprintf(stderr, "bench-memfile: naive write of %llu MiB to %s failed (is there room?)\n",
+				(unsigned long long)mib, base);
 			goto out;
+		}
+	}
 	naive_ns = median(ns, repeat);
 	rows[n++] = (struct row){ .mode = "naive (all RAM)", .in_use = pages,
 				  .written = pages,
