@@ -681,21 +681,22 @@ int memfile__write(const char *path, const struct memfile_region *regs,
 		if (ftruncate(fd, (off_t)file_size)) {
 			ret = snap_fail(err, errlen, -errno,
 					"%s: cannot size it to %llu bytes: %s",
-					tmp, (unsigned long long)file_size,
+					path, (unsigned long long)file_size,
 					strerror(errno));
 			goto out;
 		}
 	}
 
-	ret = run_engine(fd, into ? path : tmp,
+	ret = run_engine(fd, path,
 			 into ? ZERO_PUNCH : diff ? ZERO_WRITE : ZERO_SKIP,
 			 diff ? SRC_DIRTY : SRC_EXTENTS, regs, nr, o, st,
 			 err, errlen);
 	if (ret || into)
 		goto out;
-	if (rename(tmp, path)) {
-		ret = snap_fail(err, errlen, -errno, "%s: rename: %s", path,
-				strerror(errno));
+	ret = snap_publish(fd, tmp, path);
+	if (ret) {
+		snap_fail(err, errlen, ret, "%s: rename: %s", path,
+			  strerror(-ret));
 		goto out;
 	}
 	free(tmp);

@@ -41,8 +41,8 @@
  * MEMFILE_PROGRESS_MIN bytes, a one-line progress meter is drawn there.
  *
  * Errors are -errno with a message in @err.  Full and Diff files are
- * written to a temporary file beside @path and renamed into place: on
- * error @path is untouched and no temporary file is left.
+ * written to an unnamed file beside @path and renamed into place: on error
+ * (or if the process is killed) @path is untouched and nothing is left.
  */
 #ifndef THAW_VMM_MEMFILE_H
 #define THAW_VMM_MEMFILE_H

@@ -329,20 +329,16 @@ int snapfile__commit(struct snapfile_writer *w, const char *path,
 	if (!ret && fsync(fd))
 		ret = -errno;
 	if (ret) {
-		snap_fail(err, errlen, ret, "%s: write: %s", tmp,
+		snap_fail(err, errlen, ret, "%s: write: %s", path,
 			  strerror(-ret));
 		goto out_unlink;
 	}
-	if (close(fd)) {
-		fd = -1;
-		ret = snap_fail(err, errlen, -errno, "%s: close: %s", tmp,
-				strerror(errno));
-		goto out_unlink;
-	}
+	ret = snap_publish(fd, tmp, path);
+	close(fd);
 	fd = -1;
-	if (rename(tmp, path)) {
-		ret = snap_fail(err, errlen, -errno, "%s: rename: %s", path,
-				strerror(errno));
+	if (ret) {
+		snap_fail(err, errlen, ret, "%s: rename: %s", path,
+			  strerror(-ret));
 		goto out_unlink;
 	}
 	ret = snap_fsync_parent(path);
@@ -352,7 +348,8 @@ int snapfile__commit(struct snapfile_writer *w, const char *path,
 	goto out;
 
 out_unlink:
-	unlink(tmp);
+	if (tmp)
+		unlink(tmp);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -13,8 +13,9 @@
  *	ret = snapfile__commit(w, "/snap/state", err, sizeof(err));
  *	snapfile__writer_free(w);
  *
- * snapfile__commit() writes a temporary file beside @path, fsyncs it and
- * renames it over @path: readers see the old file or the whole new one.
+ * snapfile__commit() writes an unnamed file beside @path, fsyncs it and
+ * renames it over @path: readers see the old file or the whole new one,
+ * and a failure or a kill half way leaves nothing behind.
  *
  * How to use -- reading (PUT /snapshot/load), before touching the VM:
  *
@@ -172,8 +173,9 @@ int snapfile__add_flags(struct snapfile_writer *w, uint32_t id,
 /* The whole file as bytes (malloc'd, *len set): for tests and tools. */
 int snapfile__serialize(struct snapfile_writer *w, uint8_t **out,
 			size_t *len);
-/* Atomic write: temp file in @path's directory, fsync, rename, fsync of
- * the directory.  On error no temp file is left and @path is untouched.
+/* Atomic write: an unnamed file in @path's directory (O_TMPFILE, else a
+ * named temporary), fsync, rename, fsync of the directory.  On error
+ * nothing is left and @path is untouched.
  */
 int snapfile__commit(struct snapfile_writer *w, const char *path,
 		     char *err, size_t errlen);

@@ -91,14 +91,27 @@ static inline int snap_aligned(uint64_t v, uint64_t align)
 }
 
 /*
- * Create a temporary file beside @path (same directory, so that a rename
- * over @path is atomic), mode 0600: snapshots hold guest secrets.  The fd
- * and the malloc'd name in *@tmp, or -errno.
+ * A file to be published as @path later (snap_publish()), created in
+ * @path's directory (so that the final rename is atomic), mode 0600:
+ * snapshots hold guest secrets.  Where the file system allows, it has no
+ * name until published (O_TMPFILE): a process killed while writing leaves
+ * nothing behind.  Elsewhere it is "@path.tmp.XXXXXX" (*@tmp, malloc'd;
+ * NULL for an unnamed file).  The fd, or -errno.
  */
 static inline int snap_mktemp(const char *path, char **tmp)
 {
-	int fd;
+	char *copy = strdup(path);
+	int fd = -1;
 
+	*tmp = NULL;
+	if (!copy)
+		return -ENOMEM;
+	/* Publishing an unnamed file goes through /proc/self/fd. */
+	if (!access("/proc/self/fd", X_OK))
+		fd = open(dirname(copy), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	free(copy);
+	if (fd >= 0)
+		return fd;
 	if (asprintf(tmp, "%s.tmp.XXXXXX", path) < 0) {
 		*tmp = NULL;
 		return -ENOMEM;
@@ -110,6 +123,39 @@ static inline int snap_mktemp(const char *path, char **tmp)
 		*tmp = NULL;
 	}
 	return fd;
+}
+
+/*
+ * Give the file from snap_mktemp() its name @path, replacing any file
+ * there atomically.  An unnamed file is linked under a temporary name
+ * first (link cannot replace), then renamed.  0 or -errno.
+ */
+static inline int snap_publish(int fd, const char *tmp, const char *path)
+{
+	char proc[64], *name;
+	int ret = 0;
+
+	if (tmp)
+		return rename(tmp, path) ? -errno : 0;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	for (int i = 0; i < 100; i++) {
+		if (asprintf(&name, "%s.tmp.%d.%d", path, (int)getpid(), i) < 0)
+			return -ENOMEM;
+		ret = linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) ?
+		      -errno : 0;
+		if (!ret) {
+			if (rename(name, path)) {
+				ret = -errno;
+				unlink(name);
+			}
+			free(name);
+			return ret;
+		}
+		free(name);
+		if (ret != -EEXIST)
+			break;
+	}
+	return ret;
 }
 
 /* fsync the directory holding @path so that a rename into it is durable. */

@@ -17,8 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -490,6 +494,66 @@ static void io_errors(void **state)
 	close(fd);
 }
 
+static int count_entries(void)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * A writer killed half way leaves no file behind.  The child's RAM is
+ * registered with a userfaultfd nobody serves, so reading its first page
+ * blocks for ever inside memfile__write(), after the file was created.
+ */
+static void killed_writer_leaves_nothing(void **state)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	char path[160];
+	int fd, status, before = count_entries();
+	uint8_t *ram = make_memfd(&fd);
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/killed", dir);
+	munmap(ram, SIZE);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		uint8_t *blocked = mmap(NULL, SIZE, PROT_READ,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct uffdio_register reg = {
+			.range = { .start = (uintptr_t)blocked, .len = SIZE },
+			.mode = UFFDIO_REGISTER_MODE_MISSING,
+		};
+		struct memfile_region r = { .host = blocked, .size = SIZE,
+					    .fd = fd };
+		int u = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+
+		if (u < 0 || ioctl(u, UFFDIO_API, &api) ||
+		    ioctl(u, UFFDIO_REGISTER, &reg))
+			_exit(77);
+		write_full(path, &r, 1, SIZE, 0, NULL);
+		_exit(1);
+	}
+	usleep(300000);
+	if (waitpid(pid, &status, WNOHANG) == pid) {
+		assert_int_equal(77, WEXITSTATUS(status));
+		close(fd);
+		skip();		/* no userfaultfd here */
+	}
+	kill(pid, SIGKILL);
+	assert_int_equal(pid, waitpid(pid, &status, 0));
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(before, count_entries());
+	close(fd);
+}
+
 static int setup(void **state)
 {
 	if (!mkdtemp(dir))
@@ -519,6 +583,7 @@ int main(void)
 		cmocka_unit_test(bad_arguments),
 		cmocka_unit_test(open_for_restore),
 		cmocka_unit_test(io_errors),
+		cmocka_unit_test(killed_writer_leaves_nothing),
 	};
 
 	return cmocka_run_group_tests_name("memfile", tests, setup, teardown);
