@@ -18,12 +18,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <liburing.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "vmm/memfile.h"
@@ -449,14 +451,25 @@ static int extents_from_pagemap(struct engine *e,
 	return 0;
 }
 
+/* hugetlbfs has no SEEK_DATA: all of a file is "data" to it. */
+static bool on_hugetlbfs(int fd)
+{
+	struct statfs sf;
+
+	return !fstatfs(fd, &sf) && sf.f_type == HUGETLBFS_MAGIC;
+}
+
 static void region_candidates(struct engine *e,
 			      const struct memfile_region *r, uint64_t *map)
 {
 	uint64_t pages = r->size / PAGE;
-	bool anon = r->fd < 0 || (r->flags & MEMFILE_REGION_PRIVATE);
+	bool use_fd = r->fd >= 0 && !on_hugetlbfs(r->fd);
+	bool anon = !use_fd || (r->flags & MEMFILE_REGION_PRIVATE);
 	int ret = 0;
 
-	if (r->fd >= 0)
+	/* Reading a hugetlbfs hole through the mapping would allocate a
+	 * huge page: ask pagemap what this process has mapped instead. */
+	if (use_fd)
 		ret = extents_from_fd(r, map);
 	if (!ret && anon)
 		ret = extents_from_pagemap(e, r, map);

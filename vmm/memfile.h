@@ -17,7 +17,8 @@
  * Which pages are looked at, so that the time grows with the pages in use
  * and not with the RAM size:
  *   - .fd >= 0, shared mapping (a memfd): the fd's data extents
- *     (SEEK_DATA/SEEK_HOLE);
+ *     (SEEK_DATA/SEEK_HOLE); on hugetlbfs, which has no SEEK_DATA, the
+ *     pages mapped in this process (pagemap) instead;
  *   - .fd < 0 (anonymous RAM): the pages /proc/self/pagemap shows present
  *     or swapped; when pagemap cannot be read, every page;
  *   - MEMFILE_REGION_PRIVATE (a MAP_PRIVATE file mapping, e.g. RAM of a

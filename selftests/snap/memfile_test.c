@@ -153,4 +153,42 @@ TEST_F_TIMEOUT(memfile, restore_side, 120)
 	close(fd);
 }
 
+/*
+ * hugetlbfs RAM: no SEEK_DATA there, so the writer must go by the pages
+ * mapped, and must not allocate the others by reading them.
+ */
+TEST_F_TIMEOUT(memfile, hugetlb_ram, 120)
+{
+	const uint64_t hp = 2ul << 20, size = 4 * hp;
+	struct memfile_opts o = { .mode = MEMFILE_FULL };
+	struct memfile_stats st;
+	long reserved, before;
+	struct memfile_region r = { .size = size };
+	char err[256];
+	uint8_t *ram;
+	int fd;
+
+	reserved = st_huge_reserve(4);
+	if (st_huge_free() < 4)
+		SKIP(return, "fewer than 4 free 2 MiB huge pages");
+	fd = memfd_create("huge-ram", MFD_CLOEXEC | MFD_HUGETLB);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, size));
+	ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, ram);
+	for (uint64_t i = 0; i < hp / ST_PAGE; i++)
+		st_fill(ram + hp + i * ST_PAGE, i);	/* huge page 1 only */
+	before = st_huge_free();
+	r.host = ram;
+	r.fd = fd;
+	ASSERT_EQ(0, memfile__write(self->out, &r, 1, size, &o, &st, err,
+				    sizeof(err))) TH_LOG("%s", err);
+	EXPECT_EQ(before, st_huge_free());
+	EXPECT_EQ(hp / ST_PAGE, st.pages_written);
+	EXPECT_EQ(hp / ST_PAGE, data_pages(self->out));
+	munmap(ram, size);
+	close(fd);
+	st_huge_restore(reserved);
+}
+
 TEST_HARNESS_MAIN

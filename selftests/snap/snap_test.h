@@ -287,4 +287,54 @@ static inline bool st_have_userfaultfd(void)
 	return true;
 }
 
+/* Free 2 MiB huge pages (HugePages_Free), -1 if unknown. */
+static inline long st_huge_free(void)
+{
+	char line[128];
+	long n = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "HugePages_Free: %ld", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/*
+ * Inside vmtest (THAW_VMTEST), where the machine is ours, make @n more
+ * huge pages free.  Returns the previous nr_hugepages to restore, or -1
+ * when nothing was changed (elsewhere the test uses what is there).
+ */
+static inline long st_huge_reserve(long n)
+{
+	const char *knob = "/proc/sys/vm/nr_hugepages";
+	long had = -1, ret = -1;
+	FILE *f;
+
+	if (st_huge_free() >= n || !getenv("THAW_VMTEST"))
+		return -1;
+	f = fopen(knob, "r");
+	if (f && fscanf(f, "%ld", &had) == 1) {
+		fclose(f);
+		f = fopen(knob, "w");
+		if (f && fprintf(f, "%ld\n", had + n) > 0)
+			ret = had;
+	}
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+static inline void st_huge_restore(long had)
+{
+	FILE *f = had >= 0 ? fopen("/proc/sys/vm/nr_hugepages", "w") : NULL;
+
+	if (f) {
+		fprintf(f, "%ld\n", had);
+		fclose(f);
+	}
+}
+
 #endif

@@ -190,30 +190,6 @@ TEST_F_TIMEOUT(uffd, two_regions, 120)
 	EXPECT_NE(NULL, strstr(self->h.output, "memory unmapped"));
 }
 
-static long huge_free(void)
-{
-	char line[128];
-	long n = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "HugePages_Free: %ld", &n) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return n;
-}
-
-static int write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	int ret = f && fprintf(f, "%ld\n", v) > 0 ? 0 : -1;
-
-	if (f && fclose(f))
-		ret = -1;
-	return ret;
-}
-
 /*
  * 2 MiB pages (hugetlbfs RAM): whole huge pages are copied, an all-hole one
  * as zeros (there is no zero-page ioctl for them).  Needs 4 free huge pages;
@@ -224,23 +200,15 @@ TEST_F_TIMEOUT(uffd, huge_pages, 120)
 	const char *args[] = { "--once", NULL };
 	const uint64_t size = 8ul << 20, hp = 2ul << 20;
 	struct uffd_region r = { .size = size, .page_size = hp };
-	long reserved = -1, had = 0;
+	long reserved;
 	struct uffd_backend *b;
 	char mem[160], err[256];
 	uint8_t *ram;
 	int fd;
 
 	NEED_SETUP();
-	if (huge_free() < 4 && getenv("THAW_VMTEST")) {
-		FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r");
-
-		if (f && fscanf(f, "%ld", &had) == 1 &&
-		    !write_long("/proc/sys/vm/nr_hugepages", had + 4))
-			reserved = had;
-		if (f)
-			fclose(f);
-	}
-	if (huge_free() < 4)
+	reserved = st_huge_reserve(4);
+	if (st_huge_free() < 4)
 		SKIP(return, "fewer than 4 free 2 MiB huge pages");
 	snprintf(mem, sizeof(mem), "%s/huge-memory", self->dir);
 	ASSERT_EQ(0, st_make_memfile(mem, size / ST_PAGE));
@@ -273,8 +241,7 @@ TEST_F_TIMEOUT(uffd, huge_pages, 120)
 	EXPECT_EQ(4, st_count(self->h.output, "vm 1", "faults"));
 	EXPECT_EQ(3, st_count(self->h.output, "vm 1", "pages_copied"));
 	EXPECT_EQ(1, st_count(self->h.output, "vm 1", "zero_pages"));
-	if (reserved >= 0)
-		write_long("/proc/sys/vm/nr_hugepages", reserved);
+	st_huge_restore(reserved);
 }
 
 /* Writes land in the VM's private copy; the memory file is unchanged. */

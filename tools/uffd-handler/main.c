@@ -399,8 +399,14 @@ int main(int argc, char **argv)
 		    !(once && next_id > 1)) {
 			int conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
-			if (conn >= 0)
+			if (conn >= 0) {
 				start_session(&h, conn, next_id++, max_vms);
+			} else if (errno != EAGAIN && errno != EINTR &&
+				   errno != ECONNABORTED) {
+				/* EMFILE and the like: do not spin. */
+				perror("thaw-uffd-handler: accept");
+				usleep(100000);
+			}
 		}
 	}
 	status = 0;
