@@ -71,6 +71,7 @@ UNIT_TESTS :=
 SELFTESTS :=
 
 include vmm/vmm.mk
+include vmm/snap.mk
 include tools/tools.mk
 include tests/unit/unit.mk
 include selftests/selftests.mk
