@@ -114,6 +114,46 @@ static vm_fault_t thaw_clone_fault(struct vm_fault *vmf)
 }
 
 /*
+ * Fault-around: a read fault maps the neighbouring pages of the object too
+ * (up to fault_around_bytes, like the page cache does), so that a guest
+ * walking through memory takes one fault per 16 pages instead of one per
+ * page.  Not while recording (every first touch must reach the log), not
+ * in a detached copy, not after MADV_RANDOM.  Counted as one fault.
+ */
+static vm_fault_t thaw_clone_map_pages(struct vm_fault *vmf,
+				       pgoff_t start_pgoff, pgoff_t end_pgoff)
+{
+	struct thaw_clone *clone = vmf->vma->vm_private_data;
+	unsigned long first, last, rel, mapped = 0;
+	bool recording, done;
+
+	if (!clone || (vmf->vma->vm_flags & VM_RAND_READ))
+		return 0;
+	if (start_pgoff < clone->pgoff || end_pgoff < start_pgoff ||
+	    end_pgoff - clone->pgoff >= clone->nr_pages)
+		return 0;
+	spin_lock(&clone->lock);
+	recording = clone->rec;
+	spin_unlock(&clone->lock);
+	if (recording)
+		return 0;
+
+	first = start_pgoff - clone->pgoff;
+	last = end_pgoff - clone->pgoff;
+	rel = vmf->pgoff - clone->pgoff;
+	if (thaw_clone_map_range(clone, vmf->vma, first, last - first + 1,
+				 false, &mapped))
+		return 0;
+	spin_lock(&clone->lock);
+	done = test_bit(rel, clone->mapped);
+	if (done)
+		clone->faults++;
+	spin_unlock(&clone->lock);
+	/* The faulting page is in: no ->fault(). */
+	return done ? VM_FAULT_NOPAGE : 0;
+}
+
+/*
  * Called for every pte change in the clone's range.  Only
  * MMU_NOTIFY_CLEAR replaces or drops pages while the VMA lives
  * (copy-on-write, MADV_DONTNEED, our own reset); protection changes keep
@@ -245,6 +285,7 @@ static const struct vm_operations_struct thaw_clone_vm_ops = {
 	.may_split	= thaw_clone_may_split,
 	.mremap		= thaw_clone_mremap,
 	.fault		= thaw_clone_fault,
+	.map_pages	= thaw_clone_map_pages,
 };
 
 int thaw_clone_mmap(struct thaw_snap *snap, struct vm_area_struct *vma)
@@ -321,10 +362,11 @@ struct thaw_clone *thaw_clone_lookup(struct thaw_snap *snap,
 /*
  * Map the snapshot's pages [@rel, @rel + @n) of the clone read-only, in
  * batches; pages already mapped (or copied) are left alone.  Adds the
- * number of pages mapped to *@mapped.  Needs mmap_lock.
+ * number of pages mapped to *@mapped (and, if @premap, to the clone's
+ * premapped count).  Needs mmap_lock.
  */
 int thaw_clone_map_range(struct thaw_clone *clone, struct vm_area_struct *vma,
-			 unsigned long rel, unsigned long n,
+			 unsigned long rel, unsigned long n, bool premap,
 			 unsigned long *mapped)
 {
 	struct thaw_snap *snap = clone->snap;
@@ -339,7 +381,8 @@ int thaw_clone_map_range(struct thaw_clone *clone, struct vm_area_struct *vma,
 		spin_lock(&clone->lock);
 		for (i = 0; i < done; i++)
 			thaw_clone_set_mapped(clone, rel + i);
-		clone->premapped += done;
+		if (premap)
+			clone->premapped += done;
 		spin_unlock(&clone->lock);
 		*mapped += done;
 		if (!ret)
@@ -370,7 +413,7 @@ static int thaw_clone_reset_run(struct thaw_clone *clone,
 		       n << PAGE_SHIFT);
 	if (!remap)
 		return 0;
-	return thaw_clone_map_range(clone, vma, rel, n, mapped);
+	return thaw_clone_map_range(clone, vma, rel, n, true, mapped);
 }
 
 /*

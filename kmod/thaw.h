@@ -138,7 +138,7 @@ struct thaw_clone *thaw_clone_lookup(struct thaw_snap *snap,
 				     struct mm_struct *mm, u64 addr,
 				     struct vm_area_struct **vmap);
 int thaw_clone_map_range(struct thaw_clone *clone, struct vm_area_struct *vma,
-			 unsigned long rel, unsigned long n,
+			 unsigned long rel, unsigned long n, bool premap,
 			 unsigned long *mapped);
 long thaw_clone_reset(struct thaw_snap *snap, unsigned int cmd,
 		      unsigned long arg);

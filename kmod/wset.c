@@ -356,7 +356,7 @@ long thaw_clone_premap(struct thaw_snap *snap, unsigned int cmd,
 		ret = thaw_clone_map_range(clone, vma,
 					   max(idx, first) - first,
 					   min(idx + n, last) - max(idx, first),
-					   &mapped);
+					   true, &mapped);
 		cond_resched();
 	}
 out:
