@@ -57,6 +57,31 @@ static void thaw_clone_mark_dirty(struct thaw_clone *clone, unsigned long rel)
 		clone->dirty_overflow = true;
 }
 
+/*
+ * Mark [@rel, @rel + @n) dirty.  Page by page while the list has room;
+ * beyond, in bitmap words, so that MADV_DONTNEED over a huge clone costs
+ * O(n / BITS_PER_LONG) under the spinlock, not O(n).
+ */
+static void thaw_clone_mark_dirty_range(struct thaw_clone *clone,
+					unsigned long rel, unsigned long n)
+{
+	unsigned long end = rel + n, clean, next;
+
+	lockdep_assert_held(&clone->lock);
+	if (!clone->dirty_overflow && n <= clone->dirty_cap - clone->nr_dirty) {
+		for (; rel < end; rel++)
+			thaw_clone_mark_dirty(clone, rel);
+		return;
+	}
+	clone->dirty_overflow = true;
+	for (clean = find_next_zero_bit(clone->dirty, end, rel); clean < end;
+	     clean = find_next_zero_bit(clone->dirty, end, next)) {
+		next = find_next_bit(clone->dirty, end, clean);
+		bitmap_set(clone->dirty, clean, next - clean);
+		clone->private += next - clean;
+	}
+}
+
 static void thaw_clone_set_mapped(struct thaw_clone *clone, unsigned long rel)
 {
 	lockdep_assert_held(&clone->lock);
@@ -166,7 +191,7 @@ static bool thaw_clone_invalidate(struct mmu_interval_notifier *mni,
 	struct thaw_clone *clone = container_of(mni, struct thaw_clone,
 						notifier);
 	unsigned long end = clone->start + (clone->nr_pages << PAGE_SHIFT);
-	unsigned long first, last, rel;
+	unsigned long first, last, rel, n, i;
 
 	if (range->event != MMU_NOTIFY_CLEAR)
 		return true;
@@ -175,13 +200,15 @@ static bool thaw_clone_invalidate(struct mmu_interval_notifier *mni,
 	if (first >= last)
 		return true;
 
+	rel = (first - clone->start) >> PAGE_SHIFT;
+	n = ((last - clone->start + PAGE_SIZE - 1) >> PAGE_SHIFT) - rel;
 	spin_lock(&clone->lock);
-	for (rel = (first - clone->start) >> PAGE_SHIFT;
-	     rel < (last - clone->start + PAGE_SIZE - 1) >> PAGE_SHIFT; rel++) {
-		thaw_clone_clear_mapped(clone, rel);
-		if (!clone->resetting)
-			thaw_clone_mark_dirty(clone, rel);
-	}
+	/* Only pages that were mapped: the kernel just visited each. */
+	for (i = find_next_bit(clone->mapped, rel + n, rel); i < rel + n;
+	     i = find_next_bit(clone->mapped, rel + n, i + 1))
+		thaw_clone_clear_mapped(clone, i);
+	if (!clone->resetting)
+		thaw_clone_mark_dirty_range(clone, rel, n);
 	spin_unlock(&clone->lock);
 	return true;
 }

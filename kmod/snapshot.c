@@ -224,6 +224,8 @@ static int thaw_snap_fill(struct thaw_snap *snap, struct file *file,
 			ret = -EINTR;
 			break;
 		}
+		if (!(i & 4095))
+			cond_resched();
 		if (pos >= data_end)
 			thaw_next_data(file, pos, limit, &data, &data_end);
 		if (pos < data) {
@@ -254,7 +256,6 @@ static int thaw_snap_fill(struct thaw_snap *snap, struct file *file,
 		snap->pages[i] = page;
 		snap->data_pages++;
 		page = NULL;
-		cond_resched();
 	}
 	if (page)
 		__free_page(page);

@@ -58,11 +58,15 @@ struct thaw_snap {
 	u32 wset_nr;			/* @lock; READ_ONCE() for stats */
 };
 
-/* A recording in progress: first touches of one clone. */
+/*
+ * A recording in progress: first touches of one clone.  While it hangs off
+ * a clone, all of it is protected by that clone's @lock; once detached it
+ * belongs to whoever detached it.
+ */
 struct thaw_rec {
-	unsigned long *seen;		/* bit per clone page */
-	u32 *log;			/* snapshot page indices, in order */
-	u32 nr;
+	unsigned long *seen;		/* clone lock: bit per clone page */
+	u32 *log;			/* clone lock: object page indices */
+	u32 nr;				/* clone lock: entries in @log */
 };
 
 /*
