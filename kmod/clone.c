@@ -114,6 +114,8 @@ static vm_fault_t thaw_clone_fault(struct vm_fault *vmf)
 
 	if (vmf->pgoff >= snap->nr_pages)
 		return VM_FAULT_SIGBUS;
+	if (page_ref_count(snap->pages[vmf->pgoff]) >= thaw_max_page_refs())
+		return VM_FAULT_SIGBUS;
 	get_page(snap->pages[vmf->pgoff]);
 	vmf->page = snap->pages[vmf->pgoff];
 	if (!clone)
@@ -392,12 +394,40 @@ struct thaw_clone *thaw_clone_lookup(struct thaw_snap *snap,
  * number of pages mapped to *@mapped (and, if @premap, to the clone's
  * premapped count).  Needs mmap_lock.
  */
+/*
+ * How many of the @n pages from @pages can be mapped once more each without
+ * passing the reference cap (the zero page may come many times).
+ */
+static unsigned long thaw_refs_allow(struct thaw_snap *snap,
+				     struct page **pages, unsigned long n)
+{
+	int max = thaw_max_page_refs(), zero = page_ref_count(snap->zero_page);
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		if (pages[i] == snap->zero_page) {
+			if (zero++ >= max)
+				break;
+		} else if (page_ref_count(pages[i]) >= max) {
+			break;
+		}
+	}
+	return i;
+}
+
 int thaw_clone_map_range(struct thaw_clone *clone, struct vm_area_struct *vma,
 			 unsigned long rel, unsigned long n, bool premap,
 			 unsigned long *mapped)
 {
 	struct thaw_snap *snap = clone->snap;
+	unsigned long allow;
+	int over = 0;
 
+	allow = thaw_refs_allow(snap, &snap->pages[clone->pgoff + rel], n);
+	if (allow < n) {
+		n = allow;
+		over = -EOVERFLOW;
+	}
 	while (n) {
 		unsigned long left = n, done, i;
 		int ret;
@@ -420,7 +450,7 @@ int thaw_clone_map_range(struct thaw_clone *clone, struct vm_area_struct *vma,
 		rel += done + 1;
 		n = left - 1;
 	}
-	return 0;
+	return over;
 }
 
 static int thaw_u32_cmp(const void *a, const void *b)

@@ -36,6 +36,16 @@ static unsigned int max_snapshots = 4096;
 module_param(max_snapshots, uint, 0644);
 MODULE_PARM_DESC(max_snapshots, "Cap on live snapshot objects");
 
+/*
+ * Every mapping of an object page holds a page reference.  One zero page
+ * serves all the zero pages of an object, so a huge sparse object could
+ * otherwise push its reference count past INT_MAX.
+ */
+static unsigned int max_page_maps = 1U << 30;
+module_param(max_page_maps, uint, 0644);
+MODULE_PARM_DESC(max_page_maps,
+		 "Cap on the mappings of any one page of an object, guarding its reference count");
+
 DEFINE_MUTEX(thaw_objects_lock);
 LIST_HEAD(thaw_snapshots);
 LIST_HEAD(thaw_clones);
@@ -51,6 +61,11 @@ unsigned long thaw_pinned_limit(void)
 unsigned int thaw_max_snapshots(void)
 {
 	return READ_ONCE(max_snapshots);
+}
+
+int thaw_max_page_refs(void)
+{
+	return min_t(unsigned int, READ_ONCE(max_page_maps), 1U << 30);
 }
 
 struct thaw_ctx {

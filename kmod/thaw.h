@@ -114,6 +114,7 @@ extern atomic_long_t thaw_pinned;	/* pages held by all objects */
 
 unsigned long thaw_pinned_limit(void);
 unsigned int thaw_max_snapshots(void);
+int thaw_max_page_refs(void);
 
 /* ioctl argument helpers (main.c) */
 int thaw_copy_arg(void *dst, size_t ksize, size_t min, unsigned int cmd,

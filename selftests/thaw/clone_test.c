@@ -21,6 +21,11 @@ static int holes(unsigned long i)
 	return i >= 24;		/* the last 8 pages are zero */
 }
 
+static int holes_all(unsigned long i)
+{
+	return 1;
+}
+
 FIXTURE(clone) {
 	int dev;
 	int src;
@@ -316,6 +321,67 @@ TEST_F(clone, partial_munmap_refused)
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_TRUE(thaw_page_matches(a + self->ps, 1, 9));
 	EXPECT_EQ(0, munmap(a, self->len));
+}
+
+static sigjmp_buf bus_env;
+
+static void on_bus(int sig)
+{
+	siglongjmp(bus_env, 1);
+}
+
+/* Does reading one byte at @p raise SIGBUS? */
+static int read_sigbus(const char *p)
+{
+	struct sigaction sa = { .sa_handler = on_bus }, old;
+	int bus = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(bus_env, 1) == 0)
+		(void)*(volatile const char *)p;
+	else
+		bus = 1;
+	sigaction(SIGBUS, &old, NULL);
+	return bus;
+}
+
+/*
+ * max_page_maps caps the mappings of any one object page (the zero page of
+ * a sparse object above all): past it a fault gets SIGBUS and a premap
+ * EOVERFLOW, instead of the page's reference count overflowing.
+ */
+TEST_F(clone, page_map_cap)
+{
+	__u32 set[] = { 1, 2, 3 };
+	struct thaw_wset_io io = { .pages = (uintptr_t)set, .count = 3 };
+	char old[32];
+	int src, zero;
+	char *a, *b;
+
+	src = thaw_memfd(NPAGES, 0, holes_all);
+	ASSERT_LE(0, src);
+	zero = thaw_snap_create(self->dev, src, 0, self->len, NULL);
+	ASSERT_LE(0, zero);
+	ASSERT_EQ(0, thaw_param_read("max_page_maps", old, sizeof(old)));
+	/* The zero page holds 1 reference of its own: 10 mappings. */
+	ASSERT_EQ(0, thaw_param_write("max_page_maps", "11"));
+	a = mmap(NULL, self->len, PROT_READ, MAP_PRIVATE, zero, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	ASSERT_EQ(0, madvise(a, self->len, MADV_RANDOM));
+	for (int i = 0; i < 10; i++)
+		EXPECT_FALSE(read_sigbus(a + i * self->ps));
+	EXPECT_TRUE(read_sigbus(a + 10 * self->ps));
+	b = mmap(NULL, self->len, PROT_READ, MAP_PRIVATE, zero, 0);
+	ASSERT_NE(MAP_FAILED, b);
+	ASSERT_EQ(0, __thaw_ioctl(zero, THAW_IOC_WSET_SET, &io));
+	EXPECT_EQ(-EOVERFLOW, thaw_clone_op(zero, THAW_IOC_CLONE_PREMAP, b, 0));
+	ASSERT_EQ(0, thaw_param_write("max_page_maps", old));
+	/* Below the cap again, faults work. */
+	EXPECT_FALSE(read_sigbus(a + 10 * self->ps));
+	munmap(b, self->len);
+	munmap(a, self->len);
+	close(zero);
+	close(src);
 }
 
 /* Clone ops need the start of a clone of this object. */

@@ -234,49 +234,16 @@ TEST_F(snap, bad_names)
 	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->dev, THAW_IOC_SNAP_OPEN, &o));
 }
 
-static int write_param(const char *name, const char *val)
-{
-	char path[128];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "/sys/module/thaw/parameters/%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static int read_param(const char *name, char *buf, size_t len)
-{
-	char path[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/module/thaw/parameters/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = 0;
-	return 0;
-}
-
 /* max_pinned_mb caps what objects hold; hitting it leaves nothing. */
 TEST_F(snap, pinned_limit)
 {
 	char old[32];
 	int src, fd;
 
-	ASSERT_EQ(0, read_param("max_pinned_mb", old, sizeof(old)));
+	ASSERT_EQ(0, thaw_param_read("max_pinned_mb", old, sizeof(old)));
 	src = thaw_memfd(1024, 2, NULL);	/* 4 MiB of data */
 	ASSERT_LE(0, src);
-	ASSERT_EQ(0, write_param("max_pinned_mb", "2"));
+	ASSERT_EQ(0, thaw_param_write("max_pinned_mb", "2"));
 	fd = thaw_snap_create(self->dev, src, 0, 1024 * self->ps, NULL);
 	EXPECT_EQ(-EDQUOT, fd);
 	EXPECT_EQ(0, thaw_stats(self->dev).pinned_pages);
@@ -290,7 +257,7 @@ TEST_F(snap, pinned_limit)
 		EXPECT_EQ(1024, thaw_snap_stats(fd).zero_pages);
 		close(fd);
 	}
-	ASSERT_EQ(0, write_param("max_pinned_mb", old));
+	ASSERT_EQ(0, thaw_param_write("max_pinned_mb", old));
 	close(src);
 }
 
@@ -299,13 +266,13 @@ TEST_F(snap, max_snapshots)
 	char old[32];
 	int a, b;
 
-	ASSERT_EQ(0, read_param("max_snapshots", old, sizeof(old)));
-	ASSERT_EQ(0, write_param("max_snapshots", "1"));
+	ASSERT_EQ(0, thaw_param_read("max_snapshots", old, sizeof(old)));
+	ASSERT_EQ(0, thaw_param_write("max_snapshots", "1"));
 	a = thaw_snap_create(self->dev, self->src, 0, self->ps, NULL);
 	EXPECT_LE(0, a);
 	b = thaw_snap_create(self->dev, self->src, 0, self->ps, NULL);
 	EXPECT_EQ(-EDQUOT, b);
-	ASSERT_EQ(0, write_param("max_snapshots", old));
+	ASSERT_EQ(0, thaw_param_write("max_snapshots", old));
 	if (a >= 0)
 		close(a);
 	if (b >= 0)

@@ -184,6 +184,40 @@ static inline int thaw_page_is_zero(const void *p)
 	return 1;
 }
 
+/* /sys/module/thaw/parameters/@name: 0 or -errno. */
+static inline int thaw_param_write(const char *name, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/module/thaw/parameters/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static inline int thaw_param_read(const char *name, char *buf, size_t len)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/module/thaw/parameters/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
 /* Nothing thaw.ko holds is left: every test ends with this. */
 #define EXPECT_NO_THAW_OBJECTS(dev) do {				\
 	struct thaw_stats __st = thaw_stats(dev);			\
