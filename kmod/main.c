@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * thaw.ko: the /dev/thaw misc device and its ioctl dispatch.
+ * thaw.ko: the /dev/thaw misc device, its ioctl dispatch, the module's
+ * parameters and its init and exit.
  *
  * Every open of /dev/thaw gets a struct thaw_ctx.  The first ioctl on it must
  * be THAW_IOC_API; until it succeeds every other ioctl fails with -EINVAL.
+ * Snapshot objects (snapshot.c) are anon-inode fds created here; their fops
+ * hold a module reference, so the module cannot go while one lives.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -11,15 +14,59 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include <linux/thaw.h>
+#include "thaw.h"
 
-#define THAW_MODULE_VERSION	"0.1.0"
+#define THAW_MODULE_VERSION	"0.2.0"
 
-#define THAW_FEATURES_SUPPORTED	THAW_FEATURE_EXTENSIBLE_IOCTLS
+#define THAW_FEATURES_SUPPORTED	(THAW_FEATURE_EXTENSIBLE_IOCTLS | \
+				 THAW_FEATURE_SNAPSHOT | THAW_FEATURE_WSET | \
+				 THAW_FEATURE_RESET | THAW_FEATURE_STATS)
+
+static unsigned int max_pinned_mb;
+module_param(max_pinned_mb, uint, 0644);
+MODULE_PARM_DESC(max_pinned_mb,
+		 "Cap on the memory all snapshot objects hold, in MiB (0 at load: half of RAM)");
+
+static unsigned int max_snapshots = 4096;
+module_param(max_snapshots, uint, 0644);
+MODULE_PARM_DESC(max_snapshots, "Cap on live snapshot objects");
+
+/*
+ * Every mapping of an object page holds a page reference.  One zero page
+ * serves all the zero pages of an object, so a huge sparse object could
+ * otherwise push its reference count past INT_MAX.
+ */
+static unsigned int max_page_maps = 1U << 30;
+module_param(max_page_maps, uint, 0644);
+MODULE_PARM_DESC(max_page_maps,
+		 "Cap on the mappings of any one page of an object, guarding its reference count");
+
+DEFINE_MUTEX(thaw_objects_lock);
+LIST_HEAD(thaw_snapshots);
+LIST_HEAD(thaw_clones);
+unsigned long thaw_nr_snapshots;
+unsigned long thaw_nr_clones;
+atomic_long_t thaw_pinned = ATOMIC_LONG_INIT(0);
+
+unsigned long thaw_pinned_limit(void)
+{
+	return (unsigned long)READ_ONCE(max_pinned_mb) << (20 - PAGE_SHIFT);
+}
+
+unsigned int thaw_max_snapshots(void)
+{
+	return READ_ONCE(max_snapshots);
+}
+
+int thaw_max_page_refs(void)
+{
+	return min_t(unsigned int, READ_ONCE(max_page_maps), 1U << 30);
+}
 
 struct thaw_ctx {
 	struct mutex lock;
@@ -31,8 +78,8 @@ struct thaw_ctx {
  * Copy an ioctl argument whose size the caller encoded in @cmd.  @min is the
  * first published size of the structure; @ksize is what this module knows.
  */
-static int thaw_copy_arg(void *dst, size_t ksize, size_t min,
-			 unsigned int cmd, unsigned long arg)
+int thaw_copy_arg(void *dst, size_t ksize, size_t min, unsigned int cmd,
+		  unsigned long arg)
 {
 	size_t usize = _IOC_SIZE(cmd);
 
@@ -41,8 +88,8 @@ static int thaw_copy_arg(void *dst, size_t ksize, size_t min,
 	return copy_struct_from_user(dst, ksize, (void __user *)arg, usize);
 }
 
-static int thaw_put_arg(unsigned long arg, unsigned int cmd, const void *src,
-			size_t ksize)
+int thaw_put_arg(unsigned long arg, unsigned int cmd, const void *src,
+		 size_t ksize)
 {
 	size_t n = min_t(size_t, _IOC_SIZE(cmd), ksize);
 
@@ -51,20 +98,27 @@ static int thaw_put_arg(unsigned long arg, unsigned int cmd, const void *src,
 	return 0;
 }
 
+bool thaw_all_zero(const u64 *v, size_t n)
+{
+	while (n--)
+		if (*v++)
+			return false;
+	return true;
+}
+
 static long thaw_ioc_api(struct thaw_ctx *ctx, unsigned int cmd,
 			 unsigned long arg)
 {
 	struct thaw_api api;
-	int ret, i;
+	int ret;
 
 	ret = thaw_copy_arg(&api, sizeof(api), THAW_API_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
 	if (api.api != THAW_API_VERSION || api.flags)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(api.reserved); i++)
-		if (api.reserved[i])
-			return -EINVAL;
+	if (!thaw_all_zero(api.reserved, ARRAY_SIZE(api.reserved)))
+		return -EINVAL;
 	if (api.features & ~THAW_FEATURES_SUPPORTED)
 		return -EINVAL;
 
@@ -80,6 +134,31 @@ static long thaw_ioc_api(struct thaw_ctx *ctx, unsigned int cmd,
 	return 0;
 }
 
+static long thaw_ioc_stats(unsigned int cmd, unsigned long arg)
+{
+	struct thaw_stats st;
+	int ret;
+
+	ret = thaw_copy_arg(&st, sizeof(st), THAW_STATS_SIZE_VER0, cmd, arg);
+	if (ret)
+		return ret;
+	if (st.flags || st.pad || !thaw_all_zero(st.reserved,
+						 ARRAY_SIZE(st.reserved)))
+		return -EINVAL;
+	thaw_fill_stats(&st);
+	return thaw_put_arg(arg, cmd, &st, sizeof(st));
+}
+
+static bool thaw_ctx_ready(struct thaw_ctx *ctx)
+{
+	bool done;
+
+	mutex_lock(&ctx->lock);
+	done = ctx->api_done;
+	mutex_unlock(&ctx->lock);
+	return done;
+}
+
 static long thaw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct thaw_ctx *ctx = file->private_data;
@@ -89,9 +168,27 @@ static long thaw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	switch (_IOC_NR(cmd)) {
 	case _IOC_NR(THAW_IOC_API):
-		if (_IOC_DIR(cmd) != (_IOC_READ | _IOC_WRITE))
+		if (!thaw_ioc_is(cmd, THAW_IOC_API))
 			return -ENOTTY;
 		return thaw_ioc_api(ctx, cmd, arg);
+	case _IOC_NR(THAW_IOC_SNAP_CREATE):
+		if (!thaw_ioc_is(cmd, THAW_IOC_SNAP_CREATE))
+			return -ENOTTY;
+		if (!thaw_ctx_ready(ctx))
+			return -EINVAL;
+		return thaw_snap_create(cmd, arg);
+	case _IOC_NR(THAW_IOC_SNAP_OPEN):
+		if (!thaw_ioc_is(cmd, THAW_IOC_SNAP_OPEN))
+			return -ENOTTY;
+		if (!thaw_ctx_ready(ctx))
+			return -EINVAL;
+		return thaw_snap_open(cmd, arg);
+	case _IOC_NR(THAW_IOC_STATS):
+		if (!thaw_ioc_is(cmd, THAW_IOC_STATS))
+			return -ENOTTY;
+		if (!thaw_ctx_ready(ctx))
+			return -EINVAL;
+		return thaw_ioc_stats(cmd, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -138,18 +235,33 @@ static int __init thaw_init(void)
 {
 	int ret;
 
+	if (!max_pinned_mb)
+		max_pinned_mb = max(1UL, totalram_pages() / 2 >>
+					 (20 - PAGE_SHIFT));
+
+	ret = thaw_netlink_init();
+	if (ret) {
+		pr_err("cannot register the generic netlink family: %d\n", ret);
+		return ret;
+	}
 	ret = misc_register(&thaw_misc);
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", THAW_DEVICE_NAME, ret);
+		thaw_netlink_exit();
 		return ret;
 	}
-	pr_info("version %s, api %d\n", THAW_MODULE_VERSION, THAW_API_VERSION);
+	pr_info("version %s, api %d, max_pinned_mb %u\n", THAW_MODULE_VERSION,
+		THAW_API_VERSION, max_pinned_mb);
 	return 0;
 }
 
 static void __exit thaw_exit(void)
 {
 	misc_deregister(&thaw_misc);
+	thaw_netlink_exit();
+	/* Every object held a module reference: nothing can be left. */
+	WARN_ON(!list_empty(&thaw_snapshots) || !list_empty(&thaw_clones) ||
+		atomic_long_read(&thaw_pinned));
 }
 
 module_init(thaw_init);

@@ -13,4 +13,10 @@ $(O)/selftests/%: selftests/%.c selftests/thaw/thaw_test.h uapi/linux/thaw.h
 	@mkdir -p $(dir $@)
 	@test -f $(LINUX_SRC)/tools/testing/selftests/kselftest_harness.h || \
 		{ echo "kselftest_harness.h missing: run 'make deps'" >&2; exit 1; }
-	$(Q)$(CC) $(ALL_CFLAGS) $(SELFTEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -lpthread
+	$(Q)$(CC) $(ALL_CFLAGS) $(SELFTEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+		$(filter %.o,$^) $(SELFTEST_LIBS_$(notdir $@)) -lpthread
+
+# Selftests that link program code: extra objects as prerequisites, extra
+# libraries in SELFTEST_LIBS_<name>.
+$(O)/selftests/thaw/netlink_test: $(THAWCTL_STATS_OBJS)
+SELFTEST_LIBS_netlink_test = $(NLGENL_LIBS)

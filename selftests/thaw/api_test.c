@@ -34,6 +34,10 @@ TEST_F(api, good_version)
 	ASSERT_EQ(0, __thaw_ioctl(self->fd, THAW_IOC_API, &api));
 	EXPECT_EQ(THAW_API_VERSION, api.api);
 	EXPECT_TRUE(api.features & THAW_FEATURE_EXTENSIBLE_IOCTLS);
+	EXPECT_TRUE(api.features & THAW_FEATURE_SNAPSHOT);
+	EXPECT_TRUE(api.features & THAW_FEATURE_WSET);
+	EXPECT_TRUE(api.features & THAW_FEATURE_RESET);
+	EXPECT_TRUE(api.features & THAW_FEATURE_STATS);
 	/* The handshake may be repeated. */
 	ASSERT_EQ(0, __thaw_ioctl(self->fd, THAW_IOC_API, &api));
 }

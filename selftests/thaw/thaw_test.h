@@ -8,8 +8,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <linux/thaw.h>
@@ -40,5 +44,186 @@ static inline int thaw_open_api(__u64 *features)
 		*features = api.features;
 	return fd;
 }
+
+static inline long thaw_page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+/*
+ * Snapshot object from @len bytes of @fd at @off, optionally named: the new
+ * fd or -errno.
+ */
+static inline int thaw_snap_create(int dev, int fd, __u64 off, __u64 len,
+				   const char *name)
+{
+	struct thaw_snap_create c = { .fd = fd, .offset = off, .length = len };
+	int ret;
+
+	if (name)
+		strncpy((char *)c.name, name, sizeof(c.name) - 1);
+	ret = ioctl(dev, THAW_IOC_SNAP_CREATE, &c);
+	return ret < 0 ? -errno : ret;
+}
+
+static inline int thaw_snap_open(int dev, const char *name)
+{
+	struct thaw_snap_open o = { 0 };
+	int ret;
+
+	strncpy((char *)o.name, name, sizeof(o.name) - 1);
+	ret = ioctl(dev, THAW_IOC_SNAP_OPEN, &o);
+	return ret < 0 ? -errno : ret;
+}
+
+/* One clone operation (RECORD, STOP, PREMAP, RESET): -errno, or count. */
+static inline long thaw_clone_op(int snap, unsigned long cmd, void *addr,
+				 __u32 flags)
+{
+	struct thaw_clone_op op = { .addr = (uintptr_t)addr, .flags = flags };
+
+	if (ioctl(snap, cmd, &op) < 0)
+		return -errno;
+	return op.count;
+}
+
+static inline struct thaw_clone_stats thaw_clone_stats(int snap, void *addr)
+{
+	struct thaw_clone_stats st = { .addr = (uintptr_t)addr };
+
+	if (ioctl(snap, THAW_IOC_CLONE_STATS, &st) < 0)
+		st.pages = ~0ULL;	/* the caller's EXPECTs show it */
+	return st;
+}
+
+static inline struct thaw_snap_stats thaw_snap_stats(int snap)
+{
+	struct thaw_snap_stats st = { 0 };
+
+	if (ioctl(snap, THAW_IOC_SNAP_STATS, &st) < 0)
+		st.pages = ~0ULL;
+	return st;
+}
+
+static inline struct thaw_stats thaw_stats(int dev)
+{
+	struct thaw_stats st = { 0 };
+
+	if (ioctl(dev, THAW_IOC_STATS, &st) < 0)
+		st.snapshots = ~0ULL;
+	return st;
+}
+
+/* The content every test puts in page @idx of a source: never all zero. */
+static inline void thaw_fill_page(void *page, unsigned long idx,
+				  unsigned int seed)
+{
+	uint64_t *w = page;
+	long n = thaw_page_size() / 8;
+
+	for (long i = 0; i < n; i++)
+		w[i] = ((uint64_t)seed << 48) ^ ((uint64_t)idx << 16) ^ i ^
+		       0x5a5a000000000001ULL;
+}
+
+/*
+ * A memfd of @npages pages: page i holds thaw_fill_page(i, seed) unless
+ * @is_zero(i) says it stays a hole.  -errno on failure.
+ */
+static inline int thaw_memfd(unsigned long npages, unsigned int seed,
+			     int (*is_zero)(unsigned long))
+{
+	long ps = thaw_page_size();
+	char *buf;
+	int fd;
+
+	fd = memfd_create("thaw-src", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, npages * ps) < 0)
+		goto err;
+	buf = malloc(ps);
+	if (!buf)
+		goto err;
+	for (unsigned long i = 0; i < npages; i++) {
+		if (is_zero && is_zero(i))
+			continue;
+		thaw_fill_page(buf, i, seed);
+		if (pwrite(fd, buf, ps, i * ps) != ps) {
+			free(buf);
+			goto err;
+		}
+	}
+	free(buf);
+	return fd;
+err:
+	close(fd);
+	return -errno;
+}
+
+/* Does @p (one page) hold thaw_fill_page(idx, seed)? */
+static inline int thaw_page_matches(const void *p, unsigned long idx,
+				    unsigned int seed)
+{
+	long ps = thaw_page_size();
+	char buf[65536];
+
+	if (ps > (long)sizeof(buf))
+		return 0;
+	thaw_fill_page(buf, idx, seed);
+	return !memcmp(p, buf, ps);
+}
+
+static inline int thaw_page_is_zero(const void *p)
+{
+	const uint64_t *w = p;
+
+	for (long i = 0; i < thaw_page_size() / 8; i++)
+		if (w[i])
+			return 0;
+	return 1;
+}
+
+/* /sys/module/thaw/parameters/@name: 0 or -errno. */
+static inline int thaw_param_write(const char *name, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/module/thaw/parameters/%s", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static inline int thaw_param_read(const char *name, char *buf, size_t len)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/module/thaw/parameters/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return 0;
+}
+
+/* Nothing thaw.ko holds is left: every test ends with this. */
+#define EXPECT_NO_THAW_OBJECTS(dev) do {				\
+	struct thaw_stats __st = thaw_stats(dev);			\
+	EXPECT_EQ(0, __st.snapshots);					\
+	EXPECT_EQ(0, __st.clones);					\
+	EXPECT_EQ(0, __st.pinned_pages);				\
+} while (0)
 
 #endif

@@ -7,6 +7,8 @@
 
 static const struct thawctl_cmd cmds[] = {
 	{ "invoke", "send one invocation to a function VM", thawctl__invoke },
+	{ "stats", "thaw.ko's counters: module, snapshots, clones",
+	  thawctl__stats },
 };
 
 static int usage(FILE *f)

@@ -13,5 +13,6 @@ struct thawctl_cmd {
 };
 
 int thawctl__invoke(int argc, char **argv);
+int thawctl__stats(int argc, char **argv);
 
 #endif

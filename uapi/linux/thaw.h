@@ -33,6 +33,10 @@
  * Bits are added as capabilities land; none is ever removed.
  */
 #define THAW_FEATURE_EXTENSIBLE_IOCTLS	(1ULL << 0)	/* larger structs ok */
+#define THAW_FEATURE_SNAPSHOT		(1ULL << 1)	/* objects, clones */
+#define THAW_FEATURE_WSET		(1ULL << 2)	/* record, premap */
+#define THAW_FEATURE_RESET		(1ULL << 3)	/* O(dirty) reset */
+#define THAW_FEATURE_STATS		(1ULL << 4)	/* stats, netlink */
 
 /**
  * struct thaw_api - API handshake, the first ioctl on a /dev/thaw fd
@@ -59,5 +63,265 @@ struct thaw_api {
  *   0x50-0x5f  statistics
  */
 #define THAW_IOC_API		_IOWR(THAW_IOCTL_MAGIC, 0x00, struct thaw_api)
+
+/* Snapshot objects (ioctls on /dev/thaw) */
+#define THAW_IOC_SNAP_CREATE	_IOW(THAW_IOCTL_MAGIC, 0x10, struct thaw_snap_create)
+#define THAW_IOC_SNAP_OPEN	_IOW(THAW_IOCTL_MAGIC, 0x11, struct thaw_snap_open)
+/* Working set (ioctls on a snapshot fd) */
+#define THAW_IOC_WSET_SET	_IOW(THAW_IOCTL_MAGIC, 0x12, struct thaw_wset_io)
+#define THAW_IOC_WSET_GET	_IOWR(THAW_IOCTL_MAGIC, 0x13, struct thaw_wset_io)
+/* Clone mappings (ioctls on a snapshot fd, naming the clone by address) */
+#define THAW_IOC_CLONE_RECORD	_IOWR(THAW_IOCTL_MAGIC, 0x30, struct thaw_clone_op)
+#define THAW_IOC_CLONE_STOP	_IOWR(THAW_IOCTL_MAGIC, 0x31, struct thaw_clone_op)
+#define THAW_IOC_CLONE_PREMAP	_IOWR(THAW_IOCTL_MAGIC, 0x32, struct thaw_clone_op)
+#define THAW_IOC_CLONE_RESET	_IOWR(THAW_IOCTL_MAGIC, 0x33, struct thaw_clone_op)
+/* Statistics */
+#define THAW_IOC_STATS		_IOWR(THAW_IOCTL_MAGIC, 0x50, struct thaw_stats)
+#define THAW_IOC_SNAP_STATS	_IOWR(THAW_IOCTL_MAGIC, 0x51, struct thaw_snap_stats)
+#define THAW_IOC_CLONE_STATS	_IOWR(THAW_IOCTL_MAGIC, 0x52, struct thaw_clone_stats)
+
+/* A snapshot object's name: printable ASCII, no space, NUL-terminated. */
+#define THAW_NAME_MAX		64
+
+/**
+ * struct thaw_snap_create - THAW_IOC_SNAP_CREATE: a snapshot object from a
+ * memory file; returns a new file descriptor for the object
+ * @fd:       in: a readable regular file or memfd holding guest memory
+ * @flags:    in: must be zero
+ * @offset:   in: where the memory starts in @fd; page aligned
+ * @length:   in: bytes of memory; page aligned, non-zero, within the file
+ * @name:     in: empty for an anonymous object, else a unique name under
+ *            which THAW_IOC_SNAP_OPEN finds the object while it lives
+ * @reserved: in: must be zero
+ */
+struct thaw_snap_create {
+	__s32 fd;
+	__u32 flags;
+	__u64 offset;
+	__u64 length;
+	__u8 name[THAW_NAME_MAX];
+	__u64 reserved[4];
+};
+
+#define THAW_SNAP_CREATE_SIZE_VER0	120
+
+/**
+ * struct thaw_snap_open - THAW_IOC_SNAP_OPEN: a new file descriptor for a
+ * live, named snapshot object
+ * @flags:    in: must be zero
+ * @pad:      in: must be zero
+ * @name:     in: the name given at THAW_IOC_SNAP_CREATE
+ * @reserved: in: must be zero
+ */
+struct thaw_snap_open {
+	__u32 flags;
+	__u32 pad;
+	__u8 name[THAW_NAME_MAX];
+	__u64 reserved[4];
+};
+
+#define THAW_SNAP_OPEN_SIZE_VER0	104
+
+/**
+ * struct thaw_wset_io - THAW_IOC_WSET_SET / THAW_IOC_WSET_GET: move the
+ * object's working set (page indices in first-touch order) between the
+ * module and userspace
+ * @pages:    in: user pointer to an array of __u32 page indices
+ * @count:    SET in: entries in @pages (0 clears the working set);
+ *            GET in: capacity of @pages, 0 to ask only for the size;
+ *            GET out: entries in the working set
+ * @flags:    in: must be zero
+ * @reserved: in: must be zero
+ */
+struct thaw_wset_io {
+	__u64 pages;
+	__u32 count;
+	__u32 flags;
+	__u64 reserved[2];
+};
+
+#define THAW_WSET_IO_SIZE_VER0		32
+
+/**
+ * struct thaw_clone_op - one operation on a clone mapping
+ * @addr:     in: the start address of the clone (what mmap() returned) in
+ *            the calling process
+ * @flags:    in: THAW_CLONE_STOP_DISCARD for THAW_IOC_CLONE_STOP,
+ *            THAW_CLONE_RESET_REMAP for THAW_IOC_CLONE_RESET, else zero
+ * @pad:      in: must be zero
+ * @reserved: in: must be zero
+ * @count:    out: pages recorded (STOP), mapped (PREMAP) or reset (RESET);
+ *            0 for RECORD
+ */
+struct thaw_clone_op {
+	__u64 addr;
+	__u32 flags;
+	__u32 pad;
+	__u64 reserved[2];
+	__u64 count;
+};
+
+#define THAW_CLONE_OP_SIZE_VER0		40
+
+/* THAW_IOC_CLONE_STOP: end the recording without storing it. */
+#define THAW_CLONE_STOP_DISCARD		(1U << 0)
+/* THAW_IOC_CLONE_RESET: map the snapshot's pages back in at once. */
+#define THAW_CLONE_RESET_REMAP		(1U << 1)
+
+/**
+ * struct thaw_stats - THAW_IOC_STATS on /dev/thaw: module-wide counts
+ * @flags:        in: must be zero
+ * @pad:          in: must be zero
+ * @reserved:     in: must be zero
+ * @snapshots:    out: live snapshot objects
+ * @clones:       out: live clone mappings
+ * @pinned_pages: out: pages held by all objects (data, zero page and page
+ *                tables of the objects), counted against @pinned_limit
+ * @pinned_limit: out: the cap on @pinned_pages (module parameter
+ *                max_pinned_mb, in pages)
+ */
+struct thaw_stats {
+	__u32 flags;
+	__u32 pad;
+	__u64 reserved[2];
+	__u64 snapshots;
+	__u64 clones;
+	__u64 pinned_pages;
+	__u64 pinned_limit;
+};
+
+#define THAW_STATS_SIZE_VER0		56
+
+/**
+ * struct thaw_snap_stats - THAW_IOC_SNAP_STATS on a snapshot fd
+ * @flags:         in: must be zero
+ * @pad:           in: must be zero
+ * @reserved:      in: must be zero
+ * @id:            out: the object's id (unique while the module is loaded)
+ * @pages:         out: size of the object in pages
+ * @data_pages:    out: pages held with their content, shared by every clone
+ * @zero_pages:    out: all-zero pages, deduplicated to one zero page
+ * @pinned_pages:  out: pages this object counts against max_pinned_mb
+ * @clones:        out: live clone mappings of the object
+ * @wset_pages:    out: entries in the working set
+ * @faults:        out: page faults served, summed over every clone ever
+ * @premapped:     out: pages premapped, summed over every clone ever
+ * @private_pages: out: pages the live clones have dirtied (sum)
+ */
+struct thaw_snap_stats {
+	__u32 flags;
+	__u32 pad;
+	__u64 reserved[2];
+	__u64 id;
+	__u64 pages;
+	__u64 data_pages;
+	__u64 zero_pages;
+	__u64 pinned_pages;
+	__u64 clones;
+	__u64 wset_pages;
+	__u64 faults;
+	__u64 premapped;
+	__u64 private_pages;
+};
+
+#define THAW_SNAP_STATS_SIZE_VER0	104
+
+/**
+ * struct thaw_clone_stats - THAW_IOC_CLONE_STATS on a snapshot fd
+ * @addr:          in: the start address of the clone
+ * @flags:         in: must be zero
+ * @pad:           in: must be zero
+ * @reserved:      in: must be zero
+ * @id:            out: the clone's id
+ * @pages:         out: size of the clone in pages
+ * @shared_pages:  out: pages that map the snapshot's pages now
+ * @zero_pages:    out: of those, pages that map the zero page
+ * @private_pages: out: pages dirtied (copied on write or discarded) since
+ *                 the mapping was made or last reset
+ * @faults:        out: page faults served by the module for this clone
+ * @cow_faults:    out: of those, write faults (a private copy at once)
+ * @premapped:     out: pages mapped by THAW_IOC_CLONE_PREMAP and
+ *                 THAW_CLONE_RESET_REMAP
+ * @recorded:      out: pages in the running recording (0 when not
+ *                 recording)
+ * @resets:        out: THAW_IOC_CLONE_RESET calls that succeeded
+ * @reset_pages:   out: pages the last reset returned to the snapshot
+ * @state:         out: THAW_CLONE_STATE_* bits
+ * @pad2:          out: zero
+ */
+struct thaw_clone_stats {
+	__u64 addr;
+	__u32 flags;
+	__u32 pad;
+	__u64 reserved[2];
+	__u64 id;
+	__u64 pages;
+	__u64 shared_pages;
+	__u64 zero_pages;
+	__u64 private_pages;
+	__u64 faults;
+	__u64 cow_faults;
+	__u64 premapped;
+	__u64 recorded;
+	__u64 resets;
+	__u64 reset_pages;
+	__u32 state;
+	__u32 pad2;
+};
+
+#define THAW_CLONE_STATS_SIZE_VER0	128
+
+#define THAW_CLONE_STATE_RECORDING	(1U << 0)
+
+/*
+ * Generic netlink family "thaw" (init network namespace only; every command
+ * needs CAP_NET_ADMIN).  THAW_CMD_GET_STATS answers with the module-wide
+ * counts; THAW_CMD_GET_SNAPSHOT and THAW_CMD_GET_CLONE are dumps with one
+ * message per live object.  Counters are THAW_A_* u64 attributes named as
+ * in the ioctl structures above.
+ */
+#define THAW_GENL_NAME		"thaw"
+#define THAW_GENL_VERSION	1
+
+enum thaw_cmd {
+	THAW_CMD_UNSPEC,
+	THAW_CMD_GET_STATS,	/* doit: module-wide counts */
+	THAW_CMD_GET_SNAPSHOT,	/* dumpit: one message per object */
+	THAW_CMD_GET_CLONE,	/* dumpit: one message per clone */
+	__THAW_CMD_MAX,
+};
+#define THAW_CMD_MAX		(__THAW_CMD_MAX - 1)
+
+enum thaw_attr {
+	THAW_A_UNSPEC,
+	THAW_A_PAD,
+	/* THAW_CMD_GET_STATS */
+	THAW_A_SNAPSHOTS,	/* u64 */
+	THAW_A_CLONES,		/* u64 */
+	THAW_A_PINNED_PAGES,	/* u64 */
+	THAW_A_PINNED_LIMIT,	/* u64 */
+	/* THAW_CMD_GET_SNAPSHOT (THAW_A_CLONES is also set) */
+	THAW_A_SNAP_ID,		/* u64 */
+	THAW_A_SNAP_NAME,	/* string, absent for anonymous objects */
+	THAW_A_PAGES,		/* u64 */
+	THAW_A_DATA_PAGES,	/* u64 */
+	THAW_A_ZERO_PAGES,	/* u64 */
+	THAW_A_WSET_PAGES,	/* u64 */
+	THAW_A_FAULTS,		/* u64 */
+	THAW_A_PREMAPPED,	/* u64 */
+	THAW_A_PRIVATE_PAGES,	/* u64 */
+	/* THAW_CMD_GET_CLONE (with SNAP_ID, PAGES, ZERO_PAGES, FAULTS, ...) */
+	THAW_A_CLONE_ID,	/* u64 */
+	THAW_A_PID,		/* u32: the process that mapped the clone */
+	THAW_A_SHARED_PAGES,	/* u64 */
+	THAW_A_COW_FAULTS,	/* u64 */
+	THAW_A_RECORDED,	/* u64 */
+	THAW_A_RESETS,		/* u64 */
+	THAW_A_RESET_PAGES,	/* u64 */
+	THAW_A_STATE,		/* u32: THAW_CLONE_STATE_* */
+	/* THAW_A_PINNED_PAGES is also set on THAW_CMD_GET_SNAPSHOT */
+	__THAW_A_MAX,
+};
+#define THAW_A_MAX		(__THAW_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_THAW_H */

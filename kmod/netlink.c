@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "thaw" generic netlink family: the statistics of the module, of every
+ * snapshot object and of every clone, for tools that are not the process
+ * holding them (thawctl stats).  Read-only; no command takes an attribute.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <net/genetlink.h>
+
+#include "thaw.h"
+
+static struct genl_family thaw_nl_family;
+
+static int thaw_nl_put_u64(struct sk_buff *skb, int attr, u64 v)
+{
+	return nla_put_u64_64bit(skb, attr, v, THAW_A_PAD);
+}
+
+static int thaw_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
+{
+	struct thaw_stats st = {};
+	struct sk_buff *msg;
+	void *hdr;
+
+	thaw_fill_stats(&st);
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &thaw_nl_family, 0,
+				THAW_CMD_GET_STATS);
+	if (!hdr)
+		goto nospace;
+	if (thaw_nl_put_u64(msg, THAW_A_SNAPSHOTS, st.snapshots) ||
+	    thaw_nl_put_u64(msg, THAW_A_CLONES, st.clones) ||
+	    thaw_nl_put_u64(msg, THAW_A_PINNED_PAGES, st.pinned_pages) ||
+	    thaw_nl_put_u64(msg, THAW_A_PINNED_LIMIT, st.pinned_limit))
+		goto nospace;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+nospace:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static int thaw_nl_fill_snap(struct sk_buff *skb, struct thaw_snap *snap)
+{
+	struct thaw_snap_stats st = {};
+
+	thaw_snap_fill_stats(snap, &st);
+	if (thaw_nl_put_u64(skb, THAW_A_SNAP_ID, st.id) ||
+	    (snap->name[0] &&
+	     nla_put_string(skb, THAW_A_SNAP_NAME, snap->name)) ||
+	    thaw_nl_put_u64(skb, THAW_A_PAGES, st.pages) ||
+	    thaw_nl_put_u64(skb, THAW_A_DATA_PAGES, st.data_pages) ||
+	    thaw_nl_put_u64(skb, THAW_A_ZERO_PAGES, st.zero_pages) ||
+	    thaw_nl_put_u64(skb, THAW_A_PINNED_PAGES, st.pinned_pages) ||
+	    thaw_nl_put_u64(skb, THAW_A_CLONES, st.clones) ||
+	    thaw_nl_put_u64(skb, THAW_A_WSET_PAGES, st.wset_pages) ||
+	    thaw_nl_put_u64(skb, THAW_A_FAULTS, st.faults) ||
+	    thaw_nl_put_u64(skb, THAW_A_PREMAPPED, st.premapped) ||
+	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_PAGES, st.private_pages))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int thaw_nl_fill_clone(struct sk_buff *skb, struct thaw_clone *clone)
+{
+	struct thaw_clone_stats st = {};
+
+	thaw_clone_fill_stats(clone, &st);
+	if (thaw_nl_put_u64(skb, THAW_A_CLONE_ID, st.id) ||
+	    thaw_nl_put_u64(skb, THAW_A_SNAP_ID, clone->snap->id) ||
+	    nla_put_u32(skb, THAW_A_PID, clone->pid) ||
+	    thaw_nl_put_u64(skb, THAW_A_PAGES, st.pages) ||
+	    thaw_nl_put_u64(skb, THAW_A_SHARED_PAGES, st.shared_pages) ||
+	    thaw_nl_put_u64(skb, THAW_A_ZERO_PAGES, st.zero_pages) ||
+	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_PAGES, st.private_pages) ||
+	    thaw_nl_put_u64(skb, THAW_A_FAULTS, st.faults) ||
+	    thaw_nl_put_u64(skb, THAW_A_COW_FAULTS, st.cow_faults) ||
+	    thaw_nl_put_u64(skb, THAW_A_PREMAPPED, st.premapped) ||
+	    thaw_nl_put_u64(skb, THAW_A_RECORDED, st.recorded) ||
+	    thaw_nl_put_u64(skb, THAW_A_RESETS, st.resets) ||
+	    thaw_nl_put_u64(skb, THAW_A_RESET_PAGES, st.reset_pages) ||
+	    nla_put_u32(skb, THAW_A_STATE, st.state))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/*
+ * Dumps resume by id: objects are listed in increasing id order (ids are
+ * given when an object is listed), cb->args[0] is the next id to send.
+ */
+static int thaw_nl_dump_snapshots(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	u64 next = cb->args[0];
+	struct thaw_snap *snap;
+	void *hdr;
+
+	mutex_lock(&thaw_objects_lock);
+	list_for_each_entry(snap, &thaw_snapshots, node) {
+		if (snap->id < next)
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &thaw_nl_family,
+				  NLM_F_MULTI, THAW_CMD_GET_SNAPSHOT);
+		if (!hdr)
+			break;
+		if (thaw_nl_fill_snap(skb, snap)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		next = snap->id + 1;
+	}
+	mutex_unlock(&thaw_objects_lock);
+	cb->args[0] = next;
+	return skb->len;
+}
+
+static int thaw_nl_dump_clones(struct sk_buff *skb,
+			       struct netlink_callback *cb)
+{
+	u64 next = cb->args[0];
+	struct thaw_clone *clone;
+	void *hdr;
+
+	mutex_lock(&thaw_objects_lock);
+	list_for_each_entry(clone, &thaw_clones, node) {
+		if (clone->id < next)
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &thaw_nl_family,
+				  NLM_F_MULTI, THAW_CMD_GET_CLONE);
+		if (!hdr)
+			break;
+		if (thaw_nl_fill_clone(skb, clone)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		next = clone->id + 1;
+	}
+	mutex_unlock(&thaw_objects_lock);
+	cb->args[0] = next;
+	return skb->len;
+}
+
+static const struct genl_small_ops thaw_nl_ops[] = {
+	{
+		.cmd	= THAW_CMD_GET_STATS,
+		.doit	= thaw_nl_get_stats,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= THAW_CMD_GET_SNAPSHOT,
+		.dumpit	= thaw_nl_dump_snapshots,
+		.flags	= GENL_ADMIN_PERM,
+	},
+	{
+		.cmd	= THAW_CMD_GET_CLONE,
+		.dumpit	= thaw_nl_dump_clones,
+		.flags	= GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family thaw_nl_family __ro_after_init = {
+	.name		= THAW_GENL_NAME,
+	.version	= THAW_GENL_VERSION,
+	.maxattr	= 0,	/* requests carry no attribute */
+	.module		= THIS_MODULE,
+	.small_ops	= thaw_nl_ops,
+	.n_small_ops	= ARRAY_SIZE(thaw_nl_ops),
+	.resv_start_op	= THAW_CMD_MAX + 1,
+	.parallel_ops	= true,
+};
+
+int thaw_netlink_init(void)
+{
+	return genl_register_family(&thaw_nl_family);
+}
+
+void thaw_netlink_exit(void)
+{
+	genl_unregister_family(&thaw_nl_family);
+}

@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Snapshot objects: guest memory copied once out of a file into pages the
+ * module owns, shared read-only by every clone mapping.
+ *
+ * The pages are allocated with __GFP_ACCOUNT (charged to the creator's
+ * memory cgroup) and are never put on an LRU list, so reclaim never sees
+ * them: they stay resident while the object lives.  All-zero pages are not
+ * stored; they point at one zeroed page per object.  A private copy of the
+ * object is taken instead of sharing the file's page cache so that later
+ * writes to the file cannot reach a running clone.
+ *
+ * An object lives while a file descriptor or a clone mapping (through its
+ * vm_file) refers to it; named objects are also listed so that
+ * THAW_IOC_SNAP_OPEN can hand out more descriptors.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "thaw.h"
+
+static u64 thaw_next_snap_id = 1;	/* thaw_objects_lock */
+
+/*
+ * Object memory: charged to the creator's memory cgroup; a creation that
+ * does not fit fails with -ENOMEM after reclaim instead of calling the OOM
+ * killer (__GFP_RETRY_MAYFAIL).  Not movable: never on an LRU list.
+ */
+#define THAW_GFP_PAGE	(GFP_HIGHUSER | __GFP_ACCOUNT | __GFP_RETRY_MAYFAIL | \
+			 __GFP_NOWARN)
+#define THAW_GFP_META	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
+static int thaw_pin(unsigned long n)
+{
+	if (atomic_long_add_return(n, &thaw_pinned) > thaw_pinned_limit()) {
+		atomic_long_sub(n, &thaw_pinned);
+		return -EDQUOT;
+	}
+	return 0;
+}
+
+static void thaw_unpin(unsigned long n)
+{
+	atomic_long_sub(n, &thaw_pinned);
+}
+
+/* Pages the pointer array of an object of @nr_pages pages takes. */
+static unsigned long thaw_snap_array_pages(unsigned long nr_pages)
+{
+	return DIV_ROUND_UP(nr_pages * sizeof(struct page *), PAGE_SIZE);
+}
+
+static void thaw_snap_free(struct thaw_snap *snap)
+{
+	unsigned long i;
+
+	if (snap->pages) {
+		for (i = 0; i < snap->nr_pages; i++) {
+			struct page *page = snap->pages[i];
+
+			/*
+			 * put_page(), not __free_page(): a page may still be
+			 * pinned by someone who took a reference through a
+			 * clone (GUP); it goes when they let go.
+			 */
+			if (page && page != snap->zero_page)
+				put_page(page);
+			if (!(i & 1023))
+				cond_resched();
+		}
+		kvfree(snap->pages);
+	}
+	if (snap->zero_page)
+		put_page(snap->zero_page);
+	if (snap->wset)
+		thaw_wset_put(snap->wset);
+	thaw_unpin(snap->pinned);
+	mutex_destroy(&snap->lock);
+	kfree(snap);
+}
+
+/* Called by kref_put_mutex() with thaw_objects_lock held; drops it. */
+static void thaw_snap_release(struct kref *ref)
+{
+	struct thaw_snap *snap = container_of(ref, struct thaw_snap, ref);
+
+	if (!list_empty(&snap->node)) {
+		list_del_init(&snap->node);
+		thaw_nr_snapshots--;
+	}
+	mutex_unlock(&thaw_objects_lock);
+	WARN_ON(!list_empty(&snap->clones));
+	thaw_snap_free(snap);
+}
+
+void thaw_snap_get(struct thaw_snap *snap)
+{
+	kref_get(&snap->ref);
+}
+
+void thaw_snap_put(struct thaw_snap *snap)
+{
+	kref_put_mutex(&snap->ref, thaw_snap_release, &thaw_objects_lock);
+}
+
+static struct thaw_snap *thaw_snap_alloc(unsigned long nr_pages)
+{
+	unsigned long array = thaw_snap_array_pages(nr_pages);
+	struct thaw_snap *snap;
+
+	snap = kzalloc(sizeof(*snap), GFP_KERNEL_ACCOUNT);
+	if (!snap)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&snap->ref);
+	INIT_LIST_HEAD(&snap->node);
+	INIT_LIST_HEAD(&snap->clones);
+	mutex_init(&snap->lock);
+	snap->nr_pages = nr_pages;
+
+	/* The pointer array and the zero page count against the cap too. */
+	if (thaw_pin(array + 1)) {
+		thaw_snap_free(snap);
+		return ERR_PTR(-EDQUOT);
+	}
+	snap->pinned = array + 1;
+	snap->pages = kvcalloc(nr_pages, sizeof(struct page *), THAW_GFP_META);
+	snap->zero_page = alloc_page(THAW_GFP_PAGE | __GFP_ZERO);
+	if (!snap->pages || !snap->zero_page) {
+		thaw_snap_free(snap);
+		return ERR_PTR(-ENOMEM);
+	}
+	return snap;
+}
+
+/* Read one page at *@pos; a short read (the file shrank) leaves zeros. */
+static int thaw_read_page(struct file *file, struct page *page, loff_t pos)
+{
+	void *kaddr = kmap_local_page(page);
+	size_t done = 0;
+	ssize_t n;
+	int ret = 0;
+
+	while (done < PAGE_SIZE) {
+		n = kernel_read(file, kaddr + done, PAGE_SIZE - done, &pos);
+		if (n < 0) {
+			ret = n;
+			break;
+		}
+		if (!n) {
+			memset(kaddr + done, 0, PAGE_SIZE - done);
+			break;
+		}
+		done += n;
+	}
+	kunmap_local(kaddr);
+	return ret;
+}
+
+static bool thaw_page_is_zero(struct page *page)
+{
+	void *kaddr = kmap_local_page(page);
+	bool zero = !memchr_inv(kaddr, 0, PAGE_SIZE);
+
+	kunmap_local(kaddr);
+	return zero;
+}
+
+/*
+ * The next data extent at or after @pos, in [*@start, *@end), page aligned
+ * and clipped to @limit.  Holes (SEEK_DATA/SEEK_HOLE, where the filesystem
+ * knows them) are never read: they are zero pages.  A filesystem that does
+ * not know reports everything as data.
+ */
+static void thaw_next_data(struct file *file, loff_t pos, loff_t limit,
+			   loff_t *start, loff_t *end)
+{
+	loff_t data, hole;
+
+	data = vfs_llseek(file, pos, SEEK_DATA);
+	if (data == -ENXIO || data >= limit) {
+		*start = *end = limit;
+		return;
+	}
+	if (data < 0) {
+		*start = pos;
+		*end = limit;
+		return;
+	}
+	hole = vfs_llseek(file, data, SEEK_HOLE);
+	if (hole < 0 || hole > limit)
+		hole = limit;
+	*start = round_down(data, PAGE_SIZE);
+	*end = min_t(loff_t, round_up(hole, PAGE_SIZE), limit);
+	if (*end <= pos)	/* a filesystem that moved under us */
+		*end = limit;
+}
+
+/*
+ * Copy the object's pages out of @file from @offset.  Interruptible by a
+ * fatal signal; on error the caller frees what was filled.
+ */
+static int thaw_snap_fill(struct thaw_snap *snap, struct file *file,
+			  loff_t offset)
+{
+	loff_t limit = offset + ((loff_t)snap->nr_pages << PAGE_SHIFT);
+	loff_t data = offset, data_end = offset;
+	struct page *page = NULL;
+	unsigned long i;
+	int ret = 0;
+
+	for (i = 0; i < snap->nr_pages; i++) {
+		loff_t pos = offset + ((loff_t)i << PAGE_SHIFT);
+
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (!(i & 4095))
+			cond_resched();
+		if (pos >= data_end)
+			thaw_next_data(file, pos, limit, &data, &data_end);
+		if (pos < data) {
+			snap->pages[i] = snap->zero_page;
+			snap->zero_pages++;
+			continue;
+		}
+		if (!page) {
+			page = alloc_page(THAW_GFP_PAGE);
+			if (!page) {
+				ret = -ENOMEM;
+				break;
+			}
+		}
+		ret = thaw_read_page(file, page, pos);
+		if (ret)
+			break;
+		if (thaw_page_is_zero(page)) {
+			/* Keep @page for the next read. */
+			snap->pages[i] = snap->zero_page;
+			snap->zero_pages++;
+			continue;
+		}
+		ret = thaw_pin(1);
+		if (ret)
+			break;
+		snap->pinned++;
+		snap->pages[i] = page;
+		snap->data_pages++;
+		page = NULL;
+	}
+	if (page)
+		__free_page(page);
+	return ret;
+}
+
+/* Names are printable ASCII without spaces, NUL-terminated. */
+static int thaw_check_name(const u8 *name)
+{
+	size_t len = strnlen(name, THAW_NAME_MAX);
+	size_t i;
+
+	if (len == THAW_NAME_MAX)
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (name[i] <= ' ' || name[i] > '~')
+			return -EINVAL;
+	/* Bytes after the NUL are reserved. */
+	for (i = len; i < THAW_NAME_MAX; i++)
+		if (name[i])
+			return -EINVAL;
+	return 0;
+}
+
+static struct thaw_snap *thaw_snap_find(const char *name)
+{
+	struct thaw_snap *snap;
+
+	lockdep_assert_held(&thaw_objects_lock);
+	list_for_each_entry(snap, &thaw_snapshots, node)
+		if (snap->name[0] && !strcmp(snap->name, name))
+			return snap;
+	return NULL;
+}
+
+/* List the object (and its name) so that stats and SNAP_OPEN see it. */
+static int thaw_snap_publish(struct thaw_snap *snap)
+{
+	int ret = 0;
+
+	mutex_lock(&thaw_objects_lock);
+	if (thaw_nr_snapshots >= thaw_max_snapshots())
+		ret = -EDQUOT;
+	else if (snap->name[0] && thaw_snap_find(snap->name))
+		ret = -EEXIST;
+	if (!ret) {
+		snap->id = thaw_next_snap_id++;
+		list_add_tail(&snap->node, &thaw_snapshots);
+		thaw_nr_snapshots++;
+	}
+	mutex_unlock(&thaw_objects_lock);
+	return ret;
+}
+
+static int thaw_snap_install_fd(struct thaw_snap *snap);
+
+/* Open our own read-only file on the same inode: its offset is ours. */
+static struct file *thaw_open_source(int fd, u64 offset, u64 length)
+{
+	struct inode *inode;
+	struct file *priv;
+	struct fd f;
+	u64 end;
+
+	f = fdget(fd);
+	if (!f.file)
+		return ERR_PTR(-EBADF);
+	inode = file_inode(f.file);
+	priv = ERR_PTR(-EBADF);
+	if (!(f.file->f_mode & FMODE_READ))
+		goto out;
+	priv = ERR_PTR(-EISDIR);
+	if (S_ISDIR(inode->i_mode))
+		goto out;
+	priv = ERR_PTR(-EINVAL);
+	if (!S_ISREG(inode->i_mode))
+		goto out;
+	priv = ERR_PTR(-ENXIO);
+	if (check_add_overflow(offset, length, &end) ||
+	    end > (u64)i_size_read(inode))
+		goto out;
+	priv = dentry_open(&f.file->f_path, O_RDONLY | O_LARGEFILE,
+			   current_cred());
+out:
+	fdput(f);
+	return priv;
+}
+
+long thaw_snap_create(unsigned int cmd, unsigned long arg)
+{
+	struct thaw_snap_create args;
+	struct thaw_snap *snap;
+	unsigned long nr_pages;
+	struct file *src;
+	u64 end;
+	int ret;
+
+	ret = thaw_copy_arg(&args, sizeof(args), THAW_SNAP_CREATE_SIZE_VER0,
+			    cmd, arg);
+	if (ret)
+		return ret;
+	if (args.flags || !thaw_all_zero(args.reserved,
+					 ARRAY_SIZE(args.reserved)))
+		return -EINVAL;
+	if (!args.length || !PAGE_ALIGNED(args.offset) ||
+	    !PAGE_ALIGNED(args.length) ||
+	    check_add_overflow(args.offset, args.length, &end) ||
+	    end > (u64)LLONG_MAX)
+		return -EINVAL;
+	/* Page indices travel as __u32 (working sets). */
+	if (args.length >> PAGE_SHIFT > U32_MAX)
+		return -EINVAL;
+	ret = thaw_check_name(args.name);
+	if (ret)
+		return ret;
+	nr_pages = args.length >> PAGE_SHIFT;
+
+	/* Fail early on a name in use; thaw_snap_publish() decides. */
+	if (args.name[0]) {
+		mutex_lock(&thaw_objects_lock);
+		ret = thaw_snap_find(args.name) ? -EEXIST : 0;
+		mutex_unlock(&thaw_objects_lock);
+		if (ret)
+			return ret;
+	}
+
+	src = thaw_open_source(args.fd, args.offset, args.length);
+	if (IS_ERR(src))
+		return PTR_ERR(src);
+
+	snap = thaw_snap_alloc(nr_pages);
+	if (IS_ERR(snap)) {
+		fput(src);
+		return PTR_ERR(snap);
+	}
+	memcpy(snap->name, args.name, THAW_NAME_MAX);
+	ret = thaw_snap_fill(snap, src, args.offset);
+	fput(src);
+	if (!ret)
+		ret = thaw_snap_publish(snap);
+	if (ret) {
+		thaw_snap_put(snap);
+		return ret;
+	}
+	return thaw_snap_install_fd(snap);
+}
+
+long thaw_snap_open(unsigned int cmd, unsigned long arg)
+{
+	struct thaw_snap_open args;
+	struct thaw_snap *snap;
+	int ret;
+
+	ret = thaw_copy_arg(&args, sizeof(args), THAW_SNAP_OPEN_SIZE_VER0,
+			    cmd, arg);
+	if (ret)
+		return ret;
+	if (args.flags || args.pad ||
+	    !thaw_all_zero(args.reserved, ARRAY_SIZE(args.reserved)))
+		return -EINVAL;
+	ret = thaw_check_name(args.name);
+	if (ret)
+		return ret;
+	if (!args.name[0])
+		return -EINVAL;
+
+	mutex_lock(&thaw_objects_lock);
+	snap = thaw_snap_find(args.name);
+	/* Listed objects have a reference: release unlists under the lock. */
+	if (snap)
+		thaw_snap_get(snap);
+	mutex_unlock(&thaw_objects_lock);
+	if (!snap)
+		return -ENOENT;
+	return thaw_snap_install_fd(snap);
+}
+
+void thaw_snap_fill_stats(struct thaw_snap *snap, struct thaw_snap_stats *st)
+{
+	struct thaw_clone *clone;
+	u64 faults, premapped, private = 0;
+
+	lockdep_assert_held(&thaw_objects_lock);
+	faults = snap->retired_faults;
+	premapped = snap->retired_premapped;
+	list_for_each_entry(clone, &snap->clones, snap_node) {
+		spin_lock(&clone->lock);
+		faults += clone->faults;
+		premapped += clone->premapped;
+		private += clone->private;
+		spin_unlock(&clone->lock);
+	}
+	st->id = snap->id;
+	st->pages = snap->nr_pages;
+	st->data_pages = snap->data_pages;
+	st->zero_pages = snap->zero_pages;
+	st->pinned_pages = snap->pinned;
+	st->clones = snap->nr_clones;
+	st->wset_pages = READ_ONCE(snap->wset_nr);
+	st->faults = faults;
+	st->premapped = premapped;
+	st->private_pages = private;
+}
+
+void thaw_fill_stats(struct thaw_stats *st)
+{
+	mutex_lock(&thaw_objects_lock);
+	st->snapshots = thaw_nr_snapshots;
+	st->clones = thaw_nr_clones;
+	mutex_unlock(&thaw_objects_lock);
+	st->pinned_pages = atomic_long_read(&thaw_pinned);
+	st->pinned_limit = thaw_pinned_limit();
+}
+
+static long thaw_snap_stats(struct thaw_snap *snap, unsigned int cmd,
+			    unsigned long arg)
+{
+	struct thaw_snap_stats st;
+	int ret;
+
+	ret = thaw_copy_arg(&st, sizeof(st), THAW_SNAP_STATS_SIZE_VER0, cmd,
+			    arg);
+	if (ret)
+		return ret;
+	if (st.flags || st.pad ||
+	    !thaw_all_zero(st.reserved, ARRAY_SIZE(st.reserved)))
+		return -EINVAL;
+	mutex_lock(&thaw_objects_lock);
+	thaw_snap_fill_stats(snap, &st);
+	mutex_unlock(&thaw_objects_lock);
+	return thaw_put_arg(arg, cmd, &st, sizeof(st));
+}
+
+static long thaw_snap_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	struct thaw_snap *snap = file->private_data;
+
+	if (_IOC_TYPE(cmd) != THAW_IOCTL_MAGIC)
+		return -ENOTTY;
+
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(THAW_IOC_WSET_SET):
+		if (!thaw_ioc_is(cmd, THAW_IOC_WSET_SET))
+			return -ENOTTY;
+		return thaw_wset_set(snap, cmd, arg);
+	case _IOC_NR(THAW_IOC_WSET_GET):
+		if (!thaw_ioc_is(cmd, THAW_IOC_WSET_GET))
+			return -ENOTTY;
+		return thaw_wset_get(snap, cmd, arg);
+	case _IOC_NR(THAW_IOC_CLONE_RECORD):
+		if (!thaw_ioc_is(cmd, THAW_IOC_CLONE_RECORD))
+			return -ENOTTY;
+		return thaw_clone_record(snap, cmd, arg);
+	case _IOC_NR(THAW_IOC_CLONE_STOP):
+		if (!thaw_ioc_is(cmd, THAW_IOC_CLONE_STOP))
+			return -ENOTTY;
+		return thaw_clone_stop(snap, cmd, arg);
+	case _IOC_NR(THAW_IOC_CLONE_PREMAP):
+		if (!thaw_ioc_is(cmd, THAW_IOC_CLONE_PREMAP))
+			return -ENOTTY;
+		return thaw_clone_premap(snap, cmd, arg);
+	case _IOC_NR(THAW_IOC_CLONE_RESET):
+		if (!thaw_ioc_is(cmd, THAW_IOC_CLONE_RESET))
+			return -ENOTTY;
+		return thaw_clone_reset(snap, cmd, arg);
+	case _IOC_NR(THAW_IOC_SNAP_STATS):
+		if (!thaw_ioc_is(cmd, THAW_IOC_SNAP_STATS))
+			return -ENOTTY;
+		return thaw_snap_stats(snap, cmd, arg);
+	case _IOC_NR(THAW_IOC_CLONE_STATS):
+		if (!thaw_ioc_is(cmd, THAW_IOC_CLONE_STATS))
+			return -ENOTTY;
+		return thaw_clone_stats(snap, cmd, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int thaw_snap_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return thaw_clone_mmap(file->private_data, vma);
+}
+
+static int thaw_snap_file_release(struct inode *inode, struct file *file)
+{
+	thaw_snap_put(file->private_data);
+	return 0;
+}
+
+static const struct file_operations thaw_snap_fops = {
+	.owner		= THIS_MODULE,
+	.release	= thaw_snap_file_release,
+	.mmap		= thaw_snap_mmap,
+	.unlocked_ioctl	= thaw_snap_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+/*
+ * A new fd on its own anon inode (so that clone VMAs sit in an address
+ * space of their own); the fd owns the reference the caller passes in.
+ */
+static int thaw_snap_install_fd(struct thaw_snap *snap)
+{
+	int fd;
+
+	fd = anon_inode_getfd_secure("[thaw-snap]", &thaw_snap_fops, snap,
+				     O_RDWR | O_CLOEXEC, NULL);
+	if (fd < 0)
+		thaw_snap_put(snap);
+	return fd;
+}

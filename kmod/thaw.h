@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * thaw.ko internals shared by main.c, snapshot.c, clone.c, wset.c and
+ * netlink.c.
+ *
+ * Lock order, outermost first:
+ *   mmap_lock of a process  >  thaw_objects_lock  >  thaw_snap.lock
+ *   >  thaw_clone.lock (a spinlock; nothing sleeps under it)
+ * A snapshot object's release takes thaw_objects_lock, so the last
+ * reference may be dropped under mmap_lock but never under the other three.
+ */
+#ifndef THAW_KMOD_THAW_H
+#define THAW_KMOD_THAW_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mm_types.h>
+#include <linux/mmu_notifier.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include <linux/thaw.h>
+
+/*
+ * A working set: snapshot page indices in first-touch order, plus the same
+ * set sorted so that premapping can insert contiguous runs in one call.
+ * Immutable once published; readers hold a reference.
+ */
+struct thaw_wset {
+	struct kref ref;
+	u32 nr;
+	u32 *order;
+	u32 *sorted;
+};
+
+/*
+ * A snapshot object.  Its pages never change after creation: the fields
+ * marked "immutable" are read without a lock by faults and ioctls.
+ */
+struct thaw_snap {
+	struct kref ref;
+	u64 id;				/* set once under thaw_objects_lock */
+	char name[THAW_NAME_MAX];	/* immutable; "" when anonymous */
+	unsigned long nr_pages;		/* immutable */
+	struct page **pages;		/* immutable; zero pages -> zero_page */
+	struct page *zero_page;		/* immutable */
+	unsigned long data_pages;	/* immutable */
+	unsigned long zero_pages;	/* immutable */
+	unsigned long pinned;		/* immutable: counted in thaw_pinned */
+	struct list_head node;		/* thaw_objects_lock */
+	struct list_head clones;	/* thaw_objects_lock */
+	unsigned long nr_clones;	/* thaw_objects_lock */
+	u64 retired_faults;		/* thaw_objects_lock: unmapped clones */
+	u64 retired_premapped;		/* thaw_objects_lock: unmapped clones */
+	struct mutex lock;
+	struct thaw_wset *wset;		/* @lock; NULL when none */
+	u32 wset_nr;			/* @lock; READ_ONCE() for stats */
+};
+
+/*
+ * A recording in progress: first touches of one clone.  While it hangs off
+ * a clone, all of it is protected by that clone's @lock; once detached it
+ * belongs to whoever detached it.
+ */
+struct thaw_rec {
+	unsigned long *seen;		/* clone lock: bit per clone page */
+	u32 *log;			/* clone lock: object page indices */
+	u32 nr;				/* clone lock: entries in @log */
+};
+
+/*
+ * One clone: the per-mapping state of a MAP_PRIVATE mapping of a snapshot
+ * object, owned by that VMA (vm_private_data).  The VMA can be neither split
+ * nor moved, so @start and @nr_pages hold for its whole life.
+ */
+struct thaw_clone {
+	u64 id;				/* set once under thaw_objects_lock */
+	struct thaw_snap *snap;		/* immutable; holds a reference */
+	unsigned long start;		/* immutable */
+	unsigned long nr_pages;		/* immutable */
+	pgoff_t pgoff;			/* immutable: first snapshot page */
+	pid_t pid;			/* immutable: the mapping process */
+	struct list_head snap_node;	/* thaw_objects_lock */
+	struct list_head node;		/* thaw_objects_lock */
+	struct mmu_interval_notifier notifier;
+	u32 dirty_cap;			/* immutable: size of @dirty_list */
+
+	spinlock_t lock;
+	unsigned long *mapped;		/* @lock: page maps the snapshot's */
+	unsigned long *dirty;		/* @lock: page dirtied since reset */
+	u32 *dirty_list;		/* @lock: dirtied pages, in order */
+	u32 nr_dirty;			/* @lock: entries in @dirty_list */
+	bool dirty_overflow;		/* @lock: @dirty_list is incomplete */
+	bool resetting;			/* @lock: a reset owns @dirty* */
+	struct thaw_rec *rec;		/* @lock */
+	u64 shared;			/* @lock */
+	u64 zero;			/* @lock */
+	u64 private;			/* @lock: bits set in @dirty */
+	u64 faults;			/* @lock */
+	u64 cow_faults;			/* @lock */
+	u64 premapped;			/* @lock */
+	u64 resets;			/* @lock */
+	u64 reset_pages;		/* @lock */
+};
+
+/* Module-wide state (main.c and snapshot.c). */
+extern struct mutex thaw_objects_lock;
+extern struct list_head thaw_snapshots;	/* thaw_objects_lock */
+extern struct list_head thaw_clones;	/* thaw_objects_lock */
+extern unsigned long thaw_nr_snapshots;	/* thaw_objects_lock */
+extern unsigned long thaw_nr_clones;	/* thaw_objects_lock */
+extern atomic_long_t thaw_pinned;	/* pages held by all objects */
+
+unsigned long thaw_pinned_limit(void);
+unsigned int thaw_max_snapshots(void);
+int thaw_max_page_refs(void);
+
+/* ioctl argument helpers (main.c) */
+int thaw_copy_arg(void *dst, size_t ksize, size_t min, unsigned int cmd,
+		  unsigned long arg);
+int thaw_put_arg(unsigned long arg, unsigned int cmd, const void *src,
+		 size_t ksize);
+bool thaw_all_zero(const u64 *v, size_t n);
+
+/* Same number and direction; the size may differ (extensible structs). */
+static inline bool thaw_ioc_is(unsigned int cmd, unsigned int ref)
+{
+	return _IOC_NR(cmd) == _IOC_NR(ref) && _IOC_DIR(cmd) == _IOC_DIR(ref);
+}
+
+/* snapshot.c */
+long thaw_snap_create(unsigned int cmd, unsigned long arg);
+long thaw_snap_open(unsigned int cmd, unsigned long arg);
+void thaw_snap_get(struct thaw_snap *snap);
+void thaw_snap_put(struct thaw_snap *snap);
+void thaw_snap_fill_stats(struct thaw_snap *snap, struct thaw_snap_stats *st);
+void thaw_fill_stats(struct thaw_stats *st);
+
+/* clone.c */
+int thaw_clone_mmap(struct thaw_snap *snap, struct vm_area_struct *vma);
+struct thaw_clone *thaw_clone_lookup(struct thaw_snap *snap,
+				     struct mm_struct *mm, u64 addr,
+				     struct vm_area_struct **vmap);
+int thaw_clone_map_range(struct thaw_clone *clone, struct vm_area_struct *vma,
+			 unsigned long rel, unsigned long n, bool premap,
+			 unsigned long *mapped);
+long thaw_clone_reset(struct thaw_snap *snap, unsigned int cmd,
+		      unsigned long arg);
+long thaw_clone_stats(struct thaw_snap *snap, unsigned int cmd,
+		      unsigned long arg);
+void thaw_clone_fill_stats(struct thaw_clone *clone,
+			   struct thaw_clone_stats *st);
+
+/* wset.c */
+void thaw_wset_put(struct thaw_wset *ws);
+void thaw_rec_free(struct thaw_rec *rec);
+long thaw_wset_set(struct thaw_snap *snap, unsigned int cmd,
+		   unsigned long arg);
+long thaw_wset_get(struct thaw_snap *snap, unsigned int cmd,
+		   unsigned long arg);
+long thaw_clone_record(struct thaw_snap *snap, unsigned int cmd,
+		       unsigned long arg);
+long thaw_clone_stop(struct thaw_snap *snap, unsigned int cmd,
+		     unsigned long arg);
+long thaw_clone_premap(struct thaw_snap *snap, unsigned int cmd,
+		       unsigned long arg);
+
+/* netlink.c */
+int thaw_netlink_init(void);
+void thaw_netlink_exit(void);
+
+#endif

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Working sets: which pages a function touches after restore, in order.
+ *
+ * A clone in recording mode logs, in its fault handler, the first touch of
+ * every page.  Stopping the recording stores the log in the snapshot object
+ * (replacing the previous working set); userspace may export it to keep it
+ * next to the snapshot and import it into a new object later.  Premapping
+ * maps the whole working set into a fresh clone in one call, in batches of
+ * contiguous pages, so that the guest then takes no host page fault on it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/uaccess.h>
+
+#include "thaw.h"
+
+static void thaw_wset_release(struct kref *ref)
+{
+	struct thaw_wset *ws = container_of(ref, struct thaw_wset, ref);
+
+	kvfree(ws->order);
+	kfree(ws);
+}
+
+void thaw_wset_put(struct thaw_wset *ws)
+{
+	kref_put(&ws->ref, thaw_wset_release);
+}
+
+static int thaw_u32_cmp(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* A working set of @nr entries; the caller fills @order then seals it. */
+static struct thaw_wset *thaw_wset_alloc(u32 nr)
+{
+	struct thaw_wset *ws;
+
+	ws = kzalloc(sizeof(*ws), GFP_KERNEL_ACCOUNT);
+	if (!ws)
+		return NULL;
+	kref_init(&ws->ref);
+	ws->nr = nr;
+	ws->order = kvmalloc_array(2 * (size_t)max(nr, 1U), sizeof(u32),
+				   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!ws->order) {
+		kfree(ws);
+		return NULL;
+	}
+	ws->sorted = ws->order + nr;
+	return ws;
+}
+
+static void thaw_wset_seal(struct thaw_wset *ws)
+{
+	memcpy(ws->sorted, ws->order, ws->nr * sizeof(u32));
+	sort(ws->sorted, ws->nr, sizeof(u32), thaw_u32_cmp, NULL);
+}
+
+/* Replace the object's working set with @ws (NULL: none). */
+static void thaw_snap_set_wset(struct thaw_snap *snap, struct thaw_wset *ws)
+{
+	struct thaw_wset *old;
+
+	mutex_lock(&snap->lock);
+	old = snap->wset;
+	snap->wset = ws;
+	WRITE_ONCE(snap->wset_nr, ws ? ws->nr : 0);
+	mutex_unlock(&snap->lock);
+	if (old)
+		thaw_wset_put(old);
+}
+
+static struct thaw_wset *thaw_snap_get_wset(struct thaw_snap *snap)
+{
+	struct thaw_wset *ws;
+
+	mutex_lock(&snap->lock);
+	ws = snap->wset;
+	if (ws)
+		kref_get(&ws->ref);
+	mutex_unlock(&snap->lock);
+	return ws;
+}
+
+static int thaw_wset_check_args(struct thaw_wset_io *io)
+{
+	if (io->flags || !thaw_all_zero(io->reserved, ARRAY_SIZE(io->reserved)))
+		return -EINVAL;
+	return 0;
+}
+
+long thaw_wset_set(struct thaw_snap *snap, unsigned int cmd,
+		   unsigned long arg)
+{
+	unsigned long *seen = NULL;
+	struct thaw_wset_io io;
+	struct thaw_wset *ws;
+	u32 i;
+	int ret;
+
+	ret = thaw_copy_arg(&io, sizeof(io), THAW_WSET_IO_SIZE_VER0, cmd, arg);
+	if (ret)
+		return ret;
+	ret = thaw_wset_check_args(&io);
+	if (ret)
+		return ret;
+	if (!io.count) {
+		thaw_snap_set_wset(snap, NULL);
+		return 0;
+	}
+	/* Each page at most once: no more entries than pages. */
+	if (io.count > snap->nr_pages)
+		return -EINVAL;
+
+	ws = thaw_wset_alloc(io.count);
+	if (!ws)
+		return -ENOMEM;
+	ret = -EFAULT;
+	if (copy_from_user(ws->order, u64_to_user_ptr(io.pages),
+			   (size_t)io.count * sizeof(u32)))
+		goto err;
+	ret = -ENOMEM;
+	seen = kvcalloc(BITS_TO_LONGS(snap->nr_pages), sizeof(long),
+			GFP_KERNEL_ACCOUNT);
+	if (!seen)
+		goto err;
+	ret = -EINVAL;
+	for (i = 0; i < io.count; i++) {
+		u32 idx = ws->order[i];
+
+		if (idx >= snap->nr_pages || __test_and_set_bit(idx, seen))
+			goto err;
+	}
+	kvfree(seen);
+	thaw_wset_seal(ws);
+	thaw_snap_set_wset(snap, ws);
+	return 0;
+err:
+	kvfree(seen);
+	thaw_wset_put(ws);
+	return ret;
+}
+
+long thaw_wset_get(struct thaw_snap *snap, unsigned int cmd,
+		   unsigned long arg)
+{
+	struct thaw_wset_io io;
+	struct thaw_wset *ws;
+	u32 nr;
+	int ret;
+
+	ret = thaw_copy_arg(&io, sizeof(io), THAW_WSET_IO_SIZE_VER0, cmd, arg);
+	if (ret)
+		return ret;
+	ret = thaw_wset_check_args(&io);
+	if (ret)
+		return ret;
+
+	ws = thaw_snap_get_wset(snap);
+	nr = ws ? ws->nr : 0;
+	if (io.count && nr) {
+		if (io.count < nr) {
+			ret = -ENOSPC;
+			goto out;
+		}
+		if (copy_to_user(u64_to_user_ptr(io.pages), ws->order,
+				 (size_t)nr * sizeof(u32))) {
+			ret = -EFAULT;
+			goto out;
+		}
+	}
+	io.count = nr;
+	ret = thaw_put_arg(arg, cmd, &io, sizeof(io));
+out:
+	if (ws)
+		thaw_wset_put(ws);
+	return ret;
+}
+
+void thaw_rec_free(struct thaw_rec *rec)
+{
+	if (!rec)
+		return;
+	kvfree(rec->seen);
+	kvfree(rec->log);
+	kfree(rec);
+}
+
+static struct thaw_rec *thaw_rec_alloc(unsigned long nr_pages)
+{
+	struct thaw_rec *rec;
+
+	rec = kzalloc(sizeof(*rec), GFP_KERNEL_ACCOUNT);
+	if (!rec)
+		return NULL;
+	rec->seen = kvcalloc(BITS_TO_LONGS(nr_pages), sizeof(long),
+			     GFP_KERNEL_ACCOUNT);
+	rec->log = kvmalloc_array(nr_pages, sizeof(u32), GFP_KERNEL_ACCOUNT);
+	if (!rec->seen || !rec->log) {
+		thaw_rec_free(rec);
+		return NULL;
+	}
+	return rec;
+}
+
+static int thaw_clone_op_args(struct thaw_clone_op *op, unsigned int cmd,
+			      unsigned long arg, u32 flags_ok)
+{
+	int ret;
+
+	ret = thaw_copy_arg(op, sizeof(*op), THAW_CLONE_OP_SIZE_VER0, cmd, arg);
+	if (ret)
+		return ret;
+	if ((op->flags & ~flags_ok) || op->pad ||
+	    !thaw_all_zero(op->reserved, ARRAY_SIZE(op->reserved)))
+		return -EINVAL;
+	if (!current->mm)
+		return -EINVAL;
+	return 0;
+}
+
+long thaw_clone_record(struct thaw_snap *snap, unsigned int cmd,
+		       unsigned long arg)
+{
+	struct mm_struct *mm = current->mm;
+	struct thaw_rec *rec = NULL;
+	struct thaw_clone *clone;
+	struct thaw_clone_op op;
+	int ret;
+
+	ret = thaw_clone_op_args(&op, cmd, arg, 0);
+	if (ret)
+		return ret;
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	clone = thaw_clone_lookup(snap, mm, op.addr, NULL);
+	ret = -EINVAL;
+	if (!clone)
+		goto out;
+	ret = -ENOMEM;
+	rec = thaw_rec_alloc(clone->nr_pages);
+	if (!rec)
+		goto out;
+	spin_lock(&clone->lock);
+	if (clone->rec) {
+		ret = -EBUSY;
+	} else {
+		clone->rec = rec;
+		rec = NULL;
+		ret = 0;
+	}
+	spin_unlock(&clone->lock);
+out:
+	mmap_read_unlock(mm);
+	thaw_rec_free(rec);
+	if (ret)
+		return ret;
+	op.count = 0;
+	return thaw_put_arg(arg, cmd, &op, sizeof(op));
+}
+
+long thaw_clone_stop(struct thaw_snap *snap, unsigned int cmd,
+		     unsigned long arg)
+{
+	struct mm_struct *mm = current->mm;
+	struct thaw_rec *rec = NULL;
+	struct thaw_wset *ws = NULL;
+	struct thaw_clone *clone;
+	struct thaw_clone_op op;
+	int ret;
+
+	ret = thaw_clone_op_args(&op, cmd, arg, THAW_CLONE_STOP_DISCARD);
+	if (ret)
+		return ret;
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	clone = thaw_clone_lookup(snap, mm, op.addr, NULL);
+	if (clone) {
+		spin_lock(&clone->lock);
+		rec = clone->rec;
+		clone->rec = NULL;
+		spin_unlock(&clone->lock);
+	}
+	mmap_read_unlock(mm);
+	if (!rec)
+		return -EINVAL;
+
+	op.count = rec->nr;
+	if (!(op.flags & THAW_CLONE_STOP_DISCARD)) {
+		if (rec->nr) {
+			ws = thaw_wset_alloc(rec->nr);
+			if (!ws) {
+				thaw_rec_free(rec);
+				return -ENOMEM;
+			}
+			memcpy(ws->order, rec->log, rec->nr * sizeof(u32));
+			thaw_wset_seal(ws);
+		}
+		thaw_snap_set_wset(snap, ws);
+	}
+	thaw_rec_free(rec);
+	return thaw_put_arg(arg, cmd, &op, sizeof(op));
+}
+
+long thaw_clone_premap(struct thaw_snap *snap, unsigned int cmd,
+		       unsigned long arg)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long mapped = 0;
+	struct thaw_clone *clone;
+	struct thaw_clone_op op;
+	struct thaw_wset *ws;
+	u32 i, n, first, last;
+	int ret;
+
+	ret = thaw_clone_op_args(&op, cmd, arg, 0);
+	if (ret)
+		return ret;
+	ws = thaw_snap_get_wset(snap);
+	if (!ws)
+		return -ENODATA;
+	if (mmap_read_lock_killable(mm)) {
+		thaw_wset_put(ws);
+		return -EINTR;
+	}
+	clone = thaw_clone_lookup(snap, mm, op.addr, &vma);
+	if (!clone) {
+		ret = -EINVAL;
+		goto out;
+	}
+	/* The clone may map a window of the object: [first, last). */
+	first = clone->pgoff;
+	last = clone->pgoff + clone->nr_pages;
+	for (i = 0; i < ws->nr && !ret; i += n) {
+		u32 idx = ws->sorted[i];
+
+		for (n = 1; i + n < ws->nr && ws->sorted[i + n] == idx + n; n++)
+			;
+		if (idx + n <= first || idx >= last)
+			continue;
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		/* Clip the run to the window. */
+		ret = thaw_clone_map_range(clone, vma,
+					   max(idx, first) - first,
+					   min(idx + n, last) - max(idx, first),
+					   true, &mapped);
+		cond_resched();
+	}
+out:
+	mmap_read_unlock(mm);
+	thaw_wset_put(ws);
+	if (ret)
+		return ret;
+	op.count = mapped;
+	return thaw_put_arg(arg, cmd, &op, sizeof(op));
+}

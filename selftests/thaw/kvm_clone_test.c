@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Clones as KVM guest memory: each VM's memory slot is a clone of one
+ * snapshot object.  A guest's write is copy-on-write in its own clone only;
+ * the host's writes and resets of a clone reach the guest through KVM's mmu
+ * notifier; a working set recorded while a guest runs, premapped into a new
+ * clone, lets the next guest run with no page fault in the module.
+ */
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include <linux/kvm.h>
+
+#include "kselftest_harness.h"
+#include "thaw_test.h"
+
+#define GUEST_PAGES	16
+#define CODE_GPA	0x1000
+#define DATA_GPA	0x2000
+#define OUT_PORT	0x10
+#define DATA0		0x41
+
+/*
+ * mov (0x2000), %al; out %al, $0x10; inc %al; mov %al, (0x2000); hlt
+ * The inc sits at CODE_GPA + 5 so that the host can patch it.
+ */
+static const uint8_t guest_code[] = {
+	0xa0, 0x00, 0x20,
+	0xe6, OUT_PORT,
+	0xfe, 0xc0,
+	0xa2, 0x00, 0x20,
+	0xf4,
+};
+
+struct vm {
+	int fd, vcpu;
+	struct kvm_run *run;
+	size_t run_size;
+};
+
+FIXTURE(kvmclone) {
+	int kvm, dev, src, snap;
+	long ps;
+	size_t len;
+	char *mem[4];
+	struct vm vm[4];
+};
+
+FIXTURE_SETUP(kvmclone)
+{
+	char *page;
+
+	self->dev = self->src = self->snap = -1;
+	self->ps = thaw_page_size();
+	self->len = GUEST_PAGES * self->ps;
+	for (int i = 0; i < 4; i++) {
+		self->mem[i] = MAP_FAILED;
+		self->vm[i].fd = self->vm[i].vcpu = -1;
+	}
+	self->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (self->kvm < 0)
+		SKIP(return, "/dev/kvm not usable: %s", strerror(errno));
+	self->dev = thaw_open_api(NULL);
+	if (self->dev < 0)
+		SKIP(return, THAW_DEV " not usable: %s", strerror(-self->dev));
+
+	self->src = memfd_create("guest-mem", MFD_CLOEXEC);
+	ASSERT_LE(0, self->src);
+	ASSERT_EQ(0, ftruncate(self->src, self->len));
+	page = calloc(1, self->ps);
+	ASSERT_NE(NULL, page);
+	memcpy(page, guest_code, sizeof(guest_code));
+	ASSERT_EQ(self->ps, pwrite(self->src, page, self->ps, CODE_GPA));
+	memset(page, 0, self->ps);
+	page[0] = DATA0;
+	ASSERT_EQ(self->ps, pwrite(self->src, page, self->ps, DATA_GPA));
+	free(page);
+	self->snap = thaw_snap_create(self->dev, self->src, 0, self->len, NULL);
+	ASSERT_LE(0, self->snap);
+}
+
+static void vm_destroy(struct vm *vm)
+{
+	if (vm->run && vm->run != MAP_FAILED)
+		munmap(vm->run, vm->run_size);
+	if (vm->vcpu >= 0)
+		close(vm->vcpu);
+	if (vm->fd >= 0)
+		close(vm->fd);
+	vm->fd = vm->vcpu = -1;
+	vm->run = NULL;
+}
+
+FIXTURE_TEARDOWN(kvmclone)
+{
+	for (int i = 0; i < 4; i++) {
+		vm_destroy(&self->vm[i]);
+		if (self->mem[i] != MAP_FAILED)
+			munmap(self->mem[i], self->len);
+	}
+	if (self->snap >= 0)
+		close(self->snap);
+	if (self->src >= 0)
+		close(self->src);
+	if (self->dev >= 0) {
+		EXPECT_NO_THAW_OBJECTS(self->dev);
+		close(self->dev);
+	}
+	if (self->kvm >= 0)
+		close(self->kvm);
+}
+
+static void vm_reset_cpu(struct __test_metadata *_metadata, struct vm *vm)
+{
+	struct kvm_regs regs = { .rip = CODE_GPA, .rflags = 0x2 };
+	struct kvm_sregs sregs;
+
+	ASSERT_EQ(0, ioctl(vm->vcpu, KVM_GET_SREGS, &sregs));
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	sregs.ds.base = 0;
+	sregs.ds.selector = 0;
+	ASSERT_EQ(0, ioctl(vm->vcpu, KVM_SET_SREGS, &sregs));
+	ASSERT_EQ(0, ioctl(vm->vcpu, KVM_SET_REGS, &regs));
+}
+
+/* A VM whose only memory slot is @mem. */
+static void vm_create(struct __test_metadata *_metadata, int kvm,
+		      struct vm *vm, char *mem, size_t len)
+{
+	struct kvm_userspace_memory_region region = {
+		.memory_size = len,
+		.userspace_addr = (uintptr_t)mem,
+	};
+	int size;
+
+	vm->fd = ioctl(kvm, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, vm->fd) TH_LOG("KVM_CREATE_VM: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region))
+		TH_LOG("KVM_SET_USER_MEMORY_REGION on a clone: %s",
+		       strerror(errno));
+	vm->vcpu = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
+	ASSERT_LE(0, vm->vcpu);
+	size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	ASSERT_LT(0, size);
+	vm->run_size = size;
+	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       vm->vcpu, 0);
+	ASSERT_NE(MAP_FAILED, vm->run);
+	vm_reset_cpu(_metadata, vm);
+}
+
+/* Run the guest program once; returns the byte it wrote to the port. */
+static int vm_run_once(struct __test_metadata *_metadata, struct vm *vm)
+{
+	int out;
+
+	vm_reset_cpu(_metadata, vm);
+	EXPECT_EQ(0, ioctl(vm->vcpu, KVM_RUN, 0))
+		TH_LOG("KVM_RUN: %s", strerror(errno));
+	EXPECT_EQ(KVM_EXIT_IO, vm->run->exit_reason);
+	if (vm->run->exit_reason != KVM_EXIT_IO)
+		return -1;
+	EXPECT_EQ(OUT_PORT, vm->run->io.port);
+	out = *((uint8_t *)vm->run + vm->run->io.data_offset);
+	EXPECT_EQ(0, ioctl(vm->vcpu, KVM_RUN, 0));
+	EXPECT_EQ(KVM_EXIT_HLT, vm->run->exit_reason);
+	return out;
+}
+
+static char *map_clone(FIXTURE_DATA(kvmclone) *self, int i)
+{
+	self->mem[i] = mmap(NULL, self->len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE, self->snap, 0);
+	return self->mem[i];
+}
+
+TEST_F_TIMEOUT(kvmclone, guest_writes_are_private, 120)
+{
+	char *a = map_clone(self, 0), *b = map_clone(self, 1), *c;
+	uint8_t byte;
+
+	ASSERT_NE(MAP_FAILED, a);
+	ASSERT_NE(MAP_FAILED, b);
+	vm_create(_metadata, self->kvm, &self->vm[0], a, self->len);
+	vm_create(_metadata, self->kvm, &self->vm[1], b, self->len);
+
+	EXPECT_EQ(DATA0, vm_run_once(_metadata, &self->vm[0]));
+	/* The host sees the guest's write in clone A only. */
+	EXPECT_EQ(DATA0 + 1, a[DATA_GPA]);
+	EXPECT_EQ(DATA0, b[DATA_GPA]);
+	ASSERT_EQ(1, pread(self->src, &byte, 1, DATA_GPA));
+	EXPECT_EQ(DATA0, byte);
+	c = map_clone(self, 2);
+	ASSERT_NE(MAP_FAILED, c);
+	EXPECT_EQ(DATA0, c[DATA_GPA]);
+	EXPECT_EQ(1, thaw_clone_stats(self->snap, a).private_pages);
+	EXPECT_EQ(0, thaw_clone_stats(self->snap, b).private_pages);
+
+	/* The second VM is unaffected. */
+	EXPECT_EQ(DATA0, vm_run_once(_metadata, &self->vm[1]));
+	EXPECT_EQ(DATA0 + 1, b[DATA_GPA]);
+	EXPECT_EQ(DATA0 + 1, a[DATA_GPA]);
+	/* And runs again from its own memory. */
+	EXPECT_EQ(DATA0 + 1, vm_run_once(_metadata, &self->vm[0]));
+	EXPECT_EQ(DATA0 + 2, a[DATA_GPA]);
+	EXPECT_EQ(DATA0, c[DATA_GPA]);
+}
+
+/*
+ * The host replaces a page KVM has mapped (copy-on-write of the code page)
+ * and resets the clone: KVM's notifier drops its mapping each time, so the
+ * guest sees the new page at once.
+ */
+TEST_F_TIMEOUT(kvmclone, host_cow_and_reset_reach_guest, 120)
+{
+	char *a = map_clone(self, 0);
+
+	ASSERT_NE(MAP_FAILED, a);
+	vm_create(_metadata, self->kvm, &self->vm[0], a, self->len);
+	EXPECT_EQ(DATA0, vm_run_once(_metadata, &self->vm[0]));
+	EXPECT_EQ(DATA0 + 1, a[DATA_GPA]);
+
+	/* inc %al -> add $2, %al, in clone A's code page only. */
+	a[CODE_GPA + 5] = 0x04;
+	a[CODE_GPA + 6] = 0x02;
+	EXPECT_EQ(DATA0 + 1, vm_run_once(_metadata, &self->vm[0]));
+	EXPECT_EQ(DATA0 + 3, a[DATA_GPA]);
+
+	/* Reset: both pages back to the snapshot, in the guest too. */
+	EXPECT_EQ(2, thaw_clone_op(self->snap, THAW_IOC_CLONE_RESET, a,
+				   THAW_CLONE_RESET_REMAP));
+	EXPECT_EQ(DATA0, a[DATA_GPA]);
+	EXPECT_EQ(DATA0, vm_run_once(_metadata, &self->vm[0]));
+	EXPECT_EQ(DATA0 + 1, a[DATA_GPA]);
+}
+
+TEST_F_TIMEOUT(kvmclone, recorded_working_set_premapped, 120)
+{
+	struct thaw_wset_io io;
+	char *rec = map_clone(self, 0), *e;
+	__u32 set[GUEST_PAGES];
+
+	ASSERT_NE(MAP_FAILED, rec);
+	vm_create(_metadata, self->kvm, &self->vm[0], rec, self->len);
+	ASSERT_EQ(0, thaw_clone_op(self->snap, THAW_IOC_CLONE_RECORD, rec, 0));
+	EXPECT_EQ(DATA0, vm_run_once(_metadata, &self->vm[0]));
+	EXPECT_EQ(2, thaw_clone_op(self->snap, THAW_IOC_CLONE_STOP, rec, 0));
+	io = (struct thaw_wset_io){ .pages = (uintptr_t)set,
+				    .count = GUEST_PAGES };
+	ASSERT_EQ(0, __thaw_ioctl(self->snap, THAW_IOC_WSET_GET, &io));
+	ASSERT_EQ(2, io.count);
+	/* The code page was fetched first, then the data page. */
+	EXPECT_EQ(CODE_GPA / self->ps, set[0]);
+	EXPECT_EQ(DATA_GPA / self->ps, set[1]);
+
+	e = map_clone(self, 1);
+	ASSERT_NE(MAP_FAILED, e);
+	EXPECT_EQ(2, thaw_clone_op(self->snap, THAW_IOC_CLONE_PREMAP, e, 0));
+	vm_create(_metadata, self->kvm, &self->vm[1], e, self->len);
+	EXPECT_EQ(DATA0, vm_run_once(_metadata, &self->vm[1]));
+	EXPECT_EQ(DATA0 + 1, e[DATA_GPA]);
+	EXPECT_EQ(0, thaw_clone_stats(self->snap, e).faults)
+		TH_LOG("the guest faulted on a premapped working set");
+	EXPECT_EQ(1, thaw_clone_stats(self->snap, e).private_pages);
+}
+
+TEST_HARNESS_MAIN

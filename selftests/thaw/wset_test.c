@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Working sets: recorded in first-touch order by the module, stored in the
+ * object, exported and imported, and premapped into a new clone so that
+ * touching it takes no fault (by the module's own counters).
+ */
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "thaw_test.h"
+
+#define NPAGES	128
+
+static int holes(unsigned long i)
+{
+	return i % 16 == 15;
+}
+
+/* The order a "function" touches pages in: scattered, some writes. */
+static const unsigned int touch[] = {
+	77, 3, 120, 4, 5, 6, 64, 15, 31, 100, 2, 99, 98, 97, 0, 127, 50,
+};
+
+FIXTURE(wset) {
+	int dev;
+	int src;
+	int snap;
+	long ps;
+	size_t len;
+};
+
+FIXTURE_SETUP(wset)
+{
+	self->src = self->snap = -1;
+	self->ps = thaw_page_size();
+	self->len = NPAGES * self->ps;
+	self->dev = thaw_open_api(NULL);
+	if (self->dev < 0)
+		SKIP(return, THAW_DEV " not usable: %s", strerror(-self->dev));
+	self->src = thaw_memfd(NPAGES, 4, holes);
+	ASSERT_LE(0, self->src);
+	self->snap = thaw_snap_create(self->dev, self->src, 0, self->len, NULL);
+	ASSERT_LE(0, self->snap);
+}
+
+FIXTURE_TEARDOWN(wset)
+{
+	if (self->snap >= 0)
+		close(self->snap);
+	if (self->src >= 0)
+		close(self->src);
+	if (self->dev >= 0) {
+		EXPECT_NO_THAW_OBJECTS(self->dev);
+		close(self->dev);
+	}
+}
+
+static char *map_clone(FIXTURE_DATA(wset) *self)
+{
+	return mmap(NULL, self->len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		    self->snap, 0);
+}
+
+/* Touch the pages in @touch order: every third one is written. */
+static void run_function(char *mem, long ps)
+{
+	volatile char sink = 0;
+
+	for (size_t i = 0; i < sizeof(touch) / sizeof(touch[0]); i++) {
+		if (i % 3 == 1)
+			mem[touch[i] * ps + 8] = 1;
+		else
+			sink += mem[touch[i] * ps + 8];
+		/* A second touch is not a first touch. */
+		sink += mem[touch[0] * ps];
+	}
+	(void)sink;
+}
+
+static long wset_get(int snap, __u32 *pages, __u32 cap)
+{
+	struct thaw_wset_io io = { .pages = (uintptr_t)pages, .count = cap };
+
+	if (ioctl(snap, THAW_IOC_WSET_GET, &io) < 0)
+		return -errno;
+	return io.count;
+}
+
+static int wset_set(int snap, const __u32 *pages, __u32 n)
+{
+	struct thaw_wset_io io = { .pages = (uintptr_t)pages, .count = n };
+
+	return __thaw_ioctl(snap, THAW_IOC_WSET_SET, &io);
+}
+
+#define NTOUCH	(sizeof(touch) / sizeof(touch[0]))
+
+static void record(struct __test_metadata *_metadata,
+		   FIXTURE_DATA(wset) *self)
+{
+	char *a = map_clone(self);
+	struct thaw_clone_stats st;
+
+	ASSERT_NE(MAP_FAILED, a);
+	ASSERT_EQ(0, thaw_clone_op(self->snap, THAW_IOC_CLONE_RECORD, a, 0));
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(THAW_CLONE_STATE_RECORDING, st.state);
+	run_function(a, self->ps);
+	EXPECT_EQ(NTOUCH, thaw_clone_stats(self->snap, a).recorded);
+	EXPECT_EQ(NTOUCH, thaw_clone_op(self->snap, THAW_IOC_CLONE_STOP, a, 0));
+	EXPECT_EQ(0, thaw_clone_stats(self->snap, a).state);
+	munmap(a, self->len);
+}
+
+TEST_F(wset, recorded_in_touch_order)
+{
+	__u32 got[NPAGES];
+
+	record(_metadata, self);
+	EXPECT_EQ(NTOUCH, thaw_snap_stats(self->snap).wset_pages);
+	EXPECT_EQ(NTOUCH, wset_get(self->snap, NULL, 0));
+	ASSERT_EQ(NTOUCH, wset_get(self->snap, got, NPAGES));
+	for (size_t i = 0; i < NTOUCH; i++) {
+		EXPECT_EQ(touch[i], got[i]) TH_LOG("entry %zu", i);
+	}
+}
+
+TEST_F(wset, premap_then_no_faults)
+{
+	volatile char sink = 0;
+	struct thaw_clone_stats st;
+	char *b;
+
+	record(_metadata, self);
+	b = map_clone(self);
+	ASSERT_NE(MAP_FAILED, b);
+	EXPECT_EQ(NTOUCH, thaw_clone_op(self->snap, THAW_IOC_CLONE_PREMAP, b,
+					0));
+	st = thaw_clone_stats(self->snap, b);
+	EXPECT_EQ(NTOUCH, st.premapped);
+	EXPECT_EQ(NTOUCH, st.shared_pages);
+	EXPECT_EQ(3, st.zero_pages);		/* pages 15, 31 and 127 */
+	EXPECT_EQ(0, st.faults);
+	run_function(b, self->ps);
+	st = thaw_clone_stats(self->snap, b);
+	EXPECT_EQ(0, st.faults) TH_LOG("faults on a premapped working set");
+	/* The writes still copied: private pages, snapshot intact. */
+	EXPECT_EQ((NTOUCH + 1) / 3, st.private_pages);
+	EXPECT_TRUE(thaw_page_matches(b + 4 * self->ps, 4, 4));
+	/* Outside the working set: one fault. */
+	sink += b[40 * self->ps];
+	(void)sink;
+	EXPECT_EQ(1, thaw_clone_stats(self->snap, b).faults);
+	/* Premapping again maps nothing new. */
+	EXPECT_EQ(0, thaw_clone_op(self->snap, THAW_IOC_CLONE_PREMAP, b, 0));
+	munmap(b, self->len);
+	EXPECT_EQ(NTOUCH, thaw_snap_stats(self->snap).premapped);
+}
+
+/* A clone of a window of the object premaps only what falls inside. */
+TEST_F(wset, premap_window)
+{
+	__u32 set[] = { 1, 2, 3, 10, 11, 12, 13, 60 };
+	char *w;
+
+	ASSERT_EQ(0, wset_set(self->snap, set, 8));
+	w = mmap(NULL, 10 * self->ps, PROT_READ, MAP_PRIVATE, self->snap,
+		 3 * self->ps);
+	ASSERT_NE(MAP_FAILED, w);
+	/* 3, 10, 11, 12 fall in [3, 13). */
+	EXPECT_EQ(4, thaw_clone_op(self->snap, THAW_IOC_CLONE_PREMAP, w, 0));
+	EXPECT_TRUE(thaw_page_matches(w + 8 * self->ps, 11, 4));
+	EXPECT_EQ(0, thaw_clone_stats(self->snap, w).faults);
+	munmap(w, 10 * self->ps);
+}
+
+TEST_F(wset, export_import)
+{
+	__u32 set[] = { 9, 8, 7, 100, 0 }, got[8] = { 0 };
+	int other;
+
+	ASSERT_EQ(0, wset_set(self->snap, set, 5));
+	EXPECT_EQ(5, thaw_snap_stats(self->snap).wset_pages);
+	EXPECT_EQ(-ENOSPC, wset_get(self->snap, got, 4));
+	EXPECT_EQ(0, got[0]);
+	ASSERT_EQ(5, wset_get(self->snap, got, 8));
+	EXPECT_EQ(0, memcmp(set, got, sizeof(set)));
+	/* Into another object, as from the snapshot directory. */
+	other = thaw_snap_create(self->dev, self->src, 0, self->len, NULL);
+	ASSERT_LE(0, other);
+	EXPECT_EQ(0, wset_get(other, NULL, 0));
+	ASSERT_EQ(0, wset_set(other, got, 5));
+	EXPECT_EQ(5, thaw_snap_stats(other).wset_pages);
+	close(other);
+	/* Count 0 clears it. */
+	ASSERT_EQ(0, wset_set(self->snap, NULL, 0));
+	EXPECT_EQ(0, thaw_snap_stats(self->snap).wset_pages);
+}
+
+TEST_F(wset, import_bad)
+{
+	__u32 set[NPAGES + 1];
+	struct thaw_wset_io io = { .count = 1 };
+
+	for (unsigned int i = 0; i <= NPAGES; i++)
+		set[i] = i;
+	ASSERT_EQ(0, wset_set(self->snap, set, 3));
+	EXPECT_EQ(-EINVAL, wset_set(self->snap, set, NPAGES + 1));
+	set[0] = NPAGES;			/* past the object */
+	EXPECT_EQ(-EINVAL, wset_set(self->snap, set, 2));
+	set[0] = 5;
+	set[1] = 5;				/* twice */
+	EXPECT_EQ(-EINVAL, wset_set(self->snap, set, 2));
+	EXPECT_EQ(-EFAULT, wset_set(self->snap, NULL, 2));
+	EXPECT_EQ(-EFAULT, wset_set(self->snap, (__u32 *)-4096L, 2));
+	io.flags = 1;
+	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->snap, THAW_IOC_WSET_SET, &io));
+	io.flags = 0;
+	io.reserved[1] = 1;
+	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->snap, THAW_IOC_WSET_GET, &io));
+	EXPECT_EQ(-EFAULT, wset_get(self->snap, (__u32 *)-4096L, 10));
+	/* Failures left the old working set alone. */
+	EXPECT_EQ(3, thaw_snap_stats(self->snap).wset_pages);
+}
+
+TEST_F(wset, record_state_errors)
+{
+	char *a = map_clone(self);
+
+	ASSERT_NE(MAP_FAILED, a);
+	EXPECT_EQ(-ENODATA, thaw_clone_op(self->snap, THAW_IOC_CLONE_PREMAP, a,
+					  0));
+	EXPECT_EQ(-EINVAL, thaw_clone_op(self->snap, THAW_IOC_CLONE_STOP, a, 0));
+	EXPECT_EQ(0, thaw_clone_op(self->snap, THAW_IOC_CLONE_RECORD, a, 0));
+	EXPECT_EQ(-EBUSY, thaw_clone_op(self->snap, THAW_IOC_CLONE_RECORD, a,
+					0));
+	EXPECT_EQ(-EINVAL, thaw_clone_op(self->snap, THAW_IOC_CLONE_RECORD, a,
+					 1));
+	a[0] = 1;
+	/* Discard: the object keeps no working set. */
+	EXPECT_EQ(1, thaw_clone_op(self->snap, THAW_IOC_CLONE_STOP, a,
+				   THAW_CLONE_STOP_DISCARD));
+	EXPECT_EQ(0, thaw_snap_stats(self->snap).wset_pages);
+	EXPECT_EQ(-EINVAL, thaw_clone_op(self->snap, THAW_IOC_CLONE_STOP, a,
+					 1U << 7));
+	munmap(a, self->len);
+}
+
+/* An empty recording stored clears the working set. */
+TEST_F(wset, empty_recording)
+{
+	__u32 set[] = { 1 };
+	char *a = map_clone(self);
+
+	ASSERT_NE(MAP_FAILED, a);
+	ASSERT_EQ(0, wset_set(self->snap, set, 1));
+	ASSERT_EQ(0, thaw_clone_op(self->snap, THAW_IOC_CLONE_RECORD, a, 0));
+	EXPECT_EQ(0, thaw_clone_op(self->snap, THAW_IOC_CLONE_STOP, a, 0));
+	EXPECT_EQ(0, thaw_snap_stats(self->snap).wset_pages);
+	munmap(a, self->len);
+}
+
+/* Unmapping a recording clone drops the recording; nothing leaks. */
+TEST_F(wset, munmap_while_recording)
+{
+	char *a = map_clone(self);
+
+	ASSERT_NE(MAP_FAILED, a);
+	ASSERT_EQ(0, thaw_clone_op(self->snap, THAW_IOC_CLONE_RECORD, a, 0));
+	a[self->ps] = 1;
+	munmap(a, self->len);
+	EXPECT_EQ(0, thaw_snap_stats(self->snap).wset_pages);
+}
+
+TEST_F(wset, killed_while_recording)
+{
+	int status, pfd[2];
+	char c;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(pfd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char *a = map_clone(self);
+
+		if (a == MAP_FAILED ||
+		    thaw_clone_op(self->snap, THAW_IOC_CLONE_RECORD, a, 0))
+			_exit(1);
+		run_function(a, self->ps);
+		c = 1;
+		if (write(pfd[1], &c, 1) != 1)
+			_exit(1);
+		for (;;)
+			run_function(a, self->ps);
+	}
+	ASSERT_EQ(1, read(pfd[0], &c, 1));
+	EXPECT_EQ(1, thaw_stats(self->dev).clones);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(0, thaw_stats(self->dev).clones);
+	EXPECT_EQ(0, thaw_snap_stats(self->snap).wset_pages);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+TEST_HARNESS_MAIN
