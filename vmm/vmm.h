@@ -56,4 +56,38 @@ int vmm__send_ctrl_alt_del(struct vmm *vmm, char *err, size_t errlen);
  */
 int vmm__wait(struct vmm *vmm);
 
+/*
+ * Counters and boot timestamps, for metrics and tools/bench/boot.  Times
+ * are microseconds since the process started (a constructor in vmm/kvm.c
+ * records it before main()); 0 means "not yet".
+ */
+struct vmm_stats {
+	uint64_t exits_io;		/* KVM_EXIT_IO: port I/O */
+	uint64_t exits_mmio;		/* KVM_EXIT_MMIO */
+	uint64_t exits_hlt;
+	uint64_t exits_intr;		/* KVM_RUN interrupted (pause, kick) */
+	uint64_t exits_shutdown;	/* triple faults */
+	uint64_t exits_system_event;
+	uint64_t exits_other;
+	uint64_t io_unhandled;		/* accesses no device claimed */
+	uint64_t vsock_rx_packets;	/* device -> guest */
+	uint64_t vsock_tx_packets;	/* guest -> device */
+	uint64_t vsock_rx_bytes;	/* payload bytes */
+	uint64_t vsock_tx_bytes;
+	uint64_t vsock_conns;		/* connections opened, both ways */
+	uint64_t vsock_rsts;		/* RSTs sent to the guest */
+	uint64_t start_us;		/* vmm__start() called */
+	uint64_t first_run_us;		/* the boot vCPU entered the guest */
+	uint64_t boot_ready_us;		/* the guest wrote 123 to port 0x3f0 */
+};
+
+/* Any time after vmm__new(); all zero before vmm__start(). */
+void vmm__stats(struct vmm *vmm, struct vmm_stats *out);
+
+/*
+ * The machine (vmm/kvm.h), for the snapshot code and the selftests: NULL
+ * before vmm__start(), valid until vmm__free().
+ */
+struct kvm *vmm__machine(struct vmm *vmm);
+
 #endif
