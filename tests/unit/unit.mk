@@ -9,3 +9,15 @@ $(O)/tests/unit/crc32c_test: $(O)/vmm/crc32c.o
 $(O)/tests/unit/%_test: $(O)/tests/unit/%_test.o
 	$(quiet) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -lpthread
+
+# The machine's pure logic (vmm/): encoders, parsers, builders.
+UNIT_TESTS += $(O)/tests/unit/aml_test $(O)/tests/unit/acpi_test \
+	$(O)/tests/unit/bootparams_test $(O)/tests/unit/virtq_test \
+	$(O)/tests/unit/cpuid_test
+$(O)/tests/unit/aml_test: $(O)/vmm/aml.o
+$(O)/tests/unit/acpi_test: $(O)/vmm/acpi.o $(O)/vmm/aml.o $(O)/vmm/mem.o \
+	$(O)/vmm/log.o
+$(O)/tests/unit/bootparams_test: $(O)/vmm/boot.o $(O)/vmm/mem.o $(O)/vmm/log.o
+$(O)/tests/unit/virtq_test: $(O)/vmm/virtio/queue.o $(O)/vmm/mem.o \
+	$(O)/vmm/log.o
+$(O)/tests/unit/cpuid_test: $(O)/vmm/cpuid.o
