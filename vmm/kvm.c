@@ -19,6 +19,7 @@
 #include "vmm/log.h"
 #include "vmm/mem.h"
 #include "vmm/virtio/mmio.h"
+#include "vmm/virtio/vsock.h"
 #include "vmm/vmm.h"
 
 #define LOOP_ENTRIES	256
@@ -339,6 +340,18 @@ int kvm__init(struct kvm *kvm, const struct vm_config *cfg, char *err,
 			    kvm->nr_cpus, VM_MAX_VCPUS);
 	if (!cfg->has_boot_source || !cfg->boot_source.kernel_image_path)
 		return fail(err, errlen, "no kernel image (boot-source)");
+	if (cfg->vsock.present) {
+		if (cfg->vsock.guest_cid < 3 || cfg->vsock.guest_cid > UINT32_MAX - 1)
+			return fail(err, errlen,
+				    "vsock guest_cid %u: must be 3 to 4294967294",
+				    cfg->vsock.guest_cid);
+		/* Room for "_<port>": guest connections go to <path>_<port>. */
+		if (!cfg->vsock.uds_path || !cfg->vsock.uds_path[0] ||
+		    strlen(cfg->vsock.uds_path) > VSOCK_UDS_PATH_MAX)
+			return fail(err, errlen,
+				    "vsock uds_path must be 1 to %d bytes",
+				    VSOCK_UDS_PATH_MAX);
+	}
 
 	ret = create_vm(kvm, err, errlen);
 	if (ret)

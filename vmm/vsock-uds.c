@@ -722,7 +722,7 @@ int vsock_uds__new(struct kvm *kvm, struct vsock *dev, uint64_t guest_cid,
 	int ret;
 
 	/* Room for "_<port>" too: guest connections go to <path>_<port>. */
-	if (strlen(uds_path) + 11 >= sizeof(sa.sun_path)) {
+	if (strlen(uds_path) > VSOCK_UDS_PATH_MAX) {
 		pr_err("vsock: uds_path %s is too long", uds_path);
 		return -ENAMETOOLONG;
 	}

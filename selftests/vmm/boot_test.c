@@ -9,6 +9,7 @@
  *    ways (credit flow control), pause + state save/restore + resume in
  *    the middle, then the guest powers off: vmm__wait() gives VMM_EXIT_OK;
  *  - SendCtrlAltDel to an init that turned C-A-D off: SIGINT, poweroff;
+ *    this boot takes the ELF vmlinux out of the bzImage;
  *  - the default command line, SendCtrlAltDel with C-A-D on: the kernel
  *    resets the machine: VMM_EXIT_GUEST_RESET;
  *  - configurations the machine must refuse, each with a message.
@@ -449,8 +450,20 @@ TEST_F_TIMEOUT(machine, bad_config_is_refused, 120)
 	c->vsock.guest_cid = 2;
 	set_str(&c->vsock.uds_path, self->uds);
 	EXPECT_NE(0, vmm__start(self->vmm, c, err, sizeof(err)));
-	TH_LOG("cid 2: %s", err);
+	EXPECT_NE(NULL, strstr(err, "guest_cid")) TH_LOG("%s", err);
 	c->vsock.guest_cid = GUEST_CID;
+	{
+		char *longp = malloc(200);
+
+		memset(longp, 'p', 199);
+		longp[0] = '/';
+		longp[199] = '\0';
+		set_str(&c->vsock.uds_path, longp);
+		free(longp);
+		EXPECT_NE(0, vmm__start(self->vmm, c, err, sizeof(err)));
+		EXPECT_NE(NULL, strstr(err, "uds_path")) TH_LOG("%s", err);
+		set_str(&c->vsock.uds_path, self->uds);
+	}
 
 	/* A command line longer than the kernel takes. */
 	{
@@ -566,11 +579,20 @@ TEST_F_TIMEOUT(machine, vsock_both_ways, 600)
 	close(host.l5001);
 }
 
+/* Booted from the ELF vmlinux inside the same bzImage. */
 TEST_F_TIMEOUT(machine, ctrl_alt_del_powers_off, 400)
 {
+	char top[PATH_MAX], exe_dir[PATH_MAX], cmd[3 * PATH_MAX];
+	char vmlinux[160];
 	struct vm_config *c = &self->cfg;
 	char err[256];
 
+	ASSERT_EQ(0, find_dirs(exe_dir, top, sizeof(top)));
+	snprintf(vmlinux, sizeof(vmlinux), "%s/vmlinux", self->dir);
+	snprintf(cmd, sizeof(cmd), "%s/selftests/vmm/vmlinux.sh %s %s", top,
+		 c->boot_source.kernel_image_path, vmlinux);
+	ASSERT_EQ(0, system(cmd)) TH_LOG("%s failed", cmd);
+	set_str(&c->boot_source.kernel_image_path, vmlinux);
 	set_str(&c->boot_source.boot_args, TEST_ARGS "thaw_test=cad");
 	ASSERT_EQ(0, vmm__start(self->vmm, c, err, sizeof(err)))
 		TH_LOG("%s", err);
