@@ -16,6 +16,7 @@
 #include "vmm/boot.h"
 #include "vmm/layout.h"
 #include "vmm/mem.h"
+#include "vmm/util.h"
 
 #define SETUP_HDR_OFFSET	0x1f1
 #define SETUP_HDR_MAGIC		0x53726448	/* "HdrS" */
@@ -29,7 +30,7 @@
 #define SZ_1G			(1ULL << 30)
 #define SZ_2M			(2ULL << 20)
 
-__attribute__((format(printf, 3, 4)))
+__printf(3, 4)
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;

@@ -8,6 +8,7 @@
 #include "vmm/devices.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
+#include "vmm/util.h"
 
 static const struct device_init device_table[] = {
 	{ "serial", DEVICE_PRIO_LEGACY, serial__init, serial__exit },
@@ -18,7 +19,7 @@ static const struct device_init device_table[] = {
 	{ "virtio-vsock", DEVICE_PRIO_VIRTIO, vsock__init, vsock__exit },
 };
 
-#define NR_DEVICES (sizeof(device_table) / sizeof(device_table[0]))
+#define NR_DEVICES ARRAY_SIZE(device_table)
 
 static int by_prio(const void *a, const void *b)
 {

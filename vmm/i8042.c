@@ -10,6 +10,7 @@
 #include "vmm/i8042.h"
 #include "vmm/kvm.h"
 #include "vmm/layout.h"
+#include "vmm/log.h"
 #include "vmm/persist.h"
 #include "vmm/vmm.h"
 
@@ -94,6 +95,7 @@ static int push(struct i8042 *k, uint8_t b)
 
 static void reset_machine(struct i8042 *k)
 {
+	pr_info("guest reset through the i8042");
 	kvm__halt(k->kvm, VMM_EXIT_GUEST_RESET);
 }
 

@@ -15,6 +15,7 @@
 #include "vmm/kvm.h"
 #include "vmm/layout.h"
 #include "vmm/log.h"
+#include "vmm/util.h"
 #include "vmm/vmm.h"
 
 #define KICK_SIGNAL		(SIGRTMIN + 1)
@@ -134,10 +135,10 @@ static int setup_msrs(struct kvm_cpu *cpu)
 		{ MSR_IA32_MISC_ENABLE, MISC_ENABLE_FAST_STRING },
 		{ MSR_MTRR_DEF_TYPE, MTRR_ENABLE_WB },
 	};
-	const unsigned int n = sizeof(init) / sizeof(init[0]);
+	const unsigned int n = ARRAY_SIZE(init);
 	struct {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[sizeof(init) / sizeof(init[0])];
+		struct kvm_msr_entry e[ARRAY_SIZE(init)];
 	} msrs;
 	unsigned int i;
 	int ret;
@@ -314,16 +315,6 @@ static void handle_system_event(struct kvm_cpu *cpu)
 	}
 }
 
-static void log_shutdown(struct kvm_cpu *cpu)
-{
-	struct kvm_regs regs;
-
-	if (ioctl(cpu->fd, KVM_GET_REGS, &regs) < 0)
-		regs.rip = 0;
-	pr_err("vCPU %u: triple fault (shutdown exit), rip %#llx", cpu->id,
-	       (unsigned long long)regs.rip);
-}
-
 static void *cpu_thread(void *arg)
 {
 	struct kvm_cpu *cpu = arg;
@@ -376,7 +367,7 @@ static void *cpu_thread(void *arg)
 		case KVM_EXIT_SHUTDOWN:
 			/* Triple fault: the guest cannot go on. */
 			kvm__count(kvm, exits_shutdown);
-			log_shutdown(cpu);
+			pr_err("vCPU %u: triple fault (shutdown exit)", cpu->id);
 			kvm__halt(kvm, VMM_EXIT_GUEST_PANIC);
 			goto out;
 		case KVM_EXIT_SYSTEM_EVENT:

@@ -17,6 +17,7 @@
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
+#include "vmm/util.h"
 #include "vmm/mem.h"
 #include "vmm/virtio/mmio.h"
 #include "vmm/virtio/vsock.h"
@@ -45,7 +46,7 @@ uint64_t kvm__process_start_ns(void)
 	return process_start_ns;
 }
 
-__attribute__((format(printf, 3, 4)))
+__printf(3, 4)
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -83,7 +84,7 @@ static int check_caps(struct kvm *kvm, char *err, size_t errlen)
 	unsigned int i;
 	int max;
 
-	for (i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(required_caps); i++)
 		if (ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION,
 			  required_caps[i].cap) <= 0)
 			return fail(err, errlen, "KVM lacks %s",
@@ -228,7 +229,8 @@ static int setup_memory(struct kvm *kvm, char *err, size_t errlen)
 		snprintf(err, errlen, "guest memory (%llu MiB%s): %s",
 			 (unsigned long long)mc->mem_size_mib,
 			 mc->huge_pages == VM_HUGE_PAGES_2M ?
-			 ", 2M huge pages" : "", strerror(-ret));
+			 " of 2M huge pages: is vm.nr_hugepages large enough?" :
+			 "", strerror(-ret));
 		return ret;
 	}
 	for (i = 0; i < kvm->mem->nr_regions; i++) {

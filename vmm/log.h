@@ -6,6 +6,8 @@
 #ifndef THAW_VMM_LOG_H
 #define THAW_VMM_LOG_H
 
+#include "vmm/util.h"
+
 enum log_level {
 	LOG_ERROR,
 	LOG_WARN,
@@ -15,8 +17,8 @@ enum log_level {
 
 void log__set_fd(int fd);
 void log__set_level(enum log_level level);
-void log__printf(enum log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+__printf(2, 3)
+void log__printf(enum log_level level, const char *fmt, ...);
 
 #define pr_err(...)	log__printf(LOG_ERROR, __VA_ARGS__)
 #define pr_warn(...)	log__printf(LOG_WARN, __VA_ARGS__)

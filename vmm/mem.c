@@ -84,8 +84,13 @@ int guest_mem__new_memfd(struct guest_mem **out, uint64_t ram_size,
 		ret = -errno;
 		goto err;
 	}
+	/*
+	 * hugetlbfs pages are reserved at mmap time: too few in the pool
+	 * fails here, with a message, instead of a SIGBUS in a vCPU later.
+	 */
 	p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_NORESERVE, mem->fd, 0);
+		 MAP_SHARED | (huge == VM_HUGE_PAGES_2M ? 0 : MAP_NORESERVE),
+		 mem->fd, 0);
 	if (p == MAP_FAILED) {
 		ret = -errno;
 		goto err;

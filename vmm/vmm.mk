@@ -17,7 +17,7 @@ VMM_SELFTEST_NAMES := $(patsubst selftests/%.c,%,$(wildcard selftests/vmm/*_test
 SELFTESTS += $(addprefix $(O)/selftests/,$(VMM_SELFTEST_NAMES)) \
 	$(O)/selftests/vmm/vsock_peer
 
-$(O)/selftests/vmm/%_test: selftests/vmm/%_test.c $(VMM_OBJS) \
+$(O)/selftests/vmm/%_test: selftests/vmm/%_test.c selftests/vmm/vmm_test.h $(VMM_OBJS) \
 		$(O)/vmm/config_defaults.o
 	$(quiet) CC $@
 	@mkdir -p $(dir $@)

@@ -584,7 +584,7 @@ static void handshake(struct conn *c)
 	c->line[c->line_len] = '\0';
 	if (strncmp(c->line, "CONNECT ", 8) || c->line[8] < '0' ||
 	    c->line[8] > '9') {
-		pr_debug("vsock: bad handshake \"%s\"", c->line);
+		pr_debug("vsock: bad CONNECT line \"%s\"", c->line);
 		kill_conn(c, false);
 		return;
 	}

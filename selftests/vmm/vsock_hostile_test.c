@@ -23,8 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <elf.h>
-
 #include "kselftest_harness.h"
 
 #include "vmm/config.h"
@@ -33,6 +31,8 @@
 #include "vmm/virtio/mmio.h"
 #include "vmm/virtio/vsock.h"
 #include "vmm/vmm.h"
+
+#include "vmm_test.h"
 
 /* virtio-mmio registers (virtio 1.x, 4.2.2). */
 #define R_MAGIC		0x000
@@ -287,42 +287,6 @@ static bool closed_within(int fd, int s)
 	return false;
 }
 
-/* A kernel that halts: one PT_LOAD at 16 MiB holding "hlt; jmp hlt". */
-static int write_hlt_kernel(const char *path)
-{
-	struct {
-		Elf64_Ehdr eh;
-		Elf64_Phdr ph;
-		uint8_t code[4];
-	} k = {
-		.eh = {
-			.e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3,
-				     ELFCLASS64, ELFDATA2LSB, EV_CURRENT },
-			.e_type = ET_EXEC,
-			.e_machine = EM_X86_64,
-			.e_version = EV_CURRENT,
-			.e_entry = 0x1000000,
-			.e_phoff = sizeof(Elf64_Ehdr),
-			.e_ehsize = sizeof(Elf64_Ehdr),
-			.e_phentsize = sizeof(Elf64_Phdr),
-			.e_phnum = 1,
-		},
-		.ph = {
-			.p_type = PT_LOAD,
-			.p_offset = sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr),
-			.p_paddr = 0x1000000,
-			.p_filesz = 4,
-			.p_memsz = 4096,
-		},
-		.code = { 0xf4, 0xeb, 0xfd, 0x90 },
-	};
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	if (fd < 0 || write(fd, &k, sizeof(k)) != sizeof(k))
-		return -1;
-	return close(fd);
-}
-
 FIXTURE(hostile) {
 	char dir[64];
 	char uds[128];
@@ -349,7 +313,7 @@ FIXTURE_SETUP(hostile)
 	strcpy(self->dir, "/tmp/thaw-vsock-XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 	snprintf(kernel, sizeof(kernel), "%s/hlt.elf", self->dir);
-	ASSERT_EQ(0, write_hlt_kernel(kernel));
+	ASSERT_EQ(0, write_test_kernel(kernel, code_hlt, sizeof(code_hlt)));
 	snprintf(self->uds, sizeof(self->uds), "%s/v.sock", self->dir);
 	snprintf(path, sizeof(path), "%s_5000", self->uds);
 	self->l5000 = listen_unix(path);
