@@ -43,8 +43,13 @@
 
 #define BOOT_TIMEOUT	240	/* seconds: nested KVM on TCG is slow */
 #define GUEST_CID	3
+/*
+ * Without i8042.dumbkbd the keyboard driver probes the keyboard (GET ID,
+ * LEDs, scancode set) through the emulated controller; the default
+ * command line (default_cmdline_reset) covers dumbkbd.
+ */
 #define TEST_ARGS	"console=ttyS0 reboot=k panic=1 pci=off " \
-			"i8042.noaux i8042.nomux i8042.dumbkbd "
+			"i8042.noaux i8042.nomux "
 #define BULK_HOST	(512 * 1024)
 #define BULK_GUEST	(1024 * 1024)
 
@@ -606,6 +611,8 @@ TEST_F_TIMEOUT(machine, ctrl_alt_del_powers_off, 400)
 		dump_console(_metadata, self->console);
 	EXPECT_TRUE(console_has(self->console, "THAW-TEST: got SIGINT"))
 		dump_console(_metadata, self->console);
+	EXPECT_TRUE(console_has(self->console,
+				"input: AT Translated Set 2 keyboard"));
 	EXPECT_EQ(VMM_HALTED, vmm__state(self->vmm));
 	EXPECT_NE(0, vmm__send_ctrl_alt_del(self->vmm, err, sizeof(err)));
 }
