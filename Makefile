@@ -72,6 +72,7 @@ SELFTESTS :=
 
 include vmm/vmm.mk
 include vmm/snap.mk
+include vmm/thawvm.mk
 include tools/tools.mk
 include tests/unit/unit.mk
 include selftests/selftests.mk

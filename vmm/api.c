@@ -172,20 +172,28 @@ static int put_metrics(struct vm_config *c, struct json_object *o, char *e,
 	return ret;
 }
 
-static json_object *counters_to_json(const struct vmm_counters *c)
+static json_object *stats_to_json(const struct vmm_stats *st)
 {
 	json_object *o = json_object_new_object();
 
-#define ADD(f) json_object_object_add(o, #f, json_object_new_int64((int64_t)c->f))
-	ADD(exits);
+#define ADD(f) json_object_object_add(o, #f, json_object_new_int64((int64_t)st->f))
 	ADD(exits_io);
 	ADD(exits_mmio);
 	ADD(exits_hlt);
+	ADD(exits_intr);
+	ADD(exits_shutdown);
+	ADD(exits_system_event);
 	ADD(exits_other);
+	ADD(io_unhandled);
 	ADD(vsock_rx_packets);
 	ADD(vsock_tx_packets);
-	ADD(boot_timer_ns);
-	ADD(start_ns);
+	ADD(vsock_rx_bytes);
+	ADD(vsock_tx_bytes);
+	ADD(vsock_conns);
+	ADD(vsock_rsts);
+	ADD(start_us);
+	ADD(first_run_us);
+	ADD(boot_ready_us);
 #undef ADD
 	return o;
 }
@@ -193,7 +201,7 @@ static json_object *counters_to_json(const struct vmm_counters *c)
 /* Write one line of metrics, Firecracker-style: a JSON object per flush. */
 static int flush_metrics(struct api *api, char *err, size_t errlen)
 {
-	struct vmm_counters c;
+	struct vmm_stats st;
 	json_object *o;
 	const char *line;
 	int fd, ret = 0;
@@ -202,7 +210,7 @@ static int flush_metrics(struct api *api, char *err, size_t errlen)
 		snprintf(err, errlen, "The metrics system is not initialized.");
 		return -EINVAL;
 	}
-	vmm__counters(api->vmm, &c);
+	vmm__stats(api->vmm, &st);
 	o = json_object_new_object();
 	json_object_object_add(o, "utc_timestamp_ms",
 			       json_object_new_int64((int64_t)log__now_ms()));
@@ -210,7 +218,7 @@ static int flush_metrics(struct api *api, char *err, size_t errlen)
 			       json_object_new_int64((int64_t)api->requests));
 	json_object_object_add(o, "api_bad_requests",
 			       json_object_new_int64((int64_t)api->bad_requests));
-	json_object_object_add(o, "vmm", counters_to_json(&c));
+	json_object_object_add(o, "vmm", stats_to_json(&st));
 	line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	fd = open(api->cfg.metrics.metrics_path,
 		  O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC);

@@ -25,6 +25,12 @@ struct vm_boot_source {
 	char *kernel_image_path;	/* bzImage or ELF vmlinux */
 	char *initrd_path;		/* NULL: none */
 	char *boot_args;		/* NULL: the default command line */
+	/*
+	 * Also describe the virtio-mmio devices with virtio_mmio.device= on
+	 * the command line, for kernels built with
+	 * CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES (not Debian's: ACPI covers it).
+	 */
+	bool virtio_mmio_cmdline;
 };
 
 struct vm_machine_config {

@@ -52,28 +52,49 @@ int vmm__send_ctrl_alt_del(struct vmm *vmm, char *err, size_t errlen);
 
 /*
  * Block until the guest halts; returns the thawvm exit code (enum vmm_exit).
- * The main thread calls it after starting the API, possibly before
- * vmm__start(): it then waits for a start and a halt, or for vmm__stop().
+ * The main thread calls it after starting the API.
  */
 int vmm__wait(struct vmm *vmm);
 
-/* Ask the machine to stop (a signal to thawvm); vmm__wait() then returns. */
+/*
+ * Ask the machine to stop (thawvm got a signal): a running guest halts with
+ * VMM_EXIT_OK; before vmm__start(), vmm__wait() returns VMM_EXIT_OK and
+ * later starts are refused.
+ */
 void vmm__stop(struct vmm *vmm);
 
-/* Counters for metrics and benches; a consistent snapshot of them. */
-struct vmm_counters {
-	uint64_t exits;			/* every KVM_RUN return */
-	uint64_t exits_io;
-	uint64_t exits_mmio;
+/*
+ * Counters and boot timestamps, for metrics and tools/bench/boot.  Times
+ * are microseconds since the process started (a constructor in vmm/kvm.c
+ * records it before main()); 0 means "not yet".
+ */
+struct vmm_stats {
+	uint64_t exits_io;		/* KVM_EXIT_IO: port I/O */
+	uint64_t exits_mmio;		/* KVM_EXIT_MMIO */
 	uint64_t exits_hlt;
+	uint64_t exits_intr;		/* KVM_RUN interrupted (pause, kick) */
+	uint64_t exits_shutdown;	/* triple faults */
+	uint64_t exits_system_event;
 	uint64_t exits_other;
-	uint64_t vsock_rx_packets;	/* host -> guest */
-	uint64_t vsock_tx_packets;	/* guest -> host */
-	uint64_t boot_timer_ns;		/* process start -> guest wrote 123
-					 * to port 0x3f0; 0 until then */
-	uint64_t start_ns;		/* process start -> first KVM_RUN */
+	uint64_t io_unhandled;		/* accesses no device claimed */
+	uint64_t vsock_rx_packets;	/* device -> guest */
+	uint64_t vsock_tx_packets;	/* guest -> device */
+	uint64_t vsock_rx_bytes;	/* payload bytes */
+	uint64_t vsock_tx_bytes;
+	uint64_t vsock_conns;		/* connections opened, both ways */
+	uint64_t vsock_rsts;		/* RSTs sent to the guest */
+	uint64_t start_us;		/* vmm__start() called */
+	uint64_t first_run_us;		/* the boot vCPU entered the guest */
+	uint64_t boot_ready_us;		/* the guest wrote 123 to port 0x3f0 */
 };
 
-void vmm__counters(struct vmm *vmm, struct vmm_counters *out);
+/* Any time after vmm__new(); all zero before vmm__start(). */
+void vmm__stats(struct vmm *vmm, struct vmm_stats *out);
+
+/*
+ * The machine (vmm/kvm.h), for the snapshot code and the selftests: NULL
+ * before vmm__start(), valid until vmm__free().
+ */
+struct kvm *vmm__machine(struct vmm *vmm);
 
 #endif

@@ -1,3 +1,31 @@
 # SPDX-License-Identifier: GPL-2.0
-# thawvm and the objects its unit tests share with it.
-VMM_LIB_OBJS := $(O)/vmm/crc32c.o
+# The machine: every vmm object but the control plane's (main.o, api.o,
+# config.o), which the lead links into $(O)/bin/thawvm with $(VMM_OBJS) and
+# $(VMM_LIBS).
+VMM_OBJS := $(addprefix $(O)/vmm/, \
+	crc32c.o log.o mem.o bus.o aml.o acpi.o boot.o cpuid.o \
+	kvm.o kvm-cpu.o kvm-state.o devices.o vmm.o uring.o \
+	serial.o i8042.o pm.o boot-timer.o \
+	virtio/queue.o virtio/mmio.o virtio/vsock.o vsock-uds.o)
+VMM_LIBS := $(or $(call pkg,liburing),-luring) -lpthread
+# Older name, kept for the unit tests' rules.
+VMM_LIB_OBJS := $(VMM_OBJS)
+
+# Selftests of the machine (selftests/vmm/*_test.c): kselftest harness
+# programs that link the machine and fill a struct vm_config in code.
+VMM_SELFTEST_NAMES := $(patsubst selftests/%.c,%,$(wildcard selftests/vmm/*_test.c))
+SELFTESTS += $(addprefix $(O)/selftests/,$(VMM_SELFTEST_NAMES)) \
+	$(O)/selftests/vmm/vsock_peer
+
+$(O)/selftests/vmm/%_test: selftests/vmm/%_test.c selftests/vmm/vmm_test.h $(VMM_OBJS) \
+		$(O)/vmm/config.o
+	$(quiet) CC $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SELFTEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+		$(VMM_OBJS) $(O)/vmm/config.o $(VMM_LIBS) $(call pkg,json-c)
+
+# The guest side of the vsock tests: static, it runs in a bare initramfs.
+$(O)/selftests/vmm/vsock_peer: selftests/vmm/vsock_peer.c
+	$(quiet) CC $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -O2 -static -o $@ $<

@@ -13,3 +13,15 @@ $(O)/tests/unit/%_test: $(O)/tests/unit/%_test.o
 UNIT_TESTS += $(O)/tests/unit/config_test
 $(O)/tests/unit/config_test: $(O)/vmm/config.o
 $(O)/tests/unit/config_test: LIBS_EXTRA = $(call pkg,json-c)
+
+# The machine's pure logic (vmm/): encoders, parsers, builders.
+UNIT_TESTS += $(O)/tests/unit/aml_test $(O)/tests/unit/acpi_test \
+	$(O)/tests/unit/bootparams_test $(O)/tests/unit/virtq_test \
+	$(O)/tests/unit/cpuid_test
+$(O)/tests/unit/aml_test: $(O)/vmm/aml.o
+$(O)/tests/unit/acpi_test: $(O)/vmm/acpi.o $(O)/vmm/aml.o $(O)/vmm/mem.o \
+	$(O)/vmm/log.o
+$(O)/tests/unit/bootparams_test: $(O)/vmm/boot.o $(O)/vmm/mem.o $(O)/vmm/log.o
+$(O)/tests/unit/virtq_test: $(O)/vmm/virtio/queue.o $(O)/vmm/mem.o \
+	$(O)/vmm/log.o
+$(O)/tests/unit/cpuid_test: $(O)/vmm/cpuid.o

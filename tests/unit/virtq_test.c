@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The split-virtqueue parser against a hostile driver: rings written into
+ * real (memfd) guest memory the way a driver would, then every rule broken
+ * one at a time: descriptor loops, next/head indices out of range, an
+ * available index that jumps, addresses outside RAM or wrapping, chains
+ * longer than 4 GiB, writable before readable, indirect descriptors, bad
+ * ring geometry.  Each must be an error that breaks the queue, never an
+ * access outside guest memory (ASan/UBSan watch).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vmm/mem.h"
+#include "vmm/persist.h"
+#include "vmm/virtio/queue.h"
+
+#define RAM		(1ULL << 20)
+#define DESC		0x1000ULL
+#define AVAIL		0x2000ULL
+#define USED		0x3000ULL
+#define BUF		0x10000ULL
+#define NUM		8
+
+struct fixture {
+	struct guest_mem *mem;
+	struct virtq vq;
+	struct virtq_chain chain;
+	struct virtq_desc *desc;
+	uint16_t *avail;
+	uint16_t *used;
+};
+
+static int setup_ram(void **state, uint64_t ram)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f || guest_mem__new_memfd(&f->mem, ram, VM_HUGE_PAGES_NONE))
+		return -1;
+	f->desc = guest_mem__ptr(f->mem, DESC, 16 * NUM);
+	f->avail = guest_mem__ptr(f->mem, AVAIL, 6 + 2 * NUM);
+	f->used = guest_mem__ptr(f->mem, USED, 6 + 8 * NUM);
+	f->vq.num = NUM;
+	f->vq.desc_gpa = DESC;
+	f->vq.avail_gpa = AVAIL;
+	f->vq.used_gpa = USED;
+	if (virtq__enable(&f->vq, f->mem, VIRTQ_MAX_SIZE))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_ram(state, RAM);
+}
+
+/* 8 GiB, sparse: 5 GiB above 4 GiB, room for a 4 GiB descriptor. */
+static int setup_big(void **state)
+{
+	return setup_ram(state, 8ULL << 30);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	guest_mem__free(f->mem);
+	free(f);
+	return 0;
+}
+
+static void set_desc(struct fixture *f, uint16_t i, uint64_t addr,
+		     uint32_t len, uint16_t flags, uint16_t next)
+{
+	f->desc[i].addr = addr;
+	f->desc[i].len = len;
+	f->desc[i].flags = flags;
+	f->desc[i].next = next;
+}
+
+/* Offer chain @head as the driver's next available entry. */
+static void offer(struct fixture *f, uint16_t head)
+{
+	uint16_t idx = f->avail[1];
+
+	f->avail[2 + idx % NUM] = head;
+	f->avail[1] = idx + 1;
+}
+
+static int pop(struct fixture *f)
+{
+	return virtq__pop(&f->vq, f->mem, &f->chain);
+}
+
+static void expect_broken(struct fixture *f, int err)
+{
+	assert_int_equal(pop(f), err);
+	assert_true(f->vq.broken);
+	/* A broken queue yields nothing more, touches nothing more. */
+	assert_int_equal(pop(f), 0);
+	assert_false(virtq__has_avail(&f->vq));
+	virtq__push(&f->vq, 0, 0);
+	assert_int_equal(f->used[1], 0);
+}
+
+static void chain_in_and_out(void **state)
+{
+	struct fixture *f = *state;
+	struct virtq_used_elem *used;
+
+	assert_int_equal(pop(f), 0);			/* nothing yet */
+	set_desc(f, 3, BUF, 100, VIRTQ_DESC_F_NEXT, 5);
+	set_desc(f, 5, BUF + 0x1000, 0, VIRTQ_DESC_F_NEXT, 6);
+	set_desc(f, 6, BUF + 0x2000, 200, VIRTQ_DESC_F_WRITE, 0);
+	offer(f, 3);
+	assert_true(virtq__has_avail(&f->vq));
+	assert_int_equal(pop(f), 1);
+	assert_int_equal(f->chain.head, 3);
+	assert_int_equal(f->chain.nr_out, 2);
+	assert_int_equal(f->chain.nr_in, 1);
+	assert_int_equal(f->chain.out_len, 100);
+	assert_int_equal(f->chain.in_len, 200);
+	assert_ptr_equal(f->chain.iov[0].iov_base,
+			 guest_mem__ptr(f->mem, BUF, 100));
+	assert_ptr_equal(f->chain.iov[2].iov_base,
+			 guest_mem__ptr(f->mem, BUF + 0x2000, 200));
+	assert_int_equal(pop(f), 0);
+
+	virtq__push(&f->vq, 3, 150);
+	used = (struct virtq_used_elem *)(f->used + 2);
+	assert_int_equal(f->used[1], 1);
+	assert_int_equal(used[0].id, 3);
+	assert_int_equal(used[0].len, 150);
+	assert_true(virtq__should_notify(&f->vq));
+	f->avail[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	assert_false(virtq__should_notify(&f->vq));
+}
+
+/* The 16-bit indices wrap; so must we. */
+static void index_wraparound(void **state)
+{
+	struct fixture *f = *state;
+	unsigned int i;
+
+	set_desc(f, 0, BUF, 8, 0, 0);
+	f->vq.last_avail = f->vq.used_idx = 0xfffe;
+	f->avail[1] = 0xfffe;
+	for (i = 0; i < 4; i++) {
+		offer(f, 0);
+		assert_int_equal(pop(f), 1);
+		virtq__push(&f->vq, 0, 0);
+	}
+	assert_int_equal(f->vq.last_avail, 2);
+	assert_int_equal(f->used[1], 2);
+}
+
+static void unpop(void **state)
+{
+	struct fixture *f = *state;
+
+	set_desc(f, 1, BUF, 8, VIRTQ_DESC_F_WRITE, 0);
+	offer(f, 1);
+	assert_int_equal(pop(f), 1);
+	virtq__unpop(&f->vq);
+	assert_int_equal(pop(f), 1);
+	assert_int_equal(f->chain.head, 1);
+}
+
+static void loop_two(void **state)
+{
+	struct fixture *f = *state;
+
+	set_desc(f, 0, BUF, 8, VIRTQ_DESC_F_NEXT, 1);
+	set_desc(f, 1, BUF, 8, VIRTQ_DESC_F_NEXT, 0);
+	offer(f, 0);
+	expect_broken(f, -ELOOP);
+}
+
+static void loop_self(void **state)
+{
+	struct fixture *f = *state;
+
+	set_desc(f, 2, BUF, 8, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	offer(f, 2);
+	expect_broken(f, -ELOOP);
+}
+
+static void next_out_of_range(void **state)
+{
+	struct fixture *f = *state;
+
+	set_desc(f, 0, BUF, 8, VIRTQ_DESC_F_NEXT, NUM);
+	offer(f, 0);
+	expect_broken(f, -EINVAL);
+}
+
+static void head_out_of_range(void **state)
+{
+	struct fixture *f = *state;
+
+	offer(f, 0xffff);
+	expect_broken(f, -EINVAL);
+}
+
+static void avail_idx_jumps(void **state)
+{
+	struct fixture *f = *state;
+
+	set_desc(f, 0, BUF, 8, 0, 0);
+	f->avail[1] = NUM + 1;			/* more than the ring holds */
+	assert_false(virtq__has_avail(&f->vq));
+	assert_true(f->vq.broken);
+}
+
+static void avail_idx_jumps_pop(void **state)
+{
+	struct fixture *f = *state;
+
+	f->avail[1] = 0x8000;
+	expect_broken(f, -EINVAL);
+}
+
+static void address_outside_ram(void **state)
+{
+	struct fixture *f = *state;
+
+	set_desc(f, 0, RAM - 10, 100, 0, 0);	/* runs off the end */
+	offer(f, 0);
+	expect_broken(f, -EFAULT);
+}
+
+static void address_in_the_hole(void **state)
+{
+	struct fixture *f = *state;
+
+	set_desc(f, 0, 0xd0000000, 4, 0, 0);	/* MMIO, not RAM */
+	offer(f, 0);
+	expect_broken(f, -EFAULT);
+}
+
+static void address_wraps(void **state)
+{
+	struct fixture *f = *state;
+
+	set_desc(f, 0, UINT64_MAX - 5, 10, 0, 0);
+	offer(f, 0);
+	expect_broken(f, -EFAULT);
+}
+
+static void length_overflow(void **state)
+{
+	struct fixture *f = *state;
+
+	/* 4 GiB - 1 + 2 bytes in one chain: more than used.len can say. */
+	set_desc(f, 0, 1ULL << 32, UINT32_MAX, VIRTQ_DESC_F_NEXT, 1);
+	set_desc(f, 1, 1ULL << 32, 2, 0, 0);
+	offer(f, 0);
+	expect_broken(f, -EOVERFLOW);
+}
+
+static void length_fits(void **state)
+{
+	struct fixture *f = *state;
+
+	set_desc(f, 0, 1ULL << 32, UINT32_MAX, 0, 0);
+	offer(f, 0);
+	assert_int_equal(pop(f), 1);
+	assert_int_equal(f->chain.out_len, UINT32_MAX);
+}
+
+static void write_before_read(void **state)
+{
+	struct fixture *f = *state;
+
+	set_desc(f, 0, BUF, 8, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 1);
+	set_desc(f, 1, BUF, 8, 0, 0);
+	offer(f, 0);
+	expect_broken(f, -EINVAL);
+}
+
+static void indirect_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	set_desc(f, 0, BUF, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	offer(f, 0);
+	expect_broken(f, -EINVAL);
+}
+
+/* Every descriptor in one chain: as long as a chain may be. */
+static void longest_chain(void **state)
+{
+	struct fixture *f = *state;
+	unsigned int i;
+
+	for (i = 0; i < NUM; i++)
+		set_desc(f, i, BUF + i * 16, 16,
+			 i + 1 < NUM ? VIRTQ_DESC_F_NEXT : 0, i + 1);
+	offer(f, 0);
+	assert_int_equal(pop(f), 1);
+	assert_int_equal(f->chain.nr_out, NUM);
+	assert_int_equal(f->chain.out_len, 16 * NUM);
+}
+
+static void bad_geometry(void **state)
+{
+	struct fixture *f = *state;
+	struct virtq vq;
+
+	vq = f->vq;
+	vq.num = 0;
+	assert_int_equal(virtq__enable(&vq, f->mem, 256), -EINVAL);
+	vq.num = 6;				/* not a power of two */
+	assert_int_equal(virtq__enable(&vq, f->mem, 256), -EINVAL);
+	vq.num = 512;				/* above QueueNumMax */
+	assert_int_equal(virtq__enable(&vq, f->mem, 256), -EINVAL);
+	vq.num = 1024;
+	assert_int_equal(virtq__enable(&vq, f->mem, 1024), -EINVAL);
+	vq.num = NUM;
+	vq.desc_gpa = DESC + 8;			/* misaligned */
+	assert_int_equal(virtq__enable(&vq, f->mem, 256), -EINVAL);
+	vq.desc_gpa = DESC;
+	vq.used_gpa = USED + 2;
+	assert_int_equal(virtq__enable(&vq, f->mem, 256), -EINVAL);
+	vq.used_gpa = RAM - 16;			/* ring runs off RAM */
+	assert_int_equal(virtq__enable(&vq, f->mem, 256), -EINVAL);
+	vq.used_gpa = UINT64_MAX - 3;
+	assert_int_equal(virtq__enable(&vq, f->mem, 256), -EINVAL);
+	assert_false(vq.ready);
+	assert_int_equal(virtq__pop(&vq, f->mem, &f->chain), 0);
+}
+
+static void save_restore(void **state)
+{
+	struct fixture *f = *state;
+	struct virtq_state st;
+	struct virtq vq;
+
+	set_desc(f, 0, BUF, 8, 0, 0);
+	offer(f, 0);
+	assert_int_equal(pop(f), 1);
+	virtq__push(&f->vq, 0, 0);
+	virtq__save(&f->vq, &st);
+	assert_int_equal(virtq__restore(&vq, &st, f->mem, 256), 0);
+	assert_true(vq.ready);
+	assert_int_equal(vq.last_avail, 1);
+	assert_int_equal(vq.used_idx, 1);
+	/* A state whose rings are not in this memory is refused. */
+	st.desc_gpa = RAM;
+	assert_int_equal(virtq__restore(&vq, &st, f->mem, 256), -EINVAL);
+	assert_false(vq.ready);
+}
+
+static void iov_helpers(void **state)
+{
+	char a[5] = "abcde", b[3] = "fgh", out[8] = { 0 };
+	struct iovec iov[2] = {
+		{ .iov_base = a, .iov_len = 5 },
+		{ .iov_base = b, .iov_len = 3 },
+	}, s[2];
+	unsigned int n;
+
+	assert_int_equal(iov__to_buf(iov, 2, 3, out, 4), 4);
+	assert_memory_equal(out, "defg", 4);
+	assert_int_equal(iov__to_buf(iov, 2, 7, out, 4), 1);
+	assert_int_equal(iov__to_buf(iov, 2, 9, out, 4), 0);
+	assert_int_equal(iov__from_buf(iov, 2, 4, "XYZ", 3), 3);
+	assert_memory_equal(a, "abcdX", 5);
+	assert_memory_equal(b, "YZh", 3);
+	n = iov__slice(iov, 2, 4, 3, s, 2);
+	assert_int_equal(n, 2);
+	assert_int_equal(s[0].iov_len, 1);
+	assert_ptr_equal(s[0].iov_base, a + 4);
+	assert_int_equal(s[1].iov_len, 2);
+	assert_int_equal(iov__slice(iov, 2, 0, 8, s, 1), 1);
+	assert_int_equal(iov__slice(iov, 2, 8, 8, s, 2), 0);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(chain_in_and_out),
+		T(index_wraparound),
+		T(unpop),
+		T(loop_two),
+		T(loop_self),
+		T(next_out_of_range),
+		T(head_out_of_range),
+		T(avail_idx_jumps),
+		T(avail_idx_jumps_pop),
+		T(address_outside_ram),
+		T(address_in_the_hole),
+		T(address_wraps),
+		cmocka_unit_test_setup_teardown(length_overflow, setup_big,
+						teardown),
+		cmocka_unit_test_setup_teardown(length_fits, setup_big,
+						teardown),
+		T(write_before_read),
+		T(indirect_refused),
+		T(longest_chain),
+		T(bad_geometry),
+		T(save_restore),
+		T(iov_helpers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

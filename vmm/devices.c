@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The machine's devices and their init/exit order: see devices.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/devices.h"
+#include "vmm/kvm.h"
+#include "vmm/log.h"
+#include "vmm/util.h"
+
+static const struct device_init device_table[] = {
+	{ "serial", DEVICE_PRIO_LEGACY, serial__init, serial__exit },
+	{ "i8042", DEVICE_PRIO_LEGACY, i8042__init, i8042__exit },
+	{ "acpi-pm", DEVICE_PRIO_LEGACY, pm__init, pm__exit },
+	{ "boot-timer", DEVICE_PRIO_LEGACY, boot_timer__init,
+	  boot_timer__exit },
+	{ "virtio-vsock", DEVICE_PRIO_VIRTIO, vsock__init, vsock__exit },
+};
+
+#define NR_DEVICES ARRAY_SIZE(device_table)
+
+static int by_prio(const void *a, const void *b)
+{
+	const struct device_init *const *x = a, *const *y = b;
+
+	if ((*x)->prio != (*y)->prio)
+		return (*x)->prio < (*y)->prio ? -1 : 1;
+	/* Equal priorities keep the table's order. */
+	return *x < *y ? -1 : *x > *y;
+}
+
+static void sorted(const struct device_init **order)
+{
+	size_t i;
+
+	for (i = 0; i < NR_DEVICES; i++)
+		order[i] = &device_table[i];
+	qsort(order, NR_DEVICES, sizeof(order[0]), by_prio);
+}
+
+int devices__init(struct kvm *kvm, char *err, size_t errlen)
+{
+	const struct device_init *order[NR_DEVICES];
+	size_t i;
+	int ret;
+
+	sorted(order);
+	for (i = 0; i < NR_DEVICES; i++) {
+		if (!order[i]->init)
+			continue;
+		ret = order[i]->init(kvm);
+		if (ret) {
+			snprintf(err, errlen, "device %s: %s", order[i]->name,
+				 strerror(-ret));
+			pr_err("%s", err);
+			while (i--)
+				if (order[i]->exit)
+					order[i]->exit(kvm);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void devices__exit(struct kvm *kvm)
+{
+	const struct device_init *order[NR_DEVICES];
+	size_t i;
+
+	sorted(order);
+	for (i = NR_DEVICES; i--;)
+		if (order[i]->exit)
+			order[i]->exit(kvm);
+}

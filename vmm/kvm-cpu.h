@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* One vCPU: its fd, its kvm_run page, its thread and its exit loop. */
+#ifndef THAW_VMM_KVM_CPU_H
+#define THAW_VMM_KVM_CPU_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include <linux/kvm.h>
+
+struct kvm;
+struct boot_info;
+struct kvm_cpu_state;
+
+struct kvm_cpu {
+	struct kvm *kvm;
+	unsigned int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+};
+
+int kvm_cpu__init(struct kvm *kvm, unsigned int id, struct kvm_cpu **out);
+void kvm_cpu__free(struct kvm_cpu *cpu);
+/* CPUID, MSRs, LAPIC LINT0/1, FPU; for the BSP also the boot registers. */
+int kvm_cpu__setup(struct kvm_cpu *cpu, const struct boot_info *boot);
+int kvm_cpu__start(struct kvm_cpu *cpu);
+/* Make the vCPU leave KVM_RUN soon (caller holds the runctl lock). */
+void kvm_cpu__kick(struct kvm_cpu *cpu);
+/* The signal kvm_cpu__kick() uses; blocked nowhere, handled by nothing. */
+int kvm_cpu__init_signal(void);
+
+/* vmm/kvm-state.c: everything KVM keeps for a vCPU. */
+int kvm_cpu__save_state(struct kvm_cpu *cpu, struct kvm_cpu_state *st);
+int kvm_cpu__restore_state(struct kvm_cpu *cpu,
+			   const struct kvm_cpu_state *st);
+
+#endif

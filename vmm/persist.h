@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Saved state of every part of the machine, as plain data: no pointers, no
+ * file descriptors, fixed-size fields, so a snapshot can write it as it is
+ * and a restore can read it into a freshly built machine.  Each live object
+ * has a save() that fills its struct and a restore() that takes the struct
+ * plus the live resources; they sit beside the device they belong to.
+ *
+ * Call them only while the machine is paused (vmm__pause()): then no vCPU
+ * is inside KVM_RUN and the device loop is parked.
+ */
+#ifndef THAW_VMM_PERSIST_H
+#define THAW_VMM_PERSIST_H
+
+#include <stdint.h>
+
+#include <linux/kvm.h>
+
+#include "vmm/config.h"
+
+#define PERSIST_MAX_MSRS	256
+#define PERSIST_MAX_QUEUES	4
+#define PERSIST_I8042_QUEUE	16
+
+/* One vCPU (vmm/kvm-state.c). */
+struct kvm_cpu_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_fpu fpu;
+	struct kvm_xsave xsave;
+	struct kvm_xcrs xcrs;
+	struct kvm_lapic_state lapic;
+	struct kvm_vcpu_events events;
+	struct kvm_mp_state mp_state;
+	uint32_t nr_msrs;
+	uint32_t pad;
+	struct kvm_msr_entry msrs[PERSIST_MAX_MSRS];
+};
+
+/* The VM: in-kernel irqchip, PIT and kvmclock (vmm/kvm-state.c). */
+struct kvm_vm_state {
+	struct kvm_irqchip pic_master;
+	struct kvm_irqchip pic_slave;
+	struct kvm_irqchip ioapic;
+	struct kvm_pit_state2 pit;
+	struct kvm_clock_data clock;
+};
+
+/* vmm/serial.c */
+struct serial_state {
+	uint8_t ier, lcr, mcr, lsr, msr, scr, dll, dlm, fcr;
+	uint8_t thr_ipending;
+	uint8_t pad[6];
+};
+
+/* vmm/i8042.c */
+struct i8042_state {
+	uint8_t status, ctr, outport, pending_cmd;
+	uint8_t kbd_pending_cmd, irq_level;
+	uint8_t qhead, qlen;
+	uint8_t queue[PERSIST_I8042_QUEUE];
+};
+
+/* vmm/virtio/queue.c */
+struct virtq_state {
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+	uint16_t num, last_avail, used_idx;
+	uint8_t ready, pad;
+};
+
+/* vmm/virtio/mmio.c: the transport, the same for every device. */
+struct virtio_mmio_state {
+	uint32_t status;
+	uint32_t device_features_sel;
+	uint32_t driver_features_sel;
+	uint32_t queue_sel;
+	uint64_t driver_features;
+	uint32_t interrupt_status;
+	uint32_t config_generation;
+	uint32_t nr_queues;
+	uint32_t broken;
+	struct virtq_state vqs[PERSIST_MAX_QUEUES];
+};
+
+/*
+ * vmm/virtio/vsock.c.  Connections are not saved: a restored guest gets a
+ * VIRTIO_VSOCK_EVENT_TRANSPORT_RESET and reconnects, as on Firecracker.
+ */
+struct vsock_state {
+	uint64_t guest_cid;
+	struct virtio_mmio_state mmio;
+};
+
+#endif

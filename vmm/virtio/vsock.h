@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * virtio-vsock (virtio 1.x, 5.10): the device (rx, tx, event queues, the
+ * packet header) in vmm/virtio/vsock.c, the host side in vmm/vsock-uds.c
+ * (Firecracker's Unix-socket protocol).  The device parses and checks what
+ * the guest sends and frames what goes back; the backend keeps the
+ * connections, their credit, and the host sockets.
+ */
+#ifndef THAW_VMM_VIRTIO_VSOCK_H
+#define THAW_VMM_VIRTIO_VSOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct kvm;
+struct vsock;
+struct vsock_uds;
+struct vsock_state;
+
+#define VIRTIO_ID_VSOCK			19
+#define VSOCK_CID_HOST			2
+#define VSOCK_TYPE_STREAM		1
+#define VSOCK_HDR_SIZE			44
+
+#define VSOCK_OP_REQUEST		1
+#define VSOCK_OP_RESPONSE		2
+#define VSOCK_OP_RST			3
+#define VSOCK_OP_SHUTDOWN		4
+#define VSOCK_OP_RW			5
+#define VSOCK_OP_CREDIT_UPDATE		6
+#define VSOCK_OP_CREDIT_REQUEST		7
+
+#define VSOCK_SHUTDOWN_RCV		1
+#define VSOCK_SHUTDOWN_SEND		2
+
+#define VSOCK_EVENT_TRANSPORT_RESET	0
+
+/* sun_path (108) less "_4294967295" and the NUL. */
+#define VSOCK_UDS_PATH_MAX		96
+
+/* The packet header in host byte order. */
+struct vsock_hdr {
+	uint64_t src_cid;
+	uint64_t dst_cid;
+	uint32_t src_port;
+	uint32_t dst_port;
+	uint32_t len;
+	uint16_t type;
+	uint16_t op;
+	uint32_t flags;
+	uint32_t buf_alloc;
+	uint32_t fwd_cnt;
+};
+
+/* Wire format <-> struct vsock_hdr. */
+void vsock__hdr_decode(const uint8_t *raw, struct vsock_hdr *h);
+void vsock__hdr_encode(const struct vsock_hdr *h, uint8_t *raw);
+
+/*
+ * Device loop, without the transport lock: move what the backend has for
+ * the guest into the rx queue.  The backend calls it from its poll
+ * callbacks, never from inside vsock_uds__recv()/vsock_uds__fill().
+ */
+void vsock__rx_pump(struct vsock *v);
+/* After a restore: tell the guest its connections are gone. */
+int vsock__send_transport_reset(struct vsock *v);
+void vsock__save(struct vsock *v, struct vsock_state *st);
+int vsock__restore(struct vsock *v, const struct vsock_state *st);
+
+/* The backend, as the device sees it (vmm/vsock-uds.c). */
+int vsock_uds__new(struct kvm *kvm, struct vsock *dev, uint64_t guest_cid,
+		   const char *uds_path, struct vsock_uds **out);
+void vsock_uds__free(struct vsock_uds *b);
+/* Start accepting host connections (the loop is about to run). */
+int vsock_uds__start(struct vsock_uds *b);
+/* A packet from the guest, already checked against the chain's size. */
+void vsock_uds__recv(struct vsock_uds *b, const struct vsock_hdr *h,
+		     const struct iovec *payload, unsigned int n);
+/* Is there something for the guest? */
+bool vsock_uds__pending(struct vsock_uds *b);
+/*
+ * Build the next packet for the guest: fills @h and writes up to @cap
+ * payload bytes into @buf.  Returns 1, or 0 if there was nothing after all.
+ */
+int vsock_uds__fill(struct vsock_uds *b, struct vsock_hdr *h,
+		    const struct iovec *buf, unsigned int n, uint32_t cap);
+/* The driver reset the device: drop every connection. */
+void vsock_uds__reset(struct vsock_uds *b);
+
+#endif

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The machine's public face (vmm/vmm.h): the lifecycle the control plane
+ * drives (start, pause, resume, Ctrl+Alt+Del, wait) on top of vmm/kvm.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/i8042.h"
+#include "vmm/kvm.h"
+#include "vmm/log.h"
+#include "vmm/vmm.h"
+
+struct vmm {
+	pthread_mutex_t lock;		/* state, cfg, kvm's existence */
+	pthread_cond_t cond;		/* state changes */
+	enum vmm_state state;
+	struct vm_config cfg;		/* our copy, owned */
+	struct kvm kvm;
+	bool have_kvm;
+	bool stop_requested;		/* vmm__stop() before a start */
+};
+
+struct vmm *vmm__new(void)
+{
+	struct vmm *vmm = calloc(1, sizeof(*vmm));
+
+	if (!vmm)
+		return NULL;
+	pthread_mutex_init(&vmm->lock, NULL);
+	pthread_cond_init(&vmm->cond, NULL);
+	vmm->state = VMM_NOT_STARTED;
+	return vmm;
+}
+
+static int dup_str(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (!src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+static int copy_config(struct vm_config *dst, const struct vm_config *src)
+{
+	int ret = 0;
+
+	*dst = *src;
+	ret |= dup_str(&dst->boot_source.kernel_image_path,
+		       src->boot_source.kernel_image_path);
+	ret |= dup_str(&dst->boot_source.initrd_path,
+		       src->boot_source.initrd_path);
+	ret |= dup_str(&dst->boot_source.boot_args,
+		       src->boot_source.boot_args);
+	ret |= dup_str(&dst->vsock.uds_path, src->vsock.uds_path);
+	ret |= dup_str(&dst->logger.log_path, src->logger.log_path);
+	ret |= dup_str(&dst->logger.level, src->logger.level);
+	ret |= dup_str(&dst->metrics.metrics_path, src->metrics.metrics_path);
+	ret |= dup_str(&dst->serial_out_path, src->serial_out_path);
+	if (ret) {
+		vm_config__free(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void halted_check(struct vmm *vmm)
+{
+	if ((vmm->state == VMM_RUNNING || vmm->state == VMM_PAUSED) &&
+	    kvm__stopping(&vmm->kvm))
+		vmm->state = VMM_HALTED;
+}
+
+enum vmm_state vmm__state(struct vmm *vmm)
+{
+	enum vmm_state s;
+
+	pthread_mutex_lock(&vmm->lock);
+	halted_check(vmm);
+	s = vmm->state;
+	pthread_mutex_unlock(&vmm->lock);
+	return s;
+}
+
+int vmm__start(struct vmm *vmm, const struct vm_config *cfg,
+	       char *err, size_t errlen)
+{
+	int ret;
+
+	pthread_mutex_lock(&vmm->lock);
+	if (vmm->state != VMM_NOT_STARTED || vmm->stop_requested) {
+		snprintf(err, errlen, vmm->stop_requested ?
+			 "thawvm is stopping" : "the microVM was already started");
+		ret = -EBUSY;
+		goto out;
+	}
+	ret = copy_config(&vmm->cfg, cfg);
+	if (ret) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	memset(&vmm->kvm, 0, sizeof(vmm->kvm));
+	vmm->have_kvm = true;
+	ret = kvm__init(&vmm->kvm, &vmm->cfg, err, errlen);
+	if (!ret)
+		ret = kvm__run(&vmm->kvm, err, errlen);
+	if (ret) {
+		pr_err("InstanceStart failed: %s", err);
+		kvm__exit(&vmm->kvm);
+		vmm->have_kvm = false;
+		vm_config__free(&vmm->cfg);
+		goto out;
+	}
+	vmm->state = VMM_RUNNING;
+	pthread_cond_broadcast(&vmm->cond);
+out:
+	pthread_mutex_unlock(&vmm->lock);
+	return ret;
+}
+
+static int need_state(struct vmm *vmm, enum vmm_state want, const char *what,
+		      char *err, size_t errlen)
+{
+	static const char *const names[] = {
+		[VMM_NOT_STARTED] = "not started",
+		[VMM_RUNNING] = "running",
+		[VMM_PAUSED] = "paused",
+		[VMM_HALTED] = "halted",
+	};
+
+	halted_check(vmm);
+	if (vmm->state == want)
+		return 0;
+	snprintf(err, errlen, "cannot %s: the microVM is %s", what,
+		 names[vmm->state]);
+	return -EINVAL;
+}
+
+int vmm__pause(struct vmm *vmm, char *err, size_t errlen)
+{
+	int ret;
+
+	pthread_mutex_lock(&vmm->lock);
+	halted_check(vmm);
+	if (vmm->state == VMM_PAUSED) {
+		ret = 0;
+		goto out;
+	}
+	ret = need_state(vmm, VMM_RUNNING, "pause", err, errlen);
+	if (ret)
+		goto out;
+	ret = kvm__pause(&vmm->kvm);
+	if (ret) {
+		snprintf(err, errlen, "cannot pause: the microVM halted");
+		halted_check(vmm);
+		goto out;
+	}
+	vmm->state = VMM_PAUSED;
+out:
+	pthread_mutex_unlock(&vmm->lock);
+	return ret;
+}
+
+int vmm__resume(struct vmm *vmm, char *err, size_t errlen)
+{
+	int ret;
+
+	pthread_mutex_lock(&vmm->lock);
+	halted_check(vmm);
+	if (vmm->state == VMM_RUNNING) {
+		ret = 0;
+		goto out;
+	}
+	ret = need_state(vmm, VMM_PAUSED, "resume", err, errlen);
+	if (ret)
+		goto out;
+	kvm__resume(&vmm->kvm);
+	vmm->state = VMM_RUNNING;
+out:
+	pthread_mutex_unlock(&vmm->lock);
+	return ret;
+}
+
+int vmm__send_ctrl_alt_del(struct vmm *vmm, char *err, size_t errlen)
+{
+	int ret;
+
+	pthread_mutex_lock(&vmm->lock);
+	ret = need_state(vmm, VMM_RUNNING, "send Ctrl+Alt+Del", err, errlen);
+	if (!ret) {
+		ret = i8042__send_ctrl_alt_del(vmm->kvm.i8042);
+		if (ret)
+			snprintf(err, errlen,
+				 "the keyboard buffer is full: the guest is not reading it");
+	}
+	pthread_mutex_unlock(&vmm->lock);
+	return ret;
+}
+
+int vmm__wait(struct vmm *vmm)
+{
+	int code;
+
+	pthread_mutex_lock(&vmm->lock);
+	while (vmm->state == VMM_NOT_STARTED && !vmm->stop_requested)
+		pthread_cond_wait(&vmm->cond, &vmm->lock);
+	if (vmm->state == VMM_NOT_STARTED) {
+		pthread_mutex_unlock(&vmm->lock);
+		return VMM_EXIT_OK;
+	}
+	pthread_mutex_unlock(&vmm->lock);
+	/* kvm stays until vmm__free(), which nobody calls while we wait. */
+	code = kvm__wait(&vmm->kvm);
+	pthread_mutex_lock(&vmm->lock);
+	vmm->state = VMM_HALTED;
+	pthread_mutex_unlock(&vmm->lock);
+	return code;
+}
+
+void vmm__stop(struct vmm *vmm)
+{
+	pthread_mutex_lock(&vmm->lock);
+	if (vmm->state == VMM_NOT_STARTED) {
+		vmm->stop_requested = true;
+		pthread_cond_broadcast(&vmm->cond);
+	} else if (vmm->have_kvm) {
+		kvm__halt(&vmm->kvm, VMM_EXIT_OK);
+	}
+	pthread_mutex_unlock(&vmm->lock);
+}
+
+static uint64_t since_start_us(uint64_t ns)
+{
+	return ns ? (ns - kvm__process_start_ns()) / 1000 : 0;
+}
+
+void vmm__stats(struct vmm *vmm, struct vmm_stats *out)
+{
+	struct kvm_counters *c = &vmm->kvm.stats;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&vmm->lock);
+	if (!vmm->have_kvm || vmm->state == VMM_NOT_STARTED) {
+		pthread_mutex_unlock(&vmm->lock);
+		return;
+	}
+	out->exits_io = atomic_load(&c->exits_io);
+	out->exits_mmio = atomic_load(&c->exits_mmio);
+	out->exits_hlt = atomic_load(&c->exits_hlt);
+	out->exits_intr = atomic_load(&c->exits_intr);
+	out->exits_shutdown = atomic_load(&c->exits_shutdown);
+	out->exits_system_event = atomic_load(&c->exits_system_event);
+	out->exits_other = atomic_load(&c->exits_other);
+	out->io_unhandled = atomic_load(&c->io_unhandled);
+	out->vsock_rx_packets = atomic_load(&c->vsock_rx_packets);
+	out->vsock_tx_packets = atomic_load(&c->vsock_tx_packets);
+	out->vsock_rx_bytes = atomic_load(&c->vsock_rx_bytes);
+	out->vsock_tx_bytes = atomic_load(&c->vsock_tx_bytes);
+	out->vsock_conns = atomic_load(&c->vsock_conns);
+	out->vsock_rsts = atomic_load(&c->vsock_rsts);
+	out->start_us = since_start_us(vmm->kvm.start_ns);
+	out->first_run_us = since_start_us(atomic_load(&c->first_run_ns));
+	out->boot_ready_us = since_start_us(atomic_load(&c->boot_ready_ns));
+	pthread_mutex_unlock(&vmm->lock);
+}
+
+struct kvm *vmm__machine(struct vmm *vmm)
+{
+	struct kvm *kvm;
+
+	pthread_mutex_lock(&vmm->lock);
+	kvm = vmm->state == VMM_NOT_STARTED ? NULL : &vmm->kvm;
+	pthread_mutex_unlock(&vmm->lock);
+	return kvm;
+}
+
+void vmm__free(struct vmm *vmm)
+{
+	if (!vmm)
+		return;
+	if (vmm->have_kvm)
+		kvm__exit(&vmm->kvm);
+	if (vmm->state != VMM_NOT_STARTED)
+		vm_config__free(&vmm->cfg);
+	pthread_mutex_destroy(&vmm->lock);
+	pthread_cond_destroy(&vmm->cond);
+	free(vmm);
+}
