@@ -7,6 +7,10 @@
 
 static const struct thawctl_cmd cmds[] = {
 	{ "invoke", "send one invocation to a function VM", thawctl__invoke },
+	{ "wait-ready", "wait for a function VM's ready notification",
+	  thawctl__wait_ready },
+	{ "probe", "ask a function VM's init for its CID, random bytes, state",
+	  thawctl__probe },
 };
 
 static int usage(FILE *f)
