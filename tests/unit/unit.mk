@@ -8,4 +8,13 @@ $(O)/tests/unit/crc32c_test: $(O)/vmm/crc32c.o
 
 $(O)/tests/unit/%_test: $(O)/tests/unit/%_test.o
 	$(quiet) LD $@
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -lpthread
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(UNIT_LIBS) -lpthread
+
+# thaw-init's pure logic (tools/guest): the protocol, settings, Runtime API.
+UNIT_TESTS += $(O)/tests/unit/guest_proto_test $(O)/tests/unit/guest_config_test \
+	$(O)/tests/unit/guest_lambda_test
+$(O)/tests/unit/guest_proto_test: $(O)/tools/guest/proto.o
+$(O)/tests/unit/guest_config_test: $(O)/tools/guest/config.o
+$(O)/tests/unit/guest_lambda_test: $(O)/tools/guest/lambda.o \
+	$(O)/tools/guest/proto.o
+$(O)/tests/unit/guest_%_test: UNIT_LIBS := $(call pkg,json-c)

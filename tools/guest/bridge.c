@@ -51,6 +51,7 @@ struct host_conn {
 	struct bufferevent *bev;
 	enum conn_state state;
 	bool have_hdr;
+	bool peer_eof;		/* the host shut down its side */
 	struct thaw_msg_hdr hdr;
 	struct invocation *inv;
 };
@@ -98,6 +99,10 @@ static void flushed_cb(struct bufferevent *bev, void *arg)
 
 	if (conn->state != CONN_REPLYING)
 		return;
+	if (conn->peer_eof) {
+		conn_free(conn);
+		return;
+	}
 	/* The host reads to EOF and closes: it owns the end of the stream. */
 	conn->state = CONN_CLOSING;
 	shutdown(bufferevent_getfd(bev), SHUT_WR);
@@ -130,7 +135,8 @@ static void conn_send(struct host_conn *conn, uint8_t type,
 	/* Reading stays on, to see the host go away. */
 	bufferevent_setcb(conn->bev, conn_read_cb, flushed_cb, conn_event_cb,
 			  conn);
-	bufferevent_enable(conn->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(conn->bev, conn->peer_eof ? EV_WRITE :
+			   EV_READ | EV_WRITE);
 }
 
 static void send_result(struct host_conn *conn, const char *request_id,
@@ -461,12 +467,22 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct host_conn *conn = arg;
 	struct invocation *inv = conn->inv;
 
+	/*
+	 * A host that shuts down its side after the request still reads the
+	 * answer: keep working, stop reading.
+	 */
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    (conn->state == CONN_WAITING || conn->state == CONN_REPLYING)) {
+		conn->peer_eof = true;
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
 	if (conn->state == CONN_READING && (what & BEV_EVENT_TIMEOUT))
 		init__err("the host sent no complete request in %d s",
 			  REQUEST_TIMEOUT_S);
 	/*
-	 * The host went away (closed, reset by a transport reset, timed out):
-	 * a queued invocation is dropped, a running one finishes unheard.
+	 * The host went away (reset, as after a restore, or timed out): a
+	 * queued invocation is dropped, a running one finishes unheard.
 	 */
 	if (inv) {
 		inv->conn = NULL;

@@ -273,8 +273,11 @@ static int get_int(struct json_object *meta, const char *key, int64_t min,
 	}
 	errno = 0;
 	n = json_object_get_int64(v);
-	/* json-c saturates out-of-range numbers and says so in errno. */
-	if (errno || n < min || n > max) {
+	/*
+	 * json-c saturates numbers out of the int64 range, sometimes without
+	 * a word in errno: a saturated value is out of range too.
+	 */
+	if (errno || n == INT64_MAX || n == INT64_MIN || n < min || n > max) {
 		snprintf(err, errlen, "'%s' is out of range [%lld, %lld]", key,
 			 (long long)min, (long long)max);
 		return -ERANGE;
@@ -395,12 +398,12 @@ int proto__invoke_from_meta(struct json_object *meta, struct thaw_invoke *inv,
 	}
 	memcpy(inv->request_id, s, len + 1);
 
-	ret = get_int(meta, "deadline_ms", 1, INT64_MAX, &n, err, errlen);
-	if (ret == -ENOENT)
-		snprintf(err, errlen, "'deadline_ms' is missing");
-	if (ret)
+	/* Optional: thaw-init applies the function's timeout without it. */
+	ret = get_int(meta, "deadline_ms", 1, THAW_DEADLINE_MAX, &n, err,
+		      errlen);
+	if (ret && ret != -ENOENT)
 		return -EINVAL;
-	inv->deadline_ms = n;
+	inv->deadline_ms = ret ? 0 : n;
 
 	ret = get_header_string(meta, "function_arn", &inv->function_arn,
 				err, errlen);

@@ -46,6 +46,8 @@ struct json_object;
 #define THAW_ERROR_TYPE_MAX	128
 #define THAW_ENTROPY_MAX	512
 #define THAW_PROBE_RANDOM_MAX	256
+/* Deadlines are Unix ms; beyond the year 9999 is nonsense. */
+#define THAW_DEADLINE_MAX	253402300799999LL
 /* Lambda-Runtime-* header values the host may set. */
 #define THAW_HEADER_VALUE_MAX	8192
 
@@ -88,7 +90,7 @@ struct thaw_host_state {
 
 struct thaw_invoke {
 	char request_id[THAW_REQUEST_ID_MAX + 1];
-	uint64_t deadline_ms;		/* Unix epoch ms, host clock */
+	uint64_t deadline_ms;		/* Unix epoch ms, host clock; 0: none */
 	char *function_arn;		/* the optional strings: NULL if absent */
 	char *trace_id;
 	char *client_context;
