@@ -22,7 +22,7 @@ BOOT_TIMEOUT=${THAW_TEST_BOOT_TIMEOUT:-240}
 work=$(mktemp -d "${TMPDIR:-/tmp}/guest-test.XXXXXX")
 
 vm_names=()
-declare -A vm_pid vm_cid vm_target vm_ready_pid vm_ready_port
+declare -A vm_pid vm_cid vm_target vm_ready_pid vm_ready_port vm_img vm_args
 
 tap_n=0
 tap_ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n $*"; }
@@ -62,6 +62,47 @@ vm_missing() {
 	esac
 }
 
+# qemu_run NAME INITRD ARGS CID [QEMU OPTIONS...]: one QEMU microvm with
+# vhost-vsock and a monitor socket, in the background.
+qemu_run() {
+	local name=$1 img=$2 args=$3 cid=$4
+	shift 4
+	qemu-system-x86_64 -M microvm,acpi=on,auto-kernel-cmdline=off \
+		-enable-kvm -cpu host -m 128 -smp 1 -nodefaults \
+		-no-user-config -display none -no-reboot \
+		-kernel "$THAW_KERNEL" -initrd "$img" -append "$args" \
+		-serial "file:$work/$name.console" \
+		-device "vhost-vsock-device,guest-cid=$cid" \
+		-monitor "unix:$work/$name.mon,server,nowait" "$@" \
+		> "$work/$name.vmm.log" 2>&1 &
+	vm_pid[$name]=$!
+}
+
+# hmp NAME COMMAND: one QEMU monitor command, its output on stdout.
+hmp() {
+	printf '%s\n' "$2" |
+		socat -t 120 - "UNIX-CONNECT:$work/$1.mon" 2>/dev/null |
+		tr -d '\r' | sed 's/\x1b\[[0-9;]*[A-Za-z]//g'
+}
+
+# vm_snapshot NAME FILE: QEMU's own snapshot of a running VM (a migration
+# to a file); the VM is left paused.
+vm_snapshot() {
+	hmp "$1" "migrate \"exec:cat > $2\"" > /dev/null
+	hmp "$1" "info migrate" | grep -q 'Migration status: completed'
+}
+
+# vm_restore NAME FROM CID FILE: a clone of FROM from its snapshot FILE,
+# with vsock CID CID.  QEMU resets the clone's vsock transport on load.
+vm_restore() {
+	local name=$1 from=$2 cid=$3
+	vm_names+=("$name")
+	vm_cid[$name]=$cid
+	vm_target[$name]="--cid $cid"
+	qemu_run "$name" "${vm_img[$from]}" "${vm_args[$from]}" "$cid" \
+		-incoming "exec:cat $4"
+}
+
 # vm_start NAME INITRD CID [KERNEL ARGS...]: boot a function VM and start
 # waiting for its ready notification (on port 9900+CID with qemu, where all
 # VMs share the host's vsock ports).
@@ -81,14 +122,9 @@ vm_start() {
 			--timeout "$BOOT_TIMEOUT" > "$work/$name.ready" \
 			2> "$work/$name.ready.err" &
 		vm_ready_pid[$name]=$!
-		qemu-system-x86_64 -M microvm,acpi=on,auto-kernel-cmdline=off \
-			-enable-kvm -cpu host -m 128 -smp 1 -nodefaults \
-			-no-user-config -display none -no-reboot \
-			-kernel "$THAW_KERNEL" -initrd "$img" -append "$args" \
-			-serial "file:$work/$name.console" \
-			-device "vhost-vsock-device,guest-cid=$cid" \
-			> "$work/$name.vmm.log" 2>&1 &
-		vm_pid[$name]=$!
+		vm_img[$name]=$img
+		vm_args[$name]=$args
+		qemu_run "$name" "$img" "$args" "$cid"
 		;;
 	thawvm)
 		local uds=$work/$name.vsock
@@ -153,7 +189,7 @@ vm_console() {
 vm_cleanup() {
 	local name
 	for name in "${vm_names[@]}"; do
-		kill "${vm_ready_pid[$name]}" 2>/dev/null
+		kill "${vm_ready_pid[$name]:-}" 2>/dev/null
 		if vm_alive "$name"; then
 			kill "${vm_pid[$name]}" 2>/dev/null
 			vm_wait_exit "$name" 10 ||

@@ -53,10 +53,16 @@ struct host_conn {
 	bool have_hdr;
 	bool peer_eof;		/* the host shut down its side */
 	struct thaw_msg_hdr hdr;
+	size_t reserved;	/* of buffered_bytes, until the request is read */
 	struct invocation *inv;
 };
 
 static unsigned int nconns;
+/*
+ * Requests being read plus payloads waiting or running: what a host can
+ * make the guest hold in memory, all together.
+ */
+static size_t buffered_bytes;
 static struct bufferevent *ready_bev;
 
 static uint64_t realtime_ms(void)
@@ -72,6 +78,7 @@ static void tv_ms(struct timeval *tv, uint64_t ms)
 
 static void conn_free(struct host_conn *conn)
 {
+	buffered_bytes -= conn->reserved;
 	if (conn->inv)
 		conn->inv->conn = NULL;
 	bufferevent_free(conn->bev);
@@ -81,6 +88,7 @@ static void conn_free(struct host_conn *conn)
 
 static void inv_free(struct invocation *inv)
 {
+	buffered_bytes -= inv->reserved;
 	if (inv->deadline)
 		event_free(inv->deadline);
 	if (inv->payload)
@@ -334,6 +342,9 @@ static void handle_invoke(struct host_conn *conn, struct json_object *meta,
 		goto fail;
 	}
 	evbuffer_remove_buffer(input, inv->payload, conn->hdr.body_len);
+	/* The payload's share of the budget goes with it. */
+	inv->reserved = conn->reserved;
+	conn->reserved = 0;
 	now = realtime_ms();
 	inv->deadline_ms = inv->req.deadline_ms ?:
 		now + init->cfg.timeout * 1000ULL;
@@ -439,6 +450,14 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 		}
 		evbuffer_drain(input, THAW_PROTO_HDR_SIZE);
 		conn->have_hdr = true;
+		if (buffered_bytes + conn->hdr.meta_len + conn->hdr.body_len >
+		    INIT_BUFFER_MAX) {
+			reject(conn, NULL, "Thaw.Busy",
+			       "too much request data held already");
+			return;
+		}
+		conn->reserved = conn->hdr.meta_len + conn->hdr.body_len;
+		buffered_bytes += conn->reserved;
 	}
 	if (evbuffer_get_length(input) <
 	    (size_t)conn->hdr.meta_len + conn->hdr.body_len)
@@ -451,6 +470,8 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 						conn->hdr.meta_len),
 				 conn->hdr.meta_len, err, sizeof(err));
 	evbuffer_drain(input, conn->hdr.meta_len);
+	buffered_bytes -= conn->hdr.meta_len;
+	conn->reserved -= conn->hdr.meta_len;
 	if (!meta) {
 		reject(conn, NULL, "Thaw.BadRequest", err);
 		return;

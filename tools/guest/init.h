@@ -27,6 +27,8 @@
 #define THAW_INIT_VERSION	"1"
 /* Invocations waiting for the runtime, beyond the one it works on. */
 #define INIT_QUEUE_MAX		16
+/* Request data a host may make thaw-init hold, all connections together. */
+#define INIT_BUFFER_MAX		(16 * 1024 * 1024)
 /* A clock further off than this from the host's is stepped. */
 #define INIT_CLOCK_STEP_NS	(100 * 1000 * 1000LL)
 
@@ -46,6 +48,7 @@ struct invocation {
 	struct thaw_invoke req;
 	uint64_t deadline_ms;			/* guest clock, after sync */
 	struct evbuffer *payload;
+	size_t reserved;			/* bytes of the bridge's budget */
 	struct host_conn *conn;			/* NULL: the host went away */
 	struct event *deadline;
 	enum inv_state state;
