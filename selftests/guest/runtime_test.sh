@@ -238,6 +238,7 @@ fi
 
 check "main VM still running after all of it" 'vm_alive main'
 [ "$tap_n" = "$PLAN" ] || echo "# plan mismatch: ran $tap_n of $PLAN"
+echo "# took $SECONDS s"
 if [ -n "$(grep -l 'Kernel panic\|BUG:\|Oops' "$work"/*.console 2>/dev/null)" ]; then
 	for v in main initfail stop; do vm_console "$v"; done
 fi

@@ -88,4 +88,5 @@ check "heavy: init took measurable time ($(json_get "$work/h1" init_ms) ms for $
 
 check "both VMs still running" 'vm_alive echo && vm_alive heavy'
 [ "$tap_n" = "$PLAN" ] || echo "# plan mismatch: ran $tap_n of $PLAN"
+echo "# took $SECONDS s"
 exit 0

@@ -127,4 +127,5 @@ for ((i = 1; i <= 5; i++)); do
 done
 check "both clones keep answering ($ok/10)" '[ "$ok" = 10 ]'
 [ "$tap_n" = "$PLAN" ] || echo "# plan mismatch: ran $tap_n of $PLAN"
+echo "# took $SECONDS s"
 exit 0

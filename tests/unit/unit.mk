@@ -18,3 +18,9 @@ $(O)/tests/unit/guest_config_test: $(O)/tools/guest/config.o
 $(O)/tests/unit/guest_lambda_test: $(O)/tools/guest/lambda.o \
 	$(O)/tools/guest/proto.o
 $(O)/tests/unit/guest_%_test: UNIT_LIBS := $(call pkg,json-c)
+
+# thawctl's vsock transport against a misbehaving VMM and guest.
+UNIT_TESTS += $(O)/tests/unit/thawctl_vsock_test
+$(O)/tests/unit/thawctl_vsock_test: $(O)/tools/thawctl/vsock.o \
+	$(O)/tools/guest/proto.o
+$(O)/tests/unit/thawctl_vsock_test: UNIT_LIBS := $(call pkg,json-c)

@@ -191,11 +191,10 @@ static int set_env(struct guest_config *cfg, const char *name,
 		free(entry);
 		return -E2BIG;
 	}
-	if (i < cfg->env_count) {
+	if (i < cfg->env_count)
 		free(cfg->env[i]);
-	} else {
+	else
 		cfg->env_count++;
-	}
 	cfg->env[i] = entry;
 	return 0;
 }
@@ -508,11 +507,10 @@ void guest_config__apply_cmdline(struct guest_config *cfg, const char *cmdline,
 		*o = '\0';
 		key = buf + 5;
 		value = strchr(key, '=');
-		if (value) {
+		if (value)
 			*value++ = '\0';
-		} else {
+		else
 			value = "true";		/* "thaw.quiet" alone */
-		}
 		if (guest_config__set(cfg, key, value, err, sizeof(err))) {
 			snprintf(msg, sizeof(msg), "thaw.%.64s: %s", key, err);
 			warn(msg);
