@@ -3,8 +3,7 @@
 
 # thawctl stats: thaw.ko's counters through the "thaw" generic netlink
 # family, with libnl-genl-3.  The thawctl binary links THAWCTL_STATS_OBJS and
-# NLGENL_LIBS (its rule comes with 'invoke'); the netlink selftests link them
-# too.
+# NLGENL_LIBS; the netlink selftests link them too.
 NLGENL_LIBS := $(call pkg,libnl-genl-3.0)
 CFLAGS_stats := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 THAWCTL_STATS_OBJS := $(O)/tools/thawctl/stats.o
@@ -16,3 +15,35 @@ $(O)/bench/thaw-mem: $(O)/tools/bench/thaw-mem.o
 	$(quiet) LD $@
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^
+
+JSONC_LIBS := $(call pkg,json-c)
+
+# The invocation protocol, shared by thaw-init (guest) and thawctl (host).
+GUEST_PROTO_OBJS := $(O)/tools/guest/proto.o
+
+# thaw-init: PID 1 of a function VM, static so that an initramfs needs
+# nothing else.  libevent (core + extra for evhttp) rather than
+# libmicrohttpd: Debian's libmicrohttpd.a needs libgnutls.a, which needs
+# libp11-kit, shipped only as a shared library, so it cannot link statically.
+# The sanitizer build cannot be static; it links dynamically.
+THAW_INIT_OBJS := $(addprefix $(O)/tools/guest/,main.o system.o runtime.o \
+	runtime_api.o bridge.o config.o lambda.o) $(GUEST_PROTO_OBJS)
+THAW_INIT_STATIC := $(if $(filter 1,$(SAN)),,-static)
+PROGS += $(O)/bin/thaw-init
+
+$(O)/bin/thaw-init: $(THAW_INIT_OBJS)
+	$(quiet) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(THAW_INIT_STATIC) -o $@ $^ \
+		-levent_extra -levent_core -ljson-c
+
+# thawctl: the command-line client.
+THAWCTL_OBJS := $(addprefix $(O)/tools/thawctl/,main.o vsock.o util.o \
+	invoke.o ready.o probe.o) $(GUEST_PROTO_OBJS) \
+	$(THAWCTL_STATS_OBJS)
+PROGS += $(O)/bin/thawctl
+
+$(O)/bin/thawctl: $(THAWCTL_OBJS)
+	$(quiet) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(JSONC_LIBS) $(NLGENL_LIBS)

@@ -8,11 +8,11 @@ $(O)/tests/unit/crc32c_test: $(O)/vmm/crc32c.o
 
 $(O)/tests/unit/%_test: $(O)/tests/unit/%_test.o
 	$(quiet) LD $@
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBS_EXTRA) -lpthread
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(UNIT_LIBS) -lpthread
 
 UNIT_TESTS += $(O)/tests/unit/config_test
 $(O)/tests/unit/config_test: $(O)/vmm/config.o
-$(O)/tests/unit/config_test: LIBS_EXTRA = $(call pkg,json-c)
+$(O)/tests/unit/config_test: UNIT_LIBS := $(call pkg,json-c)
 
 # The machine's pure logic (vmm/): encoders, parsers, builders.
 UNIT_TESTS += $(O)/tests/unit/aml_test $(O)/tests/unit/acpi_test \
@@ -25,3 +25,18 @@ $(O)/tests/unit/bootparams_test: $(O)/vmm/boot.o $(O)/vmm/mem.o $(O)/vmm/log.o
 $(O)/tests/unit/virtq_test: $(O)/vmm/virtio/queue.o $(O)/vmm/mem.o \
 	$(O)/vmm/log.o
 $(O)/tests/unit/cpuid_test: $(O)/vmm/cpuid.o
+
+# thaw-init's pure logic (tools/guest): the protocol, settings, Runtime API.
+UNIT_TESTS += $(O)/tests/unit/guest_proto_test $(O)/tests/unit/guest_config_test \
+	$(O)/tests/unit/guest_lambda_test
+$(O)/tests/unit/guest_proto_test: $(O)/tools/guest/proto.o
+$(O)/tests/unit/guest_config_test: $(O)/tools/guest/config.o
+$(O)/tests/unit/guest_lambda_test: $(O)/tools/guest/lambda.o \
+	$(O)/tools/guest/proto.o
+$(O)/tests/unit/guest_%_test: UNIT_LIBS := $(call pkg,json-c)
+
+# thawctl's vsock transport against a misbehaving VMM and guest.
+UNIT_TESTS += $(O)/tests/unit/thawctl_vsock_test
+$(O)/tests/unit/thawctl_vsock_test: $(O)/tools/thawctl/vsock.o \
+	$(O)/tools/guest/proto.o
+$(O)/tests/unit/thawctl_vsock_test: UNIT_LIBS := $(call pkg,json-c)

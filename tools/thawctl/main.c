@@ -9,6 +9,10 @@ static const struct thawctl_cmd cmds[] = {
 	{ "invoke", "send one invocation to a function VM", thawctl__invoke },
 	{ "stats", "thaw.ko's counters: module, snapshots, clones",
 	  thawctl__stats },
+	{ "wait-ready", "wait for a function VM's ready notification",
+	  thawctl__wait_ready },
+	{ "probe", "ask a function VM's init for its CID, random bytes, state",
+	  thawctl__probe },
 };
 
 static int usage(FILE *f)

@@ -2,6 +2,12 @@
 #ifndef THAW_THAWCTL_H
 #define THAW_THAWCTL_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct thaw_host_state;
+
 /*
  * One subcommand: thawctl NAME [ARGS...].  run() gets argv with argv[0] the
  * subcommand's name and returns the process exit status.
@@ -12,7 +18,29 @@ struct thawctl_cmd {
 	int (*run)(int argc, char **argv);
 };
 
+/* Exit codes, documented in Documentation/admin-guide/thawctl.rst. */
+enum thawctl_exit {
+	THAWCTL_OK = 0,
+	THAWCTL_ERROR = 1,		/* transport, protocol, refused */
+	THAWCTL_USAGE = 2,
+	THAWCTL_FUNCTION_ERROR = 3,	/* the function reported an error */
+	THAWCTL_INIT_ERROR = 4,		/* the function failed to initialize */
+	THAWCTL_TIMEOUT = 5,		/* the deadline passed */
+};
+
 int thawctl__invoke(int argc, char **argv);
 int thawctl__stats(int argc, char **argv);
+int thawctl__wait_ready(int argc, char **argv);
+int thawctl__probe(int argc, char **argv);
+
+/* util.c */
+int thawctl__parse_u32(const char *s, uint32_t min, uint32_t max,
+		       uint32_t *out);
+/* Seconds, fractions allowed, > 0 and at most a day; into milliseconds. */
+int thawctl__parse_seconds(const char *s, uint64_t *ms);
+/* Fresh entropy (@entropy bytes) and, if @clock, the wall clock. */
+int thawctl__host_state(struct thaw_host_state *hs, size_t entropy,
+			bool clock);
+int64_t thawctl__realtime_ns(void);
 
 #endif

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * thaw-init: PID 1 of a function VM.  One libevent loop on one thread runs
+ * everything:
+ *
+ *   main.c         setup, signals, shutdown and power-off
+ *   system.c       mounts, kernel modules, lo, the boot-timer port, RNG and
+ *                  clock (what a restored clone needs), power-off
+ *   runtime.c      the function's bootstrap process: start, reap, restart
+ *   runtime_api.c  the Lambda Runtime API on 127.0.0.1:9001 (evhttp)
+ *   bridge.c       vsock: invocations and probes from the host, the
+ *                  "ready" notification to it; the invocation queue
+ *
+ * Nothing here is shared between threads, so nothing needs a lock.
+ */
+#ifndef THAW_GUEST_INIT_H
+#define THAW_GUEST_INIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "tools/guest/config.h"
+#include "tools/guest/proto.h"
+
+#define THAW_INIT_VERSION	"1"
+/* Invocations waiting for the runtime, beyond the one it works on. */
+#define INIT_QUEUE_MAX		16
+/* Request data a host may make thaw-init hold, all connections together. */
+#define INIT_BUFFER_MAX		(16 * 1024 * 1024)
+/* A clock further off than this from the host's is stepped. */
+#define INIT_CLOCK_STEP_NS	(100 * 1000 * 1000LL)
+
+struct event_base;
+struct event;
+struct evbuffer;
+struct evhttp;
+struct evhttp_request;
+struct evconnlistener;
+struct host_conn;
+
+enum inv_state { INV_QUEUED, INV_RUNNING };
+
+struct invocation {
+	TAILQ_ENTRY(invocation) link;		/* in init.queue if QUEUED */
+	struct init *init;
+	struct thaw_invoke req;
+	uint64_t deadline_ms;			/* guest clock, after sync */
+	struct evbuffer *payload;
+	size_t reserved;			/* bytes of the bridge's budget */
+	struct host_conn *conn;			/* NULL: the host went away */
+	struct event *deadline;
+	enum inv_state state;
+};
+
+TAILQ_HEAD(inv_queue, invocation);
+
+enum runtime_state {
+	RUNTIME_STOPPED,	/* not running; maybe a restart is scheduled */
+	RUNTIME_INIT,		/* started, has not called next yet */
+	RUNTIME_READY,		/* has called next at least once */
+};
+
+struct init {
+	struct event_base *base;
+	struct guest_config cfg;
+	uint32_t memory_mb;
+	bool pid1;			/* false: an ordinary process (tests) */
+	bool stopping;
+
+	/* runtime.c */
+	enum runtime_state rt_state;
+	pid_t rt_pid;
+	uint64_t rt_started_ns;		/* CLOCK_MONOTONIC */
+	uint64_t init_ms;		/* of the runtime that became ready */
+	unsigned int rt_restarts;	/* in a row without becoming ready */
+	bool rt_posted_init_error;	/* this runtime posted /init/error */
+	struct event *rt_restart;
+	struct event *rt_kill;
+	char **env;
+
+	/* The init error the next invocation gets, if any. */
+	bool init_error;
+	char init_error_type[THAW_ERROR_TYPE_MAX + 1];
+	struct evbuffer *init_error_body;
+
+	/* runtime_api.c */
+	struct evhttp *http;
+	struct evhttp_request *next_req;	/* the runtime's pending next */
+	struct event *next_watch;		/* its connection closing */
+
+	/* bridge.c */
+	struct evconnlistener *listener;
+	struct event *relisten;
+	struct inv_queue queue;
+	unsigned int queued;
+	struct invocation *current;		/* handed to the runtime */
+	uint64_t invocations;			/* answered, any status */
+	bool ready_sent;
+	struct event *ready_retry;
+	uint64_t ready_first_try_ns;
+	int64_t clock_step_ns;			/* last step applied */
+	uint64_t entropy_bytes;			/* fed, all together */
+};
+
+/* main.c */
+void init__log(const struct init *init, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void init__err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t init__now_ns(int clock);
+/* The runtime is gone and stopping was asked: finish the shutdown. */
+void init__stopped(struct init *init);
+
+/* system.c */
+int system__setup(struct init *init);
+void system__boot_done(void);
+int system__add_entropy(const uint8_t *buf, size_t len);
+int system__sync_clock(int64_t host_ns, int64_t *stepped_ns);
+uint32_t system__memory_mb(void);
+int64_t system__local_cid(int fd);
+void system__power_off(void);
+
+/* runtime.c */
+int runtime__init(struct init *init);
+int runtime__start(struct init *init);
+void runtime__reap(struct init *init);
+void runtime__kill(struct init *init);
+void runtime__stop(struct init *init);
+/* The runtime made its first next: it is initialized. */
+void runtime__ready(struct init *init);
+/* Keep an init error for the next invocation; @body's content is moved. */
+void runtime__set_init_error(struct init *init, const char *type,
+			     struct evbuffer *body);
+void runtime__free(struct init *init);
+
+/* runtime_api.c */
+int api__start(struct init *init);
+bool api__has_next(struct init *init);
+/* Answer the pending next with @inv; the payload buffer is consumed. */
+int api__deliver(struct init *init, struct invocation *inv);
+void api__drop_next(struct init *init);
+void api__free(struct init *init);
+
+/* bridge.c */
+int bridge__start(struct init *init);
+/* Hand queued work to the runtime if it is waiting for it. */
+void bridge__dispatch(struct init *init);
+/*
+ * Finish @inv (the current one, or a queued one) with a result to the host;
+ * @body may be NULL; its content is moved out.
+ */
+void bridge__finish(struct init *init, struct invocation *inv,
+		    enum thaw_status status, const char *error_type,
+		    struct evbuffer *body);
+/* Finish with a Lambda-style error body built from @message. */
+void bridge__fail(struct init *init, struct invocation *inv,
+		  enum thaw_status status, const char *error_type,
+		  const char *message);
+/* The runtime asked for its first next: tell the host (once per boot). */
+void bridge__notify_ready(struct init *init);
+/* Refuse everything queued (shutdown). */
+void bridge__stop(struct init *init);
+void bridge__free(struct init *init);
+
+#endif

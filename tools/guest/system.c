@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What PID 1 does to the system: mounts, kernel modules, the loopback
+ * interface, the VMM's boot timer; and what a restored clone needs before
+ * the runtime sees a request: fresh entropy in the CRNG and the host's
+ * wall clock.
+ *
+ * Modules are loaded with finit_module() from a folder mkfunc fills in
+ * load order, not with libkmod: Debian ships libkmod only as a shared
+ * library, thaw-init is static, and the order is already resolved on the
+ * host by modprobe --show-depends.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/io.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/random.h>
+#include <linux/vm_sockets.h>
+
+#include "tools/guest/init.h"
+
+#define MODULE_DIR	"/lib/thaw/modules"
+/* Firecracker's boot timer: the guest writes this byte to this port. */
+#define BOOT_TIMER_PORT	0x3f0
+#define BOOT_TIMER_BYTE	123
+
+struct mnt {
+	const char *src, *dir, *type;
+	unsigned long flags;
+	const char *data;
+	mode_t mode;
+};
+
+static const struct mnt mounts[] = {
+	{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
+	  0555 },
+	{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
+	  0555 },
+	{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755", 0755 },
+	{ "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+	  "mode=0620,ptmxmode=0666", 0755 },
+	{ "shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777",
+	  01777 },
+	/* Lambda's only writable place. */
+	{ "tmp", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 01777 },
+};
+
+static const char *const dev_links[][2] = {
+	{ "/proc/self/fd", "/dev/fd" },
+	{ "/proc/self/fd/0", "/dev/stdin" },
+	{ "/proc/self/fd/1", "/dev/stdout" },
+	{ "/proc/self/fd/2", "/dev/stderr" },
+};
+
+static int mount_basics(void)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
+		const struct mnt *m = &mounts[i];
+
+		if (mkdir(m->dir, m->mode) && errno != EEXIST) {
+			init__err("mkdir %s: %m", m->dir);
+			ret = -errno;
+			continue;
+		}
+		if (mount(m->src, m->dir, m->type, m->flags, m->data) &&
+		    errno != EBUSY) {
+			init__err("mount %s on %s: %m", m->type, m->dir);
+			ret = -errno;
+		}
+	}
+	for (size_t i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]); i++)
+		if (symlink(dev_links[i][0], dev_links[i][1]) &&
+		    errno != EEXIST)
+			init__err("symlink %s: %m", dev_links[i][1]);
+	return ret;
+}
+
+/* Without /dev/console in the initramfs the kernel gave us no stdio. */
+static void open_console(void)
+{
+	int fd;
+
+	if (fcntl(2, F_GETFD) >= 0)
+		return;
+	fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		if (fd != i)
+			dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
+static int ko_filter(const struct dirent *d)
+{
+	size_t len = strlen(d->d_name);
+
+	return len > 3 && !strcmp(d->d_name + len - 3, ".ko");
+}
+
+static void load_modules(const struct init *init)
+{
+	struct dirent **names;
+	int n;
+
+	n = scandir(MODULE_DIR, &names, ko_filter, alphasort);
+	if (n < 0) {
+		if (errno != ENOENT)
+			init__err("%s: %m", MODULE_DIR);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		char path[PATH_MAX];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", MODULE_DIR,
+			 names[i]->d_name);
+		free(names[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			init__err("%s: %m", path);
+			continue;
+		}
+		if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST)
+			init__err("loading %s: %m", path);
+		else
+			init__log(init, "loaded %s", path);
+		close(fd);
+	}
+	free(names);
+}
+
+static int loopback_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd, ret = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
+		ret = -errno;
+	} else {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+			ret = -errno;
+	}
+	close(fd);
+	return ret;
+}
+
+int system__setup(struct init *init)
+{
+	int ret;
+
+	ret = mount_basics();
+	open_console();
+	if (ret)
+		return ret;
+	/* Ctrl-Alt-Del becomes SIGINT to us instead of an instant reboot. */
+	if (reboot(RB_DISABLE_CAD))
+		init__err("reboot(RB_DISABLE_CAD): %m");
+	load_modules(init);
+	ret = loopback_up();
+	if (ret) {
+		errno = -ret;
+		init__err("bringing up lo: %m");
+		return ret;
+	}
+	return 0;
+}
+
+void system__boot_done(void)
+{
+	if (ioperm(BOOT_TIMER_PORT, 1, 1))
+		return;
+	outb(BOOT_TIMER_BYTE, BOOT_TIMER_PORT);
+	ioperm(BOOT_TIMER_PORT, 1, 0);
+}
+
+int system__add_entropy(const uint8_t *buf, size_t len)
+{
+	struct rand_pool_info *info;
+	int fd, ret = 0;
+
+	if (!len)
+		return 0;
+	info = malloc(sizeof(*info) + len);
+	if (!info)
+		return -ENOMEM;
+	info->entropy_count = len * 8;
+	info->buf_size = len;
+	memcpy(info->buf, buf, len);
+	fd = open("/dev/urandom", O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (ioctl(fd, RNDADDENTROPY, info) < 0)
+		ret = -errno;
+	/*
+	 * Credited entropy alone waits for the next scheduled reseed; force
+	 * one so that the very next getrandom() differs between clones.
+	 * ENODATA: the CRNG is not initialized yet, and will be from this.
+	 */
+	else if (ioctl(fd, RNDRESEEDCRNG) < 0 && errno != ENODATA)
+		ret = -errno;
+	close(fd);
+out:
+	memset(info->buf, 0, len);
+	free(info);
+	return ret;
+}
+
+int system__sync_clock(int64_t host_ns, int64_t *stepped_ns)
+{
+	struct timespec ts;
+	int64_t now, diff;
+
+	*stepped_ns = 0;
+	if (clock_gettime(CLOCK_REALTIME, &ts))
+		return -errno;
+	now = ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	diff = host_ns - now;
+	if (diff > -INIT_CLOCK_STEP_NS && diff < INIT_CLOCK_STEP_NS)
+		return 0;
+	ts.tv_sec = host_ns / 1000000000LL;
+	ts.tv_nsec = host_ns % 1000000000LL;
+	if (clock_settime(CLOCK_REALTIME, &ts))
+		return -errno;
+	*stepped_ns = diff;
+	return 0;
+}
+
+uint32_t system__memory_mb(void)
+{
+	unsigned long long kb = 0;
+	char line[128];
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (kb + 1023) / 1024;
+}
+
+int64_t system__local_cid(int fd)
+{
+	struct sockaddr_vm addr;
+	socklen_t len = sizeof(addr);
+	unsigned int cid;
+	int dev;
+
+	dev = open("/dev/vsock", O_RDONLY | O_CLOEXEC);
+	if (dev >= 0) {
+		int ret = ioctl(dev, IOCTL_VM_SOCKETS_GET_LOCAL_CID, &cid);
+
+		close(dev);
+		if (!ret && cid != VMADDR_CID_ANY)
+			return cid;
+	}
+	if (fd >= 0 && !getsockname(fd, (struct sockaddr *)&addr, &len) &&
+	    addr.svm_family == AF_VSOCK)
+		return addr.svm_cid;
+	return -1;
+}
+
+void system__power_off(void)
+{
+	sync();
+	reboot(RB_POWER_OFF);
+	/* Only reached if the kernel refused: PID 1 must not exit. */
+	for (;;)
+		pause();
+}

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * thawctl invoke: send one invocation to a function VM and print the
+ * function's response body.  Exit codes: enum thawctl_exit.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "tools/guest/proto.h"
+#include "tools/thawctl/thawctl.h"
+#include "tools/thawctl/vsock.h"
+
+/* How long past the deadline we wait for the guest to report it. */
+#define DEADLINE_GRACE_MS	5000
+#define DEFAULT_TIMEOUT_MS	30000
+#define DEFAULT_ENTROPY		32
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: thawctl invoke (--uds PATH | --cid CID) [options]\n"
+		"Send one invocation to a function VM and print the response body.\n"
+		"  --uds PATH          the VM's vsock socket (Firecracker protocol)\n"
+		"  --cid CID           the VM's vsock CID (AF_VSOCK, vhost-vsock)\n"
+		"  --port N            the guest's invoke port (default %d)\n"
+		"  --payload JSON      the event (default: read from stdin)\n"
+		"  --raw               send the payload even if it is not JSON\n"
+		"  --timeout SEC       the function's deadline (default %d)\n"
+		"  --request-id ID     (default: a random UUID)\n"
+		"  --function-arn ARN, --trace-id ID, --client-context S,\n"
+		"  --cognito-identity S   Lambda-Runtime-* headers for the runtime\n"
+		"  --entropy N         bytes of fresh host entropy to feed the\n"
+		"                      guest CRNG (default %d, 0: none)\n"
+		"  --no-sync-clock     do not send the host's wall clock\n"
+		"  -v, --verbose       the result's metadata and timing on stderr\n"
+		"Exit status: 0 ok, 1 error, 2 usage, 3 function error,\n"
+		"4 init error, 5 timeout.\n",
+		THAW_INVOKE_PORT, DEFAULT_TIMEOUT_MS / 1000, DEFAULT_ENTROPY);
+}
+
+static void random_uuid(char *out)
+{
+	uint8_t b[16];
+
+	if (getrandom(b, sizeof(b), 0) != sizeof(b))
+		memset(b, 0, sizeof(b));
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	sprintf(out,
+		"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+		b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static int read_stdin(char **out, size_t *len)
+{
+	size_t cap = 65536, n = 0;
+	char *buf = malloc(cap);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			char *nb;
+
+			if (cap > THAW_PROTO_BODY_MAX) {
+				free(buf);
+				return -EMSGSIZE;
+			}
+			cap *= 2;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		r = read(0, buf + n, cap - n);
+		if (r < 0) {
+			free(buf);
+			return -errno;
+		}
+		if (!r)
+			break;
+		n += r;
+	}
+	if (n > THAW_PROTO_BODY_MAX) {
+		free(buf);
+		return -EMSGSIZE;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static bool valid_json(const char *s, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o;
+	bool ok;
+
+	if (!tok)
+		return false;
+	o = json_tokener_parse_ex(tok, s, len);
+	ok = o && json_tokener_get_error(tok) == json_tokener_success &&
+		(size_t)json_tokener_get_parse_end(tok) == len;
+	json_object_put(o);
+	json_tokener_free(tok);
+	return ok;
+}
+
+static int set_header(char **field, const char *opt, const char *value)
+{
+	if (!proto__valid_header_value(value, strlen(value),
+				       THAW_HEADER_VALUE_MAX)) {
+		fprintf(stderr,
+			"thawctl invoke: --%s must be printable ASCII of at most %d bytes\n",
+			opt, THAW_HEADER_VALUE_MAX);
+		return -EINVAL;
+	}
+	*field = (char *)value;
+	return 0;
+}
+
+static int exit_for(enum thaw_status status)
+{
+	switch (status) {
+	case THAW_STATUS_OK:
+		return THAWCTL_OK;
+	case THAW_STATUS_FUNCTION_ERROR:
+		return THAWCTL_FUNCTION_ERROR;
+	case THAW_STATUS_INIT_ERROR:
+		return THAWCTL_INIT_ERROR;
+	case THAW_STATUS_TIMEOUT:
+		return THAWCTL_TIMEOUT;
+	default:
+		return THAWCTL_ERROR;
+	}
+}
+
+int thawctl__invoke(int argc, char **argv)
+{
+	enum {
+		OPT_UDS = 256, OPT_CID, OPT_PORT, OPT_PAYLOAD, OPT_RAW,
+		OPT_TIMEOUT, OPT_ID, OPT_ARN, OPT_TRACE, OPT_CTX, OPT_COGNITO,
+		OPT_ENTROPY, OPT_NO_CLOCK,
+	};
+	static const struct option longopts[] = {
+		{ "uds", required_argument, NULL, OPT_UDS },
+		{ "cid", required_argument, NULL, OPT_CID },
+		{ "port", required_argument, NULL, OPT_PORT },
+		{ "payload", required_argument, NULL, OPT_PAYLOAD },
+		{ "raw", no_argument, NULL, OPT_RAW },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "request-id", required_argument, NULL, OPT_ID },
+		{ "function-arn", required_argument, NULL, OPT_ARN },
+		{ "trace-id", required_argument, NULL, OPT_TRACE },
+		{ "client-context", required_argument, NULL, OPT_CTX },
+		{ "cognito-identity", required_argument, NULL, OPT_COGNITO },
+		{ "entropy", required_argument, NULL, OPT_ENTROPY },
+		{ "no-sync-clock", no_argument, NULL, OPT_NO_CLOCK },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct vsock_target target = { .port = THAW_INVOKE_PORT };
+	struct thaw_invoke inv = {};
+	struct thaw_result res;
+	struct thaw_msg_hdr hdr;
+	struct json_object *meta = NULL, *rmeta = NULL;
+	const char *payload_arg = NULL, *id = NULL;
+	char *payload = NULL, *body = NULL, err[256];
+	uint64_t timeout_ms = DEFAULT_TIMEOUT_MS, start, deadline;
+	uint32_t entropy = DEFAULT_ENTROPY;
+	bool have_cid = false, raw = false, clock = true, verbose = false;
+	size_t payload_len = 0;
+	int opt, fd = -1, ret, rc = THAWCTL_ERROR;
+
+	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_UDS:
+			target.uds = optarg;
+			break;
+		case OPT_CID:
+			if (thawctl__parse_u32(optarg, 1, 0xfffffffe,
+					       &target.cid))
+				goto bad_arg;
+			have_cid = true;
+			break;
+		case OPT_PORT:
+			if (thawctl__parse_u32(optarg, 1, 0xfffffffe,
+					       &target.port))
+				goto bad_arg;
+			break;
+		case OPT_PAYLOAD:
+			payload_arg = optarg;
+			break;
+		case OPT_RAW:
+			raw = true;
+			break;
+		case OPT_TIMEOUT:
+			if (thawctl__parse_seconds(optarg, &timeout_ms))
+				goto bad_arg;
+			break;
+		case OPT_ID:
+			id = optarg;
+			break;
+		case OPT_ARN:
+			if (set_header(&inv.function_arn, "function-arn",
+				       optarg))
+				return THAWCTL_USAGE;
+			break;
+		case OPT_TRACE:
+			if (set_header(&inv.trace_id, "trace-id", optarg))
+				return THAWCTL_USAGE;
+			break;
+		case OPT_CTX:
+			if (set_header(&inv.client_context, "client-context",
+				       optarg))
+				return THAWCTL_USAGE;
+			break;
+		case OPT_COGNITO:
+			if (set_header(&inv.cognito_identity,
+				       "cognito-identity", optarg))
+				return THAWCTL_USAGE;
+			break;
+		case OPT_ENTROPY:
+			if (thawctl__parse_u32(optarg, 0, THAW_ENTROPY_MAX,
+					       &entropy))
+				goto bad_arg;
+			break;
+		case OPT_NO_CLOCK:
+			clock = false;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return THAWCTL_OK;
+		default:
+			usage(stderr);
+			return THAWCTL_USAGE;
+		}
+	}
+	if (optind != argc || !target.uds == !have_cid) {
+		fprintf(stderr, "thawctl invoke: give exactly one of --uds and --cid\n");
+		usage(stderr);
+		return THAWCTL_USAGE;
+	}
+	if (id) {
+		if (!proto__valid_request_id(id, strlen(id))) {
+			fprintf(stderr,
+				"thawctl invoke: --request-id must be 1..%d of [A-Za-z0-9._:-]\n",
+				THAW_REQUEST_ID_MAX);
+			return THAWCTL_USAGE;
+		}
+		strcpy(inv.request_id, id);
+	} else {
+		random_uuid(inv.request_id);
+	}
+
+	if (payload_arg) {
+		payload_len = strlen(payload_arg);
+		if (payload_len > THAW_PROTO_BODY_MAX) {
+			fprintf(stderr, "thawctl invoke: the payload is over %d bytes\n",
+				THAW_PROTO_BODY_MAX);
+			return THAWCTL_USAGE;
+		}
+	} else {
+		ret = read_stdin(&payload, &payload_len);
+		if (ret) {
+			fprintf(stderr, "thawctl invoke: reading stdin: %s\n",
+				ret == -EMSGSIZE ? "over the 6 MB limit" :
+				strerror(-ret));
+			return THAWCTL_USAGE;
+		}
+		payload_arg = payload;
+	}
+	if (!raw && !valid_json(payload_arg, payload_len)) {
+		fprintf(stderr,
+			"thawctl invoke: the payload is not valid JSON (--raw sends it anyway)\n");
+		rc = THAWCTL_USAGE;
+		goto out;
+	}
+
+	start = vsock__now_ms();
+	deadline = start + timeout_ms + DEADLINE_GRACE_MS;
+	fd = vsock__connect(&target, deadline, err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, "thawctl invoke: %s\n", err);
+		rc = fd == -ETIMEDOUT ? THAWCTL_TIMEOUT : THAWCTL_ERROR;
+		goto out;
+	}
+	if (thawctl__host_state(&inv.host, entropy, clock)) {
+		fprintf(stderr, "thawctl invoke: no host entropy\n");
+		goto out;
+	}
+	inv.deadline_ms = thawctl__realtime_ns() / 1000000 + timeout_ms;
+	meta = proto__invoke_to_meta(&inv);
+	if (!meta) {
+		fprintf(stderr, "thawctl invoke: out of memory\n");
+		goto out;
+	}
+	ret = vsock__send_msg(fd, THAW_MSG_INVOKE, meta, payload_arg,
+			      payload_len, deadline);
+	if (ret) {
+		fprintf(stderr, "thawctl invoke: sending: %s\n", strerror(-ret));
+		rc = ret == -ETIMEDOUT ? THAWCTL_TIMEOUT : THAWCTL_ERROR;
+		goto out;
+	}
+	ret = vsock__recv_msg(fd, &hdr, &rmeta, &body, deadline, err,
+			      sizeof(err));
+	if (ret) {
+		fprintf(stderr, "thawctl invoke: %s\n", err);
+		rc = ret == -ETIMEDOUT ? THAWCTL_TIMEOUT : THAWCTL_ERROR;
+		goto out;
+	}
+	if (hdr.type != THAW_MSG_RESULT ||
+	    proto__result_from_meta(rmeta, &res, err, sizeof(err))) {
+		fprintf(stderr, "thawctl invoke: bad result from the guest: %s\n",
+			hdr.type != THAW_MSG_RESULT ? "not a RESULT" : err);
+		goto out;
+	}
+	if (verbose)
+		fprintf(stderr, "thawctl invoke: %s in %llu ms: %s\n",
+			inv.request_id,
+			(unsigned long long)(vsock__now_ms() - start),
+			json_object_to_json_string_ext(rmeta,
+						THAW_JSON_FLAGS));
+	if (hdr.body_len && fwrite(body, 1, hdr.body_len, stdout) !=
+	    hdr.body_len) {
+		fprintf(stderr, "thawctl invoke: writing stdout failed\n");
+		goto out;
+	}
+	fflush(stdout);
+	rc = exit_for(res.status);
+	if (rc != THAWCTL_OK)
+		fprintf(stderr, "thawctl invoke: %s%s%s\n",
+			proto__status_name(res.status),
+			res.error_type[0] ? ": " : "", res.error_type);
+out:
+	if (fd >= 0)
+		close(fd);
+	json_object_put(meta);
+	json_object_put(rmeta);
+	free(body);
+	free(payload);
+	return rc;
+bad_arg:
+	fprintf(stderr, "thawctl invoke: bad value for --%s: '%s'\n",
+		longopts[opt - OPT_UDS].name, optarg);
+	return THAWCTL_USAGE;
+}
