@@ -219,7 +219,7 @@ static int flush_metrics(struct api *api, char *err, size_t errlen)
 	json_object_object_add(o, "api_bad_requests",
 			       json_object_new_int64((int64_t)api->bad_requests));
 	json_object_object_add(o, "vmm", stats_to_json(&st));
-	line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	fd = open(api->cfg.metrics.metrics_path,
 		  O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || dprintf(fd, "%s\n", line) < 0) {
@@ -467,7 +467,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn,
 
 	if (r->body)
 		text = json_object_to_json_string_ext(r->body,
-						      JSON_C_TO_STRING_PLAIN);
+						      JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	resp = MHD_create_response_from_buffer(strlen(text), (void *)text,
 					       MHD_RESPMEM_MUST_COPY);
 	if (!resp)

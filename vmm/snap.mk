@@ -41,9 +41,9 @@ $(O)/tests/unit/snapfile_test: $(O)/vmm/snapfile.o $(O)/vmm/crc32c.o
 $(O)/tests/unit/wset_test: $(O)/vmm/wset.o $(O)/vmm/snapfile.o \
 	$(O)/vmm/crc32c.o
 $(O)/tests/unit/memfile_test: $(O)/vmm/memfile.o
-$(O)/tests/unit/memfile_test: LIBS_EXTRA = $(call pkg,liburing)
+$(O)/tests/unit/memfile_test: UNIT_LIBS := $(call pkg,liburing)
 $(O)/tests/unit/uffd_msg_test: $(O)/vmm/uffd.o
-$(O)/tests/unit/uffd_msg_test: LIBS_EXTRA = $(call pkg,json-c)
+$(O)/tests/unit/uffd_msg_test: UNIT_LIBS := $(call pkg,json-c)
 
 # Selftests (kselftest harness) run inside vmtest by selftests/run; they
 # drive the real handler and the real kernel (userfaultfd, io_uring).

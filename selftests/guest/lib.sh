@@ -31,7 +31,7 @@ tap_skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n $* # SKIP $SKIP_REASON"; }
 # check DESCRIPTION CONDITION: ok if the shell CONDITION (a string, run
 # with eval when check is called) holds.
 check() {
-	if eval "$2"; then tap_ok "$1"; else tap_fail "$1"; fi
+	if eval "$2"; then tap_ok "$1"; else tap_fail "$1"; return 1; fi
 }
 diag() { sed -e 's/^/# /' -e '$a\\'; }
 
