@@ -68,6 +68,11 @@ struct vm_config {
 	struct vm_logger_config logger;
 	struct vm_metrics_config metrics;
 	char *serial_out_path;		/* NULL: the console goes to stdout */
+	/*
+	 * Do not load the seccomp filters of the vCPU and device threads
+	 * (vmm/seccomp.h), as Firecracker's --no-seccomp.
+	 */
+	bool no_seccomp;
 };
 
 /* Firecracker's defaults: 1 vCPU, 128 MiB, no SMT, no dirty tracking. */

@@ -15,6 +15,7 @@
 #include "vmm/kvm.h"
 #include "vmm/layout.h"
 #include "vmm/log.h"
+#include "vmm/seccomp.h"
 #include "vmm/util.h"
 #include "vmm/vmm.h"
 
@@ -329,6 +330,10 @@ static void *cpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	if (!kvm->cfg->no_seccomp && seccomp__apply(SECCOMP_VCPU)) {
+		kvm__halt(kvm, VMM_EXIT_ERROR);
+		return NULL;
+	}
 
 	if (cpu->id == 0)
 		atomic_compare_exchange_strong(&kvm->stats.first_run_ns, &zero,

@@ -19,6 +19,7 @@
 #include "vmm/log.h"
 #include "vmm/util.h"
 #include "vmm/mem.h"
+#include "vmm/seccomp.h"
 #include "vmm/virtio/mmio.h"
 #include "vmm/virtio/vsock.h"
 #include "vmm/vmm.h"
@@ -392,6 +393,10 @@ static void *loop_thread(void *arg)
 	struct kvm *kvm = arg;
 
 	pthread_setname_np(pthread_self(), "devices");
+	if (!kvm->cfg->no_seccomp && seccomp__apply(SECCOMP_DEVICES)) {
+		kvm__halt(kvm, VMM_EXIT_ERROR);
+		return NULL;
+	}
 	if (uring__run(&kvm->loop))
 		kvm__halt(kvm, VMM_EXIT_ERROR);
 	return NULL;
@@ -403,8 +408,10 @@ int kvm__run(struct kvm *kvm, char *err, size_t errlen)
 	int ret;
 
 	ret = kvm_cpu__init_signal();
+	if (!ret && !kvm->cfg->no_seccomp)
+		ret = seccomp__init();
 	if (ret)
-		return fail(err, errlen, "vCPU kick signal: %s", strerror(-ret));
+		return fail(err, errlen, "signal handlers: %s", strerror(-ret));
 	pthread_mutex_lock(&kvm->rc.lock);
 	kvm->rc.members = kvm->nr_cpus + 1;
 	pthread_mutex_unlock(&kvm->rc.lock);

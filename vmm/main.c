@@ -22,7 +22,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: thawvm [--api-sock PATH] [--config-file FILE] [--no-api]\n"
-		"              [--id ID] [--level LEVEL] [--version]\n"
+		"              [--id ID] [--level LEVEL] [--no-seccomp] [--version]\n"
 		"  --api-sock PATH     serve the HTTP API on this Unix socket\n"
 		"                      (default /run/thawvm.socket)\n"
 		"  --config-file FILE  configure from FILE (Firecracker's schema)\n"
@@ -30,6 +30,7 @@ static void usage(FILE *f)
 		"  --no-api            no API socket (needs --config-file)\n"
 		"  --id ID             instance id, reported by GET /\n"
 		"  --level LEVEL       log level: Error, Warning, Info, Debug\n"
+		"  --no-seccomp        do not confine the vCPU and device threads\n"
 		"Exit status: 0 guest powered off, 1 error, 2 bad arguments or\n"
 		"configuration, 3 guest reset, 4 guest crashed (triple fault).\n");
 }
@@ -99,6 +100,7 @@ int main(int argc, char **argv)
 		{ "no-api", no_argument, NULL, 'n' },
 		{ "id", required_argument, NULL, 'i' },
 		{ "level", required_argument, NULL, 'l' },
+		{ "no-seccomp", no_argument, NULL, 's' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -110,7 +112,7 @@ int main(int argc, char **argv)
 	struct sig_ctx sc;
 	struct vmm *vmm;
 	pthread_t sig_thread;
-	bool no_api = false;
+	bool no_api = false, no_seccomp = false;
 	char err[512] = "";
 	int c, rc;
 
@@ -137,6 +139,9 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case 's':
+			no_seccomp = true;
+			break;
 		case 'V':
 			printf("thawvm %s\n", THAW_VERSION);
 			return 0;
@@ -156,6 +161,7 @@ int main(int argc, char **argv)
 	}
 
 	vm_config__init(&cfg);
+	cfg.no_seccomp = no_seccomp;
 	if (config_file) {
 		size_t len;
 		char *text = read_file(config_file, &len);

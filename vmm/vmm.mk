@@ -4,21 +4,24 @@
 # $(VMM_LIBS).
 VMM_OBJS := $(addprefix $(O)/vmm/, \
 	crc32c.o log.o mem.o bus.o aml.o acpi.o boot.o cpuid.o \
-	kvm.o kvm-cpu.o kvm-state.o devices.o vmm.o uring.o \
+	kvm.o kvm-cpu.o kvm-state.o devices.o vmm.o uring.o seccomp.o \
 	serial.o i8042.o pm.o boot-timer.o \
 	virtio/queue.o virtio/mmio.o virtio/vsock.o vsock-uds.o)
-VMM_LIBS := $(or $(call pkg,liburing),-luring) -lpthread
+VMM_LIBS := $(or $(call pkg,liburing),-luring) \
+	$(or $(call pkg,libseccomp),-lseccomp) -lpthread
 # Older name, kept for the unit tests' rules.
 VMM_LIB_OBJS := $(VMM_OBJS)
 
 # Selftests of the machine (selftests/vmm/*_test.c): kselftest harness
 # programs that link the machine and fill a struct vm_config in code.
-VMM_SELFTEST_NAMES := $(patsubst selftests/%.c,%,$(wildcard selftests/vmm/*_test.c))
-SELFTESTS += $(addprefix $(O)/selftests/,$(VMM_SELFTEST_NAMES)) \
-	$(O)/selftests/vmm/vsock_peer
+# A static pattern rule: explicit, so it wins over selftests.mk's generic
+# one even before the objects exist.
+VMM_SELFTESTS := $(patsubst selftests/%.c,$(O)/selftests/%,\
+	$(wildcard selftests/vmm/*_test.c))
+SELFTESTS += $(VMM_SELFTESTS) $(O)/selftests/vmm/vsock_peer
 
-$(O)/selftests/vmm/%_test: selftests/vmm/%_test.c selftests/vmm/vmm_test.h $(VMM_OBJS) \
-		$(O)/vmm/config.o
+$(VMM_SELFTESTS): $(O)/selftests/vmm/%_test: selftests/vmm/%_test.c \
+		selftests/vmm/vmm_test.h $(VMM_OBJS) $(O)/vmm/config.o
 	$(quiet) CC $@
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SELFTEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
