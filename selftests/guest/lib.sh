@@ -18,7 +18,7 @@ VMM=${THAW_TEST_VMM:-qemu}
 thawctl=$top/build/bin/thawctl
 mkfunc=$top/tools/guest/mkfunc
 # A nested guest boots in 10-20 s under TCG; leave room for a busy host.
-BOOT_TIMEOUT=${THAW_TEST_BOOT_TIMEOUT:-240}
+BOOT_TIMEOUT=${THAW_TEST_BOOT_TIMEOUT:-300}
 work=$(mktemp -d "${TMPDIR:-/tmp}/guest-test.XXXXXX")
 
 vm_names=()
