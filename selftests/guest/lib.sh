@@ -33,7 +33,7 @@ tap_skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n $* # SKIP $SKIP_REASON"; }
 check() {
 	if eval "$2"; then tap_ok "$1"; else tap_fail "$1"; fi
 }
-diag() { sed -e 's/^/# /' -e '$a\\'; }
+diag() { sed -e 's/^/# /' -e '$a\'; }
 
 # Why the machine cannot run these tests, or nothing.
 vm_missing() {
