@@ -18,7 +18,7 @@ VMM=${THAW_TEST_VMM:-qemu}
 thawctl=$top/build/bin/thawctl
 mkfunc=$top/tools/guest/mkfunc
 # A nested guest boots in 10-20 s under TCG; leave room for a busy host.
-BOOT_TIMEOUT=${THAW_TEST_BOOT_TIMEOUT:-240}
+BOOT_TIMEOUT=${THAW_TEST_BOOT_TIMEOUT:-300}
 work=$(mktemp -d "${TMPDIR:-/tmp}/guest-test.XXXXXX")
 
 vm_names=()
@@ -33,7 +33,7 @@ tap_skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n $* # SKIP $SKIP_REASON"; }
 check() {
 	if eval "$2"; then tap_ok "$1"; else tap_fail "$1"; return 1; fi
 }
-diag() { sed -e 's/^/# /' -e '$a\\'; }
+diag() { sed -e 's/^/# /' -e '$a\'; }
 
 # Why the machine cannot run these tests, or nothing.
 vm_missing() {

@@ -66,29 +66,23 @@ static const char *const dev_links[][2] = {
 	{ "/proc/self/fd/2", "/dev/stderr" },
 };
 
-static int mount_basics(void)
+static void mount_basics(void)
 {
-	int ret = 0;
-
 	for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
 		const struct mnt *m = &mounts[i];
 
 		if (mkdir(m->dir, m->mode) && errno != EEXIST) {
 			init__err("mkdir %s: %m", m->dir);
-			ret = -errno;
 			continue;
 		}
 		if (mount(m->src, m->dir, m->type, m->flags, m->data) &&
-		    errno != EBUSY) {
+		    errno != EBUSY)
 			init__err("mount %s on %s: %m", m->type, m->dir);
-			ret = -errno;
-		}
 	}
 	for (size_t i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]); i++)
 		if (symlink(dev_links[i][0], dev_links[i][1]) &&
 		    errno != EEXIST)
 			init__err("symlink %s: %m", dev_links[i][1]);
-	return ret;
 }
 
 /* Without /dev/console in the initramfs the kernel gave us no stdio. */
@@ -170,10 +164,13 @@ int system__setup(struct init *init)
 {
 	int ret;
 
-	ret = mount_basics();
+	/*
+	 * A mount that fails is reported and the boot goes on: a function
+	 * may well live without /dev/shm; without /proc or /dev the steps
+	 * below fail and say so.
+	 */
+	mount_basics();
 	open_console();
-	if (ret)
-		return ret;
 	/* Ctrl-Alt-Del becomes SIGINT to us instead of an instant reboot. */
 	if (reboot(RB_DISABLE_CAD))
 		init__err("reboot(RB_DISABLE_CAD): %m");
