@@ -214,7 +214,9 @@ static int create_vm(struct kvm *kvm, char *err, size_t errlen)
 	return ret;
 }
 
-static int setup_memory(struct kvm *kvm, char *err, size_t errlen)
+/* @mem: RAM a restore backend made (the machine takes it), or NULL. */
+static int setup_memory(struct kvm *kvm, struct guest_mem *mem, char *err,
+			size_t errlen)
 {
 	const struct vm_machine_config *mc = &kvm->cfg->machine;
 	unsigned int i;
@@ -224,8 +226,18 @@ static int setup_memory(struct kvm *kvm, char *err, size_t errlen)
 		return fail(err, errlen, "mem_size_mib %llu out of 1..%u",
 			    (unsigned long long)mc->mem_size_mib,
 			    VM_MAX_MEM_MIB);
-	ret = guest_mem__new_memfd(&kvm->mem, mc->mem_size_mib << 20,
-				   mc->huge_pages);
+	if (mem) {
+		kvm->mem = mem;
+		if (mem->ram_size != mc->mem_size_mib << 20)
+			return fail(err, errlen,
+				    "guest memory of %llu bytes for a %llu MiB machine",
+				    (unsigned long long)mem->ram_size,
+				    (unsigned long long)mc->mem_size_mib);
+		ret = 0;
+	} else {
+		ret = guest_mem__new_memfd(&kvm->mem, mc->mem_size_mib << 20,
+					   mc->huge_pages);
+	}
 	if (ret) {
 		snprintf(err, errlen, "guest memory (%llu MiB%s): %s",
 			 (unsigned long long)mc->mem_size_mib,
@@ -327,12 +339,18 @@ static void loop_on_wake(void *arg)
 		uring__stop(&kvm->loop);
 }
 
-int kvm__init(struct kvm *kvm, const struct vm_config *cfg, char *err,
-	      size_t errlen)
+/*
+ * The machine for a boot (@mem NULL: fresh RAM, firmware, the kernel) or
+ * for a restore (@mem: the backend's RAM, whose content already holds the
+ * firmware and the kernel; the caller then loads the saved state).
+ */
+static int machine_init(struct kvm *kvm, const struct vm_config *cfg,
+			struct guest_mem *mem, char *err, size_t errlen)
 {
 	int ret;
 
 	kvm->sys_fd = kvm->vm_fd = -1;
+	kvm->mem = mem;
 	kvm->cfg = cfg;
 	kvm->start_ns = kvm__now_ns();
 	pthread_mutex_init(&kvm->rc.lock, NULL);
@@ -341,7 +359,8 @@ int kvm__init(struct kvm *kvm, const struct vm_config *cfg, char *err,
 	if (!kvm->nr_cpus || kvm->nr_cpus > VM_MAX_VCPUS)
 		return fail(err, errlen, "vcpu_count %u out of 1..%u",
 			    kvm->nr_cpus, VM_MAX_VCPUS);
-	if (!cfg->has_boot_source || !cfg->boot_source.kernel_image_path)
+	if (!mem && (!cfg->has_boot_source ||
+		     !cfg->boot_source.kernel_image_path))
 		return fail(err, errlen, "no kernel image (boot-source)");
 	if (cfg->vsock.present) {
 		if (cfg->vsock.guest_cid < 3 || cfg->vsock.guest_cid > UINT32_MAX - 1)
@@ -359,7 +378,7 @@ int kvm__init(struct kvm *kvm, const struct vm_config *cfg, char *err,
 	ret = create_vm(kvm, err, errlen);
 	if (ret)
 		return ret;
-	ret = setup_memory(kvm, err, errlen);
+	ret = setup_memory(kvm, mem, err, errlen);
 	if (ret)
 		return ret;
 	ret = uring__init(&kvm->loop, LOOP_ENTRIES);
@@ -374,6 +393,8 @@ int kvm__init(struct kvm *kvm, const struct vm_config *cfg, char *err,
 	ret = devices__init(kvm, err, errlen);
 	if (ret)
 		return ret;
+	if (mem)
+		return create_cpus(kvm, err, errlen);
 	ret = setup_firmware(kvm, err, errlen);
 	if (ret)
 		return ret;
@@ -386,6 +407,18 @@ int kvm__init(struct kvm *kvm, const struct vm_config *cfg, char *err,
 	if (ret)
 		return ret;
 	return create_cpus(kvm, err, errlen);
+}
+
+int kvm__init(struct kvm *kvm, const struct vm_config *cfg, char *err,
+	      size_t errlen)
+{
+	return machine_init(kvm, cfg, NULL, err, errlen);
+}
+
+int kvm__init_restore(struct kvm *kvm, const struct vm_config *cfg,
+		      struct guest_mem *mem, char *err, size_t errlen)
+{
+	return machine_init(kvm, cfg, mem, err, errlen);
 }
 
 static void *loop_thread(void *arg)
@@ -431,6 +464,26 @@ int kvm__run(struct kvm *kvm, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+int kvm__run_paused(struct kvm *kvm, char *err, size_t errlen)
+{
+	unsigned int i;
+	int ret;
+
+	/* Every member parks before the guest runs one instruction. */
+	pthread_mutex_lock(&kvm->rc.lock);
+	kvm->rc.pause_req = true;
+	for (i = 0; i < kvm->nr_cpus; i++)
+		kvm->cpus[i]->run->immediate_exit = 1;
+	pthread_mutex_unlock(&kvm->rc.lock);
+	ret = kvm__run(kvm, err, errlen);
+	if (ret)
+		return ret;
+	ret = kvm__pause(kvm);
+	if (ret)
+		snprintf(err, errlen, "the machine stopped while starting");
+	return ret;
 }
 
 void kvm__exit(struct kvm *kvm)

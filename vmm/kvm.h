@@ -103,8 +103,17 @@ uint64_t kvm__process_start_ns(void);
  */
 int kvm__init(struct kvm *kvm, const struct vm_config *cfg, char *err,
 	      size_t errlen);
+/*
+ * The machine around @mem for a restore: no firmware, no kernel; the caller
+ * restores the snapshot's state into it.  The machine owns @mem from this
+ * call on, also when it fails (kvm__exit() frees it).
+ */
+int kvm__init_restore(struct kvm *kvm, const struct vm_config *cfg,
+		      struct guest_mem *mem, char *err, size_t errlen);
 /* Start the vCPU threads and the device loop. */
 int kvm__run(struct kvm *kvm, char *err, size_t errlen);
+/* The same, but paused: no guest instruction runs until kvm__resume(). */
+int kvm__run_paused(struct kvm *kvm, char *err, size_t errlen);
 /* Stop everything (if running), join the threads, free all. */
 void kvm__exit(struct kvm *kvm);
 

@@ -109,6 +109,36 @@ err:
 	return ret;
 }
 
+struct guest_mem *guest_mem__alloc(const struct guest_mem_ops *ops,
+				   uint64_t ram_size)
+{
+	struct guest_mem *mem = calloc(1, sizeof(*mem));
+	int ret;
+
+	if (!mem)
+		return NULL;
+	mem->ops = ops;
+	mem->fd = -1;
+	mem->ram_size = ram_size;
+	mem->page_size = 4096;
+	ret = guest_mem__layout(ram_size, mem->regions);
+	if (ret < 0) {
+		free(mem);
+		return NULL;
+	}
+	mem->nr_regions = ret;
+	return mem;
+}
+
+void guest_mem__set_base(struct guest_mem *mem, void *base)
+{
+	unsigned int i;
+
+	mem->base = base;
+	for (i = 0; i < mem->nr_regions; i++)
+		mem->regions[i].hva = mem->base + mem->regions[i].offset;
+}
+
 void guest_mem__free(struct guest_mem *mem)
 {
 	if (!mem)

@@ -29,14 +29,30 @@ struct guest_mem_region {
 };
 
 struct guest_mem;
+struct wset;
 
 struct guest_mem_ops {
 	const char *name;
 	void (*release)(struct guest_mem *mem);
+	/*
+	 * Restore backends.  prefetch: map the working set before the vCPUs
+	 * run (*pages: how many it mapped).  record: from now on remember
+	 * the pages the guest touches.  touched: those pages as a working
+	 * set.  Absent: -EOPNOTSUPP with a message saying why.
+	 */
+	int (*prefetch)(struct guest_mem *mem, const struct wset *ws,
+			uint64_t *pages, char *err, size_t errlen);
+	int (*record)(struct guest_mem *mem, char *err, size_t errlen);
+	int (*touched)(struct guest_mem *mem, struct wset **out,
+		       char *err, size_t errlen);
 };
 
 struct guest_mem {
 	const struct guest_mem_ops *ops;
+	void *priv;			/* the backend's */
+	/* MEMFILE_REGION_* flags a snapshot of this RAM needs (memfile.h). */
+	uint32_t memfile_flags;
+	bool recording;			/* record() was called */
 	int fd;				/* backing object, -1 if none */
 	uint8_t *base;			/* one host mapping for all RAM */
 	uint64_t ram_size;
@@ -54,6 +70,21 @@ int guest_mem__layout(uint64_t ram_size, struct guest_mem_region *regions);
 /* RAM from a memfd, optionally of 2 MiB huge pages. */
 int guest_mem__new_memfd(struct guest_mem **out, uint64_t ram_size,
 			 enum vm_huge_pages huge);
+
+/*
+ * Restore backends (vmm/mem-restore.c).  File: the memory file @path
+ * mapped private (reads share the page cache, writes copy).  Uffd: empty
+ * private RAM whose faults the handler listening on @socket_path serves
+ * (Firecracker's protocol, vmm/uffd.h).  -errno with a message.
+ */
+int guest_mem__new_file(struct guest_mem **out, const char *path,
+			uint64_t ram_size, char *err, size_t errlen);
+int guest_mem__new_uffd(struct guest_mem **out, const char *socket_path,
+			uint64_t ram_size, char *err, size_t errlen);
+/* Helpers for backends: the common part and the layout. */
+struct guest_mem *guest_mem__alloc(const struct guest_mem_ops *ops,
+				   uint64_t ram_size);
+void guest_mem__set_base(struct guest_mem *mem, void *base);
 void guest_mem__free(struct guest_mem *mem);
 
 /* Host address of [gpa, gpa + len), or NULL when not all of it is RAM. */

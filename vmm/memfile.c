@@ -467,6 +467,10 @@ static void region_candidates(struct engine *e,
 	bool anon = !use_fd || (r->flags & MEMFILE_REGION_PRIVATE);
 	int ret = 0;
 
+	if (r->flags & MEMFILE_REGION_ALL) {
+		set_bits(map, 0, pages);
+		return;
+	}
 	/* Reading a hugetlbfs hole through the mapping would allocate a
 	 * huge page: ask pagemap what this process has mapped instead. */
 	if (use_fd)
@@ -571,7 +575,7 @@ static int check_regions(const struct memfile_region *regs, unsigned int nr,
 			return snap_fail(err, errlen, -EINVAL,
 					 "memory region %u has no dirty bitmap",
 					 i);
-		if (r->flags & ~MEMFILE_REGION_PRIVATE)
+		if (r->flags & ~(MEMFILE_REGION_PRIVATE | MEMFILE_REGION_ALL))
 			return snap_fail(err, errlen, -EINVAL,
 					 "memory region %u: unknown flags", i);
 		sorted[i] = r;

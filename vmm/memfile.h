@@ -60,6 +60,12 @@
 
 /* Region flags. */
 #define MEMFILE_REGION_PRIVATE	(1u << 0)	/* MAP_PRIVATE of .fd */
+/*
+ * Look at every page: RAM whose untouched pages are not in this process
+ * (a Uffd or Thaw restore serves them on a fault), so neither pagemap nor
+ * the fd can tell what is in use; reading the page brings it in.
+ */
+#define MEMFILE_REGION_ALL	(1u << 1)
 
 struct memfile_region {
 	const void *host;		/* page aligned */
