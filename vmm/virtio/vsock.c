@@ -31,6 +31,13 @@ struct vsock {
 	struct virtio_mmio *vm;
 	struct vsock_uds *backend;
 	uint64_t guest_cid;
+	/*
+	 * A transport reset the guest has not acted on yet (vm->lock): rx
+	 * waits, or a host connection's REQUEST would reach the guest before
+	 * the reset that then kills it.  The driver re-reads the CID once it
+	 * has reset its sockets; that config read ends the wait.
+	 */
+	bool reset_pending;
 	struct virtq_chain chain;
 	struct iovec payload[VIRTQ_MAX_SIZE];
 };
@@ -103,6 +110,10 @@ static void read_config(void *dev, uint32_t off, void *data, uint32_t len)
 
 	put64(cfg, v->guest_cid);
 	memcpy(data, cfg + off, len);
+	if (v->reset_pending) {
+		v->reset_pending = false;
+		virtio_mmio__kick(v->vm, VSOCK_QUEUE_RX);
+	}
 }
 
 static void chain_error(struct vsock *v, unsigned int q, int err)
@@ -167,6 +178,8 @@ static void process_rx(struct vsock *v)
 	uint64_t cap;
 	int ret = 0;
 
+	if (v->reset_pending)
+		return;
 	for (tries = 0; tries < VSOCK_BUDGET; tries++) {
 		if (!vsock_uds__pending(v->backend))
 			break;
@@ -262,6 +275,7 @@ int vsock__send_transport_reset(struct vsock *v)
 			iov__from_buf(c->iov, c->nr_in, 0, ev, sizeof(ev));
 			virtq__push(vq, c->head, sizeof(ev));
 			virtio_mmio__signal(v->vm, VIRTIO_MMIO_INT_VRING);
+			v->reset_pending = true;
 			ret = 0;
 		} else {
 			virtq__unpop(vq);
