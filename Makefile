@@ -70,8 +70,8 @@ PROGS :=
 UNIT_TESTS :=
 SELFTESTS :=
 
-include vmm/vmm.mk
 include vmm/snap.mk
+include vmm/vmm.mk
 include vmm/thawvm.mk
 include tools/tools.mk
 include tests/unit/unit.mk

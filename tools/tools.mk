@@ -39,11 +39,12 @@ $(O)/bin/thaw-init: $(THAW_INIT_OBJS)
 
 # thawctl: the command-line client.
 THAWCTL_OBJS := $(addprefix $(O)/tools/thawctl/,main.o vsock.o util.o \
-	invoke.o ready.o probe.o) $(GUEST_PROTO_OBJS) \
-	$(THAWCTL_STATS_OBJS)
+	invoke.o ready.o probe.o merge.o) $(GUEST_PROTO_OBJS) \
+	$(THAWCTL_STATS_OBJS) $(SNAP_OBJS) $(O)/vmm/crc32c.o
 PROGS += $(O)/bin/thawctl
 
 $(O)/bin/thawctl: $(THAWCTL_OBJS)
 	$(quiet) LD $@
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(JSONC_LIBS) $(NLGENL_LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(JSONC_LIBS) $(NLGENL_LIBS) \
+		$(SNAP_LIBS)

@@ -22,6 +22,7 @@
 
 #include "vmm/api.h"
 #include "vmm/log.h"
+#include "vmm/snapshot.h"
 #include "vmm/version.h"
 
 struct api {
@@ -33,6 +34,7 @@ struct api {
 	pthread_mutex_t lock;
 	struct vm_config cfg;		/* protected by @lock */
 	bool started;			/* protected by @lock */
+	bool configured;		/* a boot resource was set; @lock */
 	uint64_t requests;		/* protected by @lock */
 	uint64_t bad_requests;		/* protected by @lock */
 };
@@ -107,6 +109,20 @@ static void put_section(struct api *api, struct api_resp *r, json_object *b,
 		return;
 	}
 	r->status = 204;
+}
+
+static int put_logger(struct vm_config *c, struct json_object *o, char *e,
+		      size_t n);
+static int put_metrics(struct vm_config *c, struct json_object *o, char *e,
+		       size_t n);
+
+/* A section that configures the machine: no snapshot load after it. */
+static void put_boot_section(struct api *api, struct api_resp *r,
+			     json_object *b, section_parser parse)
+{
+	put_section(api, r, b, parse);
+	if (r->status == 204 && parse != put_logger && parse != put_metrics)
+		api->configured = true;
 }
 
 static int put_machine(struct vm_config *c, struct json_object *o, char *e,
@@ -342,6 +358,110 @@ static void patch_vm(struct api *api, struct api_resp *r, json_object *b)
 	r->status = 204;
 }
 
+static void put_snapshot_create(struct api *api, struct api_resp *r,
+				json_object *b)
+{
+	struct snapshot_create_params p;
+	char err[512] = "";
+	int ret;
+
+	if (vm_config__parse_snapshot_create(&p, b, err, sizeof(err))) {
+		resp_error(r, 400, "%s", err);
+		return;
+	}
+	if (!api->started) {
+		resp_error(r, 400, MSG_BEFORE_BOOT);
+	} else {
+		ret = vmm__snapshot_create(api->vmm, &p, err, sizeof(err));
+		if (ret)
+			resp_error(r, 400, "%s", err[0] ? err : strerror(-ret));
+		else
+			r->status = 204;
+	}
+	snapshot_create_params__free(&p);
+}
+
+static void put_snapshot_load(struct api *api, struct api_resp *r,
+			      json_object *b)
+{
+	struct snapshot_load_params p;
+	struct vm_config cfg;
+	char err[512] = "";
+	int ret;
+
+	if (vm_config__parse_snapshot_load(&p, b, err, sizeof(err))) {
+		resp_error(r, 400, "%s", err);
+		return;
+	}
+	if (api->started) {
+		resp_error(r, 400,
+			   "Loading a microVM snapshot not allowed after starting the microVM.");
+		goto out;
+	}
+	if (api->configured) {
+		resp_error(r, 400,
+			   "Loading a microVM snapshot not allowed after configuring boot-specific resources.");
+		goto out;
+	}
+	vm_config__init(&cfg);
+	ret = vmm__snapshot_load(api->vmm, &p, &cfg, err, sizeof(err));
+	if (ret) {
+		resp_error(r, 400, "Failed to load the snapshot: %s",
+			   err[0] ? err : strerror(-ret));
+		vm_config__free(&cfg);
+		goto out;
+	}
+	/* The machine the snapshot made, with the logger and metrics kept. */
+	cfg.logger = api->cfg.logger;
+	cfg.metrics = api->cfg.metrics;
+	memset(&api->cfg.logger, 0, sizeof(api->cfg.logger));
+	memset(&api->cfg.metrics, 0, sizeof(api->cfg.metrics));
+	vm_config__free(&api->cfg);
+	api->cfg = cfg;
+	api->started = true;
+	r->status = 204;
+out:
+	snapshot_load_params__free(&p);
+}
+
+static void put_snapshot_wset(struct api *api, struct api_resp *r,
+			      json_object *b)
+{
+	char err[512] = "";
+	json_object *v;
+	int ret;
+
+	if (!json_object_is_type(b, json_type_object)) {
+		resp_error(r, 400, "snapshot/wset: expected a JSON object");
+		return;
+	}
+	json_object_object_foreach(b, key, val) {
+		(void)val;
+		if (strcmp(key, "wset_path")) {
+			resp_error(r, 400, "snapshot/wset: unknown field `%s`",
+				   key);
+			return;
+		}
+	}
+	if (!json_object_object_get_ex(b, "wset_path", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    !json_object_get_string_len(v)) {
+		resp_error(r, 400, "snapshot/wset: missing field `wset_path`");
+		return;
+	}
+	if (!api->started) {
+		resp_error(r, 400, MSG_BEFORE_BOOT);
+		return;
+	}
+	ret = vmm__snapshot_wset(api->vmm, json_object_get_string(v), err,
+				 sizeof(err));
+	if (ret) {
+		resp_error(r, 400, "%s", err[0] ? err : strerror(-ret));
+		return;
+	}
+	r->status = 204;
+}
+
 static void get_instance(struct api *api, struct api_resp *r)
 {
 	r->status = 200;
@@ -402,6 +522,9 @@ static const struct route routes[] = {
 	{ "/serial", M_PUT, vm_config__parse_serial, NULL, NULL },
 	{ "/actions", M_PUT, NULL, put_actions, NULL },
 	{ "/vm", M_PATCH, NULL, patch_vm, NULL },
+	{ "/snapshot/create", M_PUT, NULL, put_snapshot_create, NULL },
+	{ "/snapshot/load", M_PUT, NULL, put_snapshot_load, NULL },
+	{ "/snapshot/wset", M_PUT, NULL, put_snapshot_wset, NULL },
 };
 
 static unsigned int method_bit(const char *m)
@@ -452,7 +575,7 @@ static void dispatch(struct api *api, const char *method, const char *url,
 		return;
 	}
 	if (rt->parse)
-		put_section(api, r, body, rt->parse);
+		put_boot_section(api, r, body, rt->parse);
 	else
 		rt->with_body(api, r, body);
 	json_object_put(body);
@@ -548,10 +671,31 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	}
 }
 
+/*
+ * A socket file nobody listens on is what a killed thawvm leaves behind:
+ * take its place.  One somebody listens on is another thawvm's: refuse.
+ */
+static bool stale_socket(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	bool stale;
+	int fd;
+
+	if (lstat(sa->sun_path, &st) || !S_ISSOCK(st.st_mode))
+		return false;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	stale = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) &&
+		errno == ECONNREFUSED;
+	close(fd);
+	return stale;
+}
+
 static int listen_unix(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
+	int fd, ret;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
@@ -559,12 +703,16 @@ static int listen_unix(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    listen(fd, 64)) {
-		int e = -errno;
-
+	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (ret && errno == EADDRINUSE && stale_socket(&sa)) {
+		pr_warn("api: %s: removing a stale socket", path);
+		unlink(path);
+		ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	}
+	if (ret || listen(fd, 64)) {
+		ret = -errno;
 		close(fd);
-		return e;
+		return ret;
 	}
 	return fd;
 }

@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "vmm/config.h"
+#include "vmm/snapshot.h"
 
 #define JSON_MAX_DEPTH	16
 
@@ -565,6 +566,221 @@ int vm_config__parse_file(struct vm_config *cfg, const char *text,
 		ret = fail(err, errlen, "config file: missing `boot-source`");
 out:
 	json_object_put(root);
+	return ret;
+}
+
+void snapshot_create_params__free(struct snapshot_create_params *p)
+{
+	free(p->snapshot_path);
+	free(p->mem_file_path);
+	memset(p, 0, sizeof(*p));
+}
+
+int vm_config__parse_snapshot_create(struct snapshot_create_params *p,
+				     json_object *obj, char *err,
+				     size_t errlen)
+{
+	static const char *const fields[] = {
+		"snapshot_path", "mem_file_path", "snapshot_type", NULL
+	};
+	static const char what[] = "snapshot/create";
+	char *type = NULL;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	ret = check_fields(obj, what, fields, err, errlen);
+	if (ret)
+		return ret;
+	if (get_string(obj, what, "snapshot_path", true, &p->snapshot_path,
+		       err, errlen) < 0 ||
+	    get_string(obj, what, "mem_file_path", true, &p->mem_file_path,
+		       err, errlen) < 0 ||
+	    get_string(obj, what, "snapshot_type", false, &type, err,
+		       errlen) < 0) {
+		ret = -EINVAL;
+		goto err;
+	}
+	if (!p->snapshot_path[0] || !p->mem_file_path[0]) {
+		ret = fail(err, errlen, "%s: empty path", what);
+		goto err;
+	}
+	if (!strcmp(p->snapshot_path, p->mem_file_path)) {
+		ret = fail(err, errlen,
+			   "%s: snapshot_path and mem_file_path are the same file",
+			   what);
+		goto err;
+	}
+	if (type && strcmp(type, "Full") && strcmp(type, "Diff")) {
+		ret = fail(err, errlen, "%s: `snapshot_type` must be Full or Diff",
+			   what);
+		goto err;
+	}
+	p->diff = type && !strcmp(type, "Diff");
+	free(type);
+	return 0;
+err:
+	free(type);
+	snapshot_create_params__free(p);
+	return ret;
+}
+
+void snapshot_load_params__free(struct snapshot_load_params *p)
+{
+	free(p->snapshot_path);
+	free(p->backend_path);
+	free(p->vsock_uds_path);
+	free(p->wset_path);
+	memset(p, 0, sizeof(*p));
+}
+
+static int parse_mem_backend(struct snapshot_load_params *p, json_object *o,
+			     char *err, size_t errlen)
+{
+	static const char *const fields[] = {
+		"backend_type", "backend_path", NULL
+	};
+	static const char what[] = "snapshot/load: mem_backend";
+	char *type = NULL;
+	int ret;
+
+	ret = check_fields(o, what, fields, err, errlen);
+	if (ret)
+		return ret;
+	if (get_string(o, what, "backend_type", true, &type, err, errlen) < 0 ||
+	    get_string(o, what, "backend_path", true, &p->backend_path, err,
+		       errlen) < 0) {
+		free(type);
+		return -EINVAL;
+	}
+	if (!strcmp(type, "File")) {
+		p->backend = MEM_BACKEND_FILE;
+	} else if (!strcmp(type, "Uffd")) {
+		p->backend = MEM_BACKEND_UFFD;
+	} else if (!strcmp(type, "Thaw")) {
+		p->backend = MEM_BACKEND_THAW;
+	} else {
+		free(type);
+		return fail(err, errlen,
+			    "%s: `backend_type` must be File, Uffd or Thaw", what);
+	}
+	free(type);
+	if (!p->backend_path[0])
+		return fail(err, errlen, "%s: `backend_path` is empty", what);
+	return 0;
+}
+
+static int parse_vsock_override(struct snapshot_load_params *p,
+				json_object *o, char *err, size_t errlen)
+{
+	static const char *const fields[] = { "uds_path", "guest_cid", NULL };
+	static const char what[] = "snapshot/load: vsock_override";
+	uint64_t cid = 0;
+	int ret;
+
+	ret = check_fields(o, what, fields, err, errlen);
+	if (ret)
+		return ret;
+	if (get_string(o, what, "uds_path", true, &p->vsock_uds_path, err,
+		       errlen) < 0 ||
+	    get_u64(o, what, "guest_cid", false, 3, UINT32_MAX - 1, &cid, err,
+		    errlen) < 0)
+		return -EINVAL;
+	if (!p->vsock_uds_path[0] || strlen(p->vsock_uds_path) >= 108 - 12)
+		return fail(err, errlen,
+			    "%s: `uds_path` must be 1 to 95 bytes long", what);
+	p->vsock_cid = (uint32_t)cid;
+	return 0;
+}
+
+int vm_config__parse_snapshot_load(struct snapshot_load_params *p,
+				   json_object *obj, char *err, size_t errlen)
+{
+	static const char *const fields[] = {
+		"snapshot_path", "mem_backend", "mem_file_path", "resume_vm",
+		"track_dirty_pages", "enable_diff_snapshots", "vsock_override",
+		"clock_realtime", "huge_pages", "network_overrides",
+		"wset_path", "record_wset", NULL
+	};
+	static const char what[] = "snapshot/load";
+	bool diff_old = false;
+	char *mem_file = NULL, *huge = NULL;
+	json_object *v;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	ret = check_fields(obj, what, fields, err, errlen);
+	if (ret)
+		return ret;
+	if (get_string(obj, what, "snapshot_path", true, &p->snapshot_path,
+		       err, errlen) < 0 ||
+	    get_string(obj, what, "mem_file_path", false, &mem_file, err,
+		       errlen) < 0 ||
+	    get_string(obj, what, "huge_pages", false, &huge, err,
+		       errlen) < 0 ||
+	    get_string(obj, what, "wset_path", false, &p->wset_path, err,
+		       errlen) < 0 ||
+	    get_bool(obj, what, "resume_vm", &p->resume_vm, err, errlen) < 0 ||
+	    get_bool(obj, what, "track_dirty_pages", &p->track_dirty_pages,
+		     err, errlen) < 0 ||
+	    get_bool(obj, what, "enable_diff_snapshots", &diff_old, err,
+		     errlen) < 0 ||
+	    get_bool(obj, what, "clock_realtime", &p->clock_realtime, err,
+		     errlen) < 0 ||
+	    get_bool(obj, what, "record_wset", &p->record_wset, err,
+		     errlen) < 0) {
+		ret = -EINVAL;
+		goto err;
+	}
+	p->track_dirty_pages |= diff_old;
+	if (json_object_object_get_ex(obj, "mem_backend", &v)) {
+		if (mem_file) {
+			ret = fail(err, errlen,
+				   "%s: give `mem_backend` or `mem_file_path`, not both",
+				   what);
+			goto err;
+		}
+		ret = parse_mem_backend(p, v, err, errlen);
+		if (ret)
+			goto err;
+	} else if (mem_file) {
+		p->backend = MEM_BACKEND_FILE;
+		p->backend_path = mem_file;
+		mem_file = NULL;
+	} else {
+		ret = fail(err, errlen,
+			   "%s: missing field `mem_backend` (or `mem_file_path`)",
+			   what);
+		goto err;
+	}
+	if (json_object_object_get_ex(obj, "vsock_override", &v)) {
+		ret = parse_vsock_override(p, v, err, errlen);
+		if (ret)
+			goto err;
+	}
+	if (json_object_object_get_ex(obj, "network_overrides", &v) &&
+	    (!json_object_is_type(v, json_type_array) ||
+	     json_object_array_length(v))) {
+		ret = fail(err, errlen,
+			   "%s: `network_overrides`: thawvm has no network devices",
+			   what);
+		goto err;
+	}
+	if (huge && strcmp(huge, "Snapshot") && strcmp(huge, "None")) {
+		ret = fail(err, errlen,
+			   "%s: `huge_pages` %s: restored RAM uses 4 KiB pages (Snapshot or None)",
+			   what, huge);
+		goto err;
+	}
+	if (!p->snapshot_path[0] || (p->wset_path && !p->wset_path[0])) {
+		ret = fail(err, errlen, "%s: empty path", what);
+		goto err;
+	}
+	free(huge);
+	return 0;
+err:
+	free(mem_file);
+	free(huge);
+	snapshot_load_params__free(p);
 	return ret;
 }
 

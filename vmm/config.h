@@ -109,6 +109,18 @@ int vm_config__parse_serial(struct vm_config *cfg, struct json_object *obj,
 int vm_config__parse_file(struct vm_config *cfg, const char *text,
 			  size_t len, char *err, size_t errlen);
 
+/* PUT /snapshot/create and /snapshot/load bodies (vmm/snapshot.h). */
+struct snapshot_create_params;
+struct snapshot_load_params;
+int vm_config__parse_snapshot_create(struct snapshot_create_params *p,
+				     struct json_object *obj,
+				     char *err, size_t errlen);
+int vm_config__parse_snapshot_load(struct snapshot_load_params *p,
+				   struct json_object *obj,
+				   char *err, size_t errlen);
+void snapshot_create_params__free(struct snapshot_create_params *p);
+void snapshot_load_params__free(struct snapshot_load_params *p);
+
 /* GET /machine-config and GET /vm/config bodies (new references). */
 struct json_object *vm_config__machine_to_json(const struct vm_config *cfg);
 struct json_object *vm_config__to_json(const struct vm_config *cfg);

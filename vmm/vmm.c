@@ -11,6 +11,8 @@
 #include "vmm/i8042.h"
 #include "vmm/kvm.h"
 #include "vmm/log.h"
+#include "vmm/mem.h"
+#include "vmm/snapshot.h"
 #include "vmm/vmm.h"
 
 struct vmm {
@@ -218,6 +220,106 @@ int vmm__wait(struct vmm *vmm)
 	vmm->state = VMM_HALTED;
 	pthread_mutex_unlock(&vmm->lock);
 	return code;
+}
+
+int vmm__snapshot_create(struct vmm *vmm,
+			 const struct snapshot_create_params *p,
+			 char *err, size_t errlen)
+{
+	uint64_t t0 = kvm__now_ns();
+	int ret;
+
+	pthread_mutex_lock(&vmm->lock);
+	halted_check(vmm);
+	if (vmm->state != VMM_PAUSED) {
+		snprintf(err, errlen,
+			 "Create snapshot is allowed only when the microVM is paused");
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = snapshot__save(&vmm->kvm, p, err, errlen);
+	if (!ret)
+		pr_info("snapshot: %s created in %llu ms", p->snapshot_path,
+			(unsigned long long)((kvm__now_ns() - t0) / 1000000));
+out:
+	pthread_mutex_unlock(&vmm->lock);
+	return ret;
+}
+
+int vmm__snapshot_load(struct vmm *vmm, const struct snapshot_load_params *p,
+		       struct vm_config *cfg_out, char *err, size_t errlen)
+{
+	struct snapshot_image *img = NULL;
+	struct guest_mem *mem = NULL;
+	uint64_t t0 = kvm__now_ns();
+	int ret;
+
+	pthread_mutex_lock(&vmm->lock);
+	if (vmm->state != VMM_NOT_STARTED || vmm->stop_requested) {
+		snprintf(err, errlen,
+			 "Loading a microVM snapshot not allowed after starting the microVM");
+		ret = -EBUSY;
+		goto out;
+	}
+	/* Every file is checked before anything is built. */
+	ret = snapshot__read(p->snapshot_path, &img, err, errlen);
+	if (ret)
+		goto out;
+	ret = snapshot__config(img, p, &vmm->cfg, err, errlen);
+	if (ret)
+		goto out_cfg;
+	ret = snapshot__open_memory(img, p, &mem, err, errlen);
+	if (ret)
+		goto out_cfg;
+	memset(&vmm->kvm, 0, sizeof(vmm->kvm));
+	vmm->have_kvm = true;
+	/* From here the machine owns @mem. */
+	ret = kvm__init_restore(&vmm->kvm, &vmm->cfg, mem, err, errlen);
+	if (!ret)
+		ret = snapshot__apply(img, &vmm->kvm, p, err, errlen);
+	if (!ret)
+		ret = p->resume_vm ? kvm__run(&vmm->kvm, err, errlen) :
+		      kvm__run_paused(&vmm->kvm, err, errlen);
+	if (ret) {
+		kvm__exit(&vmm->kvm);
+		vmm->have_kvm = false;
+		goto out_cfg;
+	}
+	ret = vm_config__copy(cfg_out, &vmm->cfg);
+	if (ret) {
+		/* The VM runs; only the API's view of it is incomplete. */
+		pr_warn("snapshot load: out of memory copying the configuration");
+		ret = 0;
+	}
+	vmm->state = p->resume_vm ? VMM_RUNNING : VMM_PAUSED;
+	pthread_cond_broadcast(&vmm->cond);
+	pr_info("snapshot: %s loaded (%s) in %llu us", p->snapshot_path,
+		vmm->kvm.mem->ops->name,
+		(unsigned long long)((kvm__now_ns() - t0) / 1000));
+	goto out;
+out_cfg:
+	vm_config__free(&vmm->cfg);
+out:
+	snapshot__free(img);
+	pthread_mutex_unlock(&vmm->lock);
+	return ret;
+}
+
+int vmm__snapshot_wset(struct vmm *vmm, const char *path, char *err,
+		       size_t errlen)
+{
+	int ret;
+
+	pthread_mutex_lock(&vmm->lock);
+	halted_check(vmm);
+	if (vmm->state != VMM_RUNNING && vmm->state != VMM_PAUSED) {
+		snprintf(err, errlen, "the microVM is not running");
+		ret = -EINVAL;
+	} else {
+		ret = snapshot__save_wset(&vmm->kvm, path, err, errlen);
+	}
+	pthread_mutex_unlock(&vmm->lock);
+	return ret;
 }
 
 void vmm__stop(struct vmm *vmm)

@@ -57,6 +57,23 @@ int vmm__send_ctrl_alt_del(struct vmm *vmm, char *err, size_t errlen);
 int vmm__wait(struct vmm *vmm);
 
 /*
+ * Snapshots (vmm/snapshot.h has the parameters).  create: the VM paused.
+ * load: only before anything started; on success the machine runs (or is
+ * paused, without resume_vm) and *@cfg_out (initialized by the caller) is
+ * the configuration it was built with.  wset: write the working set a
+ * load with record_wset has seen so far.
+ */
+struct snapshot_create_params;
+struct snapshot_load_params;
+int vmm__snapshot_create(struct vmm *vmm,
+			 const struct snapshot_create_params *p,
+			 char *err, size_t errlen);
+int vmm__snapshot_load(struct vmm *vmm, const struct snapshot_load_params *p,
+		       struct vm_config *cfg_out, char *err, size_t errlen);
+int vmm__snapshot_wset(struct vmm *vmm, const char *path, char *err,
+		       size_t errlen);
+
+/*
  * Ask the machine to stop (thawvm got a signal): a running guest halts with
  * VMM_EXIT_OK; before vmm__start(), vmm__wait() returns VMM_EXIT_OK and
  * later starts are refused.

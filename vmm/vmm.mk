@@ -6,7 +6,8 @@ VMM_OBJS := $(addprefix $(O)/vmm/, \
 	crc32c.o log.o mem.o bus.o aml.o acpi.o boot.o cpuid.o \
 	kvm.o kvm-cpu.o kvm-state.o devices.o vmm.o uring.o seccomp.o \
 	serial.o i8042.o pm.o boot-timer.o \
-	virtio/queue.o virtio/mmio.o virtio/vsock.o vsock-uds.o)
+	virtio/queue.o virtio/mmio.o virtio/vsock.o vsock-uds.o \
+	mem-restore.o snapshot.o)
 VMM_LIBS := $(or $(call pkg,liburing),-luring) \
 	$(or $(call pkg,libseccomp),-lseccomp) -lpthread
 # Older name, kept for the unit tests' rules.
@@ -21,11 +22,12 @@ VMM_SELFTESTS := $(patsubst selftests/%.c,$(O)/selftests/%,\
 SELFTESTS += $(VMM_SELFTESTS) $(O)/selftests/vmm/vsock_peer
 
 $(VMM_SELFTESTS): $(O)/selftests/vmm/%_test: selftests/vmm/%_test.c \
-		selftests/vmm/vmm_test.h $(VMM_OBJS) $(O)/vmm/config.o
+		selftests/vmm/vmm_test.h $(VMM_OBJS) $(SNAP_OBJS) $(O)/vmm/config.o
 	$(quiet) CC $@
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SELFTEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
-		$(VMM_OBJS) $(O)/vmm/config.o $(VMM_LIBS) $(call pkg,json-c)
+		$(VMM_OBJS) $(SNAP_OBJS) $(O)/vmm/config.o $(VMM_LIBS) \
+		$(SNAP_LIBS) $(call pkg,json-c)
 
 # The guest side of the vsock tests: static, it runs in a bare initramfs.
 $(O)/selftests/vmm/vsock_peer: selftests/vmm/vsock_peer.c

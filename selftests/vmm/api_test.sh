@@ -9,7 +9,6 @@
 set -uo pipefail
 . "$(dirname "$0")/../guest/lib.sh"
 
-thawvm=$top/build/bin/thawvm
 PLAN=51
 echo "1..$PLAN"
 VMM=thawvm
@@ -20,123 +19,89 @@ if [ -n "$SKIP_REASON" ]; then
 	exit 0
 fi
 
-sock=$work/api.sock
-# req METHOD PATH [BODY]: sets $code and $body (the response).
-req() {
-	local out
-	if [ $# -ge 3 ]; then
-		out=$(curl -s -m 120 --unix-socket "$sock" -X "$1" \
-			-H 'Content-Type: application/json' --data-binary "$3" \
-			-w '\n%{http_code}' "http://localhost$2")
-	else
-		out=$(curl -s -m 120 --unix-socket "$sock" -X "$1" \
-			-w '\n%{http_code}' "http://localhost$2")
-	fi
-	code=${out##*$'\n'}
-	body=${out%$'\n'*}
-}
-# expect DESC CODE [BODY_PATTERN]: check the last response.
-expect() {
-	if [ "$code" = "$2" ] && { [ -z "${3:-}" ] || [[ "$body" == *$3* ]]; }; then
-		tap_ok "$1"
-	else
-		tap_fail "$1 (got $code: $body)"
-	fi
-}
-start_thawvm() { # LOG
-	"$thawvm" --api-sock "$sock" --id api-test > "$work/$1.console" \
-		2> "$work/$1.vmm.log" &
-	vmpid=$!
-	for ((i = 0; i < 100; i++)); do
-		[ -S "$sock" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-wait_exit() { # SECONDS: thawvm's exit status, 124 on timeout
-	for ((i = 0; i < $1 * 10; i++)); do
-		kill -0 "$vmpid" 2>/dev/null || { wait "$vmpid"; return; }
-		sleep 0.1
-	done
-	return 124
-}
+. "$(dirname "$0")/api_lib.sh"
+trap 'api_cleanup; vm_cleanup' EXIT
 
+sock=$work/api.sock
+start_thawvm() { api_start "$1" "$sock"; }
+wait_exit() { api_wait "$cur" "$1"; }
 "$mkfunc" "$top/tools/guest/samples/echo/bootstrap" "$work/echo.cpio.gz" \
 	--busybox 2>&1 | diag
 
 # --- A fresh thawvm: configuration endpoints and their errors.
+cur=cfg
 start_thawvm cfg && tap_ok "thawvm serves the API socket" ||
 	tap_fail "thawvm serves the API socket"
 
-req GET /
+req "$sock" GET /
 expect "GET /: Not started, id, app_name" 200 '"state":"Not started"'
 check "GET /: id and app_name" \
-	'[[ "$body" == *"\"id\":\"api-test\""* && "$body" == *"\"app_name\":\"thawvm\""* ]]'
-req GET /version
+	'[[ "$body" == *"\"id\":\"cfg\""* && "$body" == *"\"app_name\":\"thawvm\""* ]]'
+req "$sock" GET /version
 expect "GET /version" 200 firecracker_version
-req GET /machine-config
+req "$sock" GET /machine-config
 expect "GET /machine-config: Firecracker's defaults" 200 '"vcpu_count":1,"mem_size_mib":128'
-req PUT /machine-config '{"vcpu_count":2,"mem_size_mib":256,"track_dirty_pages":true}'
+req "$sock" PUT /machine-config '{"vcpu_count":2,"mem_size_mib":256,"track_dirty_pages":true}'
 expect "PUT /machine-config" 204
-req PATCH /machine-config '{"vcpu_count":1}'
+req "$sock" PATCH /machine-config '{"vcpu_count":1}'
 expect "PATCH /machine-config" 204
-req GET /machine-config
+req "$sock" GET /machine-config
 expect "GET /machine-config after PATCH keeps the rest" 200 '"vcpu_count":1,"mem_size_mib":256,"smt":false,"track_dirty_pages":true'
-req PUT /boot-source "{\"kernel_image_path\":\"$THAW_KERNEL\",\"initrd_path\":\"$work/echo.cpio.gz\",\"boot_args\":\"console=ttyS0 quiet panic=-1\"}"
+req "$sock" PUT /boot-source "{\"kernel_image_path\":\"$THAW_KERNEL\",\"initrd_path\":\"$work/echo.cpio.gz\",\"boot_args\":\"console=ttyS0 quiet panic=-1\"}"
 expect "PUT /boot-source" 204
-req PUT /vsock "{\"guest_cid\":3,\"uds_path\":\"$work/api.vsock\"}"
+req "$sock" PUT /vsock "{\"guest_cid\":3,\"uds_path\":\"$work/api.vsock\"}"
 expect "PUT /vsock" 204
-req PUT /logger "{\"log_path\":\"$work/thawvm.log\",\"level\":\"Info\",\"show_level\":true}"
+req "$sock" PUT /logger "{\"log_path\":\"$work/thawvm.log\",\"level\":\"Info\",\"show_level\":true}"
 expect "PUT /logger" 204
-req PUT /metrics "{\"metrics_path\":\"$work/metrics.json\"}"
+req "$sock" PUT /metrics "{\"metrics_path\":\"$work/metrics.json\"}"
 expect "PUT /metrics" 204
-req PUT /metrics "{\"metrics_path\":\"$work/metrics2.json\"}"
+req "$sock" PUT /metrics "{\"metrics_path\":\"$work/metrics2.json\"}"
 expect "PUT /metrics twice: 400" 400 "already initialized"
-req PUT /serial "{\"serial_out_path\":\"$work/serial.out\"}"
+req "$sock" PUT /serial "{\"serial_out_path\":\"$work/serial.out\"}"
 expect "PUT /serial" 204
-req GET /vm/config
+req "$sock" GET /vm/config
 expect "GET /vm/config has every section" 200 '"vsock":{"guest_cid":3'
 check "GET /vm/config names the kernel and the metrics" \
 	'[[ "$body" == *"$THAW_KERNEL"* && "$body" == *metrics.json* ]]'
 
 # 400s: empty body, bad JSON, unknown field, wrong type, missing field,
 # out of range, unknown path or method, wrong state, too large, body on GET.
-req PUT /boot-source ''
+req "$sock" PUT /boot-source ''
 expect "empty body: 400" 400 "Empty request body"
-req PUT /machine-config '{"vcpu_count":1,'
+req "$sock" PUT /machine-config '{"vcpu_count":1,'
 expect "malformed JSON: 400" 400 "Invalid JSON"
-req PUT /machine-config '{"vcpu_count":1,"mem_size_mib":128,"bogus":1}'
+req "$sock" PUT /machine-config '{"vcpu_count":1,"mem_size_mib":128,"bogus":1}'
 expect "unknown field: 400" 400 'unknown field `bogus`'
-req PUT /vsock "{\"guest_cid\":\"3\",\"uds_path\":\"$work/x\"}"
+req "$sock" PUT /vsock "{\"guest_cid\":\"3\",\"uds_path\":\"$work/x\"}"
 expect "wrong type: 400" 400 "must be an integer"
-req PUT /boot-source '{"initrd_path":"/x"}'
+req "$sock" PUT /boot-source '{"initrd_path":"/x"}'
 expect "missing field: 400" 400 'missing field `kernel_image_path`'
-req PUT /machine-config '{"vcpu_count":33,"mem_size_mib":128}'
+req "$sock" PUT /machine-config '{"vcpu_count":33,"mem_size_mib":128}'
 expect "out of range: 400" 400 "between 1 and 32"
-req GET /nothing-here
+req "$sock" GET /nothing-here
 expect "unknown path: 400" 400 "Invalid request method and/or path: GET /nothing-here."
-req DELETE /vm
+req "$sock" DELETE /vm
 expect "unknown method: 400" 400 "Invalid request method and/or path"
-req PATCH /vm '{"state":"Paused"}'
+req "$sock" PATCH /vm '{"state":"Paused"}'
 expect "PATCH /vm before InstanceStart: 400" 400 "before starting"
-req PUT /actions '{"action_type":"SendCtrlAltDel"}'
+req "$sock" PUT /actions '{"action_type":"SendCtrlAltDel"}'
 expect "SendCtrlAltDel before InstanceStart: 400" 400 "before starting"
-req PUT /actions '{"action_type":"Reboot"}'
+req "$sock" PUT /actions '{"action_type":"Reboot"}'
 expect "unknown action: 400" 400 "unknown action_type"
-req PUT /boot-source "{\"kernel_image_path\":\"$(head -c 60000 /dev/zero | tr '\0' a)\"}"
+req "$sock" PUT /boot-source "{\"kernel_image_path\":\"$(head -c 60000 /dev/zero | tr '\0' a)\"}"
 expect "body over 50 KiB: 400" 400 "larger than"
-req GET /machine-config '{}'
+req "$sock" GET /machine-config '{}'
 expect "GET with a body: 400" 400 "takes no body"
-req GET /machine-config
+req "$sock" GET /machine-config
 expect "failed requests changed nothing" 200 '"vcpu_count":1,"mem_size_mib":256'
 
 # --- InstanceStart: the stock kernel boots the echo function.
 "$thawctl" wait-ready --uds "$work/api.vsock" --timeout "$BOOT_TIMEOUT" \
 	> "$work/ready" 2> "$work/ready.err" &
 ready_pid=$!
-req PUT /actions '{"action_type":"InstanceStart"}'
+req "$sock" PUT /actions '{"action_type":"InstanceStart"}'
 expect "InstanceStart" 204
-req GET /
+req "$sock" GET /
 expect "GET /: Running" 200 '"state":"Running"'
 if wait "$ready_pid"; then
 	tap_ok "the guest reports ready: $(cat "$work/ready")"
@@ -150,27 +115,27 @@ out=$("$thawctl" invoke --uds "$work/api.vsock" --request-id api-1 \
 check "an invocation round-trips" '[[ "$out" == *"\"echo\":{\"x\":1}"* ]]' ||
 	echo "$out" | diag
 
-req PUT /boot-source "{\"kernel_image_path\":\"$THAW_KERNEL\"}"
+req "$sock" PUT /boot-source "{\"kernel_image_path\":\"$THAW_KERNEL\"}"
 expect "PUT /boot-source after InstanceStart: 400" 400 "after starting"
-req PATCH /machine-config '{"mem_size_mib":512}'
+req "$sock" PATCH /machine-config '{"mem_size_mib":512}'
 expect "PATCH /machine-config after InstanceStart: 400" 400 "after starting"
-req PUT /actions '{"action_type":"InstanceStart"}'
+req "$sock" PUT /actions '{"action_type":"InstanceStart"}'
 expect "InstanceStart twice: 400" 400 "after starting"
 
-req PATCH /vm '{"state":"Paused"}'
+req "$sock" PATCH /vm '{"state":"Paused"}'
 expect "PATCH /vm Paused" 204
-req GET /
+req "$sock" GET /
 expect "GET /: Paused" 200 '"state":"Paused"'
-req PATCH /vm '{"state":"Resumed"}'
+req "$sock" PATCH /vm '{"state":"Resumed"}'
 expect "PATCH /vm Resumed" 204
-req PATCH /vm '{"state":"Frozen"}'
+req "$sock" PATCH /vm '{"state":"Frozen"}'
 expect "PATCH /vm with a bad state: 400" 400 "Paused or Resumed"
 out=$("$thawctl" invoke --uds "$work/api.vsock" --request-id api-2 \
 	--payload '{"after":"resume"}' --timeout 120 2>&1)
 check "an invocation after pause and resume" \
 	'[[ "$out" == *"\"echo\":{\"after\":\"resume\"}"* ]]' || echo "$out" | diag
 
-req PUT /actions '{"action_type":"FlushMetrics"}'
+req "$sock" PUT /actions '{"action_type":"FlushMetrics"}'
 expect "FlushMetrics" 204
 check "the metrics line counts exits and vsock packets" \
 	'grep -q "\"exits_io\":[1-9]" "$work/metrics.json" && grep -q "\"vsock_tx_packets\":[1-9]" "$work/metrics.json"' ||
@@ -178,7 +143,7 @@ check "the metrics line counts exits and vsock packets" \
 check "the log file got the API's lines" 'grep -q "Info.*api: PUT /actions: 204" "$work/thawvm.log"'
 check "the console went to serial_out_path" '[ -s "$work/serial.out" ]'
 
-req PUT /actions '{"action_type":"SendCtrlAltDel"}'
+req "$sock" PUT /actions '{"action_type":"SendCtrlAltDel"}'
 expect "SendCtrlAltDel" 204
 wait_exit 120
 rc=$?
@@ -187,10 +152,11 @@ check "SendCtrlAltDel: the guest powers off, thawvm exits 0 (rc $rc)" '[ $rc = 0
 check "thawvm removed its API socket" '[ ! -e "$sock" ]'
 
 # --- Without a boot source, and a signal before any boot.
+cur=nostart
 start_thawvm nostart
-req PUT /actions '{"action_type":"InstanceStart"}'
+req "$sock" PUT /actions '{"action_type":"InstanceStart"}'
 expect "InstanceStart without a boot source: 400" 400 "without kernel configuration"
-kill -TERM "$vmpid"
+kill -TERM "${api_pid[nostart]}"
 wait_exit 20
 rc=$?
 check "SIGTERM before boot: thawvm exits 0 and removes its socket (rc $rc)" \

@@ -13,6 +13,8 @@ static const struct thawctl_cmd cmds[] = {
 	  thawctl__wait_ready },
 	{ "probe", "ask a function VM's init for its CID, random bytes, state",
 	  thawctl__probe },
+	{ "merge-diff", "apply a Diff snapshot's memory file to its base",
+	  thawctl__merge_diff },
 };
 
 static int usage(FILE *f)

@@ -32,6 +32,7 @@ int thawctl__invoke(int argc, char **argv);
 int thawctl__stats(int argc, char **argv);
 int thawctl__wait_ready(int argc, char **argv);
 int thawctl__probe(int argc, char **argv);
+int thawctl__merge_diff(int argc, char **argv);
 
 /* util.c */
 int thawctl__parse_u32(const char *s, uint32_t min, uint32_t max,
