@@ -151,6 +151,20 @@ EOF
 	vm_ready_port[$name]=$ready_port
 }
 
+# vm_wait_up NAME: wait until the guest's thaw-init is up (its kernel has
+# booted).  The tests boot one VM at a time: a booting nested guest is the
+# heaviest load vmtest's CPUs see, and several at once made boot times
+# swing past any sane timeout on a busy host.
+vm_wait_up() {
+	local i
+	for ((i = 0; i < BOOT_TIMEOUT * 5; i++)); do
+		grep -q 'thaw-init: up' "$work/$1.console" 2>/dev/null && return 0
+		vm_alive "$1" || return 1
+		sleep 0.2
+	done
+	return 1
+}
+
 # vm_wait_ready NAME: 0 once the guest said it is ready; its message is in
 # $work/NAME.ready.
 vm_wait_ready() {

@@ -64,10 +64,14 @@ rc2=$?
 check "snapshot with an invocation in flight; that one ends with the source (rc $rc2)" \
 	'[ "$rc" = 0 ] && [ "$rc2" != 0 ]'
 
-vm_restore a src 4 "$work/snap1"
-vm_restore b src 5 "$work/snap2"
+# One clone at a time (see vm_wait_up in lib.sh); each is reachable once
+# QEMU has loaded it and reset its vsock transport.
 for v in a b; do
-	# The clone is reachable once QEMU has loaded it and reset vsock.
+	if [ "$v" = a ]; then
+		vm_restore a src 4 "$work/snap1"
+	else
+		vm_restore b src 5 "$work/snap2"
+	fi
 	for ((i = 0; i < 60; i++)); do
 		vm_ctl "$v" probe --random-bytes 16 --timeout 5 \
 			> "$work/$v.probe0" 2>/dev/null && break
