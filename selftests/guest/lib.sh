@@ -85,22 +85,35 @@ hmp() {
 		tr -d '\r' | sed 's/\x1b\[[0-9;]*[A-Za-z]//g'
 }
 
-# vm_snapshot NAME FILE: QEMU's own snapshot of a running VM (a migration
-# to a file); the VM is left paused.
+# vm_snapshot NAME FILE: QEMU's own snapshot of a VM (paused first, then
+# migrated to a file); the VM is left paused.
 vm_snapshot() {
+	hmp "$1" stop > /dev/null
 	hmp "$1" "migrate \"exec:cat > $2\"" > /dev/null
 	hmp "$1" "info migrate" | grep -q 'Migration status: completed'
 }
 
 # vm_restore NAME FROM CID FILE: a clone of FROM from its snapshot FILE,
-# with vsock CID CID.  QEMU resets the clone's vsock transport on load.
+# with vsock CID CID, running.  QEMU resets the clone's vsock transport on
+# load.
 vm_restore() {
-	local name=$1 from=$2 cid=$3
+	local name=$1 from=$2 cid=$3 i st
 	vm_names+=("$name")
 	vm_cid[$name]=$cid
 	vm_target[$name]="--cid $cid"
 	qemu_run "$name" "${vm_img[$from]}" "${vm_args[$from]}" "$cid" \
 		-incoming "exec:cat $4"
+	# The snapshot was of a paused VM: resume the clone once it is loaded.
+	for ((i = 0; i < 600; i++)); do
+		st=$(hmp "$name" "info status")
+		case "$st" in
+		*running*) return 0 ;;
+		*inmigrate*|'') sleep 0.2 ;;
+		*paused*) hmp "$name" cont > /dev/null ;;
+		esac
+		vm_alive "$name" || return 1
+	done
+	return 1
 }
 
 # vm_start NAME INITRD CID [KERNEL ARGS...]: boot a function VM and start
