@@ -85,22 +85,35 @@ hmp() {
 		tr -d '\r' | sed 's/\x1b\[[0-9;]*[A-Za-z]//g'
 }
 
-# vm_snapshot NAME FILE: QEMU's own snapshot of a running VM (a migration
-# to a file); the VM is left paused.
+# vm_snapshot NAME FILE: QEMU's own snapshot of a VM (paused first, then
+# migrated to a file); the VM is left paused.
 vm_snapshot() {
+	hmp "$1" stop > /dev/null
 	hmp "$1" "migrate \"exec:cat > $2\"" > /dev/null
 	hmp "$1" "info migrate" | grep -q 'Migration status: completed'
 }
 
 # vm_restore NAME FROM CID FILE: a clone of FROM from its snapshot FILE,
-# with vsock CID CID.  QEMU resets the clone's vsock transport on load.
+# with vsock CID CID, running.  QEMU resets the clone's vsock transport on
+# load.
 vm_restore() {
-	local name=$1 from=$2 cid=$3
+	local name=$1 from=$2 cid=$3 i st
 	vm_names+=("$name")
 	vm_cid[$name]=$cid
 	vm_target[$name]="--cid $cid"
 	qemu_run "$name" "${vm_img[$from]}" "${vm_args[$from]}" "$cid" \
 		-incoming "exec:cat $4"
+	# The snapshot was of a paused VM: resume the clone once it is loaded.
+	for ((i = 0; i < 600; i++)); do
+		st=$(hmp "$name" "info status")
+		case "$st" in
+		*running*) return 0 ;;
+		*inmigrate*|'') sleep 0.2 ;;
+		*paused*) hmp "$name" cont > /dev/null ;;
+		esac
+		vm_alive "$name" || return 1
+	done
+	return 1
 }
 
 # vm_start NAME INITRD CID [KERNEL ARGS...]: boot a function VM and start
@@ -149,6 +162,20 @@ EOF
 		;;
 	esac
 	vm_ready_port[$name]=$ready_port
+}
+
+# vm_wait_up NAME: wait until the guest's thaw-init is up (its kernel has
+# booted).  The tests boot one VM at a time: a booting nested guest is the
+# heaviest load vmtest's CPUs see, and several at once made boot times
+# swing past any sane timeout on a busy host.
+vm_wait_up() {
+	local i
+	for ((i = 0; i < BOOT_TIMEOUT * 5; i++)); do
+		grep -q 'thaw-init: up' "$work/$1.console" 2>/dev/null && return 0
+		vm_alive "$1" || return 1
+		sleep 0.2
+	done
+	return 1
 }
 
 # vm_wait_ready NAME: 0 once the guest said it is ready; its message is in

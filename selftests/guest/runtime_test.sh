@@ -25,9 +25,12 @@ if ! "$mkfunc" "$top/selftests/guest/testfunc/bootstrap" "$img" --busybox \
 	exit 1
 fi
 
-# Three VMs at once: the main one, one whose init fails, one to shut down.
+# Three VMs: the main one, one whose init fails, one to shut down; each
+# starts once the one before has booted (lib.sh, vm_wait_up).
 vm_start main "$img" 3 thaw.env.CUSTOM2=world
+vm_wait_up main
 vm_start initfail "$img" 4 thaw.env.INIT_FAIL=1 thaw.user=0
+vm_wait_up initfail
 vm_start stop "$img" 5 thaw.user=0
 
 if vm_wait_ready main; then

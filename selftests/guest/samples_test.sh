@@ -30,6 +30,7 @@ fi
 
 start=$(date +%s)
 vm_start echo "$work/echo.cpio.gz" 3
+vm_wait_up echo
 vm_start heavy "$work/heavy.cpio.gz" 4
 
 if vm_wait_ready echo; then
