@@ -40,7 +40,7 @@ $(O)/bin/thaw-init: $(THAW_INIT_OBJS)
 # thawctl: the command-line client.
 THAWCTL_OBJS := $(addprefix $(O)/tools/thawctl/,main.o vsock.o util.o \
 	invoke.o ready.o probe.o merge.o) $(GUEST_PROTO_OBJS) \
-	$(THAWCTL_STATS_OBJS) $(SNAP_OBJS) $(O)/vmm/crc32c.o
+	$(THAWCTL_STATS_OBJS) $(SNAP_ALL_OBJS)
 PROGS += $(O)/bin/thawctl
 
 $(O)/bin/thawctl: $(THAWCTL_OBJS)

@@ -101,7 +101,84 @@ static void gas_io(uint8_t *p, uint16_t port)
 	put64(p + 4, port);
 }
 
-/* One device per virtio-mmio slot, COM1, the i8042 keyboard; \_S5_. */
+/*
+ * Device (VGEN) {
+ *	Name (_HID, "THAW0001")		ours;
+ *	Name (_CID, "VM_Gen_Counter")	the spec's id, which Linux's driver
+ *					binds as "VM_GEN_COUNTER" (ACPICA
+ *					upper-cases _HID and _CID strings);
+ *	Name (_DDN, "VM_Gen_Counter")
+ *	Name (ADDR, Package () { low, high })  the ID's guest address
+ * }
+ * Device (GED0) {
+ *	Name (_HID, "ACPI0013")
+ *	Name (_UID, 0)
+ *	Name (_CRS, ResourceTemplate () {
+ *		Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) { gsi } })
+ *	Method (_EVT, 1, Serialized) {
+ *		If (LEqual (Arg0, gsi)) { Notify (\_SB_.VGEN, 0x80) } }
+ * }
+ * ADDR is a plain Package: the guest evaluates it once, at probe.  The GED
+ * calls _EVT with the interrupt number, so one device can serve more
+ * events later, each on its own interrupt.
+ */
+int acpi__vmgenid_aml(struct aml *out, const struct acpi_vmgenid *v)
+{
+	struct aml dev, res, pkg, tmp, arg, num, pred, body, method;
+	int ret;
+
+	if (v->gpa % 8 || v->gpa > UINT64_MAX - 16 ||
+	    v->gpa / 4096 != (v->gpa + 15) / 4096)
+		return -EINVAL;
+	aml__init(&dev);
+	aml__init(&res);
+	aml__init(&pkg);
+	aml__init(&tmp);
+	aml__init(&arg);
+	aml__init(&num);
+	aml__init(&pred);
+	aml__init(&body);
+	aml__init(&method);
+
+	aml__name_string_value(&dev, "_HID", "THAW0001");
+	aml__name_string_value(&dev, "_CID", "VM_Gen_Counter");
+	aml__name_string_value(&dev, "_DDN", "VM_Gen_Counter");
+	aml__integer(&pkg, v->gpa & 0xffffffff);
+	aml__integer(&pkg, v->gpa >> 32);
+	aml__package(&tmp, 2, &pkg);
+	aml__name(&dev, "ADDR", &tmp);
+	aml__device(out, "VGEN", &dev);
+	aml__free(&dev);
+
+	aml__name_string_value(&dev, "_HID", "ACPI0013");
+	aml__name_integer(&dev, "_UID", 0);
+	aml__res_ext_irq(&res, v->gsi, true, false, false);
+	aml__name_resources(&dev, "_CRS", &res);
+	aml__arg(&arg, 0);
+	aml__integer(&num, v->gsi);
+	aml__lequal(&pred, &arg, &num);
+	aml__notify(&body, ACPI_VMGENID_PATH, ACPI_VMGENID_NOTIFY);
+	aml__if(&method, &pred, &body);
+	aml__method(&dev, "_EVT", 1, true, &method);
+	aml__device(out, "GED0", &dev);
+
+	ret = aml__error(out);
+	aml__free(&dev);
+	aml__free(&res);
+	aml__free(&pkg);
+	aml__free(&tmp);
+	aml__free(&arg);
+	aml__free(&num);
+	aml__free(&pred);
+	aml__free(&body);
+	aml__free(&method);
+	return ret;
+}
+
+/*
+ * One device per virtio-mmio slot, COM1, the i8042 keyboard, the VM
+ * generation ID and its GED if asked; \_S5_.
+ */
 int acpi__dsdt_aml(struct aml *out, const struct acpi_machine *m)
 {
 	struct aml sb, dev, res, pkg;
@@ -149,6 +226,13 @@ int acpi__dsdt_aml(struct aml *out, const struct acpi_machine *m)
 		aml__device(&sb, name, &dev);
 		aml__free(&dev);
 		aml__free(&res);
+	}
+	if (m->has_vmgenid) {
+		ret = acpi__vmgenid_aml(&sb, &m->vmgenid);
+		if (ret) {
+			aml__free(&sb);
+			return ret;
+		}
 	}
 	aml__scope(out, "\\_SB_", &sb);
 

@@ -3,11 +3,14 @@
  * The ACPI tables of the machine: RSDP, XSDT, a hardware-reduced FADT whose
  * sleep control/status and reset registers reach the VMM (vmm/pm.c), a MADT
  * (LAPICs, IOAPIC, overrides, LINT1 NMI) and a DSDT describing COM1, the
- * i8042 keyboard and one LNRO0005 device per virtio-mmio slot, plus \_S5_.
+ * i8042 keyboard, one LNRO0005 device per virtio-mmio slot, \_S5_ and,
+ * when asked, a VM Generation ID device (VGEN) with the Generic Event
+ * Device (GED0, ACPI0013) whose interrupt makes the guest re-read it.
  */
 #ifndef THAW_VMM_ACPI_H
 #define THAW_VMM_ACPI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,11 +25,30 @@ struct acpi_virtio_slot {
 	uint32_t irq;
 };
 
+/*
+ * The VM generation ID (vmm/vmgenid.c): 16 bytes at @gpa (8-byte aligned,
+ * not crossing a page), announced by a Notify(VGEN, 0x80) that the GED's
+ * _EVT method sends when interrupt @gsi fires.
+ */
+struct acpi_vmgenid {
+	uint64_t gpa;
+	uint32_t gsi;
+};
+
 struct acpi_machine {
 	unsigned int nr_cpus;
 	unsigned int nr_virtio;
 	struct acpi_virtio_slot virtio[LAYOUT_VIRTIO_SLOTS];
+	bool has_vmgenid;
+	struct acpi_vmgenid vmgenid;
 };
+
+/* The ACPI names the guest sees, for tests and the docs. */
+#define ACPI_VMGENID_PATH	"\\_SB_.VGEN"
+#define ACPI_VMGENID_NOTIFY	0x80	/* "the ID changed": re-read ADDR */
+
+/* Device (VGEN) and Device (GED0), into a \_SB_ scope body. */
+int acpi__vmgenid_aml(struct aml *out, const struct acpi_vmgenid *v);
 
 #define ACPI_HEADER_SIZE	36
 #define ACPI_RSDP_SIZE		36

@@ -17,12 +17,17 @@
 #define AML_SCOPE_OP		0x10
 #define AML_BUFFER_OP		0x11
 #define AML_PACKAGE_OP		0x12
+#define AML_METHOD_OP		0x14
 #define AML_DUAL_NAME_PREFIX	0x2e
 #define AML_MULTI_NAME_PREFIX	0x2f
 #define AML_EXT_OP_PREFIX	0x5b
 #define AML_ROOT_CHAR		0x5c
 #define AML_PARENT_CHAR		0x5e
+#define AML_ARG0_OP		0x68	/* Arg0..Arg6: 0x68..0x6e */
 #define AML_DEVICE_OP		0x82	/* after AML_EXT_OP_PREFIX */
+#define AML_NOTIFY_OP		0x86
+#define AML_LEQUAL_OP		0x93
+#define AML_IF_OP		0xa0
 #define AML_ONES_OP		0xff
 
 void aml__init(struct aml *a)
@@ -354,6 +359,63 @@ void aml__buffer(struct aml *a, const void *data, size_t len)
 	aml__bytes(a, size.data, size.len);
 	aml__bytes(a, data, len);
 	aml__free(&size);
+}
+
+void aml__method(struct aml *a, const char *path, unsigned int nargs,
+		 bool serialized, const struct aml *body)
+{
+	struct aml name;
+
+	if (nargs > 7) {
+		aml_fail(a, -EINVAL);
+		return;
+	}
+	take_error(a, body);
+	aml__init(&name);
+	aml__name_string(&name, path);
+	take_error(a, &name);
+	aml__byte(a, AML_METHOD_OP);
+	aml__pkg_length(a, name.len + 1 + body->len);
+	aml__bytes(a, name.data, name.len);
+	/* MethodFlags: ArgCount in bits 0-2, SerializeFlag bit 3. */
+	aml__byte(a, nargs | (serialized ? 0x08 : 0));
+	aml__bytes(a, body->data, body->len);
+	aml__free(&name);
+}
+
+void aml__if(struct aml *a, const struct aml *pred, const struct aml *body)
+{
+	take_error(a, pred);
+	take_error(a, body);
+	aml__byte(a, AML_IF_OP);
+	aml__pkg_length(a, pred->len + body->len);
+	aml__bytes(a, pred->data, pred->len);
+	aml__bytes(a, body->data, body->len);
+}
+
+void aml__lequal(struct aml *a, const struct aml *l, const struct aml *r)
+{
+	take_error(a, l);
+	take_error(a, r);
+	aml__byte(a, AML_LEQUAL_OP);
+	aml__bytes(a, l->data, l->len);
+	aml__bytes(a, r->data, r->len);
+}
+
+void aml__arg(struct aml *a, unsigned int n)
+{
+	if (n > 6) {
+		aml_fail(a, -EINVAL);
+		return;
+	}
+	aml__byte(a, AML_ARG0_OP + n);
+}
+
+void aml__notify(struct aml *a, const char *path, uint64_t value)
+{
+	aml__byte(a, AML_NOTIFY_OP);
+	aml__name_string(a, path);
+	aml__integer(a, value);
 }
 
 /* Small resource items: tag byte = type << 3 | length. */

@@ -58,6 +58,18 @@ void aml__device(struct aml *a, const char *path, const struct aml *body);
 void aml__package(struct aml *a, uint8_t n, const struct aml *elems);
 void aml__buffer(struct aml *a, const void *data, size_t len);
 
+/*
+ * Control methods: Method(path, @nargs 0..7, Serialized or NotSerialized)
+ * { @body }.  Inside a body: If (@pred) { @body }, LEqual(@l, @r), ArgN,
+ * Notify(path, @value).  Operands are terms already encoded.
+ */
+void aml__method(struct aml *a, const char *path, unsigned int nargs,
+		 bool serialized, const struct aml *body);
+void aml__if(struct aml *a, const struct aml *pred, const struct aml *body);
+void aml__lequal(struct aml *a, const struct aml *l, const struct aml *r);
+void aml__arg(struct aml *a, unsigned int n);
+void aml__notify(struct aml *a, const char *path, uint64_t value);
+
 /* Resource descriptors (ACPI 6.x, 6.4), into a buffer for aml__buffer(). */
 void aml__res_io(struct aml *a, uint16_t port, uint8_t len);
 void aml__res_irq(struct aml *a, uint8_t irq);

@@ -16,6 +16,7 @@ static const struct device_init device_table[] = {
 	{ "acpi-pm", DEVICE_PRIO_LEGACY, pm__init, pm__exit },
 	{ "boot-timer", DEVICE_PRIO_LEGACY, boot_timer__init,
 	  boot_timer__exit },
+	{ "vmgenid", DEVICE_PRIO_LEGACY, vmgenid__init, vmgenid__exit },
 	{ "virtio-vsock", DEVICE_PRIO_VIRTIO, vsock__init, vsock__exit },
 };
 

@@ -37,6 +37,8 @@ int pm__init(struct kvm *kvm);
 void pm__exit(struct kvm *kvm);
 int boot_timer__init(struct kvm *kvm);
 void boot_timer__exit(struct kvm *kvm);
+int vmgenid__init(struct kvm *kvm);
+void vmgenid__exit(struct kvm *kvm);
 int vsock__init(struct kvm *kvm);
 void vsock__exit(struct kvm *kvm);
 

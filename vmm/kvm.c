@@ -22,6 +22,7 @@
 #include "vmm/seccomp.h"
 #include "vmm/virtio/mmio.h"
 #include "vmm/virtio/vsock.h"
+#include "vmm/vmgenid.h"
 #include "vmm/vmm.h"
 
 #define LOOP_ENTRIES	256
@@ -302,9 +303,16 @@ static int setup_firmware(struct kvm *kvm, char *err, size_t errlen)
 		m.virtio[i].irq = kvm->virtio[i]->irq;
 	}
 	m.nr_virtio = kvm->nr_virtio;
+	m.has_vmgenid = true;
+	m.vmgenid.gpa = LAYOUT_VMGENID;
+	m.vmgenid.gsi = LAYOUT_IRQ_GED_VMGENID;
 	ret = acpi__setup(kvm->mem, &m);
 	if (ret)
 		return fail(err, errlen, "building the ACPI tables: %s",
+			    strerror(-ret));
+	ret = vmgenid__generate(kvm);
+	if (ret)
+		return fail(err, errlen, "the VM generation ID: %s",
 			    strerror(-ret));
 	return 0;
 }

@@ -27,6 +27,7 @@ struct pm;
 struct boot_timer;
 struct virtio_mmio;
 struct vsock;
+struct vmgenid;
 
 /* Counters: relaxed atomics, read by vmm__stats(). */
 struct kvm_counters {
@@ -84,6 +85,7 @@ struct kvm {
 	struct i8042 *i8042;
 	struct pm *pm;
 	struct boot_timer *boot_timer;
+	struct vmgenid *vmgenid;
 	struct vsock *vsock;
 	unsigned int nr_virtio;
 	struct virtio_mmio *virtio[LAYOUT_VIRTIO_SLOTS];

@@ -18,7 +18,9 @@
 #define LAYOUT_CMDLINE_MAX	4096		/* with the NUL */
 #define LAYOUT_EBDA		0x9fc00ULL	/* RAM ends here below 1 MiB */
 #define LAYOUT_ACPI		0xe0000ULL	/* RSDP then the tables */
-#define LAYOUT_ACPI_SIZE	0x20000ULL	/* to 1 MiB, e820-reserved */
+#define LAYOUT_ACPI_SIZE	0x1f000ULL	/* e820-reserved, as is: */
+#define LAYOUT_VMGENID		0xff000ULL	/* VM generation ID's page */
+#define LAYOUT_VMGENID_SIZE	16
 #define LAYOUT_KERNEL		0x100000ULL	/* bzImage protected-mode code */
 
 /* The 32-bit hole: no RAM from 3 GiB to 4 GiB; RAM above 3 GiB moves up. */
@@ -56,6 +58,11 @@
 #define LAYOUT_IRQ_COM1		4
 #define LAYOUT_IRQ_SCI		9
 #define LAYOUT_IOAPIC_PINS	24
+/*
+ * The ACPI Generic Event Device's interrupt: IOAPIC-only (no PIC, no ISA
+ * legacy), edge-triggered, active high; its _EVT method tells which event.
+ */
+#define LAYOUT_IRQ_GED_VMGENID	16
 
 static const unsigned int layout_virtio_irqs[LAYOUT_VIRTIO_SLOTS] = {
 	5, 6, 7, 10, 11, 12, 14, 15,

@@ -2,6 +2,7 @@
 /* Guest RAM: the layout around the 32-bit hole and the memfd backend. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -189,4 +190,24 @@ int guest_mem__write(const struct guest_mem *mem, uint64_t gpa,
 uint64_t guest_mem__low_end(const struct guest_mem *mem)
 {
 	return mem->regions[0].size;
+}
+
+int guest_mem__wset_write(struct guest_mem *mem, const char *path,
+			  char *err, size_t errlen)
+{
+	if (!mem->ops->wset_write) {
+		snprintf(err, errlen,
+			 "the %s memory backend does not record working sets",
+			 mem->ops->name);
+		return -EOPNOTSUPP;
+	}
+	return mem->ops->wset_write(mem, path, err, errlen);
+}
+
+int guest_mem__stats(struct guest_mem *mem, struct guest_mem_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!mem->ops->stats)
+		return -EOPNOTSUPP;
+	return mem->ops->stats(mem, st);
 }

@@ -31,6 +31,16 @@ struct guest_mem_region {
 struct guest_mem;
 struct wset;
 
+/* What a backend did for this VM's RAM (all zero where it cannot tell). */
+struct guest_mem_stats {
+	uint64_t faults;		/* page faults the backend served */
+	uint64_t cow_faults;		/* of those, writes */
+	uint64_t premapped;		/* pages mapped before the guest ran */
+	uint64_t shared_pages;		/* pages shared with other clones now */
+	uint64_t private_pages;		/* pages this VM has dirtied */
+	uint64_t recorded;		/* pages in a running recording */
+};
+
 struct guest_mem_ops {
 	const char *name;
 	void (*release)(struct guest_mem *mem);
@@ -45,6 +55,10 @@ struct guest_mem_ops {
 	int (*record)(struct guest_mem *mem, char *err, size_t errlen);
 	int (*touched)(struct guest_mem *mem, struct wset **out,
 		       char *err, size_t errlen);
+	/* Optional: guest_mem__wset_write() and guest_mem__stats(). */
+	int (*wset_write)(struct guest_mem *mem, const char *path, char *err,
+			  size_t errlen);
+	int (*stats)(struct guest_mem *mem, struct guest_mem_stats *st);
 };
 
 struct guest_mem {
@@ -98,5 +112,71 @@ int guest_mem__write(const struct guest_mem *mem, uint64_t gpa,
 
 /* The end of RAM below the hole: what the boot protocol can use. */
 uint64_t guest_mem__low_end(const struct guest_mem *mem);
+
+/*
+ * Write the pages this VM touched since its RAM was made (a backend
+ * recording them: Thaw with record_wset) as a working-set file (vmm/wset.h)
+ * at @path.  -EOPNOTSUPP when the backend does not record, -EINVAL when it
+ * was not asked to; -errno with a message in @err.
+ */
+int guest_mem__wset_write(struct guest_mem *mem, const char *path,
+			  char *err, size_t errlen);
+/* The backend's counters; -EOPNOTSUPP when it has none. */
+int guest_mem__stats(struct guest_mem *mem, struct guest_mem_stats *st);
+
+/*
+ * The Thaw backend (vmm/mem-thaw.c): guest RAM is a clone of thaw.ko's
+ * snapshot object for the memory file (Documentation/userspace-api/thaw.rst,
+ * "Restoring guest memory with thaw").  Every thawvm restoring the same
+ * memory file on this host shares one object, found by a name derived from
+ * the file's identity (thaw_mem__object_name()): the first creates it (a
+ * copy of the file's data into pinned kernel pages), the others open it.
+ * Reads of RAM see the object's pages; the first write to a page gives this
+ * VM a private copy.
+ *
+ *  @wset_path	a working-set file (vmm/wset.h) of this memory file, or
+ *		NULL: imported into the object and premapped into the clone
+ *		in one call, before the vCPUs run.
+ *  @record	record the pages this clone touches first, in order, in the
+ *		module; guest_mem__wset_write() stores them (and makes them
+ *		the object's working set).  A recording clone is not
+ *		premapped: a premapped page is never faulted, so never
+ *		recorded.
+ *  @dev_path	NULL for /dev/thaw (tests point it elsewhere).
+ *
+ * Errors are -errno with a message in @err: -ENOENT / -ENODEV "thaw.ko is
+ * not loaded" when /dev/thaw is missing; -EOPNOTSUPP when the module lacks
+ * the snapshot or working-set features; -EINVAL when the memory file's size
+ * is not @ram_size; the module's errnos as thaw.rst lists them.
+ */
+struct guest_mem_thaw_opts {
+	const char *mem_path;
+	const char *wset_path;
+	bool record;
+	const char *dev_path;
+};
+
+/* How the clone was made, for logs and benches. */
+struct guest_mem_thaw_info {
+	bool created;			/* this call created the object */
+	uint64_t create_ns;		/* time spent creating it */
+	uint64_t wset_pages;		/* working-set pages imported */
+	uint64_t premapped;		/* pages premapped */
+	uint64_t premap_ns;
+	uint64_t object_id;
+	char name[64];			/* the object's name */
+};
+
+int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
+			const struct guest_mem_thaw_opts *o,
+			struct guest_mem_thaw_info *info,
+			char *err, size_t errlen);
+
+/*
+ * The object name for a memory file: its device, inode, size and ctime,
+ * so that a file written anew gets a new object.  @name has 64 bytes.
+ * 0 or -errno (fstat).
+ */
+int thaw_mem__object_name(int fd, char name[64]);
 
 #endif

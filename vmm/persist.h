@@ -83,6 +83,18 @@ struct virtio_mmio_state {
 };
 
 /*
+ * vmm/vmgenid.c.  The ID itself lives in guest memory (the memory file
+ * has it); a restore checks the address and interrupt against the machine
+ * it builds and then writes a new ID (vmgenid__regenerate()).
+ */
+struct vmgenid_state {
+	uint64_t gpa;			/* where the 16-byte ID is */
+	uint32_t gsi;			/* the GED's interrupt */
+	uint32_t pad;			/* zero */
+	uint64_t generation;		/* IDs written so far */
+};
+
+/*
  * vmm/virtio/vsock.c.  Connections are not saved: a restored guest gets a
  * VIRTIO_VSOCK_EVENT_TRANSPORT_RESET and reconnects, as on Firecracker.
  */

@@ -6,10 +6,11 @@
 # $(O)/vmm/crc32c.o, which thawvm has already (VMM_LIB_OBJS in vmm.mk): it
 # is not repeated here so that one link line never names it twice.
 SNAP_OBJS := $(O)/vmm/snapfile.o $(O)/vmm/memfile.o $(O)/vmm/wset.o \
-	$(O)/vmm/uffd.o
+	$(O)/vmm/uffd.o $(O)/vmm/mem-thaw.o
 SNAP_LIBS = $(call pkg,liburing json-c) -lpthread
-# What the programs and tests below link.
-SNAP_ALL_OBJS := $(SNAP_OBJS) $(O)/vmm/crc32c.o
+# What the programs and tests below link (mem-thaw.o needs mem.o, log.o).
+SNAP_ALL_OBJS := $(SNAP_OBJS) $(O)/vmm/crc32c.o $(O)/vmm/mem.o \
+	$(O)/vmm/log.o
 
 # The page-fault handler for the Uffd backend.
 UFFD_HANDLER_OBJS := $(O)/tools/uffd-handler/main.o \

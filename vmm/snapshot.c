@@ -28,6 +28,7 @@
 #include "vmm/snapfile.h"
 #include "vmm/snapshot.h"
 #include "vmm/version.h"
+#include "vmm/vmgenid.h"
 #include "vmm/virtio/vsock.h"
 #include "vmm/wset.h"
 
@@ -60,6 +61,7 @@ struct snapshot_image {
 	const struct serial_state *serial;
 	const struct i8042_state *i8042;
 	const struct vsock_state *vsock;
+	const struct vmgenid_state *vmgenid;	/* NULL: none saved */
 };
 
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
@@ -244,6 +246,12 @@ static int save_state(struct kvm *kvm, struct snapfile_writer *w, bool diff,
 	if (!ret && kvm->vsock) {
 		vsock__save(kvm->vsock, &vs);
 		ret = snapfile__add(w, SNAP_SEC_DEV_VSOCK(0), &vs, sizeof(vs));
+	}
+	if (!ret && kvm->vmgenid) {
+		struct vmgenid_state gs;
+
+		vmgenid__save(kvm->vmgenid, &gs);
+		ret = snapfile__add(w, SNAP_SEC_DEV_VMGENID, &gs, sizeof(gs));
 	}
 	if (ret)
 		return fail(err, errlen, ret, "state file: %s", strerror(-ret));
@@ -453,6 +461,9 @@ int snapshot__read(const char *path, struct snapshot_image **out,
 	img->vsock = section(img->file, SNAP_SEC_DEV_VSOCK(0),
 			     sizeof(*img->vsock), "vsock", false, &ret, err,
 			     errlen);
+	img->vmgenid = section(img->file, SNAP_SEC_DEV_VMGENID,
+			       sizeof(*img->vmgenid), "VM generation ID", false,
+			       &ret, err, errlen);
 	if (ret)
 		goto err;
 	img->cfg = *cfg;
@@ -551,6 +562,28 @@ int snapshot__open_memory(const struct snapshot_image *img,
 		ret = guest_mem__new_uffd(&mem, p->backend_path, size, err,
 					  errlen);
 		break;
+	case MEM_BACKEND_THAW: {
+		/* The module imports and premaps the working set itself. */
+		struct guest_mem_thaw_opts o = {
+			.mem_path = p->backend_path,
+			.wset_path = p->wset_path,
+			.record = p->record_wset,
+		};
+		struct guest_mem_thaw_info info;
+
+		ret = guest_mem__new_thaw(&mem, size, &o, &info, err, errlen);
+		if (ret)
+			goto out;
+		mem->recording = p->record_wset;
+		pr_info("restore: Thaw object %s (%s in %llu us), %llu working-set pages premapped in %llu us",
+			info.name, info.created ? "created" : "shared",
+			(unsigned long long)(info.create_ns / 1000),
+			(unsigned long long)info.premapped,
+			(unsigned long long)(info.premap_ns / 1000));
+		*out = mem;
+		mem = NULL;
+		goto out;
+	}
 	default:
 		ret = fail(err, errlen, -EINVAL, "unknown memory backend");
 	}
@@ -621,6 +654,12 @@ int snapshot__apply(const struct snapshot_image *img, struct kvm *kvm,
 	}
 	serial__restore(kvm->serial, img->serial);
 	i8042__restore(kvm->i8042, img->i8042);
+	if (kvm->vmgenid && img->vmgenid) {
+		ret = vmgenid__restore(kvm->vmgenid, img->vmgenid);
+		if (ret)
+			return fail(err, errlen, ret,
+				    "the snapshot's VM generation ID device is not this machine's");
+	}
 	if (kvm->vsock) {
 		ret = vsock__restore(kvm->vsock, img->vsock);
 		if (ret)
@@ -636,6 +675,18 @@ int snapshot__apply(const struct snapshot_image *img, struct kvm *kvm,
 			pr_warn("restore: vsock transport reset not sent: %s",
 				strerror(-ret));
 	}
+	/*
+	 * Every clone starts with the snapshot's CRNG state: a new
+	 * generation ID makes the guest reseed before it runs anything,
+	 * after the irqchip and LAPICs are loaded so the interrupt stays.
+	 */
+	if (kvm->vmgenid) {
+		ret = vmgenid__regenerate(kvm);
+		if (ret)
+			return fail(err, errlen, ret,
+				    "writing a new VM generation ID: %s",
+				    strerror(-ret));
+	}
 	return 0;
 }
 
@@ -649,6 +700,8 @@ int snapshot__save_wset(struct kvm *kvm, const char *path, char *err,
 	if (!mem->recording)
 		return fail(err, errlen, -EINVAL,
 			    "this VM does not record its working set (load it with record_wset)");
+	if (mem->ops->wset_write)
+		return mem->ops->wset_write(mem, path, err, errlen);
 	if (!mem->ops->touched)
 		return fail(err, errlen, -EOPNOTSUPP,
 			    "%s RAM cannot tell which pages were touched",

@@ -12,6 +12,10 @@
  *    this boot takes the ELF vmlinux out of the bzImage;
  *  - the default command line, SendCtrlAltDel with C-A-D on: the kernel
  *    resets the machine: VMM_EXIT_GUEST_RESET;
+ *  - VMGenID: the guest's vmgenid driver binds our ACPI device; each new
+ *    generation ID (one on the running machine, one while it is paused,
+ *    as a restore does) reaches it through the GED interrupt and reseeds
+ *    its CRNG ("crng reseeded due to virtual machine fork");
  *  - configurations the machine must refuse, each with a message.
  *
  * Runs inside tools/vmtest (nested KVM); skips without /dev/kvm.
@@ -39,6 +43,7 @@
 #include "vmm/persist.h"
 #include "vmm/serial.h"
 #include "vmm/virtio/vsock.h"
+#include "vmm/vmgenid.h"
 #include "vmm/vmm.h"
 
 #define BOOT_TIMEOUT	240	/* seconds: nested KVM on TCG is slow */
@@ -632,6 +637,55 @@ TEST_F_TIMEOUT(machine, default_cmdline_reset, 400)
 		TH_LOG("%s", err);
 	EXPECT_EQ(VMM_EXIT_GUEST_RESET, vmm__wait(self->vmm))
 		dump_console(_metadata, self->console);
+}
+
+TEST_F_TIMEOUT(machine, vmgenid_reseeds_guest, 400)
+{
+	uint8_t before[LAYOUT_VMGENID_SIZE], after[LAYOUT_VMGENID_SIZE];
+	struct vm_config *c = &self->cfg;
+	char err[256];
+	struct kvm *kvm;
+
+	set_str(&c->boot_source.boot_args, TEST_ARGS "thaw_test=vmgenid");
+	ASSERT_EQ(0, vmm__start(self->vmm, c, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_TRUE(wait_console(self->vmm, self->console,
+				 "THAW-TEST: ready for vmgenid", BOOT_TIMEOUT))
+		dump_console(_metadata, self->console);
+	EXPECT_TRUE(console_has(self->console, "THAW-TEST: vmgenid bound 1"))
+		dump_console(_metadata, self->console);
+	kvm = vmm__machine(self->vmm);
+	ASSERT_NE(NULL, kvm);
+	EXPECT_EQ(1, vmgenid__generation(kvm));
+
+	/* On the running machine. */
+	ASSERT_EQ(0, vmgenid__read(kvm, before));
+	ASSERT_EQ(0, vmgenid__regenerate(kvm));
+	ASSERT_EQ(0, vmgenid__read(kvm, after));
+	EXPECT_NE(0, memcmp(before, after, sizeof(before)));
+	ASSERT_TRUE(wait_console(self->vmm, self->console,
+				 "THAW-TEST: reseeded 1", 120))
+		dump_console(_metadata, self->console);
+
+	/* While paused, as after a restore: taken when it resumes. */
+	ASSERT_EQ(0, vmm__pause(self->vmm, err, sizeof(err))) TH_LOG("%s", err);
+	memcpy(before, after, sizeof(before));
+	ASSERT_EQ(0, vmgenid__regenerate(kvm));
+	ASSERT_EQ(0, vmgenid__read(kvm, after));
+	EXPECT_NE(0, memcmp(before, after, sizeof(before)));
+	EXPECT_EQ(3, vmgenid__generation(kvm));
+	ASSERT_EQ(0, vmm__resume(self->vmm, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_TRUE(wait_console(self->vmm, self->console,
+				 "THAW-TEST: reseeded 2", 120))
+		dump_console(_metadata, self->console);
+
+	EXPECT_EQ(VMM_EXIT_OK, vmm__wait(self->vmm))
+		dump_console(_metadata, self->console);
+	EXPECT_TRUE(console_has(self->console, "THAW-TEST: ged interrupts 2"))
+		dump_console(_metadata, self->console);
+	EXPECT_TRUE(console_has(self->console,
+			"random: crng reseeded due to virtual machine fork"));
 }
 
 TEST_HARNESS_MAIN

@@ -3,16 +3,21 @@
  * The ACPI tables as the guest's firmware parser walks them: RSDP ->
  * XSDT -> FADT -> DSDT, and the MADT; signatures, lengths, checksums, the
  * hardware-reduced FADT's registers, one MADT LAPIC per vCPU, one DSDT
- * device per virtio-mmio slot, and refusals for machines we cannot
- * describe or buffers too small.
+ * device per virtio-mmio slot, the VM generation ID device and its GED
+ * byte for byte, refusals for machines we cannot describe or buffers too
+ * small, and, where Debian's iasl is installed, the whole DSDT through
+ * ACPICA's disassembler and back, byte for byte.
  */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -189,6 +194,196 @@ static void virtio_resources(void **state)
 	aml__free(&a);
 }
 
+/*
+ * What iasl -oa compiles from:
+ *	Device (VGEN) {
+ *		Name (_HID, "THAW0001")
+ *		Name (_CID, "VM_Gen_Counter")
+ *		Name (_DDN, "VM_Gen_Counter")
+ *		Name (ADDR, Package (0x02) { 0x000FF000, Zero })
+ *	}
+ *	Device (GED0) {
+ *		Name (_HID, "ACPI0013")
+ *		Name (_UID, Zero)
+ *		Name (_CRS, ResourceTemplate () {
+ *			Interrupt (ResourceConsumer, Edge, ActiveHigh,
+ *				   Exclusive, ,, ) { 0x00000010 } })
+ *		Method (_EVT, 1, Serialized) {
+ *			If ((Arg0 == 0x10)) { Notify (\_SB.VGEN, 0x80) }
+ *		}
+ *	}
+ */
+static const uint8_t vmgenid_ged_aml[] = {
+	0x5b, 0x82, 0x4d, 0x04, 'V', 'G', 'E', 'N',
+	0x08, '_', 'H', 'I', 'D', 0x0d, 'T', 'H', 'A', 'W', '0', '0', '0', '1',
+	0x00,
+	0x08, '_', 'C', 'I', 'D', 0x0d, 'V', 'M', '_', 'G', 'e', 'n', '_',
+	'C', 'o', 'u', 'n', 't', 'e', 'r', 0x00,
+	0x08, '_', 'D', 'D', 'N', 0x0d, 'V', 'M', '_', 'G', 'e', 'n', '_',
+	'C', 'o', 'u', 'n', 't', 'e', 'r', 0x00,
+	0x08, 'A', 'D', 'D', 'R', 0x12, 0x08, 0x02,
+	0x0c, 0x00, 0xf0, 0x0f, 0x00, 0x00,
+	0x5b, 0x82, 0x49, 0x04, 'G', 'E', 'D', '0',
+	0x08, '_', 'H', 'I', 'D', 0x0d, 'A', 'C', 'P', 'I', '0', '0', '1', '3',
+	0x00,
+	0x08, '_', 'U', 'I', 'D', 0x00,
+	0x08, '_', 'C', 'R', 'S', 0x11, 0x0e, 0x0a, 0x0b,
+	0x89, 0x06, 0x00, 0x03, 0x01, 0x10, 0x00, 0x00, 0x00,
+	0x79, 0x00,
+	0x14, 0x19, '_', 'E', 'V', 'T', 0x09,
+	0xa0, 0x12, 0x93, 0x68, 0x0a, 0x10,
+	0x86, 0x5c, 0x2e, '_', 'S', 'B', '_', 'V', 'G', 'E', 'N', 0x0a, 0x80,
+};
+
+static const struct acpi_vmgenid layout_vmgenid = {
+	.gpa = LAYOUT_VMGENID,
+	.gsi = LAYOUT_IRQ_GED_VMGENID,
+};
+
+static void vmgenid_device(void **state)
+{
+	struct acpi_vmgenid v = layout_vmgenid;
+	struct aml a;
+
+	aml__init(&a);
+	assert_int_equal(acpi__vmgenid_aml(&a, &v), 0);
+	assert_int_equal(a.len, sizeof(vmgenid_ged_aml));
+	assert_memory_equal(a.data, vmgenid_ged_aml, sizeof(vmgenid_ged_aml));
+	aml__free(&a);
+
+	/* Above 4 GiB the high half goes into ADDR's second element. */
+	v.gpa = 0x5123456780ULL;
+	aml__init(&a);
+	assert_int_equal(acpi__vmgenid_aml(&a, &v), 0);
+	assert_memory_equal(a.data + 70, ((const uint8_t[]){
+		0x12, 0x09, 0x02, 0x0c, 0x80, 0x67, 0x45, 0x23,
+		0x0a, 0x51 }), 10);
+	aml__free(&a);
+}
+
+/* The spec wants the ID 8-byte aligned and inside one page. */
+static void vmgenid_refused(void **state)
+{
+	static const uint64_t bad[] = {
+		0xff004, 0xffff8, 0xffff0 + 8, UINT64_MAX - 7,
+	};
+	struct acpi_machine m = machine(1, 1);
+	struct acpi_vmgenid v = layout_vmgenid;
+	uint8_t *buf = calloc(1, SIZE);
+	struct aml a;
+	size_t i;
+
+	assert_non_null(buf);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v.gpa = bad[i];
+		aml__init(&a);
+		assert_int_equal(acpi__vmgenid_aml(&a, &v), -EINVAL);
+		aml__free(&a);
+		m.has_vmgenid = true;
+		m.vmgenid = v;
+		assert_int_equal(acpi__build_tables(buf, SIZE, BASE, &m),
+				 -EINVAL);
+	}
+	/* The last 16 bytes of a page are fine. */
+	v.gpa = 0xffff0;
+	aml__init(&a);
+	assert_int_equal(acpi__vmgenid_aml(&a, &v), 0);
+	aml__free(&a);
+	free(buf);
+}
+
+/* The DSDT carries VGEN and GED0 only when the machine has them. */
+static void vmgenid_in_dsdt(void **state)
+{
+	struct acpi_machine m = machine(2, 3);
+	struct aml a;
+	size_t i;
+	int found = 0;
+
+	aml__init(&a);
+	assert_int_equal(acpi__dsdt_aml(&a, &m), 0);
+	assert_int_equal(count(a.data, a.len, "VGEN"), 0);
+	assert_int_equal(count(a.data, a.len, "ACPI0013"), 0);
+	aml__free(&a);
+
+	m.has_vmgenid = true;
+	m.vmgenid = layout_vmgenid;
+	aml__init(&a);
+	assert_int_equal(acpi__dsdt_aml(&a, &m), 0);
+	for (i = 0; i + sizeof(vmgenid_ged_aml) <= a.len; i++)
+		found += !memcmp(a.data + i, vmgenid_ged_aml,
+				 sizeof(vmgenid_ged_aml));
+	assert_int_equal(found, 1);
+	aml__free(&a);
+	walk(&m);
+}
+
+static int run(const char *cmd)
+{
+	int ret = system(cmd);
+
+	return ret == -1 ? -1 : WEXITSTATUS(ret);
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	uint8_t *buf = malloc(SIZE);
+	FILE *f = fopen(path, "rb");
+
+	assert_non_null(buf);
+	assert_non_null(f);
+	*len = fread(buf, 1, SIZE, f);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * ACPICA (the interpreter the guest kernel runs) through iasl: the DSDT
+ * disassembles without complaint, and compiling the listing back without
+ * optimizations gives the same AML, byte for byte after the header.
+ */
+static void dsdt_through_iasl(void **state)
+{
+	struct acpi_machine m = machine(2, 2);
+	char dir[] = "/tmp/thaw-acpi-XXXXXX", cmd[512], path[128];
+	uint8_t *buf = calloc(1, SIZE), *again;
+	const uint8_t *dsdt;
+	size_t len;
+	FILE *f;
+
+	if (run("command -v iasl >/dev/null 2>&1")) {
+		free(buf);
+		skip();
+	}
+	m.has_vmgenid = true;
+	m.vmgenid = layout_vmgenid;
+	assert_non_null(buf);
+	assert_true(acpi__build_tables(buf, SIZE, BASE, &m) > 0);
+	dsdt = at(buf, get64(at(buf, get64(at(buf, get64(buf + 24)) + 36)) +
+			     140));
+	assert_memory_equal(dsdt, "DSDT", 4);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/dsdt.aml", dir);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(dsdt, 1, get32(dsdt + 4), f), get32(dsdt + 4));
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && iasl -d dsdt.aml >log 2>&1 && mv dsdt.dsl re.dsl && "
+		 "iasl -oa re.dsl >>log 2>&1 && ! grep -q -i -E '(error|warning)[ ]' log",
+		 dir);
+	assert_int_equal(run(cmd), 0);
+	snprintf(path, sizeof(path), "%s/re.aml", dir);
+	again = slurp(path, &len);
+	assert_int_equal(len, get32(dsdt + 4));
+	assert_memory_equal(again + ACPI_HEADER_SIZE, dsdt + ACPI_HEADER_SIZE,
+			    len - ACPI_HEADER_SIZE);
+	free(again);
+	free(buf);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(run(cmd), 0);
+}
+
 static void refused(void **state)
 {
 	uint8_t *buf = calloc(1, SIZE);
@@ -233,6 +428,10 @@ int main(void)
 		cmocka_unit_test(no_devices),
 		cmocka_unit_test(virtio_resources),
 		cmocka_unit_test(refused),
+		cmocka_unit_test(vmgenid_device),
+		cmocka_unit_test(vmgenid_refused),
+		cmocka_unit_test(vmgenid_in_dsdt),
+		cmocka_unit_test(dsdt_through_iasl),
 		cmocka_unit_test(in_guest_memory),
 	};
 

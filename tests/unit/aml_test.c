@@ -300,6 +300,96 @@ static void scope_nesting(void **state)
 	aml__free(&a);
 }
 
+/*
+ * Method (_EVT, 1, Serialized) { If ((Arg0 == 0x10)) {
+ *	Notify (\_SB.VGEN, 0x80) } }
+ * as iasl -oa emits it.
+ */
+static void method_if_notify(void **state)
+{
+	struct aml arg, num, pred, body, m, a;
+
+	aml__init(&arg);
+	aml__init(&num);
+	aml__init(&pred);
+	aml__init(&body);
+	aml__init(&m);
+	aml__init(&a);
+	aml__arg(&arg, 0);
+	aml__integer(&num, 0x10);
+	aml__lequal(&pred, &arg, &num);
+	assert_aml(&pred, 0x93, 0x68, 0x0a, 0x10);
+	aml__notify(&body, "\\_SB_.VGEN", 0x80);
+	assert_aml(&body, 0x86, 0x5c, 0x2e, '_', 'S', 'B', '_',
+		   'V', 'G', 'E', 'N', 0x0a, 0x80);
+	aml__if(&m, &pred, &body);
+	aml__method(&a, "_EVT", 1, true, &m);
+	assert_aml(&a, 0x14, 0x19, '_', 'E', 'V', 'T', 0x09,
+		   0xa0, 0x12, 0x93, 0x68, 0x0a, 0x10,
+		   0x86, 0x5c, 0x2e, '_', 'S', 'B', '_', 'V', 'G', 'E', 'N',
+		   0x0a, 0x80);
+	aml__free(&a);
+
+	/* Method (MTH0, 0, NotSerialized) { }, Arg6 */
+	aml__init(&a);
+	aml__method(&a, "MTH0", 0, false, &arg);
+	assert_aml(&a, 0x14, 0x07, 'M', 'T', 'H', '0', 0x00, 0x68);
+	aml__free(&a);
+	aml__init(&a);
+	aml__arg(&a, 6);
+	assert_aml(&a, 0x6e);
+	aml__free(&a);
+
+	aml__free(&arg);
+	aml__free(&num);
+	aml__free(&pred);
+	aml__free(&body);
+	aml__free(&m);
+}
+
+static void method_bad_input(void **state)
+{
+	struct aml empty, bad, a;
+
+	aml__init(&empty);
+	aml__init(&a);
+	aml__method(&a, "_EVT", 8, false, &empty);	/* ArgCount is 3 bits */
+	assert_int_equal(aml__error(&a), -EINVAL);
+	aml__free(&a);
+
+	aml__init(&a);
+	aml__arg(&a, 7);				/* Arg0..Arg6 */
+	assert_int_equal(aml__error(&a), -EINVAL);
+	aml__free(&a);
+
+	aml__init(&a);
+	aml__notify(&a, "bad!", 0x80);
+	assert_int_equal(aml__error(&a), -EINVAL);
+	aml__free(&a);
+
+	/* Errors in operands reach the If, the LEqual and the Method. */
+	aml__init(&bad);
+	aml__arg(&bad, 9);
+	aml__init(&a);
+	aml__if(&a, &bad, &empty);
+	assert_int_equal(aml__error(&a), -EINVAL);
+	aml__free(&a);
+	aml__init(&a);
+	aml__lequal(&a, &empty, &bad);
+	assert_int_equal(aml__error(&a), -EINVAL);
+	aml__free(&a);
+	aml__init(&a);
+	aml__method(&a, "_EVT", 1, false, &bad);
+	assert_int_equal(aml__error(&a), -EINVAL);
+	aml__free(&a);
+	aml__init(&a);
+	aml__method(&a, "1BAD", 1, false, &empty);
+	assert_int_equal(aml__error(&a), -EINVAL);
+	aml__free(&a);
+	aml__free(&bad);
+	aml__free(&empty);
+}
+
 /* An error inside a body reaches the term that wraps it. */
 static void errors_propagate(void **state)
 {
@@ -331,6 +421,8 @@ int main(void)
 		cmocka_unit_test(package),
 		cmocka_unit_test(scope_nesting),
 		cmocka_unit_test(errors_propagate),
+		cmocka_unit_test(method_if_notify),
+		cmocka_unit_test(method_bad_input),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
