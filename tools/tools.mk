@@ -41,7 +41,7 @@ $(O)/bin/thaw-init: $(THAW_INIT_OBJS)
 # clones, one invocation.  thawctl and the restore bench link them.
 CURL_LIBS := $(or $(call pkg,libcurl),-lcurl)
 THAWCTL_VM_OBJS := $(addprefix $(O)/tools/thawctl/,vmapi.o vmproc.o \
-	clone.o invoke.o vsock.o util.o) $(GUEST_PROTO_OBJS)
+	clone.o invoke.o vsock.o util.o vmstat.o) $(GUEST_PROTO_OBJS)
 THAWCTL_VM_LIBS = $(CURL_LIBS) $(JSONC_LIBS)
 
 # thawctl: the command-line client.  merge-diff uses the snapshot files'
@@ -57,3 +57,12 @@ $(O)/bin/thawctl: $(THAWCTL_OBJS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(THAWCTL_VM_LIBS) $(NLGENL_LIBS) \
 		$(or $(call pkg,liburing),-luring)
+
+# The restore bench's driver: N VMs from go to first response, thawvm or
+# QEMU (tools/bench/restore runs it and makes the table and the plot).
+PROGS += $(O)/bin/bench-firstresp
+$(O)/bin/bench-firstresp: $(O)/tools/bench/firstresp.o $(O)/tools/bench/qmp.o \
+		$(THAWCTL_VM_OBJS)
+	$(quiet) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(THAWCTL_VM_LIBS) -lpthread

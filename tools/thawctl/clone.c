@@ -295,3 +295,56 @@ void clone__stop(struct clone *c)
 	if (c->uds)
 		vmproc__clear_stale_socket(c->uds);
 }
+
+static int put(const char *sock, const char *path, struct json_object *b,
+	       uint64_t timeout_ms, char *err, size_t errlen)
+{
+	int ret = vmapi__do(sock, "PUT", path, b, (long)timeout_ms, err,
+			    errlen);
+
+	json_object_put(b);
+	return ret;
+}
+
+int clone__configure_boot(const char *api_sock, const struct boot_opts *bo,
+			  uint64_t timeout_ms, char *err, size_t errlen)
+{
+	struct json_object *b;
+	int ret;
+
+	b = json_object_new_object();
+	json_object_object_add(b, "kernel_image_path",
+			       json_object_new_string(bo->kernel));
+	json_object_object_add(b, "initrd_path",
+			       json_object_new_string(bo->initrd));
+	json_object_object_add(b, "boot_args",
+			       json_object_new_string(bo->boot_args));
+	ret = put(api_sock, "/boot-source", b, timeout_ms, err, errlen);
+	if (ret)
+		return ret;
+	b = json_object_new_object();
+	json_object_object_add(b, "vcpu_count",
+			       json_object_new_int64(bo->vcpus));
+	json_object_object_add(b, "mem_size_mib",
+			       json_object_new_int64(bo->mem_mib));
+	if (bo->track_dirty)
+		json_object_object_add(b, "track_dirty_pages",
+				       json_object_new_boolean(true));
+	ret = put(api_sock, "/machine-config", b, timeout_ms, err, errlen);
+	if (ret)
+		return ret;
+	b = json_object_new_object();
+	json_object_object_add(b, "guest_cid", json_object_new_int64(bo->cid));
+	json_object_object_add(b, "uds_path", json_object_new_string(bo->uds));
+	return put(api_sock, "/vsock", b, timeout_ms, err, errlen);
+}
+
+int clone__start_boot(const char *api_sock, uint64_t timeout_ms,
+		      char *err, size_t errlen)
+{
+	struct json_object *b = json_object_new_object();
+
+	json_object_object_add(b, "action_type",
+			       json_object_new_string("InstanceStart"));
+	return put(api_sock, "/actions", b, timeout_ms, err, errlen);
+}

@@ -69,6 +69,25 @@ struct clone {
 	uint64_t t_loaded;		/* and answered */
 };
 
+/* A cold boot instead of a load: what PUT /boot-source, /machine-config
+ * and /vsock say.
+ */
+struct boot_opts {
+	const char *kernel;
+	const char *initrd;
+	const char *boot_args;		/* the whole command line */
+	uint32_t mem_mib, vcpus, cid;
+	const char *uds;
+	bool track_dirty;
+};
+
+/* Configure a fresh thawvm at @api_sock for a boot (not started). */
+int clone__configure_boot(const char *api_sock, const struct boot_opts *b,
+			  uint64_t timeout_ms, char *err, size_t errlen);
+/* PUT /actions InstanceStart. */
+int clone__start_boot(const char *api_sock, uint64_t timeout_ms,
+		      char *err, size_t errlen);
+
 const char *clone__backend_name(enum clone_backend b);
 int clone__parse_backend(const char *s, enum clone_backend *b);
 

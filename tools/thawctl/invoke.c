@@ -155,6 +155,13 @@ int invoke__exit_code(enum thaw_status status)
  */
 #define RETRY_DELAY_MS		5
 
+/* What a guest that is still resuming answers a connection with. */
+static bool retryable(int err)
+{
+	return err == -ECONNREFUSED || err == -ECONNRESET || err == -EPIPE ||
+		err == -ENODEV || err == -EHOSTUNREACH || err == -ENETUNREACH;
+}
+
 void invoke__reply_free(struct invoke_reply *r)
 {
 	free(r->body);
@@ -178,8 +185,7 @@ int invoke__call(const struct vsock_target *t, const struct thaw_invoke *inv,
 	for (;;) {
 		fd = vsock__connect(t, deadline, err, errlen);
 		if (fd >= 0 || !(flags & INVOKE_RETRY_CONNECT) ||
-		    (fd != -ECONNREFUSED && fd != -ECONNRESET &&
-		     fd != -EPIPE) ||
+		    !retryable(fd) ||
 		    vsock__now_ms() + RETRY_DELAY_MS >= deadline)
 			break;
 		usleep(RETRY_DELAY_MS * 1000);

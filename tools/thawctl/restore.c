@@ -18,6 +18,7 @@
 #include "tools/thawctl/invoke.h"
 #include "tools/thawctl/thawctl.h"
 #include "tools/thawctl/vmapi.h"
+#include "tools/thawctl/vmstat.h"
 
 #define DEFAULT_TIMEOUT_MS	60000
 #define INVOKE_ENTROPY		32
@@ -106,6 +107,7 @@ int thawctl__restore(int argc, char **argv)
 	const char *payload = NULL;
 	bool json = false, have_cid = false;
 	uint64_t t_response = 0;
+	struct vm_counts counts;
 	struct clone c;
 	char err[1024];
 	int opt, ret, rc = THAWCTL_ERROR;
@@ -235,6 +237,7 @@ int thawctl__restore(int argc, char **argv)
 				   o.timeout_ms, INVOKE_RETRY_CONNECT, &reply,
 				   err, sizeof(err));
 		t_response = clone__now_ns();
+		vmstat__read(c.pid, &counts);
 		if (ret) {
 			fprintf(stderr, "thawctl restore: the first invocation: %s\n",
 				err);
@@ -269,6 +272,7 @@ int thawctl__restore(int argc, char **argv)
 					proto__status_name(reply.res.status)));
 			json_object_object_add(out, "response",
 					       response_json(&reply));
+			vmstat__to_json(&counts, out);
 		}
 		printf("%s\n", json_object_to_json_string_ext(out,
 				JSON_C_TO_STRING_PLAIN |

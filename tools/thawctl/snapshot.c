@@ -42,6 +42,7 @@ struct snap_args {
 	uint64_t timeout_ms;
 	enum clone_backend record_backend;
 	bool record, force, diff, resume, track_dirty;
+	bool created_dir;		/* SNAPDIR is ours to remove on failure */
 };
 
 /* The files of one run, in a private temporary folder. */
@@ -205,37 +206,17 @@ static int put(const char *sock, const char *path, struct json_object *b,
 static int configure(const struct snap_args *a, const struct work *w,
 		     char *err, size_t errlen)
 {
-	struct json_object *b;
+	struct boot_opts b = {
+		.kernel = a->kernel, .initrd = a->func, .mem_mib = a->mem_mib,
+		.vcpus = a->vcpus, .cid = SOURCE_CID, .uds = w->uds,
+		.track_dirty = a->track_dirty,
+	};
 	char args[4096];
-	int ret;
 
 	snprintf(args, sizeof(args), "%s%s%s", BOOT_ARGS,
 		 a->boot_args ? " " : "", a->boot_args ? a->boot_args : "");
-	b = json_object_new_object();
-	json_object_object_add(b, "kernel_image_path",
-			       json_object_new_string(a->kernel));
-	json_object_object_add(b, "initrd_path",
-			       json_object_new_string(a->func));
-	json_object_object_add(b, "boot_args", json_object_new_string(args));
-	ret = put(w->api, "/boot-source", b, err, errlen);
-	if (ret)
-		return ret;
-	b = json_object_new_object();
-	json_object_object_add(b, "vcpu_count",
-			       json_object_new_int64(a->vcpus));
-	json_object_object_add(b, "mem_size_mib",
-			       json_object_new_int64(a->mem_mib));
-	if (a->track_dirty)
-		json_object_object_add(b, "track_dirty_pages",
-				       json_object_new_boolean(true));
-	ret = put(w->api, "/machine-config", b, err, errlen);
-	if (ret)
-		return ret;
-	b = json_object_new_object();
-	json_object_object_add(b, "guest_cid",
-			       json_object_new_int64(SOURCE_CID));
-	json_object_object_add(b, "uds_path", json_object_new_string(w->uds));
-	return put(w->api, "/vsock", b, err, errlen);
+	b.boot_args = args;
+	return clone__configure_boot(w->api, &b, API_TIMEOUT_MS, err, errlen);
 }
 
 /*
@@ -286,6 +267,18 @@ static int wait_ready(int lfd, pid_t pid, struct work *w, uint64_t deadline,
 	}
 }
 
+static int set_state(const char *sock, const char *state, char *err,
+		     size_t errlen)
+{
+	struct json_object *b = json_object_new_object();
+	int ret;
+
+	json_object_object_add(b, "state", json_object_new_string(state));
+	ret = vmapi__do(sock, "PATCH", "/vm", b, API_TIMEOUT_MS, err, errlen);
+	json_object_put(b);
+	return ret;
+}
+
 /*
  * The guest never got ready: a runtime that fails its init never asks for
  * an invocation, and thaw-init answers any invocation with that init
@@ -324,10 +317,7 @@ static int pause_and_create(const char *sock, const char *dir, bool diff,
 		return -ENAMETOOLONG;
 	}
 	t = clone__now_ns();
-	b = json_object_new_object();
-	json_object_object_add(b, "state", json_object_new_string("Paused"));
-	ret = vmapi__do(sock, "PATCH", "/vm", b, API_TIMEOUT_MS, err, errlen);
-	json_object_put(b);
+	ret = set_state(sock, "Paused", err, errlen);
 	if (ret)
 		return ret;
 	*pause_ms = ms_since(t);
@@ -411,7 +401,7 @@ static long long file_blocks_bytes(const char *dir, const char *name,
 	return (long long)st.st_blocks * 512;
 }
 
-static int prepare_dir(const struct snap_args *a, char *err, size_t errlen)
+static int prepare_dir(struct snap_args *a, char *err, size_t errlen)
 {
 	char p[PATH_MAX];
 	struct stat st;
@@ -483,37 +473,52 @@ static void print_result(const struct snap_args *a, struct json_object *ready,
 	json_object_put(o);
 }
 
-/* thawctl snapshot --api-sock PATH SNAPDIR: a VM that already runs. */
-static int snapshot_running(const struct snap_args *a)
+/*
+ * thawctl snapshot --api-sock PATH SNAPDIR: a VM that already runs.  A
+ * VM that was running and is not to be resumed stays paused; a failure
+ * leaves it as it was.
+ */
+static int snapshot_running(struct snap_args *a)
 {
 	double pause_ms = 0, create_ms = 0;
-	struct json_object *b;
-	char err[1024];
+	struct json_object *st;
+	struct vmapi_resp r;
+	bool was_running;
+	char err[1024], e2[256];
 	int ret;
 
+	ret = vmapi__call(a->api_sock, "GET", "/", NULL, API_TIMEOUT_MS, &r,
+			  err, sizeof(err));
+	if (ret)
+		goto fail;
+	was_running = r.json && json_object_object_get_ex(r.json, "state",
+							  &st) &&
+		!strcmp(json_object_get_string(st), "Running");
+	vmapi__resp_free(&r);
 	ret = prepare_dir(a, err, sizeof(err));
-	if (!ret)
-		ret = pause_and_create(a->api_sock, a->dir, a->diff, &pause_ms,
-				       &create_ms, err, sizeof(err));
-	if (!ret && a->resume) {
-		b = json_object_new_object();
-		json_object_object_add(b, "state",
-				       json_object_new_string("Resumed"));
-		ret = vmapi__do(a->api_sock, "PATCH", "/vm", b,
-				API_TIMEOUT_MS, err, sizeof(err));
-		json_object_put(b);
+	if (ret)
+		goto fail;
+	ret = pause_and_create(a->api_sock, a->dir, a->diff, &pause_ms,
+			       &create_ms, err, sizeof(err));
+	if ((ret || a->resume) && was_running &&
+	    set_state(a->api_sock, "Resumed", e2, sizeof(e2)) && !ret) {
+		thawctl__errf(err, sizeof(err), "%s", e2);
+		ret = -EIO;
 	}
-	if (ret) {
-		fprintf(stderr, "thawctl snapshot: %s\n", err);
-		return THAWCTL_ERROR;
-	}
+	if (ret)
+		goto fail;
 	print_result(a, NULL, -1, pause_ms, create_ms, -1);
 	return THAWCTL_OK;
+fail:
+	if (a->created_dir)
+		rmdir(a->dir);
+	fprintf(stderr, "thawctl snapshot: %s\n", err);
+	return THAWCTL_ERROR;
 }
 
-static int snapshot_boot(const struct snap_args *a)
+static int snapshot_boot(struct snap_args *a)
 {
-	struct json_object *ready = NULL, *b;
+	struct json_object *ready = NULL;
 	double boot_ms, pause_ms = 0, create_ms = 0, record_ms = -1;
 	char prog[PATH_MAX], lpath[PATH_MAX], err[1024];
 	const char *argv[6];
@@ -563,10 +568,7 @@ static int snapshot_boot(const struct snap_args *a)
 	if (ret)
 		goto out;
 	t_boot = clone__now_ns();
-	b = json_object_new_object();
-	json_object_object_add(b, "action_type",
-			       json_object_new_string("InstanceStart"));
-	ret = put(w.api, "/actions", b, err, sizeof(err));
+	ret = clone__start_boot(w.api, API_TIMEOUT_MS, err, sizeof(err));
 	if (ret)
 		goto out;
 	ret = wait_ready(lfd, pid, &w, vsock__now_ms() + a->timeout_ms,
@@ -608,8 +610,12 @@ out:
 	}
 	work_cleanup(&w);
 	json_object_put(ready);
+	if (rc != THAWCTL_OK && a->created_dir)
+		rmdir(a->dir);
 	return rc;
 fail:
+	if (a->created_dir)
+		rmdir(a->dir);
 	fprintf(stderr, "thawctl snapshot: %s\n", err);
 	return THAWCTL_ERROR;
 }
