@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Counters of a VMM process from /proc and KVM's debugfs (vmstat.h). */
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -74,18 +76,74 @@ static void add(long long *sum, long long v)
 	*sum = *sum < 0 ? v : *sum + v;
 }
 
-static void read_kvm(pid_t pid, struct vm_counts *c)
+/* The fds of @pid that are KVM VMs ("anon_inode:kvm-vm"). */
+static int vm_fds(pid_t pid, int *fds, int max)
 {
-	char prefix[32], path[512];
+	char path[64], link[64];
 	struct dirent *d;
+	int n = 0;
 	DIR *dir;
 
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir)) && n < max) {
+		char p[128];
+		ssize_t l;
+
+		snprintf(p, sizeof(p), "%s/%s", path, d->d_name);
+		l = readlink(p, link, sizeof(link) - 1);
+		if (l <= 0)
+			continue;
+		link[l] = '\0';
+		if (!strcmp(link, "anon_inode:kvm-vm"))
+			fds[n++] = atoi(d->d_name);
+	}
+	closedir(dir);
+	return n;
+}
+
+/*
+ * KVM names a VM's folder "TID-FD" after the thread that created it,
+ * which need not be the main one (thawvm creates its VM on the API
+ * thread).  A folder is @pid's when FD is one of its VM fds and TID is
+ * one of its threads or no longer exists.
+ */
+static bool ours(pid_t pid, const char *name, const int *fds, int nfds)
+{
+	char path[64];
+	int tid, fd;
+
+	if (sscanf(name, "%d-%d", &tid, &fd) != 2)
+		return false;
+	for (int i = 0; i < nfds; i++) {
+		if (fds[i] != fd)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d", (int)pid, tid);
+		if (!access(path, F_OK))
+			return true;
+		snprintf(path, sizeof(path), "/proc/%d", tid);
+		return access(path, F_OK) != 0;
+	}
+	return false;
+}
+
+static void read_kvm(pid_t pid, struct vm_counts *c)
+{
+	char path[512];
+	struct dirent *d;
+	int fds[8], nfds;
+	DIR *dir;
+
+	nfds = vm_fds(pid, fds, 8);
+	if (!nfds)
+		return;
 	dir = opendir(KVM_DEBUGFS);
 	if (!dir)
 		return;
-	snprintf(prefix, sizeof(prefix), "%d-", (int)pid);
 	while ((d = readdir(dir))) {
-		if (strncmp(d->d_name, prefix, strlen(prefix)))
+		if (!ours(pid, d->d_name, fds, nfds))
 			continue;
 #define KVM_STAT(field, name)						\
 		do {							\
