@@ -37,14 +37,31 @@ $(O)/bin/thaw-init: $(THAW_INIT_OBJS)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(THAW_INIT_STATIC) -o $@ $^ \
 		-levent_extra -levent_core -ljson-c
 
-# thawctl: the command-line client.
-THAWCTL_OBJS := $(addprefix $(O)/tools/thawctl/,main.o vsock.o util.o \
-	invoke.o ready.o probe.o merge.o) $(GUEST_PROTO_OBJS) \
+# What drives thawvm: the API client (libcurl), starting and loading
+# clones, one invocation.  thawctl and the restore bench link them.
+CURL_LIBS := $(or $(call pkg,libcurl),-lcurl)
+THAWCTL_VM_OBJS := $(addprefix $(O)/tools/thawctl/,vmapi.o vmproc.o \
+	clone.o invoke.o vsock.o util.o vmstat.o) $(GUEST_PROTO_OBJS)
+THAWCTL_VM_LIBS = $(CURL_LIBS) $(JSONC_LIBS)
+
+# thawctl: the command-line client.  merge-diff uses the snapshot files'
+# code (vmm/memfile.c).
+THAWCTL_OBJS := $(addprefix $(O)/tools/thawctl/,main.o ready.o probe.o \
+	snapshot.o restore.o merge.o api.o) $(THAWCTL_VM_OBJS) \
 	$(THAWCTL_STATS_OBJS) $(SNAP_ALL_OBJS)
 PROGS += $(O)/bin/thawctl
 
 $(O)/bin/thawctl: $(THAWCTL_OBJS)
 	$(quiet) LD $@
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(JSONC_LIBS) $(NLGENL_LIBS) \
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(THAWCTL_VM_LIBS) $(NLGENL_LIBS) \
 		$(SNAP_LIBS)
+
+# The restore bench's driver: N VMs from go to first response, thawvm or
+# QEMU (tools/bench/restore runs it and makes the table and the plot).
+PROGS += $(O)/bin/bench-firstresp
+$(O)/bin/bench-firstresp: $(O)/tools/bench/firstresp.o $(O)/tools/bench/qmp.o \
+		$(THAWCTL_VM_OBJS)
+	$(quiet) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(THAWCTL_VM_LIBS) -lpthread

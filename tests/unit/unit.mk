@@ -40,3 +40,10 @@ UNIT_TESTS += $(O)/tests/unit/thawctl_vsock_test
 $(O)/tests/unit/thawctl_vsock_test: $(O)/tools/thawctl/vsock.o \
 	$(O)/tools/guest/proto.o
 $(O)/tests/unit/thawctl_vsock_test: UNIT_LIBS := $(call pkg,json-c)
+
+# thawctl's thawvm API client and process helpers against a fake thawvm.
+UNIT_TESTS += $(O)/tests/unit/thawctl_vmapi_test
+$(O)/tests/unit/thawctl_vmapi_test: $(O)/tools/thawctl/vmapi.o \
+	$(O)/tools/thawctl/vmproc.o $(O)/tools/thawctl/vsock.o \
+	$(O)/tools/thawctl/util.o $(O)/tools/guest/proto.o
+$(O)/tests/unit/thawctl_vmapi_test: UNIT_LIBS := $(CURL_LIBS) $(call pkg,json-c)

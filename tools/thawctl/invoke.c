@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "tools/guest/proto.h"
+#include "tools/thawctl/invoke.h"
 #include "tools/thawctl/thawctl.h"
 #include "tools/thawctl/vsock.h"
 
@@ -131,7 +132,7 @@ static int set_header(char **field, const char *opt, const char *value)
 	return 0;
 }
 
-static int exit_for(enum thaw_status status)
+int invoke__exit_code(enum thaw_status status)
 {
 	switch (status) {
 	case THAW_STATUS_OK:
@@ -145,6 +146,94 @@ static int exit_for(enum thaw_status status)
 	default:
 		return THAWCTL_ERROR;
 	}
+}
+
+/*
+ * A clone's vsock device is reset on restore; until the guest has handled
+ * that, a connection may be refused or reset.  How long to wait between
+ * tries.
+ */
+#define RETRY_DELAY_MS		5
+
+/* What a guest that is still resuming answers a connection with. */
+static bool retryable(int err)
+{
+	return err == -ECONNREFUSED || err == -ECONNRESET || err == -EPIPE ||
+		err == -ENODEV || err == -EHOSTUNREACH || err == -ENETUNREACH;
+}
+
+void invoke__reply_free(struct invoke_reply *r)
+{
+	free(r->body);
+	json_object_put(r->meta);
+	memset(r, 0, sizeof(*r));
+}
+
+int invoke__call(const struct vsock_target *t, const struct thaw_invoke *inv,
+		 const char *payload, size_t len, uint64_t timeout_ms,
+		 unsigned int flags, struct invoke_reply *out,
+		 char *err, size_t errlen)
+{
+	struct json_object *meta = NULL;
+	struct thaw_msg_hdr hdr;
+	uint64_t start, deadline;
+	int fd, ret;
+
+	memset(out, 0, sizeof(*out));
+	start = vsock__now_ms();
+	deadline = start + timeout_ms + DEADLINE_GRACE_MS;
+	for (;;) {
+		fd = vsock__connect(t, deadline, err, errlen);
+		if (fd >= 0 || !(flags & INVOKE_RETRY_CONNECT) ||
+		    !retryable(fd) ||
+		    vsock__now_ms() + RETRY_DELAY_MS >= deadline)
+			break;
+		usleep(RETRY_DELAY_MS * 1000);
+	}
+	if (fd < 0)
+		return fd;
+	meta = proto__invoke_to_meta(inv);
+	if (!meta) {
+		snprintf(err, errlen, "out of memory");
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = vsock__send_msg(fd, THAW_MSG_INVOKE, meta, payload, len,
+			      deadline);
+	if (ret) {
+		snprintf(err, errlen, "sending: %s", strerror(-ret));
+		goto out;
+	}
+	ret = vsock__recv_msg(fd, &hdr, &out->meta, &out->body, deadline, err,
+			      errlen);
+	if (ret)
+		goto out;
+	out->body_len = hdr.body_len;
+	if (hdr.type != THAW_MSG_RESULT ||
+	    proto__result_from_meta(out->meta, &out->res, err, errlen)) {
+		if (hdr.type != THAW_MSG_RESULT)
+			snprintf(err, errlen, "bad result from the guest: not a RESULT");
+		ret = -EPROTO;
+		goto out;
+	}
+	out->elapsed_ms = vsock__now_ms() - start;
+out:
+	if (ret)
+		invoke__reply_free(out);
+	json_object_put(meta);
+	close(fd);
+	return ret;
+}
+
+int invoke__prepare(struct thaw_invoke *inv, uint64_t timeout_ms,
+		    uint32_t entropy, bool clock)
+{
+	if (!inv->request_id[0])
+		random_uuid(inv->request_id);
+	if (thawctl__host_state(&inv->host, entropy, clock))
+		return -EIO;
+	inv->deadline_ms = thawctl__realtime_ns() / 1000000 + timeout_ms;
+	return 0;
 }
 
 int thawctl__invoke(int argc, char **argv)
@@ -175,15 +264,14 @@ int thawctl__invoke(int argc, char **argv)
 	struct vsock_target target = { .port = THAW_INVOKE_PORT };
 	struct thaw_invoke inv = {};
 	struct thaw_result res;
-	struct thaw_msg_hdr hdr;
-	struct json_object *meta = NULL, *rmeta = NULL;
+	struct invoke_reply reply = {};
 	const char *payload_arg = NULL, *id = NULL;
-	char *payload = NULL, *body = NULL, err[256];
-	uint64_t timeout_ms = DEFAULT_TIMEOUT_MS, start, deadline;
+	char *payload = NULL, err[256];
+	uint64_t timeout_ms = DEFAULT_TIMEOUT_MS;
 	uint32_t entropy = DEFAULT_ENTROPY;
 	bool have_cid = false, raw = false, clock = true, verbose = false;
 	size_t payload_len = 0;
-	int opt, fd = -1, ret, rc = THAWCTL_ERROR;
+	int opt, ret, rc = THAWCTL_ERROR;
 
 	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -293,67 +381,37 @@ int thawctl__invoke(int argc, char **argv)
 		goto out;
 	}
 
-	start = vsock__now_ms();
-	deadline = start + timeout_ms + DEADLINE_GRACE_MS;
-	fd = vsock__connect(&target, deadline, err, sizeof(err));
-	if (fd < 0) {
-		fprintf(stderr, "thawctl invoke: %s\n", err);
-		rc = fd == -ETIMEDOUT ? THAWCTL_TIMEOUT : THAWCTL_ERROR;
-		goto out;
-	}
-	if (thawctl__host_state(&inv.host, entropy, clock)) {
+	if (invoke__prepare(&inv, timeout_ms, entropy, clock)) {
 		fprintf(stderr, "thawctl invoke: no host entropy\n");
 		goto out;
 	}
-	inv.deadline_ms = thawctl__realtime_ns() / 1000000 + timeout_ms;
-	meta = proto__invoke_to_meta(&inv);
-	if (!meta) {
-		fprintf(stderr, "thawctl invoke: out of memory\n");
-		goto out;
-	}
-	ret = vsock__send_msg(fd, THAW_MSG_INVOKE, meta, payload_arg,
-			      payload_len, deadline);
-	if (ret) {
-		fprintf(stderr, "thawctl invoke: sending: %s\n", strerror(-ret));
-		rc = ret == -ETIMEDOUT ? THAWCTL_TIMEOUT : THAWCTL_ERROR;
-		goto out;
-	}
-	ret = vsock__recv_msg(fd, &hdr, &rmeta, &body, deadline, err,
-			      sizeof(err));
+	ret = invoke__call(&target, &inv, payload_arg, payload_len,
+			   timeout_ms, 0, &reply, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "thawctl invoke: %s\n", err);
 		rc = ret == -ETIMEDOUT ? THAWCTL_TIMEOUT : THAWCTL_ERROR;
 		goto out;
 	}
-	if (hdr.type != THAW_MSG_RESULT ||
-	    proto__result_from_meta(rmeta, &res, err, sizeof(err))) {
-		fprintf(stderr, "thawctl invoke: bad result from the guest: %s\n",
-			hdr.type != THAW_MSG_RESULT ? "not a RESULT" : err);
-		goto out;
-	}
+	res = reply.res;
 	if (verbose)
 		fprintf(stderr, "thawctl invoke: %s in %llu ms: %s\n",
 			inv.request_id,
-			(unsigned long long)(vsock__now_ms() - start),
-			json_object_to_json_string_ext(rmeta,
+			(unsigned long long)reply.elapsed_ms,
+			json_object_to_json_string_ext(reply.meta,
 						THAW_JSON_FLAGS));
-	if (hdr.body_len && fwrite(body, 1, hdr.body_len, stdout) !=
-	    hdr.body_len) {
+	if (reply.body_len && fwrite(reply.body, 1, reply.body_len, stdout) !=
+	    reply.body_len) {
 		fprintf(stderr, "thawctl invoke: writing stdout failed\n");
 		goto out;
 	}
 	fflush(stdout);
-	rc = exit_for(res.status);
+	rc = invoke__exit_code(res.status);
 	if (rc != THAWCTL_OK)
 		fprintf(stderr, "thawctl invoke: %s%s%s\n",
 			proto__status_name(res.status),
 			res.error_type[0] ? ": " : "", res.error_type);
 out:
-	if (fd >= 0)
-		close(fd);
-	json_object_put(meta);
-	json_object_put(rmeta);
-	free(body);
+	invoke__reply_free(&reply);
 	free(payload);
 	return rc;
 bad_arg:

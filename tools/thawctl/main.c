@@ -13,15 +13,21 @@ static const struct thawctl_cmd cmds[] = {
 	  thawctl__wait_ready },
 	{ "probe", "ask a function VM's init for its CID, random bytes, state",
 	  thawctl__probe },
+	{ "snapshot", "boot a function and snapshot it when it is ready",
+	  thawctl__snapshot },
+	{ "restore", "start a clone of a snapshot in a new thawvm",
+	  thawctl__restore },
 	{ "merge-diff", "apply a Diff snapshot's memory file to its base",
 	  thawctl__merge_diff },
+	{ "api", "send one request to a thawvm's API socket",
+	  thawctl__api },
 };
 
 static int usage(FILE *f)
 {
 	fprintf(f, "usage: thawctl COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+		fprintf(f, "  %-11s %s\n", cmds[i].name, cmds[i].summary);
 	fprintf(f, "\n'thawctl COMMAND --help' describes one.\n");
 	return f == stderr ? 2 : 0;
 }

@@ -32,7 +32,10 @@ int thawctl__invoke(int argc, char **argv);
 int thawctl__stats(int argc, char **argv);
 int thawctl__wait_ready(int argc, char **argv);
 int thawctl__probe(int argc, char **argv);
+int thawctl__snapshot(int argc, char **argv);
+int thawctl__restore(int argc, char **argv);
 int thawctl__merge_diff(int argc, char **argv);
+int thawctl__api(int argc, char **argv);
 
 /* util.c */
 int thawctl__parse_u32(const char *s, uint32_t min, uint32_t max,
@@ -43,5 +46,10 @@ int thawctl__parse_seconds(const char *s, uint64_t *ms);
 int thawctl__host_state(struct thaw_host_state *hs, size_t entropy,
 			bool clock);
 int64_t thawctl__realtime_ns(void);
+/* DIR/NAME into @out (PATH_MAX bytes), or -ENAMETOOLONG. */
+int thawctl__path(char *out, const char *dir, const char *name);
+/* An error message into @err; long paths are cut short, not a bug. */
+void thawctl__errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Small helpers the thawctl commands share. */
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -64,5 +67,28 @@ int thawctl__host_state(struct thaw_host_state *hs, size_t entropy,
 		hs->has_realtime = true;
 		hs->realtime_ns = thawctl__realtime_ns();
 	}
+	return 0;
+}
+
+void thawctl__errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int thawctl__path(char *out, const char *dir, const char *name)
+{
+	size_t d = strlen(dir), n = strlen(name);
+
+	if (d + 1 + n >= PATH_MAX)
+		return -ENAMETOOLONG;
+	memcpy(out, dir, d);
+	out[d] = '/';
+	memcpy(out + d + 1, name, n + 1);
 	return 0;
 }
