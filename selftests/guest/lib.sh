@@ -5,16 +5,16 @@
 # kernel and reach it over vsock.  Runs inside tools/vmtest.
 #
 # THAW_TEST_VMM picks the VMM:
-#   qemu    (default) qemu-system-x86_64 -M microvm with vhost-vsock-device;
+#   qemu    qemu-system-x86_64 -M microvm with vhost-vsock-device;
 #           thawctl reaches the guest with --cid, the guest the host over
 #           AF_VSOCK
-#   thawvm  build/bin/thawvm --no-api --config-file (Firecracker's schema);
+#   thawvm  (default) build/bin/thawvm --no-api --config-file (Firecracker's schema);
 #           thawctl reaches the guest with --uds (Firecracker's protocol)
 # Every VM gets its own CID and, for thawvm, its own socket, so several may
 # run at once.
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-VMM=${THAW_TEST_VMM:-qemu}
+VMM=${THAW_TEST_VMM:-thawvm}
 thawctl=$top/build/bin/thawctl
 mkfunc=$top/tools/guest/mkfunc
 # A nested guest boots in 10-20 s under TCG; leave room for a busy host.

@@ -9,7 +9,7 @@
 set -uo pipefail
 . "$(dirname "$0")/../guest/lib.sh"
 
-PLAN=51
+PLAN=52
 echo "1..$PLAN"
 VMM=thawvm
 SKIP_REASON=$(vm_missing)
@@ -114,6 +114,17 @@ out=$("$thawctl" invoke --uds "$work/api.vsock" --request-id api-1 \
 	--payload '{"x":1}' --timeout 120 2>&1)
 check "an invocation round-trips" '[[ "$out" == *"\"echo\":{\"x\":1}"* ]]' ||
 	echo "$out" | diag
+
+t0=$(date +%s%N)
+good=0
+for ((i = 1; i <= 100; i++)); do
+	out=$("$thawctl" invoke --uds "$work/api.vsock" --request-id "n-$i" \
+		--payload "{\"i\":$i}" --timeout 60 2>&1)
+	[[ "$out" == *"\"echo\":{\"i\":$i}"* ]] && good=$((good + 1))
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "100 invocations round-trip with their own results ($good/100 in $ms ms)" \
+	'[ "$good" = 100 ]'
 
 req "$sock" PUT /boot-source "{\"kernel_image_path\":\"$THAW_KERNEL\"}"
 expect "PUT /boot-source after InstanceStart: 400" 400 "after starting"

@@ -3,7 +3,7 @@
 #
 # thawvm's snapshot endpoints end to end on the stock kernel: the echo
 # function booted through the API, snapshotted at ready (Full, then a Diff),
-# restored in fresh thawvm processes with the File and Uffd backends, with
+# restored in fresh thawvm processes with the File, Uffd and Thaw backends, with
 # the same answers as the warm VM and a new vsock CID; every bad snapshot
 # refused with a message and without half-starting a VM; a Diff merged over
 # its base; a thawvm killed in the middle of a load leaves no process and
@@ -14,7 +14,7 @@ set -uo pipefail
 trap 'api_cleanup; vm_cleanup' EXIT
 
 handler=$top/build/bin/thaw-uffd-handler
-PLAN=50
+PLAN=59
 echo "1..$PLAN"
 VMM=thawvm
 SKIP_REASON=$(vm_missing)
@@ -84,6 +84,8 @@ expect "Diff snapshot" 204
 dused=$(($(stat -c %b "$snap/diff/memory" 2>/dev/null || echo 0) * 512))
 check "the Diff holds fewer pages than the Full ($dused < $used bytes)" \
 	'[ "$dused" -gt 0 ] && [ "$dused" -lt "$used" ]'
+req "$A" PUT /snapshot/load "$(load_body "$snap/base/state" File "$snap/base/memory" 4 "$work/a2.vsock")"
+expect "load on a process that booted: 400" 400 "after starting"
 kill -TERM "${api_pid[a]}"
 api_wait a 60
 rc=$?
@@ -157,6 +159,37 @@ hrc=$?
 faults=$(sed -n 's/.*total.* faults=\([0-9]*\).*/\1/p' "$work/h.out" | tail -n 1)
 check "the handler served faults (${faults:-none}) and exited with the VM (rc $hrc)" \
 	'[ "${faults:-0}" -gt 0 ] && [ $hrc = 0 ]' || diag < "$work/h.out"
+
+# --- Thaw: guest RAM is a clone of thaw.ko's snapshot object.  The first
+# clone records its working set in the module; the next has it premapped.
+T=$work/t.sock
+api_start t "$T"
+req "$T" PUT /snapshot/load "$(load_body "$snap/base/state" Thaw "$snap/base/memory" 14 "$work/t.vsock" ',"record_wset":true')"
+expect "load (Thaw, record_wset)" 204
+tprobe=$("$thawctl" probe --uds "$work/t.vsock" --timeout 120 2>&1)
+got=$(invoke "$work/t.vsock" w-1 "$payload")
+check "Thaw clone: the warm VM's answer" '[ "$got" = "$warm" ]' ||
+	echo "$got" | diag
+req "$T" PUT /snapshot/wset "{\"wset_path\":\"$work/thaw.wset\"}"
+expect "Thaw clone: PUT /snapshot/wset writes the module's log" 204
+check "the Thaw working set file exists" '[ -s "$work/thaw.wset" ]'
+U=$work/u.sock
+api_start u "$U"
+req "$U" PUT /snapshot/load "$(load_body "$snap/base/state" Thaw "$snap/base/memory" 15 "$work/u.vsock" ",\"wset_path\":\"$work/thaw.wset\"")"
+expect "load (Thaw, premapped working set) beside a live Thaw clone" 204
+uprobe=$("$thawctl" probe --uds "$work/u.vsock" --timeout 120 2>&1)
+got=$(invoke "$work/u.vsock" w-1 "$payload")
+check "premapped Thaw clone: the warm VM's answer" '[ "$got" = "$warm" ]'
+check "the log counts the premapped pages, the object is shared" \
+	'grep -q "premapped" "$work/u.vmm.log" && grep -q "(shared" "$work/u.vmm.log"' ||
+	grep restore: "$work/u.vmm.log" | diag
+ra=$(json_get <(echo "$tprobe") random)
+rb=$(json_get <(echo "$uprobe") random)
+check "two clones of one snapshot give different random bytes" \
+	'[ -n "$ra" ] && [ "$ra" != "$rb" ]' || echo "$tprobe / $uprobe" | diag
+kill -TERM "${api_pid[t]}" "${api_pid[u]}"
+api_wait t 60 >/dev/null
+api_wait u 60 >/dev/null
 
 # --- Bad snapshots: each refused, the process stays fresh for a good load.
 bad=$work/bad
