@@ -9,9 +9,9 @@ CFLAGS_stats := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 THAWCTL_STATS_OBJS := $(O)/tools/thawctl/stats.o
 
 # Benches: programs that print a table (tools/bench/, run them in vmtest).
-PROGS += $(O)/bench/thaw-mem
+PROGS += $(O)/bin/bench-thaw-mem
 
-$(O)/bench/thaw-mem: $(O)/tools/bench/thaw-mem.o
+$(O)/bin/bench-thaw-mem: $(O)/tools/bench/thaw-mem.o
 	$(quiet) LD $@
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^

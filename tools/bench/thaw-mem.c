@@ -12,7 +12,7 @@
  * It prints setup and touch times (median of the rounds) beside the counts
  * that explain them: minor faults of the process (getrusage) and faults the
  * module served.  Run it in the machine under test (it needs thaw.ko), e.g.
- *   tools/vmtest/run -- build/bench/thaw-mem
+ *   tools/vmtest/run -- build/bin/bench-thaw-mem
  * Times under TCG are inflated; compare ratios taken in the same run.
  */
 #include <errno.h>
