@@ -39,6 +39,21 @@ load_body() { # STATE BACKEND PATH CID UDS [EXTRA_JSON]
 	echo "{\"snapshot_path\":\"$1\",\"mem_backend\":{\"backend_type\":\"$2\",\"backend_path\":\"$3\"},\"resume_vm\":true,\"vsock_override\":{\"uds_path\":\"$5\",\"guest_cid\":$4}${6:-}}"
 }
 
+# pid_wait PID SECONDS: PID's exit status (a child of this shell), 124 when
+# it is still there; then its threads' kernel stacks go to the TAP log.
+pid_wait() {
+	local i t
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || { wait "$1"; return; }
+		sleep 0.1
+	done
+	for t in /proc/"$1"/task/*; do
+		echo "$t $(cat "$t/comm") $(cat "$t/wchan")"
+		cat "$t/stack"
+	done 2>/dev/null | diag
+	return 124
+}
+
 # --- The original VM, with dirty tracking for the Diff.
 A=$work/a.sock
 api_start a "$A"
@@ -258,7 +273,7 @@ check "the Diff clone is the VM after its second invocation" \
 got=$(invoke "$work/f.vsock" w-3 '{"n":3}')
 check "and answers" '[[ "$got" == *"\"echo\":{\"n\":3}"* ]]'
 kill -TERM "${api_pid[f]}"
-api_wait f 60 >/dev/null
+pid_wait "${api_pid[f]}" 60 || echo "# the Diff clone did not exit on SIGTERM"
 
 # --- Killed in the middle of a load.
 "$handler" "$work/k.sock" "$snap/base/memory" > "$work/k.out" 2>&1 &
@@ -267,16 +282,18 @@ for ((i = 0; i < 50; i++)); do [ -S "$work/k.sock" ] && break; sleep 0.1; done
 K=$work/kill.sock
 api_start kill "$K"
 req "$K" PUT /snapshot/load "$(load_body "$snap/base/state" Uffd "$work/k.sock" 12 "$work/kill.vsock")" &
+rpid=$!
 sleep 0.3
 kill -9 "${api_pid[kill]}"
-wait "${api_pid[kill]}" 2>/dev/null
-wait %% 2>/dev/null
-sleep 1
-check "SIGKILL mid-load: no thawvm left" '! kill -0 "${api_pid[kill]}" 2>/dev/null'
-kill -TERM "$kpid"
-wait "$kpid"
+pid_wait "${api_pid[kill]}" 30
 krc=$?
-check "the handler ends cleanly after its VMM died (rc $krc)" '[ $krc = 0 ]'
+check "SIGKILL mid-load: no thawvm left (rc $krc)" '[ $krc != 124 ]'
+pid_wait "$rpid" 30 >/dev/null
+kill -TERM "$kpid"
+pid_wait "$kpid" 30
+krc=$?
+check "the handler ends cleanly after its VMM died (rc $krc)" '[ $krc = 0 ]' ||
+	diag < "$work/k.out"
 api_start kill2 "$K"
 req "$K" GET /
 expect "a new thawvm takes over the killed one's socket" 200 "Not started"
@@ -285,11 +302,12 @@ api_wait kill2 60 >/dev/null
 G=$work/g.sock
 api_start g "$G"
 req "$G" PUT /snapshot/load "$(load_body "$snap/base/state" File "$snap/base/memory" 13 "$work/g.vsock")" &
+rpid=$!
 sleep 0.2
 kill -TERM "${api_pid[g]}"
 api_wait g 60
 rc=$?
-wait %% 2>/dev/null
+pid_wait "$rpid" 30 >/dev/null
 check "SIGTERM mid-load: thawvm exits and removes its sockets (rc $rc)" \
 	'[ ! -e "$G" ] && [ ! -e "$work/g.vsock" ]'
 leftover=$(pgrep -f "thawvm --api-sock $work" | wc -l)
