@@ -15,6 +15,7 @@
 #include <linux/thaw.h>
 
 #include "kselftest_harness.h"
+#include "selftests/setup_skip.h"
 #include "snap_test.h"
 #include "vmm/mem.h"
 #include "vmm/wset.h"
@@ -62,7 +63,7 @@ FIXTURE_SETUP(thawmem)
 {
 	self->dir[0] = 0;
 	if (access("/dev/thaw", F_OK))
-		SKIP(return, "/dev/thaw missing: run in tools/vmtest");
+		SETUP_SKIP("/dev/thaw missing: run in tools/vmtest");
 	ASSERT_EQ(0, module_stats(&self->before));
 	strcpy(self->dir, "/tmp/thaw-thawmem.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));

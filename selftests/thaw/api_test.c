@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
+#include "selftests/setup_skip.h"
 #include "thaw_test.h"
 
 FIXTURE(api) {
@@ -17,7 +18,7 @@ FIXTURE_SETUP(api)
 {
 	self->fd = open(THAW_DEV, O_RDWR | O_CLOEXEC);
 	if (self->fd < 0)
-		SKIP(return, THAW_DEV " not present (thaw.ko not loaded): %s",
+		SETUP_SKIP(THAW_DEV " not present (thaw.ko not loaded): %s",
 		     strerror(errno));
 }
 

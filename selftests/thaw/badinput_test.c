@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "kselftest_harness.h"
+#include "selftests/setup_skip.h"
 #include "thaw_test.h"
 
 FIXTURE(bad) {
@@ -25,7 +26,7 @@ FIXTURE_SETUP(bad)
 	self->ps = thaw_page_size();
 	self->dev = thaw_open_api(NULL);
 	if (self->dev < 0)
-		SKIP(return, THAW_DEV " not usable: %s", strerror(-self->dev));
+		SETUP_SKIP(THAW_DEV " not usable: %s", strerror(-self->dev));
 	self->src = thaw_memfd(4, 2, NULL);
 	ASSERT_LE(0, self->src);
 	self->snap = thaw_snap_create(self->dev, self->src, 0, 4 * self->ps,

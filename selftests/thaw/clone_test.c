@@ -12,6 +12,7 @@
 #include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
+#include "selftests/setup_skip.h"
 #include "thaw_test.h"
 
 #define NPAGES	32
@@ -41,7 +42,7 @@ FIXTURE_SETUP(clone)
 	self->len = NPAGES * self->ps;
 	self->dev = thaw_open_api(NULL);
 	if (self->dev < 0)
-		SKIP(return, THAW_DEV " not usable: %s", strerror(-self->dev));
+		SETUP_SKIP(THAW_DEV " not usable: %s", strerror(-self->dev));
 	self->src = thaw_memfd(NPAGES, 9, holes);
 	ASSERT_LE(0, self->src);
 	self->snap = thaw_snap_create(self->dev, self->src, 0, self->len, NULL);

@@ -12,6 +12,7 @@
 #include <linux/kvm.h>
 
 #include "kselftest_harness.h"
+#include "selftests/setup_skip.h"
 #include "thaw_test.h"
 
 #define GUEST_PAGES	16
@@ -59,10 +60,10 @@ FIXTURE_SETUP(kvmclone)
 	}
 	self->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (self->kvm < 0)
-		SKIP(return, "/dev/kvm not usable: %s", strerror(errno));
+		SETUP_SKIP("/dev/kvm not usable: %s", strerror(errno));
 	self->dev = thaw_open_api(NULL);
 	if (self->dev < 0)
-		SKIP(return, THAW_DEV " not usable: %s", strerror(-self->dev));
+		SETUP_SKIP(THAW_DEV " not usable: %s", strerror(-self->dev));
 
 	self->src = memfd_create("guest-mem", MFD_CLOEXEC);
 	ASSERT_LE(0, self->src);

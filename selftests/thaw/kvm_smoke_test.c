@@ -10,6 +10,7 @@
 #include <linux/kvm.h>
 
 #include "kselftest_harness.h"
+#include "selftests/setup_skip.h"
 #include "thaw_test.h"
 
 #define GUEST_MEM	0x10000
@@ -56,7 +57,7 @@ FIXTURE_SETUP(kvm)
 	self->mem = MAP_FAILED;
 	self->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (self->kvm < 0)
-		SKIP(return, "/dev/kvm not usable: %s", strerror(errno));
+		SETUP_SKIP("/dev/kvm not usable: %s", strerror(errno));
 	ASSERT_EQ(KVM_API_VERSION, ioctl(self->kvm, KVM_GET_API_VERSION, 0));
 
 	self->vm = ioctl(self->kvm, KVM_CREATE_VM, 0);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "kselftest_harness.h"
+#include "selftests/setup_skip.h"
 #include "thaw_test.h"
 
 #define CGROOT	"/sys/fs/cgroup"
@@ -68,11 +69,11 @@ FIXTURE_SETUP(memcg)
 	self->ps = thaw_page_size();
 	self->dev = thaw_open_api(NULL);
 	if (self->dev < 0)
-		SKIP(return, THAW_DEV " not usable: %s", strerror(-self->dev));
+		SETUP_SKIP(THAW_DEV " not usable: %s", strerror(-self->dev));
 	if (access(CGROOT "/cgroup.controllers", F_OK))
 		mount("cgroup2", CGROOT, "cgroup2", 0, NULL);
 	if (!has_memory_controller())
-		SKIP(return, "no cgroup2 memory controller");
+		SETUP_SKIP("no cgroup2 memory controller");
 	/* The source's own pages are charged here, before joining. */
 	self->src = thaw_memfd(NPAGES, 8, NULL);
 	ASSERT_LE(0, self->src);

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
+#include "selftests/setup_skip.h"
 #include "thaw_test.h"
 #include "tools/thawctl/thawctl.h"
 
@@ -115,7 +116,7 @@ FIXTURE_SETUP(nl)
 	ASSERT_NE(NULL, self->buf);
 	self->dev = thaw_open_api(NULL);
 	if (self->dev < 0)
-		SKIP(return, THAW_DEV " not usable: %s", strerror(-self->dev));
+		SETUP_SKIP(THAW_DEV " not usable: %s", strerror(-self->dev));
 	self->src = thaw_memfd(NPAGES, 5, holes);
 	ASSERT_LE(0, self->src);
 	self->snap = thaw_snap_create(self->dev, self->src, 0, self->len,

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
+#include "selftests/setup_skip.h"
 #include "thaw_test.h"
 
 #define NPAGES	64
@@ -34,7 +35,7 @@ FIXTURE_SETUP(snap)
 	self->ps = thaw_page_size();
 	self->dev = thaw_open_api(NULL);
 	if (self->dev < 0)
-		SKIP(return, THAW_DEV " not usable: %s", strerror(-self->dev));
+		SETUP_SKIP(THAW_DEV " not usable: %s", strerror(-self->dev));
 	self->src = thaw_memfd(NPAGES, 1, holes);
 	ASSERT_LE(0, self->src);
 	/* An explicit zero page that is not a hole. */

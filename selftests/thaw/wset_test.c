@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
+#include "selftests/setup_skip.h"
 #include "thaw_test.h"
 
 #define NPAGES	128
@@ -37,7 +38,7 @@ FIXTURE_SETUP(wset)
 	self->len = NPAGES * self->ps;
 	self->dev = thaw_open_api(NULL);
 	if (self->dev < 0)
-		SKIP(return, THAW_DEV " not usable: %s", strerror(-self->dev));
+		SETUP_SKIP(THAW_DEV " not usable: %s", strerror(-self->dev));
 	self->src = thaw_memfd(NPAGES, 4, holes);
 	ASSERT_LE(0, self->src);
 	self->snap = thaw_snap_create(self->dev, self->src, 0, self->len, NULL);

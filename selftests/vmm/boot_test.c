@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "selftests/setup_skip.h"
 
 #include "vmm/config.h"
 #include "vmm/i8042.h"
@@ -371,10 +372,10 @@ FIXTURE_SETUP(machine)
 	vm_config__init(&self->cfg);
 	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		SKIP(return, "/dev/kvm: %s", strerror(errno));
+		SETUP_SKIP("/dev/kvm: %s", strerror(errno));
 	close(fd);
 	if (!kernel || !getenv("THAW_MODULES"))
-		SKIP(return, "THAW_KERNEL/THAW_MODULES not set: run in tools/vmtest");
+		SETUP_SKIP("THAW_KERNEL/THAW_MODULES not set: run in tools/vmtest");
 	ASSERT_EQ(0, find_dirs(exe_dir, top, sizeof(top)));
 	strcpy(self->dir, "/tmp/thaw-boot-XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));

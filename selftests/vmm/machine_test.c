@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "selftests/setup_skip.h"
 
 #include "vmm/config.h"
 #include "vmm/kvm-cpu.h"
@@ -61,7 +62,7 @@ FIXTURE_SETUP(tiny)
 	vm_config__init(&self->cfg);
 	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		SKIP(return, "/dev/kvm: %s", strerror(errno));
+		SETUP_SKIP("/dev/kvm: %s", strerror(errno));
 	close(fd);
 	strcpy(self->dir, "/tmp/thaw-tiny-XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
