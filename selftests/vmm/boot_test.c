@@ -136,15 +136,22 @@ static bool console_has(const char *path, const char *marker)
 static bool wait_console(struct vmm *vmm, const char *path,
 			 const char *marker, int timeout)
 {
-	double end = now_s() + timeout;
+	double start = now_s(), end = start + timeout;
 
 	while (now_s() < end) {
 		if (console_has(path, marker))
 			return true;
-		if (vmm__state(vmm) == VMM_HALTED)
-			return console_has(path, marker);
+		if (vmm__state(vmm) == VMM_HALTED) {
+			if (console_has(path, marker))
+				return true;
+			fprintf(stderr, "# \"%s\": the guest stopped after %.1f s\n",
+				marker, now_s() - start);
+			return false;
+		}
 		usleep(100 * 1000);
 	}
+	fprintf(stderr, "# \"%s\": not seen in %d s (VMM state %d)\n",
+		marker, timeout, (int)vmm__state(vmm));
 	return false;
 }
 

@@ -295,7 +295,13 @@ krc=$?
 check "the handler ends cleanly after its VMM died (rc $krc)" '[ $krc = 0 ]' ||
 	diag < "$work/k.out"
 api_start kill2 "$K"
-req "$K" GET /
+# The killed one's socket file is there from the start: wait for the new
+# thawvm to have taken it over.
+for ((i = 0; i < 100; i++)); do
+	req "$K" GET /
+	[ "$code" != 000 ] && break
+	sleep 0.1
+done
 expect "a new thawvm takes over the killed one's socket" 200 "Not started"
 kill -TERM "${api_pid[kill2]}"
 api_wait kill2 60 >/dev/null
