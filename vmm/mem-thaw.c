@@ -479,3 +479,54 @@ err:
 	free(mem);
 	return ret;
 }
+
+int thaw_mem__hold(const char *mem_path, const char *wset_path,
+		   const char *dev_path, struct guest_mem_thaw_info *info,
+		   char *err, size_t errlen)
+{
+	struct thaw_mem t = { .dev = -1 };
+	struct wset *ws = NULL;
+	int memfd = -1, snap = -1, ret;
+	struct stat st;
+
+	memset(info, 0, sizeof(*info));
+	if (stat(mem_path, &st) < 0)
+		return fail(err, errlen, -errno, "%s: %s", mem_path,
+			    strerror(errno));
+	memfd = memfile__open(mem_path, (uint64_t)st.st_size, err, errlen);
+	if (memfd < 0)
+		return memfd;
+	if (wset_path) {
+		ret = wset__read(wset_path, (uint64_t)st.st_size, &ws, err,
+				 errlen);
+		if (ret)
+			goto out;
+	}
+	ret = open_dev(&t, dev_path ? dev_path : THAW_DEV_PATH, err, errlen);
+	if (ret)
+		goto out;
+	ret = thaw_mem__object_name(memfd, info->name);
+	if (ret) {
+		fail(err, errlen, ret, "%s: %s", mem_path, strerror(-ret));
+		goto out;
+	}
+	snap = open_object(&t, memfd, (uint64_t)st.st_size, info->name, info,
+			   err, errlen);
+	if (snap < 0) {
+		ret = snap;
+		goto out;
+	}
+	ret = check_object(&t, snap, (uint64_t)st.st_size, info->name, info,
+			   err, errlen);
+	if (!ret && ws)
+		ret = import_wset(snap, ws, &info->wset_pages, err, errlen);
+out:
+	if (ret && snap >= 0)
+		close(snap);
+	if (t.dev >= 0)
+		close(t.dev);
+	if (memfd >= 0)
+		close(memfd);
+	wset__free(ws);
+	return ret ? ret : snap;
+}

@@ -167,6 +167,19 @@ struct guest_mem_thaw_info {
 	char name[64];			/* the object's name */
 };
 
+/*
+ * Hold thaw.ko's object for the memory file @mem_path without a clone, so
+ * that it outlives the clones: each later restore of that file on this host
+ * opens it instead of copying the file into the module again.  A worker
+ * host keeps one holder per hot snapshot (thawctl hold).  The object is
+ * created if no one has it; @wset_path, when given, becomes its working
+ * set.  Returns the object's fd (closing it lets go) or -errno with a
+ * message in @err, as guest_mem__new_thaw().
+ */
+int thaw_mem__hold(const char *mem_path, const char *wset_path,
+		   const char *dev_path, struct guest_mem_thaw_info *info,
+		   char *err, size_t errlen);
+
 int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 			const struct guest_mem_thaw_opts *o,
 			struct guest_mem_thaw_info *info,

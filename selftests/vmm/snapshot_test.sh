@@ -14,7 +14,7 @@ set -uo pipefail
 trap 'api_cleanup; vm_cleanup' EXIT
 
 handler=$top/build/bin/thaw-uffd-handler
-PLAN=59
+PLAN=62
 echo "1..$PLAN"
 VMM=thawvm
 SKIP_REASON=$(vm_missing)
@@ -177,11 +177,19 @@ check "the handler served faults (${faults:-none}) and exited with the VM (rc $h
 
 # --- Thaw: guest RAM is a clone of thaw.ko's snapshot object.  The first
 # clone records its working set in the module; the next has it premapped.
+# A holder keeps the object between clones, as a worker host would.
+"$thawctl" hold "$snap/base" > "$work/hold.out" 2> "$work/hold.err" &
+hold=$!
+for ((i = 0; i < 300; i++)); do [ -s "$work/hold.out" ] && break; sleep 0.1; done
+check "thawctl hold creates the snapshot's object and holds it" \
+	'grep -q "\"created\":true" "$work/hold.out"' || diag < "$work/hold.err"
 T=$work/t.sock
 api_start t "$T"
 req "$T" PUT /snapshot/load "$(load_body "$snap/base/state" Thaw "$snap/base/memory" 14 "$work/t.vsock" ',"record_wset":true')"
 expect "load (Thaw, record_wset)" 204
 tprobe=$("$thawctl" probe --uds "$work/t.vsock" --timeout 120 2>&1)
+check "the first Thaw clone opens the held object" \
+	'grep -q "(shared" "$work/t.vmm.log"' || grep restore: "$work/t.vmm.log" | diag
 got=$(invoke "$work/t.vsock" w-1 "$payload")
 check "Thaw clone: the warm VM's answer" '[ "$got" = "$warm" ]' ||
 	echo "$got" | diag
@@ -205,6 +213,10 @@ check "two clones of one snapshot give different random bytes" \
 kill -TERM "${api_pid[t]}" "${api_pid[u]}"
 api_wait t 60 >/dev/null
 api_wait u 60 >/dev/null
+kill -TERM "$hold"
+pid_wait "$hold" 30
+rc=$?
+check "thawctl hold lets go on SIGTERM (rc $rc)" '[ $rc = 0 ]'
 
 # --- Bad snapshots: each refused, the process stays fresh for a good load.
 bad=$work/bad

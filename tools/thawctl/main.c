@@ -21,6 +21,8 @@ static const struct thawctl_cmd cmds[] = {
 	  thawctl__merge_diff },
 	{ "api", "send one request to a thawvm's API socket",
 	  thawctl__api },
+	{ "hold", "keep thaw.ko's object for a snapshot alive between clones",
+	  thawctl__hold },
 };
 
 static int usage(FILE *f)

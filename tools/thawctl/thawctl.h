@@ -36,6 +36,7 @@ int thawctl__snapshot(int argc, char **argv);
 int thawctl__restore(int argc, char **argv);
 int thawctl__merge_diff(int argc, char **argv);
 int thawctl__api(int argc, char **argv);
+int thawctl__hold(int argc, char **argv);
 
 /* util.c */
 int thawctl__parse_u32(const char *s, uint32_t min, uint32_t max,
