@@ -32,7 +32,8 @@ function worst(list,    n, a, i, m) {
 	return m
 }
 function add(k, name) {
-	if ($(c[name]) != "" && $(c[name]) != "-")
+	# "-" and negative counts: not applicable to this path
+	if ($(c[name]) != "" && $(c[name]) != "-" && $(c[name]) !~ /^-/)
 		v[k, name] = v[k, name] " " $(c[name])
 }
 NR == 1 && $1 == "mode" {
