@@ -431,6 +431,50 @@ static int qemu_prepare(struct vm *v)
 
 /* --- the measured part -------------------------------------------- */
 
+/*
+ * The state was saved from a paused VM, and QEMU keeps the source's run
+ * state: once the incoming migration is in, the clone is paused and needs
+ * a "cont", as an orchestrator would send (part of the time measured).
+ */
+static int qemu_resume_loaded(struct vm *v, uint64_t deadline)
+{
+	struct json_object *r, *st;
+	const char *status;
+	int ret;
+
+	for (;;) {
+		r = NULL;
+		ret = qmp__cmd(&v->q, "{\"execute\":\"query-status\"}", -1, &r,
+			       deadline, v->err, sizeof(v->err));
+		if (ret)
+			return ret;
+		status = json_object_object_get_ex(r, "status", &st) ?
+			 json_object_get_string(st) : "";
+		if (!strcmp(status, "running")) {
+			json_object_put(r);
+			return 0;
+		}
+		if (!strcmp(status, "paused") || !strcmp(status, "postmigrate")) {
+			json_object_put(r);
+			return qmp__cmd(&v->q, "{\"execute\":\"cont\"}", -1, NULL,
+					deadline, v->err, sizeof(v->err));
+		}
+		if (strcmp(status, "inmigrate")) {
+			thawctl__errf(v->err, sizeof(v->err),
+				      "QEMU's state after the load: %s", status);
+			json_object_put(r);
+			return -EIO;
+		}
+		json_object_put(r);
+		if (vsock__now_ms() >= deadline) {
+			thawctl__errf(v->err, sizeof(v->err),
+				      "QEMU is still loading the state");
+			return -ETIMEDOUT;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 2000000 }, NULL);
+	}
+}
+
 static int first_response(struct vm *v, uint64_t deadline)
 {
 	const struct opts *o = v->o;
@@ -504,6 +548,8 @@ static void *vm_thread(void *arg)
 		ret = qmp__cmd(&v->q,
 			       "{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"fd:state\"}}",
 			       -1, NULL, deadline, v->err, sizeof(v->err));
+		if (!ret)
+			ret = qemu_resume_loaded(v, deadline);
 		break;
 	default:
 		ret = -EINVAL;

@@ -123,8 +123,9 @@ static int start_handler(const struct clone_opts *o, struct clone *c,
 		c->handler_pid = 0;
 		return ret;
 	}
-	ret = vmproc__wait_socket(c->handler_sock, c->handler_pid, deadline,
-				  NULL, err, errlen);
+	/* Not a test connection: with --once it would be the handler's VM. */
+	ret = vmproc__wait_socket_file(c->handler_sock, c->handler_pid,
+				       deadline, NULL, err, errlen);
 	if (ret) {
 		char tmp[256];
 

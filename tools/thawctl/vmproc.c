@@ -171,15 +171,28 @@ static void sleep_ms(unsigned int ms)
 	nanosleep(&ts, NULL);
 }
 
-int vmproc__wait_socket(const char *path, pid_t pid, uint64_t deadline,
-			int *status, char *err, size_t errlen)
+/* The path is a socket: a server that moves it into place once it listens. */
+static int try_stat(const char *path)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	if (stat(path, &st))
+		return -errno;
+	return S_ISSOCK(st.st_mode) ? 0 : -ENOTSOCK;
+}
+
+static int wait_for(const char *path, pid_t pid, uint64_t deadline,
+		    int *status, char *err, size_t errlen, bool connect)
 {
 	unsigned int delay = 1;
 	char sbuf[64];
 	int st, ret;
 
 	for (;;) {
-		ret = try_connect(path);
+		ret = connect ? try_connect(path) : try_stat(path);
 		if (!ret)
 			return 0;
 		if (ret == -ENAMETOOLONG) {
@@ -206,6 +219,18 @@ int vmproc__wait_socket(const char *path, pid_t pid, uint64_t deadline,
 		if (delay < 20)
 			delay *= 2;
 	}
+}
+
+int vmproc__wait_socket(const char *path, pid_t pid, uint64_t deadline,
+			int *status, char *err, size_t errlen)
+{
+	return wait_for(path, pid, deadline, status, err, errlen, true);
+}
+
+int vmproc__wait_socket_file(const char *path, pid_t pid, uint64_t deadline,
+			     int *status, char *err, size_t errlen)
+{
+	return wait_for(path, pid, deadline, status, err, errlen, false);
 }
 
 int vmproc__stop(pid_t pid, unsigned int grace_ms)

@@ -48,6 +48,13 @@ int vmproc__spawn(const char *const argv[], const char *out_path,
  */
 int vmproc__wait_socket(const char *path, pid_t pid, uint64_t deadline,
 			int *status, char *err, size_t errlen);
+/*
+ * The same without connecting, for a server that renames its socket into
+ * place once it listens and counts every connection (thaw-uffd-handler
+ * --once): the path exists and is a socket.
+ */
+int vmproc__wait_socket_file(const char *path, pid_t pid, uint64_t deadline,
+			     int *status, char *err, size_t errlen);
 
 /* Has our child @pid exited?  Reaps it; its wait status in @status. */
 bool vmproc__exited(pid_t pid, int *status);
