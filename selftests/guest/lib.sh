@@ -209,7 +209,7 @@ vm_console() {
 	tail -n 30 "$work/$1.console" 2>/dev/null | diag
 	if [ -s "$work/$1.vmm.log" ]; then
 		echo "# --- VMM log of $1"
-		tail -n 10 "$work/$1.vmm.log" | diag
+		tail -n 30 "$work/$1.vmm.log" | diag
 	fi
 }
 
@@ -224,6 +224,9 @@ vm_cleanup() {
 		fi
 	done
 	wait 2>/dev/null
+	# A guest that died of a triple fault says so in the TAP output
+	# (selftests/run reruns such a test once under TCG).
+	grep -h 'triple fault' "$work"/*.vmm.log 2>/dev/null | diag
 	rm -rf "$work"
 }
 trap vm_cleanup EXIT

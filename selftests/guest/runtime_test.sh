@@ -114,7 +114,8 @@ vm_ctl main invoke --payload '{"action":"big","bytes":1048576}' \
 rc=$?
 n=$(wc -c < "$work/big.out")
 check "1 MiB response arrives whole (rc $rc, $n bytes)" \
-	'[ "$rc" = 0 ] && [ "$n" = 1048578 ]'
+	'[ "$rc" = 0 ] && [ "$n" = 1048578 ]' ||
+	{ diag < "$work/big.err"; vm_alive main || vm_console main; }
 vm_ctl main invoke --payload '{"action":"big","bytes":6291456}' \
 	--timeout 180 > "$work/big2.out" 2> "$work/big2.err"
 rc=$?
@@ -239,7 +240,8 @@ else
 	vm_console stop
 fi
 
-check "main VM still running after all of it" 'vm_alive main'
+check "main VM still running after all of it" 'vm_alive main' ||
+	vm_console main
 [ "$tap_n" = "$PLAN" ] || echo "# plan mismatch: ran $tap_n of $PLAN"
 echo "# took $SECONDS s"
 if [ -n "$(grep -l 'Kernel panic\|BUG:\|Oops' "$work"/*.console 2>/dev/null)" ]; then
