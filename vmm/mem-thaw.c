@@ -350,6 +350,54 @@ static int thaw_stats(struct guest_mem *mem, struct guest_mem_stats *st)
 	return 0;
 }
 
+/*
+ * The object for the memory file @mem_path (@size bytes), opened or
+ * created, with the working set @ws (or read from @wset_path) imported.
+ * Every file is checked before the module is asked anything.  Opens
+ * t->dev (the caller closes it); returns the object's fd or -errno.
+ */
+static int object_for_file(struct thaw_mem *t, const char *mem_path,
+			   uint64_t size, const struct wset *ws,
+			   const char *wset_path, const char *dev_path,
+			   struct guest_mem_thaw_info *info, char *err,
+			   size_t errlen)
+{
+	struct wset *own = NULL;
+	int memfd, snap = -1, ret;
+
+	memfd = memfile__open(mem_path, size, err, errlen);
+	if (memfd < 0)
+		return memfd;
+	if (!ws && wset_path) {
+		ret = wset__read(wset_path, size, &own, err, errlen);
+		if (ret)
+			goto out;
+		ws = own;
+	}
+	ret = open_dev(t, dev_path ? dev_path : THAW_DEV_PATH, err, errlen);
+	if (ret)
+		goto out;
+	ret = thaw_mem__object_name(memfd, info->name);
+	if (ret) {
+		fail(err, errlen, ret, "%s: %s", mem_path, strerror(-ret));
+		goto out;
+	}
+	snap = open_object(t, memfd, size, info->name, info, err, errlen);
+	if (snap < 0) {
+		ret = snap;
+		goto out;
+	}
+	ret = check_object(t, snap, size, info->name, info, err, errlen);
+	if (!ret && ws)
+		ret = import_wset(snap, ws, &info->wset_pages, err, errlen);
+out:
+	if (ret && snap >= 0)
+		close(snap);
+	close(memfd);
+	wset__free(own);
+	return ret ? ret : snap;
+}
+
 static const struct guest_mem_ops thaw_ops = {
 	.name = "Thaw",
 	.release = thaw_release,
@@ -364,10 +412,9 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 {
 	struct guest_mem_thaw_info dummy;
 	struct guest_mem *mem = NULL;
-	struct wset *ws = NULL;
 	struct thaw_mem *t;
 	uint64_t start;
-	int memfd = -1, ret, i;
+	int ret, i;
 	void *p;
 
 	if (!info)
@@ -399,39 +446,11 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 	}
 	mem->nr_regions = ret;
 
-	/* Every file is checked before the module is asked anything. */
-	memfd = memfile__open(o->mem_path, ram_size, err, errlen);
-	if (memfd < 0) {
-		ret = memfd;
-		goto err;
-	}
-	if (o->wset_path) {
-		ret = wset__read(o->wset_path, ram_size, &ws, err, errlen);
-		if (ret)
-			goto err;
-	}
-	ret = open_dev(t, o->dev_path ? o->dev_path : THAW_DEV_PATH, err,
-		       errlen);
-	if (ret)
-		goto err;
-	ret = thaw_mem__object_name(memfd, info->name);
-	if (ret) {
-		fail(err, errlen, ret, "%s: %s", o->mem_path, strerror(-ret));
-		goto err;
-	}
-	ret = open_object(t, memfd, ram_size, info->name, info, err, errlen);
+	ret = object_for_file(t, o->mem_path, ram_size, o->wset, o->wset_path,
+			      o->dev_path, info, err, errlen);
 	if (ret < 0)
 		goto err;
 	mem->fd = ret;
-	ret = check_object(t, mem->fd, ram_size, info->name, info, err,
-			   errlen);
-	if (ret)
-		goto err;
-	if (ws) {
-		ret = import_wset(mem->fd, ws, &info->wset_pages, err, errlen);
-		if (ret)
-			goto err;
-	}
 
 	p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_NORESERVE, mem->fd, 0);
@@ -462,8 +481,6 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 			goto err;
 		}
 	}
-	close(memfd);
-	wset__free(ws);
 	pr_info("thaw: RAM is a clone of object %s (%s%s), %llu working-set pages, %llu premapped",
 		info->name, info->created ? "created" : "shared",
 		o->record ? ", recording" : "",
@@ -472,9 +489,6 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 	*out = mem;
 	return 0;
 err:
-	if (memfd >= 0)
-		close(memfd);
-	wset__free(ws);
 	thaw_release(mem);
 	free(mem);
 	return ret;
@@ -485,48 +499,16 @@ int thaw_mem__hold(const char *mem_path, const char *wset_path,
 		   char *err, size_t errlen)
 {
 	struct thaw_mem t = { .dev = -1 };
-	struct wset *ws = NULL;
-	int memfd = -1, snap = -1, ret;
 	struct stat st;
+	int snap;
 
 	memset(info, 0, sizeof(*info));
 	if (stat(mem_path, &st) < 0)
 		return fail(err, errlen, -errno, "%s: %s", mem_path,
 			    strerror(errno));
-	memfd = memfile__open(mem_path, (uint64_t)st.st_size, err, errlen);
-	if (memfd < 0)
-		return memfd;
-	if (wset_path) {
-		ret = wset__read(wset_path, (uint64_t)st.st_size, &ws, err,
-				 errlen);
-		if (ret)
-			goto out;
-	}
-	ret = open_dev(&t, dev_path ? dev_path : THAW_DEV_PATH, err, errlen);
-	if (ret)
-		goto out;
-	ret = thaw_mem__object_name(memfd, info->name);
-	if (ret) {
-		fail(err, errlen, ret, "%s: %s", mem_path, strerror(-ret));
-		goto out;
-	}
-	snap = open_object(&t, memfd, (uint64_t)st.st_size, info->name, info,
-			   err, errlen);
-	if (snap < 0) {
-		ret = snap;
-		goto out;
-	}
-	ret = check_object(&t, snap, (uint64_t)st.st_size, info->name, info,
-			   err, errlen);
-	if (!ret && ws)
-		ret = import_wset(snap, ws, &info->wset_pages, err, errlen);
-out:
-	if (ret && snap >= 0)
-		close(snap);
+	snap = object_for_file(&t, mem_path, (uint64_t)st.st_size, NULL,
+			       wset_path, dev_path, info, err, errlen);
 	if (t.dev >= 0)
 		close(t.dev);
-	if (memfd >= 0)
-		close(memfd);
-	wset__free(ws);
-	return ret ? ret : snap;
+	return snap;
 }

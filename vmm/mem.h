@@ -137,6 +137,7 @@ int guest_mem__stats(struct guest_mem *mem, struct guest_mem_stats *st);
  *  @wset_path	a working-set file (vmm/wset.h) of this memory file, or
  *		NULL: imported into the object and premapped into the clone
  *		in one call, before the vCPUs run.
+ *  @wset	the same, already read (then @wset_path is not used).
  *  @record	record the pages this clone touches first, in order, in the
  *		module; guest_mem__wset_write() stores them (and makes them
  *		the object's working set).  A recording clone is not
@@ -152,6 +153,7 @@ int guest_mem__stats(struct guest_mem *mem, struct guest_mem_stats *st);
 struct guest_mem_thaw_opts {
 	const char *mem_path;
 	const char *wset_path;
+	const struct wset *wset;	/* already read: wset_path unused */
 	bool record;
 	const char *dev_path;
 };

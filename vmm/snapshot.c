@@ -566,7 +566,7 @@ int snapshot__open_memory(const struct snapshot_image *img,
 		/* The module imports and premaps the working set itself. */
 		struct guest_mem_thaw_opts o = {
 			.mem_path = p->backend_path,
-			.wset_path = p->wset_path,
+			.wset = ws,	/* read and checked above */
 			.record = p->record_wset,
 		};
 		struct guest_mem_thaw_info info;
