@@ -109,7 +109,12 @@ int main(int argc, char **argv)
 	const char *id = "anonymous-instance";
 	struct vm_config cfg;
 	struct api *api = NULL;
-	struct sig_ctx sc;
+	/*
+	 * Static: the detached signal thread outlives main(), and a second
+	 * SIGTERM while exit() runs must not find its lock on a dead stack
+	 * (seen: a GP fault in pthread_mutex_lock at shutdown).
+	 */
+	static struct sig_ctx sc;
 	struct vmm *vmm;
 	pthread_t sig_thread;
 	bool no_api = false, no_seccomp = false;
