@@ -226,7 +226,8 @@ vm_cleanup() {
 	wait 2>/dev/null
 	# A guest that died of a triple fault says so in the TAP output
 	# (selftests/run reruns such a test once under TCG).
-	grep -h 'triple fault' "$work"/*.vmm.log 2>/dev/null | diag
+	grep -h 'triple fault' "$work"/*.vmm.log 2>/dev/null |
+		sed 's/^/nested guest died: /' | diag
 	rm -rf "$work"
 }
 trap vm_cleanup EXIT
