@@ -155,9 +155,22 @@ int invoke__exit_code(enum thaw_status status)
  */
 #define RETRY_DELAY_MS		5
 
+/*
+ * A guest reached by CID (vhost-vsock) may also drop the connection
+ * silently: until it has handled the transport reset it answers under
+ * its old CID, and vhost discards what a guest sends under a CID that is
+ * not its own.  The host's connect would then wait for its whole
+ * timeout, so with INVOKE_RETRY_CONNECT each try is bounded: the first
+ * to this, each next one to twice the last, up to ATTEMPT_MAX_MS.
+ */
+#define ATTEMPT_FIRST_MS	25
+#define ATTEMPT_MAX_MS		2000
+
 /* What a guest that is still resuming answers a connection with. */
-static bool retryable(int err)
+static bool retryable(const struct vsock_target *t, int err)
 {
+	if (err == -ETIMEDOUT)
+		return !t->uds;
 	return err == -ECONNREFUSED || err == -ECONNRESET || err == -EPIPE ||
 		err == -ENODEV || err == -EHOSTUNREACH || err == -ENETUNREACH;
 }
@@ -176,18 +189,24 @@ int invoke__call(const struct vsock_target *t, const struct thaw_invoke *inv,
 {
 	struct json_object *meta = NULL;
 	struct thaw_msg_hdr hdr;
-	uint64_t start, deadline;
+	uint64_t start, deadline, attempt = ATTEMPT_FIRST_MS, until;
 	int fd, ret;
 
 	memset(out, 0, sizeof(*out));
 	start = vsock__now_ms();
 	deadline = start + timeout_ms + DEADLINE_GRACE_MS;
 	for (;;) {
-		fd = vsock__connect(t, deadline, err, errlen);
+		until = deadline;
+		if ((flags & INVOKE_RETRY_CONNECT) && !t->uds &&
+		    vsock__now_ms() + attempt < deadline)
+			until = vsock__now_ms() + attempt;
+		fd = vsock__connect(t, until, err, errlen);
 		if (fd >= 0 || !(flags & INVOKE_RETRY_CONNECT) ||
-		    !retryable(fd) ||
+		    !retryable(t, fd) ||
 		    vsock__now_ms() + RETRY_DELAY_MS >= deadline)
 			break;
+		if (fd == -ETIMEDOUT && attempt < ATTEMPT_MAX_MS)
+			attempt *= 2;
 		usleep(RETRY_DELAY_MS * 1000);
 	}
 	if (fd < 0)

@@ -23,7 +23,9 @@
 #include "tools/thawctl/vsock.h"
 
 /* Retry a refused or reset connection until the deadline: a clone that
- * was just restored is still handling its vsock transport reset.
+ * was just restored is still handling its vsock transport reset.  To a
+ * CID, each try is also bounded in time (a few tens of ms at first) and
+ * one that times out is retried.
  */
 #define INVOKE_RETRY_CONNECT	(1u << 0)
 
