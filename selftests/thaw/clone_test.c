@@ -27,39 +27,7 @@ static int holes_all(unsigned long i)
 	return 1;
 }
 
-FIXTURE(clone) {
-	int dev;
-	int src;
-	int snap;
-	long ps;
-	size_t len;
-};
-
-FIXTURE_SETUP(clone)
-{
-	self->src = self->snap = -1;
-	self->ps = thaw_page_size();
-	self->len = NPAGES * self->ps;
-	self->dev = thaw_open_api(NULL);
-	if (self->dev < 0)
-		SETUP_SKIP(THAW_DEV " not usable: %s", strerror(-self->dev));
-	self->src = thaw_memfd(NPAGES, 9, holes);
-	ASSERT_LE(0, self->src);
-	self->snap = thaw_snap_create(self->dev, self->src, 0, self->len, NULL);
-	ASSERT_LE(0, self->snap);
-}
-
-FIXTURE_TEARDOWN(clone)
-{
-	if (self->snap >= 0)
-		close(self->snap);
-	if (self->src >= 0)
-		close(self->src);
-	if (self->dev >= 0) {
-		EXPECT_NO_THAW_OBJECTS(self->dev);
-		close(self->dev);
-	}
-}
+THAW_SNAP_FIXTURE(clone, NPAGES, 9, holes)
 
 /*
  * A clone with one fault per page touched (MADV_RANDOM turns fault-around

@@ -226,4 +226,48 @@ static inline int thaw_param_read(const char *name, char *buf, size_t len)
 	EXPECT_EQ(0, __st.pinned_pages);				\
 } while (0)
 
+/*
+ * THAW_SNAP_FIXTURE(name, npages, seed, is_hole): the fixture @name of the
+ * tests that work on one snapshot object: /dev/thaw (the tests skip
+ * without it), a memfd of @npages pages written by thaw_memfd(@npages,
+ * @seed, @is_hole) and a snapshot object of all of it, in self->dev,
+ * self->src and self->snap, with self->ps and self->len.  The teardown
+ * checks that no object, clone or pinned page outlived the test.  Use it
+ * after including kselftest_harness.h and selftests/setup_skip.h.
+ */
+#define THAW_SNAP_FIXTURE(name, npages, seed, is_hole)			\
+	FIXTURE(name) {							\
+		int dev;						\
+		int src;						\
+		int snap;						\
+		long ps;						\
+		size_t len;						\
+	};								\
+	FIXTURE_SETUP(name)						\
+	{								\
+		self->src = self->snap = -1;				\
+		self->ps = thaw_page_size();				\
+		self->len = (npages) * self->ps;			\
+		self->dev = thaw_open_api(NULL);			\
+		if (self->dev < 0)					\
+			SETUP_SKIP(THAW_DEV " not usable: %s",		\
+				   strerror(-self->dev));		\
+		self->src = thaw_memfd((npages), (seed), (is_hole));	\
+		ASSERT_LE(0, self->src);				\
+		self->snap = thaw_snap_create(self->dev, self->src, 0,	\
+					      self->len, NULL);		\
+		ASSERT_LE(0, self->snap);				\
+	}								\
+	FIXTURE_TEARDOWN(name)						\
+	{								\
+		if (self->snap >= 0)					\
+			close(self->snap);				\
+		if (self->src >= 0)					\
+			close(self->src);				\
+		if (self->dev >= 0) {					\
+			EXPECT_NO_THAW_OBJECTS(self->dev);		\
+			close(self->dev);				\
+		}							\
+	}
+
 #endif

@@ -23,39 +23,7 @@ static const unsigned int touch[] = {
 	77, 3, 120, 4, 5, 6, 64, 15, 31, 100, 2, 99, 98, 97, 0, 127, 50,
 };
 
-FIXTURE(wset) {
-	int dev;
-	int src;
-	int snap;
-	long ps;
-	size_t len;
-};
-
-FIXTURE_SETUP(wset)
-{
-	self->src = self->snap = -1;
-	self->ps = thaw_page_size();
-	self->len = NPAGES * self->ps;
-	self->dev = thaw_open_api(NULL);
-	if (self->dev < 0)
-		SETUP_SKIP(THAW_DEV " not usable: %s", strerror(-self->dev));
-	self->src = thaw_memfd(NPAGES, 4, holes);
-	ASSERT_LE(0, self->src);
-	self->snap = thaw_snap_create(self->dev, self->src, 0, self->len, NULL);
-	ASSERT_LE(0, self->snap);
-}
-
-FIXTURE_TEARDOWN(wset)
-{
-	if (self->snap >= 0)
-		close(self->snap);
-	if (self->src >= 0)
-		close(self->src);
-	if (self->dev >= 0) {
-		EXPECT_NO_THAW_OBJECTS(self->dev);
-		close(self->dev);
-	}
-}
+THAW_SNAP_FIXTURE(wset, NPAGES, 4, holes)
 
 static char *map_clone(FIXTURE_DATA(wset) *self)
 {
