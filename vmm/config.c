@@ -466,52 +466,50 @@ out:
 	return ret;
 }
 
-int vm_config__parse_metrics(struct vm_config *cfg, json_object *obj,
-			     char *err, size_t errlen)
+/*
+ * A section whose only field is the path @field (required or not): on
+ * success the old value of *@dst is freed and replaced.
+ */
+static int parse_path_section(json_object *obj, const char *what,
+			      const char *field, bool required, char **dst,
+			      char *err, size_t errlen)
 {
-	static const char *const fields[] = { "metrics_path", NULL };
-	static const char what[] = "metrics";
+	const char *const fields[] = { field, NULL };
 	char *path = NULL;
 	int ret;
 
 	ret = check_fields(obj, what, fields, err, errlen);
 	if (ret)
 		return ret;
-	ret = get_string(obj, what, "metrics_path", true, &path, err, errlen);
+	ret = get_string(obj, what, field, required, &path, err, errlen);
 	if (ret < 0)
 		return ret;
-	if (!path[0]) {
+	if (path && !path[0]) {
 		free(path);
-		return fail(err, errlen, "%s: `metrics_path` is empty", what);
+		return fail(err, errlen, "%s: `%s` is empty", what, field);
 	}
-	free(cfg->metrics.metrics_path);
-	cfg->metrics.metrics_path = path;
-	cfg->metrics.present = true;
+	free(*dst);
+	*dst = path;
 	return 0;
+}
+
+int vm_config__parse_metrics(struct vm_config *cfg, json_object *obj,
+			     char *err, size_t errlen)
+{
+	int ret;
+
+	ret = parse_path_section(obj, "metrics", "metrics_path", true,
+				 &cfg->metrics.metrics_path, err, errlen);
+	if (!ret)
+		cfg->metrics.present = true;
+	return ret;
 }
 
 int vm_config__parse_serial(struct vm_config *cfg, json_object *obj,
 			    char *err, size_t errlen)
 {
-	static const char *const fields[] = { "serial_out_path", NULL };
-	static const char what[] = "serial";
-	char *path = NULL;
-	int ret;
-
-	ret = check_fields(obj, what, fields, err, errlen);
-	if (ret)
-		return ret;
-	ret = get_string(obj, what, "serial_out_path", false, &path, err,
-			 errlen);
-	if (ret < 0)
-		return ret;
-	if (path && !path[0]) {
-		free(path);
-		return fail(err, errlen, "%s: `serial_out_path` is empty", what);
-	}
-	free(cfg->serial_out_path);
-	cfg->serial_out_path = path;
-	return 0;
+	return parse_path_section(obj, "serial", "serial_out_path", false,
+				  &cfg->serial_out_path, err, errlen);
 }
 
 /* A device list this VMM does not have: only an empty array is accepted. */

@@ -222,6 +222,21 @@ static void logger_metrics_serial(void **state)
 	assert_int_equal(0, apply(&cfg, "{\"serial_out_path\":\"/tmp/s\"}",
 				  vm_config__parse_serial));
 	assert_string_equal(cfg.serial_out_path, "/tmp/s");
+	/* refused, and the value before is kept */
+	assert_int_equal(-EINVAL, apply(&cfg, "{\"serial_out_path\":\"\"}",
+					vm_config__parse_serial));
+	assert_non_null(strstr(err, "`serial_out_path` is empty"));
+	assert_int_equal(-EINVAL, apply(&cfg, "{\"metrics_path\":\"\"}",
+					vm_config__parse_metrics));
+	assert_non_null(strstr(err, "metrics: `metrics_path` is empty"));
+	assert_int_equal(-EINVAL,
+			 apply(&cfg, "{\"metrics_path\":\"/x\",\"extra\":1}",
+			       vm_config__parse_metrics));
+	assert_string_equal(cfg.metrics.metrics_path, "/tmp/m");
+	assert_string_equal(cfg.serial_out_path, "/tmp/s");
+	/* serial_out_path is optional: without it, no serial file */
+	assert_int_equal(0, apply(&cfg, "{}", vm_config__parse_serial));
+	assert_null(cfg.serial_out_path);
 	vm_config__free(&cfg);
 }
 
