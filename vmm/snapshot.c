@@ -668,7 +668,8 @@ int snapshot__apply(const struct snapshot_image *img, struct kvm *kvm,
 				    strerror(-ret));
 		/*
 		 * The guest's connections are gone and its CID may be new:
-		 * its driver drops them and re-reads the CID on this event.
+		 * its driver drops them and re-reads the CID on this event
+		 * (host packets wait until it has: see virtio/vsock.c).
 		 */
 		ret = vsock__send_transport_reset(kvm->vsock);
 		if (ret)

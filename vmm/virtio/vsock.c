@@ -33,9 +33,12 @@ struct vsock {
 	uint64_t guest_cid;
 	/*
 	 * A transport reset the guest has not acted on yet (vm->lock): rx
-	 * waits, or a host connection's REQUEST would reach the guest before
-	 * the reset that then kills it.  The driver re-reads the CID once it
-	 * has reset its sockets; that config read ends the wait.
+	 * waits, or a host connection's REQUEST could reach the guest before
+	 * the reset that then kills it.  Linux's driver reads the new CID,
+	 * resets its sockets, gives the event buffer back and notifies the
+	 * event queue: that notification ends the wait.  (Not the CID read:
+	 * the sockets are reset after it, and a connection the guest took
+	 * in between would be lost.)
 	 */
 	bool reset_pending;
 	struct virtq_chain chain;
@@ -110,10 +113,6 @@ static void read_config(void *dev, uint32_t off, void *data, uint32_t len)
 
 	put64(cfg, v->guest_cid);
 	memcpy(data, cfg + off, len);
-	if (v->reset_pending) {
-		v->reset_pending = false;
-		virtio_mmio__kick(v->vm, VSOCK_QUEUE_RX);
-	}
 }
 
 static void chain_error(struct vsock *v, unsigned int q, int err)
@@ -229,7 +228,14 @@ static void notify(void *dev, unsigned int q)
 		process_rx(v);
 		break;
 	default:
-		/* Event buffers wait for a transport reset. */
+		/*
+		 * Event buffers wait for a transport reset; a notification
+		 * here after one says the guest has acted on it.
+		 */
+		if (v->reset_pending) {
+			v->reset_pending = false;
+			process_rx(v);
+		}
 		break;
 	}
 }
