@@ -182,19 +182,13 @@ void invoke__reply_free(struct invoke_reply *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int invoke__call(const struct vsock_target *t, const struct thaw_invoke *inv,
-		 const char *payload, size_t len, uint64_t timeout_ms,
-		 unsigned int flags, struct invoke_reply *out,
-		 char *err, size_t errlen)
+/* Connect, with INVOKE_RETRY_CONNECT's retries; an fd or -errno. */
+static int connect_retrying(const struct vsock_target *t, uint64_t deadline,
+			    unsigned int flags, char *err, size_t errlen)
 {
-	struct json_object *meta = NULL;
-	struct thaw_msg_hdr hdr;
-	uint64_t start, deadline, attempt = ATTEMPT_FIRST_MS, until;
-	int fd, ret;
+	uint64_t attempt = ATTEMPT_FIRST_MS, until;
+	int fd;
 
-	memset(out, 0, sizeof(*out));
-	start = vsock__now_ms();
-	deadline = start + timeout_ms + DEADLINE_GRACE_MS;
 	for (;;) {
 		until = deadline;
 		if ((flags & INVOKE_RETRY_CONNECT) && !t->uds &&
@@ -204,18 +198,36 @@ int invoke__call(const struct vsock_target *t, const struct thaw_invoke *inv,
 		if (fd >= 0 || !(flags & INVOKE_RETRY_CONNECT) ||
 		    !retryable(t, fd) ||
 		    vsock__now_ms() + RETRY_DELAY_MS >= deadline)
-			break;
+			return fd;
 		if (fd == -ETIMEDOUT && attempt < ATTEMPT_MAX_MS)
 			attempt *= 2;
 		usleep(RETRY_DELAY_MS * 1000);
 	}
-	if (fd < 0)
-		return fd;
+}
+
+int invoke__call(const struct vsock_target *t, const struct thaw_invoke *inv,
+		 const char *payload, size_t len, uint64_t timeout_ms,
+		 unsigned int flags, struct invoke_reply *out,
+		 char *err, size_t errlen)
+{
+	struct json_object *meta = NULL;
+	struct thaw_msg_hdr hdr;
+	uint64_t start, deadline;
+	int fd, ret;
+
+	memset(out, 0, sizeof(*out));
+	start = vsock__now_ms();
+	deadline = start + timeout_ms + DEADLINE_GRACE_MS;
 	meta = proto__invoke_to_meta(inv);
 	if (!meta) {
 		snprintf(err, errlen, "out of memory");
-		ret = -ENOMEM;
-		goto out;
+		return -ENOMEM;
+	}
+again:
+	fd = connect_retrying(t, deadline, flags, err, errlen);
+	if (fd < 0) {
+		json_object_put(meta);
+		return fd;
 	}
 	ret = vsock__send_msg(fd, THAW_MSG_INVOKE, meta, payload, len,
 			      deadline);
@@ -223,8 +235,24 @@ int invoke__call(const struct vsock_target *t, const struct thaw_invoke *inv,
 		snprintf(err, errlen, "sending: %s", strerror(-ret));
 		goto out;
 	}
+	memset(&hdr, 0, sizeof(hdr));
 	ret = vsock__recv_msg(fd, &hdr, &out->meta, &out->body, deadline, err,
 			      errlen);
+	/*
+	 * Through vhost-vsock (QEMU) a clone's guest takes a connection as
+	 * soon as it has read its new CID, and only then, in the same
+	 * kernel work, resets the connections it had: one made in between
+	 * is reset before any answer, and before the guest's runtime could
+	 * take the invocation from it.  thawvm holds connections back until
+	 * that work is done, so this is for CID targets only.
+	 */
+	if ((ret == -ECONNRESET || ret == -EPIPE) && !hdr.version &&
+	    (flags & INVOKE_RETRY_CONNECT) && !t->uds &&
+	    vsock__now_ms() + RETRY_DELAY_MS < deadline) {
+		close(fd);
+		usleep(RETRY_DELAY_MS * 1000);
+		goto again;
+	}
 	if (ret)
 		goto out;
 	out->body_len = hdr.body_len;

@@ -24,8 +24,9 @@
 
 /* Retry a refused or reset connection until the deadline: a clone that
  * was just restored is still handling its vsock transport reset.  To a
- * CID, each try is also bounded in time (a few tens of ms at first) and
- * one that times out is retried.
+ * CID (vhost-vsock), each try is also bounded in time (a few tens of ms
+ * at first) and one that times out is retried, and so is an invocation
+ * whose connection was reset before any answer.
  */
 #define INVOKE_RETRY_CONNECT	(1u << 0)
 
