@@ -1033,7 +1033,8 @@ int main(int argc, char **argv)
 		vmproc__stop(handler, 5000);
 		handler_counts(&o, vms);
 	}
-	for (i = 0; i < o.clones && !rc; i++) {
+	/* Every VM's row, failed ones included (ok 0): the table counts them. */
+	for (i = 0; i < o.clones; i++) {
 		if (!vms[i].ok) {
 			fprintf(stderr, "bench-firstresp: VM %u: %s (console %s, log %s)\n",
 				i, vms[i].err, vms[i].console, vms[i].log);
