@@ -511,6 +511,55 @@ static int first_response(struct vm *v, uint64_t deadline)
 	return ret;
 }
 
+/*
+ * A VM that took its invocation but did not answer in time: is its vCPU
+ * still running guest code (KVM exits in one second), and does its
+ * thaw-init still answer a probe?  Appended to @v->err, for the log.
+ */
+static void diagnose_timeout(struct vm *v)
+{
+	struct vsock_target t = { .port = THAW_INVOKE_PORT };
+	struct thaw_probe probe = { .random_bytes = 0 };
+	struct json_object *meta = NULL, *rmeta = NULL;
+	struct vm_counts c1, c2;
+	struct thaw_msg_hdr hdr;
+	uint64_t deadline;
+	char perr[160] = "", *body = NULL;
+	size_t n;
+	int fd, ret;
+
+	vmstat__read(v->pid, &c1);
+	sleep(1);
+	vmstat__read(v->pid, &c2);
+	if (v->o->mode <= M_THAWVM_RESTORE)
+		t.uds = v->uds;
+	else
+		t.cid = v->cid;
+	deadline = vsock__now_ms() + 5000;
+	fd = vsock__connect(&t, deadline, perr, sizeof(perr));
+	if (fd >= 0) {
+		meta = proto__probe_to_meta(&probe);
+		ret = meta ? vsock__send_msg(fd, THAW_MSG_PROBE, meta, NULL, 0,
+					     deadline) : -ENOMEM;
+		if (!ret)
+			ret = vsock__recv_msg(fd, &hdr, &rmeta, &body,
+					      deadline, perr, sizeof(perr));
+		if (!ret)
+			snprintf(perr, sizeof(perr), "%s",
+				 json_object_to_json_string(rmeta));
+		else if (!perr[0])
+			snprintf(perr, sizeof(perr), "%s", strerror(-ret));
+		close(fd);
+	}
+	n = strlen(v->err);
+	snprintf(v->err + n, sizeof(v->err) - n,
+		 "; then KVM exits +%lld in 1 s, probe: %s",
+		 c2.kvm_exits - c1.kvm_exits, perr);
+	json_object_put(meta);
+	json_object_put(rmeta);
+	free(body);
+}
+
 static void *vm_thread(void *arg)
 {
 	struct vm *v = arg;
@@ -554,8 +603,11 @@ static void *vm_thread(void *arg)
 	default:
 		ret = -EINVAL;
 	}
-	if (!ret)
+	if (!ret) {
 		ret = first_response(v, deadline);
+		if (ret == -ETIMEDOUT && v->pid > 0)
+			diagnose_timeout(v);
+	}
 	if (!ret && (o->mode == M_QEMU_RESTORE ||
 		     o->mode == M_QEMU_TEMPLATE)) {
 		/* When the load ended: QEMU's RESUME event, stamped by QEMU. */
