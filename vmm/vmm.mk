@@ -4,7 +4,7 @@
 # $(VMM_LIBS).
 VMM_OBJS := $(addprefix $(O)/vmm/, \
 	crc32c.o log.o mem.o bus.o aml.o acpi.o boot.o cpuid.o \
-	kvm.o kvm-cpu.o kvm-state.o devices.o vmm.o uring.o seccomp.o \
+	kvm.o kvm-cpu.o kvm-cpu-dump.o kvm-state.o devices.o vmm.o uring.o seccomp.o \
 	serial.o i8042.o pm.o boot-timer.o vmgenid.o \
 	virtio/queue.o virtio/mmio.o virtio/vsock.o vsock-uds.o \
 	mem-restore.o snapshot.o)
