@@ -105,7 +105,7 @@ demo:
 	$(Q)tools/demo
 
 checkpatch:
-	$(Q)tests/host/checkpatch.sh
+	$(Q)tests/host/checkpatch_test.sh
 
 clean:
 	$(Q)rm -rf build

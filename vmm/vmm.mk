@@ -10,8 +10,6 @@ VMM_OBJS := $(addprefix $(O)/vmm/, \
 	mem-restore.o snapshot.o)
 VMM_LIBS := $(or $(call pkg,liburing),-luring) \
 	$(or $(call pkg,libseccomp),-lseccomp) -lpthread
-# Older name, kept for the unit tests' rules.
-VMM_LIB_OBJS := $(VMM_OBJS)
 
 # Selftests of the machine (selftests/vmm/*_test.c): kselftest harness
 # programs that link the machine and fill a struct vm_config in code.
