@@ -70,6 +70,7 @@ PROGS :=
 UNIT_TESTS :=
 SELFTESTS :=
 
+include lib/lib.mk
 include vmm/snap.mk
 include vmm/vmm.mk
 include vmm/thawvm.mk

@@ -45,7 +45,7 @@ THAWCTL_VM_OBJS := $(addprefix $(O)/tools/thawctl/,vmapi.o vmproc.o \
 THAWCTL_VM_LIBS = $(CURL_LIBS) $(JSONC_LIBS)
 
 # thawctl: the command-line client.  merge-diff uses the snapshot files'
-# code (vmm/memfile.c).
+# code (lib/memfile.c).
 THAWCTL_OBJS := $(addprefix $(O)/tools/thawctl/,main.o ready.o probe.o \
 	snapshot.o restore.o merge.o api.o hold.o) $(THAWCTL_VM_OBJS) \
 	$(THAWCTL_STATS_OBJS) $(SNAP_ALL_OBJS)

@@ -21,7 +21,7 @@
 #include <microhttpd.h>
 
 #include "vmm/api.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/snapshot.h"
 #include "vmm/version.h"
 

@@ -11,7 +11,7 @@
 #include "vmm/devices.h"
 #include "vmm/kvm.h"
 #include "vmm/layout.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 
 #define BOOT_TIMER_MAGIC	123
 

@@ -426,7 +426,7 @@ int vm_config__parse_logger(struct vm_config *cfg, json_object *obj,
 		NULL
 	};
 	static const char what[] = "logger";
-	struct vm_logger_config lg = { 0 };
+	struct log_config lg = { 0 };
 	char *module = NULL;
 	int ret;
 

@@ -7,7 +7,7 @@
 
 #include "vmm/devices.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/util.h"
 
 static const struct device_init device_table[] = {

@@ -10,7 +10,7 @@
 #include "vmm/i8042.h"
 #include "vmm/kvm.h"
 #include "vmm/layout.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/persist.h"
 #include "vmm/vmm.h"
 

@@ -14,7 +14,7 @@
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
 #include "vmm/layout.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/seccomp.h"
 #include "vmm/util.h"
 #include "vmm/vmm.h"

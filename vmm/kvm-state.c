@@ -12,7 +12,7 @@
 
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/persist.h"
 
 /* The MSRs KVM can save for this vCPU: KVM_GET_MSR_INDEX_LIST. */

@@ -16,7 +16,7 @@
 #include "vmm/devices.h"
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/util.h"
 #include "vmm/mem.h"
 #include "vmm/seccomp.h"

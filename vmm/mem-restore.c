@@ -12,11 +12,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/mem.h"
-#include "vmm/memfile.h"
-#include "vmm/uffd.h"
-#include "vmm/wset.h"
+#include "lib/memfile.h"
+#include "lib/uffd.h"
+#include "lib/wset.h"
 
 #define PM_PRESENT	(1ull << 63)
 #define PM_SWAPPED	(1ull << 62)

@@ -20,10 +20,10 @@
 
 #include <linux/thaw.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/mem.h"
-#include "vmm/memfile.h"
-#include "vmm/wset.h"
+#include "lib/memfile.h"
+#include "lib/wset.h"
 
 #define THAW_PAGE		4096ULL
 #define THAW_DEV_PATH		"/dev/thaw"

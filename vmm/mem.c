@@ -11,7 +11,7 @@
 #include <linux/memfd.h>
 
 #include "vmm/layout.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/mem.h"
 
 #define SZ_2M	(2ULL << 20)

@@ -89,7 +89,7 @@ int guest_mem__new_memfd(struct guest_mem **out, uint64_t ram_size,
  * Restore backends (vmm/mem-restore.c).  File: the memory file @path
  * mapped private (reads share the page cache, writes copy).  Uffd: empty
  * private RAM whose faults the handler listening on @socket_path serves
- * (Firecracker's protocol, vmm/uffd.h).  -errno with a message.
+ * (Firecracker's protocol, lib/uffd.h).  -errno with a message.
  */
 int guest_mem__new_file(struct guest_mem **out, const char *path,
 			uint64_t ram_size, char *err, size_t errlen);
@@ -115,7 +115,7 @@ uint64_t guest_mem__low_end(const struct guest_mem *mem);
 
 /*
  * Write the pages this VM touched since its RAM was made (a backend
- * recording them: Thaw with record_wset) as a working-set file (vmm/wset.h)
+ * recording them: Thaw with record_wset) as a working-set file (lib/wset.h)
  * at @path.  -EOPNOTSUPP when the backend does not record, -EINVAL when it
  * was not asked to; -errno with a message in @err.
  */
@@ -134,7 +134,7 @@ int guest_mem__stats(struct guest_mem *mem, struct guest_mem_stats *st);
  * Reads of RAM see the object's pages; the first write to a page gives this
  * VM a private copy.
  *
- *  @wset_path	a working-set file (vmm/wset.h) of this memory file, or
+ *  @wset_path	a working-set file (lib/wset.h) of this memory file, or
  *		NULL: imported into the object and premapped into the clone
  *		in one call, before the vCPUs run.
  *  @wset	the same, already read (then @wset_path is not used).

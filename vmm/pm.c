@@ -13,7 +13,7 @@
 #include "vmm/devices.h"
 #include "vmm/kvm.h"
 #include "vmm/layout.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/vmm.h"
 
 #define SLP_EN		0x20

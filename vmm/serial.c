@@ -16,7 +16,7 @@
 #include "vmm/devices.h"
 #include "vmm/kvm.h"
 #include "vmm/layout.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/persist.h"
 #include "vmm/serial.h"
 

@@ -1,35 +1,30 @@
 # SPDX-License-Identifier: GPL-2.0
-# Snapshot building blocks: the state-file container, sparse memory files
-# through io_uring, working-set files and the Uffd backend (VMM side), plus
-# the page-fault handler, its selftests and the memory-file bench.
-# thawvm links $(SNAP_OBJS) with $(SNAP_LIBS).  They also need
-# $(O)/vmm/crc32c.o, which thawvm has already (VMM_LIB_OBJS in vmm.mk): it
-# is not repeated here so that one link line never names it twice.
-SNAP_OBJS := $(O)/vmm/snapfile.o $(O)/vmm/memfile.o $(O)/vmm/wset.o \
-	$(O)/vmm/uffd.o $(O)/vmm/mem-thaw.o
-SNAP_LIBS = $(call pkg,liburing json-c) -lpthread
-# What the programs and tests below link (mem-thaw.o needs mem.o, log.o).
-SNAP_ALL_OBJS := $(SNAP_OBJS) $(O)/vmm/crc32c.o $(O)/vmm/mem.o \
-	$(O)/vmm/log.o
+# The Uffd page-fault handler, its selftests, the memory-file benches and
+# the unit tests of lib/'s snapshot files.
+# The VMM's side of the snapshot code that the tools use too (Thaw).
+SNAP_OBJS := $(O)/vmm/mem-thaw.o $(O)/vmm/mem.o
+SNAP_LIBS = $(LIBTHAW_LIBS)
+# What the programs and tests below link.
+SNAP_ALL_OBJS := $(SNAP_OBJS) $(LIBTHAW)
 
 # The page-fault handler for the Uffd backend.
 UFFD_HANDLER_OBJS := $(O)/tools/uffd-handler/main.o \
 	$(O)/tools/uffd-handler/serve.o
 PROGS += $(O)/bin/thaw-uffd-handler
-$(O)/bin/thaw-uffd-handler: $(UFFD_HANDLER_OBJS) $(SNAP_ALL_OBJS)
+$(O)/bin/thaw-uffd-handler: $(UFFD_HANDLER_OBJS) $(LIBTHAW)
 	$(quiet) LD $@
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SNAP_LIBS)
 
 # Benches (tools/bench/): programs that print a table.
 PROGS += $(O)/bin/bench-memfile
-$(O)/bin/bench-memfile: $(O)/tools/bench/memfile.o $(SNAP_ALL_OBJS)
+$(O)/bin/bench-memfile: $(O)/tools/bench/memfile.o $(LIBTHAW)
 	$(quiet) LD $@
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SNAP_LIBS)
 
 PROGS += $(O)/bin/bench-uffd
-$(O)/bin/bench-uffd: $(O)/tools/bench/uffd.o $(SNAP_ALL_OBJS) \
+$(O)/bin/bench-uffd: $(O)/tools/bench/uffd.o $(LIBTHAW) \
 		| $(O)/bin/thaw-uffd-handler
 	$(quiet) LD $@
 	@mkdir -p $(dir $@)
@@ -38,12 +33,11 @@ $(O)/bin/bench-uffd: $(O)/tools/bench/uffd.o $(SNAP_ALL_OBJS) \
 # Unit tests (cmocka, run under ASan+UBSan by make check).
 UNIT_TESTS += $(O)/tests/unit/snapfile_test $(O)/tests/unit/wset_test \
 	$(O)/tests/unit/memfile_test $(O)/tests/unit/uffd_msg_test
-$(O)/tests/unit/snapfile_test: $(O)/vmm/snapfile.o $(O)/vmm/crc32c.o
-$(O)/tests/unit/wset_test: $(O)/vmm/wset.o $(O)/vmm/snapfile.o \
-	$(O)/vmm/crc32c.o
-$(O)/tests/unit/memfile_test: $(O)/vmm/memfile.o
+$(O)/tests/unit/snapfile_test: $(LIBTHAW)
+$(O)/tests/unit/wset_test: $(LIBTHAW)
+$(O)/tests/unit/memfile_test: $(LIBTHAW)
 $(O)/tests/unit/memfile_test: UNIT_LIBS := $(call pkg,liburing)
-$(O)/tests/unit/uffd_msg_test: $(O)/vmm/uffd.o
+$(O)/tests/unit/uffd_msg_test: $(LIBTHAW)
 $(O)/tests/unit/uffd_msg_test: UNIT_LIBS := $(call pkg,json-c)
 
 # Selftests (kselftest harness) run inside vmtest by selftests/run; they

@@ -20,17 +20,17 @@
 #include "vmm/i8042.h"
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/mem.h"
-#include "vmm/memfile.h"
+#include "lib/memfile.h"
 #include "vmm/persist.h"
 #include "vmm/serial.h"
-#include "vmm/snapfile.h"
+#include "lib/snapfile.h"
 #include "vmm/snapshot.h"
 #include "vmm/version.h"
 #include "vmm/vmgenid.h"
 #include "vmm/virtio/vsock.h"
-#include "vmm/wset.h"
+#include "lib/wset.h"
 
 /* SNAP_SEC_VM_CONFIG: what the machine to restore into looks like. */
 #define SNAP_CFG_SMT		(1u << 0)

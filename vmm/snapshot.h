@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Snapshot create and load for the machine: which state goes into which
- * section of the state file (vmm/snapfile.h), the memory file
- * (vmm/memfile.h), and the restore backends' RAM (vmm/mem.h).
+ * section of the state file (lib/snapfile.h), the memory file
+ * (lib/memfile.h), and the restore backends' RAM (vmm/mem.h).
  *
  * Create (the machine paused):
  *	snapshot__save(kvm, &params, err, errlen);

@@ -9,7 +9,7 @@
 
 #include "vmm/devices.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/mem.h"
 #include "vmm/persist.h"
 #include "vmm/vmgenid.h"

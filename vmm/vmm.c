@@ -10,7 +10,7 @@
 
 #include "vmm/i8042.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/mem.h"
 #include "vmm/snapshot.h"
 #include "vmm/vmm.h"

@@ -3,11 +3,11 @@
 # config.o), which the lead links into $(O)/bin/thawvm with $(VMM_OBJS) and
 # $(VMM_LIBS).
 VMM_OBJS := $(addprefix $(O)/vmm/, \
-	crc32c.o log.o mem.o bus.o aml.o acpi.o boot.o cpuid.o \
+	mem.o bus.o aml.o acpi.o boot.o cpuid.o \
 	kvm.o kvm-cpu.o kvm-state.o devices.o vmm.o uring.o seccomp.o \
 	serial.o i8042.o pm.o boot-timer.o vmgenid.o \
 	virtio/queue.o virtio/mmio.o virtio/vsock.o vsock-uds.o \
-	mem-restore.o snapshot.o)
+	mem-restore.o snapshot.o mem-thaw.o) $(LIBTHAW)
 VMM_LIBS := $(or $(call pkg,liburing),-luring) \
 	$(or $(call pkg,libseccomp),-lseccomp) -lpthread
 
@@ -20,12 +20,11 @@ VMM_SELFTESTS := $(patsubst selftests/%.c,$(O)/selftests/%,\
 SELFTESTS += $(VMM_SELFTESTS) $(O)/selftests/vmm/vsock_peer
 
 $(VMM_SELFTESTS): $(O)/selftests/vmm/%_test: selftests/vmm/%_test.c \
-		selftests/vmm/vmm_test.h $(VMM_OBJS) $(SNAP_OBJS) $(O)/vmm/config.o
+		selftests/vmm/vmm_test.h $(O)/vmm/config.o $(VMM_OBJS)
 	$(quiet) CC $@
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SELFTEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
-		$(VMM_OBJS) $(SNAP_OBJS) $(O)/vmm/config.o $(VMM_LIBS) \
-		$(SNAP_LIBS) $(call pkg,json-c)
+		$(O)/vmm/config.o $(VMM_OBJS) $(VMM_LIBS) $(LIBTHAW_LIBS)
 
 # The guest side of the vsock tests: static, it runs in a bare initramfs.
 $(O)/selftests/vmm/vsock_peer: selftests/vmm/vsock_peer.c

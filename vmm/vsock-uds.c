@@ -30,7 +30,7 @@
 
 #include "vmm/kvm.h"
 #include "vmm/list.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/uring.h"
 #include "vmm/virtio/queue.h"
 #include "vmm/virtio/vsock.h"

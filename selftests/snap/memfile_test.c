@@ -8,8 +8,8 @@
 
 #include "kselftest_harness.h"
 #include "snap_test.h"
-#include "vmm/memfile.h"
-#include "vmm/wset.h"
+#include "lib/memfile.h"
+#include "lib/wset.h"
 
 #define PAGES		4096ul		/* 16 MiB */
 #define SIZE		(PAGES * ST_PAGE)

@@ -18,7 +18,7 @@
 #include "selftests/setup_skip.h"
 #include "snap_test.h"
 #include "vmm/mem.h"
-#include "vmm/wset.h"
+#include "lib/wset.h"
 
 #define PAGES		1024ul		/* 4 MiB */
 #define SIZE		(PAGES * ST_PAGE)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The Uffd backend end to end, without a VM: this process (or a child)
- * plays the VMM through vmm/uffd.c -- userfaultfd, MISSING registration,
+ * plays the VMM through lib/uffd.c -- userfaultfd, MISSING registration,
  * Firecracker's one-message handshake -- and the real thaw-uffd-handler
  * serves the faults from a memory file.  Contents and the handler's counts
  * are checked; so are prefetch, recording, remove/unmap events, the VMM
@@ -16,8 +16,8 @@
 
 #include "kselftest_harness.h"
 #include "snap_test.h"
-#include "vmm/uffd.h"
-#include "vmm/wset.h"
+#include "lib/uffd.h"
+#include "lib/wset.h"
 
 #define PAGES		256ul
 #define MEM_SIZE	(PAGES * ST_PAGE)

@@ -4,14 +4,14 @@
 CMOCKA_LIBS := $(call pkg,cmocka)
 
 UNIT_TESTS += $(O)/tests/unit/crc32c_test
-$(O)/tests/unit/crc32c_test: $(O)/vmm/crc32c.o
+$(O)/tests/unit/crc32c_test: $(LIBTHAW)
 
 $(O)/tests/unit/%_test: $(O)/tests/unit/%_test.o
 	$(quiet) LD $@
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(UNIT_LIBS) -lpthread
 
 UNIT_TESTS += $(O)/tests/unit/config_test
-$(O)/tests/unit/config_test: $(O)/vmm/config.o
+$(O)/tests/unit/config_test: $(O)/vmm/config.o $(LIBTHAW)
 $(O)/tests/unit/config_test: UNIT_LIBS := $(call pkg,json-c)
 
 # The machine's pure logic (vmm/): encoders, parsers, builders.
@@ -20,10 +20,10 @@ UNIT_TESTS += $(O)/tests/unit/aml_test $(O)/tests/unit/acpi_test \
 	$(O)/tests/unit/cpuid_test
 $(O)/tests/unit/aml_test: $(O)/vmm/aml.o
 $(O)/tests/unit/acpi_test: $(O)/vmm/acpi.o $(O)/vmm/aml.o $(O)/vmm/mem.o \
-	$(O)/vmm/log.o
-$(O)/tests/unit/bootparams_test: $(O)/vmm/boot.o $(O)/vmm/mem.o $(O)/vmm/log.o
+	$(LIBTHAW)
+$(O)/tests/unit/bootparams_test: $(O)/vmm/boot.o $(O)/vmm/mem.o $(LIBTHAW)
 $(O)/tests/unit/virtq_test: $(O)/vmm/virtio/queue.o $(O)/vmm/mem.o \
-	$(O)/vmm/log.o
+	$(LIBTHAW)
 $(O)/tests/unit/cpuid_test: $(O)/vmm/cpuid.o
 
 # thaw-init's pure logic (tools/guest): the protocol, settings, Runtime API.

@@ -53,7 +53,7 @@
 #include "tools/thawctl/vmproc.h"
 #include "tools/thawctl/vmstat.h"
 #include "tools/thawctl/vsock.h"
-#include "vmm/snapfile.h"
+#include "lib/snapfile.h"
 
 #define MAX_CLONES		64
 #define BOOT_ARGS		"console=ttyS0 quiet panic=-1"

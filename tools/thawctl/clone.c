@@ -15,7 +15,7 @@
 #include "tools/thawctl/vmapi.h"
 #include "tools/thawctl/vmproc.h"
 #include "tools/thawctl/vsock.h"
-#include "vmm/snapfile.h"
+#include "lib/snapfile.h"
 
 #define DEFAULT_TIMEOUT_MS	60000
 /* thawvm refuses a vsock uds_path longer than this (room for "_PORT"). */

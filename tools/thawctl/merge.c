@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "tools/thawctl/thawctl.h"
-#include "vmm/memfile.h"
+#include "lib/memfile.h"
 
 int thawctl__merge_diff(int argc, char **argv)
 {

@@ -25,7 +25,7 @@
 #include "tools/thawctl/vmapi.h"
 #include "tools/thawctl/vmproc.h"
 #include "tools/thawctl/vsock.h"
-#include "vmm/snapfile.h"
+#include "lib/snapfile.h"
 
 #define DEFAULT_MEM_MIB		128
 #define DEFAULT_TIMEOUT_MS	300000	/* a nested guest under TCG */

@@ -40,7 +40,7 @@
 #include <unistd.h>
 
 #include "tools/uffd-handler/handler.h"
-#include "vmm/wset.h"
+#include "lib/wset.h"
 
 #define DEFAULT_MAX_VMS		64
 #define DEFAULT_HANDSHAKE_MS	5000

@@ -10,7 +10,7 @@
 #include "vmm/bus.h"
 #include "vmm/kvm.h"
 #include "vmm/layout.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/mem.h"
 #include "vmm/virtio/mmio.h"
 

@@ -11,7 +11,7 @@
 
 #include "vmm/devices.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
+#include "lib/log.h"
 #include "vmm/persist.h"
 #include "vmm/virtio/mmio.h"
 #include "vmm/virtio/vsock.h"

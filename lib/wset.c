@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Working-set files (vmm/wset.h): two sections of a snapfile container,
+ * Working-set files (lib/wset.h): two sections of a snapfile container,
  * WSET_SEC_HEADER and WSET_SEC_PAGES.  Dedup on record uses a bitmap of
  * the memory's pages (4 KiB per 128 MiB of RAM).
  */
@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "vmm/snapfile.h"
-#include "vmm/snaputil.h"
-#include "vmm/wset.h"
+#include "lib/snapfile.h"
+#include "lib/snaputil.h"
+#include "lib/wset.h"
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ	22

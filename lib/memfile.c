@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Sparse memory files through io_uring (vmm/memfile.h).
+ * Sparse memory files through io_uring (lib/memfile.h).
  *
  * One engine serves four jobs; they differ in where the candidate pages
  * come from, what happens to a zero page and which file is written:
@@ -28,8 +28,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "vmm/memfile.h"
-#include "vmm/snaputil.h"
+#include "lib/memfile.h"
+#include "lib/snaputil.h"
 
 #define PAGE		MEMFILE_PAGE_SIZE
 #define PM_PRESENT	(1ull << 63)

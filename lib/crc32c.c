@@ -8,7 +8,7 @@
  */
 #include <pthread.h>
 
-#include "vmm/crc32c.h"
+#include "lib/crc32c.h"
 
 #define CRC32C_POLY	0x82f63b78u
 

@@ -45,8 +45,8 @@
  * written to an unnamed file beside @path and renamed into place: on error
  * (or if the process is killed) @path is untouched and nothing is left.
  */
-#ifndef THAW_VMM_MEMFILE_H
-#define THAW_VMM_MEMFILE_H
+#ifndef THAW_LIB_MEMFILE_H
+#define THAW_LIB_MEMFILE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -23,10 +23,10 @@
  * wset__read() validates everything (the container's checks, then: page
  * size, memory size against @expected_mem_size, each offset aligned and
  * inside the memory, no duplicates) before returning.  Errors are -errno
- * with a message, as in vmm/snapfile.h; a missing file is -ENOENT.
+ * with a message, as in lib/snapfile.h; a missing file is -ENOENT.
  */
-#ifndef THAW_VMM_WSET_H
-#define THAW_VMM_WSET_H
+#ifndef THAW_LIB_WSET_H
+#define THAW_LIB_WSET_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -51,7 +51,7 @@ uint64_t wset__offset(const struct wset *ws, size_t i);
 uint64_t wset__mem_size(const struct wset *ws);
 uint32_t wset__page_size(const struct wset *ws);
 
-/* Atomic write of the set (vmm/snapfile.h's commit). */
+/* Atomic write of the set (lib/snapfile.h's commit). */
 int wset__write(const struct wset *ws, const char *path,
 		char *err, size_t errlen);
 /* @expected_mem_size 0: accept any. */

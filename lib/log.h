@@ -1,15 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * thawvm's log: human-readable lines to stderr, or to the file or FIFO that
- * PUT /logger names, filtered by level.  Thread-safe; one write(2) a line.
+ * The log: human-readable lines ("[thawvm SECONDS] ...") to stderr, or to
+ * the file or FIFO that thawvm's PUT /logger names, filtered by level.
+ * Thread-safe; one write(2) a line.
  */
-#ifndef THAW_VMM_LOG_H
-#define THAW_VMM_LOG_H
+#ifndef THAW_LIB_LOG_H
+#define THAW_LIB_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/config.h"
+/*
+ * Where and what to log: PUT /logger's fields (Firecracker's names).
+ * Strings are owned by whoever fills it in.
+ */
+struct log_config {
+	bool present;
+	char *log_path;
+	char *level;			/* Error, Warning, Info, Debug, Trace */
+	bool show_level;
+	bool show_log_origin;
+};
 
 enum log_level {
 	LOG_OFF,
@@ -23,7 +35,7 @@ enum log_level {
 void log__printf(enum log_level level, const char *file, int line,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Apply a logger configuration; 0, or -errno with a message in @err. */
-int log__configure(const struct vm_logger_config *lc, char *err,
+int log__configure(const struct log_config *lc, char *err,
 		   size_t errlen);
 void log__set_level(enum log_level level);
 /* Wall-clock milliseconds, for log and metrics timestamps. */

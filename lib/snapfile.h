@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The snapshot container: a versioned, checksummed file of sections.  The
- * state file (vCPUs, VM, devices) and the working-set file (vmm/wset.h) are
+ * state file (vCPUs, VM, devices) and the working-set file (lib/wset.h) are
  * both containers; Documentation/snapshot-format.rst gives the layout byte
  * by byte.
  *
@@ -42,8 +42,8 @@
  *	-EFBIG		larger than SNAPFILE_MAX_SIZE
  *	-ENOMEM, or open/read/write errors (-ENOENT, -EACCES, -ENOSPC, ...)
  */
-#ifndef THAW_VMM_SNAPFILE_H
-#define THAW_VMM_SNAPFILE_H
+#ifndef THAW_LIB_SNAPFILE_H
+#define THAW_LIB_SNAPFILE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -60,7 +60,7 @@
 /* What a container holds: the reader is told which type it expects. */
 enum snapfile_type {
 	SNAPFILE_TYPE_STATE = 1,	/* the VM's state file */
-	SNAPFILE_TYPE_WSET = 2,		/* a working-set file (vmm/wset.h) */
+	SNAPFILE_TYPE_WSET = 2,		/* a working-set file (lib/wset.h) */
 };
 
 /* Section flags. */
@@ -121,7 +121,7 @@ enum snap_section_id {
 #define SNAP_SEC_DEV_NET(i)	(SNAP_SEC_DEV_NET_BASE + (i))
 #define SNAP_MAX_DEV_INSTANCES	16
 
-/* Section ids of a working-set file (vmm/wset.c lays them out). */
+/* Section ids of a working-set file (lib/wset.c lays them out). */
 enum wset_section_id {
 	WSET_SEC_HEADER		= 0x0001,
 	WSET_SEC_PAGES		= 0x0002,

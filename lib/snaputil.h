@@ -4,8 +4,8 @@
  * uffd): the error-message convention and little-endian field access.
  * Internal: not for other parts of thawvm.
  */
-#ifndef THAW_VMM_SNAPUTIL_H
-#define THAW_VMM_SNAPUTIL_H
+#ifndef THAW_LIB_SNAPUTIL_H
+#define THAW_LIB_SNAPUTIL_H
 
 #include <endian.h>
 #include <errno.h>

@@ -33,8 +33,8 @@
  * The handler side (tools/uffd-handler) parses the message with
  * uffd__parse_regions(), which trusts nothing.
  */
-#ifndef THAW_VMM_UFFD_H
-#define THAW_VMM_UFFD_H
+#ifndef THAW_LIB_UFFD_H
+#define THAW_LIB_UFFD_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int log_fd = STDERR_FILENO;		/* protected by log_lock */
@@ -52,7 +52,7 @@ void log__set_level(enum log_level level)
 	pthread_mutex_unlock(&log_lock);
 }
 
-int log__configure(const struct vm_logger_config *lc, char *err,
+int log__configure(const struct log_config *lc, char *err,
 		   size_t errlen)
 {
 	enum log_level level = LOG_INFO;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef THAW_VMM_CRC32C_H
-#define THAW_VMM_CRC32C_H
+#ifndef THAW_LIB_CRC32C_H
+#define THAW_LIB_CRC32C_H
 
 #include <stddef.h>
 #include <stdint.h>

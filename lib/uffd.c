@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The Uffd backend, VMM side (vmm/uffd.h): userfaultfd, registration, and
+ * The Uffd backend, VMM side (lib/uffd.h): userfaultfd, registration, and
  * the one-message handshake with the page-fault handler.  The message
  * format is Firecracker's; json-c builds and parses it.
  */
@@ -17,8 +17,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "vmm/snaputil.h"
-#include "vmm/uffd.h"
+#include "lib/snaputil.h"
+#include "lib/uffd.h"
 
 #define UFFD_FEATURES	(UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_UNMAP)
 

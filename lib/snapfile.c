@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The snapshot container (vmm/snapfile.h).  The reader validates the whole
+ * The snapshot container (lib/snapfile.h).  The reader validates the whole
  * file before handing out any section: a restore that meets a bad file
  * refuses before it has touched the VM.
  */
@@ -13,9 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmm/crc32c.h"
-#include "vmm/snapfile.h"
-#include "vmm/snaputil.h"
+#include "lib/crc32c.h"
+#include "lib/snapfile.h"
+#include "lib/snaputil.h"
 
 /* File header fields (byte offsets). */
 #define HDR_MAGIC	0
