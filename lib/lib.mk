@@ -4,7 +4,7 @@
 # built once into $(LIBTHAW), a static archive: every program lists it after
 # its own objects and links $(LIBTHAW_LIBS).
 LIB_OBJS := $(addprefix $(O)/lib/,crc32c.o log.o snapfile.o memfile.o \
-	wset.o uffd.o)
+	wset.o uffd.o thaw-object.o)
 LIBTHAW := $(O)/lib/libthaw.a
 LIBTHAW_LIBS = $(or $(call pkg,liburing),-luring) $(call pkg,json-c) -lpthread
 

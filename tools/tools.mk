@@ -48,7 +48,7 @@ THAWCTL_VM_LIBS = $(CURL_LIBS) $(JSONC_LIBS)
 # code (lib/memfile.c).
 THAWCTL_OBJS := $(addprefix $(O)/tools/thawctl/,main.o ready.o probe.o \
 	snapshot.o restore.o merge.o api.o hold.o) $(THAWCTL_VM_OBJS) \
-	$(THAWCTL_STATS_OBJS) $(SNAP_ALL_OBJS)
+	$(THAWCTL_STATS_OBJS) $(LIBTHAW)
 PROGS += $(O)/bin/thawctl
 
 $(O)/bin/thawctl: $(THAWCTL_OBJS)

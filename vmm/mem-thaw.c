@@ -2,34 +2,28 @@
 /*
  * The Thaw memory backend: guest RAM as a clone of thaw.ko's snapshot
  * object for the memory file, shared by every VM restored from it on this
- * host.  The sequence is the one Documentation/userspace-api/thaw.rst
- * gives ("Restoring guest memory with thaw"); see mem.h for the contract.
+ * host.  lib/thaw-object.c finds the object; this file maps the clone and
+ * runs it; see mem.h for the contract.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/thaw.h>
 
 #include "lib/log.h"
-#include "vmm/mem.h"
 #include "lib/memfile.h"
+#include "lib/thaw-object.h"
 #include "lib/wset.h"
+#include "vmm/mem.h"
 
 #define THAW_PAGE		4096ULL
-#define THAW_DEV_PATH		"/dev/thaw"
-#define THAW_NEED		(THAW_FEATURE_SNAPSHOT | THAW_FEATURE_WSET)
-/* Open and create race with other VMMs; a few rounds settle it. */
-#define THAW_OPEN_TRIES		4
 
 struct thaw_mem {
 	int dev;			/* /dev/thaw */
@@ -55,189 +49,6 @@ static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
 	}
-	return ret;
-}
-
-/* 64-bit FNV-1a, for names whose fields do not fit THAW_NAME_MAX. */
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-int thaw_mem__object_name(int fd, char name[THAW_NAME_MAX])
-{
-	char full[160];
-	struct stat st;
-	int n;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	/* ctime moves on every write, truncate or rename of the file. */
-	n = snprintf(full, sizeof(full), "mem-%jx-%jx-%jx-%jx.%lx",
-		     (uintmax_t)st.st_dev, (uintmax_t)st.st_ino,
-		     (uintmax_t)st.st_size, (uintmax_t)st.st_ctim.tv_sec,
-		     (unsigned long)st.st_ctim.tv_nsec);
-	if (n > 0 && n < THAW_NAME_MAX)
-		memcpy(name, full, n + 1);
-	else
-		snprintf(name, THAW_NAME_MAX, "memh-%016" PRIx64, fnv1a(full));
-	return 0;
-}
-
-static int open_dev(struct thaw_mem *t, const char *path, char *err,
-		    size_t errlen)
-{
-	struct thaw_api api = { .api = THAW_API_VERSION, .features = THAW_NEED };
-	int ret;
-
-	t->dev = open(path, O_RDWR | O_CLOEXEC);
-	if (t->dev < 0) {
-		ret = -errno;
-		if (ret == -ENOENT || ret == -ENODEV || ret == -ENXIO)
-			return fail(err, errlen, ret,
-				    "thaw.ko is not loaded (%s: %s): load it with 'modprobe thaw' or 'insmod thaw.ko', or choose the File or Uffd backend",
-				    path, strerror(-ret));
-		return fail(err, errlen, ret, "%s: %s", path, strerror(-ret));
-	}
-	if (ioctl(t->dev, THAW_IOC_API, &api) == 0) {
-		t->features = api.features;
-		return 0;
-	}
-	ret = -errno;
-	if (ret == -ENOTTY)
-		return fail(err, errlen, ret, "%s is not thaw.ko's device",
-			    path);
-	/* Learn what it has, to say what is missing. */
-	memset(&api, 0, sizeof(api));
-	api.api = THAW_API_VERSION;
-	if (ioctl(t->dev, THAW_IOC_API, &api) == 0)
-		return fail(err, errlen, -EOPNOTSUPP,
-			    "thaw.ko offers features %#llx, the Thaw backend needs snapshot objects and working sets (%#llx)",
-			    (unsigned long long)api.features,
-			    (unsigned long long)THAW_NEED);
-	return fail(err, errlen, ret, "THAW_IOC_API (API version %d): %s",
-		    THAW_API_VERSION, strerror(-ret));
-}
-
-static int create_error(int ret, const char *name, char *err, size_t errlen)
-{
-	switch (ret) {
-	case -EDQUOT:
-		return fail(err, errlen, ret,
-			    "thaw.ko: creating object %s would pass its cap on pinned memory or objects (module parameters max_pinned_mb, max_snapshots)",
-			    name);
-	case -ENOMEM:
-		return fail(err, errlen, ret,
-			    "thaw.ko: out of memory creating object %s (memory cgroup limit?)",
-			    name);
-	default:
-		return fail(err, errlen, ret,
-			    "THAW_IOC_SNAP_CREATE %s: %s", name,
-			    strerror(-ret));
-	}
-}
-
-/* The object's fd: open it by name, or create it from @memfd. */
-static int open_object(struct thaw_mem *t, int memfd, uint64_t size,
-		       const char *name, struct guest_mem_thaw_info *info,
-		       char *err, size_t errlen)
-{
-	struct thaw_snap_create c;
-	struct thaw_snap_open o;
-	uint64_t start;
-	int i, fd;
-
-	for (i = 0; i < THAW_OPEN_TRIES; i++) {
-		memset(&o, 0, sizeof(o));
-		memcpy(o.name, name, strlen(name) + 1);
-		fd = ioctl(t->dev, THAW_IOC_SNAP_OPEN, &o);
-		if (fd >= 0)
-			return fd;
-		if (errno != ENOENT)
-			return fail(err, errlen, -errno,
-				    "THAW_IOC_SNAP_OPEN %s: %s", name,
-				    strerror(errno));
-		memset(&c, 0, sizeof(c));
-		c.fd = memfd;
-		c.length = size;
-		memcpy(c.name, name, strlen(name) + 1);
-		start = now_ns();
-		fd = ioctl(t->dev, THAW_IOC_SNAP_CREATE, &c);
-		if (fd >= 0) {
-			info->created = true;
-			info->create_ns = now_ns() - start;
-			return fd;
-		}
-		/* EEXIST: another VMM created it first; open that one. */
-		if (errno != EEXIST)
-			return create_error(-errno, name, err, errlen);
-	}
-	return fail(err, errlen, -EAGAIN,
-		    "thaw.ko object %s: created and gone %d times in a row",
-		    name, THAW_OPEN_TRIES);
-}
-
-/* The object must be this memory: as many pages as the RAM. */
-static int check_object(struct thaw_mem *t, int snap, uint64_t size,
-			const char *name, struct guest_mem_thaw_info *info,
-			char *err, size_t errlen)
-{
-	struct thaw_snap_stats st;
-
-	if (!(t->features & THAW_FEATURE_STATS))
-		return 0;
-	memset(&st, 0, sizeof(st));
-	if (ioctl(snap, THAW_IOC_SNAP_STATS, &st) < 0)
-		return fail(err, errlen, -errno, "THAW_IOC_SNAP_STATS %s: %s",
-			    name, strerror(errno));
-	if (st.pages != size / THAW_PAGE)
-		return fail(err, errlen, -EINVAL,
-			    "thaw.ko object %s has %llu pages, the memory file %llu",
-			    name, (unsigned long long)st.pages,
-			    (unsigned long long)(size / THAW_PAGE));
-	info->object_id = st.id;
-	return 0;
-}
-
-/* A working-set file's page offsets as the module's 4 KiB page indices. */
-static int import_wset(int snap, const struct wset *ws, uint64_t *pages,
-		       char *err, size_t errlen)
-{
-	uint64_t per = wset__page_size(ws) / THAW_PAGE, n, i, k, first;
-	struct thaw_wset_io io;
-	uint32_t *idx;
-	int ret = 0;
-
-	n = wset__count(ws) * per;
-	*pages = 0;
-	if (!n)
-		return 0;
-	if (n > UINT32_MAX)
-		return fail(err, errlen, -E2BIG, "working set of %llu pages",
-			    (unsigned long long)n);
-	idx = malloc(n * sizeof(*idx));
-	if (!idx)
-		return -ENOMEM;
-	for (i = 0; i < wset__count(ws); i++) {
-		first = wset__offset(ws, i) / THAW_PAGE;
-		for (k = 0; k < per; k++)
-			idx[i * per + k] = first + k;
-	}
-	memset(&io, 0, sizeof(io));
-	io.pages = (uintptr_t)idx;
-	io.count = n;
-	if (ioctl(snap, THAW_IOC_WSET_SET, &io) < 0)
-		ret = fail(err, errlen, -errno, "THAW_IOC_WSET_SET: %s",
-			   strerror(errno));
-	else
-		*pages = n;
-	free(idx);
 	return ret;
 }
 
@@ -350,54 +161,6 @@ static int thaw_stats(struct guest_mem *mem, struct guest_mem_stats *st)
 	return 0;
 }
 
-/*
- * The object for the memory file @mem_path (@size bytes), opened or
- * created, with the working set @ws (or read from @wset_path) imported.
- * Every file is checked before the module is asked anything.  Opens
- * t->dev (the caller closes it); returns the object's fd or -errno.
- */
-static int object_for_file(struct thaw_mem *t, const char *mem_path,
-			   uint64_t size, const struct wset *ws,
-			   const char *wset_path, const char *dev_path,
-			   struct guest_mem_thaw_info *info, char *err,
-			   size_t errlen)
-{
-	struct wset *own = NULL;
-	int memfd, snap = -1, ret;
-
-	memfd = memfile__open(mem_path, size, err, errlen);
-	if (memfd < 0)
-		return memfd;
-	if (!ws && wset_path) {
-		ret = wset__read(wset_path, size, &own, err, errlen);
-		if (ret)
-			goto out;
-		ws = own;
-	}
-	ret = open_dev(t, dev_path ? dev_path : THAW_DEV_PATH, err, errlen);
-	if (ret)
-		goto out;
-	ret = thaw_mem__object_name(memfd, info->name);
-	if (ret) {
-		fail(err, errlen, ret, "%s: %s", mem_path, strerror(-ret));
-		goto out;
-	}
-	snap = open_object(t, memfd, size, info->name, info, err, errlen);
-	if (snap < 0) {
-		ret = snap;
-		goto out;
-	}
-	ret = check_object(t, snap, size, info->name, info, err, errlen);
-	if (!ret && ws)
-		ret = import_wset(snap, ws, &info->wset_pages, err, errlen);
-out:
-	if (ret && snap >= 0)
-		close(snap);
-	close(memfd);
-	wset__free(own);
-	return ret ? ret : snap;
-}
-
 static const struct guest_mem_ops thaw_ops = {
 	.name = "Thaw",
 	.release = thaw_release,
@@ -446,8 +209,9 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 	}
 	mem->nr_regions = ret;
 
-	ret = object_for_file(t, o->mem_path, ram_size, o->wset, o->wset_path,
-			      o->dev_path, info, err, errlen);
+	ret = thaw_object__for_file(o->mem_path, ram_size, o->wset,
+				    o->wset_path, o->dev_path, &t->dev,
+				    &t->features, &info->obj, err, errlen);
 	if (ret < 0)
 		goto err;
 	mem->fd = ret;
@@ -456,7 +220,7 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 		 MAP_PRIVATE | MAP_NORESERVE, mem->fd, 0);
 	if (p == MAP_FAILED) {
 		ret = fail(err, errlen, -errno, "mmap of thaw.ko object %s: %s",
-			   info->name, strerror(errno));
+			   info->obj.name, strerror(errno));
 		goto err;
 	}
 	mem->base = p;
@@ -471,7 +235,7 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 			goto err;
 		}
 		t->recording = true;
-	} else if (info->wset_pages) {
+	} else if (info->obj.wset_pages) {
 		start = now_ns();
 		ret = clone_op(mem, THAW_IOC_CLONE_PREMAP, 0, &info->premapped);
 		info->premap_ns = now_ns() - start;
@@ -482,9 +246,9 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 		}
 	}
 	pr_info("thaw: RAM is a clone of object %s (%s%s), %llu working-set pages, %llu premapped",
-		info->name, info->created ? "created" : "shared",
+		info->obj.name, info->obj.created ? "created" : "shared",
 		o->record ? ", recording" : "",
-		(unsigned long long)info->wset_pages,
+		(unsigned long long)info->obj.wset_pages,
 		(unsigned long long)info->premapped);
 	*out = mem;
 	return 0;
@@ -492,23 +256,4 @@ err:
 	thaw_release(mem);
 	free(mem);
 	return ret;
-}
-
-int thaw_mem__hold(const char *mem_path, const char *wset_path,
-		   const char *dev_path, struct guest_mem_thaw_info *info,
-		   char *err, size_t errlen)
-{
-	struct thaw_mem t = { .dev = -1 };
-	struct stat st;
-	int snap;
-
-	memset(info, 0, sizeof(*info));
-	if (stat(mem_path, &st) < 0)
-		return fail(err, errlen, -errno, "%s: %s", mem_path,
-			    strerror(errno));
-	snap = object_for_file(&t, mem_path, (uint64_t)st.st_size, NULL,
-			       wset_path, dev_path, info, err, errlen);
-	if (t.dev >= 0)
-		close(t.dev);
-	return snap;
 }

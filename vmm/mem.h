@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/thaw-object.h"
 #include "vmm/config.h"
 
 #define GUEST_MEM_MAX_REGIONS	2
@@ -128,9 +129,9 @@ int guest_mem__stats(struct guest_mem *mem, struct guest_mem_stats *st);
  * The Thaw backend (vmm/mem-thaw.c): guest RAM is a clone of thaw.ko's
  * snapshot object for the memory file (Documentation/userspace-api/thaw.rst,
  * "Restoring guest memory with thaw").  Every thawvm restoring the same
- * memory file on this host shares one object, found by a name derived from
- * the file's identity (thaw_mem__object_name()): the first creates it (a
- * copy of the file's data into pinned kernel pages), the others open it.
+ * memory file on this host shares one object (lib/thaw-object.h): the
+ * first creates it (a copy of the file's data into pinned kernel pages),
+ * the others open it.
  * Reads of RAM see the object's pages; the first write to a page gives this
  * VM a private copy.
  *
@@ -160,38 +161,14 @@ struct guest_mem_thaw_opts {
 
 /* How the clone was made, for logs and benches. */
 struct guest_mem_thaw_info {
-	bool created;			/* this call created the object */
-	uint64_t create_ns;		/* time spent creating it */
-	uint64_t wset_pages;		/* working-set pages imported */
+	struct thaw_object_info obj;	/* the object it is a clone of */
 	uint64_t premapped;		/* pages premapped */
 	uint64_t premap_ns;
-	uint64_t object_id;
-	char name[64];			/* the object's name */
 };
-
-/*
- * Hold thaw.ko's object for the memory file @mem_path without a clone, so
- * that it outlives the clones: each later restore of that file on this host
- * opens it instead of copying the file into the module again.  A worker
- * host keeps one holder per hot snapshot (thawctl hold).  The object is
- * created if no one has it; @wset_path, when given, becomes its working
- * set.  Returns the object's fd (closing it lets go) or -errno with a
- * message in @err, as guest_mem__new_thaw().
- */
-int thaw_mem__hold(const char *mem_path, const char *wset_path,
-		   const char *dev_path, struct guest_mem_thaw_info *info,
-		   char *err, size_t errlen);
 
 int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 			const struct guest_mem_thaw_opts *o,
 			struct guest_mem_thaw_info *info,
 			char *err, size_t errlen);
-
-/*
- * The object name for a memory file: its device, inode, size and ctime,
- * so that a file written anew gets a new object.  @name has 64 bytes.
- * 0 or -errno (fstat).
- */
-int thaw_mem__object_name(int fd, char name[64]);
 
 #endif

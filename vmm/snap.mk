@@ -1,11 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # The Uffd page-fault handler, its selftests, the memory-file benches and
 # the unit tests of lib/'s snapshot files.
-# The VMM's side of the snapshot code that the tools use too (Thaw).
-SNAP_OBJS := $(O)/vmm/mem-thaw.o $(O)/vmm/mem.o
 SNAP_LIBS = $(LIBTHAW_LIBS)
-# What the programs and tests below link.
-SNAP_ALL_OBJS := $(SNAP_OBJS) $(LIBTHAW)
+# What the selftests below link: the Thaw backend and lib/.
+SNAP_ALL_OBJS := $(O)/vmm/mem-thaw.o $(O)/vmm/mem.o $(LIBTHAW)
 
 # The page-fault handler for the Uffd backend.
 UFFD_HANDLER_OBJS := $(O)/tools/uffd-handler/main.o \

@@ -576,8 +576,8 @@ int snapshot__open_memory(const struct snapshot_image *img,
 			goto out;
 		mem->recording = p->record_wset;
 		pr_info("restore: Thaw object %s (%s in %llu us), %llu working-set pages premapped in %llu us",
-			info.name, info.created ? "created" : "shared",
-			(unsigned long long)(info.create_ns / 1000),
+			info.obj.name, info.obj.created ? "created" : "shared",
+			(unsigned long long)(info.obj.create_ns / 1000),
 			(unsigned long long)info.premapped,
 			(unsigned long long)(info.premap_ns / 1000));
 		*out = mem;

@@ -106,10 +106,10 @@ TEST_F_TIMEOUT(thawmem, clones_share_one_object, 120)
 	ASSERT_EQ(0, guest_mem__new_thaw(&b, SIZE, &self->o, &ib, self->err,
 					 sizeof(self->err)))
 		TH_LOG("%s", self->err);
-	EXPECT_TRUE(ia.created);
-	EXPECT_FALSE(ib.created);
-	EXPECT_STREQ(ia.name, ib.name);
-	EXPECT_EQ(ia.object_id, ib.object_id);
+	EXPECT_TRUE(ia.obj.created);
+	EXPECT_FALSE(ib.obj.created);
+	EXPECT_STREQ(ia.obj.name, ib.obj.name);
+	EXPECT_EQ(ia.obj.object_id, ib.obj.object_id);
 	EXPECT_STREQ("Thaw", a->ops->name);
 	EXPECT_EQ(1, a->nr_regions);
 	EXPECT_EQ(a->base, a->regions[0].hva);
@@ -190,7 +190,7 @@ TEST_F_TIMEOUT(thawmem, wset_recorded_then_premapped, 120)
 	ASSERT_EQ(0, guest_mem__new_thaw(&b, SIZE, &self->o, &info,
 					 self->err, sizeof(self->err)))
 		TH_LOG("%s", self->err);
-	EXPECT_EQ(ARRAY_SIZE(touches), info.wset_pages);
+	EXPECT_EQ(ARRAY_SIZE(touches), info.obj.wset_pages);
 	EXPECT_EQ(ARRAY_SIZE(touches), info.premapped);
 	for (i = 0; i < ARRAY_SIZE(touches); i++) {
 		sink = b->base[touches[i] * ST_PAGE + 9];
@@ -223,7 +223,7 @@ TEST_F_TIMEOUT(thawmem, wset_of_huge_pages, 120)
 	ASSERT_EQ(0, guest_mem__new_thaw(&a, SIZE, &self->o, &info,
 					 self->err, sizeof(self->err)))
 		TH_LOG("%s", self->err);
-	EXPECT_EQ(512, info.wset_pages);
+	EXPECT_EQ(512, info.obj.wset_pages);
 	EXPECT_EQ(512, info.premapped);
 	guest_mem__free(a);
 }
@@ -291,7 +291,7 @@ TEST_F_TIMEOUT(thawmem, foreign_object_refused, 120)
 
 	memfd = open(self->mem, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, memfd);
-	ASSERT_EQ(0, thaw_mem__object_name(memfd, name));
+	ASSERT_EQ(0, thaw_object__name(memfd, name));
 	close(memfd);
 	ASSERT_EQ(0, st_make_memfile(self->other, PAGES / 2));
 	other = open(self->other, O_RDONLY | O_CLOEXEC);
@@ -318,8 +318,8 @@ TEST_F_TIMEOUT(thawmem, object_name_follows_the_file, 60)
 
 	fd = open(self->mem, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, thaw_mem__object_name(fd, n1));
-	ASSERT_EQ(0, thaw_mem__object_name(fd, n2));
+	ASSERT_EQ(0, thaw_object__name(fd, n1));
+	ASSERT_EQ(0, thaw_object__name(fd, n2));
 	EXPECT_STREQ(n1, n2);
 	EXPECT_GT(THAW_NAME_MAX, strlen(n1));
 	for (const char *p = n1; *p; p++)
@@ -329,10 +329,10 @@ TEST_F_TIMEOUT(thawmem, object_name_follows_the_file, 60)
 	ASSERT_EQ(0, st_make_memfile(self->mem, PAGES));
 	fd = open(self->mem, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, thaw_mem__object_name(fd, n3));
+	ASSERT_EQ(0, thaw_object__name(fd, n3));
 	close(fd);
 	EXPECT_STRNE(n1, n3);
-	EXPECT_EQ(-EBADF, thaw_mem__object_name(-1, n3));
+	EXPECT_EQ(-EBADF, thaw_object__name(-1, n3));
 }
 
 /* A VMM killed while its clone records leaves nothing in the module. */

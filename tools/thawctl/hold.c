@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/thaw-object.h"
 #include "tools/thawctl/thawctl.h"
-#include "vmm/mem.h"
 
 static void usage(FILE *f)
 {
@@ -37,7 +37,7 @@ int thawctl__hold(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	char mem[PATH_MAX], wset[PATH_MAX], err[512] = "";
-	struct guest_mem_thaw_info info;
+	struct thaw_object_info info;
 	const char *dev = NULL;
 	bool use_wset = false;
 	sigset_t set;
@@ -79,8 +79,8 @@ int thawctl__hold(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
-	fd = thaw_mem__hold(mem, use_wset ? wset : NULL, dev, &info, err,
-			    sizeof(err));
+	fd = thaw_object__hold(mem, use_wset ? wset : NULL, dev, &info, err,
+			       sizeof(err));
 	if (fd < 0) {
 		fprintf(stderr, "thawctl hold: %s\n", err);
 		return THAWCTL_ERROR;
