@@ -71,6 +71,7 @@ UNIT_TESTS :=
 SELFTESTS :=
 
 include lib/lib.mk
+include proto/proto.mk
 include vmm/snap.mk
 include vmm/vmm.mk
 include vmm/thawvm.mk

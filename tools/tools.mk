@@ -18,16 +18,13 @@ $(O)/bin/bench-thaw-mem: $(O)/tools/bench/thaw-mem.o
 
 JSONC_LIBS := $(call pkg,json-c)
 
-# The invocation protocol, shared by thaw-init (guest) and thawctl (host).
-GUEST_PROTO_OBJS := $(O)/tools/guest/proto.o
-
 # thaw-init: PID 1 of a function VM, static so that an initramfs needs
 # nothing else.  libevent (core + extra for evhttp) rather than
 # libmicrohttpd: Debian's libmicrohttpd.a needs libgnutls.a, which needs
 # libp11-kit, shipped only as a shared library, so it cannot link statically.
 # The sanitizer build cannot be static; it links dynamically.
 THAW_INIT_OBJS := $(addprefix $(O)/tools/guest/,main.o system.o runtime.o \
-	runtime_api.o bridge.o config.o lambda.o) $(GUEST_PROTO_OBJS)
+	runtime_api.o bridge.o config.o lambda.o) $(PROTO_OBJS)
 THAW_INIT_STATIC := $(if $(filter 1,$(SAN)),,-static)
 PROGS += $(O)/bin/thaw-init
 
@@ -41,7 +38,7 @@ $(O)/bin/thaw-init: $(THAW_INIT_OBJS)
 # clones, one invocation.  thawctl and the restore bench link them.
 CURL_LIBS := $(or $(call pkg,libcurl),-lcurl)
 THAWCTL_VM_OBJS := $(addprefix $(O)/tools/thawctl/,vmapi.o vmproc.o \
-	clone.o invoke.o vsock.o util.o vmstat.o) $(GUEST_PROTO_OBJS)
+	clone.o invoke.o vsock.o util.o vmstat.o) $(PROTO_OBJS)
 THAWCTL_VM_LIBS = $(CURL_LIBS) $(JSONC_LIBS)
 
 # thawctl: the command-line client.  merge-diff uses the snapshot files'

@@ -26,24 +26,28 @@ $(O)/tests/unit/virtq_test: $(O)/vmm/virtio/queue.o $(O)/vmm/mem.o \
 	$(LIBTHAW)
 $(O)/tests/unit/cpuid_test: $(O)/vmm/cpuid.o
 
-# thaw-init's pure logic (tools/guest): the protocol, settings, Runtime API.
-UNIT_TESTS += $(O)/tests/unit/guest_proto_test $(O)/tests/unit/guest_config_test \
+# The invocation protocol (proto/).
+UNIT_TESTS += $(O)/tests/unit/proto_test
+$(O)/tests/unit/proto_test: $(PROTO_OBJS)
+$(O)/tests/unit/proto_test: UNIT_LIBS := $(call pkg,json-c)
+
+# thaw-init's pure logic (tools/guest): settings, Runtime API.
+UNIT_TESTS += $(O)/tests/unit/guest_config_test \
 	$(O)/tests/unit/guest_lambda_test
-$(O)/tests/unit/guest_proto_test: $(O)/tools/guest/proto.o
 $(O)/tests/unit/guest_config_test: $(O)/tools/guest/config.o
 $(O)/tests/unit/guest_lambda_test: $(O)/tools/guest/lambda.o \
-	$(O)/tools/guest/proto.o
+	$(PROTO_OBJS)
 $(O)/tests/unit/guest_%_test: UNIT_LIBS := $(call pkg,json-c)
 
 # thawctl's vsock transport against a misbehaving VMM and guest.
 UNIT_TESTS += $(O)/tests/unit/thawctl_vsock_test
 $(O)/tests/unit/thawctl_vsock_test: $(O)/tools/thawctl/vsock.o \
-	$(O)/tools/guest/proto.o
+	$(PROTO_OBJS)
 $(O)/tests/unit/thawctl_vsock_test: UNIT_LIBS := $(call pkg,json-c)
 
 # thawctl's thawvm API client and process helpers against a fake thawvm.
 UNIT_TESTS += $(O)/tests/unit/thawctl_vmapi_test
 $(O)/tests/unit/thawctl_vmapi_test: $(O)/tools/thawctl/vmapi.o \
 	$(O)/tools/thawctl/vmproc.o $(O)/tools/thawctl/vsock.o \
-	$(O)/tools/thawctl/util.o $(O)/tools/guest/proto.o
+	$(O)/tools/thawctl/util.o $(PROTO_OBJS)
 $(O)/tests/unit/thawctl_vmapi_test: UNIT_LIBS := $(CURL_LIBS) $(call pkg,json-c)

@@ -22,7 +22,7 @@
 #include <sys/types.h>
 
 #include "tools/guest/config.h"
-#include "tools/guest/proto.h"
+#include "proto/proto.h"
 
 #define THAW_INIT_VERSION	"1"
 /* Invocations waiting for the runtime, beyond the one it works on. */

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tools/guest/proto.h"
+#include "proto/proto.h"
 #include "tools/thawctl/vsock.h"
 
 /* Retry a refused or reset connection until the deadline: a clone that

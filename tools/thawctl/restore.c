@@ -13,7 +13,7 @@
 
 #include <json-c/json.h>
 
-#include "tools/guest/proto.h"
+#include "proto/proto.h"
 #include "tools/thawctl/clone.h"
 #include "tools/thawctl/invoke.h"
 #include "tools/thawctl/thawctl.h"

@@ -9,7 +9,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "tools/guest/proto.h"
+#include "proto/proto.h"
 #include "tools/thawctl/thawctl.h"
 
 int thawctl__parse_u32(const char *s, uint32_t min, uint32_t max,

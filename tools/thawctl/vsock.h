@@ -4,7 +4,7 @@
  * through a VMM's Unix socket with Firecracker's protocol (thawvm,
  * Firecracker) or with AF_VSOCK directly (vhost-vsock peers such as QEMU),
  * accept guest-initiated connections on either, and move whole protocol
- * messages (tools/guest/proto.h) with deadlines.
+ * messages (proto/proto.h) with deadlines.
  *
  * Deadlines are absolute CLOCK_MONOTONIC milliseconds (vsock__now_ms());
  * every call returns -ETIMEDOUT once one passes.  Errors are -errno with a
@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tools/guest/proto.h"
+#include "proto/proto.h"
 
 struct json_object;
 

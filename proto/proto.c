@@ -11,7 +11,7 @@
 
 #include <json-c/json.h>
 
-#include "tools/guest/proto.h"
+#include "proto/proto.h"
 
 static const char proto_magic[4] = { 'T', 'H', 'A', 'W' };
 

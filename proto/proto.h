@@ -17,8 +17,8 @@
  * Shared by the guest (thaw-init, static) and the host (thawctl); pure
  * logic on buffers, no I/O.
  */
-#ifndef THAW_GUEST_PROTO_H
-#define THAW_GUEST_PROTO_H
+#ifndef THAW_PROTO_PROTO_H
+#define THAW_PROTO_PROTO_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The invocation protocol (tools/guest/proto.c): framing and every meta
+ * The invocation protocol (proto/proto.c): framing and every meta
  * field, with hostile and oversized input.  Each bad input is an error
  * with a reason; none crashes under ASan/UBSan.
  */
@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "tools/guest/proto.h"
+#include "proto/proto.h"
 
 static void hdr_bytes(uint8_t *b, uint8_t ver, uint8_t type, uint16_t flags,
 		      uint32_t mlen, uint32_t blen)
@@ -416,5 +416,5 @@ int main(void)
 		cmocka_unit_test(names),
 	};
 
-	return cmocka_run_group_tests_name("guest_proto", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
 }
