@@ -22,7 +22,7 @@
 
 #include "vmm/api.h"
 #include "lib/log.h"
-#include "vmm/snapshot.h"
+#include "vmm/snapshot/snapshot.h"
 #include "vmm/version.h"
 
 struct api {

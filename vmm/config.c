@@ -17,7 +17,7 @@
 #include <json-c/json.h>
 
 #include "vmm/config.h"
-#include "vmm/snapshot.h"
+#include "vmm/snapshot/snapshot.h"
 
 #define JSON_MAX_DEPTH	16
 

@@ -103,7 +103,7 @@ int vm_config__parse_serial(struct vm_config *cfg, struct json_object *obj,
 int vm_config__parse_file(struct vm_config *cfg, const char *text,
 			  size_t len, char *err, size_t errlen);
 
-/* PUT /snapshot/create and /snapshot/load bodies (vmm/snapshot.h). */
+/* PUT /snapshot/create and /snapshot/load bodies (vmm/snapshot/snapshot.h). */
 struct snapshot_create_params;
 struct snapshot_load_params;
 int vm_config__parse_snapshot_create(struct snapshot_create_params *p,

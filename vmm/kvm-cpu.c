@@ -9,11 +9,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/boot.h"
-#include "vmm/cpuid.h"
+#include "vmm/x86/boot.h"
+#include "vmm/x86/cpuid.h"
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
-#include "vmm/layout.h"
+#include "vmm/x86/layout.h"
 #include "lib/log.h"
 #include "vmm/seccomp.h"
 #include "vmm/util.h"

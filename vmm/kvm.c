@@ -12,17 +12,17 @@
 
 #include <linux/kvm.h>
 
-#include "vmm/acpi.h"
+#include "vmm/x86/acpi.h"
 #include "vmm/devices.h"
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
 #include "lib/log.h"
 #include "vmm/util.h"
-#include "vmm/mem.h"
+#include "vmm/mem/mem.h"
 #include "vmm/seccomp.h"
 #include "vmm/virtio/mmio.h"
 #include "vmm/virtio/vsock.h"
-#include "vmm/vmgenid.h"
+#include "vmm/hw/vmgenid.h"
 #include "vmm/vmm.h"
 
 #define LOOP_ENTRIES	256

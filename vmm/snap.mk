@@ -3,7 +3,7 @@
 # the unit tests of lib/'s snapshot files.
 SNAP_LIBS = $(LIBTHAW_LIBS)
 # What the selftests below link: the Thaw backend and lib/.
-SNAP_ALL_OBJS := $(O)/vmm/mem-thaw.o $(O)/vmm/mem.o $(LIBTHAW)
+SNAP_ALL_OBJS := $(O)/vmm/mem/thaw.o $(O)/vmm/mem/mem.o $(LIBTHAW)
 
 # The page-fault handler for the Uffd backend.
 UFFD_HANDLER_OBJS := $(O)/tools/uffd-handler/main.o \

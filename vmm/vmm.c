@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/i8042.h"
+#include "vmm/hw/i8042.h"
 #include "vmm/kvm.h"
 #include "lib/log.h"
-#include "vmm/mem.h"
-#include "vmm/snapshot.h"
+#include "vmm/mem/mem.h"
+#include "vmm/snapshot/snapshot.h"
 #include "vmm/vmm.h"
 
 struct vmm {

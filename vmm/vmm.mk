@@ -3,11 +3,12 @@
 # config.o), which the lead links into $(O)/bin/thawvm with $(VMM_OBJS) and
 # $(VMM_LIBS).
 VMM_OBJS := $(addprefix $(O)/vmm/, \
-	mem.o bus.o aml.o acpi.o boot.o cpuid.o \
-	kvm.o kvm-cpu.o kvm-state.o devices.o vmm.o uring.o seccomp.o \
-	serial.o i8042.o pm.o boot-timer.o vmgenid.o \
-	virtio/queue.o virtio/mmio.o virtio/vsock.o vsock-uds.o \
-	mem-restore.o snapshot.o mem-thaw.o) $(LIBTHAW)
+	kvm.o kvm-cpu.o kvm-state.o bus.o devices.o vmm.o uring.o seccomp.o \
+	x86/aml.o x86/acpi.o x86/boot.o x86/cpuid.o \
+	hw/serial.o hw/i8042.o hw/pm.o hw/boot-timer.o hw/vmgenid.o \
+	mem/mem.o mem/restore.o mem/thaw.o \
+	virtio/queue.o virtio/mmio.o virtio/vsock.o virtio/vsock-uds.o \
+	snapshot/snapshot.o) $(LIBTHAW)
 VMM_LIBS := $(or $(call pkg,liburing),-luring) \
 	$(or $(call pkg,libseccomp),-lseccomp) -lpthread
 

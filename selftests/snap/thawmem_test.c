@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The Thaw memory backend (vmm/mem-thaw.c) against the real thaw.ko:
+ * The Thaw memory backend (vmm/mem/thaw.c) against the real thaw.ko:
  * clones of one memory file share one object and see the file; writes
  * stay private; a recorded working set comes back in touch order and a
  * later clone premaps it (no fault on those pages); every bad input is
@@ -17,7 +17,7 @@
 #include "kselftest_harness.h"
 #include "selftests/setup_skip.h"
 #include "snap_test.h"
-#include "vmm/mem.h"
+#include "vmm/mem/mem.h"
 #include "lib/wset.h"
 
 #define PAGES		1024ul		/* 4 MiB */

@@ -21,8 +21,8 @@
 #include "vmm/config.h"
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
-#include "vmm/layout.h"
-#include "vmm/mem.h"
+#include "vmm/x86/layout.h"
+#include "vmm/mem/mem.h"
 #include "vmm/persist.h"
 #include "vmm/vmm.h"
 

@@ -28,7 +28,7 @@
 
 #include "vmm/config.h"
 #include "vmm/kvm.h"
-#include "vmm/mem.h"
+#include "vmm/mem/mem.h"
 #include "vmm/virtio/mmio.h"
 #include "vmm/virtio/vsock.h"
 #include "vmm/vmm.h"

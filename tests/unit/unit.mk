@@ -18,13 +18,13 @@ $(O)/tests/unit/config_test: UNIT_LIBS := $(call pkg,json-c)
 UNIT_TESTS += $(O)/tests/unit/aml_test $(O)/tests/unit/acpi_test \
 	$(O)/tests/unit/bootparams_test $(O)/tests/unit/virtq_test \
 	$(O)/tests/unit/cpuid_test
-$(O)/tests/unit/aml_test: $(O)/vmm/aml.o
-$(O)/tests/unit/acpi_test: $(O)/vmm/acpi.o $(O)/vmm/aml.o $(O)/vmm/mem.o \
+$(O)/tests/unit/aml_test: $(O)/vmm/x86/aml.o
+$(O)/tests/unit/acpi_test: $(O)/vmm/x86/acpi.o $(O)/vmm/x86/aml.o $(O)/vmm/mem/mem.o \
 	$(LIBTHAW)
-$(O)/tests/unit/bootparams_test: $(O)/vmm/boot.o $(O)/vmm/mem.o $(LIBTHAW)
-$(O)/tests/unit/virtq_test: $(O)/vmm/virtio/queue.o $(O)/vmm/mem.o \
+$(O)/tests/unit/bootparams_test: $(O)/vmm/x86/boot.o $(O)/vmm/mem/mem.o $(LIBTHAW)
+$(O)/tests/unit/virtq_test: $(O)/vmm/virtio/queue.o $(O)/vmm/mem/mem.o \
 	$(LIBTHAW)
-$(O)/tests/unit/cpuid_test: $(O)/vmm/cpuid.o
+$(O)/tests/unit/cpuid_test: $(O)/vmm/x86/cpuid.o
 
 # The invocation protocol (proto/).
 UNIT_TESTS += $(O)/tests/unit/proto_test

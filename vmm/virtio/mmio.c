@@ -9,9 +9,9 @@
 
 #include "vmm/bus.h"
 #include "vmm/kvm.h"
-#include "vmm/layout.h"
+#include "vmm/x86/layout.h"
 #include "lib/log.h"
-#include "vmm/mem.h"
+#include "vmm/mem/mem.h"
 #include "vmm/virtio/mmio.h"
 
 /* Register offsets (virtio 1.x, 4.2.2). */

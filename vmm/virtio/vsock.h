@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * virtio-vsock (virtio 1.x, 5.10): the device (rx, tx, event queues, the
- * packet header) in vmm/virtio/vsock.c, the host side in vmm/vsock-uds.c
+ * packet header) in vmm/virtio/vsock.c, the host side in vmm/virtio/vsock-uds.c
  * (Firecracker's Unix-socket protocol).  The device parses and checks what
  * the guest sends and frames what goes back; the backend keeps the
  * connections, their credit, and the host sockets.
@@ -68,7 +68,7 @@ int vsock__send_transport_reset(struct vsock *v);
 void vsock__save(struct vsock *v, struct vsock_state *st);
 int vsock__restore(struct vsock *v, const struct vsock_state *st);
 
-/* The backend, as the device sees it (vmm/vsock-uds.c). */
+/* The backend, as the device sees it (vmm/virtio/vsock-uds.c). */
 int vsock_uds__new(struct kvm *kvm, struct vsock *dev, uint64_t guest_cid,
 		   const char *uds_path, struct vsock_uds **out);
 void vsock_uds__free(struct vsock_uds *b);

@@ -6,8 +6,8 @@
  * line, initrd, RSDP address), a flat GDT and identity page tables for the
  * first 4 GiB, and say where the BSP starts.
  */
-#ifndef THAW_VMM_BOOT_H
-#define THAW_VMM_BOOT_H
+#ifndef THAW_VMM_X86_BOOT_H
+#define THAW_VMM_X86_BOOT_H
 
 #include <stddef.h>
 #include <stdint.h>

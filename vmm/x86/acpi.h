@@ -1,21 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The ACPI tables of the machine: RSDP, XSDT, a hardware-reduced FADT whose
- * sleep control/status and reset registers reach the VMM (vmm/pm.c), a MADT
+ * sleep control/status and reset registers reach the VMM (vmm/hw/pm.c), a MADT
  * (LAPICs, IOAPIC, overrides, LINT1 NMI) and a DSDT describing COM1, the
  * i8042 keyboard, one LNRO0005 device per virtio-mmio slot, \_S5_ and,
  * when asked, a VM Generation ID device (VGEN) with the Generic Event
  * Device (GED0, ACPI0013) whose interrupt makes the guest re-read it.
  */
-#ifndef THAW_VMM_ACPI_H
-#define THAW_VMM_ACPI_H
+#ifndef THAW_VMM_X86_ACPI_H
+#define THAW_VMM_X86_ACPI_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/aml.h"
-#include "vmm/layout.h"
+#include "vmm/x86/aml.h"
+#include "vmm/x86/layout.h"
 
 struct guest_mem;
 
@@ -26,7 +26,7 @@ struct acpi_virtio_slot {
 };
 
 /*
- * The VM generation ID (vmm/vmgenid.c): 16 bytes at @gpa (8-byte aligned,
+ * The VM generation ID (vmm/hw/vmgenid.c): 16 bytes at @gpa (8-byte aligned,
  * not crossing a page), announced by a Notify(VGEN, 0x80) that the GED's
  * _EVT method sends when interrupt @gsi fires.
  */

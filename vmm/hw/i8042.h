@@ -6,8 +6,8 @@
  * init once init has turned C-A-D off), and so that the kernel's "pulse the
  * reset line" reboot reaches the VMM.
  */
-#ifndef THAW_VMM_I8042_H
-#define THAW_VMM_I8042_H
+#ifndef THAW_VMM_HW_I8042_H
+#define THAW_VMM_HW_I8042_H
 
 #include <stdint.h>
 

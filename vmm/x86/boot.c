@@ -13,9 +13,9 @@
 
 #include <asm/bootparam.h>
 
-#include "vmm/boot.h"
-#include "vmm/layout.h"
-#include "vmm/mem.h"
+#include "vmm/x86/boot.h"
+#include "vmm/x86/layout.h"
+#include "vmm/mem/mem.h"
 #include "vmm/util.h"
 
 #define SETUP_HDR_OFFSET	0x1f1

@@ -10,7 +10,7 @@
 #include "vmm/bus.h"
 #include "vmm/devices.h"
 #include "vmm/kvm.h"
-#include "vmm/layout.h"
+#include "vmm/x86/layout.h"
 #include "lib/log.h"
 
 #define BOOT_TIMER_MAGIC	123

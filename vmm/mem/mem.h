@@ -10,8 +10,8 @@
  * module's snapshot object).  Backends differ only in how the host mapping
  * is made and released.
  */
-#ifndef THAW_VMM_MEM_H
-#define THAW_VMM_MEM_H
+#ifndef THAW_VMM_MEM_MEM_H
+#define THAW_VMM_MEM_MEM_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -87,7 +87,7 @@ int guest_mem__new_memfd(struct guest_mem **out, uint64_t ram_size,
 			 enum vm_huge_pages huge);
 
 /*
- * Restore backends (vmm/mem-restore.c).  File: the memory file @path
+ * Restore backends (vmm/mem/restore.c).  File: the memory file @path
  * mapped private (reads share the page cache, writes copy).  Uffd: empty
  * private RAM whose faults the handler listening on @socket_path serves
  * (Firecracker's protocol, lib/uffd.h).  -errno with a message.
@@ -126,7 +126,7 @@ int guest_mem__wset_write(struct guest_mem *mem, const char *path,
 int guest_mem__stats(struct guest_mem *mem, struct guest_mem_stats *st);
 
 /*
- * The Thaw backend (vmm/mem-thaw.c): guest RAM is a clone of thaw.ko's
+ * The Thaw backend (vmm/mem/thaw.c): guest RAM is a clone of thaw.ko's
  * snapshot object for the memory file (Documentation/userspace-api/thaw.rst,
  * "Restoring guest memory with thaw").  Every thawvm restoring the same
  * memory file on this host shares one object (lib/thaw-object.h): the

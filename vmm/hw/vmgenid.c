@@ -10,9 +10,9 @@
 #include "vmm/devices.h"
 #include "vmm/kvm.h"
 #include "lib/log.h"
-#include "vmm/mem.h"
+#include "vmm/mem/mem.h"
 #include "vmm/persist.h"
-#include "vmm/vmgenid.h"
+#include "vmm/hw/vmgenid.h"
 
 struct vmgenid {
 	struct kvm *kvm;

@@ -10,12 +10,12 @@
  * reseeded due to virtual machine fork"), so two clones of one snapshot
  * stop sharing their random state before they run any user code.
  */
-#ifndef THAW_VMM_VMGENID_H
-#define THAW_VMM_VMGENID_H
+#ifndef THAW_VMM_HW_VMGENID_H
+#define THAW_VMM_HW_VMGENID_H
 
 #include <stdint.h>
 
-#include "vmm/layout.h"
+#include "vmm/x86/layout.h"
 
 struct kvm;
 struct vmgenid;

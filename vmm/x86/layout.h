@@ -4,8 +4,8 @@
  * place every part (boot, ACPI, devices) takes them from.
  * Documentation/admin-guide/machine.rst describes the same map.
  */
-#ifndef THAW_VMM_LAYOUT_H
-#define THAW_VMM_LAYOUT_H
+#ifndef THAW_VMM_X86_LAYOUT_H
+#define THAW_VMM_X86_LAYOUT_H
 
 /* Below 1 MiB: what the Linux boot protocol and the kernel look at. */
 #define LAYOUT_GDT		0x500ULL	/* 4 entries, 64-bit flat */

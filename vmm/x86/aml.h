@@ -7,8 +7,8 @@
  * size.  Errors (allocation, bad name, length beyond PkgLength's 2^28) stick
  * in the buffer: check aml__error() once at the end.
  */
-#ifndef THAW_VMM_AML_H
-#define THAW_VMM_AML_H
+#ifndef THAW_VMM_X86_AML_H
+#define THAW_VMM_X86_AML_H
 
 #include <stdbool.h>
 #include <stddef.h>

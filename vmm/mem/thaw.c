@@ -21,7 +21,7 @@
 #include "lib/memfile.h"
 #include "lib/thaw-object.h"
 #include "lib/wset.h"
-#include "vmm/mem.h"
+#include "vmm/mem/mem.h"
 
 #define THAW_PAGE		4096ULL
 

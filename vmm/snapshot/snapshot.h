@@ -2,7 +2,7 @@
 /*
  * Snapshot create and load for the machine: which state goes into which
  * section of the state file (lib/snapfile.h), the memory file
- * (lib/memfile.h), and the restore backends' RAM (vmm/mem.h).
+ * (lib/memfile.h), and the restore backends' RAM (vmm/mem/mem.h).
  *
  * Create (the machine paused):
  *	snapshot__save(kvm, &params, err, errlen);
@@ -16,8 +16,8 @@
  *	snapshot__apply(img, kvm, err, errlen);    the saved state
  *	snapshot__free(img);
  */
-#ifndef THAW_VMM_SNAPSHOT_H
-#define THAW_VMM_SNAPSHOT_H
+#ifndef THAW_VMM_SNAPSHOT_SNAPSHOT_H
+#define THAW_VMM_SNAPSHOT_SNAPSHOT_H
 
 #include <stdbool.h>
 #include <stddef.h>

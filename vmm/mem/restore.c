@@ -2,7 +2,7 @@
 /*
  * The restore backends of guest RAM that need no kernel module: File (the
  * memory file mapped private) and Uffd (a page-fault handler serves it).
- * The Thaw backend (thaw.ko's snapshot object) is vmm/mem-thaw.c.
+ * The Thaw backend (thaw.ko's snapshot object) is vmm/mem/thaw.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
-#include "vmm/mem.h"
+#include "vmm/mem/mem.h"
 #include "lib/memfile.h"
 #include "lib/uffd.h"
 #include "lib/wset.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "vmm/config.h"
-#include "vmm/cpuid.h"
+#include "vmm/x86/cpuid.h"
 
 /* "AuthenticAMD" in EBX, EDX, ECX of leaf 0. */
 #define AMD_EBX	0x68747541

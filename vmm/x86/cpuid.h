@@ -4,8 +4,8 @@
  * set (the guest then finds KVM's leaves at 0x40000000 and uses kvmclock),
  * and the topology (APIC IDs, logical/core counts) of an N-vCPU machine.
  */
-#ifndef THAW_VMM_CPUID_H
-#define THAW_VMM_CPUID_H
+#ifndef THAW_VMM_X86_CPUID_H
+#define THAW_VMM_X86_CPUID_H
 
 #include <stdbool.h>
 

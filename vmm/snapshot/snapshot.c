@@ -17,18 +17,18 @@
 
 #include <linux/kvm.h>
 
-#include "vmm/i8042.h"
+#include "vmm/hw/i8042.h"
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
 #include "lib/log.h"
-#include "vmm/mem.h"
+#include "vmm/mem/mem.h"
 #include "lib/memfile.h"
 #include "vmm/persist.h"
-#include "vmm/serial.h"
+#include "vmm/hw/serial.h"
 #include "lib/snapfile.h"
-#include "vmm/snapshot.h"
+#include "vmm/snapshot/snapshot.h"
 #include "vmm/version.h"
-#include "vmm/vmgenid.h"
+#include "vmm/hw/vmgenid.h"
 #include "vmm/virtio/vsock.h"
 #include "lib/wset.h"
 

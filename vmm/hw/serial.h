@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* COM1: an 8250/16550A UART, output only, the guest's console. */
-#ifndef THAW_VMM_SERIAL_H
-#define THAW_VMM_SERIAL_H
+#ifndef THAW_VMM_HW_SERIAL_H
+#define THAW_VMM_HW_SERIAL_H
 
 #include <stdint.h>
 
@@ -9,7 +9,7 @@ struct serial;
 struct serial_state;
 struct kvm;
 
-/* Register access (offset 0..7 from the base port): vmm/serial.c's bus. */
+/* Register access (offset 0..7 from the base port): vmm/hw/serial.c's bus. */
 void serial__read(struct serial *s, uint64_t off, uint8_t *v);
 void serial__write(struct serial *s, uint64_t off, uint8_t v);
 

@@ -7,9 +7,9 @@
 
 #include "vmm/bus.h"
 #include "vmm/devices.h"
-#include "vmm/i8042.h"
+#include "vmm/hw/i8042.h"
 #include "vmm/kvm.h"
-#include "vmm/layout.h"
+#include "vmm/x86/layout.h"
 #include "lib/log.h"
 #include "vmm/persist.h"
 #include "vmm/vmm.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/aml.h"
+#include "vmm/x86/aml.h"
 
 #define AML_ZERO_OP		0x00
 #define AML_ONE_OP		0x01
