@@ -20,8 +20,8 @@
 #include <json-c/json.h>
 #include <microhttpd.h>
 
-#include "vmm/api.h"
 #include "lib/log.h"
+#include "vmm/api.h"
 #include "vmm/snapshot/snapshot.h"
 #include "vmm/version.h"
 

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
 #include "vmm/devices.h"
 #include "vmm/kvm.h"
-#include "lib/log.h"
 #include "vmm/util.h"
 
 static const struct device_init device_table[] = {

@@ -12,18 +12,18 @@
 
 #include <linux/kvm.h>
 
-#include "vmm/x86/acpi.h"
+#include "lib/log.h"
 #include "vmm/devices.h"
+#include "vmm/exit.h"
+#include "vmm/hw/vmgenid.h"
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
-#include "lib/log.h"
-#include "vmm/util.h"
 #include "vmm/mem/mem.h"
 #include "vmm/seccomp.h"
+#include "vmm/util.h"
 #include "vmm/virtio/mmio.h"
 #include "vmm/virtio/vsock.h"
-#include "vmm/hw/vmgenid.h"
-#include "vmm/vmm.h"
+#include "vmm/x86/acpi.h"
 
 #define LOOP_ENTRIES	256
 

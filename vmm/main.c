@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmm/api.h"
 #include "lib/log.h"
+#include "vmm/api.h"
 #include "vmm/version.h"
 #include "vmm/vmm.h"
 

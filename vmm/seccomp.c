@@ -11,9 +11,9 @@
 #include <seccomp.h>
 
 #include "lib/log.h"
+#include "vmm/exit.h"
 #include "vmm/seccomp.h"
 #include "vmm/util.h"
-#include "vmm/vmm.h"
 
 struct rule {
 	int nr;

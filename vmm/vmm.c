@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
 #include "vmm/hw/i8042.h"
 #include "vmm/kvm.h"
-#include "lib/log.h"
 #include "vmm/mem/mem.h"
 #include "vmm/snapshot/snapshot.h"
 #include "vmm/vmm.h"

@@ -15,21 +15,13 @@
 #include <stdint.h>
 
 #include "vmm/config.h"
+#include "vmm/exit.h"
 
 enum vmm_state {
 	VMM_NOT_STARTED,	/* configuring; no vCPU has run */
 	VMM_RUNNING,
 	VMM_PAUSED,
 	VMM_HALTED,		/* the guest powered off or reset; exiting */
-};
-
-/* Exit codes of thawvm, documented in the admin guide. */
-enum vmm_exit {
-	VMM_EXIT_OK = 0,		/* guest powered off */
-	VMM_EXIT_ERROR = 1,		/* setup or runtime error */
-	VMM_EXIT_BAD_ARGS = 2,		/* command line or config file */
-	VMM_EXIT_GUEST_RESET = 3,	/* guest asked for a reset */
-	VMM_EXIT_GUEST_PANIC = 4,	/* triple fault, shutdown exit */
 };
 
 struct vmm;

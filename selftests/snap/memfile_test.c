@@ -7,9 +7,9 @@
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
-#include "snap_test.h"
 #include "lib/memfile.h"
 #include "lib/wset.h"
+#include "snap_test.h"
 
 #define PAGES		4096ul		/* 16 MiB */
 #define SIZE		(PAGES * ST_PAGE)

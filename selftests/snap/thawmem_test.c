@@ -15,10 +15,10 @@
 #include <linux/thaw.h>
 
 #include "kselftest_harness.h"
+#include "lib/wset.h"
 #include "selftests/setup_skip.h"
 #include "snap_test.h"
 #include "vmm/mem/mem.h"
-#include "lib/wset.h"
 
 #define PAGES		1024ul		/* 4 MiB */
 #define SIZE		(PAGES * ST_PAGE)

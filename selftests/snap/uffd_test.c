@@ -15,9 +15,9 @@
 #include <sys/un.h>
 
 #include "kselftest_harness.h"
-#include "snap_test.h"
 #include "lib/uffd.h"
 #include "lib/wset.h"
+#include "snap_test.h"
 
 #define PAGES		256ul
 #define MEM_SIZE	(PAGES * ST_PAGE)

@@ -39,12 +39,12 @@
 
 #include "vmm/config.h"
 #include "vmm/hw/i8042.h"
+#include "vmm/hw/serial.h"
+#include "vmm/hw/vmgenid.h"
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
 #include "vmm/persist.h"
-#include "vmm/hw/serial.h"
 #include "vmm/virtio/vsock.h"
-#include "vmm/hw/vmgenid.h"
 #include "vmm/vmm.h"
 
 #define BOOT_TIMEOUT	240	/* seconds: nested KVM on TCG is slow */

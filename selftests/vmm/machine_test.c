@@ -21,10 +21,10 @@
 #include "vmm/config.h"
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
-#include "vmm/x86/layout.h"
 #include "vmm/mem/mem.h"
 #include "vmm/persist.h"
 #include "vmm/vmm.h"
+#include "vmm/x86/layout.h"
 
 #include "vmm_test.h"
 

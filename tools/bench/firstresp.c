@@ -44,8 +44,9 @@
 
 #include <json-c/json.h>
 
-#include "tools/bench/qmp.h"
+#include "lib/snapfile.h"
 #include "proto/proto.h"
+#include "tools/bench/qmp.h"
 #include "tools/thawctl/clone.h"
 #include "tools/thawctl/invoke.h"
 #include "tools/thawctl/thawctl.h"
@@ -53,7 +54,6 @@
 #include "tools/thawctl/vmproc.h"
 #include "tools/thawctl/vmstat.h"
 #include "tools/thawctl/vsock.h"
-#include "lib/snapfile.h"
 
 #define MAX_CLONES		64
 #define BOOT_ARGS		"console=ttyS0 quiet panic=-1"

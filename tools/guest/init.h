@@ -21,8 +21,8 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
-#include "tools/guest/config.h"
 #include "proto/proto.h"
+#include "tools/guest/config.h"
 
 #define THAW_INIT_VERSION	"1"
 /* Invocations waiting for the runtime, beyond the one it works on. */

@@ -10,12 +10,12 @@
 
 #include <json-c/json.h>
 
+#include "lib/snapfile.h"
 #include "tools/thawctl/clone.h"
 #include "tools/thawctl/thawctl.h"
 #include "tools/thawctl/vmapi.h"
 #include "tools/thawctl/vmproc.h"
 #include "tools/thawctl/vsock.h"
-#include "lib/snapfile.h"
 
 #define DEFAULT_TIMEOUT_MS	60000
 /* thawvm refuses a vsock uds_path longer than this (room for "_PORT"). */

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "tools/thawctl/thawctl.h"
 #include "lib/memfile.h"
+#include "tools/thawctl/thawctl.h"
 
 int thawctl__merge_diff(int argc, char **argv)
 {

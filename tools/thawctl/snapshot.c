@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include "lib/snapfile.h"
 #include "proto/proto.h"
 #include "tools/thawctl/clone.h"
 #include "tools/thawctl/invoke.h"
@@ -25,7 +26,6 @@
 #include "tools/thawctl/vmapi.h"
 #include "tools/thawctl/vmproc.h"
 #include "tools/thawctl/vsock.h"
-#include "lib/snapfile.h"
 
 #define DEFAULT_MEM_MIB		128
 #define DEFAULT_TIMEOUT_MS	300000	/* a nested guest under TCG */

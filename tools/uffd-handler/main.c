@@ -39,8 +39,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "tools/uffd-handler/handler.h"
 #include "lib/wset.h"
+#include "tools/uffd-handler/handler.h"
 
 #define DEFAULT_MAX_VMS		64
 #define DEFAULT_HANDSHAKE_MS	5000

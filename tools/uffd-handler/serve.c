@@ -22,10 +22,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "tools/uffd-handler/handler.h"
 #include "lib/snaputil.h"
 #include "lib/uffd.h"
 #include "lib/wset.h"
+#include "tools/uffd-handler/handler.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open	434

@@ -7,11 +7,11 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "lib/log.h"
 #include "vmm/bus.h"
 #include "vmm/devices.h"
 #include "vmm/kvm.h"
 #include "vmm/x86/layout.h"
-#include "lib/log.h"
 
 #define BOOT_TIMER_MAGIC	123
 

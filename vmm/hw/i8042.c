@@ -5,14 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
 #include "vmm/bus.h"
 #include "vmm/devices.h"
+#include "vmm/exit.h"
 #include "vmm/hw/i8042.h"
 #include "vmm/kvm.h"
-#include "vmm/x86/layout.h"
-#include "lib/log.h"
 #include "vmm/persist.h"
-#include "vmm/vmm.h"
+#include "vmm/x86/layout.h"
 
 /* Status register */
 #define STR_OBF		0x01	/* output buffer full */

@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
 #include "vmm/bus.h"
 #include "vmm/devices.h"
+#include "vmm/exit.h"
 #include "vmm/kvm.h"
 #include "vmm/x86/layout.h"
-#include "lib/log.h"
-#include "vmm/vmm.h"
 
 #define SLP_EN		0x20
 #define SLP_TYP_SHIFT	2

@@ -12,13 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "vmm/bus.h"
 #include "vmm/devices.h"
-#include "vmm/kvm.h"
-#include "vmm/x86/layout.h"
-#include "lib/log.h"
-#include "vmm/persist.h"
 #include "vmm/hw/serial.h"
+#include "vmm/kvm.h"
+#include "vmm/persist.h"
+#include "vmm/x86/layout.h"
 
 #define UART_RX		0	/* DLAB 0: RBR/THR, DLAB 1: DLL */
 #define UART_IER	1	/* DLAB 1: DLM */

@@ -7,12 +7,12 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "vmm/devices.h"
-#include "vmm/kvm.h"
 #include "lib/log.h"
+#include "vmm/devices.h"
+#include "vmm/hw/vmgenid.h"
+#include "vmm/kvm.h"
 #include "vmm/mem/mem.h"
 #include "vmm/persist.h"
-#include "vmm/hw/vmgenid.h"
 
 struct vmgenid {
 	struct kvm *kvm;

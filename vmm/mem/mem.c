@@ -10,9 +10,9 @@
 
 #include <linux/memfd.h>
 
-#include "vmm/x86/layout.h"
 #include "lib/log.h"
 #include "vmm/mem/mem.h"
+#include "vmm/x86/layout.h"
 
 #define SZ_2M	(2ULL << 20)
 

@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include "lib/log.h"
-#include "vmm/mem/mem.h"
 #include "lib/memfile.h"
 #include "lib/uffd.h"
 #include "lib/wset.h"
+#include "vmm/mem/mem.h"
 
 #define PM_PRESENT	(1ull << 63)
 #define PM_SWAPPED	(1ull << 62)

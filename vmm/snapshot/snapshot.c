@@ -17,20 +17,20 @@
 
 #include <linux/kvm.h>
 
+#include "lib/log.h"
+#include "lib/memfile.h"
+#include "lib/snapfile.h"
+#include "lib/wset.h"
 #include "vmm/hw/i8042.h"
+#include "vmm/hw/serial.h"
+#include "vmm/hw/vmgenid.h"
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
-#include "lib/log.h"
 #include "vmm/mem/mem.h"
-#include "lib/memfile.h"
 #include "vmm/persist.h"
-#include "vmm/hw/serial.h"
-#include "lib/snapfile.h"
 #include "vmm/snapshot/snapshot.h"
 #include "vmm/version.h"
-#include "vmm/hw/vmgenid.h"
 #include "vmm/virtio/vsock.h"
-#include "lib/wset.h"
 
 /* SNAP_SEC_VM_CONFIG: what the machine to restore into looks like. */
 #define SNAP_CFG_SMT		(1u << 0)

@@ -28,9 +28,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "vmm/kvm.h"
 #include "vmm/list.h"
-#include "lib/log.h"
 #include "vmm/uring.h"
 #include "vmm/virtio/queue.h"
 #include "vmm/virtio/vsock.h"

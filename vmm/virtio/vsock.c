@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
 #include "vmm/devices.h"
 #include "vmm/kvm.h"
-#include "lib/log.h"
 #include "vmm/persist.h"
 #include "vmm/virtio/mmio.h"
 #include "vmm/virtio/vsock.h"

@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/x86/acpi.h"
 #include "vmm/config.h"
-#include "vmm/x86/layout.h"
 #include "vmm/mem/mem.h"
+#include "vmm/x86/acpi.h"
+#include "vmm/x86/layout.h"
 
 #define ACPI_OEM_ID		"THAW  "
 #define ACPI_OEM_TABLE_ID	"THAWVM  "

@@ -13,10 +13,10 @@
 
 #include <asm/bootparam.h>
 
-#include "vmm/x86/boot.h"
-#include "vmm/x86/layout.h"
 #include "vmm/mem/mem.h"
 #include "vmm/util.h"
+#include "vmm/x86/boot.h"
+#include "vmm/x86/layout.h"
 
 #define SETUP_HDR_OFFSET	0x1f1
 #define SETUP_HDR_MAGIC		0x53726448	/* "HdrS" */
