@@ -28,6 +28,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "lib/err.h"
 #include "lib/memfile.h"
 #include "lib/snaputil.h"
 
@@ -90,9 +91,9 @@ static int eng_fail(struct engine *e, int ret, const char *what,
 {
 	if (!e->error) {
 		e->error = ret;
-		snap_fail(e->err, e->errlen, ret,
-			  "%s: %s at offset %llu: %s", e->path, what,
-			  (unsigned long long)off, strerror(-ret));
+		err__set(e->err, e->errlen, ret, "%s: %s at offset %llu: %s",
+			 e->path, what, (unsigned long long)off,
+			 strerror(-ret));
 	}
 	return e->error;
 }
@@ -348,7 +349,7 @@ static int engine_init(struct engine *e, int fd, const char *path,
 	e->reqs = calloc(depth, sizeof(*e->reqs));
 	e->free_slots = calloc(depth, sizeof(*e->free_slots));
 	if (!e->reqs || !e->free_slots)
-		return snap_fail(err, errlen, -ENOMEM, "out of memory");
+		return err__set(err, errlen, -ENOMEM, "out of memory");
 	/* No io_uring (an old kernel, a seccomp filter, the
 	 * io_uring_disabled sysctl): plain pwrite, same result.
 	 */
@@ -494,8 +495,8 @@ static int write_region(struct engine *e, const struct memfile_region *r,
 	} else {
 		own = calloc(words, sizeof(*own));
 		if (!own) {
-			e->error = snap_fail(e->err, e->errlen, -ENOMEM,
-					     "out of memory");
+			e->error = err__set(e->err, e->errlen, -ENOMEM,
+					    "out of memory");
 			return e->error;
 		}
 		region_candidates(e, r, own);
@@ -549,13 +550,13 @@ static int check_regions(const struct memfile_region *regs, unsigned int nr,
 	const struct memfile_region *sorted[MEMFILE_MAX_REGIONS];
 
 	if (!nr || nr > MEMFILE_MAX_REGIONS)
-		return snap_fail(err, errlen, -EINVAL,
-				 "%u memory regions (1..%d)", nr,
-				 MEMFILE_MAX_REGIONS);
+		return err__set(err, errlen, -EINVAL,
+				"%u memory regions (1..%d)", nr,
+				MEMFILE_MAX_REGIONS);
 	if (!file_size || !snap_aligned(file_size, PAGE))
-		return snap_fail(err, errlen, -EINVAL,
-				 "memory file size %llu is not a non-zero multiple of %u",
-				 (unsigned long long)file_size, PAGE);
+		return err__set(err, errlen, -EINVAL,
+				"memory file size %llu is not a non-zero multiple of %u",
+				(unsigned long long)file_size, PAGE);
 	for (unsigned int i = 0; i < nr; i++) {
 		const struct memfile_region *r = &regs[i];
 
@@ -563,29 +564,29 @@ static int check_regions(const struct memfile_region *regs, unsigned int nr,
 		    !r->size || !snap_aligned(r->size, PAGE) ||
 		    !snap_aligned(r->file_offset, PAGE) ||
 		    !snap_aligned(r->fd_offset, PAGE))
-			return snap_fail(err, errlen, -EINVAL,
-					 "memory region %u is not page aligned",
-					 i);
+			return err__set(err, errlen, -EINVAL,
+					"memory region %u is not page aligned",
+					i);
 		if (r->file_offset > file_size ||
 		    r->size > file_size - r->file_offset)
-			return snap_fail(err, errlen, -EINVAL,
-					 "memory region %u ends past the %llu-byte file",
-					 i, (unsigned long long)file_size);
+			return err__set(err, errlen, -EINVAL,
+					"memory region %u ends past the %llu-byte file",
+					i, (unsigned long long)file_size);
 		if (diff && !r->dirty)
-			return snap_fail(err, errlen, -EINVAL,
-					 "memory region %u has no dirty bitmap",
-					 i);
+			return err__set(err, errlen, -EINVAL,
+					"memory region %u has no dirty bitmap",
+					i);
 		if (r->flags & ~(MEMFILE_REGION_PRIVATE | MEMFILE_REGION_ALL))
-			return snap_fail(err, errlen, -EINVAL,
-					 "memory region %u: unknown flags", i);
+			return err__set(err, errlen, -EINVAL,
+					"memory region %u: unknown flags", i);
 		sorted[i] = r;
 	}
 	qsort(sorted, nr, sizeof(sorted[0]), cmp_region);
 	for (unsigned int i = 1; i < nr; i++)
 		if (sorted[i - 1]->file_offset + sorted[i - 1]->size >
 		    sorted[i]->file_offset)
-			return snap_fail(err, errlen, -EINVAL,
-					 "memory regions overlap in the file");
+			return err__set(err, errlen, -EINVAL,
+					"memory regions overlap in the file");
 	return 0;
 }
 
@@ -596,26 +597,26 @@ static int open_base(const char *path, uint64_t size, int flags,
 	int fd = open(path, flags | O_CLOEXEC);
 
 	if (fd < 0)
-		return snap_fail(err, errlen, -errno, "%s: %s", path,
-				 strerror(errno));
+		return err__set(err, errlen, -errno, "%s: %s", path,
+				strerror(errno));
 	if (fstat(fd, &st)) {
 		int ret = -errno;
 
 		close(fd);
-		return snap_fail(err, errlen, ret, "%s: %s", path,
-				 strerror(-ret));
+		return err__set(err, errlen, ret, "%s: %s", path,
+				strerror(-ret));
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return snap_fail(err, errlen, -EINVAL,
-				 "%s: not a regular file", path);
+		return err__set(err, errlen, -EINVAL, "%s: not a regular file",
+				path);
 	}
 	if ((uint64_t)st.st_size != size) {
 		close(fd);
-		return snap_fail(err, errlen, -EINVAL,
-				 "%s: %llu bytes, but the memory is %llu bytes",
-				 path, (unsigned long long)st.st_size,
-				 (unsigned long long)size);
+		return err__set(err, errlen, -EINVAL,
+				"%s: %llu bytes, but the memory is %llu bytes",
+				path, (unsigned long long)st.st_size,
+				(unsigned long long)size);
 	}
 	return fd;
 }
@@ -624,9 +625,9 @@ int memfile__open(const char *path, uint64_t expected_size,
 		  char *err, size_t errlen)
 {
 	if (!expected_size || !snap_aligned(expected_size, PAGE))
-		return snap_fail(err, errlen, -EINVAL,
-				 "memory size %llu is not a non-zero multiple of %u",
-				 (unsigned long long)expected_size, PAGE);
+		return err__set(err, errlen, -EINVAL,
+				"memory size %llu is not a non-zero multiple of %u",
+				(unsigned long long)expected_size, PAGE);
 	return open_base(path, expected_size, O_RDONLY, err, errlen);
 }
 
@@ -652,8 +653,8 @@ static int run_engine(int fd, const char *path, enum zero_policy zp,
 	else
 		engine_finish(&e);
 	if (!ret && fdatasync(fd))
-		ret = snap_fail(err, errlen, -errno, "%s: fdatasync: %s", path,
-				strerror(errno));
+		ret = err__set(err, errlen, -errno, "%s: fdatasync: %s", path,
+			       strerror(errno));
 	engine_free(&e);
 	return ret;
 }
@@ -676,11 +677,11 @@ int memfile__write(const char *path, const struct memfile_region *regs,
 		st = &dummy;
 	memset(st, 0, sizeof(*st));
 	if (o->mode != MEMFILE_FULL && o->mode != MEMFILE_DIFF)
-		return snap_fail(err, errlen, -EINVAL, "unknown mode %d",
-				 o->mode);
+		return err__set(err, errlen, -EINVAL, "unknown mode %d",
+				o->mode);
 	if ((o->flags & MEMFILE_INTO_BASE) && !diff)
-		return snap_fail(err, errlen, -EINVAL,
-				 "MEMFILE_INTO_BASE needs MEMFILE_DIFF");
+		return err__set(err, errlen, -EINVAL,
+				"MEMFILE_INTO_BASE needs MEMFILE_DIFF");
 	ret = check_regions(regs, nr, file_size, diff, err, errlen);
 	if (ret)
 		return ret;
@@ -692,14 +693,14 @@ int memfile__write(const char *path, const struct memfile_region *regs,
 	} else {
 		fd = snap_mktemp(path, &tmp);
 		if (fd < 0)
-			return snap_fail(err, errlen, fd,
-					 "%s: cannot create a temporary file beside it: %s",
-					 path, strerror(-fd));
+			return err__set(err, errlen, fd,
+					"%s: cannot create a temporary file beside it: %s",
+					path, strerror(-fd));
 		if (ftruncate(fd, (off_t)file_size)) {
-			ret = snap_fail(err, errlen, -errno,
-					"%s: cannot size it to %llu bytes: %s",
-					path, (unsigned long long)file_size,
-					strerror(errno));
+			ret = err__set(err, errlen, -errno,
+				       "%s: cannot size it to %llu bytes: %s",
+				       path, (unsigned long long)file_size,
+				       strerror(errno));
 			goto out;
 		}
 	}
@@ -712,16 +713,16 @@ int memfile__write(const char *path, const struct memfile_region *regs,
 		goto out;
 	ret = snap_publish(fd, tmp, path);
 	if (ret) {
-		snap_fail(err, errlen, ret, "%s: rename: %s", path,
-			  strerror(-ret));
+		err__set(err, errlen, ret, "%s: rename: %s", path,
+			 strerror(-ret));
 		goto out;
 	}
 	free(tmp);
 	tmp = NULL;
 	ret = snap_fsync_parent(path);
 	if (ret)
-		snap_fail(err, errlen, ret, "%s: fsync of the directory: %s",
-			  path, strerror(-ret));
+		err__set(err, errlen, ret, "%s: fsync of the directory: %s",
+			 path, strerror(-ret));
 out:
 	close(fd);
 	if (tmp) {
@@ -755,8 +756,8 @@ int memfile__apply_diff(const char *base, const char *diff, uint64_t size,
 	}
 	map = mmap(NULL, size, PROT_READ, MAP_SHARED, dfd, 0);
 	if (map == MAP_FAILED) {
-		ret = snap_fail(err, errlen, -errno, "%s: mmap: %s", diff,
-				strerror(errno));
+		ret = err__set(err, errlen, -errno, "%s: mmap: %s", diff,
+			       strerror(errno));
 		goto out;
 	}
 	r.host = map;

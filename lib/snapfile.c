@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/crc32c.h"
+#include "lib/err.h"
 #include "lib/snapfile.h"
 #include "lib/snaputil.h"
 
@@ -133,9 +134,9 @@ int snap_manifest__decode(const void *buf, size_t len,
 	const char *ver;
 
 	if (len != SNAP_MANIFEST_SIZE)
-		return snap_fail(err, errlen, -EBADMSG,
-				 "manifest: %zu bytes, expected %d", len,
-				 SNAP_MANIFEST_SIZE);
+		return err__set(err, errlen, -EBADMSG,
+				"manifest: %zu bytes, expected %d", len,
+				SNAP_MANIFEST_SIZE);
 	memset(m, 0, sizeof(*m));
 	m->mem_size = get_le64(p + MAN_MEM_SIZE);
 	m->page_size = get_le32(p + MAN_PAGE_SIZE);
@@ -143,27 +144,26 @@ int snap_manifest__decode(const void *buf, size_t len,
 	m->flags = get_le32(p + MAN_FLAGS);
 	m->created_ns = get_le64(p + MAN_CREATED);
 	if (m->page_size != 4096 && m->page_size != (2u << 20))
-		return snap_fail(err, errlen, -EBADMSG,
-				 "manifest: page size %u is neither 4 KiB nor 2 MiB",
-				 m->page_size);
+		return err__set(err, errlen, -EBADMSG,
+				"manifest: page size %u is neither 4 KiB nor 2 MiB",
+				m->page_size);
 	if (!m->mem_size || !snap_aligned(m->mem_size, m->page_size))
-		return snap_fail(err, errlen, -EBADMSG,
-				 "manifest: memory size %llu is not a non-zero multiple of the page size",
-				 (unsigned long long)m->mem_size);
+		return err__set(err, errlen, -EBADMSG,
+				"manifest: memory size %llu is not a non-zero multiple of the page size",
+				(unsigned long long)m->mem_size);
 	if (!m->vcpu_count)
-		return snap_fail(err, errlen, -EBADMSG,
-				 "manifest: no vCPUs");
+		return err__set(err, errlen, -EBADMSG, "manifest: no vCPUs");
 	if (m->flags & ~MAN_KNOWN_FLAGS)
-		return snap_fail(err, errlen, -EPROTONOSUPPORT,
-				 "manifest: unknown flags 0x%x",
-				 m->flags & ~MAN_KNOWN_FLAGS);
+		return err__set(err, errlen, -EPROTONOSUPPORT,
+				"manifest: unknown flags 0x%x",
+				m->flags & ~MAN_KNOWN_FLAGS);
 	if (get_le32(p + MAN_RSVD0) || get_le64(p + MAN_RSVD1))
-		return snap_fail(err, errlen, -EBADMSG,
-				 "manifest: reserved fields are not zero");
+		return err__set(err, errlen, -EBADMSG,
+				"manifest: reserved fields are not zero");
 	ver = (const char *)p + MAN_VERSION;
 	if (!memchr(ver, 0, sizeof(m->vmm_version)))
-		return snap_fail(err, errlen, -EBADMSG,
-				 "manifest: version string is not terminated");
+		return err__set(err, errlen, -EBADMSG,
+				"manifest: version string is not terminated");
 	strcpy(m->vmm_version, ver);
 	return 0;
 }
@@ -316,35 +316,36 @@ int snapfile__commit(struct snapfile_writer *w, const char *path,
 
 	ret = snapfile__serialize(w, &buf, &len);
 	if (ret) {
-		snap_fail(err, errlen, ret, "%s: out of memory", path);
+		err__set(err, errlen, ret, "%s: out of memory", path);
 		goto out;
 	}
 	fd = snap_mktemp(path, &tmp);
 	if (fd < 0) {
-		ret = snap_fail(err, errlen, fd, "%s: cannot create a temporary file beside it: %s",
-				path, strerror(-fd));
+		ret = err__set(err, errlen, fd,
+			       "%s: cannot create a temporary file beside it: %s",
+			       path, strerror(-fd));
 		goto out;
 	}
 	ret = write_all(fd, buf, len);
 	if (!ret && fsync(fd))
 		ret = -errno;
 	if (ret) {
-		snap_fail(err, errlen, ret, "%s: write: %s", path,
-			  strerror(-ret));
+		err__set(err, errlen, ret, "%s: write: %s", path,
+			 strerror(-ret));
 		goto out_unlink;
 	}
 	ret = snap_publish(fd, tmp, path);
 	close(fd);
 	fd = -1;
 	if (ret) {
-		snap_fail(err, errlen, ret, "%s: rename: %s", path,
-			  strerror(-ret));
+		err__set(err, errlen, ret, "%s: rename: %s", path,
+			 strerror(-ret));
 		goto out_unlink;
 	}
 	ret = snap_fsync_parent(path);
 	if (ret)
-		snap_fail(err, errlen, ret, "%s: fsync of the directory: %s",
-			  path, strerror(-ret));
+		err__set(err, errlen, ret, "%s: fsync of the directory: %s",
+			 path, strerror(-ret));
 	goto out;
 
 out_unlink:
@@ -409,14 +410,14 @@ static int check_duplicates(const struct snapfile *f, char *err,
 		return 0;
 	ids = malloc(f->nr * sizeof(*ids));
 	if (!ids)
-		return snap_fail(err, errlen, -ENOMEM, "out of memory");
+		return err__set(err, errlen, -ENOMEM, "out of memory");
 	for (unsigned int i = 0; i < f->nr; i++)
 		ids[i] = f->sec[i].id;
 	qsort(ids, f->nr, sizeof(*ids), cmp_u32);
 	for (unsigned int i = 1; i < f->nr; i++) {
 		if (ids[i] == ids[i - 1]) {
-			ret = snap_fail(err, errlen, -EBADMSG,
-					"section 0x%04x appears twice", ids[i]);
+			ret = err__set(err, errlen, -EBADMSG,
+				       "section 0x%04x appears twice", ids[i]);
 			break;
 		}
 	}
@@ -437,56 +438,56 @@ static int parse_sections(struct snapfile *f, enum snapfile_type type,
 		const char *name;
 
 		if (f->len - pos < SNAPFILE_SECTION_SIZE)
-			return snap_fail(err, errlen, -EBADMSG,
-					 "truncated: section %u of %u starts at byte %zu of %zu",
-					 i + 1, f->nr, pos, f->len);
+			return err__set(err, errlen, -EBADMSG,
+					"truncated: section %u of %u starts at byte %zu of %zu",
+					i + 1, f->nr, pos, f->len);
 		if (get_le32(h + SEC_CRC) != crc32c(0, h, SEC_CRC))
-			return snap_fail(err, errlen, -EBADMSG,
-					 "section %u header at byte %zu: checksum mismatch",
-					 i + 1, pos);
+			return err__set(err, errlen, -EBADMSG,
+					"section %u header at byte %zu: checksum mismatch",
+					i + 1, pos);
 		s->id = get_le32(h + SEC_ID);
 		s->flags = get_le32(h + SEC_FLAGS);
 		len = get_le64(h + SEC_LEN);
 		name = snapfile__id_name(type, s->id);
 		if (s->flags & ~SEC_KNOWN_FLAGS)
-			return snap_fail(err, errlen, -EPROTONOSUPPORT,
-					 "section 0x%04x: unknown flags 0x%x",
-					 s->id, s->flags & ~SEC_KNOWN_FLAGS);
+			return err__set(err, errlen, -EPROTONOSUPPORT,
+					"section 0x%04x: unknown flags 0x%x",
+					s->id, s->flags & ~SEC_KNOWN_FLAGS);
 		if (!all_zero(h + SEC_RSVD, 8))
-			return snap_fail(err, errlen, -EBADMSG,
-					 "section 0x%04x: reserved fields are not zero",
-					 s->id);
+			return err__set(err, errlen, -EBADMSG,
+					"section 0x%04x: reserved fields are not zero",
+					s->id);
 		pos += SNAPFILE_SECTION_SIZE;
 		if (len > f->len - pos)
-			return snap_fail(err, errlen, -EBADMSG,
-					 "section 0x%04x: length %llu runs past the end of the file (%zu bytes left)",
-					 s->id, (unsigned long long)len,
-					 f->len - pos);
+			return err__set(err, errlen, -EBADMSG,
+					"section 0x%04x: length %llu runs past the end of the file (%zu bytes left)",
+					s->id, (unsigned long long)len,
+					f->len - pos);
 		padded = pad8(len);
 		if (padded > f->len - pos)
-			return snap_fail(err, errlen, -EBADMSG,
-					 "truncated: section 0x%04x's padding is missing",
-					 s->id);
+			return err__set(err, errlen, -EBADMSG,
+					"truncated: section 0x%04x's padding is missing",
+					s->id);
 		if (!all_zero(p + pos + len, padded - len))
-			return snap_fail(err, errlen, -EBADMSG,
-					 "section 0x%04x: padding is not zero",
-					 s->id);
+			return err__set(err, errlen, -EBADMSG,
+					"section 0x%04x: padding is not zero",
+					s->id);
 		if (get_le32(h + SEC_PCRC) != crc32c(0, p + pos, len))
-			return snap_fail(err, errlen, -EBADMSG,
-					 "section 0x%04x (%s): payload checksum mismatch",
-					 s->id, name ? name : "unknown");
+			return err__set(err, errlen, -EBADMSG,
+					"section 0x%04x (%s): payload checksum mismatch",
+					s->id, name ? name : "unknown");
 		if (!name && (s->flags & SNAPFILE_SEC_MANDATORY))
-			return snap_fail(err, errlen, -EPROTONOSUPPORT,
-					 "section 0x%04x is mandatory but unknown to this thawvm (written by a newer version?)",
-					 s->id);
+			return err__set(err, errlen, -EPROTONOSUPPORT,
+					"section 0x%04x is mandatory but unknown to this thawvm (written by a newer version?)",
+					s->id);
 		s->off = pos;
 		s->len = len;
 		pos += padded;
 	}
 	if (pos != f->len)
-		return snap_fail(err, errlen, -EBADMSG,
-				 "%zu unexpected bytes after the last section",
-				 f->len - pos);
+		return err__set(err, errlen, -EBADMSG,
+				"%zu unexpected bytes after the last section",
+				f->len - pos);
 	return check_duplicates(f, err, errlen);
 }
 
@@ -499,68 +500,68 @@ static int parse_owned(struct snapfile *f, enum snapfile_type type,
 	const char *want = type_name(type), *got;
 
 	if (!want)
-		return snap_fail(err, errlen, -EINVAL, "unknown file type %d",
-				 type);
+		return err__set(err, errlen, -EINVAL, "unknown file type %d",
+				type);
 	if (f->len < 8 || memcmp(p + HDR_MAGIC, SNAPFILE_MAGIC, 8))
-		return snap_fail(err, errlen, -EBADMSG,
-				 "not a thaw snapshot file (bad magic)");
+		return err__set(err, errlen, -EBADMSG,
+				"not a thaw snapshot file (bad magic)");
 	if (f->len < SNAPFILE_HEADER_SIZE)
-		return snap_fail(err, errlen, -EBADMSG,
-				 "truncated: %zu bytes, the header alone is %d",
-				 f->len, SNAPFILE_HEADER_SIZE);
+		return err__set(err, errlen, -EBADMSG,
+				"truncated: %zu bytes, the header alone is %d",
+				f->len, SNAPFILE_HEADER_SIZE);
 	/* Magic and major come first: another major may lay out the rest
 	 * of the header differently.
 	 */
 	f->major = get_le16(p + HDR_MAJOR);
 	f->minor = get_le16(p + HDR_MINOR);
 	if (f->major != SNAPFILE_MAJOR)
-		return snap_fail(err, errlen, -EPROTONOSUPPORT,
-				 "snapshot format %u.%u is not supported: this thawvm reads format %u.x (up to %u.%u)",
-				 f->major, f->minor, SNAPFILE_MAJOR,
-				 SNAPFILE_MAJOR, SNAPFILE_MINOR);
+		return err__set(err, errlen, -EPROTONOSUPPORT,
+				"snapshot format %u.%u is not supported: this thawvm reads format %u.x (up to %u.%u)",
+				f->major, f->minor, SNAPFILE_MAJOR,
+				SNAPFILE_MAJOR, SNAPFILE_MINOR);
 	if (get_le32(p + HDR_CRC) != crc32c(0, p, HDR_CRC))
-		return snap_fail(err, errlen, -EBADMSG,
-				 "header checksum mismatch");
+		return err__set(err, errlen, -EBADMSG,
+				"header checksum mismatch");
 	ftype = get_le32(p + HDR_TYPE);
 	got = type_name(ftype);
 	if (ftype != (uint32_t)type && got)
-		return snap_fail(err, errlen, -EPROTONOSUPPORT,
-				 "this is a %s, not a %s", got, want);
+		return err__set(err, errlen, -EPROTONOSUPPORT,
+				"this is a %s, not a %s", got, want);
 	if (ftype != (uint32_t)type)
-		return snap_fail(err, errlen, -EPROTONOSUPPORT,
-				 "this is a file of unknown type %u, not a %s",
-				 ftype, want);
+		return err__set(err, errlen, -EPROTONOSUPPORT,
+				"this is a file of unknown type %u, not a %s",
+				ftype, want);
 	flags = get_le32(p + HDR_FLAGS);
 	if (flags & ~HDR_KNOWN_FLAGS)
-		return snap_fail(err, errlen, -EPROTONOSUPPORT,
-				 "unknown header flags 0x%x", flags);
+		return err__set(err, errlen, -EPROTONOSUPPORT,
+				"unknown header flags 0x%x", flags);
 	/* A newer minor may give the reserved bytes a meaning. */
 	if (f->minor <= SNAPFILE_MINOR && !all_zero(p + HDR_RSVD, 28))
-		return snap_fail(err, errlen, -EBADMSG,
-				 "header: reserved fields are not zero");
+		return err__set(err, errlen, -EBADMSG,
+				"header: reserved fields are not zero");
 	fsize = get_le64(p + HDR_FSIZE);
 	if (fsize > f->len)
-		return snap_fail(err, errlen, -EBADMSG,
-				 "truncated: the header says %llu bytes, the file has %zu",
-				 (unsigned long long)fsize, f->len);
+		return err__set(err, errlen, -EBADMSG,
+				"truncated: the header says %llu bytes, the file has %zu",
+				(unsigned long long)fsize, f->len);
 	if (fsize < f->len)
-		return snap_fail(err, errlen, -EBADMSG,
-				 "%llu unexpected bytes after the end the header gives (%llu)",
-				 (unsigned long long)(f->len - fsize),
-				 (unsigned long long)fsize);
+		return err__set(err, errlen, -EBADMSG,
+				"%llu unexpected bytes after the end the header gives (%llu)",
+				(unsigned long long)(f->len - fsize),
+				(unsigned long long)fsize);
 	nsect = get_le32(p + HDR_NSECT);
 	if (nsect > SNAPFILE_MAX_SECTIONS)
-		return snap_fail(err, errlen, -EBADMSG,
-				 "%u sections, at most %d are allowed", nsect,
-				 SNAPFILE_MAX_SECTIONS);
+		return err__set(err, errlen, -EBADMSG,
+				"%u sections, at most %d are allowed", nsect,
+				SNAPFILE_MAX_SECTIONS);
 	if (nsect > (f->len - SNAPFILE_HEADER_SIZE) / SNAPFILE_SECTION_SIZE)
-		return snap_fail(err, errlen, -EBADMSG,
-				 "truncated: %u sections cannot fit in %zu bytes",
-				 nsect, f->len);
+		return err__set(err, errlen, -EBADMSG,
+				"truncated: %u sections cannot fit in %zu bytes",
+				nsect, f->len);
 	f->nr = nsect;
 	f->sec = calloc(nsect ? nsect : 1, sizeof(*f->sec));
 	if (!f->sec)
-		return snap_fail(err, errlen, -ENOMEM, "out of memory");
+		return err__set(err, errlen, -ENOMEM, "out of memory");
 	return parse_sections(f, type, err, errlen);
 }
 
@@ -572,16 +573,16 @@ int snapfile__parse(const void *buf, size_t len, enum snapfile_type type,
 
 	*out = NULL;
 	if (len > SNAPFILE_MAX_SIZE)
-		return snap_fail(err, errlen, -EFBIG,
-				 "%zu bytes, more than the %llu allowed", len,
-				 SNAPFILE_MAX_SIZE);
+		return err__set(err, errlen, -EFBIG,
+				"%zu bytes, more than the %llu allowed", len,
+				SNAPFILE_MAX_SIZE);
 	f = calloc(1, sizeof(*f));
 	if (!f)
-		return snap_fail(err, errlen, -ENOMEM, "out of memory");
+		return err__set(err, errlen, -ENOMEM, "out of memory");
 	f->buf = malloc(len ? len : 1);
 	if (!f->buf) {
 		free(f);
-		return snap_fail(err, errlen, -ENOMEM, "out of memory");
+		return err__set(err, errlen, -ENOMEM, "out of memory");
 	}
 	if (len)
 		memcpy(f->buf, buf, len);
@@ -651,38 +652,38 @@ int snapfile__open(const char *path, enum snapfile_type type,
 	*out = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return snap_fail(err, errlen, -errno, "%s: %s", path,
-				 strerror(errno));
-	if (fstat(fd, &st)) {
-		ret = snap_fail(err, errlen, -errno, "%s: %s", path,
+		return err__set(err, errlen, -errno, "%s: %s", path,
 				strerror(errno));
+	if (fstat(fd, &st)) {
+		ret = err__set(err, errlen, -errno, "%s: %s", path,
+			       strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		ret = snap_fail(err, errlen, -EINVAL,
-				"%s: not a regular file", path);
+		ret = err__set(err, errlen, -EINVAL, "%s: not a regular file",
+			       path);
 		goto out;
 	}
 	if ((uint64_t)st.st_size > SNAPFILE_MAX_SIZE) {
-		ret = snap_fail(err, errlen, -EFBIG,
-				"%s: %lld bytes, more than the %llu allowed",
-				path, (long long)st.st_size, SNAPFILE_MAX_SIZE);
+		ret = err__set(err, errlen, -EFBIG,
+			       "%s: %lld bytes, more than the %llu allowed",
+			       path, (long long)st.st_size, SNAPFILE_MAX_SIZE);
 		goto out;
 	}
 	f = calloc(1, sizeof(*f));
 	if (!f) {
-		ret = snap_fail(err, errlen, -ENOMEM, "out of memory");
+		ret = err__set(err, errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 	ret = read_file(fd, SNAPFILE_MAX_SIZE, &f->buf, &f->len);
 	if (ret) {
-		snap_fail(err, errlen, ret, "%s: read: %s", path,
-			  strerror(-ret));
+		err__set(err, errlen, ret, "%s: read: %s", path,
+			 strerror(-ret));
 		goto out;
 	}
 	ret = parse_owned(f, type, msg, sizeof(msg));
 	if (ret) {
-		snap_fail(err, errlen, ret, "%s: %s", path, msg);
+		err__set(err, errlen, ret, "%s: %s", path, msg);
 		goto out;
 	}
 	*out = f;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Small helpers shared by the snapshot files (snapfile, memfile, wset,
- * uffd): the error-message convention and little-endian field access.
+ * uffd): little-endian field access and publishing a file atomically.
  * Internal: not for other parts of thawvm.
  */
 #ifndef THAW_LIB_SNAPUTIL_H
@@ -19,20 +19,6 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
-
-/* Format @fmt into @err (if any) and return @ret (a -errno). */
-static inline int __attribute__((format(printf, 4, 5)))
-snap_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 static inline uint16_t get_le16(const uint8_t *p)
 {

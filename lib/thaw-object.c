@@ -17,6 +17,7 @@
 
 #include <linux/thaw.h>
 
+#include "lib/err.h"
 #include "lib/memfile.h"
 #include "lib/thaw-object.h"
 #include "lib/wset.h"
@@ -32,19 +33,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-__attribute__((format(printf, 4, 5)))
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
 }
 
 /* 64-bit FNV-1a, for names whose fields do not fit THAW_NAME_MAX. */
@@ -89,10 +77,11 @@ static int open_dev(const char *path, int *dev, uint64_t *features,
 	if (*dev < 0) {
 		ret = -errno;
 		if (ret == -ENOENT || ret == -ENODEV || ret == -ENXIO)
-			return fail(err, errlen, ret,
-				    "thaw.ko is not loaded (%s: %s): load it with 'modprobe thaw' or 'insmod thaw.ko', or choose the File or Uffd backend",
-				    path, strerror(-ret));
-		return fail(err, errlen, ret, "%s: %s", path, strerror(-ret));
+			return err__set(err, errlen, ret,
+					"thaw.ko is not loaded (%s: %s): load it with 'modprobe thaw' or 'insmod thaw.ko', or choose the File or Uffd backend",
+					path, strerror(-ret));
+		return err__set(err, errlen, ret, "%s: %s", path,
+				strerror(-ret));
 	}
 	if (ioctl(*dev, THAW_IOC_API, &api) == 0) {
 		*features = api.features;
@@ -100,35 +89,34 @@ static int open_dev(const char *path, int *dev, uint64_t *features,
 	}
 	ret = -errno;
 	if (ret == -ENOTTY)
-		return fail(err, errlen, ret, "%s is not thaw.ko's device",
-			    path);
+		return err__set(err, errlen, ret, "%s is not thaw.ko's device",
+				path);
 	/* Learn what it has, to say what is missing. */
 	memset(&api, 0, sizeof(api));
 	api.api = THAW_API_VERSION;
 	if (ioctl(*dev, THAW_IOC_API, &api) == 0)
-		return fail(err, errlen, -EOPNOTSUPP,
-			    "thaw.ko offers features %#llx, the Thaw backend needs snapshot objects and working sets (%#llx)",
-			    (unsigned long long)api.features,
-			    (unsigned long long)THAW_NEED);
-	return fail(err, errlen, ret, "THAW_IOC_API (API version %d): %s",
-		    THAW_API_VERSION, strerror(-ret));
+		return err__set(err, errlen, -EOPNOTSUPP,
+				"thaw.ko offers features %#llx, the Thaw backend needs snapshot objects and working sets (%#llx)",
+				(unsigned long long)api.features,
+				(unsigned long long)THAW_NEED);
+	return err__set(err, errlen, ret, "THAW_IOC_API (API version %d): %s",
+			THAW_API_VERSION, strerror(-ret));
 }
 
 static int create_error(int ret, const char *name, char *err, size_t errlen)
 {
 	switch (ret) {
 	case -EDQUOT:
-		return fail(err, errlen, ret,
-			    "thaw.ko: creating object %s would pass its cap on pinned memory or objects (module parameters max_pinned_mb, max_snapshots)",
-			    name);
+		return err__set(err, errlen, ret,
+				"thaw.ko: creating object %s would pass its cap on pinned memory or objects (module parameters max_pinned_mb, max_snapshots)",
+				name);
 	case -ENOMEM:
-		return fail(err, errlen, ret,
-			    "thaw.ko: out of memory creating object %s (memory cgroup limit?)",
-			    name);
+		return err__set(err, errlen, ret,
+				"thaw.ko: out of memory creating object %s (memory cgroup limit?)",
+				name);
 	default:
-		return fail(err, errlen, ret,
-			    "THAW_IOC_SNAP_CREATE %s: %s", name,
-			    strerror(-ret));
+		return err__set(err, errlen, ret, "THAW_IOC_SNAP_CREATE %s: %s",
+				name, strerror(-ret));
 	}
 }
 
@@ -148,9 +136,9 @@ static int open_object(int dev, int memfd, uint64_t size, const char *name,
 		if (fd >= 0)
 			return fd;
 		if (errno != ENOENT)
-			return fail(err, errlen, -errno,
-				    "THAW_IOC_SNAP_OPEN %s: %s", name,
-				    strerror(errno));
+			return err__set(err, errlen, -errno,
+					"THAW_IOC_SNAP_OPEN %s: %s", name,
+					strerror(errno));
 		memset(&c, 0, sizeof(c));
 		c.fd = memfd;
 		c.length = size;
@@ -166,9 +154,9 @@ static int open_object(int dev, int memfd, uint64_t size, const char *name,
 		if (errno != EEXIST)
 			return create_error(-errno, name, err, errlen);
 	}
-	return fail(err, errlen, -EAGAIN,
-		    "thaw.ko object %s: created and gone %d times in a row",
-		    name, THAW_OPEN_TRIES);
+	return err__set(err, errlen, -EAGAIN,
+			"thaw.ko object %s: created and gone %d times in a row",
+			name, THAW_OPEN_TRIES);
 }
 
 /* The object must be this memory: as many pages as the RAM. */
@@ -182,13 +170,14 @@ static int check_object(uint64_t features, int snap, uint64_t size,
 		return 0;
 	memset(&st, 0, sizeof(st));
 	if (ioctl(snap, THAW_IOC_SNAP_STATS, &st) < 0)
-		return fail(err, errlen, -errno, "THAW_IOC_SNAP_STATS %s: %s",
-			    name, strerror(errno));
+		return err__set(err, errlen, -errno,
+				"THAW_IOC_SNAP_STATS %s: %s", name,
+				strerror(errno));
 	if (st.pages != size / THAW_PAGE)
-		return fail(err, errlen, -EINVAL,
-			    "thaw.ko object %s has %llu pages, the memory file %llu",
-			    name, (unsigned long long)st.pages,
-			    (unsigned long long)(size / THAW_PAGE));
+		return err__set(err, errlen, -EINVAL,
+				"thaw.ko object %s has %llu pages, the memory file %llu",
+				name, (unsigned long long)st.pages,
+				(unsigned long long)(size / THAW_PAGE));
 	info->object_id = st.id;
 	return 0;
 }
@@ -207,8 +196,9 @@ static int import_wset(int snap, const struct wset *ws, uint64_t *pages,
 	if (!n)
 		return 0;
 	if (n > UINT32_MAX)
-		return fail(err, errlen, -E2BIG, "working set of %llu pages",
-			    (unsigned long long)n);
+		return err__set(err, errlen, -E2BIG,
+				"working set of %llu pages",
+				(unsigned long long)n);
 	idx = malloc(n * sizeof(*idx));
 	if (!idx)
 		return -ENOMEM;
@@ -221,8 +211,8 @@ static int import_wset(int snap, const struct wset *ws, uint64_t *pages,
 	io.pages = (uintptr_t)idx;
 	io.count = n;
 	if (ioctl(snap, THAW_IOC_WSET_SET, &io) < 0)
-		ret = fail(err, errlen, -errno, "THAW_IOC_WSET_SET: %s",
-			   strerror(errno));
+		ret = err__set(err, errlen, -errno, "THAW_IOC_WSET_SET: %s",
+			       strerror(errno));
 	else
 		*pages = n;
 	free(idx);
@@ -254,7 +244,7 @@ int thaw_object__for_file(const char *mem_path, uint64_t size,
 		goto out;
 	ret = thaw_object__name(memfd, info->name);
 	if (ret) {
-		fail(err, errlen, ret, "%s: %s", mem_path, strerror(-ret));
+		err__set(err, errlen, ret, "%s: %s", mem_path, strerror(-ret));
 		goto out;
 	}
 	snap = open_object(*dev, memfd, size, info->name, info, err, errlen);
@@ -284,8 +274,8 @@ int thaw_object__hold(const char *mem_path, const char *wset_path,
 
 	memset(info, 0, sizeof(*info));
 	if (stat(mem_path, &st) < 0)
-		return fail(err, errlen, -errno, "%s: %s", mem_path,
-			    strerror(errno));
+		return err__set(err, errlen, -errno, "%s: %s", mem_path,
+				strerror(errno));
 	snap = thaw_object__for_file(mem_path, (uint64_t)st.st_size, NULL,
 				     wset_path, dev_path, &dev, &features,
 				     info, err, errlen);

@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/err.h"
 #include "lib/snaputil.h"
 #include "lib/uffd.h"
 
@@ -40,47 +41,46 @@ static int check_regions(const struct uffd_region *r, unsigned int nr,
 			 uint64_t file_size, char *err, size_t errlen)
 {
 	if (!nr || nr > UFFD_MAX_REGIONS)
-		return snap_fail(err, errlen, -EINVAL,
-				 "%u regions (1..%d)", nr, UFFD_MAX_REGIONS);
+		return err__set(err, errlen, -EINVAL, "%u regions (1..%d)", nr,
+				UFFD_MAX_REGIONS);
 	for (unsigned int i = 0; i < nr; i++) {
 		uint64_t ps = r[i].page_size;
 
 		if (!page_size_ok(ps))
-			return snap_fail(err, errlen, -EINVAL,
-					 "region %u: page size %llu is neither 4 KiB nor 2 MiB",
-					 i, (unsigned long long)ps);
+			return err__set(err, errlen, -EINVAL,
+					"region %u: page size %llu is neither 4 KiB nor 2 MiB",
+					i, (unsigned long long)ps);
 		if (ps != r[0].page_size)
-			return snap_fail(err, errlen, -EINVAL,
-					 "region %u: page size differs from region 0's",
-					 i);
+			return err__set(err, errlen, -EINVAL,
+					"region %u: page size differs from region 0's",
+					i);
 		if (!r[i].size || !snap_aligned(r[i].size, ps) ||
 		    !snap_aligned(r[i].host_addr, ps) ||
 		    !snap_aligned(r[i].offset, ps))
-			return snap_fail(err, errlen, -EINVAL,
-					 "region %u: address, size or offset not aligned to %llu, or empty",
-					 i, (unsigned long long)ps);
+			return err__set(err, errlen, -EINVAL,
+					"region %u: address, size or offset not aligned to %llu, or empty",
+					i, (unsigned long long)ps);
 		if (r[i].host_addr + r[i].size < r[i].host_addr ||
 		    r[i].offset + r[i].size < r[i].offset)
-			return snap_fail(err, errlen, -EINVAL,
-					 "region %u: size overflows", i);
+			return err__set(err, errlen, -EINVAL,
+					"region %u: size overflows", i);
 		if (file_size && r[i].offset + r[i].size > file_size)
-			return snap_fail(err, errlen, -EINVAL,
-					 "region %u: [%llu, %llu) is past the end of the %llu-byte memory file",
-					 i, (unsigned long long)r[i].offset,
-					 (unsigned long long)(r[i].offset +
-							      r[i].size),
-					 (unsigned long long)file_size);
+			return err__set(err, errlen, -EINVAL,
+					"region %u: [%llu, %llu) is past the end of the %llu-byte memory file",
+					i, (unsigned long long)r[i].offset,
+					(unsigned long long)(r[i].offset + r[i].size),
+					(unsigned long long)file_size);
 		for (unsigned int j = 0; j < i; j++) {
 			if (r[i].host_addr < r[j].host_addr + r[j].size &&
 			    r[j].host_addr < r[i].host_addr + r[i].size)
-				return snap_fail(err, errlen, -EINVAL,
-						 "regions %u and %u overlap in memory",
-						 j, i);
+				return err__set(err, errlen, -EINVAL,
+						"regions %u and %u overlap in memory",
+						j, i);
 			if (r[i].offset < r[j].offset + r[j].size &&
 			    r[j].offset < r[i].offset + r[i].size)
-				return snap_fail(err, errlen, -EINVAL,
-						 "regions %u and %u overlap in the memory file",
-						 j, i);
+				return err__set(err, errlen, -EINVAL,
+						"regions %u and %u overlap in the memory file",
+						j, i);
 		}
 	}
 	return 0;
@@ -130,9 +130,9 @@ static int get_u64(json_object *o, const char *key, uint64_t *v,
 		return 1;
 	if (!json_object_is_type(f, json_type_int) ||
 	    json_object_get_int64(f) < 0)
-		return snap_fail(err, errlen, -EINVAL,
-				 "region %u: `%s` must be a non-negative integer",
-				 i, key);
+		return err__set(err, errlen, -EINVAL,
+				"region %u: `%s` must be a non-negative integer",
+				i, key);
 	*v = json_object_get_uint64(f);
 	return 0;
 }
@@ -148,16 +148,15 @@ static int parse_region(json_object *o, unsigned int i,
 	int ret, ret_kib;
 
 	if (!json_object_is_type(o, json_type_object))
-		return snap_fail(err, errlen, -EINVAL,
-				 "region %u is not a JSON object", i);
+		return err__set(err, errlen, -EINVAL,
+				"region %u is not a JSON object", i);
 	for (unsigned int k = 0; k < 3; k++) {
 		ret = get_u64(o, need[k], dst[k], i, err, errlen);
 		if (ret < 0)
 			return ret;
 		if (ret)
-			return snap_fail(err, errlen, -EINVAL,
-					 "region %u: missing `%s`", i,
-					 need[k]);
+			return err__set(err, errlen, -EINVAL,
+					"region %u: missing `%s`", i, need[k]);
 	}
 	ret = get_u64(o, "page_size", &ps, i, err, errlen);
 	if (ret < 0)
@@ -166,13 +165,13 @@ static int parse_region(json_object *o, unsigned int i,
 	if (ret_kib < 0)
 		return ret_kib;
 	if (ret && ret_kib)
-		return snap_fail(err, errlen, -EINVAL,
-				 "region %u: missing `page_size`", i);
+		return err__set(err, errlen, -EINVAL,
+				"region %u: missing `page_size`", i);
 	if (!ret && !ret_kib && ps != kib)
-		return snap_fail(err, errlen, -EINVAL,
-				 "region %u: `page_size` %llu and `page_size_kib` %llu differ",
-				 i, (unsigned long long)ps,
-				 (unsigned long long)kib);
+		return err__set(err, errlen, -EINVAL,
+				"region %u: `page_size` %llu and `page_size_kib` %llu differ",
+				i, (unsigned long long)ps,
+				(unsigned long long)kib);
 	r->page_size = ret ? kib : ps;
 	return 0;
 }
@@ -191,48 +190,47 @@ int uffd__parse_regions(const char *text, size_t len, uint64_t mem_file_size,
 	*out = NULL;
 	*nr = 0;
 	if (!len)
-		return snap_fail(err, errlen, -EAGAIN, "empty message");
+		return err__set(err, errlen, -EAGAIN, "empty message");
 	if (len > UFFD_MAX_MSG)
-		return snap_fail(err, errlen, -EINVAL,
-				 "message longer than %d bytes", UFFD_MAX_MSG);
+		return err__set(err, errlen, -EINVAL,
+				"message longer than %d bytes", UFFD_MAX_MSG);
 	if (memchr(text, 0, len))
-		return snap_fail(err, errlen, -EINVAL,
-				 "message contains a NUL byte");
+		return err__set(err, errlen, -EINVAL,
+				"message contains a NUL byte");
 	tok = json_tokener_new();
 	if (!tok)
-		return snap_fail(err, errlen, -ENOMEM, "out of memory");
+		return err__set(err, errlen, -ENOMEM, "out of memory");
 	arr = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
 	if (jerr == json_tokener_continue)
-		return snap_fail(err, errlen, -EAGAIN,
-				 "message incomplete after %zu bytes", len);
+		return err__set(err, errlen, -EAGAIN,
+				"message incomplete after %zu bytes", len);
 	if (!arr || jerr != json_tokener_success)
-		return snap_fail(err, errlen, -EINVAL,
-				 "message is not JSON: %s",
-				 json_tokener_error_desc(jerr));
+		return err__set(err, errlen, -EINVAL, "message is not JSON: %s",
+				json_tokener_error_desc(jerr));
 	for (; end < len; end++) {
 		if (!strchr(" \t\r\n", text[end])) {
-			ret = snap_fail(err, errlen, -EINVAL,
-					"trailing data after the JSON array");
+			ret = err__set(err, errlen, -EINVAL,
+				       "trailing data after the JSON array");
 			goto out;
 		}
 	}
 	if (!json_object_is_type(arr, json_type_array)) {
-		ret = snap_fail(err, errlen, -EINVAL,
-				"message is not a JSON array of regions");
+		ret = err__set(err, errlen, -EINVAL,
+			       "message is not a JSON array of regions");
 		goto out;
 	}
 	n = json_object_array_length(arr);
 	if (!n || n > UFFD_MAX_REGIONS) {
-		ret = snap_fail(err, errlen, -EINVAL,
-				"%zu regions (1..%d)", n, UFFD_MAX_REGIONS);
+		ret = err__set(err, errlen, -EINVAL, "%zu regions (1..%d)", n,
+			       UFFD_MAX_REGIONS);
 		goto out;
 	}
 	r = calloc(n, sizeof(*r));
 	if (!r) {
-		ret = snap_fail(err, errlen, -ENOMEM, "out of memory");
+		ret = err__set(err, errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -245,7 +243,7 @@ int uffd__parse_regions(const char *text, size_t len, uint64_t mem_file_size,
 	if (ret)
 		goto out;
 	if (!mem_file_size) {
-		ret = snap_fail(err, errlen, -EINVAL, "no memory file size");
+		ret = err__set(err, errlen, -EINVAL, "no memory file size");
 		goto out;
 	}
 	*out = r;
@@ -323,25 +321,25 @@ int uffd__connect(const char *socket_path, const struct uffd_region *regs,
 	if (ret)
 		return ret;
 	if (strlen(socket_path) >= sizeof(sa.sun_path))
-		return snap_fail(err, errlen, -ENAMETOOLONG,
-				 "backend_path %s is longer than a Unix socket path may be",
-				 socket_path);
+		return err__set(err, errlen, -ENAMETOOLONG,
+				"backend_path %s is longer than a Unix socket path may be",
+				socket_path);
 	strcpy(sa.sun_path, socket_path);
 	b = calloc(1, sizeof(*b));
 	if (!b)
-		return snap_fail(err, errlen, -ENOMEM, "out of memory");
+		return err__set(err, errlen, -ENOMEM, "out of memory");
 	b->sock = -1;
 	b->uffd = uffd_create();
 	if (b->uffd < 0) {
-		ret = snap_fail(err, errlen, b->uffd,
-				"cannot create a userfaultfd: %s (root, or access to /dev/userfaultfd, is needed)",
-				strerror(-b->uffd));
+		ret = err__set(err, errlen, b->uffd,
+			       "cannot create a userfaultfd: %s (root, or access to /dev/userfaultfd, is needed)",
+			       strerror(-b->uffd));
 		goto fail;
 	}
 	if (ioctl(b->uffd, UFFDIO_API, &api)) {
-		ret = snap_fail(err, errlen, -errno,
-				"UFFDIO_API (remove and unmap events): %s",
-				strerror(errno));
+		ret = err__set(err, errlen, -errno,
+			       "UFFDIO_API (remove and unmap events): %s",
+			       strerror(errno));
 		goto fail;
 	}
 	for (unsigned int i = 0; i < nr; i++) {
@@ -352,41 +350,41 @@ int uffd__connect(const char *socket_path, const struct uffd_region *regs,
 		};
 
 		if (ioctl(b->uffd, UFFDIO_REGISTER, &reg)) {
-			ret = snap_fail(err, errlen, -errno,
-					"UFFDIO_REGISTER of region %u: %s", i,
-					strerror(errno));
+			ret = err__set(err, errlen, -errno,
+				       "UFFDIO_REGISTER of region %u: %s", i,
+				       strerror(errno));
 			goto fail;
 		}
 		nreg++;
 		if (!(reg.ioctls & (1ull << _UFFDIO_COPY))) {
-			ret = snap_fail(err, errlen, -EOPNOTSUPP,
-					"region %u: the kernel offers no UFFDIO_COPY for this memory",
-					i);
+			ret = err__set(err, errlen, -EOPNOTSUPP,
+				       "region %u: the kernel offers no UFFDIO_COPY for this memory",
+				       i);
 			goto fail;
 		}
 	}
 	msg = uffd__regions_to_json(regs, nr);
 	if (!msg) {
-		ret = snap_fail(err, errlen, -ENOMEM, "out of memory");
+		ret = err__set(err, errlen, -ENOMEM, "out of memory");
 		goto fail;
 	}
 	b->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (b->sock < 0) {
-		ret = snap_fail(err, errlen, -errno, "socket: %s",
-				strerror(errno));
+		ret = err__set(err, errlen, -errno, "socket: %s",
+			       strerror(errno));
 		goto fail;
 	}
 	if (connect(b->sock, (struct sockaddr *)&sa, sizeof(sa))) {
-		ret = snap_fail(err, errlen, -errno,
-				"cannot connect to the page-fault handler at %s: %s",
-				socket_path, strerror(errno));
+		ret = err__set(err, errlen, -errno,
+			       "cannot connect to the page-fault handler at %s: %s",
+			       socket_path, strerror(errno));
 		goto fail;
 	}
 	ret = send_handshake(b->sock, b->uffd, msg, strlen(msg));
 	if (ret) {
-		snap_fail(err, errlen, ret,
-			  "cannot send the regions to the page-fault handler at %s: %s",
-			  socket_path, strerror(-ret));
+		err__set(err, errlen, ret,
+			 "cannot send the regions to the page-fault handler at %s: %s",
+			 socket_path, strerror(-ret));
 		goto fail;
 	}
 	free(msg);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "lib/err.h"
 #include "lib/snapfile.h"
 #include "lib/snaputil.h"
 #include "lib/wset.h"
@@ -127,10 +128,10 @@ int wset__write(const struct wset *ws, const char *path,
 
 	w = snapfile__writer_new(SNAPFILE_TYPE_WSET);
 	if (!w)
-		return snap_fail(err, errlen, -ENOMEM, "out of memory");
+		return err__set(err, errlen, -ENOMEM, "out of memory");
 	pages = malloc(ws->n ? ws->n * 8 : 1);
 	if (!pages) {
-		ret = snap_fail(err, errlen, -ENOMEM, "out of memory");
+		ret = err__set(err, errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < ws->n; i++)
@@ -142,9 +143,8 @@ int wset__write(const struct wset *ws, const char *path,
 	if (!ret)
 		ret = snapfile__add(w, WSET_SEC_PAGES, pages, ws->n * 8);
 	if (ret) {
-		snap_fail(err, errlen, ret, "%s: %s", path,
-			  ret == -E2BIG ? "working set too large" :
-			  strerror(-ret));
+		err__set(err, errlen, ret, "%s: %s", path,
+			 ret == -E2BIG ? "working set too large" : strerror(-ret));
 		goto out;
 	}
 	ret = snapfile__commit(w, path, err, errlen);
@@ -166,58 +166,58 @@ static int from_container(const struct snapfile *f, uint64_t expected,
 
 	if (snapfile__get(f, WSET_SEC_HEADER, (const void **)&hdr, &hlen) ||
 	    snapfile__get(f, WSET_SEC_PAGES, (const void **)&pages, &plen))
-		return snap_fail(err, errlen, -EBADMSG,
-				 "working-set file lacks its header or pages section");
+		return err__set(err, errlen, -EBADMSG,
+				"working-set file lacks its header or pages section");
 	if (hlen != WSET_HEADER_SIZE)
-		return snap_fail(err, errlen, -EBADMSG,
-				 "working-set header is %zu bytes, expected %d",
-				 hlen, WSET_HEADER_SIZE);
+		return err__set(err, errlen, -EBADMSG,
+				"working-set header is %zu bytes, expected %d",
+				hlen, WSET_HEADER_SIZE);
 	mem_size = get_le64(hdr + WH_MEM_SIZE);
 	page_size = get_le32(hdr + WH_PAGE_SIZE);
 	count = get_le64(hdr + WH_COUNT);
 	if (get_le32(hdr + WH_FLAGS) || get_le64(hdr + WH_RSVD))
-		return snap_fail(err, errlen, -EBADMSG,
-				 "working-set header: flags or reserved fields are not zero");
+		return err__set(err, errlen, -EBADMSG,
+				"working-set header: flags or reserved fields are not zero");
 	if (!page_size_ok(page_size))
-		return snap_fail(err, errlen, -EBADMSG,
-				 "working set: page size %u is neither 4 KiB nor 2 MiB",
-				 page_size);
+		return err__set(err, errlen, -EBADMSG,
+				"working set: page size %u is neither 4 KiB nor 2 MiB",
+				page_size);
 	if (!mem_size || !snap_aligned(mem_size, page_size) ||
 	    mem_size > WSET_MAX_MEM)
-		return snap_fail(err, errlen, -EBADMSG,
-				 "working set: bad memory size %llu",
-				 (unsigned long long)mem_size);
+		return err__set(err, errlen, -EBADMSG,
+				"working set: bad memory size %llu",
+				(unsigned long long)mem_size);
 	if (expected && mem_size != expected)
-		return snap_fail(err, errlen, -EINVAL,
-				 "working set is for %llu bytes of memory, this VM has %llu",
-				 (unsigned long long)mem_size,
-				 (unsigned long long)expected);
+		return err__set(err, errlen, -EINVAL,
+				"working set is for %llu bytes of memory, this VM has %llu",
+				(unsigned long long)mem_size,
+				(unsigned long long)expected);
 	if (count > mem_size / page_size || plen != count * 8)
-		return snap_fail(err, errlen, -EBADMSG,
-				 "working set: %llu pages do not match a %zu-byte pages section",
-				 (unsigned long long)count, plen);
+		return err__set(err, errlen, -EBADMSG,
+				"working set: %llu pages do not match a %zu-byte pages section",
+				(unsigned long long)count, plen);
 	ret = wset__new(mem_size, page_size, &ws);
 	if (ret)
-		return snap_fail(err, errlen, ret, "out of memory");
+		return err__set(err, errlen, ret, "out of memory");
 	for (uint64_t i = 0; i < count; i++) {
 		uint64_t off = get_le64(pages + i * 8);
 
 		if (!snap_aligned(off, page_size) || off >= mem_size) {
-			ret = snap_fail(err, errlen, -EBADMSG,
-					"working set: entry %llu (0x%llx) is not a page inside the memory",
-					(unsigned long long)i,
-					(unsigned long long)off);
+			ret = err__set(err, errlen, -EBADMSG,
+				       "working set: entry %llu (0x%llx) is not a page inside the memory",
+				       (unsigned long long)i,
+				       (unsigned long long)off);
 			goto fail;
 		}
 		ret = wset__add(ws, off);
 		if (ret == 0) {
-			ret = snap_fail(err, errlen, -EBADMSG,
-					"working set: page 0x%llx appears twice",
-					(unsigned long long)off);
+			ret = err__set(err, errlen, -EBADMSG,
+				       "working set: page 0x%llx appears twice",
+				       (unsigned long long)off);
 			goto fail;
 		}
 		if (ret < 0) {
-			snap_fail(err, errlen, ret, "out of memory");
+			err__set(err, errlen, ret, "out of memory");
 			goto fail;
 		}
 	}
@@ -256,7 +256,7 @@ int wset__read(const char *path, uint64_t expected_mem_size,
 		return ret;
 	ret = from_container(f, expected_mem_size, out, msg, sizeof(msg));
 	if (ret)
-		snap_fail(err, errlen, ret, "%s: %s", path, msg);
+		err__set(err, errlen, ret, "%s: %s", path, msg);
 	snapfile__close(f);
 	return ret;
 }

@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "lib/err.h"
 #include "proto/proto.h"
 
 static const char proto_magic[4] = { 'T', 'H', 'A', 'W' };
@@ -243,17 +244,15 @@ static int get_string(struct json_object *meta, const char *key,
 	if (!json_object_object_get_ex(meta, key, &v) ||
 	    json_object_is_type(v, json_type_null))
 		return -ENOENT;
-	if (!json_object_is_type(v, json_type_string)) {
-		snprintf(err, errlen, "'%s' must be a string", key);
-		return -EINVAL;
-	}
+	if (!json_object_is_type(v, json_type_string))
+		return err__set(err, errlen, -EINVAL, "'%s' must be a string",
+				key);
 	*s = json_object_get_string(v);
 	*len = json_object_get_string_len(v);
 	/* An embedded NUL would make the C string differ from the JSON one. */
-	if (strlen(*s) != *len) {
-		snprintf(err, errlen, "'%s' contains a NUL byte", key);
-		return -EINVAL;
-	}
+	if (strlen(*s) != *len)
+		return err__set(err, errlen, -EINVAL,
+				"'%s' contains a NUL byte", key);
 	return 0;
 }
 
@@ -267,21 +266,19 @@ static int get_int(struct json_object *meta, const char *key, int64_t min,
 	if (!json_object_object_get_ex(meta, key, &v) ||
 	    json_object_is_type(v, json_type_null))
 		return -ENOENT;
-	if (!json_object_is_type(v, json_type_int)) {
-		snprintf(err, errlen, "'%s' must be an integer", key);
-		return -EINVAL;
-	}
+	if (!json_object_is_type(v, json_type_int))
+		return err__set(err, errlen, -EINVAL, "'%s' must be an integer",
+				key);
 	errno = 0;
 	n = json_object_get_int64(v);
 	/*
 	 * json-c saturates numbers out of the int64 range, sometimes without
 	 * a word in errno: a saturated value is out of range too.
 	 */
-	if (errno || n == INT64_MAX || n == INT64_MIN || n < min || n > max) {
-		snprintf(err, errlen, "'%s' is out of range [%lld, %lld]", key,
-			 (long long)min, (long long)max);
-		return -ERANGE;
-	}
+	if (errno || n == INT64_MAX || n == INT64_MIN || n < min || n > max)
+		return err__set(err, errlen, -ERANGE,
+				"'%s' is out of range [%lld, %lld]", key,
+				(long long)min, (long long)max);
 	*out = n;
 	return 0;
 }
@@ -298,17 +295,13 @@ static int get_header_string(struct json_object *meta, const char *key,
 		return 0;
 	if (ret)
 		return ret;
-	if (!proto__valid_header_value(s, len, THAW_HEADER_VALUE_MAX)) {
-		snprintf(err, errlen,
-			 "'%s' must be printable ASCII of at most %d bytes",
-			 key, THAW_HEADER_VALUE_MAX);
-		return -EINVAL;
-	}
+	if (!proto__valid_header_value(s, len, THAW_HEADER_VALUE_MAX))
+		return err__set(err, errlen, -EINVAL,
+				"'%s' must be printable ASCII of at most %d bytes",
+				key, THAW_HEADER_VALUE_MAX);
 	*out = strdup(s);
-	if (!*out) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
+	if (!*out)
+		return err__set(err, errlen, -ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -332,12 +325,10 @@ static int get_host_state(struct json_object *meta, struct thaw_host_state *hs,
 	if (ret == 0) {
 		ret = proto__hex_decode(s, len, hs->entropy,
 					sizeof(hs->entropy));
-		if (ret < 0) {
-			snprintf(err, errlen,
-				 "'entropy' must be hex of at most %d bytes",
-				 THAW_ENTROPY_MAX);
-			return ret;
-		}
+		if (ret < 0)
+			return err__set(err, errlen, ret,
+					"'entropy' must be hex of at most %d bytes",
+					THAW_ENTROPY_MAX);
 		hs->entropy_len = ret;
 	} else if (ret != -ENOENT) {
 		return ret;
@@ -390,12 +381,10 @@ int proto__invoke_from_meta(struct json_object *meta, struct thaw_invoke *inv,
 		snprintf(err, errlen, "'request_id' is missing");
 	if (ret)
 		return -EINVAL;
-	if (!proto__valid_request_id(s, len)) {
-		snprintf(err, errlen,
-			 "'request_id' must be 1..%d of [A-Za-z0-9._:-]",
-			 THAW_REQUEST_ID_MAX);
-		return -EINVAL;
-	}
+	if (!proto__valid_request_id(s, len))
+		return err__set(err, errlen, -EINVAL,
+				"'request_id' must be 1..%d of [A-Za-z0-9._:-]",
+				THAW_REQUEST_ID_MAX);
 	memcpy(inv->request_id, s, len + 1);
 
 	/* Optional: thaw-init applies the function's timeout without it. */
@@ -499,18 +488,16 @@ int proto__result_from_meta(struct json_object *meta, struct thaw_result *res,
 	if (ret)
 		return -EINVAL;
 	ret = proto__status_from_name(s);
-	if (ret < 0) {
-		snprintf(err, errlen, "unknown status '%.32s'", s);
-		return -EINVAL;
-	}
+	if (ret < 0)
+		return err__set(err, errlen, -EINVAL, "unknown status '%.32s'",
+				s);
 	res->status = ret;
 
 	ret = get_string(meta, "request_id", &s, &len, err, errlen);
 	if (ret == 0) {
-		if (!proto__valid_request_id(s, len)) {
-			snprintf(err, errlen, "'request_id' is not valid");
-			return -EINVAL;
-		}
+		if (!proto__valid_request_id(s, len))
+			return err__set(err, errlen, -EINVAL,
+					"'request_id' is not valid");
 		memcpy(res->request_id, s, len + 1);
 	} else if (ret != -ENOENT) {
 		return -EINVAL;
@@ -518,10 +505,9 @@ int proto__result_from_meta(struct json_object *meta, struct thaw_result *res,
 
 	ret = get_string(meta, "error_type", &s, &len, err, errlen);
 	if (ret == 0) {
-		if (!proto__valid_error_type(s, len)) {
-			snprintf(err, errlen, "'error_type' is not valid");
-			return -EINVAL;
-		}
+		if (!proto__valid_error_type(s, len))
+			return err__set(err, errlen, -EINVAL,
+					"'error_type' is not valid");
 		memcpy(res->error_type, s, len + 1);
 	} else if (ret != -ENOENT) {
 		return -EINVAL;

@@ -58,7 +58,7 @@ $(O)/bin/thawctl: $(THAWCTL_OBJS)
 # QEMU (tools/bench/restore runs it and makes the table and the plot).
 PROGS += $(O)/bin/bench-firstresp
 $(O)/bin/bench-firstresp: $(O)/tools/bench/firstresp.o $(O)/tools/bench/qmp.o \
-		$(THAWCTL_VM_OBJS)
+		$(THAWCTL_VM_OBJS) $(LIBTHAW)
 	$(quiet) LD $@
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(THAWCTL_VM_LIBS) -lpthread
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(THAWCTL_VM_LIBS) $(LIBTHAW_LIBS)

@@ -42,12 +42,12 @@ $(O)/tests/unit/guest_%_test: UNIT_LIBS := $(call pkg,json-c)
 # thawctl's vsock transport against a misbehaving VMM and guest.
 UNIT_TESTS += $(O)/tests/unit/thawctl_vsock_test
 $(O)/tests/unit/thawctl_vsock_test: $(O)/tools/thawctl/vsock.o \
-	$(PROTO_OBJS)
+	$(PROTO_OBJS) $(LIBTHAW)
 $(O)/tests/unit/thawctl_vsock_test: UNIT_LIBS := $(call pkg,json-c)
 
 # thawctl's thawvm API client and process helpers against a fake thawvm.
 UNIT_TESTS += $(O)/tests/unit/thawctl_vmapi_test
 $(O)/tests/unit/thawctl_vmapi_test: $(O)/tools/thawctl/vmapi.o \
 	$(O)/tools/thawctl/vmproc.o $(O)/tools/thawctl/vsock.o \
-	$(O)/tools/thawctl/util.o $(PROTO_OBJS)
+	$(O)/tools/thawctl/util.o $(PROTO_OBJS) $(LIBTHAW)
 $(O)/tests/unit/thawctl_vmapi_test: UNIT_LIBS := $(CURL_LIBS) $(call pkg,json-c)

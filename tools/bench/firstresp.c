@@ -44,6 +44,7 @@
 
 #include <json-c/json.h>
 
+#include "lib/err.h"
 #include "lib/snapfile.h"
 #include "proto/proto.h"
 #include "tools/bench/qmp.h"
@@ -241,11 +242,9 @@ static int wait_ready(struct vm *v, uint64_t deadline)
 
 	for (;;) {
 		fd = vsock__accept(v->lfd, deadline);
-		if (fd < 0) {
-			thawctl__errf(v->err, sizeof(v->err),
-				      "no READY: %s", strerror(-fd));
-			return fd;
-		}
+		if (fd < 0)
+			return err__set(v->err, sizeof(v->err), fd,
+					"no READY: %s", strerror(-fd));
 		ret = vsock__recv_msg(fd, &hdr, &meta, &body, deadline, v->err,
 				      sizeof(v->err));
 		close(fd);
@@ -308,10 +307,8 @@ static int qemu_spawn(struct vm *v, const char *mem_obj, const char *extra1,
 
 	ret = vmproc__find(prog, sizeof(prog), "qemu-system-x86_64", o->qemu,
 			   "THAW_QEMU");
-	if (ret) {
-		thawctl__errf(v->err, sizeof(v->err), "%s", prog);
-		return ret;
-	}
+	if (ret)
+		return err__set(v->err, sizeof(v->err), ret, "%s", prog);
 	vmproc__clear_stale_socket(v->qmp_path);
 	snprintf(machine, sizeof(machine),
 		 "microvm,acpi=on,auto-kernel-cmdline=off,memory-backend=ram");
@@ -415,9 +412,8 @@ static int qemu_prepare(struct vm *v)
 	v->state_fd = open(state, O_RDONLY | O_CLOEXEC);
 	if (v->state_fd < 0) {
 		ret = -errno;
-		thawctl__errf(v->err, sizeof(v->err), "%s: %s", state,
-			      strerror(errno));
-		return ret;
+		return err__set(v->err, sizeof(v->err), ret, "%s: %s", state,
+				strerror(errno));
 	}
 	/* QEMU keeps its own copy of the fd under the name "state". */
 	ret = qmp__cmd(&v->q,
@@ -460,17 +456,15 @@ static int qemu_resume_loaded(struct vm *v, uint64_t deadline)
 					deadline, v->err, sizeof(v->err));
 		}
 		if (strcmp(status, "inmigrate")) {
-			thawctl__errf(v->err, sizeof(v->err),
-				      "QEMU's state after the load: %s", status);
+			err__set(v->err, sizeof(v->err), 0,
+				 "QEMU's state after the load: %s", status);
 			json_object_put(r);
 			return -EIO;
 		}
 		json_object_put(r);
-		if (vsock__now_ms() >= deadline) {
-			thawctl__errf(v->err, sizeof(v->err),
-				      "QEMU is still loading the state");
-			return -ETIMEDOUT;
-		}
+		if (vsock__now_ms() >= deadline)
+			return err__set(v->err, sizeof(v->err), -ETIMEDOUT,
+					"QEMU is still loading the state");
 		nanosleep(&(struct timespec){ .tv_nsec = 2000000 }, NULL);
 	}
 }
@@ -502,10 +496,10 @@ static int first_response(struct vm *v, uint64_t deadline)
 	if (ret)
 		return ret;
 	if (r.res.status != THAW_STATUS_OK) {
-		thawctl__errf(v->err, sizeof(v->err), "the function: %s %s",
-			      proto__status_name(r.res.status),
-			      r.res.error_type);
-		ret = -EIO;
+		ret = err__set(v->err, sizeof(v->err), -EIO,
+			       "the function: %s %s",
+			       proto__status_name(r.res.status),
+			       r.res.error_type);
 	}
 	invoke__reply_free(&r);
 	return ret;
@@ -638,10 +632,8 @@ static pid_t start_handler(const struct opts *o, char *err, size_t errlen)
 	int n = 0;
 
 	if (vmproc__find(prog, sizeof(prog), "thaw-uffd-handler", NULL,
-			 "THAW_UFFD_HANDLER")) {
-		thawctl__errf(err, errlen, "%s", prog);
-		return -1;
-	}
+			 "THAW_UFFD_HANDLER"))
+		return err__set(err, errlen, -1, "%s", prog);
 	snprintf(sock, sizeof(sock), "%s/uffd.sock", o->work);
 	vmproc__clear_stale_socket(sock);
 	thawctl__path(mem, o->snapdir, SNAP_DIR_MEMORY);
@@ -714,8 +706,8 @@ static int migrate_to(struct vm *v, const char *path, char *err,
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ret = -errno;
-		thawctl__errf(err, errlen, "%s: %s", path, strerror(errno));
-		return ret;
+		return err__set(err, errlen, ret, "%s: %s", path,
+				strerror(errno));
 	}
 	ret = qmp__cmd(&v->q,
 		       "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"out\"}}",
@@ -739,16 +731,14 @@ static int migrate_to(struct vm *v, const char *path, char *err,
 			return 0;
 		}
 		if (!strcmp(s, "failed") || !strcmp(s, "cancelled")) {
-			thawctl__errf(err, errlen, "migration to %s: %s", path,
-				      json_object_to_json_string(r));
-			ret = -EIO;
+			ret = err__set(err, errlen, -EIO, "migration to %s: %s",
+				       path, json_object_to_json_string(r));
 		}
 		json_object_put(r);
 		r = NULL;
 		if (vsock__now_ms() >= deadline) {
-			thawctl__errf(err, errlen, "migration to %s: too slow",
-				      path);
-			ret = -ETIMEDOUT;
+			ret = err__set(err, errlen, -ETIMEDOUT,
+				       "migration to %s: too slow", path);
 		}
 		usleep(20000);
 	}

@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include "lib/err.h"
 #include "lib/snapfile.h"
 #include "tools/thawctl/clone.h"
 #include "tools/thawctl/thawctl.h"
@@ -72,11 +73,12 @@ static int claim_socket(const char *path, const char *what, char *err,
 	int ret = vmproc__clear_stale_socket(path);
 
 	if (ret == -EADDRINUSE)
-		thawctl__errf(err, errlen, "%s %s is in use (a running VM?)", what,
-			 path);
-	else if (ret)
-		thawctl__errf(err, errlen, "%s %s: %s", what, path, strerror(-ret));
-	return ret;
+		return err__set(err, errlen, ret,
+				"%s %s is in use (a running VM?)", what, path);
+	if (ret)
+		return err__set(err, errlen, ret, "%s %s: %s", what, path,
+				strerror(-ret));
+	return 0;
 }
 
 static int start_handler(const struct clone_opts *o, struct clone *c,
@@ -88,26 +90,22 @@ static int start_handler(const struct clone_opts *o, struct clone *c,
 
 	if ((size_t)snprintf(c->handler_sock, sizeof(c->handler_sock),
 			     "%s.uffd", o->api_sock) >=
-	    sizeof(c->handler_sock)) {
-		thawctl__errf(err, errlen, "%s.uffd: path too long for a socket",
-			 o->api_sock);
-		return -ENAMETOOLONG;
-	}
+	    sizeof(c->handler_sock))
+		return err__set(err, errlen, -ENAMETOOLONG,
+				"%s.uffd: path too long for a socket",
+				o->api_sock);
 	ret = claim_socket(c->handler_sock, "the page-fault handler's socket",
 			   err, errlen);
 	if (ret)
 		return ret;
 	ret = vmproc__find(prog, sizeof(prog), "thaw-uffd-handler",
 			   o->uffd_handler, "THAW_UFFD_HANDLER");
-	if (ret) {
-		thawctl__errf(err, errlen, "%s", prog);
-		return ret;
-	}
+	if (ret)
+		return err__set(err, errlen, ret, "%s", prog);
 	if (snap_path(mem, sizeof(mem), o, SNAP_DIR_MEMORY) ||
-	    snap_path(wset, sizeof(wset), o, SNAP_DIR_WSET)) {
-		thawctl__errf(err, errlen, "%s: path too long", o->snapdir);
-		return -ENAMETOOLONG;
-	}
+	    snap_path(wset, sizeof(wset), o, SNAP_DIR_WSET))
+		return err__set(err, errlen, -ENAMETOOLONG, "%s: path too long",
+				o->snapdir);
 	argv[n++] = prog;
 	argv[n++] = c->handler_sock;
 	argv[n++] = mem;
@@ -130,7 +128,7 @@ static int start_handler(const struct clone_opts *o, struct clone *c,
 		char tmp[256];
 
 		snprintf(tmp, sizeof(tmp), "%s", err);
-		thawctl__errf(err, errlen, "the page-fault handler: %s%s", tmp,
+		err__set(err, errlen, ret, "the page-fault handler: %s%s", tmp,
 			 o->log ? " (its log has more)" : "");
 	}
 	return ret;
@@ -151,30 +149,24 @@ int clone__spawn(const struct clone_opts *o, struct clone *c,
 	c->uds = o->uds;
 	if (stat(o->snapdir, &st)) {
 		ret = -errno;
-		thawctl__errf(err, errlen, "snapshot %s: %s", o->snapdir,
-			 strerror(errno));
-		return ret;
+		return err__set(err, errlen, ret, "snapshot %s: %s", o->snapdir,
+				strerror(errno));
 	}
-	if (!S_ISDIR(st.st_mode)) {
-		thawctl__errf(err, errlen, "snapshot %s: not a directory",
-			 o->snapdir);
-		return -ENOTDIR;
-	}
-	if (strlen(o->uds) > UDS_PATH_MAX) {
-		thawctl__errf(err, errlen, "%s: a vsock socket path is at most %d bytes",
-			 o->uds, UDS_PATH_MAX);
-		return -ENAMETOOLONG;
-	}
+	if (!S_ISDIR(st.st_mode))
+		return err__set(err, errlen, -ENOTDIR,
+				"snapshot %s: not a directory", o->snapdir);
+	if (strlen(o->uds) > UDS_PATH_MAX)
+		return err__set(err, errlen, -ENAMETOOLONG,
+				"%s: a vsock socket path is at most %d bytes",
+				o->uds, UDS_PATH_MAX);
 	ret = claim_socket(o->api_sock, "the API socket", err, errlen);
 	if (!ret)
 		ret = claim_socket(o->uds, "the vsock socket", err, errlen);
 	if (ret)
 		return ret;
 	ret = vmproc__find(prog, sizeof(prog), "thawvm", o->thawvm, "THAWVM");
-	if (ret) {
-		thawctl__errf(err, errlen, "%s", prog);
-		return ret;
-	}
+	if (ret)
+		return err__set(err, errlen, ret, "%s", prog);
 	if (o->backend == CLONE_UFFD && !o->uffd_sock) {
 		ret = start_handler(o, c, deadline, err, errlen);
 		if (ret)
@@ -263,8 +255,8 @@ int clone__load(const struct clone_opts *o, struct clone *c,
 	int ret;
 
 	if (!b) {
-		thawctl__errf(err, errlen, "%s: path too long", o->snapdir);
-		ret = -ENAMETOOLONG;
+		ret = err__set(err, errlen, -ENAMETOOLONG, "%s: path too long",
+			       o->snapdir);
 		goto fail;
 	}
 	c->t_load = clone__now_ns();

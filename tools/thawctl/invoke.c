@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "lib/err.h"
 #include "proto/proto.h"
 #include "tools/thawctl/invoke.h"
 #include "tools/thawctl/thawctl.h"
@@ -219,10 +220,8 @@ int invoke__call(const struct vsock_target *t, const struct thaw_invoke *inv,
 	start = vsock__now_ms();
 	deadline = start + timeout_ms + DEADLINE_GRACE_MS;
 	meta = proto__invoke_to_meta(inv);
-	if (!meta) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
+	if (!meta)
+		return err__set(err, errlen, -ENOMEM, "out of memory");
 again:
 	fd = connect_retrying(t, deadline, flags, err, errlen);
 	if (fd < 0) {

@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include "lib/err.h"
 #include "lib/snapfile.h"
 #include "proto/proto.h"
 #include "tools/thawctl/clone.h"
@@ -235,27 +236,23 @@ static int wait_ready(int lfd, pid_t pid, struct work *w, uint64_t deadline,
 		char *body = NULL;
 		int fd, ret;
 
-		if (now >= deadline) {
-			thawctl__errf(err, errlen, "the guest was not ready in time");
-			return -ETIMEDOUT;
-		}
+		if (now >= deadline)
+			return err__set(err, errlen, -ETIMEDOUT,
+					"the guest was not ready in time");
 		until = now + PROGRESS_MS < deadline ? now + PROGRESS_MS :
 			deadline;
 		progress(w, "booting, waiting for the runtime's first next");
 		fd = vsock__accept(lfd, until);
 		if (fd == -ETIMEDOUT) {
-			if (vmproc__exited(pid, &st)) {
-				thawctl__errf(err, errlen, "thawvm ended (%s) before the guest was ready",
-					 vmproc__status_str(st, sbuf,
-							    sizeof(sbuf)));
-				return -ECHILD;
-			}
+			if (vmproc__exited(pid, &st))
+				return err__set(err, errlen, -ECHILD,
+						"thawvm ended (%s) before the guest was ready",
+						vmproc__status_str(st, sbuf, sizeof(sbuf)));
 			continue;
 		}
-		if (fd < 0) {
-			thawctl__errf(err, errlen, "accept: %s", strerror(-fd));
-			return fd;
-		}
+		if (fd < 0)
+			return err__set(err, errlen, fd, "accept: %s",
+					strerror(-fd));
 		ret = vsock__recv_msg(fd, &hdr, ready, &body,
 				      vsock__now_ms() + 10000, err, errlen);
 		close(fd);
@@ -297,7 +294,8 @@ static bool init_failed(struct work *w, char *err, size_t errlen)
 		return false;
 	failed = r.res.status == THAW_STATUS_INIT_ERROR;
 	if (failed)
-		thawctl__errf(err, errlen, "the function failed to initialize: %s: %.*s",
+		err__set(err, errlen, true,
+			 "the function failed to initialize: %s: %.*s",
 			 r.res.error_type, 300, r.body ? r.body : "");
 	invoke__reply_free(&r);
 	return failed;
@@ -312,10 +310,9 @@ static int pause_and_create(const char *sock, const char *dir, bool diff,
 	uint64_t t;
 	int ret;
 
-	if (thawctl__path(state, dir, SNAP_DIR_STATE) || thawctl__path(mem, dir, SNAP_DIR_MEMORY)) {
-		thawctl__errf(err, errlen, "%s: path too long", dir);
-		return -ENAMETOOLONG;
-	}
+	if (thawctl__path(state, dir, SNAP_DIR_STATE) || thawctl__path(mem, dir, SNAP_DIR_MEMORY))
+		return err__set(err, errlen, -ENAMETOOLONG, "%s: path too long",
+				dir);
 	t = clone__now_ns();
 	ret = set_state(sock, "Paused", err, errlen);
 	if (ret)
@@ -354,10 +351,9 @@ static int record_wset(const struct snap_args *a, struct work *w,
 	struct clone c;
 	int ret;
 
-	if (thawctl__path(wset, a->dir, SNAP_DIR_WSET)) {
-		thawctl__errf(err, errlen, "%s: path too long", a->dir);
-		return -ENAMETOOLONG;
-	}
+	if (thawctl__path(wset, a->dir, SNAP_DIR_WSET))
+		return err__set(err, errlen, -ENAMETOOLONG, "%s: path too long",
+				a->dir);
 	progress(w, "recording the working set");
 	ret = clone__spawn(&o, &c, err, errlen);
 	if (!ret)
@@ -369,11 +365,11 @@ static int record_wset(const struct snap_args *a, struct work *w,
 			   API_TIMEOUT_MS, INVOKE_RETRY_CONNECT, &r, err,
 			   errlen);
 	if (!ret && r.res.status != THAW_STATUS_OK) {
-		thawctl__errf(err, errlen,
-			 "the recording invocation failed: %s%s%s",
-			 proto__status_name(r.res.status),
-			 r.res.error_type[0] ? ": " : "", r.res.error_type);
-		ret = -EIO;
+		ret = err__set(err, errlen, -EIO,
+			       "the recording invocation failed: %s%s%s",
+			       proto__status_name(r.res.status),
+			       r.res.error_type[0] ? ": " : "",
+			       r.res.error_type);
 	}
 	if (!ret)
 		invoke__reply_free(&r);
@@ -409,29 +405,25 @@ static int prepare_dir(struct snap_args *a, char *err, size_t errlen)
 
 	if (mkdir(a->dir, 0700) && errno != EEXIST) {
 		ret = -errno;
-		thawctl__errf(err, errlen, "%s: %s", a->dir, strerror(errno));
-		return ret;
+		return err__set(err, errlen, ret, "%s: %s", a->dir,
+				strerror(errno));
 	}
-	if (stat(a->dir, &st) || !S_ISDIR(st.st_mode)) {
-		thawctl__errf(err, errlen, "%s: not a directory", a->dir);
-		return -ENOTDIR;
-	}
-	if (thawctl__path(p, a->dir, SNAP_DIR_STATE)) {
-		thawctl__errf(err, errlen, "%s: path too long", a->dir);
-		return -ENAMETOOLONG;
-	}
-	if (!a->force && !access(p, F_OK)) {
-		thawctl__errf(err, errlen,
-			 "%s already holds a snapshot (--force replaces it)",
-			 a->dir);
-		return -EEXIST;
-	}
+	if (stat(a->dir, &st) || !S_ISDIR(st.st_mode))
+		return err__set(err, errlen, -ENOTDIR, "%s: not a directory",
+				a->dir);
+	if (thawctl__path(p, a->dir, SNAP_DIR_STATE))
+		return err__set(err, errlen, -ENAMETOOLONG, "%s: path too long",
+				a->dir);
+	if (!a->force && !access(p, F_OK))
+		return err__set(err, errlen, -EEXIST,
+				"%s already holds a snapshot (--force replaces it)",
+				a->dir);
 	/* A working set recorded for another snapshot would mislead. */
 	thawctl__path(p, a->dir, SNAP_DIR_WSET);
 	if (unlink(p) && errno != ENOENT) {
 		ret = -errno;
-		thawctl__errf(err, errlen, "%.900s: %s", p, strerror(errno));
-		return ret;
+		return err__set(err, errlen, ret, "%.900s: %s", p,
+				strerror(errno));
 	}
 	return 0;
 }
@@ -502,8 +494,7 @@ static int snapshot_running(struct snap_args *a)
 			       &create_ms, err, sizeof(err));
 	if ((ret || a->resume) && was_running &&
 	    set_state(a->api_sock, "Resumed", e2, sizeof(e2)) && !ret) {
-		thawctl__errf(err, sizeof(err), "%s", e2);
-		ret = -EIO;
+		ret = err__set(err, sizeof(err), -EIO, "%s", e2);
 	}
 	if (ret)
 		goto fail;
@@ -532,12 +523,12 @@ static int snapshot_boot(struct snap_args *a)
 		goto fail;
 	ret = vmproc__find(prog, sizeof(prog), "thawvm", a->thawvm, "THAWVM");
 	if (ret) {
-		thawctl__errf(err, sizeof(err), "%s", prog);
+		err__set(err, sizeof(err), 0, "%s", prog);
 		goto fail;
 	}
 	ret = work_init(&w, a);
 	if (ret) {
-		thawctl__errf(err, sizeof(err), "a temporary folder: %s",
+		err__set(err, sizeof(err), 0, "a temporary folder: %s",
 			 strerror(-ret));
 		goto fail;
 	}

@@ -49,8 +49,5 @@ int thawctl__host_state(struct thaw_host_state *hs, size_t entropy,
 int64_t thawctl__realtime_ns(void);
 /* DIR/NAME into @out (PATH_MAX bytes), or -ENAMETOOLONG. */
 int thawctl__path(char *out, const char *dir, const char *name);
-/* An error message into @err; long paths are cut short, not a bug. */
-void thawctl__errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -70,17 +70,6 @@ int thawctl__host_state(struct thaw_host_state *hs, size_t entropy,
 	return 0;
 }
 
-void thawctl__errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 int thawctl__path(char *out, const char *dir, const char *name)
 {
 	size_t d = strlen(dir), n = strlen(name);

@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "lib/err.h"
 #include "tools/thawctl/thawctl.h"
 #include "tools/thawctl/vmapi.h"
 
@@ -106,16 +107,13 @@ int vmapi__call_text(const char *sock, const char *method, const char *path,
 
 	memset(r, 0, sizeof(*r));
 	r->fault = "";
-	if (path[0] != '/' || strlen(path) > 400) {
-		thawctl__errf(err, errlen, "bad API path '%s'", path);
-		return -EINVAL;
-	}
+	if (path[0] != '/' || strlen(path) > 400)
+		return err__set(err, errlen, -EINVAL, "bad API path '%s'",
+				path);
 	snprintf(url, sizeof(url), "http://localhost%s", path);
 	h = curl_easy_init();
-	if (!h) {
-		thawctl__errf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
+	if (!h)
+		return err__set(err, errlen, -ENOMEM, "out of memory");
 	curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, sock);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
@@ -137,13 +135,13 @@ int vmapi__call_text(const char *sock, const char *method, const char *path,
 	c = curl_easy_perform(h);
 	if (c != CURLE_OK) {
 		if (s.overflow) {
-			ret = -EMSGSIZE;
-			thawctl__errf(err, errlen, "%s %s: the answer is over %u bytes",
-				 method, path, VMAPI_BODY_MAX);
+			ret = err__set(err, errlen, -EMSGSIZE,
+				       "%s %s: the answer is over %u bytes",
+				       method, path, VMAPI_BODY_MAX);
 		} else {
-			ret = curl_errno(c);
-			thawctl__errf(err, errlen, "%s %s on %s: %s", method, path,
-				 sock, cerr[0] ? cerr : curl_easy_strerror(c));
+			ret = err__set(err, errlen, curl_errno(c),
+				       "%s %s on %s: %s", method, path, sock,
+				       cerr[0] ? cerr : curl_easy_strerror(c));
 		}
 		free(s.buf);
 		goto out;
@@ -152,8 +150,7 @@ int vmapi__call_text(const char *sock, const char *method, const char *path,
 	r->body = s.buf ? s.buf : strdup("");
 	r->body_len = s.len;
 	if (!r->body) {
-		ret = -ENOMEM;
-		thawctl__errf(err, errlen, "out of memory");
+		ret = err__set(err, errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 	parse_body(r);
@@ -198,9 +195,8 @@ int vmapi__do(const char *sock, const char *method, const char *path,
 	if (ret)
 		return ret;
 	if (r.status < 200 || r.status > 299) {
-		thawctl__errf(err, errlen, "%s %s: %ld %s", method, path, r.status,
-			 r.fault[0] ? r.fault : r.body);
-		ret = -EIO;
+		ret = err__set(err, errlen, -EIO, "%s %s: %ld %s", method, path,
+			       r.status, r.fault[0] ? r.fault : r.body);
 	}
 	vmapi__resp_free(&r);
 	return ret;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/err.h"
 #include "tools/thawctl/thawctl.h"
 #include "tools/thawctl/vmproc.h"
 #include "tools/thawctl/vsock.h"
@@ -112,11 +113,9 @@ int vmproc__spawn(const char *const argv[], const char *out_path,
 			  environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
-	if (ret) {
-		thawctl__errf(err, errlen, "cannot start %s: %s", argv[0],
-			 strerror(ret));
-		return -ret;
-	}
+	if (ret)
+		return err__set(err, errlen, -ret, "cannot start %s: %s",
+				argv[0], strerror(ret));
 	return 0;
 }
 
@@ -195,25 +194,22 @@ static int wait_for(const char *path, pid_t pid, uint64_t deadline,
 		ret = connect ? try_connect(path) : try_stat(path);
 		if (!ret)
 			return 0;
-		if (ret == -ENAMETOOLONG) {
-			thawctl__errf(err, errlen, "%s: path too long for a socket",
-				 path);
-			return ret;
-		}
+		if (ret == -ENAMETOOLONG)
+			return err__set(err, errlen, ret,
+					"%s: path too long for a socket", path);
 		if (pid > 0 && vmproc__exited(pid, &st)) {
 			if (status)
 				*status = st;
-			thawctl__errf(err, errlen, "pid %d ended (%s) before %s answered",
-				 (int)pid, vmproc__status_str(st, sbuf,
-							      sizeof(sbuf)),
-				 path);
-			return -ECHILD;
+			return err__set(err, errlen, -ECHILD,
+					"pid %d ended (%s) before %s answered",
+					(int)pid,
+					vmproc__status_str(st, sbuf, sizeof(sbuf)),
+					path);
 		}
-		if (vsock__now_ms() >= deadline) {
-			thawctl__errf(err, errlen, "%s: nothing answers (%s)", path,
-				 strerror(-ret));
-			return -ETIMEDOUT;
-		}
+		if (vsock__now_ms() >= deadline)
+			return err__set(err, errlen, -ETIMEDOUT,
+					"%s: nothing answers (%s)", path,
+					strerror(-ret));
 		/* 1, 2, 4 ms ... 20 ms: a VMM's socket is usually up in ms. */
 		sleep_ms(delay);
 		if (delay < 20)

@@ -23,6 +23,7 @@
 #include <json-c/json.h>
 #include <linux/vm_sockets.h>
 
+#include "lib/err.h"
 #include "tools/thawctl/vsock.h"
 
 #define HANDSHAKE_MAX	64
@@ -140,39 +141,33 @@ static int uds_handshake(int fd, uint32_t port, uint64_t deadline,
 
 	snprintf(line, sizeof(line), "CONNECT %u\n", port);
 	ret = vsock__write_all(fd, line, strlen(line), deadline);
-	if (ret) {
-		snprintf(err, errlen, "sending CONNECT: %s", strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return err__set(err, errlen, ret, "sending CONNECT: %s",
+				strerror(-ret));
 	/* Byte by byte: what follows the line is the guest's stream. */
 	while (n < HANDSHAKE_MAX) {
 		ret = vsock__read_full(fd, line + n, 1, deadline);
-		if (ret == -EPIPE || ret == -ECONNRESET) {
-			snprintf(err, errlen,
-				 "the VMM closed the connection: nothing listens on guest port %u",
-				 port);
-			return -ECONNREFUSED;
-		}
-		if (ret) {
-			snprintf(err, errlen, "reading the VMM's answer: %s",
-				 strerror(-ret));
-			return ret;
-		}
+		if (ret == -EPIPE || ret == -ECONNRESET)
+			return err__set(err, errlen, -ECONNREFUSED,
+					"the VMM closed the connection: nothing listens on guest port %u",
+					port);
+		if (ret)
+			return err__set(err, errlen, ret,
+					"reading the VMM's answer: %s",
+					strerror(-ret));
 		if (line[n++] == '\n')
 			break;
 	}
 	line[n] = '\0';
-	if (n < 5 || line[n - 1] != '\n' || strncmp(line, "OK ", 3)) {
-		snprintf(err, errlen, "unexpected answer to CONNECT: '%.*s'",
-			 (int)strcspn(line, "\n"), line);
-		return -EPROTO;
-	}
+	if (n < 5 || line[n - 1] != '\n' || strncmp(line, "OK ", 3))
+		return err__set(err, errlen, -EPROTO,
+				"unexpected answer to CONNECT: '%.*s'",
+				(int)strcspn(line, "\n"), line);
 	strtoul(line + 3, &end, 10);
-	if (end == line + 3 || *end != '\n') {
-		snprintf(err, errlen, "unexpected answer to CONNECT: '%.*s'",
-			 (int)strcspn(line, "\n"), line);
-		return -EPROTO;
-	}
+	if (end == line + 3 || *end != '\n')
+		return err__set(err, errlen, -EPROTO,
+				"unexpected answer to CONNECT: '%.*s'",
+				(int)strcspn(line, "\n"), line);
 	return 0;
 }
 
@@ -183,10 +178,8 @@ static int connect_uds(const struct vsock_target *t, uint64_t deadline,
 	int fd, ret;
 
 	ret = unix_addr(&sun, t->uds);
-	if (ret) {
-		snprintf(err, errlen, "%s: path too long", t->uds);
-		return ret;
-	}
+	if (ret)
+		return err__set(err, errlen, ret, "%s: path too long", t->uds);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -219,10 +212,9 @@ static int connect_cid(const struct vsock_target *t, uint64_t deadline,
 	fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "AF_VSOCK socket: %s%s", strerror(errno),
-			 errno == EAFNOSUPPORT ?
-			 " (load vhost_vsock or vsock_loopback)" : "");
-		return ret;
+		return err__set(err, errlen, ret, "AF_VSOCK socket: %s%s",
+				strerror(errno),
+				errno == EAFNOSUPPORT ? " (load vhost_vsock or vsock_loopback)" : "");
 	}
 	if (ms > 0) {
 		struct timeval tv = {
@@ -276,11 +268,9 @@ int vsock__listen(const char *uds, uint32_t port, char *path, size_t pathlen,
 		path[0] = '\0';
 	if (uds) {
 		if (snprintf(path, pathlen, "%s_%u", uds, port) >=
-		    (int)pathlen || unix_addr(&sun, path)) {
-			snprintf(err, errlen, "%s_%u: path too long", uds,
-				 port);
-			return -ENAMETOOLONG;
-		}
+		    (int)pathlen || unix_addr(&sun, path))
+			return err__set(err, errlen, -ENAMETOOLONG,
+					"%s_%u: path too long", uds, port);
 		/* Only ever remove a socket: never a file by mistake. */
 		if (!lstat(path, &st) && S_ISSOCK(st.st_mode))
 			unlink(path);
@@ -291,8 +281,8 @@ int vsock__listen(const char *uds, uint32_t port, char *path, size_t pathlen,
 	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return ret;
+		return err__set(err, errlen, ret, "socket: %s",
+				strerror(errno));
 	}
 	if (bind(fd, sa, salen) || listen(fd, 16)) {
 		ret = -errno;
@@ -357,12 +347,9 @@ int vsock__recv_msg(int fd, struct thaw_msg_hdr *hdr, struct json_object **meta,
 	*meta = NULL;
 	*body = NULL;
 	ret = vsock__read_full(fd, raw, sizeof(raw), deadline);
-	if (ret) {
-		snprintf(err, errlen, "%s",
-			 ret == -EPIPE ? "the guest closed the connection" :
-			 ret == -ETIMEDOUT ? "timed out" : strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return err__set(err, errlen, ret, "%s",
+				ret == -EPIPE ? "the guest closed the connection" : ret == -ETIMEDOUT ? "timed out" : strerror(-ret));
 	ret = proto__decode_hdr(raw, sizeof(raw), hdr);
 	if (ret) {
 		if (ret == -EPROTONOSUPPORT)

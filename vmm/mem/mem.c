@@ -10,6 +10,7 @@
 
 #include <linux/memfd.h>
 
+#include "lib/err.h"
 #include "lib/log.h"
 #include "vmm/mem/mem.h"
 #include "vmm/x86/layout.h"
@@ -195,12 +196,10 @@ uint64_t guest_mem__low_end(const struct guest_mem *mem)
 int guest_mem__wset_write(struct guest_mem *mem, const char *path,
 			  char *err, size_t errlen)
 {
-	if (!mem->ops->wset_write) {
-		snprintf(err, errlen,
-			 "the %s memory backend does not record working sets",
-			 mem->ops->name);
-		return -EOPNOTSUPP;
-	}
+	if (!mem->ops->wset_write)
+		return err__set(err, errlen, -EOPNOTSUPP,
+				"the %s memory backend does not record working sets",
+				mem->ops->name);
 	return mem->ops->wset_write(mem, path, err, errlen);
 }
 

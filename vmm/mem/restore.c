@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "lib/err.h"
 #include "lib/log.h"
 #include "lib/memfile.h"
 #include "lib/uffd.h"
@@ -36,8 +37,8 @@ static int touched_by_pagemap(struct guest_mem *mem, struct wset **out,
 	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "/proc/self/pagemap: %s", strerror(errno));
-		return ret;
+		return err__set(err, errlen, ret, "/proc/self/pagemap: %s",
+				strerror(errno));
 	}
 	ret = wset__new(mem->ram_size, 4096, &ws);
 	if (ret)
@@ -97,11 +98,10 @@ static int file_prefetch(struct guest_mem *mem, const struct wset *ws,
 	int ret;
 
 	ret = wset__populate(ws, mem->base, mem->ram_size, &st);
-	if (ret) {
-		snprintf(err, errlen, "populating the working set: %s",
-			 strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return err__set(err, errlen, ret,
+				"populating the working set: %s",
+				strerror(-ret));
 	*pages = st.pages;
 	return 0;
 }
@@ -128,10 +128,8 @@ int guest_mem__new_file(struct guest_mem **out, const char *path,
 	int ret;
 
 	mem = guest_mem__alloc(&file_ops, ram_size);
-	if (!mem) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
+	if (!mem)
+		return err__set(err, errlen, -ENOMEM, "out of memory");
 	mem->memfile_flags = MEMFILE_REGION_PRIVATE;
 	ret = memfile__open(path, ram_size, err, errlen);
 	if (ret < 0)
@@ -167,16 +165,14 @@ static void uffd_release(struct guest_mem *mem)
 static int uffd_prefetch(struct guest_mem *mem, const struct wset *ws,
 			 uint64_t *pages, char *err, size_t errlen)
 {
-	snprintf(err, errlen,
-		 "with the Uffd backend the page-fault handler prefetches the working set (thaw-uffd-handler --wset)");
-	return -EOPNOTSUPP;
+	return err__set(err, errlen, -EOPNOTSUPP,
+			"with the Uffd backend the page-fault handler prefetches the working set (thaw-uffd-handler --wset)");
 }
 
 static int uffd_record(struct guest_mem *mem, char *err, size_t errlen)
 {
-	snprintf(err, errlen,
-		 "with the Uffd backend the page-fault handler records the working set (thaw-uffd-handler --record)");
-	return -EOPNOTSUPP;
+	return err__set(err, errlen, -EOPNOTSUPP,
+			"with the Uffd backend the page-fault handler records the working set (thaw-uffd-handler --record)");
 }
 
 static const struct guest_mem_ops uffd_ops = {
@@ -197,10 +193,8 @@ int guest_mem__new_uffd(struct guest_mem **out, const char *socket_path,
 	int ret;
 
 	mem = guest_mem__alloc(&uffd_ops, ram_size);
-	if (!mem) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
+	if (!mem)
+		return err__set(err, errlen, -ENOMEM, "out of memory");
 	/* Pages it has not served are in the handler's file, not here. */
 	mem->memfile_flags = MEMFILE_REGION_ALL;
 	p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,

@@ -17,6 +17,7 @@
 
 #include <linux/thaw.h>
 
+#include "lib/err.h"
 #include "lib/log.h"
 #include "lib/memfile.h"
 #include "lib/thaw-object.h"
@@ -37,19 +38,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-__attribute__((format(printf, 4, 5)))
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
 }
 
 static int clone_op(struct guest_mem *mem, unsigned long req, uint32_t flags,
@@ -94,39 +82,40 @@ static int thaw_wset_write(struct guest_mem *mem, const char *path,
 	int ret;
 
 	if (!t->recording)
-		return fail(err, errlen, -EINVAL,
-			    "this VM's load did not ask for record_wset");
+		return err__set(err, errlen, -EINVAL,
+				"this VM's load did not ask for record_wset");
 	ret = clone_op(mem, THAW_IOC_CLONE_STOP, 0, &count);
 	if (ret)
-		return fail(err, errlen, ret, "THAW_IOC_CLONE_STOP: %s",
-			    strerror(-ret));
+		return err__set(err, errlen, ret, "THAW_IOC_CLONE_STOP: %s",
+				strerror(-ret));
 	t->recording = false;
 	/* The log is now the object's working set: read it back. */
 	memset(&io, 0, sizeof(io));
 	if (ioctl(mem->fd, THAW_IOC_WSET_GET, &io) < 0)
-		return fail(err, errlen, -errno, "THAW_IOC_WSET_GET: %s",
-			    strerror(errno));
+		return err__set(err, errlen, -errno, "THAW_IOC_WSET_GET: %s",
+				strerror(errno));
 	if (io.count) {
 		idx = calloc(io.count, sizeof(*idx));
 		if (!idx)
 			return -ENOMEM;
 		io.pages = (uintptr_t)idx;
 		if (ioctl(mem->fd, THAW_IOC_WSET_GET, &io) < 0) {
-			ret = fail(err, errlen, -errno,
-				   "THAW_IOC_WSET_GET: %s", strerror(errno));
+			ret = err__set(err, errlen, -errno,
+				       "THAW_IOC_WSET_GET: %s",
+				       strerror(errno));
 			goto out;
 		}
 	}
 	ret = wset__new(mem->ram_size, THAW_PAGE, &ws);
 	if (ret) {
-		fail(err, errlen, ret, "working set: %s", strerror(-ret));
+		err__set(err, errlen, ret, "working set: %s", strerror(-ret));
 		goto out;
 	}
 	for (i = 0; i < io.count; i++) {
 		ret = wset__add(ws, (uint64_t)idx[i] * THAW_PAGE);
 		if (ret < 0) {
-			fail(err, errlen, ret, "page %u: %s", idx[i],
-			     strerror(-ret));
+			err__set(err, errlen, ret, "page %u: %s", idx[i],
+				 strerror(-ret));
 			goto out;
 		}
 	}
@@ -184,8 +173,8 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 		info = &dummy;
 	memset(info, 0, sizeof(*info));
 	if (!o || !o->mem_path)
-		return fail(err, errlen, -EINVAL,
-			    "the Thaw backend needs the memory file");
+		return err__set(err, errlen, -EINVAL,
+				"the Thaw backend needs the memory file");
 	mem = calloc(1, sizeof(*mem));
 	t = calloc(1, sizeof(*t));
 	if (!mem || !t) {
@@ -203,8 +192,8 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 	mem->page_size = THAW_PAGE;
 	ret = guest_mem__layout(ram_size, mem->regions);
 	if (ret < 0) {
-		fail(err, errlen, ret, "guest RAM of %llu bytes",
-		     (unsigned long long)ram_size);
+		err__set(err, errlen, ret, "guest RAM of %llu bytes",
+			 (unsigned long long)ram_size);
 		goto err;
 	}
 	mem->nr_regions = ret;
@@ -219,8 +208,9 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 	p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_NORESERVE, mem->fd, 0);
 	if (p == MAP_FAILED) {
-		ret = fail(err, errlen, -errno, "mmap of thaw.ko object %s: %s",
-			   info->obj.name, strerror(errno));
+		ret = err__set(err, errlen, -errno,
+			       "mmap of thaw.ko object %s: %s", info->obj.name,
+			       strerror(errno));
 		goto err;
 	}
 	mem->base = p;
@@ -230,8 +220,8 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 	if (o->record) {
 		ret = clone_op(mem, THAW_IOC_CLONE_RECORD, 0, NULL);
 		if (ret) {
-			fail(err, errlen, ret, "THAW_IOC_CLONE_RECORD: %s",
-			     strerror(-ret));
+			err__set(err, errlen, ret, "THAW_IOC_CLONE_RECORD: %s",
+				 strerror(-ret));
 			goto err;
 		}
 		t->recording = true;
@@ -240,8 +230,8 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 		ret = clone_op(mem, THAW_IOC_CLONE_PREMAP, 0, &info->premapped);
 		info->premap_ns = now_ns() - start;
 		if (ret) {
-			fail(err, errlen, ret, "THAW_IOC_CLONE_PREMAP: %s",
-			     strerror(-ret));
+			err__set(err, errlen, ret, "THAW_IOC_CLONE_PREMAP: %s",
+				 strerror(-ret));
 			goto err;
 		}
 	}

@@ -17,6 +17,7 @@
 
 #include <linux/kvm.h>
 
+#include "lib/err.h"
 #include "lib/log.h"
 #include "lib/memfile.h"
 #include "lib/snapfile.h"
@@ -63,19 +64,6 @@ struct snapshot_image {
 	const struct vsock_state *vsock;
 	const struct vmgenid_state *vmgenid;	/* NULL: none saved */
 };
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return ret;
-}
 
 static uint64_t realtime_ns(void)
 {
@@ -207,8 +195,8 @@ static int save_state(struct kvm *kvm, struct snapfile_writer *w, bool diff,
 	encode_config(kvm->cfg, &cfg);
 	ret = kvm__save_state(kvm, &vm);
 	if (ret)
-		return fail(err, errlen, ret, "saving the VM state: %s",
-			    strerror(-ret));
+		return err__set(err, errlen, ret, "saving the VM state: %s",
+				strerror(-ret));
 	chips.chip[0] = vm.pic_master;
 	chips.chip[1] = vm.pic_slave;
 	chips.chip[2] = vm.ioapic;
@@ -218,23 +206,24 @@ static int save_state(struct kvm *kvm, struct snapfile_writer *w, bool diff,
 	      snapfile__add(w, SNAP_SEC_PIT, &vm.pit, sizeof(vm.pit)) ?:
 	      snapfile__add(w, SNAP_SEC_CLOCK, &vm.clock, sizeof(vm.clock));
 	if (ret)
-		return fail(err, errlen, ret, "state file: %s", strerror(-ret));
+		return err__set(err, errlen, ret, "state file: %s",
+				strerror(-ret));
 
 	cs = malloc(sizeof(*cs));
 	if (!cs)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return err__set(err, errlen, -ENOMEM, "out of memory");
 	for (i = 0; i < kvm->nr_cpus; i++) {
 		ret = kvm_cpu__save_state(kvm->cpus[i], cs);
 		if (ret) {
 			free(cs);
-			return fail(err, errlen, ret, "saving vCPU %u: %s", i,
-				    strerror(-ret));
+			return err__set(err, errlen, ret, "saving vCPU %u: %s",
+					i, strerror(-ret));
 		}
 		ret = snapfile__add(w, SNAP_SEC_VCPU(i), cs, sizeof(*cs));
 		if (ret) {
 			free(cs);
-			return fail(err, errlen, ret, "state file: %s",
-				    strerror(-ret));
+			return err__set(err, errlen, ret, "state file: %s",
+					strerror(-ret));
 		}
 	}
 	free(cs);
@@ -254,7 +243,8 @@ static int save_state(struct kvm *kvm, struct snapfile_writer *w, bool diff,
 		ret = snapfile__add(w, SNAP_SEC_DEV_VMGENID, &gs, sizeof(gs));
 	}
 	if (ret)
-		return fail(err, errlen, ret, "state file: %s", strerror(-ret));
+		return err__set(err, errlen, ret, "state file: %s",
+				strerror(-ret));
 	return 0;
 }
 
@@ -285,15 +275,15 @@ static int save_memory(struct kvm *kvm, const char *path, bool diff,
 		/* Also resets the log: the next Diff starts from here. */
 		maps[i] = calloc((r->size / 4096 + 63) / 64, sizeof(uint64_t));
 		if (!maps[i]) {
-			ret = fail(err, errlen, -ENOMEM, "out of memory");
+			ret = err__set(err, errlen, -ENOMEM, "out of memory");
 			goto out;
 		}
 		ret = get_dirty_log(kvm, i, maps[i]);
 		if (!ret)
 			ret = add_soft_dirty(r->hva, r->size, maps[i]);
 		if (ret) {
-			fail(err, errlen, ret, "reading dirty pages: %s",
-			     strerror(-ret));
+			err__set(err, errlen, ret, "reading dirty pages: %s",
+				 strerror(-ret));
 			goto out;
 		}
 		regs[i].dirty = maps[i];
@@ -321,11 +311,11 @@ int snapshot__save(struct kvm *kvm, const struct snapshot_create_params *p,
 	int ret;
 
 	if (p->diff && !kvm->cfg->machine.track_dirty_pages)
-		return fail(err, errlen, -EINVAL,
-			    "a Diff snapshot needs track_dirty_pages");
+		return err__set(err, errlen, -EINVAL,
+				"a Diff snapshot needs track_dirty_pages");
 	w = snapfile__writer_new(SNAPFILE_TYPE_STATE);
 	if (!w)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return err__set(err, errlen, -ENOMEM, "out of memory");
 	ret = save_state(kvm, w, p->diff, err, errlen);
 	if (ret)
 		goto out;
@@ -355,14 +345,14 @@ static const void *section(const struct snapfile *f, uint32_t id,
 		return NULL;
 	if (snapfile__get(f, id, &buf, &len)) {
 		if (required)
-			*ret = fail(err, errlen, -EBADMSG,
-				    "snapshot: no %s section", what);
+			*ret = err__set(err, errlen, -EBADMSG,
+					"snapshot: no %s section", what);
 		return NULL;
 	}
 	if (len != size) {
-		*ret = fail(err, errlen, -EBADMSG,
-			    "snapshot: %s section of %zu bytes, expected %zu (made by another build?)",
-			    what, len, size);
+		*ret = err__set(err, errlen, -EBADMSG,
+				"snapshot: %s section of %zu bytes, expected %zu (made by another build?)",
+				what, len, size);
 		return NULL;
 	}
 	return buf;
@@ -375,46 +365,45 @@ static int check_config(const struct snapshot_image *img, char *err,
 	const struct snap_manifest *m = &img->manifest;
 
 	if (m->page_size != 4096)
-		return fail(err, errlen, -EBADMSG,
-			    "snapshot: page size %u is not supported",
-			    m->page_size);
+		return err__set(err, errlen, -EBADMSG,
+				"snapshot: page size %u is not supported",
+				m->page_size);
 	if (!c->vcpu_count || c->vcpu_count > VM_MAX_VCPUS ||
 	    c->vcpu_count != m->vcpu_count)
-		return fail(err, errlen, -EBADMSG,
-			    "snapshot: %u vCPUs (manifest: %u)", c->vcpu_count,
-			    m->vcpu_count);
+		return err__set(err, errlen, -EBADMSG,
+				"snapshot: %u vCPUs (manifest: %u)",
+				c->vcpu_count, m->vcpu_count);
 	if (!c->mem_size_mib || c->mem_size_mib > VM_MAX_MEM_MIB ||
 	    c->mem_size_mib << 20 != m->mem_size)
-		return fail(err, errlen, -EBADMSG,
-			    "snapshot: %llu MiB of RAM but a %llu-byte memory",
-			    (unsigned long long)c->mem_size_mib,
-			    (unsigned long long)m->mem_size);
+		return err__set(err, errlen, -EBADMSG,
+				"snapshot: %llu MiB of RAM but a %llu-byte memory",
+				(unsigned long long)c->mem_size_mib,
+				(unsigned long long)m->mem_size);
 	if (c->flags & ~(SNAP_CFG_SMT | SNAP_CFG_VSOCK | SNAP_CFG_DIRTY |
 			 SNAP_CFG_HUGE_2M) || c->reserved)
-		return fail(err, errlen, -EBADMSG,
-			    "snapshot: unknown machine configuration flags");
+		return err__set(err, errlen, -EBADMSG,
+				"snapshot: unknown machine configuration flags");
 	if (c->flags & SNAP_CFG_VSOCK) {
 		size_t n = strnlen(c->uds_path, sizeof(c->uds_path));
 
 		if (n == 0 || n > VSOCK_UDS_PATH_MAX ||
 		    c->guest_cid < 3 || c->guest_cid == UINT32_MAX)
-			return fail(err, errlen, -EBADMSG,
-				    "snapshot: bad vsock configuration");
+			return err__set(err, errlen, -EBADMSG,
+					"snapshot: bad vsock configuration");
 	}
 	if (img->i8042->qhead >= PERSIST_I8042_QUEUE ||
 	    img->i8042->qlen > PERSIST_I8042_QUEUE)
-		return fail(err, errlen, -EBADMSG,
-			    "snapshot: bad keyboard controller state");
+		return err__set(err, errlen, -EBADMSG,
+				"snapshot: bad keyboard controller state");
 	for (unsigned int i = 0; i < c->vcpu_count; i++)
 		if (img->cpus[i]->nr_msrs > PERSIST_MAX_MSRS)
-			return fail(err, errlen, -EBADMSG,
-				    "snapshot: vCPU %u has %u MSRs", i,
-				    img->cpus[i]->nr_msrs);
+			return err__set(err, errlen, -EBADMSG,
+					"snapshot: vCPU %u has %u MSRs", i,
+					img->cpus[i]->nr_msrs);
 	if (!!(c->flags & SNAP_CFG_VSOCK) != !!img->vsock)
-		return fail(err, errlen, -EBADMSG,
-			    "snapshot: the vsock device's state is %s",
-			    img->vsock ? "there without its configuration" :
-			    "missing");
+		return err__set(err, errlen, -EBADMSG,
+				"snapshot: the vsock device's state is %s",
+				img->vsock ? "there without its configuration" : "missing");
 	return 0;
 }
 
@@ -432,13 +421,13 @@ int snapshot__read(const char *path, struct snapshot_image **out,
 
 	img = calloc(1, sizeof(*img));
 	if (!img)
-		return fail(err, errlen, -ENOMEM, "out of memory");
+		return err__set(err, errlen, -ENOMEM, "out of memory");
 	ret = snapfile__open(path, SNAPFILE_TYPE_STATE, &img->file, err,
 			     errlen);
 	if (ret)
 		goto err;
 	if (snapfile__get(img->file, SNAP_SEC_MANIFEST, &buf, &len)) {
-		ret = fail(err, errlen, -EBADMSG, "snapshot: no manifest");
+		ret = err__set(err, errlen, -EBADMSG, "snapshot: no manifest");
 		goto err;
 	}
 	ret = snap_manifest__decode(buf, len, &img->manifest, err, errlen);
@@ -468,8 +457,8 @@ int snapshot__read(const char *path, struct snapshot_image **out,
 		goto err;
 	img->cfg = *cfg;
 	if (!img->cfg.vcpu_count || img->cfg.vcpu_count > VM_MAX_VCPUS) {
-		ret = fail(err, errlen, -EBADMSG, "snapshot: %u vCPUs",
-			   img->cfg.vcpu_count);
+		ret = err__set(err, errlen, -EBADMSG, "snapshot: %u vCPUs",
+			       img->cfg.vcpu_count);
 		goto err;
 	}
 	for (unsigned int i = 0; i < img->cfg.vcpu_count; i++) {
@@ -521,8 +510,8 @@ int snapshot__config(const struct snapshot_image *img,
 	cfg->machine.huge_pages = VM_HUGE_PAGES_NONE;
 	if (p->vsock_uds_path || p->vsock_cid) {
 		if (!(c->flags & SNAP_CFG_VSOCK))
-			return fail(err, errlen, -EINVAL,
-				    "vsock_override: the snapshot has no vsock device");
+			return err__set(err, errlen, -EINVAL,
+					"vsock_override: the snapshot has no vsock device");
 	}
 	if (c->flags & SNAP_CFG_VSOCK) {
 		const char *uds = p->vsock_uds_path ? p->vsock_uds_path :
@@ -533,7 +522,7 @@ int snapshot__config(const struct snapshot_image *img,
 				       c->guest_cid;
 		cfg->vsock.uds_path = strdup(uds);
 		if (!cfg->vsock.uds_path)
-			return fail(err, errlen, -ENOMEM, "out of memory");
+			return err__set(err, errlen, -ENOMEM, "out of memory");
 	}
 	return 0;
 }
@@ -585,15 +574,15 @@ int snapshot__open_memory(const struct snapshot_image *img,
 		goto out;
 	}
 	default:
-		ret = fail(err, errlen, -EINVAL, "unknown memory backend");
+		ret = err__set(err, errlen, -EINVAL, "unknown memory backend");
 	}
 	if (ret)
 		goto out;
 	if (p->record_wset) {
 		ret = mem->ops->record ? mem->ops->record(mem, err, errlen) :
-		      fail(err, errlen, -EOPNOTSUPP,
-			   "%s RAM cannot record a working set",
-			   mem->ops->name);
+		      err__set(err, errlen, -EOPNOTSUPP,
+			       "%s RAM cannot record a working set",
+			       mem->ops->name);
 		if (ret)
 			goto out;
 		mem->recording = true;
@@ -603,9 +592,9 @@ int snapshot__open_memory(const struct snapshot_image *img,
 
 		ret = mem->ops->prefetch ?
 		      mem->ops->prefetch(mem, ws, &pages, err, errlen) :
-		      fail(err, errlen, -EOPNOTSUPP,
-			   "%s RAM cannot prefetch a working set",
-			   mem->ops->name);
+		      err__set(err, errlen, -EOPNOTSUPP,
+			       "%s RAM cannot prefetch a working set",
+			       mem->ops->name);
 		if (ret)
 			goto out;
 		pr_info("restore: %s: %llu working-set pages mapped in %llu us",
@@ -631,8 +620,8 @@ int snapshot__apply(const struct snapshot_image *img, struct kvm *kvm,
 	/* Nothing written to guest RAM from here on escapes a later Diff. */
 	ret = snapshot__reset_dirty(kvm);
 	if (ret)
-		return fail(err, errlen, ret, "dirty tracking: %s",
-			    strerror(-ret));
+		return err__set(err, errlen, ret, "dirty tracking: %s",
+				strerror(-ret));
 	if (p->clock_realtime) {
 		uint64_t now = realtime_ns(), then = img->manifest.created_ns;
 
@@ -643,29 +632,30 @@ int snapshot__apply(const struct snapshot_image *img, struct kvm *kvm,
 	}
 	ret = kvm__restore_state(kvm, &vm);
 	if (ret)
-		return fail(err, errlen, ret,
-			    "restoring the interrupt controllers, PIT and clock: %s",
-			    strerror(-ret));
+		return err__set(err, errlen, ret,
+				"restoring the interrupt controllers, PIT and clock: %s",
+				strerror(-ret));
 	for (i = 0; i < kvm->nr_cpus; i++) {
 		ret = kvm_cpu__restore_state(kvm->cpus[i], img->cpus[i]);
 		if (ret)
-			return fail(err, errlen, ret, "restoring vCPU %u: %s",
-				    i, strerror(-ret));
+			return err__set(err, errlen, ret,
+					"restoring vCPU %u: %s", i,
+					strerror(-ret));
 	}
 	serial__restore(kvm->serial, img->serial);
 	i8042__restore(kvm->i8042, img->i8042);
 	if (kvm->vmgenid && img->vmgenid) {
 		ret = vmgenid__restore(kvm->vmgenid, img->vmgenid);
 		if (ret)
-			return fail(err, errlen, ret,
-				    "the snapshot's VM generation ID device is not this machine's");
+			return err__set(err, errlen, ret,
+					"the snapshot's VM generation ID device is not this machine's");
 	}
 	if (kvm->vsock) {
 		ret = vsock__restore(kvm->vsock, img->vsock);
 		if (ret)
-			return fail(err, errlen, ret,
-				    "restoring the vsock device: %s",
-				    strerror(-ret));
+			return err__set(err, errlen, ret,
+					"restoring the vsock device: %s",
+					strerror(-ret));
 		/*
 		 * The guest's connections are gone and its CID may be new:
 		 * its driver drops them and re-reads the CID on this event
@@ -684,9 +674,9 @@ int snapshot__apply(const struct snapshot_image *img, struct kvm *kvm,
 	if (kvm->vmgenid) {
 		ret = vmgenid__regenerate(kvm);
 		if (ret)
-			return fail(err, errlen, ret,
-				    "writing a new VM generation ID: %s",
-				    strerror(-ret));
+			return err__set(err, errlen, ret,
+					"writing a new VM generation ID: %s",
+					strerror(-ret));
 	}
 	return 0;
 }
@@ -699,14 +689,14 @@ int snapshot__save_wset(struct kvm *kvm, const char *path, char *err,
 	int ret;
 
 	if (!mem->recording)
-		return fail(err, errlen, -EINVAL,
-			    "this VM does not record its working set (load it with record_wset)");
+		return err__set(err, errlen, -EINVAL,
+				"this VM does not record its working set (load it with record_wset)");
 	if (mem->ops->wset_write)
 		return mem->ops->wset_write(mem, path, err, errlen);
 	if (!mem->ops->touched)
-		return fail(err, errlen, -EOPNOTSUPP,
-			    "%s RAM cannot tell which pages were touched",
-			    mem->ops->name);
+		return err__set(err, errlen, -EOPNOTSUPP,
+				"%s RAM cannot tell which pages were touched",
+				mem->ops->name);
 	ret = mem->ops->touched(mem, &ws, err, errlen);
 	if (ret)
 		return ret;

@@ -13,6 +13,7 @@
 
 #include <asm/bootparam.h>
 
+#include "lib/err.h"
 #include "vmm/mem/mem.h"
 #include "vmm/util.h"
 #include "vmm/x86/boot.h"
@@ -29,17 +30,6 @@
 #define PAGE_PSE		0x80ULL
 #define SZ_1G			(1ULL << 30)
 #define SZ_2M			(2ULL << 20)
-
-__printf(3, 4)
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 static void setup_gdt_and_page_tables(struct guest_mem *mem)
 {
@@ -96,44 +86,49 @@ static int load_bzimage(struct guest_mem *mem, const uint8_t *img,
 	void *dst;
 
 	if (len < 0x202 + 2 + 4 + 2)
-		return fail(err, errlen, "kernel image too small (%zu bytes)",
-			    len);
+		return err__set(err, errlen, -EINVAL,
+				"kernel image too small (%zu bytes)", len);
 	hdr_end = 0x202 + img[0x201];
 	if (hdr_end > len)
-		return fail(err, errlen, "bzImage setup header truncated");
+		return err__set(err, errlen, -EINVAL,
+				"bzImage setup header truncated");
 	memset(&hdr, 0, sizeof(hdr));
 	memcpy(&hdr, img + SETUP_HDR_OFFSET,
 	       hdr_end - SETUP_HDR_OFFSET < sizeof(hdr) ?
 	       hdr_end - SETUP_HDR_OFFSET : sizeof(hdr));
 	if (hdr.boot_flag != BOOT_FLAG || hdr.header != SETUP_HDR_MAGIC)
-		return fail(err, errlen,
-			    "not a bzImage (no boot flag or HdrS magic)");
+		return err__set(err, errlen, -EINVAL,
+				"not a bzImage (no boot flag or HdrS magic)");
 	if (hdr.version < MIN_PROTOCOL || !(hdr.xloadflags & XLF_KERNEL_64))
-		return fail(err, errlen,
-			    "kernel boot protocol %u.%02u has no 64-bit entry (need 2.12 and XLF_KERNEL_64)",
-			    hdr.version >> 8, hdr.version & 0xff);
+		return err__set(err, errlen, -EINVAL,
+				"kernel boot protocol %u.%02u has no 64-bit entry (need 2.12 and XLF_KERNEL_64)",
+				hdr.version >> 8, hdr.version & 0xff);
 	if (!(hdr.loadflags & LOADED_HIGH))
-		return fail(err, errlen, "zImage (loaded low) not supported");
+		return err__set(err, errlen, -EINVAL,
+				"zImage (loaded low) not supported");
 	setup_size = ((size_t)(hdr.setup_sects ? hdr.setup_sects : 4) + 1) * 512;
 	if (setup_size >= len)
-		return fail(err, errlen, "bzImage: setup (%zu bytes) beyond the file (%zu)",
-			    setup_size, len);
+		return err__set(err, errlen, -EINVAL,
+				"bzImage: setup (%zu bytes) beyond the file (%zu)",
+				setup_size, len);
 	code_len = len - setup_size;
 	/* The decompressor runs at max(load address, pref_address). */
 	if (hdr.pref_address > guest_mem__low_end(mem))
-		return fail(err, errlen, "kernel prefers %#llx, beyond RAM",
-			    (unsigned long long)hdr.pref_address);
+		return err__set(err, errlen, -EINVAL,
+				"kernel prefers %#llx, beyond RAM",
+				(unsigned long long)hdr.pref_address);
 	need = hdr.pref_address > LAYOUT_KERNEL ? hdr.pref_address :
 		LAYOUT_KERNEL;
 	need += hdr.init_size > code_len ? hdr.init_size : code_len;
 	if (need < LAYOUT_KERNEL || need > guest_mem__low_end(mem))
-		return fail(err, errlen,
-			    "kernel needs RAM up to %#llx, the machine has %#llx below 3 GiB",
-			    (unsigned long long)need,
-			    (unsigned long long)guest_mem__low_end(mem));
+		return err__set(err, errlen, -EINVAL,
+				"kernel needs RAM up to %#llx, the machine has %#llx below 3 GiB",
+				(unsigned long long)need,
+				(unsigned long long)guest_mem__low_end(mem));
 	dst = guest_mem__ptr(mem, LAYOUT_KERNEL, code_len);
 	if (!dst)
-		return fail(err, errlen, "kernel does not fit in RAM");
+		return err__set(err, errlen, -EINVAL,
+				"kernel does not fit in RAM");
 	memcpy(dst, img + setup_size, code_len);
 
 	bp->hdr = hdr;
@@ -153,15 +148,17 @@ static int load_elf(struct guest_mem *mem, const uint8_t *img, size_t len,
 	unsigned int i, loaded = 0;
 
 	if (len < sizeof(*eh))
-		return fail(err, errlen, "ELF header truncated");
+		return err__set(err, errlen, -EINVAL, "ELF header truncated");
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh->e_ident[EI_DATA] != ELFDATA2LSB ||
 	    eh->e_machine != EM_X86_64 || eh->e_type != ET_EXEC)
-		return fail(err, errlen, "not an x86-64 ELF executable");
+		return err__set(err, errlen, -EINVAL,
+				"not an x86-64 ELF executable");
 	if (eh->e_phentsize != sizeof(Elf64_Phdr) || !eh->e_phnum ||
 	    eh->e_phoff > len ||
 	    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > len - eh->e_phoff)
-		return fail(err, errlen, "ELF program headers out of the file");
+		return err__set(err, errlen, -EINVAL,
+				"ELF program headers out of the file");
 
 	for (i = 0; i < eh->e_phnum; i++) {
 		Elf64_Phdr ph;
@@ -172,18 +169,19 @@ static int load_elf(struct guest_mem *mem, const uint8_t *img, size_t len,
 			continue;
 		if (ph.p_filesz > ph.p_memsz || ph.p_offset > len ||
 		    ph.p_filesz > len - ph.p_offset)
-			return fail(err, errlen,
-				    "ELF segment %u: sizes or offset out of the file", i);
+			return err__set(err, errlen, -EINVAL,
+					"ELF segment %u: sizes or offset out of the file",
+					i);
 		if (ph.p_paddr < LAYOUT_KERNEL)
-			return fail(err, errlen,
-				    "ELF segment %u at %#llx overlaps the boot area below 1 MiB",
-				    i, (unsigned long long)ph.p_paddr);
+			return err__set(err, errlen, -EINVAL,
+					"ELF segment %u at %#llx overlaps the boot area below 1 MiB",
+					i, (unsigned long long)ph.p_paddr);
 		dst = guest_mem__ptr(mem, ph.p_paddr, ph.p_memsz);
 		if (!dst)
-			return fail(err, errlen,
-				    "ELF segment %u [%#llx +%#llx] is not in guest RAM",
-				    i, (unsigned long long)ph.p_paddr,
-				    (unsigned long long)ph.p_memsz);
+			return err__set(err, errlen, -EINVAL,
+					"ELF segment %u [%#llx +%#llx] is not in guest RAM",
+					i, (unsigned long long)ph.p_paddr,
+					(unsigned long long)ph.p_memsz);
 		memcpy(dst, img + ph.p_offset, ph.p_filesz);
 		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 		if (ph.p_paddr + ph.p_memsz > end)
@@ -194,11 +192,12 @@ static int load_elf(struct guest_mem *mem, const uint8_t *img, size_t len,
 		loaded++;
 	}
 	if (!loaded)
-		return fail(err, errlen, "ELF has no loadable segment");
+		return err__set(err, errlen, -EINVAL,
+				"ELF has no loadable segment");
 	if (!entry_ok)
-		return fail(err, errlen,
-			    "ELF entry %#llx is not inside a loaded segment (need a physical entry, as vmlinux has)",
-			    (unsigned long long)eh->e_entry);
+		return err__set(err, errlen, -EINVAL,
+				"ELF entry %#llx is not inside a loaded segment (need a physical entry, as vmlinux has)",
+				(unsigned long long)eh->e_entry);
 
 	/* What a bzImage's header would have told the kernel. */
 	bp->hdr.boot_flag = BOOT_FLAG;
@@ -224,14 +223,15 @@ static int load_initrd(struct guest_mem *mem, const void *initrd,
 	if (bp->hdr.initrd_addr_max && top > bp->hdr.initrd_addr_max + 1ULL)
 		top = bp->hdr.initrd_addr_max + 1ULL;
 	if (len > top || ((top - len) & ~0xfffULL) < info->kernel_end)
-		return fail(err, errlen,
-			    "initrd (%zu bytes) does not fit between the kernel's end %#llx and %#llx",
-			    len, (unsigned long long)info->kernel_end,
-			    (unsigned long long)top);
+		return err__set(err, errlen, -EINVAL,
+				"initrd (%zu bytes) does not fit between the kernel's end %#llx and %#llx",
+				len, (unsigned long long)info->kernel_end,
+				(unsigned long long)top);
 	gpa = (top - len) & ~0xfffULL;
 	dst = guest_mem__ptr(mem, gpa, len);
 	if (!dst)
-		return fail(err, errlen, "initrd is not in guest RAM");
+		return err__set(err, errlen, -EINVAL,
+				"initrd is not in guest RAM");
 	memcpy(dst, initrd, len);
 	bp->hdr.ramdisk_image = gpa;
 	bp->hdr.ramdisk_size = len;
@@ -254,10 +254,12 @@ int boot__load(struct guest_mem *mem, const void *kernel, size_t kernel_len,
 
 	memset(info, 0, sizeof(*info));
 	if (guest_mem__low_end(mem) < 2 * LAYOUT_KERNEL)
-		return fail(err, errlen, "guest RAM too small to boot");
+		return err__set(err, errlen, -EINVAL,
+				"guest RAM too small to boot");
 	bp = guest_mem__ptr(mem, LAYOUT_ZERO_PAGE, sizeof(*bp));
 	if (!bp)
-		return fail(err, errlen, "no RAM for the zero page");
+		return err__set(err, errlen, -EINVAL,
+				"no RAM for the zero page");
 	memset(bp, 0, sizeof(*bp));
 
 	if (kernel_len >= SELFMAG && !memcmp(img, ELFMAG, SELFMAG))
@@ -272,9 +274,9 @@ int boot__load(struct guest_mem *mem, const void *kernel, size_t kernel_len,
 	if (bp->hdr.cmdline_size && bp->hdr.cmdline_size < cmdmax)
 		cmdmax = bp->hdr.cmdline_size;
 	if (cmdlen > cmdmax)
-		return fail(err, errlen,
-			    "command line is %zu bytes, the kernel takes at most %u",
-			    cmdlen, cmdmax);
+		return err__set(err, errlen, -EINVAL,
+				"command line is %zu bytes, the kernel takes at most %u",
+				cmdlen, cmdmax);
 	guest_mem__write(mem, LAYOUT_CMDLINE, cmdline, cmdlen + 1);
 
 	if (initrd) {
@@ -305,24 +307,22 @@ static int map_file(const char *path, const char *what, void **p,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
-		return ret;
+		return err__set(err, errlen, ret, "%s %s: %s", what, path,
+				strerror(errno));
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !st.st_size) {
 		close(fd);
-		snprintf(err, errlen, "%s %s: not a non-empty regular file",
-			 what, path);
-		return -EINVAL;
+		return err__set(err, errlen, -EINVAL,
+				"%s %s: not a non-empty regular file", what,
+				path);
 	}
 	*len = st.st_size;
 	*p = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, fd, 0);
 	ret = -errno;
 	close(fd);
-	if (*p == MAP_FAILED) {
-		snprintf(err, errlen, "%s %s: mmap: %s", what, path,
-			 strerror(-ret));
-		return ret;
-	}
+	if (*p == MAP_FAILED)
+		return err__set(err, errlen, ret, "%s %s: mmap: %s", what, path,
+				strerror(-ret));
 	return 0;
 }
 
