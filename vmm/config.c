@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "lib/err.h"
+#include "lib/vsock-uds.h"
 #include "vmm/config.h"
 #include "vmm/snapshot/snapshot.h"
 
@@ -359,6 +360,14 @@ int vm_config__parse_machine(struct vm_config *cfg, json_object *obj,
 	return 0;
 }
 
+/* A uds_path that vsock_uds__path_ok() refuses (lib/vsock-uds.h). */
+static int uds_path_error(const char *what, char *err, size_t errlen)
+{
+	return err__set(err, errlen, -EINVAL,
+			"%s: `uds_path` must be 1 to %d bytes long", what,
+			VSOCK_UDS_PATH_MAX);
+}
+
 int vm_config__parse_vsock(struct vm_config *cfg, json_object *obj,
 			   char *err, size_t errlen)
 {
@@ -385,12 +394,9 @@ int vm_config__parse_vsock(struct vm_config *cfg, json_object *obj,
 	ret = get_string(obj, what, "uds_path", true, &uds, err, errlen);
 	if (ret < 0)
 		return ret;
-	if (!uds[0] || strlen(uds) >= 108 - 12) {
+	if (!vsock_uds__path_ok(uds)) {
 		free(uds);
-		/* Leave room for "_<port>" of guest-initiated connections. */
-		return err__set(err, errlen, -EINVAL,
-				"%s: `uds_path` must be 1 to 95 bytes long",
-				what);
+		return uds_path_error(what, err, errlen);
 	}
 	free(cfg->vsock.uds_path);
 	cfg->vsock.uds_path = uds;
@@ -686,10 +692,8 @@ static int parse_vsock_override(struct snapshot_load_params *p,
 	    get_u64(o, what, "guest_cid", false, 3, UINT32_MAX - 1, &cid, err,
 		    errlen) < 0)
 		return -EINVAL;
-	if (!p->vsock_uds_path[0] || strlen(p->vsock_uds_path) >= 108 - 12)
-		return err__set(err, errlen, -EINVAL,
-				"%s: `uds_path` must be 1 to 95 bytes long",
-				what);
+	if (!vsock_uds__path_ok(p->vsock_uds_path))
+		return uds_path_error(what, err, errlen);
 	p->vsock_cid = (uint32_t)cid;
 	return 0;
 }

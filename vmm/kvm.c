@@ -14,6 +14,7 @@
 
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/vsock-uds.h"
 #include "vmm/devices.h"
 #include "vmm/exit.h"
 #include "vmm/hw/vmgenid.h"
@@ -362,9 +363,7 @@ static int machine_init(struct kvm *kvm, const struct vm_config *cfg,
 			return err__set(err, errlen, -EINVAL,
 					"vsock guest_cid %u: must be 3 to 4294967294",
 					cfg->vsock.guest_cid);
-		/* Room for "_<port>": guest connections go to <path>_<port>. */
-		if (!cfg->vsock.uds_path || !cfg->vsock.uds_path[0] ||
-		    strlen(cfg->vsock.uds_path) > VSOCK_UDS_PATH_MAX)
+		if (!vsock_uds__path_ok(cfg->vsock.uds_path))
 			return err__set(err, errlen, -EINVAL,
 					"vsock uds_path must be 1 to %d bytes",
 					VSOCK_UDS_PATH_MAX);

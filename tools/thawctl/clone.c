@@ -12,6 +12,7 @@
 
 #include "lib/err.h"
 #include "lib/snapfile.h"
+#include "lib/vsock-uds.h"
 #include "tools/thawctl/clone.h"
 #include "tools/thawctl/thawctl.h"
 #include "tools/thawctl/vmapi.h"
@@ -20,7 +21,6 @@
 
 #define DEFAULT_TIMEOUT_MS	60000
 /* thawvm refuses a vsock uds_path longer than this (room for "_PORT"). */
-#define UDS_PATH_MAX		95
 #define STOP_GRACE_MS		5000
 
 static const char *const backend_names[] = {
@@ -155,10 +155,10 @@ int clone__spawn(const struct clone_opts *o, struct clone *c,
 	if (!S_ISDIR(st.st_mode))
 		return err__set(err, errlen, -ENOTDIR,
 				"snapshot %s: not a directory", o->snapdir);
-	if (strlen(o->uds) > UDS_PATH_MAX)
+	if (!vsock_uds__path_ok(o->uds))
 		return err__set(err, errlen, -ENAMETOOLONG,
 				"%s: a vsock socket path is at most %d bytes",
-				o->uds, UDS_PATH_MAX);
+				o->uds, VSOCK_UDS_PATH_MAX);
 	ret = claim_socket(o->api_sock, "the API socket", err, errlen);
 	if (!ret)
 		ret = claim_socket(o->uds, "the vsock socket", err, errlen);

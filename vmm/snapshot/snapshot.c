@@ -21,6 +21,7 @@
 #include "lib/log.h"
 #include "lib/memfile.h"
 #include "lib/snapfile.h"
+#include "lib/vsock-uds.h"
 #include "lib/wset.h"
 #include "vmm/hw/i8042.h"
 #include "vmm/hw/serial.h"
@@ -45,7 +46,7 @@ struct snap_vm_config {
 	uint64_t mem_size_mib;
 	uint32_t guest_cid;
 	uint32_t reserved;
-	char uds_path[VSOCK_UDS_PATH_MAX + 8];	/* NUL-terminated */
+	char uds_path[104];		/* NUL-terminated (lib/vsock-uds.h) */
 };
 
 struct snap_irqchip {
@@ -384,10 +385,8 @@ static int check_config(const struct snapshot_image *img, char *err,
 		return err__set(err, errlen, -EBADMSG,
 				"snapshot: unknown machine configuration flags");
 	if (c->flags & SNAP_CFG_VSOCK) {
-		size_t n = strnlen(c->uds_path, sizeof(c->uds_path));
-
-		if (n == 0 || n > VSOCK_UDS_PATH_MAX ||
-		    c->guest_cid < 3 || c->guest_cid == UINT32_MAX)
+		if (!memchr(c->uds_path, 0, sizeof(c->uds_path)) ||
+		    !vsock_uds__path_ok(c->uds_path) || c->guest_cid < 3 || c->guest_cid == UINT32_MAX)
 			return err__set(err, errlen, -EBADMSG,
 					"snapshot: bad vsock configuration");
 	}

@@ -721,12 +721,10 @@ int vsock_uds__new(struct kvm *kvm, struct vsock *dev, uint64_t guest_cid,
 	unsigned int i;
 	int ret;
 
-	/* Room for "_<port>" too: guest connections go to <path>_<port>. */
-	if (strlen(uds_path) > VSOCK_UDS_PATH_MAX) {
-		pr_err("vsock: uds_path %s is too long", uds_path);
+	/* The machine's configuration was checked (vsock_uds__path_ok()). */
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", uds_path) >=
+	    (int)sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	}
-	strcpy(sa.sun_path, uds_path);
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;

@@ -36,9 +36,6 @@ struct vsock_state;
 
 #define VSOCK_EVENT_TRANSPORT_RESET	0
 
-/* sun_path (108) less "_4294967295" and the NUL. */
-#define VSOCK_UDS_PATH_MAX		96
-
 /* The packet header in host byte order. */
 struct vsock_hdr {
 	uint64_t src_cid;
