@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/err.h"
 #include "lib/log.h"
+#include "lib/snapfile.h"
 #include "vmm/bus.h"
 #include "vmm/devices.h"
 #include "vmm/exit.h"
@@ -374,3 +376,38 @@ void i8042__exit(struct kvm *kvm)
 	free(k);
 	kvm->i8042 = NULL;
 }
+
+/* The snapshot's i8042 section (vmm/devices.h). */
+static bool snap_save(struct kvm *kvm, void *state)
+{
+	i8042__save(kvm->i8042, state);
+	return true;
+}
+
+static int snap_check(const struct vm_config *cfg, const void *state,
+		      char *err, size_t errlen)
+{
+	const struct i8042_state *st = state;
+
+	if (st->qhead >= PERSIST_I8042_QUEUE || st->qlen > PERSIST_I8042_QUEUE)
+		return err__set(err, errlen, -EBADMSG,
+				"snapshot: bad keyboard controller state");
+	return 0;
+}
+
+static int snap_restore(struct kvm *kvm, const void *state, char *err,
+			size_t errlen)
+{
+	i8042__restore(kvm->i8042, state);
+	return 0;
+}
+
+const struct device_snap i8042__snap = {
+	.section = SNAP_SEC_DEV_I8042,
+	.size = sizeof(struct i8042_state),
+	.what = "keyboard controller",
+	.required = true,
+	.save = snap_save,
+	.check = snap_check,
+	.restore = snap_restore,
+};

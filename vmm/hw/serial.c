@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/snapfile.h"
 #include "vmm/bus.h"
 #include "vmm/devices.h"
 #include "vmm/hw/serial.h"
@@ -284,3 +285,26 @@ void serial__exit(struct kvm *kvm)
 	free(s);
 	kvm->serial = NULL;
 }
+
+/* The snapshot's serial section (vmm/devices.h). */
+static bool snap_save(struct kvm *kvm, void *state)
+{
+	serial__save(kvm->serial, state);
+	return true;
+}
+
+static int snap_restore(struct kvm *kvm, const void *state, char *err,
+			size_t errlen)
+{
+	serial__restore(kvm->serial, state);
+	return 0;
+}
+
+const struct device_snap serial__snap = {
+	.section = SNAP_SEC_DEV_SERIAL(0),
+	.size = sizeof(struct serial_state),
+	.what = "serial port",
+	.required = true,
+	.save = snap_save,
+	.restore = snap_restore,
+};

@@ -23,16 +23,13 @@
 #include "lib/snapfile.h"
 #include "lib/vsock-uds.h"
 #include "lib/wset.h"
-#include "vmm/hw/i8042.h"
-#include "vmm/hw/serial.h"
-#include "vmm/hw/vmgenid.h"
+#include "vmm/devices.h"
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
 #include "vmm/mem/mem.h"
 #include "vmm/persist.h"
 #include "vmm/snapshot/snapshot.h"
 #include "vmm/version.h"
-#include "vmm/virtio/vsock.h"
 
 /* SNAP_SEC_VM_CONFIG: what the machine to restore into looks like. */
 #define SNAP_CFG_SMT		(1u << 0)
@@ -60,10 +57,8 @@ struct snapshot_image {
 	struct kvm_vm_state vm;
 	/* Pointers into @file: valid until snapshot__free(). */
 	const struct kvm_cpu_state *cpus[VM_MAX_VCPUS];
-	const struct serial_state *serial;
-	const struct i8042_state *i8042;
-	const struct vsock_state *vsock;
-	const struct vmgenid_state *vmgenid;	/* NULL: none saved */
+	/* Device i's state (devices__get(i)), or NULL: none saved. */
+	const void *dev[DEVICES_MAX];
 };
 
 static uint64_t realtime_ns(void)
@@ -170,6 +165,32 @@ static void encode_config(const struct vm_config *cfg,
 	}
 }
 
+/* Each device's state as its section (vmm/devices.h). */
+static int save_devices(struct kvm *kvm, struct snapfile_writer *w,
+			char *err, size_t errlen)
+{
+	const struct device_init *d;
+	uint8_t *buf;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && (d = devices__get(i)); i++) {
+		if (!d->snap)
+			continue;
+		buf = calloc(1, d->snap->size);
+		if (!buf)
+			return err__set(err, errlen, -ENOMEM, "out of memory");
+		if (d->snap->save(kvm, buf))
+			ret = snapfile__add(w, d->snap->section, buf,
+					    d->snap->size);
+		free(buf);
+	}
+	if (ret)
+		return err__set(err, errlen, ret, "state file: %s",
+				strerror(-ret));
+	return 0;
+}
+
 static int save_state(struct kvm *kvm, struct snapfile_writer *w, bool diff,
 		      char *err, size_t errlen)
 {
@@ -185,9 +206,6 @@ static int save_state(struct kvm *kvm, struct snapfile_writer *w, bool diff,
 	struct snap_vm_config cfg;
 	struct kvm_vm_state vm;
 	struct snap_irqchip chips;
-	struct serial_state ss;
-	struct i8042_state is;
-	struct vsock_state vs;
 	unsigned int i;
 	int ret;
 
@@ -228,25 +246,7 @@ static int save_state(struct kvm *kvm, struct snapfile_writer *w, bool diff,
 		}
 	}
 	free(cs);
-
-	serial__save(kvm->serial, &ss);
-	i8042__save(kvm->i8042, &is);
-	ret = snapfile__add(w, SNAP_SEC_DEV_SERIAL(0), &ss, sizeof(ss)) ?:
-	      snapfile__add(w, SNAP_SEC_DEV_I8042, &is, sizeof(is));
-	if (!ret && kvm->vsock) {
-		vsock__save(kvm->vsock, &vs);
-		ret = snapfile__add(w, SNAP_SEC_DEV_VSOCK(0), &vs, sizeof(vs));
-	}
-	if (!ret && kvm->vmgenid) {
-		struct vmgenid_state gs;
-
-		vmgenid__save(kvm->vmgenid, &gs);
-		ret = snapfile__add(w, SNAP_SEC_DEV_VMGENID, &gs, sizeof(gs));
-	}
-	if (ret)
-		return err__set(err, errlen, ret, "state file: %s",
-				strerror(-ret));
-	return 0;
+	return save_devices(kvm, w, err, errlen);
 }
 
 static int save_memory(struct kvm *kvm, const char *path, bool diff,
@@ -359,6 +359,45 @@ static const void *section(const struct snapfile *f, uint32_t id,
 	return buf;
 }
 
+/* The machine a snapshot was taken of, as a configuration. */
+static int machine_config(const struct snap_vm_config *c,
+			  struct vm_config *cfg)
+{
+	vm_config__init(cfg);
+	cfg->machine.vcpu_count = c->vcpu_count;
+	cfg->machine.mem_size_mib = c->mem_size_mib;
+	cfg->machine.smt = c->flags & SNAP_CFG_SMT;
+	/* Restored RAM is 4 KiB pages whatever the snapshot had. */
+	cfg->machine.huge_pages = VM_HUGE_PAGES_NONE;
+	if (c->flags & SNAP_CFG_VSOCK) {
+		cfg->vsock.present = true;
+		cfg->vsock.guest_cid = c->guest_cid;
+		cfg->vsock.uds_path = strdup(c->uds_path);
+		if (!cfg->vsock.uds_path)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Can each device take its saved state (or its absence)? */
+static int check_devices(const struct snapshot_image *img, char *err,
+			 size_t errlen)
+{
+	const struct device_init *d;
+	struct vm_config cfg;
+	size_t i;
+	int ret;
+
+	ret = machine_config(&img->cfg, &cfg);
+	if (ret)
+		return err__set(err, errlen, ret, "out of memory");
+	for (i = 0; !ret && (d = devices__get(i)); i++)
+		if (d->snap && d->snap->check)
+			ret = d->snap->check(&cfg, img->dev[i], err, errlen);
+	vm_config__free(&cfg);
+	return ret;
+}
+
 static int check_config(const struct snapshot_image *img, char *err,
 			size_t errlen)
 {
@@ -386,24 +425,17 @@ static int check_config(const struct snapshot_image *img, char *err,
 				"snapshot: unknown machine configuration flags");
 	if (c->flags & SNAP_CFG_VSOCK) {
 		if (!memchr(c->uds_path, 0, sizeof(c->uds_path)) ||
-		    !vsock_uds__path_ok(c->uds_path) || c->guest_cid < 3 || c->guest_cid == UINT32_MAX)
+		    !vsock_uds__path_ok(c->uds_path) || c->guest_cid < 3 ||
+		    c->guest_cid == UINT32_MAX)
 			return err__set(err, errlen, -EBADMSG,
 					"snapshot: bad vsock configuration");
 	}
-	if (img->i8042->qhead >= PERSIST_I8042_QUEUE ||
-	    img->i8042->qlen > PERSIST_I8042_QUEUE)
-		return err__set(err, errlen, -EBADMSG,
-				"snapshot: bad keyboard controller state");
 	for (unsigned int i = 0; i < c->vcpu_count; i++)
 		if (img->cpus[i]->nr_msrs > PERSIST_MAX_MSRS)
 			return err__set(err, errlen, -EBADMSG,
 					"snapshot: vCPU %u has %u MSRs", i,
 					img->cpus[i]->nr_msrs);
-	if (!!(c->flags & SNAP_CFG_VSOCK) != !!img->vsock)
-		return err__set(err, errlen, -EBADMSG,
-				"snapshot: the vsock device's state is %s",
-				img->vsock ? "there without its configuration" : "missing");
-	return 0;
+	return check_devices(img, err, errlen);
 }
 
 int snapshot__read(const char *path, struct snapshot_image **out,
@@ -414,8 +446,9 @@ int snapshot__read(const char *path, struct snapshot_image **out,
 	const struct kvm_pit_state2 *pit;
 	const struct kvm_clock_data *clock;
 	const struct snap_vm_config *cfg;
+	const struct device_init *d;
 	const void *buf;
-	size_t len;
+	size_t len, i;
 	int ret;
 
 	img = calloc(1, sizeof(*img));
@@ -440,18 +473,12 @@ int snapshot__read(const char *path, struct snapshot_image **out,
 		      &ret, err, errlen);
 	clock = section(img->file, SNAP_SEC_CLOCK, sizeof(*clock), "clock",
 			true, &ret, err, errlen);
-	img->serial = section(img->file, SNAP_SEC_DEV_SERIAL(0),
-			      sizeof(*img->serial), "serial port", true, &ret,
-			      err, errlen);
-	img->i8042 = section(img->file, SNAP_SEC_DEV_I8042,
-			     sizeof(*img->i8042), "keyboard controller", true,
-			     &ret, err, errlen);
-	img->vsock = section(img->file, SNAP_SEC_DEV_VSOCK(0),
-			     sizeof(*img->vsock), "vsock", false, &ret, err,
-			     errlen);
-	img->vmgenid = section(img->file, SNAP_SEC_DEV_VMGENID,
-			       sizeof(*img->vmgenid), "VM generation ID", false,
-			       &ret, err, errlen);
+	for (i = 0; (d = devices__get(i)); i++)
+		if (d->snap)
+			img->dev[i] = section(img->file, d->snap->section,
+					      d->snap->size, d->snap->what,
+					      d->snap->required, &ret, err,
+					      errlen);
 	if (ret)
 		goto err;
 	img->cfg = *cfg;
@@ -460,10 +487,10 @@ int snapshot__read(const char *path, struct snapshot_image **out,
 			       img->cfg.vcpu_count);
 		goto err;
 	}
-	for (unsigned int i = 0; i < img->cfg.vcpu_count; i++) {
+	for (i = 0; i < img->cfg.vcpu_count; i++) {
 		char what[32];
 
-		snprintf(what, sizeof(what), "vCPU %u", i);
+		snprintf(what, sizeof(what), "vCPU %zu", i);
 		img->cpus[i] = section(img->file, SNAP_SEC_VCPU(i),
 				       sizeof(*img->cpus[i]), what, true, &ret,
 				       err, errlen);
@@ -498,28 +525,20 @@ int snapshot__config(const struct snapshot_image *img,
 		     const struct snapshot_load_params *p,
 		     struct vm_config *cfg, char *err, size_t errlen)
 {
-	const struct snap_vm_config *c = &img->cfg;
-
-	vm_config__init(cfg);
-	cfg->machine.vcpu_count = c->vcpu_count;
-	cfg->machine.mem_size_mib = c->mem_size_mib;
-	cfg->machine.smt = c->flags & SNAP_CFG_SMT;
-	cfg->machine.track_dirty_pages = p->track_dirty_pages;
-	/* Restored RAM is 4 KiB pages whatever the snapshot had. */
-	cfg->machine.huge_pages = VM_HUGE_PAGES_NONE;
-	if (p->vsock_uds_path || p->vsock_cid) {
-		if (!(c->flags & SNAP_CFG_VSOCK))
-			return err__set(err, errlen, -EINVAL,
-					"vsock_override: the snapshot has no vsock device");
+	if ((p->vsock_uds_path || p->vsock_cid) &&
+	    !(img->cfg.flags & SNAP_CFG_VSOCK)) {
+		vm_config__init(cfg);
+		return err__set(err, errlen, -EINVAL,
+				"vsock_override: the snapshot has no vsock device");
 	}
-	if (c->flags & SNAP_CFG_VSOCK) {
-		const char *uds = p->vsock_uds_path ? p->vsock_uds_path :
-				  c->uds_path;
-
-		cfg->vsock.present = true;
-		cfg->vsock.guest_cid = p->vsock_cid ? p->vsock_cid :
-				       c->guest_cid;
-		cfg->vsock.uds_path = strdup(uds);
+	if (machine_config(&img->cfg, cfg))
+		return err__set(err, errlen, -ENOMEM, "out of memory");
+	cfg->machine.track_dirty_pages = p->track_dirty_pages;
+	if (p->vsock_cid)
+		cfg->vsock.guest_cid = p->vsock_cid;
+	if (p->vsock_uds_path) {
+		free(cfg->vsock.uds_path);
+		cfg->vsock.uds_path = strdup(p->vsock_uds_path);
 		if (!cfg->vsock.uds_path)
 			return err__set(err, errlen, -ENOMEM, "out of memory");
 	}
@@ -613,6 +632,7 @@ int snapshot__apply(const struct snapshot_image *img, struct kvm *kvm,
 		    char *err, size_t errlen)
 {
 	struct kvm_vm_state vm = img->vm;
+	const struct device_init *d;
 	unsigned int i;
 	int ret;
 
@@ -641,41 +661,19 @@ int snapshot__apply(const struct snapshot_image *img, struct kvm *kvm,
 					"restoring vCPU %u: %s", i,
 					strerror(-ret));
 	}
-	serial__restore(kvm->serial, img->serial);
-	i8042__restore(kvm->i8042, img->i8042);
-	if (kvm->vmgenid && img->vmgenid) {
-		ret = vmgenid__restore(kvm->vmgenid, img->vmgenid);
+	for (i = 0; (d = devices__get(i)); i++) {
+		if (!d->snap)
+			continue;
+		ret = d->snap->restore(kvm, img->dev[i], err, errlen);
 		if (ret)
-			return err__set(err, errlen, ret,
-					"the snapshot's VM generation ID device is not this machine's");
+			return ret;
 	}
-	if (kvm->vsock) {
-		ret = vsock__restore(kvm->vsock, img->vsock);
+	for (i = 0; (d = devices__get(i)); i++) {
+		if (!d->snap || !d->snap->restored)
+			continue;
+		ret = d->snap->restored(kvm, err, errlen);
 		if (ret)
-			return err__set(err, errlen, ret,
-					"restoring the vsock device: %s",
-					strerror(-ret));
-		/*
-		 * The guest's connections are gone and its CID may be new:
-		 * its driver drops them and re-reads the CID on this event
-		 * (host packets wait until it has: see virtio/vsock.c).
-		 */
-		ret = vsock__send_transport_reset(kvm->vsock);
-		if (ret)
-			pr_warn("restore: vsock transport reset not sent: %s",
-				strerror(-ret));
-	}
-	/*
-	 * Every clone starts with the snapshot's CRNG state: a new
-	 * generation ID makes the guest reseed before it runs anything,
-	 * after the irqchip and LAPICs are loaded so the interrupt stays.
-	 */
-	if (kvm->vmgenid) {
-		ret = vmgenid__regenerate(kvm);
-		if (ret)
-			return err__set(err, errlen, ret,
-					"writing a new VM generation ID: %s",
-					strerror(-ret));
+			return ret;
 	}
 	return 0;
 }

@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/err.h"
 #include "lib/log.h"
+#include "lib/snapfile.h"
 #include "vmm/devices.h"
 #include "vmm/kvm.h"
 #include "vmm/persist.h"
@@ -357,3 +359,66 @@ void vsock__exit(struct kvm *kvm)
 	free(v);
 	kvm->vsock = NULL;
 }
+
+/* The snapshot's vsock section (vmm/devices.h): there iff configured. */
+static bool snap_save(struct kvm *kvm, void *state)
+{
+	if (!kvm->vsock)
+		return false;
+	vsock__save(kvm->vsock, state);
+	return true;
+}
+
+static int snap_check(const struct vm_config *cfg, const void *state,
+		      char *err, size_t errlen)
+{
+	if (cfg->vsock.present != !!state)
+		return err__set(err, errlen, -EBADMSG,
+				"snapshot: the vsock device's state is %s",
+				state ? "there without its configuration" :
+				"missing");
+	return 0;
+}
+
+static int snap_restore(struct kvm *kvm, const void *state, char *err,
+			size_t errlen)
+{
+	int ret;
+
+	if (!kvm->vsock || !state)
+		return 0;
+	ret = vsock__restore(kvm->vsock, state);
+	if (ret)
+		return err__set(err, errlen, ret,
+				"restoring the vsock device: %s",
+				strerror(-ret));
+	return 0;
+}
+
+/*
+ * The guest's connections are gone and its CID may be new: its driver
+ * drops them and re-reads the CID on this event (host packets wait until
+ * it has: see vsock__rx_pump()).
+ */
+static int snap_restored(struct kvm *kvm, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!kvm->vsock)
+		return 0;
+	ret = vsock__send_transport_reset(kvm->vsock);
+	if (ret)
+		pr_warn("restore: vsock transport reset not sent: %s",
+			strerror(-ret));
+	return 0;
+}
+
+const struct device_snap vsock__snap = {
+	.section = SNAP_SEC_DEV_VSOCK(0),
+	.size = sizeof(struct vsock_state),
+	.what = "vsock",
+	.save = snap_save,
+	.check = snap_check,
+	.restore = snap_restore,
+	.restored = snap_restored,
+};
