@@ -363,9 +363,10 @@ refuse:
 	kvm__count(b->kvm, vsock_rsts);
 }
 
-void vsock_uds__recv(struct vsock_uds *b, const struct vsock_hdr *h,
+static void uds_recv(void *priv, const struct vsock_hdr *h,
 		     const struct iovec *payload, unsigned int n)
 {
+	struct vsock_uds *b = priv;
 	struct conn *c;
 
 	if (h->dst_cid != VSOCK_CID_HOST)
@@ -446,8 +447,10 @@ void vsock_uds__recv(struct vsock_uds *b, const struct vsock_hdr *h,
 	update_polls(c);
 }
 
-bool vsock_uds__pending(struct vsock_uds *b)
+static bool uds_pending(void *priv)
 {
+	struct vsock_uds *b = priv;
+
 	return b->rst_len || !list__empty(&b->ready);
 }
 
@@ -533,9 +536,10 @@ static int conn_fill(struct conn *c, struct vsock_hdr *h,
 	return op ? 1 : 0;
 }
 
-int vsock_uds__fill(struct vsock_uds *b, struct vsock_hdr *h,
-		    const struct iovec *buf, unsigned int n, uint32_t cap)
+static int uds_fill(void *priv, struct vsock_hdr *h, const struct iovec *buf,
+		    unsigned int n, uint32_t cap)
 {
+	struct vsock_uds *b = priv;
 	struct conn *c;
 	unsigned int i;
 
@@ -703,8 +707,9 @@ static void listen_fn(struct uring_poll *p, int res)
 	vsock__rx_pump(b->dev);
 }
 
-void vsock_uds__reset(struct vsock_uds *b)
+static void uds_reset(void *priv)
 {
+	struct vsock_uds *b = priv;
 	struct list_node *n, *t;
 
 	list_for_each_safe(n, t, &b->all)
@@ -712,8 +717,8 @@ void vsock_uds__reset(struct vsock_uds *b)
 	b->rst_len = 0;
 }
 
-int vsock_uds__new(struct kvm *kvm, struct vsock *dev, uint64_t guest_cid,
-		   const char *uds_path, struct vsock_uds **out)
+static int uds_create(struct kvm *kvm, struct vsock *dev, uint64_t guest_cid,
+		      const char *uds_path, void **out)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct vsock_uds *b;
@@ -768,14 +773,17 @@ err:
 	return ret;
 }
 
-int vsock_uds__start(struct vsock_uds *b)
+static int uds_start(void *priv)
 {
+	struct vsock_uds *b = priv;
+
 	return uring__poll_arm(&b->kvm->loop, &b->listen_poll);
 }
 
 /* The loop is gone: no poll will ever complete, free everything. */
-void vsock_uds__free(struct vsock_uds *b)
+static void uds_free(void *priv)
 {
+	struct vsock_uds *b = priv;
 	struct list_node *n, *t;
 
 	if (!b)
@@ -794,3 +802,14 @@ void vsock_uds__free(struct vsock_uds *b)
 	free(b->path);
 	free(b);
 }
+
+const struct vsock_backend_ops vsock_uds_ops = {
+	.name = "uds",
+	.create = uds_create,
+	.free = uds_free,
+	.start = uds_start,
+	.recv = uds_recv,
+	.pending = uds_pending,
+	.fill = uds_fill,
+	.reset = uds_reset,
+};

@@ -31,7 +31,8 @@
 struct vsock {
 	struct kvm *kvm;
 	struct virtio_mmio *vm;
-	struct vsock_uds *backend;
+	const struct vsock_backend_ops *ops;
+	void *backend;			/* the ops' own */
 	uint64_t guest_cid;
 	/*
 	 * A transport reset the guest has not acted on yet (vm->lock): rx
@@ -155,7 +156,7 @@ static void process_tx(struct vsock *v)
 			       v->payload, VIRTQ_MAX_SIZE);
 		kvm__count(v->kvm, vsock_tx_packets);
 		kvm__count_n(v->kvm, vsock_tx_bytes, h.len);
-		vsock_uds__recv(v->backend, &h, v->payload, n);
+		v->ops->recv(v->backend, &h, v->payload, n);
 done:
 		virtq__push(vq, c->head, 0);
 	}
@@ -182,7 +183,7 @@ static void process_rx(struct vsock *v)
 	if (v->reset_pending)
 		return;
 	for (tries = 0; tries < VSOCK_BUDGET; tries++) {
-		if (!vsock_uds__pending(v->backend))
+		if (!v->ops->pending(v->backend))
 			break;
 		ret = virtq__pop(vq, v->kvm->mem, c);
 		if (ret <= 0)
@@ -197,7 +198,7 @@ static void process_rx(struct vsock *v)
 			cap = VSOCK_MAX_PKT;
 		n = iov__slice(c->iov, c->nr_in, VSOCK_HDR_SIZE, cap,
 			       v->payload, VIRTQ_MAX_SIZE);
-		if (!vsock_uds__fill(v->backend, &h, v->payload, n, cap)) {
+		if (!v->ops->fill(v->backend, &h, v->payload, n, cap)) {
 			virtq__unpop(vq);
 			continue;
 		}
@@ -246,7 +247,7 @@ static void reset(void *dev)
 {
 	struct vsock *v = dev;
 
-	vsock_uds__reset(v->backend);
+	v->ops->reset(v->backend);
 }
 
 static const struct virtio_dev_ops vsock_ops = {
@@ -325,20 +326,22 @@ int vsock__init(struct kvm *kvm)
 		return -ENOMEM;
 	v->kvm = kvm;
 	v->guest_cid = cfg->guest_cid;
-	ret = vsock_uds__new(kvm, v, v->guest_cid, cfg->uds_path,
+	v->ops = &vsock_uds_ops;
+	ret = v->ops->create(kvm, v, v->guest_cid, cfg->uds_path,
 			     &v->backend);
 	if (ret)
 		goto err;
 	ret = virtio_mmio__init(kvm, &vsock_ops, v, &v->vm);
 	if (ret)
 		goto err;
-	ret = vsock_uds__start(v->backend);
+	ret = v->ops->start(v->backend);
 	if (ret)
 		goto err;
 	kvm->vsock = v;
 	return 0;
 err:
-	vsock_uds__free(v->backend);
+	if (v->backend)
+		v->ops->free(v->backend);
 	v->backend = NULL;
 	/* A registered slot stays until vsock__exit() at the machine's end. */
 	if (v->vm)
@@ -354,7 +357,8 @@ void vsock__exit(struct kvm *kvm)
 
 	if (!v)
 		return;
-	vsock_uds__free(v->backend);
+	if (v->backend)
+		v->ops->free(v->backend);
 	virtio_mmio__exit(v->vm);
 	free(v);
 	kvm->vsock = NULL;
