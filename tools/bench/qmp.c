@@ -13,13 +13,13 @@
 
 #include "lib/err.h"
 #include "tools/bench/qmp.h"
-#include "tools/thawctl/thawctl.h"
-#include "tools/thawctl/vsock.h"
+#include "tools/lib/util.h"
+#include "tools/lib/vsock-client.h"
 
 static int wait_in(int fd, uint64_t deadline)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	uint64_t now = vsock__now_ms();
+	uint64_t now = util__now_ms();
 	int r;
 
 	if (now >= deadline)
@@ -193,7 +193,7 @@ int qmp__open(struct qmp *q, const char *path, uint64_t deadline,
 		r = -errno;
 		close(q->fd);
 		q->fd = -1;
-		if (vsock__now_ms() >= deadline)
+		if (util__now_ms() >= deadline)
 			return err__set(err, errlen, r, "QMP %s: %s", path,
 					strerror(-r));
 		usleep(10000);

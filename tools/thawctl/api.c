@@ -8,8 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tools/lib/thawvm-api.h"
+#include "tools/lib/util.h"
 #include "tools/thawctl/thawctl.h"
-#include "tools/thawctl/vmapi.h"
 
 #define DEFAULT_TIMEOUT_MS	60000
 
@@ -37,7 +38,7 @@ int thawctl__api(int argc, char **argv)
 	};
 	uint64_t timeout_ms = DEFAULT_TIMEOUT_MS;
 	const char *sock = NULL, *method, *path, *body;
-	struct vmapi_resp r;
+	struct thawvm_api_resp r;
 	bool include = false;
 	char err[1024];
 	int opt, rc;
@@ -48,7 +49,7 @@ int thawctl__api(int argc, char **argv)
 			sock = optarg;
 			break;
 		case OPT_TIMEOUT:
-			if (thawctl__parse_seconds(optarg, &timeout_ms)) {
+			if (util__parse_seconds(optarg, &timeout_ms)) {
 				fprintf(stderr, "thawctl api: bad --timeout\n");
 				return THAWCTL_USAGE;
 			}
@@ -76,11 +77,11 @@ int thawctl__api(int argc, char **argv)
 		fprintf(stderr, "thawctl api: METHOD is GET, PUT or PATCH\n");
 		return THAWCTL_USAGE;
 	}
-	if (vmapi__global_init()) {
+	if (thawvm_api__global_init()) {
 		fprintf(stderr, "thawctl api: cannot initialize libcurl\n");
 		return THAWCTL_ERROR;
 	}
-	if (vmapi__call_text(sock, method, path, body, (long)timeout_ms, &r,
+	if (thawvm_api__call_text(sock, method, path, body, (long)timeout_ms, &r,
 			     err, sizeof(err))) {
 		fprintf(stderr, "thawctl api: %s\n", err);
 		return THAWCTL_ERROR;
@@ -94,6 +95,6 @@ int thawctl__api(int argc, char **argv)
 	if (rc)
 		fprintf(stderr, "thawctl api: %s %s: %ld %s\n", method, path,
 			r.status, r.fault[0] ? r.fault : "");
-	vmapi__resp_free(&r);
+	thawvm_api__resp_free(&r);
 	return rc;
 }

@@ -13,8 +13,10 @@
 #include <json-c/json.h>
 
 #include "proto/proto.h"
+#include "tools/lib/invoke.h"
+#include "tools/lib/util.h"
+#include "tools/lib/vsock-client.h"
 #include "tools/thawctl/thawctl.h"
-#include "tools/thawctl/vsock.h"
 
 #define DEFAULT_TIMEOUT_MS	10000
 #define DEFAULT_RANDOM		16
@@ -68,23 +70,23 @@ int thawctl__probe(int argc, char **argv)
 			target.uds = optarg;
 			break;
 		case OPT_CID:
-			if (thawctl__parse_u32(optarg, 1, 0xfffffffe,
+			if (util__parse_u32(optarg, 1, 0xfffffffe,
 					       &target.cid))
 				goto bad_arg;
 			have_cid = true;
 			break;
 		case OPT_PORT:
-			if (thawctl__parse_u32(optarg, 1, 0xfffffffe,
+			if (util__parse_u32(optarg, 1, 0xfffffffe,
 					       &target.port))
 				goto bad_arg;
 			break;
 		case OPT_RANDOM:
-			if (thawctl__parse_u32(optarg, 0, THAW_PROBE_RANDOM_MAX,
+			if (util__parse_u32(optarg, 0, THAW_PROBE_RANDOM_MAX,
 					       &probe.random_bytes))
 				goto bad_arg;
 			break;
 		case OPT_ENTROPY:
-			if (thawctl__parse_u32(optarg, 0, THAW_ENTROPY_MAX,
+			if (util__parse_u32(optarg, 0, THAW_ENTROPY_MAX,
 					       &entropy))
 				goto bad_arg;
 			break;
@@ -92,7 +94,7 @@ int thawctl__probe(int argc, char **argv)
 			clock = true;
 			break;
 		case OPT_TIMEOUT:
-			if (thawctl__parse_seconds(optarg, &timeout_ms))
+			if (util__parse_seconds(optarg, &timeout_ms))
 				goto bad_arg;
 			break;
 		case 'h':
@@ -107,25 +109,25 @@ int thawctl__probe(int argc, char **argv)
 		fprintf(stderr, "thawctl probe: give exactly one of --uds and --cid\n");
 		return THAWCTL_USAGE;
 	}
-	deadline = vsock__now_ms() + timeout_ms;
-	fd = vsock__connect(&target, deadline, err, sizeof(err));
+	deadline = util__now_ms() + timeout_ms;
+	fd = vsock_client__connect(&target, deadline, err, sizeof(err));
 	if (fd < 0) {
 		fprintf(stderr, "thawctl probe: %s\n", err);
 		return fd == -ETIMEDOUT ? THAWCTL_TIMEOUT : THAWCTL_ERROR;
 	}
-	if (thawctl__host_state(&probe.host, entropy, clock)) {
+	if (invoke__host_state(&probe.host, entropy, clock)) {
 		fprintf(stderr, "thawctl probe: no host entropy\n");
 		goto out;
 	}
 	meta = proto__probe_to_meta(&probe);
-	ret = meta ? vsock__send_msg(fd, THAW_MSG_PROBE, meta, NULL, 0,
+	ret = meta ? vsock_client__send_msg(fd, THAW_MSG_PROBE, meta, NULL, 0,
 				     deadline) : -ENOMEM;
 	if (ret) {
 		fprintf(stderr, "thawctl probe: sending: %s\n", strerror(-ret));
 		rc = ret == -ETIMEDOUT ? THAWCTL_TIMEOUT : THAWCTL_ERROR;
 		goto out;
 	}
-	ret = vsock__recv_msg(fd, &hdr, &rmeta, &body, deadline, err,
+	ret = vsock_client__recv_msg(fd, &hdr, &rmeta, &body, deadline, err,
 			      sizeof(err));
 	if (ret) {
 		fprintf(stderr, "thawctl probe: %s\n", err);

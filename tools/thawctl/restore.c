@@ -14,11 +14,12 @@
 #include <json-c/json.h>
 
 #include "proto/proto.h"
-#include "tools/thawctl/clone.h"
-#include "tools/thawctl/invoke.h"
+#include "tools/lib/clone.h"
+#include "tools/lib/invoke.h"
+#include "tools/lib/thawvm-api.h"
+#include "tools/lib/util.h"
+#include "tools/lib/vm-counts.h"
 #include "tools/thawctl/thawctl.h"
-#include "tools/thawctl/vmapi.h"
-#include "tools/thawctl/vmstat.h"
 
 #define DEFAULT_TIMEOUT_MS	60000
 #define INVOKE_ENTROPY		32
@@ -121,7 +122,7 @@ int thawctl__restore(int argc, char **argv)
 			o.uds = optarg;
 			break;
 		case OPT_CID:
-			if (thawctl__parse_u32(optarg, 3, 0xfffffffe, &o.cid))
+			if (util__parse_u32(optarg, 3, 0xfffffffe, &o.cid))
 				goto bad_arg;
 			have_cid = true;
 			break;
@@ -151,7 +152,7 @@ int thawctl__restore(int argc, char **argv)
 			json = true;
 			break;
 		case OPT_TIMEOUT:
-			if (thawctl__parse_seconds(optarg, &o.timeout_ms))
+			if (util__parse_seconds(optarg, &o.timeout_ms))
 				goto bad_arg;
 			break;
 		case OPT_ID:
@@ -214,7 +215,7 @@ int thawctl__restore(int argc, char **argv)
 			return THAWCTL_USAGE;
 		}
 	}
-	if (vmapi__global_init()) {
+	if (thawvm_api__global_init()) {
 		fprintf(stderr, "thawctl restore: cannot initialize libcurl\n");
 		return THAWCTL_ERROR;
 	}
@@ -236,14 +237,14 @@ int thawctl__restore(int argc, char **argv)
 		ret = invoke__call(&target, &inv, payload, strlen(payload),
 				   o.timeout_ms, INVOKE_RETRY_CONNECT, &reply,
 				   err, sizeof(err));
-		t_response = clone__now_ns();
-		vmstat__read(c.pid, &counts);
+		t_response = util__now_ns();
+		vm_counts__read(c.pid, &counts);
 		if (ret) {
 			fprintf(stderr, "thawctl restore: the first invocation: %s\n",
 				err);
 			goto fail;
 		}
-		rc = invoke__exit_code(reply.res.status);
+		rc = thawctl__exit_code(reply.res.status);
 		if (rc != THAWCTL_OK)
 			fprintf(stderr, "thawctl restore: the first invocation: %s%s%s\n",
 				proto__status_name(reply.res.status),
@@ -272,7 +273,7 @@ int thawctl__restore(int argc, char **argv)
 					proto__status_name(reply.res.status)));
 			json_object_object_add(out, "response",
 					       response_json(&reply));
-			vmstat__to_json(&counts, out);
+			vm_counts__to_json(&counts, out);
 		}
 		printf("%s\n", json_object_to_json_string_ext(out,
 				JSON_C_TO_STRING_PLAIN |

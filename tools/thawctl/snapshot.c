@@ -21,12 +21,13 @@
 #include "lib/err.h"
 #include "lib/snapfile.h"
 #include "proto/proto.h"
-#include "tools/thawctl/clone.h"
-#include "tools/thawctl/invoke.h"
+#include "tools/lib/clone.h"
+#include "tools/lib/invoke.h"
+#include "tools/lib/proc.h"
+#include "tools/lib/thawvm-api.h"
+#include "tools/lib/util.h"
+#include "tools/lib/vsock-client.h"
 #include "tools/thawctl/thawctl.h"
-#include "tools/thawctl/vmapi.h"
-#include "tools/thawctl/vmproc.h"
-#include "tools/thawctl/vsock.h"
 
 #define DEFAULT_MEM_MIB		128
 #define DEFAULT_TIMEOUT_MS	300000	/* a nested guest under TCG */
@@ -89,7 +90,7 @@ static void usage(FILE *f)
 
 static double ms_since(uint64_t t)
 {
-	return (clone__now_ns() - t) / 1e6;
+	return (util__now_ns() - t) / 1e6;
 }
 
 static void progress(struct work *w, const char *what)
@@ -163,7 +164,7 @@ static int work_init(struct work *w, const struct snap_args *a)
 	const char *tmp = getenv("TMPDIR");
 
 	memset(w, 0, sizeof(*w));
-	w->t0 = clone__now_ns();
+	w->t0 = util__now_ns();
 	w->progress = isatty(2);
 	/* Short: vsock socket paths are limited to 95 bytes. */
 	if (!tmp || strlen(tmp) > WORK_DIR_MAX - 16)
@@ -198,7 +199,7 @@ static const char *log_path(const struct work *w, const struct snap_args *a)
 static int put(const char *sock, const char *path, struct json_object *b,
 	       char *err, size_t errlen)
 {
-	int ret = vmapi__do(sock, "PUT", path, b, API_TIMEOUT_MS, err, errlen);
+	int ret = thawvm_api__do(sock, "PUT", path, b, API_TIMEOUT_MS, err, errlen);
 
 	json_object_put(b);
 	return ret;
@@ -232,7 +233,7 @@ static int wait_ready(int lfd, pid_t pid, struct work *w, uint64_t deadline,
 	int st;
 
 	for (;;) {
-		uint64_t now = vsock__now_ms(), until;
+		uint64_t now = util__now_ms(), until;
 		char *body = NULL;
 		int fd, ret;
 
@@ -242,19 +243,19 @@ static int wait_ready(int lfd, pid_t pid, struct work *w, uint64_t deadline,
 		until = now + PROGRESS_MS < deadline ? now + PROGRESS_MS :
 			deadline;
 		progress(w, "booting, waiting for the runtime's first next");
-		fd = vsock__accept(lfd, until);
+		fd = vsock_client__accept(lfd, until);
 		if (fd == -ETIMEDOUT) {
-			if (vmproc__exited(pid, &st))
+			if (proc__exited(pid, &st))
 				return err__set(err, errlen, -ECHILD,
 						"thawvm ended (%s) before the guest was ready",
-						vmproc__status_str(st, sbuf, sizeof(sbuf)));
+						proc__status_str(st, sbuf, sizeof(sbuf)));
 			continue;
 		}
 		if (fd < 0)
 			return err__set(err, errlen, fd, "accept: %s",
 					strerror(-fd));
-		ret = vsock__recv_msg(fd, &hdr, ready, &body,
-				      vsock__now_ms() + 10000, err, errlen);
+		ret = vsock_client__recv_msg(fd, &hdr, ready, &body,
+				      util__now_ms() + 10000, err, errlen);
 		close(fd);
 		free(body);
 		if (!ret && hdr.type == THAW_MSG_READY)
@@ -271,7 +272,7 @@ static int set_state(const char *sock, const char *state, char *err,
 	int ret;
 
 	json_object_object_add(b, "state", json_object_new_string(state));
-	ret = vmapi__do(sock, "PATCH", "/vm", b, API_TIMEOUT_MS, err, errlen);
+	ret = thawvm_api__do(sock, "PATCH", "/vm", b, API_TIMEOUT_MS, err, errlen);
 	json_object_put(b);
 	return ret;
 }
@@ -310,15 +311,15 @@ static int pause_and_create(const char *sock, const char *dir, bool diff,
 	uint64_t t;
 	int ret;
 
-	if (thawctl__path(state, dir, SNAP_DIR_STATE) || thawctl__path(mem, dir, SNAP_DIR_MEMORY))
+	if (util__path(state, dir, SNAP_DIR_STATE) || util__path(mem, dir, SNAP_DIR_MEMORY))
 		return err__set(err, errlen, -ENAMETOOLONG, "%s: path too long",
 				dir);
-	t = clone__now_ns();
+	t = util__now_ns();
 	ret = set_state(sock, "Paused", err, errlen);
 	if (ret)
 		return ret;
 	*pause_ms = ms_since(t);
-	t = clone__now_ns();
+	t = util__now_ns();
 	b = json_object_new_object();
 	json_object_object_add(b, "snapshot_path",
 			       json_object_new_string(state));
@@ -347,11 +348,11 @@ static int record_wset(const struct snap_args *a, struct work *w,
 	struct invoke_reply r;
 	char wset[PATH_MAX];
 	struct json_object *b;
-	uint64_t t0 = clone__now_ns();
+	uint64_t t0 = util__now_ns();
 	struct clone c;
 	int ret;
 
-	if (thawctl__path(wset, a->dir, SNAP_DIR_WSET))
+	if (util__path(wset, a->dir, SNAP_DIR_WSET))
 		return err__set(err, errlen, -ENAMETOOLONG, "%s: path too long",
 				a->dir);
 	progress(w, "recording the working set");
@@ -390,7 +391,7 @@ static long long file_blocks_bytes(const char *dir, const char *name,
 	char p[PATH_MAX];
 	struct stat st;
 
-	if (thawctl__path(p, dir, name) || stat(p, &st))
+	if (util__path(p, dir, name) || stat(p, &st))
 		return -1;
 	if (size)
 		*size = st.st_size;
@@ -411,7 +412,7 @@ static int prepare_dir(struct snap_args *a, char *err, size_t errlen)
 	if (stat(a->dir, &st) || !S_ISDIR(st.st_mode))
 		return err__set(err, errlen, -ENOTDIR, "%s: not a directory",
 				a->dir);
-	if (thawctl__path(p, a->dir, SNAP_DIR_STATE))
+	if (util__path(p, a->dir, SNAP_DIR_STATE))
 		return err__set(err, errlen, -ENAMETOOLONG, "%s: path too long",
 				a->dir);
 	if (!a->force && !access(p, F_OK))
@@ -419,7 +420,7 @@ static int prepare_dir(struct snap_args *a, char *err, size_t errlen)
 				"%s already holds a snapshot (--force replaces it)",
 				a->dir);
 	/* A working set recorded for another snapshot would mislead. */
-	thawctl__path(p, a->dir, SNAP_DIR_WSET);
+	util__path(p, a->dir, SNAP_DIR_WSET);
 	if (unlink(p) && errno != ENOENT) {
 		ret = -errno;
 		return err__set(err, errlen, ret, "%.900s: %s", p,
@@ -474,19 +475,19 @@ static int snapshot_running(struct snap_args *a)
 {
 	double pause_ms = 0, create_ms = 0;
 	struct json_object *st;
-	struct vmapi_resp r;
+	struct thawvm_api_resp r;
 	bool was_running;
 	char err[1024], e2[256];
 	int ret;
 
-	ret = vmapi__call(a->api_sock, "GET", "/", NULL, API_TIMEOUT_MS, &r,
+	ret = thawvm_api__call(a->api_sock, "GET", "/", NULL, API_TIMEOUT_MS, &r,
 			  err, sizeof(err));
 	if (ret)
 		goto fail;
 	was_running = r.json && json_object_object_get_ex(r.json, "state",
 							  &st) &&
 		!strcmp(json_object_get_string(st), "Running");
-	vmapi__resp_free(&r);
+	thawvm_api__resp_free(&r);
 	ret = prepare_dir(a, err, sizeof(err));
 	if (ret)
 		goto fail;
@@ -521,7 +522,7 @@ static int snapshot_boot(struct snap_args *a)
 	ret = prepare_dir(a, err, sizeof(err));
 	if (ret)
 		goto fail;
-	ret = vmproc__find(prog, sizeof(prog), "thawvm", a->thawvm, "THAWVM");
+	ret = proc__find(prog, sizeof(prog), "thawvm", a->thawvm, "THAWVM");
 	if (ret) {
 		err__set(err, sizeof(err), 0, "%s", prog);
 		goto fail;
@@ -539,17 +540,17 @@ static int snapshot_boot(struct snap_args *a)
 	argv[4] = "thawctl-snapshot";
 	argv[5] = NULL;
 	progress(&w, "starting thawvm");
-	ret = vmproc__spawn(argv, console_path(&w, a), log_path(&w, a), &pid,
+	ret = proc__spawn(argv, console_path(&w, a), log_path(&w, a), &pid,
 			    err, sizeof(err));
 	if (ret) {
 		pid = 0;
 		goto out;
 	}
-	ret = vmproc__wait_socket(w.api, pid, vsock__now_ms() + API_TIMEOUT_MS,
+	ret = proc__wait_socket(w.api, pid, util__now_ms() + API_TIMEOUT_MS,
 				  NULL, err, sizeof(err));
 	if (ret)
 		goto out;
-	lfd = vsock__listen(w.uds, THAW_READY_PORT, lpath, sizeof(lpath), err,
+	lfd = vsock_client__listen(w.uds, THAW_READY_PORT, lpath, sizeof(lpath), err,
 			    sizeof(err));
 	if (lfd < 0) {
 		ret = lfd;
@@ -558,11 +559,11 @@ static int snapshot_boot(struct snap_args *a)
 	ret = configure(a, &w, err, sizeof(err));
 	if (ret)
 		goto out;
-	t_boot = clone__now_ns();
+	t_boot = util__now_ns();
 	ret = clone__start_boot(w.api, API_TIMEOUT_MS, err, sizeof(err));
 	if (ret)
 		goto out;
-	ret = wait_ready(lfd, pid, &w, vsock__now_ms() + a->timeout_ms,
+	ret = wait_ready(lfd, pid, &w, util__now_ms() + a->timeout_ms,
 			 &ready, err, sizeof(err));
 	if (ret == -ETIMEDOUT && init_failed(&w, err, sizeof(err)))
 		rc = THAWCTL_INIT_ERROR;
@@ -574,7 +575,7 @@ static int snapshot_boot(struct snap_args *a)
 			       err, sizeof(err));
 	if (ret)
 		goto out;
-	vmproc__stop(pid, 5000);
+	proc__stop(pid, 5000);
 	pid = 0;
 	if (a->record) {
 		ret = record_wset(a, &w, &record_ms, err, sizeof(err));
@@ -589,7 +590,7 @@ out:
 	if (lfd >= 0)
 		close(lfd);
 	if (pid > 0)
-		vmproc__stop(pid, 5000);
+		proc__stop(pid, 5000);
 	if (rc != THAWCTL_OK) {
 		fprintf(stderr, "thawctl snapshot: %s\n", err);
 		if (!a->log)
@@ -668,12 +669,12 @@ int thawctl__snapshot(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_MEM:
-			if (thawctl__parse_u32(optarg, 1, 1u << 20, &a.mem_mib))
+			if (util__parse_u32(optarg, 1, 1u << 20, &a.mem_mib))
 				goto bad_arg;
 			boot_only = true;
 			break;
 		case OPT_VCPUS:
-			if (thawctl__parse_u32(optarg, 1, 32, &a.vcpus))
+			if (util__parse_u32(optarg, 1, 32, &a.vcpus))
 				goto bad_arg;
 			boot_only = true;
 			break;
@@ -703,7 +704,7 @@ int thawctl__snapshot(int argc, char **argv)
 			a.force = true;
 			break;
 		case OPT_TIMEOUT:
-			if (thawctl__parse_seconds(optarg, &a.timeout_ms))
+			if (util__parse_seconds(optarg, &a.timeout_ms))
 				goto bad_arg;
 			break;
 		case OPT_LOG:
@@ -742,7 +743,7 @@ int thawctl__snapshot(int argc, char **argv)
 			return THAWCTL_USAGE;
 		}
 		a.dir = argv[optind];
-		if (vmapi__global_init())
+		if (thawvm_api__global_init())
 			return THAWCTL_ERROR;
 		return snapshot_running(&a);
 	}
@@ -777,7 +778,7 @@ int thawctl__snapshot(int argc, char **argv)
 	if (!regular_file(a.func, "the function") ||
 	    !regular_file(a.kernel, "the kernel"))
 		return THAWCTL_USAGE;
-	if (vmapi__global_init())
+	if (thawvm_api__global_init())
 		return THAWCTL_ERROR;
 	return snapshot_boot(&a);
 bad_arg:

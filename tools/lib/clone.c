@@ -13,11 +13,11 @@
 #include "lib/err.h"
 #include "lib/snapfile.h"
 #include "lib/vsock-uds.h"
-#include "tools/thawctl/clone.h"
-#include "tools/thawctl/thawctl.h"
-#include "tools/thawctl/vmapi.h"
-#include "tools/thawctl/vmproc.h"
-#include "tools/thawctl/vsock.h"
+#include "tools/lib/clone.h"
+#include "tools/lib/proc.h"
+#include "tools/lib/thawvm-api.h"
+#include "tools/lib/util.h"
+#include "tools/lib/vsock-client.h"
 
 #define DEFAULT_TIMEOUT_MS	60000
 /* thawvm refuses a vsock uds_path longer than this (room for "_PORT"). */
@@ -45,14 +45,6 @@ int clone__parse_backend(const char *s, enum clone_backend *b)
 	return -EINVAL;
 }
 
-uint64_t clone__now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static uint64_t timeout_of(const struct clone_opts *o)
 {
 	return o->timeout_ms ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
@@ -70,7 +62,7 @@ static int snap_path(char *out, size_t len, const struct clone_opts *o,
 static int claim_socket(const char *path, const char *what, char *err,
 			size_t errlen)
 {
-	int ret = vmproc__clear_stale_socket(path);
+	int ret = proc__clear_stale_socket(path);
 
 	if (ret == -EADDRINUSE)
 		return err__set(err, errlen, ret,
@@ -98,7 +90,7 @@ static int start_handler(const struct clone_opts *o, struct clone *c,
 			   err, errlen);
 	if (ret)
 		return ret;
-	ret = vmproc__find(prog, sizeof(prog), "thaw-uffd-handler",
+	ret = proc__find(prog, sizeof(prog), "thaw-uffd-handler",
 			   o->uffd_handler, "THAW_UFFD_HANDLER");
 	if (ret)
 		return err__set(err, errlen, ret, "%s", prog);
@@ -115,14 +107,14 @@ static int start_handler(const struct clone_opts *o, struct clone *c,
 		argv[n++] = wset;
 	}
 	argv[n] = NULL;
-	ret = vmproc__spawn(argv, o->log, o->log, &c->handler_pid, err,
+	ret = proc__spawn(argv, o->log, o->log, &c->handler_pid, err,
 			    errlen);
 	if (ret) {
 		c->handler_pid = 0;
 		return ret;
 	}
 	/* Not a test connection: with --once it would be the handler's VM. */
-	ret = vmproc__wait_socket_file(c->handler_sock, c->handler_pid,
+	ret = proc__wait_socket_file(c->handler_sock, c->handler_pid,
 				       deadline, NULL, err, errlen);
 	if (ret) {
 		char tmp[256];
@@ -144,7 +136,7 @@ int clone__spawn(const struct clone_opts *o, struct clone *c,
 	int n = 0, ret;
 
 	memset(c, 0, sizeof(*c));
-	deadline = vsock__now_ms() + timeout_of(o);
+	deadline = util__now_ms() + timeout_of(o);
 	c->api_sock = o->api_sock;
 	c->uds = o->uds;
 	if (stat(o->snapdir, &st)) {
@@ -164,7 +156,7 @@ int clone__spawn(const struct clone_opts *o, struct clone *c,
 		ret = claim_socket(o->uds, "the vsock socket", err, errlen);
 	if (ret)
 		return ret;
-	ret = vmproc__find(prog, sizeof(prog), "thawvm", o->thawvm, "THAWVM");
+	ret = proc__find(prog, sizeof(prog), "thawvm", o->thawvm, "THAWVM");
 	if (ret)
 		return err__set(err, errlen, ret, "%s", prog);
 	if (o->backend == CLONE_UFFD && !o->uffd_sock) {
@@ -180,23 +172,23 @@ int clone__spawn(const struct clone_opts *o, struct clone *c,
 		argv[n++] = o->id;
 	}
 	argv[n] = NULL;
-	c->t_spawn = clone__now_ns();
-	ret = vmproc__spawn(argv, o->console, o->log, &c->pid, err, errlen);
+	c->t_spawn = util__now_ns();
+	ret = proc__spawn(argv, o->console, o->log, &c->pid, err, errlen);
 	if (ret) {
 		c->pid = 0;
 		goto fail;
 	}
-	ret = vmproc__wait_socket(o->api_sock, c->pid, deadline, NULL, err,
+	ret = proc__wait_socket(o->api_sock, c->pid, deadline, NULL, err,
 				  errlen);
 	if (ret)
 		goto fail;
-	c->t_api = clone__now_ns();
+	c->t_api = util__now_ns();
 	if (o->metrics) {
 		struct json_object *b = json_object_new_object();
 
 		json_object_object_add(b, "metrics_path",
 				       json_object_new_string(o->metrics));
-		ret = vmapi__do(o->api_sock, "PUT", "/metrics", b,
+		ret = thawvm_api__do(o->api_sock, "PUT", "/metrics", b,
 				(long)timeout_of(o), err, errlen);
 		json_object_put(b);
 		if (ret)
@@ -259,10 +251,10 @@ int clone__load(const struct clone_opts *o, struct clone *c,
 			       o->snapdir);
 		goto fail;
 	}
-	c->t_load = clone__now_ns();
-	ret = vmapi__do(o->api_sock, "PUT", "/snapshot/load", b,
+	c->t_load = util__now_ns();
+	ret = thawvm_api__do(o->api_sock, "PUT", "/snapshot/load", b,
 			(long)timeout_of(o), err, errlen);
-	c->t_loaded = clone__now_ns();
+	c->t_loaded = util__now_ns();
 	json_object_put(b);
 	if (!ret)
 		return 0;
@@ -274,25 +266,25 @@ fail:
 void clone__stop(struct clone *c)
 {
 	if (c->pid > 0)
-		vmproc__stop(c->pid, STOP_GRACE_MS);
+		proc__stop(c->pid, STOP_GRACE_MS);
 	c->pid = 0;
 	/* With --once it ends with its VM; a refused load leaves it idle. */
 	if (c->handler_pid > 0)
-		vmproc__stop(c->handler_pid, STOP_GRACE_MS);
+		proc__stop(c->handler_pid, STOP_GRACE_MS);
 	c->handler_pid = 0;
 	/* What a process killed before its cleanup leaves. */
 	if (c->handler_sock[0])
-		vmproc__clear_stale_socket(c->handler_sock);
+		proc__clear_stale_socket(c->handler_sock);
 	if (c->api_sock)
-		vmproc__clear_stale_socket(c->api_sock);
+		proc__clear_stale_socket(c->api_sock);
 	if (c->uds)
-		vmproc__clear_stale_socket(c->uds);
+		proc__clear_stale_socket(c->uds);
 }
 
 static int put(const char *sock, const char *path, struct json_object *b,
 	       uint64_t timeout_ms, char *err, size_t errlen)
 {
-	int ret = vmapi__do(sock, "PUT", path, b, (long)timeout_ms, err,
+	int ret = thawvm_api__do(sock, "PUT", path, b, (long)timeout_ms, err,
 			    errlen);
 
 	json_object_put(b);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * thawctl's vsock transport (tools/thawctl/vsock.c) against a VMM and a
+ * The tools' vsock transport (tools/lib/vsock-client.c) against a VMM and a
  * guest that misbehave: Firecracker's CONNECT handshake answered wrongly or
  * not at all, and protocol messages that lie about their lengths.  A peer
  * thread on a real Unix socket plays the VMM.
@@ -23,7 +23,8 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "tools/thawctl/vsock.h"
+#include "tools/lib/util.h"
+#include "tools/lib/vsock-client.h"
 
 struct peer {
 	int lfd;
@@ -73,7 +74,7 @@ static int handshake(const char *answer, size_t len, bool hang,
 	assert_int_equal(listen(p.lfd, 1), 0);
 	assert_int_equal(pthread_create(&th, NULL, peer_main, &p), 0);
 	t.uds = path;
-	fd = vsock__connect(&t, vsock__now_ms() + timeout_ms, err,
+	fd = vsock_client__connect(&t, util__now_ms() + timeout_ms, err,
 			    sizeof(err));
 	if (fd < 0)
 		assert_true(err[0]);
@@ -100,7 +101,7 @@ static void connect_ok(void **state)
 				   &fd), 0);
 	assert_string_equal(got, "CONNECT 9000\n");
 	/* what follows the OK line belongs to the guest's stream */
-	assert_int_equal(vsock__read_full(fd, buf, 11, vsock__now_ms() + 2000),
+	assert_int_equal(vsock_client__read_full(fd, buf, 11, util__now_ms() + 2000),
 			 0);
 	assert_memory_equal(buf, "guest bytes", 11);
 	close(fd);
@@ -139,12 +140,12 @@ static void no_such_socket(void **state)
 	struct vsock_target t = { .uds = "/nonexistent/thaw.sock", .port = 1 };
 	char err[256] = "";
 
-	assert_int_equal(vsock__connect(&t, vsock__now_ms() + 1000, err,
+	assert_int_equal(vsock_client__connect(&t, util__now_ms() + 1000, err,
 					sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "/nonexistent/thaw.sock"));
 }
 
-/* Feed @len raw bytes to vsock__recv_msg through a socket pair. */
+/* Feed @len raw bytes to vsock_client__recv_msg through a socket pair. */
 static int recv_raw(const void *raw, size_t len, struct thaw_msg_hdr *hdr,
 		    struct json_object **meta, char **body)
 {
@@ -154,7 +155,7 @@ static int recv_raw(const void *raw, size_t len, struct thaw_msg_hdr *hdr,
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	assert_int_equal(write(sv[1], raw, len), (ssize_t)len);
 	shutdown(sv[1], SHUT_WR);
-	ret = vsock__recv_msg(sv[0], hdr, meta, body, vsock__now_ms() + 2000,
+	ret = vsock_client__recv_msg(sv[0], hdr, meta, body, util__now_ms() + 2000,
 			      err, sizeof(err));
 	if (ret)
 		assert_true(err[0]);
@@ -227,5 +228,5 @@ int main(void)
 
 	/* a client that hangs up early must not kill the peer thread */
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests_name("thawctl_vsock", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("vsock_client", tests, NULL, NULL);
 }

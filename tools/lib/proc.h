@@ -7,18 +7,18 @@
  * How to use:
  *
  *	char prog[PATH_MAX];
- *	vmproc__find(prog, sizeof(prog), "thawvm", opt_path, "THAWVM");
+ *	proc__find(prog, sizeof(prog), "thawvm", opt_path, "THAWVM");
  *	const char *argv[] = { prog, "--api-sock", sock, NULL };
- *	vmproc__spawn(argv, console_path, log_path, &pid, err, errlen);
- *	vmproc__wait_socket(sock, pid, deadline_ms, err, errlen);
+ *	proc__spawn(argv, console_path, log_path, &pid, err, errlen);
+ *	proc__wait_socket(sock, pid, deadline_ms, err, errlen);
  *	...
- *	vmproc__stop(pid, 5000);	(SIGTERM, then SIGKILL)
+ *	proc__stop(pid, 5000);	(SIGTERM, then SIGKILL)
  *
- * Deadlines are absolute CLOCK_MONOTONIC milliseconds (vsock__now_ms()).
+ * Deadlines are absolute CLOCK_MONOTONIC milliseconds (util__now_ms()).
  * Errors are -errno with a message in @err.
  */
-#ifndef THAW_THAWCTL_VMPROC_H
-#define THAW_THAWCTL_VMPROC_H
+#ifndef THAW_TOOLS_LIB_PROC_H
+#define THAW_TOOLS_LIB_PROC_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,7 +30,7 @@
  * running executable, else in $PATH.  0 with the path in @out, or -ENOENT
  * with a message in @out.
  */
-int vmproc__find(char *out, size_t outlen, const char *name,
+int proc__find(char *out, size_t outlen, const char *name,
 		 const char *path, const char *env);
 
 /*
@@ -38,7 +38,7 @@ int vmproc__find(char *out, size_t outlen, const char *name,
  * appended to @out_path and stderr to @err_path (NULL: /dev/null).  An
  * exec failure is reported here, not later.
  */
-int vmproc__spawn(const char *const argv[], const char *out_path,
+int proc__spawn(const char *const argv[], const char *out_path,
 		  const char *err_path, pid_t *pid, char *err, size_t errlen);
 
 /*
@@ -46,33 +46,33 @@ int vmproc__spawn(const char *const argv[], const char *out_path,
  * (-ECHILD) if @pid, our child, exits first; its status goes to @status
  * when that is not NULL.
  */
-int vmproc__wait_socket(const char *path, pid_t pid, uint64_t deadline,
+int proc__wait_socket(const char *path, pid_t pid, uint64_t deadline,
 			int *status, char *err, size_t errlen);
 /*
  * The same without connecting, for a server that renames its socket into
  * place once it listens and counts every connection (thaw-uffd-handler
  * --once): the path exists and is a socket.
  */
-int vmproc__wait_socket_file(const char *path, pid_t pid, uint64_t deadline,
+int proc__wait_socket_file(const char *path, pid_t pid, uint64_t deadline,
 			     int *status, char *err, size_t errlen);
 
 /* Has our child @pid exited?  Reaps it; its wait status in @status. */
-bool vmproc__exited(pid_t pid, int *status);
+bool proc__exited(pid_t pid, int *status);
 
 /*
  * Stop @pid: SIGTERM, then SIGKILL after @grace_ms; reaps it when it is
  * our child.  Returns its wait status, or -1 if it was not our child.
  */
-int vmproc__stop(pid_t pid, unsigned int grace_ms);
+int proc__stop(pid_t pid, unsigned int grace_ms);
 
 /*
  * Remove @path if it is a socket nobody listens on (left by a process
  * that was killed).  0 when @path is free now, -EADDRINUSE when something
  * answers there or it is not a socket.
  */
-int vmproc__clear_stale_socket(const char *path);
+int proc__clear_stale_socket(const char *path);
 
 /* A short description of a wait status: "exit status 2", "signal 9". */
-const char *vmproc__status_str(int status, char *buf, size_t len);
+const char *proc__status_str(int status, char *buf, size_t len);
 
 #endif

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Counters of a VMM process from /proc and KVM's debugfs (vmstat.h). */
+/* Counters of a VMM process from /proc and KVM's debugfs (tools/lib/vm-counts.h). */
 #include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 
 #include <json-c/json.h>
 
-#include "tools/thawctl/vmstat.h"
+#include "tools/lib/vm-counts.h"
 
 #define KVM_DEBUGFS	"/sys/kernel/debug/kvm"
 
@@ -160,7 +160,7 @@ static void read_kvm(pid_t pid, struct vm_counts *c)
 	closedir(dir);
 }
 
-void vmstat__read(pid_t pid, struct vm_counts *c)
+void vm_counts__read(pid_t pid, struct vm_counts *c)
 {
 	memset(c, 0xff, sizeof(*c));	/* every field -1 */
 	read_stat(pid, c);
@@ -168,7 +168,7 @@ void vmstat__read(pid_t pid, struct vm_counts *c)
 	read_kvm(pid, c);
 }
 
-void vmstat__to_json(const struct vm_counts *c, struct json_object *o)
+void vm_counts__to_json(const struct vm_counts *c, struct json_object *o)
 {
 #define ADD(f) json_object_object_add(o, #f, json_object_new_int64(c->f))
 	ADD(minflt);

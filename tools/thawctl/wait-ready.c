@@ -13,8 +13,9 @@
 #include <json-c/json.h>
 
 #include "proto/proto.h"
+#include "tools/lib/util.h"
+#include "tools/lib/vsock-client.h"
 #include "tools/thawctl/thawctl.h"
-#include "tools/thawctl/vsock.h"
 
 #define DEFAULT_TIMEOUT_MS	120000
 /* Once connected, the guest sends its message at once. */
@@ -63,13 +64,13 @@ int thawctl__wait_ready(int argc, char **argv)
 			vsock = true;
 			break;
 		case OPT_PORT:
-			if (thawctl__parse_u32(optarg, 1, 0xfffffffe, &port)) {
+			if (util__parse_u32(optarg, 1, 0xfffffffe, &port)) {
 				fprintf(stderr, "thawctl wait-ready: bad --port\n");
 				return THAWCTL_USAGE;
 			}
 			break;
 		case OPT_TIMEOUT:
-			if (thawctl__parse_seconds(optarg, &timeout_ms)) {
+			if (util__parse_seconds(optarg, &timeout_ms)) {
 				fprintf(stderr, "thawctl wait-ready: bad --timeout\n");
 				return THAWCTL_USAGE;
 			}
@@ -86,8 +87,8 @@ int thawctl__wait_ready(int argc, char **argv)
 		fprintf(stderr, "thawctl wait-ready: give exactly one of --uds and --vsock\n");
 		return THAWCTL_USAGE;
 	}
-	deadline = vsock__now_ms() + timeout_ms;
-	lfd = vsock__listen(uds, port, path, sizeof(path), err, sizeof(err));
+	deadline = util__now_ms() + timeout_ms;
+	lfd = vsock_client__listen(uds, port, path, sizeof(path), err, sizeof(err));
 	if (lfd < 0) {
 		fprintf(stderr, "thawctl wait-ready: %s\n", err);
 		return THAWCTL_ERROR;
@@ -99,7 +100,7 @@ int thawctl__wait_ready(int argc, char **argv)
 	for (;;) {
 		uint64_t msg_deadline;
 
-		fd = vsock__accept(lfd, deadline);
+		fd = vsock_client__accept(lfd, deadline);
 		if (fd < 0) {
 			if (fd == -ETIMEDOUT) {
 				fprintf(stderr, "thawctl wait-ready: no ready notification in %llu ms\n",
@@ -111,8 +112,8 @@ int thawctl__wait_ready(int argc, char **argv)
 			}
 			goto out;
 		}
-		msg_deadline = vsock__now_ms() + MESSAGE_TIMEOUT_MS;
-		ret = vsock__recv_msg(fd, &hdr, &meta, &body,
+		msg_deadline = util__now_ms() + MESSAGE_TIMEOUT_MS;
+		ret = vsock_client__recv_msg(fd, &hdr, &meta, &body,
 				      msg_deadline < deadline ? msg_deadline :
 				      deadline, err, sizeof(err));
 		if (!ret && hdr.type == THAW_MSG_READY)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * thawctl's API client (tools/thawctl/vmapi.c) and process helpers
- * (tools/thawctl/vmproc.c) against a fake thawvm: a thread serving canned
+ * The thawvm API client (tools/lib/thawvm-api.c) and process helpers
+ * (tools/lib/proc.c) against a fake thawvm: a thread serving canned
  * HTTP answers on a real Unix socket, some of them wrong, late or huge;
  * then spawning, socket waits and stale sockets with real processes.
  */
@@ -24,9 +24,10 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "tools/thawctl/vmapi.h"
-#include "tools/thawctl/vmproc.h"
-#include "tools/thawctl/vsock.h"
+#include "tools/lib/proc.h"
+#include "tools/lib/thawvm-api.h"
+#include "tools/lib/util.h"
+#include "tools/lib/vsock-client.h"
 
 struct server {
 	int lfd;
@@ -120,13 +121,13 @@ static void test_no_content(void **state)
 {
 	struct server s = { .status = "204 No Content" };
 	struct json_object *b = json_object_new_object();
-	struct vmapi_resp r;
+	struct thawvm_api_resp r;
 	char err[256] = "";
 	pthread_t th;
 
 	json_object_object_add(b, "state", json_object_new_string("Paused"));
 	server_start(&s, &th);
-	assert_int_equal(vmapi__call(s.path, "PATCH", "/vm", b, 5000, &r, err,
+	assert_int_equal(thawvm_api__call(s.path, "PATCH", "/vm", b, 5000, &r, err,
 				     sizeof(err)), 0);
 	server_stop(&s, th);
 	assert_int_equal(r.status, 204);
@@ -138,7 +139,7 @@ static void test_no_content(void **state)
 	assert_non_null(strcasestr(s.req, "Content-Type: application/json"));
 	assert_null(strcasestr(s.req, "Expect:"));
 	assert_non_null(strstr(s.req, "\r\n\r\n{\"state\":\"Paused\"}"));
-	vmapi__resp_free(&r);
+	thawvm_api__resp_free(&r);
 	json_object_put(b);
 }
 
@@ -152,7 +153,7 @@ static void test_fault_message(void **state)
 	pthread_t th;
 
 	server_start(&s, &th);
-	assert_int_equal(vmapi__do(s.path, "PUT", "/snapshot/load", NULL, 5000,
+	assert_int_equal(thawvm_api__do(s.path, "PUT", "/snapshot/load", NULL, 5000,
 				   err, sizeof(err)), -EIO);
 	server_stop(&s, th);
 	assert_non_null(strstr(err, "PUT /snapshot/load: 400 "));
@@ -168,12 +169,12 @@ static void test_json_body(void **state)
 		.body = "{\"id\":\"a\",\"state\":\"Running\",\"n\":1}",
 	};
 	struct json_object *v;
-	struct vmapi_resp r;
+	struct thawvm_api_resp r;
 	char err[256] = "";
 	pthread_t th;
 
 	server_start(&s, &th);
-	assert_int_equal(vmapi__call(s.path, "GET", "/", NULL, 5000, &r, err,
+	assert_int_equal(thawvm_api__call(s.path, "GET", "/", NULL, 5000, &r, err,
 				     sizeof(err)), 0);
 	server_stop(&s, th);
 	assert_int_equal(r.status, 200);
@@ -181,25 +182,25 @@ static void test_json_body(void **state)
 	assert_true(json_object_object_get_ex(r.json, "state", &v));
 	assert_string_equal(json_object_get_string(v), "Running");
 	assert_non_null(strstr(s.req, "GET / HTTP/1.1\r\n"));
-	vmapi__resp_free(&r);
+	thawvm_api__resp_free(&r);
 }
 
 static void test_not_json(void **state)
 {
 	struct server s = { .status = "500 Oops", .body = "{not json}x" };
-	struct vmapi_resp r;
+	struct thawvm_api_resp r;
 	char err[256] = "";
 	pthread_t th;
 
 	server_start(&s, &th);
-	assert_int_equal(vmapi__call(s.path, "GET", "/", NULL, 5000, &r, err,
+	assert_int_equal(thawvm_api__call(s.path, "GET", "/", NULL, 5000, &r, err,
 				     sizeof(err)), 0);
 	server_stop(&s, th);
 	assert_int_equal(r.status, 500);
 	assert_null(r.json);
 	assert_string_equal(r.fault, "");
 	assert_string_equal(r.body, "{not json}x");
-	vmapi__resp_free(&r);
+	thawvm_api__resp_free(&r);
 }
 
 static void test_closed_without_answer(void **state)
@@ -209,7 +210,7 @@ static void test_closed_without_answer(void **state)
 	pthread_t th;
 
 	server_start(&s, &th);
-	assert_int_equal(vmapi__do(s.path, "GET", "/", NULL, 5000, err,
+	assert_int_equal(thawvm_api__do(s.path, "GET", "/", NULL, 5000, err,
 				   sizeof(err)), -ECONNRESET);
 	server_stop(&s, th);
 	assert_true(err[0]);
@@ -222,20 +223,20 @@ static void test_too_slow(void **state)
 	pthread_t th;
 
 	server_start(&s, &th);
-	assert_int_equal(vmapi__do(s.path, "GET", "/", NULL, 300, err,
+	assert_int_equal(thawvm_api__do(s.path, "GET", "/", NULL, 300, err,
 				   sizeof(err)), -ETIMEDOUT);
 	server_stop(&s, th);
 }
 
 static void test_huge_answer(void **state)
 {
-	struct server s = { .big = VMAPI_BODY_MAX + 4096 };
-	struct vmapi_resp r;
+	struct server s = { .big = THAWVM_API_BODY_MAX + 4096 };
+	struct thawvm_api_resp r;
 	char err[256] = "";
 	pthread_t th;
 
 	server_start(&s, &th);
-	assert_int_equal(vmapi__call(s.path, "GET", "/", NULL, 5000, &r, err,
+	assert_int_equal(thawvm_api__call(s.path, "GET", "/", NULL, 5000, &r, err,
 				     sizeof(err)), -EMSGSIZE);
 	server_stop(&s, th);
 	assert_null(r.body);
@@ -245,30 +246,30 @@ static void test_no_server(void **state)
 {
 	char err[256] = "";
 
-	assert_int_equal(vmapi__do("/tmp/vmapi-test-nothing/api.sock", "GET",
+	assert_int_equal(thawvm_api__do("/tmp/vmapi-test-nothing/api.sock", "GET",
 				   "/", NULL, 1000, err, sizeof(err)),
 			 -ECONNREFUSED);
 	assert_non_null(strstr(err, "/tmp/vmapi-test-nothing/api.sock"));
-	assert_int_equal(vmapi__do("/tmp/x", "GET", "relative", NULL, 1000, err,
+	assert_int_equal(thawvm_api__do("/tmp/x", "GET", "relative", NULL, 1000, err,
 				   sizeof(err)), -EINVAL);
 }
 
-/* --- vmproc -------------------------------------------------------- */
+/* --- proc ---------------------------------------------------------- */
 
 static void test_find(void **state)
 {
 	char out[4096];
 
-	assert_int_equal(vmproc__find(out, sizeof(out), "sh", NULL, NULL), 0);
+	assert_int_equal(proc__find(out, sizeof(out), "sh", NULL, NULL), 0);
 	assert_int_equal(access(out, X_OK), 0);
-	assert_int_equal(vmproc__find(out, sizeof(out), "sh", "/nonexistent/x",
+	assert_int_equal(proc__find(out, sizeof(out), "sh", "/nonexistent/x",
 				      NULL), -ENOENT);
 	assert_non_null(strstr(out, "/nonexistent/x"));
 	setenv("VMPROC_TEST_PROG", "/etc/passwd", 1);	/* not executable */
-	assert_int_equal(vmproc__find(out, sizeof(out), "sh", NULL,
+	assert_int_equal(proc__find(out, sizeof(out), "sh", NULL,
 				      "VMPROC_TEST_PROG"), -ENOENT);
 	unsetenv("VMPROC_TEST_PROG");
-	assert_int_equal(vmproc__find(out, sizeof(out),
+	assert_int_equal(proc__find(out, sizeof(out),
 				      "no-such-program-here", NULL, "X"),
 			 -ENOENT);
 }
@@ -288,13 +289,13 @@ static void test_spawn_and_wait(void **state)
 	snprintf(out, sizeof(out), "%s/out", dir);
 	snprintf(sock, sizeof(sock), "%s/s.sock", dir);
 	/* An exec failure is reported by the spawn itself. */
-	assert_int_equal(vmproc__spawn(bad, NULL, NULL, &pid, err,
+	assert_int_equal(proc__spawn(bad, NULL, NULL, &pid, err,
 				       sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "/nonexistent/prog"));
 	/* A child that ends before its socket answers: -ECHILD at once. */
-	assert_int_equal(vmproc__spawn(quick, out, out, &pid, err,
+	assert_int_equal(proc__spawn(quick, out, out, &pid, err,
 				       sizeof(err)), 0);
-	assert_int_equal(vmproc__wait_socket(sock, pid, vsock__now_ms() + 10000,
+	assert_int_equal(proc__wait_socket(sock, pid, util__now_ms() + 10000,
 					     &st, err, sizeof(err)), -ECHILD);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 3);
 	assert_non_null(strstr(err, "exit status 3"));
@@ -306,7 +307,7 @@ static void test_spawn_and_wait(void **state)
 	assert_string_equal(buf, "err\n");
 	fclose(f);
 	/* Nothing answers, nobody to watch: a timeout. */
-	assert_int_equal(vmproc__wait_socket(sock, 0, vsock__now_ms() + 50,
+	assert_int_equal(proc__wait_socket(sock, 0, util__now_ms() + 50,
 					     NULL, err, sizeof(err)),
 			 -ETIMEDOUT);
 	unlink(out);
@@ -324,16 +325,16 @@ static void test_stop(void **state)
 	pid_t pid;
 	int st;
 
-	assert_int_equal(vmproc__spawn(plain, NULL, NULL, &pid, err,
+	assert_int_equal(proc__spawn(plain, NULL, NULL, &pid, err,
 				       sizeof(err)), 0);
-	st = vmproc__stop(pid, 5000);
+	st = proc__stop(pid, 5000);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
-	assert_int_equal(vmproc__spawn(stubborn, NULL, NULL, &pid, err,
+	assert_int_equal(proc__spawn(stubborn, NULL, NULL, &pid, err,
 				       sizeof(err)), 0);
 	usleep(200000);		/* let the trap be set */
-	st = vmproc__stop(pid, 300);
+	st = proc__stop(pid, 300);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	assert_true(vmproc__exited(pid, NULL));
+	assert_true(proc__exited(pid, NULL));
 }
 
 static void test_stale_socket(void **state)
@@ -346,21 +347,21 @@ static void test_stale_socket(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/s.sock", dir);
 	strcpy(sun.sun_path, path);
-	assert_int_equal(vmproc__clear_stale_socket(path), 0);	/* absent */
+	assert_int_equal(proc__clear_stale_socket(path), 0);	/* absent */
 	/* A live listener is left alone. */
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	assert_int_equal(listen(fd, 1), 0);
-	assert_int_equal(vmproc__clear_stale_socket(path), -EADDRINUSE);
+	assert_int_equal(proc__clear_stale_socket(path), -EADDRINUSE);
 	/* Its owner gone, the file is stale and removed. */
 	close(fd);
-	assert_int_equal(vmproc__clear_stale_socket(path), 0);
+	assert_int_equal(proc__clear_stale_socket(path), 0);
 	assert_int_equal(access(path, F_OK), -1);
 	/* Never a file that is not a socket. */
 	f = fopen(path, "w");
 	assert_non_null(f);
 	fclose(f);
-	assert_int_equal(vmproc__clear_stale_socket(path), -EADDRINUSE);
+	assert_int_equal(proc__clear_stale_socket(path), -EADDRINUSE);
 	assert_int_equal(access(path, F_OK), 0);
 	unlink(path);
 	rmdir(dir);
@@ -384,7 +385,7 @@ int main(void)
 	};
 
 	signal(SIGPIPE, SIG_IGN);
-	if (vmapi__global_init())
+	if (thawvm_api__global_init())
 		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,8 +6,8 @@
  * /sys/kernel/debug/kvm/PID-FD/, where debugfs is mounted and readable).
  * A counter that cannot be read is -1.
  */
-#ifndef THAW_THAWCTL_VMSTAT_H
-#define THAW_THAWCTL_VMSTAT_H
+#ifndef THAW_TOOLS_LIB_VM_COUNTS_H
+#define THAW_TOOLS_LIB_VM_COUNTS_H
 
 #include <sys/types.h>
 
@@ -24,8 +24,8 @@ struct vm_counts {
 	long long kvm_halt_exits;
 };
 
-void vmstat__read(pid_t pid, struct vm_counts *c);
+void vm_counts__read(pid_t pid, struct vm_counts *c);
 /* The counters as members of @o. */
-void vmstat__to_json(const struct vm_counts *c, struct json_object *o);
+void vm_counts__to_json(const struct vm_counts *c, struct json_object *o);
 
 #endif

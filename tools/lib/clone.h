@@ -20,8 +20,8 @@
  * page-fault handler of its own is started beside it (thaw-uffd-handler
  * --once, socket "<api_sock>.uffd"), which exits with the clone.
  */
-#ifndef THAW_THAWCTL_CLONE_H
-#define THAW_THAWCTL_CLONE_H
+#ifndef THAW_TOOLS_LIB_CLONE_H
+#define THAW_TOOLS_LIB_CLONE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,7 +45,7 @@ struct clone_opts {
 	bool resume;			/* resume_vm */
 	bool track_dirty;		/* track_dirty_pages (Diff later) */
 	const char *uffd_sock;		/* a running handler; NULL: own one */
-	const char *thawvm;		/* program paths; NULL: vmproc__find */
+	const char *thawvm;		/* program paths; NULL: proc__find */
 	const char *uffd_handler;
 	const char *id;			/* --id of thawvm */
 	const char *log;		/* thawvm's stderr and the handler's

@@ -12,15 +12,15 @@
  *	did, reply.body is its response (NUL-terminated) or error body.
  *	invoke__reply_free(&reply);
  */
-#ifndef THAW_THAWCTL_INVOKE_H
-#define THAW_THAWCTL_INVOKE_H
+#ifndef THAW_TOOLS_LIB_INVOKE_H
+#define THAW_TOOLS_LIB_INVOKE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "proto/proto.h"
-#include "tools/thawctl/vsock.h"
+#include "tools/lib/vsock-client.h"
 
 /* Retry a refused or reset connection until the deadline: a clone that
  * was just restored is still handling its vsock transport reset.  To a
@@ -46,7 +46,8 @@ int invoke__call(const struct vsock_target *t, const struct thaw_invoke *inv,
 		 unsigned int flags, struct invoke_reply *out,
 		 char *err, size_t errlen);
 void invoke__reply_free(struct invoke_reply *r);
-/* thawctl's exit status for a function's status (enum thawctl_exit). */
-int invoke__exit_code(enum thaw_status status);
+/* Fresh entropy (@entropy bytes) and, if @clock, the wall clock. */
+int invoke__host_state(struct thaw_host_state *hs, size_t entropy,
+		       bool clock);
 
 #endif

@@ -5,30 +5,30 @@
  *
  * How to use:
  *
- *	vmapi__global_init();			(once, before any thread)
+ *	thawvm_api__global_init();			(once, before any thread)
  *	struct json_object *body = ...;		(or NULL: no body)
- *	ret = vmapi__call(sock, "PUT", "/snapshot/load", body, 60000, &r,
+ *	ret = thawvm_api__call(sock, "PUT", "/snapshot/load", body, 60000, &r,
  *			  err, sizeof(err));
  *	ret: 0 when the request was answered at all (any status), -errno
  *	when it was not (no socket, connection refused or reset, timeout).
  *	r.status, r.body (NUL-terminated, "" when empty), r.json (parsed
  *	when the body is JSON, else NULL), r.fault (fault_message or "").
- *	vmapi__resp_free(&r);
+ *	thawvm_api__resp_free(&r);
  *
- * vmapi__do() is the common case: 2xx is 0, anything else -EIO with
+ * thawvm_api__do() is the common case: 2xx is 0, anything else -EIO with
  * "METHOD PATH: STATUS fault_message" in @err.
  */
-#ifndef THAW_THAWCTL_VMAPI_H
-#define THAW_THAWCTL_VMAPI_H
+#ifndef THAW_TOOLS_LIB_THAWVM_API_H
+#define THAW_TOOLS_LIB_THAWVM_API_H
 
 #include <stddef.h>
 
 struct json_object;
 
 /* Answers longer than this are cut off and the call fails (-EMSGSIZE). */
-#define VMAPI_BODY_MAX		(1u << 20)
+#define THAWVM_API_BODY_MAX		(1u << 20)
 
-struct vmapi_resp {
+struct thawvm_api_resp {
 	long status;			/* HTTP status, 0 if none */
 	char *body;			/* malloc'd, NUL-terminated */
 	size_t body_len;
@@ -36,19 +36,19 @@ struct vmapi_resp {
 	const char *fault;		/* "fault_message", else "" */
 };
 
-int vmapi__global_init(void);
+int thawvm_api__global_init(void);
 
-int vmapi__call(const char *sock, const char *method, const char *path,
+int thawvm_api__call(const char *sock, const char *method, const char *path,
 		struct json_object *body, long timeout_ms,
-		struct vmapi_resp *r, char *err, size_t errlen);
+		struct thawvm_api_resp *r, char *err, size_t errlen);
 /* The same with a body given as text (sent as it is). */
-int vmapi__call_text(const char *sock, const char *method, const char *path,
+int thawvm_api__call_text(const char *sock, const char *method, const char *path,
 		     const char *body, long timeout_ms,
-		     struct vmapi_resp *r, char *err, size_t errlen);
-void vmapi__resp_free(struct vmapi_resp *r);
+		     struct thawvm_api_resp *r, char *err, size_t errlen);
+void thawvm_api__resp_free(struct thawvm_api_resp *r);
 
 /* 0 on a 2xx answer; -EIO with the status and fault message otherwise. */
-int vmapi__do(const char *sock, const char *method, const char *path,
+int thawvm_api__do(const char *sock, const char *method, const char *path,
 	      struct json_object *body, long timeout_ms,
 	      char *err, size_t errlen);
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Starting, watching and stopping thawctl's child processes (vmproc.h). */
+/* Starting, watching and stopping child processes (tools/lib/proc.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "lib/err.h"
-#include "tools/thawctl/thawctl.h"
-#include "tools/thawctl/vmproc.h"
-#include "tools/thawctl/vsock.h"
+#include "tools/lib/proc.h"
+#include "tools/lib/util.h"
+#include "tools/lib/vsock-client.h"
 
 extern char **environ;
 
@@ -29,7 +29,7 @@ static bool executable(const char *p)
 	return !stat(p, &st) && S_ISREG(st.st_mode) && !access(p, X_OK);
 }
 
-int vmproc__find(char *out, size_t outlen, const char *name,
+int proc__find(char *out, size_t outlen, const char *name,
 		 const char *path, const char *env)
 {
 	const char *e = env ? getenv(env) : NULL;
@@ -79,7 +79,7 @@ int vmproc__find(char *out, size_t outlen, const char *name,
 	return -ENOENT;
 }
 
-int vmproc__spawn(const char *const argv[], const char *out_path,
+int proc__spawn(const char *const argv[], const char *out_path,
 		  const char *err_path, pid_t *pid, char *err, size_t errlen)
 {
 	posix_spawn_file_actions_t fa;
@@ -119,7 +119,7 @@ int vmproc__spawn(const char *const argv[], const char *out_path,
 	return 0;
 }
 
-bool vmproc__exited(pid_t pid, int *status)
+bool proc__exited(pid_t pid, int *status)
 {
 	int st;
 	pid_t r = waitpid(pid, &st, WNOHANG);
@@ -135,7 +135,7 @@ bool vmproc__exited(pid_t pid, int *status)
 	return false;
 }
 
-const char *vmproc__status_str(int status, char *buf, size_t len)
+const char *proc__status_str(int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status))
 		snprintf(buf, len, "exit status %d", WEXITSTATUS(status));
@@ -197,16 +197,16 @@ static int wait_for(const char *path, pid_t pid, uint64_t deadline,
 		if (ret == -ENAMETOOLONG)
 			return err__set(err, errlen, ret,
 					"%s: path too long for a socket", path);
-		if (pid > 0 && vmproc__exited(pid, &st)) {
+		if (pid > 0 && proc__exited(pid, &st)) {
 			if (status)
 				*status = st;
 			return err__set(err, errlen, -ECHILD,
 					"pid %d ended (%s) before %s answered",
 					(int)pid,
-					vmproc__status_str(st, sbuf, sizeof(sbuf)),
+					proc__status_str(st, sbuf, sizeof(sbuf)),
 					path);
 		}
-		if (vsock__now_ms() >= deadline)
+		if (util__now_ms() >= deadline)
 			return err__set(err, errlen, -ETIMEDOUT,
 					"%s: nothing answers (%s)", path,
 					strerror(-ret));
@@ -217,31 +217,31 @@ static int wait_for(const char *path, pid_t pid, uint64_t deadline,
 	}
 }
 
-int vmproc__wait_socket(const char *path, pid_t pid, uint64_t deadline,
+int proc__wait_socket(const char *path, pid_t pid, uint64_t deadline,
 			int *status, char *err, size_t errlen)
 {
 	return wait_for(path, pid, deadline, status, err, errlen, true);
 }
 
-int vmproc__wait_socket_file(const char *path, pid_t pid, uint64_t deadline,
+int proc__wait_socket_file(const char *path, pid_t pid, uint64_t deadline,
 			     int *status, char *err, size_t errlen)
 {
 	return wait_for(path, pid, deadline, status, err, errlen, false);
 }
 
-int vmproc__stop(pid_t pid, unsigned int grace_ms)
+int proc__stop(pid_t pid, unsigned int grace_ms)
 {
 	uint64_t deadline;
 	int st = -1;
 
 	if (pid <= 0)
 		return -1;
-	if (vmproc__exited(pid, &st))
+	if (proc__exited(pid, &st))
 		return st;
 	kill(pid, SIGTERM);
-	deadline = vsock__now_ms() + grace_ms;
-	while (vsock__now_ms() < deadline) {
-		if (vmproc__exited(pid, &st))
+	deadline = util__now_ms() + grace_ms;
+	while (util__now_ms() < deadline) {
+		if (proc__exited(pid, &st))
 			return st;
 		sleep_ms(10);
 	}
@@ -249,13 +249,13 @@ int vmproc__stop(pid_t pid, unsigned int grace_ms)
 	if (waitpid(pid, &st, 0) == pid)
 		return st;
 	/* Not our child: its parent reaps it; wait until it is gone. */
-	deadline = vsock__now_ms() + 5000;
-	while (!vmproc__exited(pid, NULL) && vsock__now_ms() < deadline)
+	deadline = util__now_ms() + 5000;
+	while (!proc__exited(pid, NULL) && util__now_ms() < deadline)
 		sleep_ms(10);
 	return -1;
 }
 
-int vmproc__clear_stale_socket(const char *path)
+int proc__clear_stale_socket(const char *path)
 {
 	struct stat st;
 	int ret;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vsock transport for thawctl (vsock.h).
+ * The tools' host-side vsock transport (tools/lib/vsock-client.h).
  *
  * Firecracker's host-initiated protocol: connect to the VMM's Unix socket,
  * send "CONNECT <port>\n", read "OK <host_port>\n", then the stream is the
@@ -24,21 +24,14 @@
 #include <linux/vm_sockets.h>
 
 #include "lib/err.h"
-#include "tools/thawctl/vsock.h"
+#include "tools/lib/util.h"
+#include "tools/lib/vsock-client.h"
 
 #define HANDSHAKE_MAX	64
 
-uint64_t vsock__now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
-
 static int remaining_ms(uint64_t deadline)
 {
-	uint64_t now = vsock__now_ms();
+	uint64_t now = util__now_ms();
 
 	if (!deadline)
 		return -1;
@@ -64,7 +57,7 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 	return ret ? 0 : -ETIMEDOUT;
 }
 
-int vsock__write_all(int fd, const void *buf, size_t len, uint64_t deadline)
+int vsock_client__write_all(int fd, const void *buf, size_t len, uint64_t deadline)
 {
 	const char *p = buf;
 
@@ -87,7 +80,7 @@ int vsock__write_all(int fd, const void *buf, size_t len, uint64_t deadline)
 	return 0;
 }
 
-int vsock__read_full(int fd, void *buf, size_t len, uint64_t deadline)
+int vsock_client__read_full(int fd, void *buf, size_t len, uint64_t deadline)
 {
 	char *p = buf;
 
@@ -140,13 +133,13 @@ static int uds_handshake(int fd, uint32_t port, uint64_t deadline,
 	int ret;
 
 	snprintf(line, sizeof(line), "CONNECT %u\n", port);
-	ret = vsock__write_all(fd, line, strlen(line), deadline);
+	ret = vsock_client__write_all(fd, line, strlen(line), deadline);
 	if (ret)
 		return err__set(err, errlen, ret, "sending CONNECT: %s",
 				strerror(-ret));
 	/* Byte by byte: what follows the line is the guest's stream. */
 	while (n < HANDSHAKE_MAX) {
-		ret = vsock__read_full(fd, line + n, 1, deadline);
+		ret = vsock_client__read_full(fd, line + n, 1, deadline);
 		if (ret == -EPIPE || ret == -ECONNRESET)
 			return err__set(err, errlen, -ECONNREFUSED,
 					"the VMM closed the connection: nothing listens on guest port %u",
@@ -242,7 +235,7 @@ static int connect_cid(const struct vsock_target *t, uint64_t deadline,
 	return fd;
 }
 
-int vsock__connect(const struct vsock_target *t, uint64_t deadline,
+int vsock_client__connect(const struct vsock_target *t, uint64_t deadline,
 		   char *err, size_t errlen)
 {
 	if (t->uds)
@@ -250,7 +243,7 @@ int vsock__connect(const struct vsock_target *t, uint64_t deadline,
 	return connect_cid(t, deadline, err, errlen);
 }
 
-int vsock__listen(const char *uds, uint32_t port, char *path, size_t pathlen,
+int vsock_client__listen(const char *uds, uint32_t port, char *path, size_t pathlen,
 		  char *err, size_t errlen)
 {
 	struct sockaddr_vm vaddr = {
@@ -302,7 +295,7 @@ int vsock__listen(const char *uds, uint32_t port, char *path, size_t pathlen,
 	return fd;
 }
 
-int vsock__accept(int lfd, uint64_t deadline)
+int vsock_client__accept(int lfd, uint64_t deadline)
 {
 	for (;;) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -320,7 +313,7 @@ int vsock__accept(int lfd, uint64_t deadline)
 	}
 }
 
-int vsock__send_msg(int fd, uint8_t type, struct json_object *meta,
+int vsock_client__send_msg(int fd, uint8_t type, struct json_object *meta,
 		    const void *body, size_t body_len, uint64_t deadline)
 {
 	char *frame;
@@ -330,14 +323,14 @@ int vsock__send_msg(int fd, uint8_t type, struct json_object *meta,
 	ret = proto__frame(type, meta, body_len, &frame, &flen);
 	if (ret)
 		return ret;
-	ret = vsock__write_all(fd, frame, flen, deadline);
+	ret = vsock_client__write_all(fd, frame, flen, deadline);
 	free(frame);
 	if (!ret && body_len)
-		ret = vsock__write_all(fd, body, body_len, deadline);
+		ret = vsock_client__write_all(fd, body, body_len, deadline);
 	return ret;
 }
 
-int vsock__recv_msg(int fd, struct thaw_msg_hdr *hdr, struct json_object **meta,
+int vsock_client__recv_msg(int fd, struct thaw_msg_hdr *hdr, struct json_object **meta,
 		    char **body, uint64_t deadline, char *err, size_t errlen)
 {
 	uint8_t raw[THAW_PROTO_HDR_SIZE];
@@ -346,7 +339,7 @@ int vsock__recv_msg(int fd, struct thaw_msg_hdr *hdr, struct json_object **meta,
 
 	*meta = NULL;
 	*body = NULL;
-	ret = vsock__read_full(fd, raw, sizeof(raw), deadline);
+	ret = vsock_client__read_full(fd, raw, sizeof(raw), deadline);
 	if (ret)
 		return err__set(err, errlen, ret, "%s",
 				ret == -EPIPE ? "the guest closed the connection" : ret == -ETIMEDOUT ? "timed out" : strerror(-ret));
@@ -368,9 +361,9 @@ int vsock__recv_msg(int fd, struct thaw_msg_hdr *hdr, struct json_object **meta,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	ret = vsock__read_full(fd, m, hdr->meta_len, deadline);
+	ret = vsock_client__read_full(fd, m, hdr->meta_len, deadline);
 	if (!ret)
-		ret = vsock__read_full(fd, *body, hdr->body_len, deadline);
+		ret = vsock_client__read_full(fd, *body, hdr->body_len, deadline);
 	if (ret) {
 		snprintf(err, errlen, "reading the message: %s",
 			 ret == -EPIPE ? "truncated" : strerror(-ret));

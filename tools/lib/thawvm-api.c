@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The thawvm API client (vmapi.h): one libcurl easy handle per call. */
+/* The thawvm API client (tools/lib/thawvm-api.h): one libcurl easy handle per call. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +9,7 @@
 #include <json-c/json.h>
 
 #include "lib/err.h"
-#include "tools/thawctl/thawctl.h"
-#include "tools/thawctl/vmapi.h"
+#include "tools/lib/thawvm-api.h"
 
 struct sink {
 	char *buf;
@@ -18,7 +17,7 @@ struct sink {
 	int overflow;
 };
 
-int vmapi__global_init(void)
+int thawvm_api__global_init(void)
 {
 	return curl_global_init(CURL_GLOBAL_NOTHING) == CURLE_OK ? 0 : -ENOMEM;
 }
@@ -28,7 +27,7 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 	struct sink *s = arg;
 	size_t n = size * nmemb;
 
-	if (s->len + n > VMAPI_BODY_MAX) {
+	if (s->len + n > THAWVM_API_BODY_MAX) {
 		s->overflow = 1;
 		return 0;	/* curl stops with CURLE_WRITE_ERROR */
 	}
@@ -69,7 +68,7 @@ static int curl_errno(CURLcode c)
 	}
 }
 
-static void parse_body(struct vmapi_resp *r)
+static void parse_body(struct thawvm_api_resp *r)
 {
 	struct json_tokener *tok;
 	struct json_object *o, *f;
@@ -94,9 +93,9 @@ static void parse_body(struct vmapi_resp *r)
 	json_tokener_free(tok);
 }
 
-int vmapi__call_text(const char *sock, const char *method, const char *path,
+int thawvm_api__call_text(const char *sock, const char *method, const char *path,
 		     const char *body, long timeout_ms,
-		     struct vmapi_resp *r, char *err, size_t errlen)
+		     struct thawvm_api_resp *r, char *err, size_t errlen)
 {
 	struct curl_slist *hdrs = NULL;
 	struct sink s = {};
@@ -137,7 +136,7 @@ int vmapi__call_text(const char *sock, const char *method, const char *path,
 		if (s.overflow) {
 			ret = err__set(err, errlen, -EMSGSIZE,
 				       "%s %s: the answer is over %u bytes",
-				       method, path, VMAPI_BODY_MAX);
+				       method, path, THAWVM_API_BODY_MAX);
 		} else {
 			ret = err__set(err, errlen, curl_errno(c),
 				       "%s %s on %s: %s", method, path, sock,
@@ -161,9 +160,9 @@ out:
 	return ret;
 }
 
-int vmapi__call(const char *sock, const char *method, const char *path,
+int thawvm_api__call(const char *sock, const char *method, const char *path,
 		struct json_object *body, long timeout_ms,
-		struct vmapi_resp *r, char *err, size_t errlen)
+		struct thawvm_api_resp *r, char *err, size_t errlen)
 {
 	const char *text = NULL;
 
@@ -171,11 +170,11 @@ int vmapi__call(const char *sock, const char *method, const char *path,
 		text = json_object_to_json_string_ext(body,
 				JSON_C_TO_STRING_PLAIN |
 				JSON_C_TO_STRING_NOSLASHESCAPE);
-	return vmapi__call_text(sock, method, path, text, timeout_ms, r, err,
+	return thawvm_api__call_text(sock, method, path, text, timeout_ms, r, err,
 				errlen);
 }
 
-void vmapi__resp_free(struct vmapi_resp *r)
+void thawvm_api__resp_free(struct thawvm_api_resp *r)
 {
 	json_object_put(r->json);
 	free(r->body);
@@ -183,14 +182,14 @@ void vmapi__resp_free(struct vmapi_resp *r)
 	r->fault = "";
 }
 
-int vmapi__do(const char *sock, const char *method, const char *path,
+int thawvm_api__do(const char *sock, const char *method, const char *path,
 	      struct json_object *body, long timeout_ms,
 	      char *err, size_t errlen)
 {
-	struct vmapi_resp r;
+	struct thawvm_api_resp r;
 	int ret;
 
-	ret = vmapi__call(sock, method, path, body, timeout_ms, &r, err,
+	ret = thawvm_api__call(sock, method, path, body, timeout_ms, &r, err,
 			  errlen);
 	if (ret)
 		return ret;
@@ -198,6 +197,6 @@ int vmapi__do(const char *sock, const char *method, const char *path,
 		ret = err__set(err, errlen, -EIO, "%s %s: %ld %s", method, path,
 			       r.status, r.fault[0] ? r.fault : r.body);
 	}
-	vmapi__resp_free(&r);
+	thawvm_api__resp_free(&r);
 	return ret;
 }
