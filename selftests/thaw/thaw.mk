@@ -8,5 +8,6 @@ SELFTESTS += $(THAW_SELFTESTS)
 $(THAW_SELFTESTS): selftests/thaw/thaw_test.h
 
 # netlink_test runs thawctl stats.
-$(O)/selftests/thaw/netlink_test: $(THAWCTL_STATS_OBJS)
-SELFTEST_LIBS_netlink_test = $(NLGENL_LIBS)
+$(O)/selftests/thaw/netlink_test: $(THAWCTL_STATS_OBJS) $(TOOLS_LIB) \
+	$(PROTO_OBJS) $(LIBTHAW)
+SELFTEST_LIBS_netlink_test = $(THAWCTL_STATS_LIBS)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/thaw-object.h"
+#include "tools/thawctl/options.h"
 #include "tools/thawctl/thawctl.h"
 
 static void usage(FILE *f)
@@ -30,36 +31,20 @@ static void usage(FILE *f)
 
 int thawctl__hold(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "wset", no_argument, NULL, 'w' },
-		{ "dev", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	const char *dev = NULL;
+	bool use_wset = false;
+	const struct opt opts[] = {
+		{ "wset", OPT_FLAG, &use_wset },
+		{ "dev", OPT_STRING, &dev },
+		{}
 	};
 	char mem[PATH_MAX], wset[PATH_MAX], err[512] = "";
 	struct thaw_object_info info;
-	const char *dev = NULL;
-	bool use_wset = false;
 	sigset_t set;
-	int c, fd, sig;
+	int fd, sig, rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'w':
-			use_wset = true;
-			break;
-		case 'd':
-			dev = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return THAWCTL_OK;
-		default:
-			usage(stderr);
-			return THAWCTL_USAGE;
-		}
-	}
+	if (!options__parse("hold", argc, argv, opts, usage, &rc))
+		return rc;
 	if (optind + 1 != argc) {
 		usage(stderr);
 		return THAWCTL_USAGE;

@@ -4,7 +4,6 @@
  * function's response body.  Exit codes: enum thawctl_exit.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "tools/lib/invoke.h"
 #include "tools/lib/util.h"
 #include "tools/lib/vsock-client.h"
+#include "tools/thawctl/options.h"
 #include "tools/thawctl/thawctl.h"
 
 #define DEFAULT_TIMEOUT_MS	30000
@@ -103,16 +103,17 @@ static bool valid_json(const char *s, size_t len)
 	return ok;
 }
 
-static int set_header(char **field, const char *opt, const char *value)
+/* A Lambda-Runtime-* header's value (an OPT_FUNC option). */
+static int header_opt(const char *arg, void *dst, char *why, size_t whylen)
 {
-	if (!proto__valid_header_value(value, strlen(value),
+	if (!proto__valid_header_value(arg, strlen(arg),
 				       THAW_HEADER_VALUE_MAX)) {
-		fprintf(stderr,
-			"thawctl invoke: --%s must be printable ASCII of at most %d bytes\n",
-			opt, THAW_HEADER_VALUE_MAX);
+		snprintf(why, whylen,
+			 "must be printable ASCII of at most %d bytes",
+			 THAW_HEADER_VALUE_MAX);
 		return -EINVAL;
 	}
-	*field = (char *)value;
+	*(char **)dst = (char *)arg;
 	return 0;
 }
 
@@ -134,110 +135,38 @@ int thawctl__exit_code(enum thaw_status status)
 
 int thawctl__invoke(int argc, char **argv)
 {
-	enum {
-		OPT_UDS = 256, OPT_CID, OPT_PORT, OPT_PAYLOAD, OPT_RAW,
-		OPT_TIMEOUT, OPT_ID, OPT_ARN, OPT_TRACE, OPT_CTX, OPT_COGNITO,
-		OPT_ENTROPY, OPT_NO_CLOCK,
-	};
-	static const struct option longopts[] = {
-		{ "uds", required_argument, NULL, OPT_UDS },
-		{ "cid", required_argument, NULL, OPT_CID },
-		{ "port", required_argument, NULL, OPT_PORT },
-		{ "payload", required_argument, NULL, OPT_PAYLOAD },
-		{ "raw", no_argument, NULL, OPT_RAW },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "request-id", required_argument, NULL, OPT_ID },
-		{ "function-arn", required_argument, NULL, OPT_ARN },
-		{ "trace-id", required_argument, NULL, OPT_TRACE },
-		{ "client-context", required_argument, NULL, OPT_CTX },
-		{ "cognito-identity", required_argument, NULL, OPT_COGNITO },
-		{ "entropy", required_argument, NULL, OPT_ENTROPY },
-		{ "no-sync-clock", no_argument, NULL, OPT_NO_CLOCK },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
+	struct target_opts to = { .t.port = THAW_INVOKE_PORT,
+				  .timeout_ms = DEFAULT_TIMEOUT_MS };
+	struct thaw_invoke inv = {};
+	const char *payload_arg = NULL, *id = NULL;
+	uint32_t entropy = DEFAULT_ENTROPY;
+	bool raw = false, clock = true, verbose = false;
+	const struct opt opts[] = {
+		TARGET_OPTS(&to),
+		{ "payload", OPT_STRING, &payload_arg },
+		{ "raw", OPT_FLAG, &raw },
+		{ "request-id", OPT_STRING, &id },
+		{ "function-arn", OPT_FUNC, &inv.function_arn,
+		  .parse = header_opt },
+		{ "trace-id", OPT_FUNC, &inv.trace_id, .parse = header_opt },
+		{ "client-context", OPT_FUNC, &inv.client_context,
+		  .parse = header_opt },
+		{ "cognito-identity", OPT_FUNC, &inv.cognito_identity,
+		  .parse = header_opt },
+		{ "entropy", OPT_U32, &entropy, 0, THAW_ENTROPY_MAX },
+		{ "no-sync-clock", OPT_CLEAR, &clock },
+		{ "verbose", OPT_FLAG, &verbose, .short_name = 'v' },
 		{}
 	};
-	struct vsock_target target = { .port = THAW_INVOKE_PORT };
-	struct thaw_invoke inv = {};
 	struct thaw_result res;
 	struct invoke_reply reply = {};
-	const char *payload_arg = NULL, *id = NULL;
 	char *payload = NULL, err[256];
-	uint64_t timeout_ms = DEFAULT_TIMEOUT_MS;
-	uint32_t entropy = DEFAULT_ENTROPY;
-	bool have_cid = false, raw = false, clock = true, verbose = false;
 	size_t payload_len = 0;
-	int opt, ret, rc = THAWCTL_ERROR;
+	int ret, rc = THAWCTL_ERROR;
 
-	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_UDS:
-			target.uds = optarg;
-			break;
-		case OPT_CID:
-			if (util__parse_u32(optarg, 1, 0xfffffffe,
-					       &target.cid))
-				goto bad_arg;
-			have_cid = true;
-			break;
-		case OPT_PORT:
-			if (util__parse_u32(optarg, 1, 0xfffffffe,
-					       &target.port))
-				goto bad_arg;
-			break;
-		case OPT_PAYLOAD:
-			payload_arg = optarg;
-			break;
-		case OPT_RAW:
-			raw = true;
-			break;
-		case OPT_TIMEOUT:
-			if (util__parse_seconds(optarg, &timeout_ms))
-				goto bad_arg;
-			break;
-		case OPT_ID:
-			id = optarg;
-			break;
-		case OPT_ARN:
-			if (set_header(&inv.function_arn, "function-arn",
-				       optarg))
-				return THAWCTL_USAGE;
-			break;
-		case OPT_TRACE:
-			if (set_header(&inv.trace_id, "trace-id", optarg))
-				return THAWCTL_USAGE;
-			break;
-		case OPT_CTX:
-			if (set_header(&inv.client_context, "client-context",
-				       optarg))
-				return THAWCTL_USAGE;
-			break;
-		case OPT_COGNITO:
-			if (set_header(&inv.cognito_identity,
-				       "cognito-identity", optarg))
-				return THAWCTL_USAGE;
-			break;
-		case OPT_ENTROPY:
-			if (util__parse_u32(optarg, 0, THAW_ENTROPY_MAX,
-					       &entropy))
-				goto bad_arg;
-			break;
-		case OPT_NO_CLOCK:
-			clock = false;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return THAWCTL_OK;
-		default:
-			usage(stderr);
-			return THAWCTL_USAGE;
-		}
-	}
-	if (optind != argc || !target.uds == !have_cid) {
-		fprintf(stderr, "thawctl invoke: give exactly one of --uds and --cid\n");
+	if (!options__parse("invoke", argc, argv, opts, usage, &rc))
+		return rc;
+	if (!options__one_target("invoke", argc, &to)) {
 		usage(stderr);
 		return THAWCTL_USAGE;
 	}
@@ -276,12 +205,12 @@ int thawctl__invoke(int argc, char **argv)
 		goto out;
 	}
 
-	if (invoke__prepare(&inv, timeout_ms, entropy, clock)) {
+	if (invoke__prepare(&inv, to.timeout_ms, entropy, clock)) {
 		fprintf(stderr, "thawctl invoke: no host entropy\n");
 		goto out;
 	}
-	ret = invoke__call(&target, &inv, payload_arg, payload_len,
-			   timeout_ms, 0, &reply, err, sizeof(err));
+	ret = invoke__call(&to.t, &inv, payload_arg, payload_len,
+			   to.timeout_ms, 0, &reply, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "thawctl invoke: %s\n", err);
 		rc = ret == -ETIMEDOUT ? THAWCTL_TIMEOUT : THAWCTL_ERROR;
@@ -309,8 +238,4 @@ out:
 	invoke__reply_free(&reply);
 	free(payload);
 	return rc;
-bad_arg:
-	fprintf(stderr, "thawctl invoke: bad value for --%s: '%s'\n",
-		longopts[opt - OPT_UDS].name, optarg);
-	return THAWCTL_USAGE;
 }

@@ -27,6 +27,7 @@
 #include "tools/lib/thawvm-api.h"
 #include "tools/lib/util.h"
 #include "tools/lib/vsock-client.h"
+#include "tools/thawctl/options.h"
 #include "tools/thawctl/thawctl.h"
 
 #define DEFAULT_MEM_MIB		128
@@ -631,111 +632,40 @@ static bool regular_file(const char *path, const char *what)
 
 int thawctl__snapshot(int argc, char **argv)
 {
-	enum {
-		OPT_MEM = 256, OPT_VCPUS, OPT_KERNEL, OPT_ARGS, OPT_DIRTY,
-		OPT_RECORD, OPT_PAYLOAD, OPT_RBACKEND, OPT_FORCE, OPT_TIMEOUT,
-		OPT_LOG, OPT_CONSOLE, OPT_THAWVM, OPT_HANDLER, OPT_API,
-		OPT_DIFF, OPT_RESUME,
-	};
-	static const struct option longopts[] = {
-		{ "mem", required_argument, NULL, OPT_MEM },
-		{ "vcpus", required_argument, NULL, OPT_VCPUS },
-		{ "kernel", required_argument, NULL, OPT_KERNEL },
-		{ "boot-args", required_argument, NULL, OPT_ARGS },
-		{ "track-dirty", no_argument, NULL, OPT_DIRTY },
-		{ "record-wset", no_argument, NULL, OPT_RECORD },
-		{ "payload", required_argument, NULL, OPT_PAYLOAD },
-		{ "record-backend", required_argument, NULL, OPT_RBACKEND },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "log", required_argument, NULL, OPT_LOG },
-		{ "console", required_argument, NULL, OPT_CONSOLE },
-		{ "thawvm", required_argument, NULL, OPT_THAWVM },
-		{ "uffd-handler", required_argument, NULL, OPT_HANDLER },
-		{ "api-sock", required_argument, NULL, OPT_API },
-		{ "diff", no_argument, NULL, OPT_DIFF },
-		{ "resume", no_argument, NULL, OPT_RESUME },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	struct snap_args a = {
 		.mem_mib = DEFAULT_MEM_MIB, .vcpus = 1,
 		.timeout_ms = DEFAULT_TIMEOUT_MS,
 		.record_backend = CLONE_FILE,
 	};
+	/* Options that only a boot (not --api-sock) takes. */
 	bool boot_only = false;
-	int opt, nargs;
+	const struct opt opts[] = {
+		{ "mem", OPT_U32, &a.mem_mib, 1, 1u << 20,
+		  .seen = &boot_only },
+		{ "vcpus", OPT_U32, &a.vcpus, 1, 32, .seen = &boot_only },
+		{ "kernel", OPT_STRING, &a.kernel },
+		{ "boot-args", OPT_STRING, &a.boot_args, .seen = &boot_only },
+		{ "track-dirty", OPT_FLAG, &a.track_dirty,
+		  .seen = &boot_only },
+		{ "record-wset", OPT_FLAG, &a.record, .seen = &boot_only },
+		{ "payload", OPT_STRING, &a.payload },
+		{ "record-backend", OPT_FUNC, &a.record_backend,
+		  .parse = options__backend },
+		{ "force", OPT_FLAG, &a.force },
+		{ "timeout", OPT_SECONDS, &a.timeout_ms },
+		{ "log", OPT_STRING, &a.log },
+		{ "console", OPT_STRING, &a.console },
+		{ "thawvm", OPT_STRING, &a.thawvm },
+		{ "uffd-handler", OPT_STRING, &a.handler },
+		{ "api-sock", OPT_STRING, &a.api_sock },
+		{ "diff", OPT_FLAG, &a.diff },
+		{ "resume", OPT_FLAG, &a.resume },
+		{}
+	};
+	int nargs, rc;
 
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_MEM:
-			if (util__parse_u32(optarg, 1, 1u << 20, &a.mem_mib))
-				goto bad_arg;
-			boot_only = true;
-			break;
-		case OPT_VCPUS:
-			if (util__parse_u32(optarg, 1, 32, &a.vcpus))
-				goto bad_arg;
-			boot_only = true;
-			break;
-		case OPT_KERNEL:
-			a.kernel = optarg;
-			break;
-		case OPT_ARGS:
-			a.boot_args = optarg;
-			boot_only = true;
-			break;
-		case OPT_DIRTY:
-			a.track_dirty = true;
-			boot_only = true;
-			break;
-		case OPT_RECORD:
-			a.record = true;
-			boot_only = true;
-			break;
-		case OPT_PAYLOAD:
-			a.payload = optarg;
-			break;
-		case OPT_RBACKEND:
-			if (clone__parse_backend(optarg, &a.record_backend))
-				goto bad_arg;
-			break;
-		case OPT_FORCE:
-			a.force = true;
-			break;
-		case OPT_TIMEOUT:
-			if (util__parse_seconds(optarg, &a.timeout_ms))
-				goto bad_arg;
-			break;
-		case OPT_LOG:
-			a.log = optarg;
-			break;
-		case OPT_CONSOLE:
-			a.console = optarg;
-			break;
-		case OPT_THAWVM:
-			a.thawvm = optarg;
-			break;
-		case OPT_HANDLER:
-			a.handler = optarg;
-			break;
-		case OPT_API:
-			a.api_sock = optarg;
-			break;
-		case OPT_DIFF:
-			a.diff = true;
-			break;
-		case OPT_RESUME:
-			a.resume = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return THAWCTL_OK;
-		default:
-			usage(stderr);
-			return THAWCTL_USAGE;
-		}
-	}
+	if (!options__parse("snapshot", argc, argv, opts, usage, &rc))
+		return rc;
 	nargs = argc - optind;
 	if (a.api_sock) {
 		if (nargs != 1 || boot_only || a.kernel || a.payload) {
@@ -781,8 +711,4 @@ int thawctl__snapshot(int argc, char **argv)
 	if (thawvm_api__global_init())
 		return THAWCTL_ERROR;
 	return snapshot_boot(&a);
-bad_arg:
-	fprintf(stderr, "thawctl snapshot: bad value for --%s: '%s'\n",
-		longopts[opt - OPT_MEM].name, optarg);
-	return THAWCTL_USAGE;
 }

@@ -15,6 +15,7 @@
 #include "proto/proto.h"
 #include "tools/lib/util.h"
 #include "tools/lib/vsock-client.h"
+#include "tools/thawctl/options.h"
 #include "tools/thawctl/thawctl.h"
 
 #define DEFAULT_TIMEOUT_MS	120000
@@ -37,52 +38,24 @@ static void usage(FILE *f)
 
 int thawctl__wait_ready(int argc, char **argv)
 {
-	enum { OPT_UDS = 256, OPT_VSOCK, OPT_PORT, OPT_TIMEOUT };
-	static const struct option longopts[] = {
-		{ "uds", required_argument, NULL, OPT_UDS },
-		{ "vsock", no_argument, NULL, OPT_VSOCK },
-		{ "port", required_argument, NULL, OPT_PORT },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	uint64_t timeout_ms = DEFAULT_TIMEOUT_MS, deadline;
 	uint32_t port = THAW_READY_PORT;
 	const char *uds = NULL;
 	bool vsock = false;
+	const struct opt opts[] = {
+		{ "uds", OPT_STRING, &uds },
+		{ "vsock", OPT_FLAG, &vsock },
+		{ "port", OPT_U32, &port, 1, 0xfffffffe },
+		{ "timeout", OPT_SECONDS, &timeout_ms },
+		{}
+	};
 	char path[256], err[256], *body = NULL;
 	struct json_object *meta = NULL;
 	struct thaw_msg_hdr hdr;
-	int opt, lfd, fd = -1, ret, rc = THAWCTL_ERROR;
+	int lfd, fd = -1, ret, rc = THAWCTL_ERROR;
 
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_UDS:
-			uds = optarg;
-			break;
-		case OPT_VSOCK:
-			vsock = true;
-			break;
-		case OPT_PORT:
-			if (util__parse_u32(optarg, 1, 0xfffffffe, &port)) {
-				fprintf(stderr, "thawctl wait-ready: bad --port\n");
-				return THAWCTL_USAGE;
-			}
-			break;
-		case OPT_TIMEOUT:
-			if (util__parse_seconds(optarg, &timeout_ms)) {
-				fprintf(stderr, "thawctl wait-ready: bad --timeout\n");
-				return THAWCTL_USAGE;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return THAWCTL_OK;
-		default:
-			usage(stderr);
-			return THAWCTL_USAGE;
-		}
-	}
+	if (!options__parse("wait-ready", argc, argv, opts, usage, &rc))
+		return rc;
 	if (optind != argc || !uds == !vsock) {
 		fprintf(stderr, "thawctl wait-ready: give exactly one of --uds and --vsock\n");
 		return THAWCTL_USAGE;
