@@ -5,7 +5,7 @@
 # libp11-kit, shipped only as a shared library, so it cannot link statically.
 # The sanitizer build cannot be static; it links dynamically.
 THAW_INIT_OBJS := $(addprefix $(O)/tools/guest/,main.o system.o runtime.o \
-	runtime_api.o bridge.o config.o lambda.o)
+	runtime_api.o queue.o bridge.o config.o lambda.o)
 THAW_INIT_STATIC := $(if $(filter 1,$(SAN)),,-static)
 PROGS += $(O)/bin/thaw-init
 
