@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The sample functions (tools/guest/samples), built with mkfunc and booted
-# on the stock kernel (THAW_TEST_VMM picks the VMM, see lib.sh): the echo
+# on the stock kernel (THAW_TEST_VMM picks the VMM, see selftests/lib/function-vm.sh): the echo
 # function answers THAW_TEST_INVOCATIONS (default 100) invocations with
 # exactly the right bodies; the heavy one does its init once and reports
 # the digest of it.
 set -uo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/function-vm.sh"
 
 N=${THAW_TEST_INVOCATIONS:-100}
 HEAVY_MB=4

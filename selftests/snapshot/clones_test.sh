@@ -11,8 +11,8 @@
 # leaves no process, socket or thaw.ko object.
 set -uo pipefail
 here=$(dirname "$0")
-. "$here/../guest/lib.sh"
-. "$here/lib.sh"
+. "$here/../lib/function-vm.sh"
+. "$here/../lib/snapshot.sh"
 trap clone_cleanup EXIT
 
 PLAN=12

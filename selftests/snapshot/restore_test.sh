@@ -11,8 +11,8 @@
 # with a clear message, exit status and nothing left running.
 set -uo pipefail
 here=$(dirname "$0")
-. "$here/../guest/lib.sh"
-. "$here/lib.sh"
+. "$here/../lib/function-vm.sh"
+. "$here/../lib/snapshot.sh"
 trap clone_cleanup EXIT
 
 PLAN=34

@@ -7,7 +7,7 @@
 # echo function through InstanceStart, pause/resume, metrics and
 # SendCtrlAltDel ending thawvm cleanly.
 set -uo pipefail
-. "$(dirname "$0")/../guest/lib.sh"
+. "$(dirname "$0")/../lib/function-vm.sh"
 
 PLAN=52
 echo "1..$PLAN"
@@ -19,7 +19,7 @@ if [ -n "$SKIP_REASON" ]; then
 	exit 0
 fi
 
-. "$(dirname "$0")/api_lib.sh"
+. "$(dirname "$0")/../lib/thawvm-api.sh"
 trap 'api_cleanup; vm_cleanup' EXIT
 
 sock=$work/api.sock

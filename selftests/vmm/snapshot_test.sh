@@ -9,8 +9,8 @@
 # its base; a thawvm killed in the middle of a load leaves no process and
 # no socket in the way.
 set -uo pipefail
-. "$(dirname "$0")/../guest/lib.sh"
-. "$(dirname "$0")/api_lib.sh"
+. "$(dirname "$0")/../lib/function-vm.sh"
+. "$(dirname "$0")/../lib/thawvm-api.sh"
 trap 'api_cleanup; vm_cleanup' EXIT
 
 handler=$top/build/bin/thaw-uffd-handler

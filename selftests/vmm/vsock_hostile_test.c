@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "selftests/setup_skip.h"
+#include "selftests/lib/setup_skip.h"
 
 #include "vmm/config.h"
 #include "vmm/kvm.h"

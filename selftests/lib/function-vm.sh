@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# Shared by selftests/guest/*_test.sh: boot a function VM on the stock
-# kernel and reach it over vsock.  Runs inside tools/vmtest.
+# Shared by the guest, snapshot and vmm selftests (*_test.sh): boot a
+# function VM on the stock kernel and reach it over vsock, and TAP
+# helpers.  Runs inside tools/vmtest.
 #
 # THAW_TEST_VMM picks the VMM:
 #   qemu    qemu-system-x86_64 -M microvm with vhost-vsock-device;

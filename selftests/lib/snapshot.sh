@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 #
 # Shared by selftests/snapshot/*_test.sh (sourced after
-# selftests/guest/lib.sh): one snapshot of the echo sample made with
+# selftests/lib/function-vm.sh): one snapshot of the echo sample made with
 # `thawctl snapshot --record-wset`, and clones of it started with
 # `thawctl restore`, which prints one JSON object per clone.
 

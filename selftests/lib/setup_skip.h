@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef THAW_SELFTEST_SETUP_SKIP_H
-#define THAW_SELFTEST_SETUP_SKIP_H
+#ifndef THAW_SELFTEST_LIB_SETUP_SKIP_H
+#define THAW_SELFTEST_LIB_SETUP_SKIP_H
 
 #include <unistd.h>
 

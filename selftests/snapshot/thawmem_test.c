@@ -16,7 +16,7 @@
 
 #include "kselftest_harness.h"
 #include "lib/wset.h"
-#include "selftests/setup_skip.h"
+#include "selftests/lib/setup_skip.h"
 #include "snap_test.h"
 #include "vmm/mem/mem.h"
 

@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 #
 # Helpers for tests that drive thawvm's HTTP API with curl (sourced after
-# selftests/guest/lib.sh, which provides $work, $top, tap_* and check).
+# selftests/lib/function-vm.sh, which provides $work, $top, tap_* and
+# check).
 
 thawvm=$top/build/bin/thawvm
 

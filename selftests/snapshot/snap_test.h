@@ -78,7 +78,7 @@ static inline int st_make_memfile(const char *path, uint64_t pages)
 	return 0;
 }
 
-/* build/bin/NAME, next to build/selftests/snap/ where the test lives. */
+/* build/bin/NAME, next to build/selftests/snapshot/ where the test is. */
 static inline void st_bin(char *out, size_t len, const char *name)
 {
 	char exe[PATH_MAX];
