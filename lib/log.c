@@ -23,7 +23,7 @@ __attribute__((constructor)) static void log_start(void)
 	clock_gettime(CLOCK_MONOTONIC, &start_time);
 }
 
-uint64_t log__uptime_ns(void)
+static uint64_t log__uptime_ns(void)
 {
 	struct timespec ts;
 
@@ -44,13 +44,6 @@ static const char *const level_names[] = {
 	[LOG_OFF] = "Off", [LOG_ERROR] = "Error", [LOG_WARN] = "Warning",
 	[LOG_INFO] = "Info", [LOG_DEBUG] = "Debug", [LOG_TRACE] = "Trace",
 };
-
-void log__set_level(enum log_level level)
-{
-	pthread_mutex_lock(&log_lock);
-	log_level = level;
-	pthread_mutex_unlock(&log_lock);
-}
 
 int log__configure(const struct log_config *lc, char *err,
 		   size_t errlen)

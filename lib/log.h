@@ -37,11 +37,8 @@ void log__printf(enum log_level level, const char *file, int line,
 /* Apply a logger configuration; 0, or -errno with a message in @err. */
 int log__configure(const struct log_config *lc, char *err,
 		   size_t errlen);
-void log__set_level(enum log_level level);
 /* Wall-clock milliseconds, for log and metrics timestamps. */
 uint64_t log__now_ms(void);
-/* Monotonic nanoseconds since the process started (boot timings). */
-uint64_t log__uptime_ns(void);
 
 #define pr_err(...)	log__printf(LOG_ERROR, __FILE__, __LINE__, __VA_ARGS__)
 #define pr_warn(...)	log__printf(LOG_WARN, __FILE__, __LINE__, __VA_ARGS__)

@@ -707,19 +707,6 @@ int snapfile__get(const struct snapfile *f, uint32_t id,
 	return -ENOENT;
 }
 
-int snapfile__section_at(const struct snapfile *f, unsigned int i,
-			 uint32_t *id, uint32_t *flags,
-			 const void **buf, size_t *len)
-{
-	if (i >= f->nr)
-		return -ENOENT;
-	*id = f->sec[i].id;
-	*flags = f->sec[i].flags;
-	*buf = f->buf + f->sec[i].off;
-	*len = f->sec[i].len;
-	return 0;
-}
-
 void snapfile__version(const struct snapfile *f, uint16_t *major,
 		       uint16_t *minor)
 {

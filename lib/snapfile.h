@@ -194,10 +194,6 @@ int snapfile__get(const struct snapfile *f, uint32_t id,
 		  const void **buf, size_t *len);
 void snapfile__version(const struct snapfile *f, uint16_t *major,
 		       uint16_t *minor);
-/* Sections in file order, for inspection tools; -ENOENT past the end. */
-int snapfile__section_at(const struct snapfile *f, unsigned int i,
-			 uint32_t *id, uint32_t *flags,
-			 const void **buf, size_t *len);
 void snapfile__close(struct snapfile *f);
 
 /* The registry: a section's name, or NULL if this build does not know it. */

@@ -405,16 +405,6 @@ fail:
 	return ret;
 }
 
-int uffd__fd(const struct uffd_backend *b)
-{
-	return b->uffd;
-}
-
-int uffd__socket_fd(const struct uffd_backend *b)
-{
-	return b->sock;
-}
-
 void uffd__close(struct uffd_backend *b)
 {
 	if (!b)

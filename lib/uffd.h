@@ -27,8 +27,8 @@
  *
  * The VMM keeps its copy of the userfaultfd until uffd__close(): if the
  * handler dies, faults then wait (the VM hangs) instead of silently reading
- * zero pages.  uffd__socket_fd() polls POLLHUP when the handler has gone:
- * the VMM should then stop the VM with an error.
+ * zero pages.  Nothing watches the handler's socket for POLLHUP yet: a VM
+ * whose handler died hangs at its next missing page.
  *
  * The handler side (tools/uffd-handler) parses the message with
  * uffd__parse_regions(), which trusts nothing.
@@ -62,8 +62,6 @@ struct uffd_backend;
 int uffd__connect(const char *socket_path, const struct uffd_region *regs,
 		  unsigned int nr, struct uffd_backend **out,
 		  char *err, size_t errlen);
-int uffd__fd(const struct uffd_backend *b);
-int uffd__socket_fd(const struct uffd_backend *b);
 /* Close the socket and the VMM's copy of the userfaultfd, free.  The
  * ranges stay registered while the handler holds the fd: munmap them.
  */

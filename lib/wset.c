@@ -108,11 +108,6 @@ uint64_t wset__offset(const struct wset *ws, size_t i)
 	return ws->offs[i];
 }
 
-uint64_t wset__mem_size(const struct wset *ws)
-{
-	return ws->mem_size;
-}
-
 uint32_t wset__page_size(const struct wset *ws)
 {
 	return ws->page_size;

@@ -48,7 +48,6 @@ int wset__add(struct wset *ws, uint64_t offset);
 size_t wset__count(const struct wset *ws);
 /* The i-th page offset in touch order. */
 uint64_t wset__offset(const struct wset *ws, size_t i);
-uint64_t wset__mem_size(const struct wset *ws);
 uint32_t wset__page_size(const struct wset *ws);
 
 /* Atomic write of the set (lib/snapfile.h's commit). */

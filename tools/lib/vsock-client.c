@@ -57,7 +57,7 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 	return ret ? 0 : -ETIMEDOUT;
 }
 
-int vsock_client__write_all(int fd, const void *buf, size_t len, uint64_t deadline)
+static int vsock_client__write_all(int fd, const void *buf, size_t len, uint64_t deadline)
 {
 	const char *p = buf;
 

@@ -42,7 +42,6 @@ int vsock_client__listen(const char *uds, uint32_t port, char *path, size_t path
 		  char *err, size_t errlen);
 int vsock_client__accept(int lfd, uint64_t deadline);
 
-int vsock_client__write_all(int fd, const void *buf, size_t len, uint64_t deadline);
 /* -EPIPE if the peer closed first. */
 int vsock_client__read_full(int fd, void *buf, size_t len, uint64_t deadline);
 

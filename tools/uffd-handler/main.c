@@ -79,7 +79,7 @@ static void print_stats(const char *what, const struct vm_stats *st)
 	fflush(stdout);
 }
 
-int handler__write_record(struct handler *h)
+static int handler__write_record(struct handler *h)
 {
 	char err[512];
 	int ret = 0;

@@ -201,7 +201,7 @@ static void write_command(struct i8042 *k, uint8_t v)
 	}
 }
 
-void i8042__read(struct i8042 *k, uint16_t port, uint8_t *v)
+static void i8042__read(struct i8042 *k, uint16_t port, uint8_t *v)
 {
 	pthread_mutex_lock(&k->lock);
 	if (port == LAYOUT_PORT_I8042_CMD) {
@@ -220,7 +220,7 @@ void i8042__read(struct i8042 *k, uint16_t port, uint8_t *v)
 	pthread_mutex_unlock(&k->lock);
 }
 
-void i8042__write(struct i8042 *k, uint16_t port, uint8_t v)
+static void i8042__write(struct i8042 *k, uint16_t port, uint8_t v)
 {
 	pthread_mutex_lock(&k->lock);
 	if (port == LAYOUT_PORT_I8042_CMD)

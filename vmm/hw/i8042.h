@@ -14,9 +14,6 @@
 struct i8042;
 struct i8042_state;
 
-/* Port access: @port is 0x60 or 0x64. */
-void i8042__read(struct i8042 *k, uint16_t port, uint8_t *v);
-void i8042__write(struct i8042 *k, uint16_t port, uint8_t v);
 
 /* Queue the scancodes of Ctrl+Alt+Del; -EBUSY if the buffer is full. */
 int i8042__send_ctrl_alt_del(struct i8042 *k);

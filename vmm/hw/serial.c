@@ -102,7 +102,7 @@ static void transmit(struct serial *s, uint8_t c)
 	} while (n < 0 && errno == EINTR);
 }
 
-void serial__read(struct serial *s, uint64_t off, uint8_t *v)
+static void serial__read(struct serial *s, uint64_t off, uint8_t *v)
 {
 	pthread_mutex_lock(&s->lock);
 	switch (off) {
@@ -141,7 +141,7 @@ void serial__read(struct serial *s, uint64_t off, uint8_t *v)
 	pthread_mutex_unlock(&s->lock);
 }
 
-void serial__write(struct serial *s, uint64_t off, uint8_t v)
+static void serial__write(struct serial *s, uint64_t off, uint8_t v)
 {
 	pthread_mutex_lock(&s->lock);
 	switch (off) {

@@ -9,9 +9,6 @@ struct serial;
 struct serial_state;
 struct kvm;
 
-/* Register access (offset 0..7 from the base port): vmm/hw/serial.c's bus. */
-void serial__read(struct serial *s, uint64_t off, uint8_t *v);
-void serial__write(struct serial *s, uint64_t off, uint8_t v);
 
 void serial__save(struct serial *s, struct serial_state *st);
 void serial__restore(struct serial *s, const struct serial_state *st);

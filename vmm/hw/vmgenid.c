@@ -142,7 +142,7 @@ uint64_t vmgenid__generation(struct kvm *kvm)
 	return n;
 }
 
-void vmgenid__save(struct vmgenid *v, struct vmgenid_state *st)
+static void vmgenid__save(struct vmgenid *v, struct vmgenid_state *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->gpa = v->gpa;
@@ -152,7 +152,7 @@ void vmgenid__save(struct vmgenid *v, struct vmgenid_state *st)
 	pthread_mutex_unlock(&v->lock);
 }
 
-int vmgenid__restore(struct vmgenid *v, const struct vmgenid_state *st)
+static int vmgenid__restore(struct vmgenid *v, const struct vmgenid_state *st)
 {
 	if (st->gpa != v->gpa || st->gsi != v->gsi || st->pad)
 		return -EINVAL;

@@ -54,9 +54,4 @@ int vmgenid__read(struct kvm *kvm, uint8_t id[LAYOUT_VMGENID_SIZE]);
 /* How many IDs this machine's line has written (boot and restores). */
 uint64_t vmgenid__generation(struct kvm *kvm);
 
-/* Persist (vmm/persist.h): paused machine only. */
-void vmgenid__save(struct vmgenid *v, struct vmgenid_state *st);
-/* -EINVAL when the snapshot's address or interrupt is not this machine's. */
-int vmgenid__restore(struct vmgenid *v, const struct vmgenid_state *st);
-
 #endif

@@ -122,7 +122,7 @@ static int add_soft_dirty(const void *hva, uint64_t size, uint64_t *map)
 	return ret;
 }
 
-int snapshot__reset_dirty(struct kvm *kvm)
+static int snapshot__reset_dirty(struct kvm *kvm)
 {
 	unsigned int i;
 	int ret;

@@ -82,7 +82,4 @@ void snapshot__free(struct snapshot_image *img);
 int snapshot__save_wset(struct kvm *kvm, const char *path,
 			char *err, size_t errlen);
 
-/* Start dirty tracking afresh (after a snapshot or a load). */
-int snapshot__reset_dirty(struct kvm *kvm);
-
 #endif

@@ -270,7 +270,7 @@ void vsock__rx_pump(struct vsock *v)
 	pthread_mutex_unlock(&v->vm->lock);
 }
 
-int vsock__send_transport_reset(struct vsock *v)
+static int vsock__send_transport_reset(struct vsock *v)
 {
 	struct virtq *vq = &v->vm->vqs[VSOCK_QUEUE_EVENT];
 	struct virtq_chain *c = &v->chain;

@@ -59,8 +59,6 @@ void vsock__hdr_encode(const struct vsock_hdr *h, uint8_t *raw);
  * callbacks, never from inside its recv() or fill().
  */
 void vsock__rx_pump(struct vsock *v);
-/* After a restore: tell the guest its connections are gone. */
-int vsock__send_transport_reset(struct vsock *v);
 void vsock__save(struct vsock *v, struct vsock_state *st);
 int vsock__restore(struct vsock *v, const struct vsock_state *st);
 

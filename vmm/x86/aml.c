@@ -79,7 +79,7 @@ void aml__bytes(struct aml *a, const void *data, size_t len)
 	a->len += len;
 }
 
-void aml__byte(struct aml *a, uint8_t b)
+static void aml__byte(struct aml *a, uint8_t b)
 {
 	aml__bytes(a, &b, 1);
 }
@@ -347,7 +347,7 @@ void aml__package(struct aml *a, uint8_t n, const struct aml *elems)
 	aml__bytes(a, elems->data, elems->len);
 }
 
-void aml__buffer(struct aml *a, const void *data, size_t len)
+static void aml__buffer(struct aml *a, const void *data, size_t len)
 {
 	struct aml size;
 
@@ -474,7 +474,7 @@ void aml__res_ext_irq(struct aml *a, uint32_t gsi, bool edge,
 	aml__bytes(a, d, sizeof(d));
 }
 
-void aml__res_end(struct aml *a)
+static void aml__res_end(struct aml *a)
 {
 	/* A zero checksum means "treat as correct". */
 	const uint8_t d[2] = { 0x79, 0x00 };

@@ -28,7 +28,6 @@ void aml__free(struct aml *a);
 int aml__error(const struct aml *a);
 
 void aml__bytes(struct aml *a, const void *data, size_t len);
-void aml__byte(struct aml *a, uint8_t b);
 
 /*
  * PkgLength for a body of @body_len bytes: the encoded value counts its own
@@ -56,7 +55,6 @@ void aml__scope(struct aml *a, const char *path, const struct aml *body);
 void aml__device(struct aml *a, const char *path, const struct aml *body);
 /* Package with @n elements, each a data term, encoded in @elems. */
 void aml__package(struct aml *a, uint8_t n, const struct aml *elems);
-void aml__buffer(struct aml *a, const void *data, size_t len);
 
 /*
  * Control methods: Method(path, @nargs 0..7, Serialized or NotSerialized)
@@ -70,14 +68,13 @@ void aml__lequal(struct aml *a, const struct aml *l, const struct aml *r);
 void aml__arg(struct aml *a, unsigned int n);
 void aml__notify(struct aml *a, const char *path, uint64_t value);
 
-/* Resource descriptors (ACPI 6.x, 6.4), into a buffer for aml__buffer(). */
+/* Resource descriptors (ACPI 6.x, 6.4), for aml__name_resources(). */
 void aml__res_io(struct aml *a, uint16_t port, uint8_t len);
 void aml__res_irq(struct aml *a, uint8_t irq);
 void aml__res_mem32_fixed(struct aml *a, uint32_t base, uint32_t len,
 			  bool writable);
 void aml__res_ext_irq(struct aml *a, uint32_t gsi, bool edge,
 		      bool active_low, bool shared);
-void aml__res_end(struct aml *a);
 /* Name(path, ResourceTemplate() { @res ... }): adds the end tag. */
 void aml__name_resources(struct aml *a, const char *path,
 			 const struct aml *res);
