@@ -60,7 +60,7 @@
 /* What a container holds: the reader is told which type it expects. */
 enum snapfile_type {
 	SNAPFILE_TYPE_STATE = 1,	/* the VM's state file */
-	SNAPFILE_TYPE_WSET = 2,		/* a working-set file (lib/wset.h) */
+	SNAPFILE_TYPE_WSET = 2,		/* a working-set file (wset.h) */
 };
 
 /* Section flags. */

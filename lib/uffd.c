@@ -68,7 +68,8 @@ static int check_regions(const struct uffd_region *r, unsigned int nr,
 			return err__set(err, errlen, -EINVAL,
 					"region %u: [%llu, %llu) is past the end of the %llu-byte memory file",
 					i, (unsigned long long)r[i].offset,
-					(unsigned long long)(r[i].offset + r[i].size),
+					(unsigned long long)(r[i].offset +
+							     r[i].size),
 					(unsigned long long)file_size);
 		for (unsigned int j = 0; j < i; j++) {
 			if (r[i].host_addr < r[j].host_addr + r[j].size &&

@@ -29,7 +29,7 @@ struct device_snap {
 	uint32_t section;		/* SNAP_SEC_DEV_* (lib/snapfile.h) */
 	size_t size;			/* of its state struct */
 	const char *what;		/* in messages: "serial port" */
-	bool required;			/* a snapshot without it is refused */
+	bool required;			/* refuse a snapshot without it */
 	/* Fill @state (zeroed, @size bytes); false: the machine has none. */
 	bool (*save)(struct kvm *kvm, void *state);
 	/*

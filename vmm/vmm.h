@@ -49,11 +49,11 @@ int vmm__send_ctrl_alt_del(struct vmm *vmm, char *err, size_t errlen);
 int vmm__wait(struct vmm *vmm);
 
 /*
- * Snapshots (vmm/snapshot/snapshot.h has the parameters).  create: the VM paused.
- * load: only before anything started; on success the machine runs (or is
- * paused, without resume_vm) and *@cfg_out (initialized by the caller) is
- * the configuration it was built with.  wset: write the working set a
- * load with record_wset has seen so far.
+ * Snapshots (vmm/snapshot/snapshot.h has the parameters).  create: the
+ * VM paused.  load: only before anything started; on success the machine
+ * runs (or is paused, without resume_vm) and *@cfg_out (initialized by the
+ * caller) is the configuration it was built with.  wset: write the
+ * working set a load with record_wset has seen so far.
  */
 struct snapshot_create_params;
 struct snapshot_load_params;

@@ -127,8 +127,8 @@ static void test_no_content(void **state)
 
 	json_object_object_add(b, "state", json_object_new_string("Paused"));
 	server_start(&s, &th);
-	assert_int_equal(thawvm_api__call(s.path, "PATCH", "/vm", b, 5000, &r, err,
-				     sizeof(err)), 0);
+	assert_int_equal(thawvm_api__call(s.path, "PATCH", "/vm", b, 5000, &r,
+					  err, sizeof(err)), 0);
 	server_stop(&s, th);
 	assert_int_equal(r.status, 204);
 	assert_string_equal(r.body, "");
@@ -153,8 +153,8 @@ static void test_fault_message(void **state)
 	pthread_t th;
 
 	server_start(&s, &th);
-	assert_int_equal(thawvm_api__do(s.path, "PUT", "/snapshot/load", NULL, 5000,
-				   err, sizeof(err)), -EIO);
+	assert_int_equal(thawvm_api__do(s.path, "PUT", "/snapshot/load", NULL,
+					5000, err, sizeof(err)), -EIO);
 	server_stop(&s, th);
 	assert_non_null(strstr(err, "PUT /snapshot/load: 400 "));
 	assert_non_null(strstr(err, "bad checksum in x"));
@@ -174,8 +174,8 @@ static void test_json_body(void **state)
 	pthread_t th;
 
 	server_start(&s, &th);
-	assert_int_equal(thawvm_api__call(s.path, "GET", "/", NULL, 5000, &r, err,
-				     sizeof(err)), 0);
+	assert_int_equal(thawvm_api__call(s.path, "GET", "/", NULL, 5000, &r,
+					  err, sizeof(err)), 0);
 	server_stop(&s, th);
 	assert_int_equal(r.status, 200);
 	assert_non_null(r.json);
@@ -193,8 +193,8 @@ static void test_not_json(void **state)
 	pthread_t th;
 
 	server_start(&s, &th);
-	assert_int_equal(thawvm_api__call(s.path, "GET", "/", NULL, 5000, &r, err,
-				     sizeof(err)), 0);
+	assert_int_equal(thawvm_api__call(s.path, "GET", "/", NULL, 5000, &r,
+					  err, sizeof(err)), 0);
 	server_stop(&s, th);
 	assert_int_equal(r.status, 500);
 	assert_null(r.json);
@@ -211,7 +211,7 @@ static void test_closed_without_answer(void **state)
 
 	server_start(&s, &th);
 	assert_int_equal(thawvm_api__do(s.path, "GET", "/", NULL, 5000, err,
-				   sizeof(err)), -ECONNRESET);
+					sizeof(err)), -ECONNRESET);
 	server_stop(&s, th);
 	assert_true(err[0]);
 }
@@ -224,7 +224,7 @@ static void test_too_slow(void **state)
 
 	server_start(&s, &th);
 	assert_int_equal(thawvm_api__do(s.path, "GET", "/", NULL, 300, err,
-				   sizeof(err)), -ETIMEDOUT);
+					sizeof(err)), -ETIMEDOUT);
 	server_stop(&s, th);
 }
 
@@ -236,8 +236,8 @@ static void test_huge_answer(void **state)
 	pthread_t th;
 
 	server_start(&s, &th);
-	assert_int_equal(thawvm_api__call(s.path, "GET", "/", NULL, 5000, &r, err,
-				     sizeof(err)), -EMSGSIZE);
+	assert_int_equal(thawvm_api__call(s.path, "GET", "/", NULL, 5000, &r,
+					  err, sizeof(err)), -EMSGSIZE);
 	server_stop(&s, th);
 	assert_null(r.body);
 }
@@ -246,12 +246,13 @@ static void test_no_server(void **state)
 {
 	char err[256] = "";
 
-	assert_int_equal(thawvm_api__do("/tmp/vmapi-test-nothing/api.sock", "GET",
-				   "/", NULL, 1000, err, sizeof(err)),
+	assert_int_equal(thawvm_api__do("/tmp/vmapi-test-nothing/api.sock",
+					"GET", "/", NULL, 1000, err,
+					sizeof(err)),
 			 -ECONNREFUSED);
 	assert_non_null(strstr(err, "/tmp/vmapi-test-nothing/api.sock"));
-	assert_int_equal(thawvm_api__do("/tmp/x", "GET", "relative", NULL, 1000, err,
-				   sizeof(err)), -EINVAL);
+	assert_int_equal(thawvm_api__do("/tmp/x", "GET", "relative", NULL, 1000,
+					err, sizeof(err)), -EINVAL);
 }
 
 /* --- proc ---------------------------------------------------------- */
@@ -263,14 +264,14 @@ static void test_find(void **state)
 	assert_int_equal(proc__find(out, sizeof(out), "sh", NULL, NULL), 0);
 	assert_int_equal(access(out, X_OK), 0);
 	assert_int_equal(proc__find(out, sizeof(out), "sh", "/nonexistent/x",
-				      NULL), -ENOENT);
+				    NULL), -ENOENT);
 	assert_non_null(strstr(out, "/nonexistent/x"));
 	setenv("VMPROC_TEST_PROG", "/etc/passwd", 1);	/* not executable */
 	assert_int_equal(proc__find(out, sizeof(out), "sh", NULL,
-				      "VMPROC_TEST_PROG"), -ENOENT);
+				    "VMPROC_TEST_PROG"), -ENOENT);
 	unsetenv("VMPROC_TEST_PROG");
-	assert_int_equal(proc__find(out, sizeof(out),
-				      "no-such-program-here", NULL, "X"),
+	assert_int_equal(proc__find(out, sizeof(out), "no-such-program-here",
+				    NULL, "X"),
 			 -ENOENT);
 }
 
@@ -290,13 +291,13 @@ static void test_spawn_and_wait(void **state)
 	snprintf(sock, sizeof(sock), "%s/s.sock", dir);
 	/* An exec failure is reported by the spawn itself. */
 	assert_int_equal(proc__spawn(bad, NULL, NULL, &pid, err,
-				       sizeof(err)), -ENOENT);
+				     sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "/nonexistent/prog"));
 	/* A child that ends before its socket answers: -ECHILD at once. */
 	assert_int_equal(proc__spawn(quick, out, out, &pid, err,
-				       sizeof(err)), 0);
+				     sizeof(err)), 0);
 	assert_int_equal(proc__wait_socket(sock, pid, util__now_ms() + 10000,
-					     &st, err, sizeof(err)), -ECHILD);
+					   &st, err, sizeof(err)), -ECHILD);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 3);
 	assert_non_null(strstr(err, "exit status 3"));
 	f = fopen(out, "r");
@@ -307,8 +308,8 @@ static void test_spawn_and_wait(void **state)
 	assert_string_equal(buf, "err\n");
 	fclose(f);
 	/* Nothing answers, nobody to watch: a timeout. */
-	assert_int_equal(proc__wait_socket(sock, 0, util__now_ms() + 50,
-					     NULL, err, sizeof(err)),
+	assert_int_equal(proc__wait_socket(sock, 0, util__now_ms() + 50, NULL,
+					   err, sizeof(err)),
 			 -ETIMEDOUT);
 	unlink(out);
 	rmdir(dir);
@@ -326,11 +327,11 @@ static void test_stop(void **state)
 	int st;
 
 	assert_int_equal(proc__spawn(plain, NULL, NULL, &pid, err,
-				       sizeof(err)), 0);
+				     sizeof(err)), 0);
 	st = proc__stop(pid, 5000);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
 	assert_int_equal(proc__spawn(stubborn, NULL, NULL, &pid, err,
-				       sizeof(err)), 0);
+				     sizeof(err)), 0);
 	usleep(200000);		/* let the trap be set */
 	st = proc__stop(pid, 300);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);

@@ -75,7 +75,7 @@ static int handshake(const char *answer, size_t len, bool hang,
 	assert_int_equal(pthread_create(&th, NULL, peer_main, &p), 0);
 	t.uds = path;
 	fd = vsock_client__connect(&t, util__now_ms() + timeout_ms, err,
-			    sizeof(err));
+				   sizeof(err));
 	if (fd < 0)
 		assert_true(err[0]);
 	pthread_join(th, NULL);
@@ -101,7 +101,8 @@ static void connect_ok(void **state)
 				   &fd), 0);
 	assert_string_equal(got, "CONNECT 9000\n");
 	/* what follows the OK line belongs to the guest's stream */
-	assert_int_equal(vsock_client__read_full(fd, buf, 11, util__now_ms() + 2000),
+	assert_int_equal(vsock_client__read_full(fd, buf, 11,
+						 util__now_ms() + 2000),
 			 0);
 	assert_memory_equal(buf, "guest bytes", 11);
 	close(fd);
@@ -141,7 +142,7 @@ static void no_such_socket(void **state)
 	char err[256] = "";
 
 	assert_int_equal(vsock_client__connect(&t, util__now_ms() + 1000, err,
-					sizeof(err)), -ENOENT);
+					       sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "/nonexistent/thaw.sock"));
 }
 
@@ -155,8 +156,8 @@ static int recv_raw(const void *raw, size_t len, struct thaw_msg_hdr *hdr,
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	assert_int_equal(write(sv[1], raw, len), (ssize_t)len);
 	shutdown(sv[1], SHUT_WR);
-	ret = vsock_client__recv_msg(sv[0], hdr, meta, body, util__now_ms() + 2000,
-			      err, sizeof(err));
+	ret = vsock_client__recv_msg(sv[0], hdr, meta, body,
+				     util__now_ms() + 2000, err, sizeof(err));
 	if (ret)
 		assert_true(err[0]);
 	close(sv[0]);

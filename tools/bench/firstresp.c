@@ -222,7 +222,8 @@ static int thawvm_prepare(struct vm *v)
 
 		snprintf(args, sizeof(args), "%s", BOOT_ARGS);
 		v->lfd = vsock_client__listen(v->uds, THAW_READY_PORT, lpath,
-				       sizeof(lpath), v->err, sizeof(v->err));
+					      sizeof(lpath), v->err,
+					      sizeof(v->err));
 		if (v->lfd < 0)
 			return v->lfd;
 		ret = clone__configure_boot(v->api, &b, o->timeout_ms, v->err,
@@ -245,8 +246,8 @@ static int wait_ready(struct vm *v, uint64_t deadline)
 		if (fd < 0)
 			return err__set(v->err, sizeof(v->err), fd,
 					"no READY: %s", strerror(-fd));
-		ret = vsock_client__recv_msg(fd, &hdr, &meta, &body, deadline, v->err,
-				      sizeof(v->err));
+		ret = vsock_client__recv_msg(fd, &hdr, &meta, &body, deadline,
+					     v->err, sizeof(v->err));
 		close(fd);
 		json_object_put(meta);
 		free(body);
@@ -306,7 +307,7 @@ static int qemu_spawn(struct vm *v, const char *mem_obj, const char *extra1,
 	int n = 0, ret;
 
 	ret = proc__find(prog, sizeof(prog), "qemu-system-x86_64", o->qemu,
-			   "THAW_QEMU");
+			 "THAW_QEMU");
 	if (ret)
 		return err__set(v->err, sizeof(v->err), ret, "%s", prog);
 	proc__clear_stale_socket(v->qmp_path);
@@ -358,7 +359,7 @@ static int qemu_spawn(struct vm *v, const char *mem_obj, const char *extra1,
 	argv[n] = NULL;
 	v->t_spawn = util__now_ns();
 	ret = proc__spawn(argv, v->log, v->log, &v->pid, v->err,
-			    sizeof(v->err));
+			  sizeof(v->err));
 	if (ret)
 		return ret;
 	ret = qmp__open(&v->q, v->qmp_path, deadline_of(o), v->err,
@@ -391,8 +392,8 @@ static int qemu_prepare(struct vm *v)
 		return -EINVAL;
 	}
 	if (o->mode == M_QEMU_COLD) {
-		v->lfd = vsock_client__listen(NULL, v->ready_port, NULL, 0, v->err,
-				       sizeof(v->err));
+		v->lfd = vsock_client__listen(NULL, v->ready_port, NULL, 0,
+					      v->err, sizeof(v->err));
 		if (v->lfd < 0)
 			return v->lfd;
 		return qemu_spawn(v, mem_obj, "-S", NULL);
@@ -533,11 +534,13 @@ static void diagnose_timeout(struct vm *v)
 	fd = vsock_client__connect(&t, deadline, perr, sizeof(perr));
 	if (fd >= 0) {
 		meta = proto__probe_to_meta(&probe);
-		ret = meta ? vsock_client__send_msg(fd, THAW_MSG_PROBE, meta, NULL, 0,
-					     deadline) : -ENOMEM;
+		ret = meta ? vsock_client__send_msg(fd, THAW_MSG_PROBE, meta,
+						    NULL, 0,
+						    deadline) : -ENOMEM;
 		if (!ret)
 			ret = vsock_client__recv_msg(fd, &hdr, &rmeta, &body,
-					      deadline, perr, sizeof(perr));
+						     deadline, perr,
+						     sizeof(perr));
 		if (!ret)
 			snprintf(perr, sizeof(perr), "%s",
 				 json_object_to_json_string(rmeta));
@@ -632,7 +635,7 @@ static pid_t start_handler(const struct opts *o, char *err, size_t errlen)
 	int n = 0;
 
 	if (proc__find(prog, sizeof(prog), "thaw-uffd-handler", NULL,
-			 "THAW_UFFD_HANDLER"))
+		       "THAW_UFFD_HANDLER"))
 		return err__set(err, errlen, -1, "%s", prog);
 	snprintf(sock, sizeof(sock), "%s/uffd.sock", o->work);
 	proc__clear_stale_socket(sock);
@@ -653,8 +656,7 @@ static pid_t start_handler(const struct opts *o, char *err, size_t errlen)
 	argv[n] = NULL;
 	if (proc__spawn(argv, out, out, &pid, err, errlen))
 		return -1;
-	if (proc__wait_socket(sock, pid, deadline_of(o), NULL, err,
-				errlen)) {
+	if (proc__wait_socket(sock, pid, deadline_of(o), NULL, err, errlen)) {
 		proc__stop(pid, 1000);
 		return -1;
 	}
@@ -760,7 +762,7 @@ static int qemu_snapshot(const struct opts *o)
 		 o->mem_mib, o->tmem);
 	unlink(o->tmem);
 	v.lfd = vsock_client__listen(NULL, v.ready_port, NULL, 0, v.err,
-			      sizeof(v.err));
+				     sizeof(v.err));
 	if (v.lfd < 0)
 		goto fail;
 	ret = qemu_spawn(&v, mem_obj, NULL, NULL);

@@ -91,7 +91,7 @@ static int start_handler(const struct clone_opts *o, struct clone *c,
 	if (ret)
 		return ret;
 	ret = proc__find(prog, sizeof(prog), "thaw-uffd-handler",
-			   o->uffd_handler, "THAW_UFFD_HANDLER");
+			 o->uffd_handler, "THAW_UFFD_HANDLER");
 	if (ret)
 		return err__set(err, errlen, ret, "%s", prog);
 	if (snap_path(mem, sizeof(mem), o, SNAP_DIR_MEMORY) ||
@@ -107,15 +107,14 @@ static int start_handler(const struct clone_opts *o, struct clone *c,
 		argv[n++] = wset;
 	}
 	argv[n] = NULL;
-	ret = proc__spawn(argv, o->log, o->log, &c->handler_pid, err,
-			    errlen);
+	ret = proc__spawn(argv, o->log, o->log, &c->handler_pid, err, errlen);
 	if (ret) {
 		c->handler_pid = 0;
 		return ret;
 	}
 	/* Not a test connection: with --once it would be the handler's VM. */
-	ret = proc__wait_socket_file(c->handler_sock, c->handler_pid,
-				       deadline, NULL, err, errlen);
+	ret = proc__wait_socket_file(c->handler_sock, c->handler_pid, deadline,
+				     NULL, err, errlen);
 	if (ret) {
 		char tmp[256];
 
@@ -179,7 +178,7 @@ int clone__spawn(const struct clone_opts *o, struct clone *c,
 		goto fail;
 	}
 	ret = proc__wait_socket(o->api_sock, c->pid, deadline, NULL, err,
-				  errlen);
+				errlen);
 	if (ret)
 		goto fail;
 	c->t_api = util__now_ns();
@@ -189,7 +188,7 @@ int clone__spawn(const struct clone_opts *o, struct clone *c,
 		json_object_object_add(b, "metrics_path",
 				       json_object_new_string(o->metrics));
 		ret = thawvm_api__do(o->api_sock, "PUT", "/metrics", b,
-				(long)timeout_of(o), err, errlen);
+				     (long)timeout_of(o), err, errlen);
 		json_object_put(b);
 		if (ret)
 			goto fail;
@@ -253,7 +252,7 @@ int clone__load(const struct clone_opts *o, struct clone *c,
 	}
 	c->t_load = util__now_ns();
 	ret = thawvm_api__do(o->api_sock, "PUT", "/snapshot/load", b,
-			(long)timeout_of(o), err, errlen);
+			     (long)timeout_of(o), err, errlen);
 	c->t_loaded = util__now_ns();
 	json_object_put(b);
 	if (!ret)
@@ -285,7 +284,7 @@ static int put(const char *sock, const char *path, struct json_object *b,
 	       uint64_t timeout_ms, char *err, size_t errlen)
 {
 	int ret = thawvm_api__do(sock, "PUT", path, b, (long)timeout_ms, err,
-			    errlen);
+				 errlen);
 
 	json_object_put(b);
 	return ret;

@@ -141,14 +141,14 @@ again:
 		return fd;
 	}
 	ret = vsock_client__send_msg(fd, THAW_MSG_INVOKE, meta, payload, len,
-			      deadline);
+				     deadline);
 	if (ret) {
 		snprintf(err, errlen, "sending: %s", strerror(-ret));
 		goto out;
 	}
 	memset(&hdr, 0, sizeof(hdr));
-	ret = vsock_client__recv_msg(fd, &hdr, &out->meta, &out->body, deadline, err,
-			      errlen);
+	ret = vsock_client__recv_msg(fd, &hdr, &out->meta, &out->body, deadline,
+				     err, errlen);
 	/*
 	 * Through vhost-vsock (QEMU) a clone's guest takes a connection as
 	 * soon as it has read its new CID, and only then, in the same

@@ -29,8 +29,8 @@ static bool executable(const char *p)
 	return !stat(p, &st) && S_ISREG(st.st_mode) && !access(p, X_OK);
 }
 
-int proc__find(char *out, size_t outlen, const char *name,
-		 const char *path, const char *env)
+int proc__find(char *out, size_t outlen, const char *name, const char *path,
+	       const char *env)
 {
 	const char *e = env ? getenv(env) : NULL;
 	char self[PATH_MAX], *slash, *dirs, *d, *save;
@@ -80,7 +80,7 @@ int proc__find(char *out, size_t outlen, const char *name,
 }
 
 int proc__spawn(const char *const argv[], const char *out_path,
-		  const char *err_path, pid_t *pid, char *err, size_t errlen)
+		const char *err_path, pid_t *pid, char *err, size_t errlen)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -203,7 +203,8 @@ static int wait_for(const char *path, pid_t pid, uint64_t deadline,
 			return err__set(err, errlen, -ECHILD,
 					"pid %d ended (%s) before %s answered",
 					(int)pid,
-					proc__status_str(st, sbuf, sizeof(sbuf)),
+					proc__status_str(st, sbuf,
+							 sizeof(sbuf)),
 					path);
 		}
 		if (util__now_ms() >= deadline)
@@ -218,13 +219,13 @@ static int wait_for(const char *path, pid_t pid, uint64_t deadline,
 }
 
 int proc__wait_socket(const char *path, pid_t pid, uint64_t deadline,
-			int *status, char *err, size_t errlen)
+		      int *status, char *err, size_t errlen)
 {
 	return wait_for(path, pid, deadline, status, err, errlen, true);
 }
 
 int proc__wait_socket_file(const char *path, pid_t pid, uint64_t deadline,
-			     int *status, char *err, size_t errlen)
+			   int *status, char *err, size_t errlen)
 {
 	return wait_for(path, pid, deadline, status, err, errlen, false);
 }

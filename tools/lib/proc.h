@@ -30,8 +30,8 @@
  * running executable, else in $PATH.  0 with the path in @out, or -ENOENT
  * with a message in @out.
  */
-int proc__find(char *out, size_t outlen, const char *name,
-		 const char *path, const char *env);
+int proc__find(char *out, size_t outlen, const char *name, const char *path,
+	       const char *env);
 
 /*
  * Start @argv[0] in its own session with stdin on /dev/null, stdout
@@ -39,7 +39,7 @@ int proc__find(char *out, size_t outlen, const char *name,
  * exec failure is reported here, not later.
  */
 int proc__spawn(const char *const argv[], const char *out_path,
-		  const char *err_path, pid_t *pid, char *err, size_t errlen);
+		const char *err_path, pid_t *pid, char *err, size_t errlen);
 
 /*
  * Wait until a connect() to the Unix socket @path succeeds.  Fails early
@@ -47,14 +47,14 @@ int proc__spawn(const char *const argv[], const char *out_path,
  * when that is not NULL.
  */
 int proc__wait_socket(const char *path, pid_t pid, uint64_t deadline,
-			int *status, char *err, size_t errlen);
+		      int *status, char *err, size_t errlen);
 /*
  * The same without connecting, for a server that renames its socket into
  * place once it listens and counts every connection (thaw-uffd-handler
  * --once): the path exists and is a socket.
  */
 int proc__wait_socket_file(const char *path, pid_t pid, uint64_t deadline,
-			     int *status, char *err, size_t errlen);
+			   int *status, char *err, size_t errlen);
 
 /* Has our child @pid exited?  Reaps it; its wait status in @status. */
 bool proc__exited(pid_t pid, int *status);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The thawvm API client (tools/lib/thawvm-api.h): one libcurl easy handle per call. */
+/* thawvm's API client (thawvm-api.h): a libcurl easy handle per call. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,9 +93,9 @@ static void parse_body(struct thawvm_api_resp *r)
 	json_tokener_free(tok);
 }
 
-int thawvm_api__call_text(const char *sock, const char *method, const char *path,
-		     const char *body, long timeout_ms,
-		     struct thawvm_api_resp *r, char *err, size_t errlen)
+int thawvm_api__call_text(const char *sock, const char *method,
+			  const char *path, const char *body, long timeout_ms,
+			  struct thawvm_api_resp *r, char *err, size_t errlen)
 {
 	struct curl_slist *hdrs = NULL;
 	struct sink s = {};
@@ -161,8 +161,8 @@ out:
 }
 
 int thawvm_api__call(const char *sock, const char *method, const char *path,
-		struct json_object *body, long timeout_ms,
-		struct thawvm_api_resp *r, char *err, size_t errlen)
+		     struct json_object *body, long timeout_ms,
+		     struct thawvm_api_resp *r, char *err, size_t errlen)
 {
 	const char *text = NULL;
 
@@ -170,8 +170,8 @@ int thawvm_api__call(const char *sock, const char *method, const char *path,
 		text = json_object_to_json_string_ext(body,
 				JSON_C_TO_STRING_PLAIN |
 				JSON_C_TO_STRING_NOSLASHESCAPE);
-	return thawvm_api__call_text(sock, method, path, text, timeout_ms, r, err,
-				errlen);
+	return thawvm_api__call_text(sock, method, path, text, timeout_ms, r,
+				     err, errlen);
 }
 
 void thawvm_api__resp_free(struct thawvm_api_resp *r)
@@ -183,14 +183,14 @@ void thawvm_api__resp_free(struct thawvm_api_resp *r)
 }
 
 int thawvm_api__do(const char *sock, const char *method, const char *path,
-	      struct json_object *body, long timeout_ms,
-	      char *err, size_t errlen)
+		   struct json_object *body, long timeout_ms, char *err,
+		   size_t errlen)
 {
 	struct thawvm_api_resp r;
 	int ret;
 
 	ret = thawvm_api__call(sock, method, path, body, timeout_ms, &r, err,
-			  errlen);
+			       errlen);
 	if (ret)
 		return ret;
 	if (r.status < 200 || r.status > 299) {

@@ -5,10 +5,10 @@
  *
  * How to use:
  *
- *	thawvm_api__global_init();			(once, before any thread)
+ *	thawvm_api__global_init();		(once, before any thread)
  *	struct json_object *body = ...;		(or NULL: no body)
- *	ret = thawvm_api__call(sock, "PUT", "/snapshot/load", body, 60000, &r,
- *			  err, sizeof(err));
+ *	ret = thawvm_api__call(sock, "PUT", "/snapshot/load", body, 60000,
+ *			       &r, err, sizeof(err));
  *	ret: 0 when the request was answered at all (any status), -errno
  *	when it was not (no socket, connection refused or reset, timeout).
  *	r.status, r.body (NUL-terminated, "" when empty), r.json (parsed
@@ -39,17 +39,17 @@ struct thawvm_api_resp {
 int thawvm_api__global_init(void);
 
 int thawvm_api__call(const char *sock, const char *method, const char *path,
-		struct json_object *body, long timeout_ms,
-		struct thawvm_api_resp *r, char *err, size_t errlen);
-/* The same with a body given as text (sent as it is). */
-int thawvm_api__call_text(const char *sock, const char *method, const char *path,
-		     const char *body, long timeout_ms,
+		     struct json_object *body, long timeout_ms,
 		     struct thawvm_api_resp *r, char *err, size_t errlen);
+/* The same with a body given as text (sent as it is). */
+int thawvm_api__call_text(const char *sock, const char *method,
+			  const char *path, const char *body, long timeout_ms,
+			  struct thawvm_api_resp *r, char *err, size_t errlen);
 void thawvm_api__resp_free(struct thawvm_api_resp *r);
 
 /* 0 on a 2xx answer; -EIO with the status and fault message otherwise. */
 int thawvm_api__do(const char *sock, const char *method, const char *path,
-	      struct json_object *body, long timeout_ms,
-	      char *err, size_t errlen);
+		   struct json_object *body, long timeout_ms, char *err,
+		   size_t errlen);
 
 #endif

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Counters of a VMM process from /proc and KVM's debugfs (tools/lib/vm-counts.h). */
+/* A VMM process's counters from /proc and KVM's debugfs (vm-counts.h). */
 #include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>

@@ -57,7 +57,8 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 	return ret ? 0 : -ETIMEDOUT;
 }
 
-static int vsock_client__write_all(int fd, const void *buf, size_t len, uint64_t deadline)
+static int vsock_client__write_all(int fd, const void *buf, size_t len,
+				   uint64_t deadline)
 {
 	const char *p = buf;
 
@@ -236,15 +237,15 @@ static int connect_cid(const struct vsock_target *t, uint64_t deadline,
 }
 
 int vsock_client__connect(const struct vsock_target *t, uint64_t deadline,
-		   char *err, size_t errlen)
+			  char *err, size_t errlen)
 {
 	if (t->uds)
 		return connect_uds(t, deadline, err, errlen);
 	return connect_cid(t, deadline, err, errlen);
 }
 
-int vsock_client__listen(const char *uds, uint32_t port, char *path, size_t pathlen,
-		  char *err, size_t errlen)
+int vsock_client__listen(const char *uds, uint32_t port, char *path,
+			 size_t pathlen, char *err, size_t errlen)
 {
 	struct sockaddr_vm vaddr = {
 		.svm_family = AF_VSOCK,
@@ -314,7 +315,7 @@ int vsock_client__accept(int lfd, uint64_t deadline)
 }
 
 int vsock_client__send_msg(int fd, uint8_t type, struct json_object *meta,
-		    const void *body, size_t body_len, uint64_t deadline)
+			   const void *body, size_t body_len, uint64_t deadline)
 {
 	char *frame;
 	size_t flen;
@@ -330,8 +331,9 @@ int vsock_client__send_msg(int fd, uint8_t type, struct json_object *meta,
 	return ret;
 }
 
-int vsock_client__recv_msg(int fd, struct thaw_msg_hdr *hdr, struct json_object **meta,
-		    char **body, uint64_t deadline, char *err, size_t errlen)
+int vsock_client__recv_msg(int fd, struct thaw_msg_hdr *hdr,
+			   struct json_object **meta, char **body,
+			   uint64_t deadline, char *err, size_t errlen)
 {
 	uint8_t raw[THAW_PROTO_HDR_SIZE];
 	char *m = NULL;
@@ -363,7 +365,8 @@ int vsock_client__recv_msg(int fd, struct thaw_msg_hdr *hdr, struct json_object 
 	}
 	ret = vsock_client__read_full(fd, m, hdr->meta_len, deadline);
 	if (!ret)
-		ret = vsock_client__read_full(fd, *body, hdr->body_len, deadline);
+		ret = vsock_client__read_full(fd, *body, hdr->body_len,
+					      deadline);
 	if (ret) {
 		snprintf(err, errlen, "reading the message: %s",
 			 ret == -EPIPE ? "truncated" : strerror(-ret));

@@ -31,27 +31,29 @@ uint64_t util__now_ms(void);
 
 /* Connect to the guest's port; returns a non-blocking fd. */
 int vsock_client__connect(const struct vsock_target *t, uint64_t deadline,
-		   char *err, size_t errlen);
+			  char *err, size_t errlen);
 
 /*
  * Listen for connections the guest makes to the host (CID 2) on @port: on
  * "<uds>_<port>" (a stale socket file there is replaced; the name goes to
  * @path) when @uds is set, else on AF_VSOCK port @port.
  */
-int vsock_client__listen(const char *uds, uint32_t port, char *path, size_t pathlen,
-		  char *err, size_t errlen);
+int vsock_client__listen(const char *uds, uint32_t port, char *path,
+			 size_t pathlen, char *err, size_t errlen);
 int vsock_client__accept(int lfd, uint64_t deadline);
 
 /* -EPIPE if the peer closed first. */
 int vsock_client__read_full(int fd, void *buf, size_t len, uint64_t deadline);
 
 int vsock_client__send_msg(int fd, uint8_t type, struct json_object *meta,
-		    const void *body, size_t body_len, uint64_t deadline);
+			   const void *body, size_t body_len,
+			   uint64_t deadline);
 /*
  * Receive one message: header checked, meta parsed, body malloc'd
  * (NUL-terminated, NULL when empty).  The caller frees @meta and @body.
  */
-int vsock_client__recv_msg(int fd, struct thaw_msg_hdr *hdr, struct json_object **meta,
-		    char **body, uint64_t deadline, char *err, size_t errlen);
+int vsock_client__recv_msg(int fd, struct thaw_msg_hdr *hdr,
+			   struct json_object **meta, char **body,
+			   uint64_t deadline, char *err, size_t errlen);
 
 #endif

@@ -60,8 +60,8 @@ int thawctl__api(int argc, char **argv)
 		fprintf(stderr, "thawctl api: cannot initialize libcurl\n");
 		return THAWCTL_ERROR;
 	}
-	if (thawvm_api__call_text(sock, method, path, body, (long)timeout_ms, &r,
-			     err, sizeof(err))) {
+	if (thawvm_api__call_text(sock, method, path, body, (long)timeout_ms,
+				  &r, err, sizeof(err))) {
 		fprintf(stderr, "thawctl api: %s\n", err);
 		return THAWCTL_ERROR;
 	}

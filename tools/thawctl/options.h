@@ -34,7 +34,7 @@ enum opt_type {
 	OPT_CLEAR,		/* bool: set to false (--paused, --no-...) */
 	OPT_STRING,		/* const char *: the argument itself */
 	OPT_U32,		/* uint32_t in [min, max] */
-	OPT_SECONDS,		/* uint64_t milliseconds (util__parse_seconds) */
+	OPT_SECONDS,		/* uint64_t ms (util__parse_seconds()) */
 	OPT_FUNC,		/* parse() stores it */
 };
 
@@ -48,7 +48,7 @@ struct opt {
 	 * value", the reason in @why ("must be ...").
 	 */
 	int (*parse)(const char *arg, void *dst, char *why, size_t whylen);
-	bool *seen;		/* if set: made true when the option is given */
+	bool *seen;		/* if set: true once the option is given */
 	char short_name;	/* also -C, or 0 */
 };
 

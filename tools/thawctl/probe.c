@@ -74,14 +74,14 @@ int thawctl__probe(int argc, char **argv)
 	}
 	meta = proto__probe_to_meta(&probe);
 	ret = meta ? vsock_client__send_msg(fd, THAW_MSG_PROBE, meta, NULL, 0,
-				     deadline) : -ENOMEM;
+					    deadline) : -ENOMEM;
 	if (ret) {
 		fprintf(stderr, "thawctl probe: sending: %s\n", strerror(-ret));
 		rc = ret == -ETIMEDOUT ? THAWCTL_TIMEOUT : THAWCTL_ERROR;
 		goto out;
 	}
 	ret = vsock_client__recv_msg(fd, &hdr, &rmeta, &body, deadline, err,
-			      sizeof(err));
+				     sizeof(err));
 	if (ret) {
 		fprintf(stderr, "thawctl probe: %s\n", err);
 		rc = ret == -ETIMEDOUT ? THAWCTL_TIMEOUT : THAWCTL_ERROR;

@@ -246,17 +246,19 @@ static int wait_ready(int lfd, pid_t pid, struct work *w, uint64_t deadline,
 		progress(w, "booting, waiting for the runtime's first next");
 		fd = vsock_client__accept(lfd, until);
 		if (fd == -ETIMEDOUT) {
-			if (proc__exited(pid, &st))
-				return err__set(err, errlen, -ECHILD,
-						"thawvm ended (%s) before the guest was ready",
-						proc__status_str(st, sbuf, sizeof(sbuf)));
-			continue;
+			if (!proc__exited(pid, &st))
+				continue;
+			proc__status_str(st, sbuf, sizeof(sbuf));
+			return err__set(err, errlen, -ECHILD,
+					"thawvm ended (%s) before the guest was ready",
+					sbuf);
 		}
 		if (fd < 0)
 			return err__set(err, errlen, fd, "accept: %s",
 					strerror(-fd));
 		ret = vsock_client__recv_msg(fd, &hdr, ready, &body,
-				      util__now_ms() + 10000, err, errlen);
+					     util__now_ms() + 10000, err,
+					     errlen);
 		close(fd);
 		free(body);
 		if (!ret && hdr.type == THAW_MSG_READY)
@@ -312,7 +314,8 @@ static int pause_and_create(const char *sock, const char *dir, bool diff,
 	uint64_t t;
 	int ret;
 
-	if (util__path(state, dir, SNAP_DIR_STATE) || util__path(mem, dir, SNAP_DIR_MEMORY))
+	if (util__path(state, dir, SNAP_DIR_STATE) ||
+	    util__path(mem, dir, SNAP_DIR_MEMORY))
 		return err__set(err, errlen, -ENAMETOOLONG, "%s: path too long",
 				dir);
 	t = util__now_ns();
@@ -481,8 +484,8 @@ static int snapshot_running(struct snap_args *a)
 	char err[1024], e2[256];
 	int ret;
 
-	ret = thawvm_api__call(a->api_sock, "GET", "/", NULL, API_TIMEOUT_MS, &r,
-			  err, sizeof(err));
+	ret = thawvm_api__call(a->api_sock, "GET", "/", NULL, API_TIMEOUT_MS,
+			       &r, err, sizeof(err));
 	if (ret)
 		goto fail;
 	was_running = r.json && json_object_object_get_ex(r.json, "state",
@@ -541,18 +544,18 @@ static int snapshot_boot(struct snap_args *a)
 	argv[4] = "thawctl-snapshot";
 	argv[5] = NULL;
 	progress(&w, "starting thawvm");
-	ret = proc__spawn(argv, console_path(&w, a), log_path(&w, a), &pid,
-			    err, sizeof(err));
+	ret = proc__spawn(argv, console_path(&w, a), log_path(&w, a), &pid, err,
+			  sizeof(err));
 	if (ret) {
 		pid = 0;
 		goto out;
 	}
 	ret = proc__wait_socket(w.api, pid, util__now_ms() + API_TIMEOUT_MS,
-				  NULL, err, sizeof(err));
+				NULL, err, sizeof(err));
 	if (ret)
 		goto out;
-	lfd = vsock_client__listen(w.uds, THAW_READY_PORT, lpath, sizeof(lpath), err,
-			    sizeof(err));
+	lfd = vsock_client__listen(w.uds, THAW_READY_PORT, lpath, sizeof(lpath),
+				   err, sizeof(err));
 	if (lfd < 0) {
 		ret = lfd;
 		goto out;

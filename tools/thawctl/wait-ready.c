@@ -61,7 +61,8 @@ int thawctl__wait_ready(int argc, char **argv)
 		return THAWCTL_USAGE;
 	}
 	deadline = util__now_ms() + timeout_ms;
-	lfd = vsock_client__listen(uds, port, path, sizeof(path), err, sizeof(err));
+	lfd = vsock_client__listen(uds, port, path, sizeof(path), err,
+				   sizeof(err));
 	if (lfd < 0) {
 		fprintf(stderr, "thawctl wait-ready: %s\n", err);
 		return THAWCTL_ERROR;
@@ -86,9 +87,10 @@ int thawctl__wait_ready(int argc, char **argv)
 			goto out;
 		}
 		msg_deadline = util__now_ms() + MESSAGE_TIMEOUT_MS;
+		if (msg_deadline > deadline)
+			msg_deadline = deadline;
 		ret = vsock_client__recv_msg(fd, &hdr, &meta, &body,
-				      msg_deadline < deadline ? msg_deadline :
-				      deadline, err, sizeof(err));
+					     msg_deadline, err, sizeof(err));
 		if (!ret && hdr.type == THAW_MSG_READY)
 			break;
 		fprintf(stderr, "thawctl wait-ready: ignoring a connection: %s\n",

@@ -43,7 +43,7 @@ struct snap_vm_config {
 	uint64_t mem_size_mib;
 	uint32_t guest_cid;
 	uint32_t reserved;
-	char uds_path[104];		/* NUL-terminated (lib/vsock-uds.h) */
+	char uds_path[104];		/* NUL-terminated; vsock-uds.h */
 };
 
 struct snap_irqchip {
