@@ -10,12 +10,7 @@ set -uo pipefail
 . "$(dirname "$0")/../lib/function-vm.sh"
 
 PLAN=33
-echo "1..$PLAN"
-SKIP_REASON=$(vm_missing)
-if [ -n "$SKIP_REASON" ]; then
-	for ((i = 0; i < PLAN; i++)); do tap_skip "guest runtime"; done
-	exit 0
-fi
+tap_plan $PLAN "guest runtime"
 
 img=$work/testfunc.cpio.gz
 if ! "$mkfunc" "$top/selftests/guest/testfunc/bootstrap" "$img" --busybox \

@@ -12,12 +12,7 @@ set -uo pipefail
 N=${THAW_TEST_INVOCATIONS:-100}
 HEAVY_MB=4
 PLAN=9
-echo "1..$PLAN"
-SKIP_REASON=$(vm_missing)
-if [ -n "$SKIP_REASON" ]; then
-	for ((i = 0; i < PLAN; i++)); do tap_skip "samples"; done
-	exit 0
-fi
+tap_plan $PLAN samples
 
 samples=$top/tools/guest/samples
 if ! "$mkfunc" "$samples/echo/bootstrap" "$work/echo.cpio.gz" --busybox \

@@ -14,14 +14,9 @@ set -uo pipefail
 . "$(dirname "$0")/../lib/function-vm.sh"
 
 PLAN=10
-echo "1..$PLAN"
-SKIP_REASON=$(vm_missing)
-[ -z "$SKIP_REASON" ] && [ "$VMM" != qemu ] &&
-	SKIP_REASON="QEMU's snapshots only (THAW_TEST_VMM=$VMM)"
-if [ -n "$SKIP_REASON" ]; then
-	for ((i = 0; i < PLAN; i++)); do tap_skip "snapshot and clones"; done
-	exit 0
-fi
+why=
+[ "$VMM" != qemu ] && why="QEMU's snapshots only (THAW_TEST_VMM=$VMM)"
+tap_plan $PLAN "snapshot and clones" "$why"
 
 img=$work/testfunc.cpio.gz
 if ! "$mkfunc" "$top/selftests/guest/testfunc/bootstrap" "$img" --busybox \

@@ -29,6 +29,25 @@ tap_n=0
 tap_ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n $*"; }
 tap_fail() { tap_n=$((tap_n + 1)); echo "not ok $tap_n $*"; }
 tap_skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n $* # SKIP $SKIP_REASON"; }
+
+# tap_plan N NAME [WHY]: print the TAP plan of N tests.  When no function
+# VM can run here (vm_missing), or else WHY is not empty, all N are skipped
+# as NAME and the test exits.
+tap_plan() {
+	local i
+
+	echo "1..$1"
+	SKIP_REASON=$(vm_missing)
+	[ -n "$SKIP_REASON" ] || SKIP_REASON=${3:-}
+	[ -n "$SKIP_REASON" ] || return 0
+	for ((i = 0; i < $1; i++)); do tap_skip "$2"; done
+	exit 0
+}
+
+# curl_missing: why the tests that drive thawvm's API cannot, or nothing.
+curl_missing() {
+	command -v curl >/dev/null || echo "curl not installed"
+}
 # check DESCRIPTION CONDITION: ok if the shell CONDITION (a string, run
 # with eval when check is called) holds.
 check() {

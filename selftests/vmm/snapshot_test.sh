@@ -15,15 +15,10 @@ trap 'api_cleanup; vm_cleanup' EXIT
 
 handler=$top/build/bin/thaw-uffd-handler
 PLAN=62
-echo "1..$PLAN"
 VMM=thawvm
-SKIP_REASON=$(vm_missing)
-command -v curl >/dev/null || SKIP_REASON="curl not installed"
-[ -x "$handler" ] || SKIP_REASON="thaw-uffd-handler not built"
-if [ -n "$SKIP_REASON" ]; then
-	for ((i = 0; i < PLAN; i++)); do tap_skip "snapshot"; done
-	exit 0
-fi
+why=$(curl_missing)
+[ -x "$handler" ] || why="thaw-uffd-handler not built"
+tap_plan $PLAN snapshot "$why"
 
 "$mkfunc" "$top/tools/guest/samples/echo/bootstrap" "$work/echo.cpio.gz" \
 	--busybox 2>&1 | diag
