@@ -4,6 +4,7 @@
 # make deps       install the Debian packages and fill the kernel cache
 # make check      every test: unit (ASan/UBSan), host, selftests in vmtest
 # make demo       the main job, end to end, in vmtest (tools/demo)
+# make docs       the manual (Documentation/) as HTML into build/docs/html
 # make kmod       only the module;  make -C $(KDIR) M=$(PWD) works too
 # make SAN=1      the ASan+UBSan variant, into build/san
 # make V=1        show the commands;  WERROR=0 lets warnings pass
@@ -121,6 +122,20 @@ demo:
 
 checkpatch:
 	$(Q)tests/host/checkpatch_test.sh
+
+# Warnings, references to nothing (-n) included, are errors.  Sphinx
+# re-reads only the pages that changed, so it would not report again what an
+# unchanged page got wrong: a failed build drops its cache, and the next one
+# reads every page.
+DOCS_O ?= build/docs
+.PHONY: docs
+docs:
+	$(quiet) DOCS $(DOCS_O)/html
+	$(Q)command -v sphinx-build >/dev/null || \
+		{ echo "sphinx-build not found: run 'make deps'" >&2; exit 1; }
+	$(Q)sphinx-build -b html -n -W --keep-going -q -d $(DOCS_O)/doctrees \
+		Documentation $(DOCS_O)/html || \
+		{ rm -rf $(DOCS_O)/doctrees; exit 1; }
 
 clean:
 	$(Q)rm -rf build

@@ -351,6 +351,7 @@ static void *cpu_thread(void *arg)
 			kvm__halt(kvm, VMM_EXIT_ERROR);
 			break;
 		}
+		kvm_cpu__note_exit(cpu);
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
 			kvm__count(kvm, exits_io);
@@ -372,7 +373,7 @@ static void *cpu_thread(void *arg)
 		case KVM_EXIT_SHUTDOWN:
 			/* Triple fault: the guest cannot go on. */
 			kvm__count(kvm, exits_shutdown);
-			pr_err("vCPU %u: triple fault (shutdown exit)", cpu->id);
+			kvm_cpu__dump(cpu, "triple fault (shutdown exit)");
 			kvm__halt(kvm, VMM_EXIT_GUEST_PANIC);
 			goto out;
 		case KVM_EXIT_SYSTEM_EVENT:
@@ -383,12 +384,14 @@ static void *cpu_thread(void *arg)
 			kvm__count(kvm, exits_other);
 			pr_err("vCPU %u: entry failed, reason %#llx", cpu->id,
 			       (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+			kvm_cpu__dump(cpu, "entry failed");
 			kvm__halt(kvm, VMM_EXIT_ERROR);
 			goto out;
 		case KVM_EXIT_INTERNAL_ERROR:
 			kvm__count(kvm, exits_other);
 			pr_err("vCPU %u: KVM internal error, suberror %u",
 			       cpu->id, run->internal.suberror);
+			kvm_cpu__dump(cpu, "KVM internal error");
 			kvm__halt(kvm, VMM_EXIT_ERROR);
 			goto out;
 		default:

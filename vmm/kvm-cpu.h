@@ -5,12 +5,23 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <linux/kvm.h>
 
 struct kvm;
 struct boot_info;
 struct kvm_cpu_state;
+
+/* One exit, as kept for the dump of a dying vCPU. */
+struct kvm_cpu_exit {
+	uint64_t ns;		/* kvm__now_ns() when KVM_RUN returned */
+	uint64_t addr;		/* port or guest physical address */
+	uint32_t reason;	/* KVM_EXIT_* */
+	uint32_t write;
+};
+
+#define KVM_CPU_LAST_EXITS	16
 
 struct kvm_cpu {
 	struct kvm *kvm;
@@ -19,6 +30,9 @@ struct kvm_cpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	/* Written and read by the vCPU's own thread only. */
+	uint64_t nr_exits;
+	struct kvm_cpu_exit last_exits[KVM_CPU_LAST_EXITS];
 };
 
 int kvm_cpu__init(struct kvm *kvm, unsigned int id, struct kvm_cpu **out);
@@ -30,6 +44,11 @@ int kvm_cpu__start(struct kvm_cpu *cpu);
 void kvm_cpu__kick(struct kvm_cpu *cpu);
 /* The signal kvm_cpu__kick() uses; blocked nowhere, handled by nothing. */
 int kvm_cpu__init_signal(void);
+
+/* vmm/kvm-cpu-dump.c: from the vCPU's thread, after KVM_RUN returned. */
+void kvm_cpu__note_exit(struct kvm_cpu *cpu);
+/* Log @why, the last exits, registers and pending events. */
+void kvm_cpu__dump(struct kvm_cpu *cpu, const char *why);
 
 /* vmm/kvm-state.c: everything KVM keeps for a vCPU. */
 int kvm_cpu__save_state(struct kvm_cpu *cpu, struct kvm_cpu_state *st);

@@ -31,10 +31,16 @@ static const struct rule common_rules[] = {
 	ANY(exit_group), ANY(sched_yield), ANY(restart_syscall),
 };
 
-/* KVM_RUN and KVM_IRQ_LINE (serial, i8042): the only ioctls. */
+/*
+ * KVM_RUN and KVM_IRQ_LINE (serial, i8042); the three reads of a dying
+ * vCPU's state (kvm_cpu__dump()).
+ */
 static const struct rule vcpu_rules[] = {
 	{ SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, KVM_RUN) },
 	{ SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, KVM_IRQ_LINE) },
+	{ SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, KVM_GET_REGS) },
+	{ SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, KVM_GET_SREGS) },
+	{ SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, KVM_GET_VCPU_EVENTS) },
 };
 
 /* io_uring, eventfds, the vsock Unix sockets, connection buffers. */

@@ -3,7 +3,8 @@
 # (main.o, api.o, config.o): $(VMM_OBJS), which the selftests of the machine
 # link too, with $(VMM_LIBS).
 VMM_OBJS := $(addprefix $(O)/vmm/, \
-	kvm.o kvm-cpu.o kvm-state.o bus.o devices.o vmm.o uring.o seccomp.o \
+	kvm.o kvm-cpu.o kvm-cpu-dump.o kvm-state.o bus.o devices.o vmm.o \
+	uring.o seccomp.o \
 	x86/aml.o x86/acpi.o x86/boot.o x86/cpuid.o \
 	hw/serial.o hw/i8042.o hw/pm.o hw/boot-timer.o hw/vmgenid.o \
 	mem/mem.o mem/restore.o mem/thaw.o \

@@ -18,6 +18,7 @@
 #include "kselftest_harness.h"
 #include "selftests/lib/setup_skip.h"
 
+#include "lib/log.h"
 #include "vmm/config.h"
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
@@ -38,8 +39,13 @@ static const uint8_t code_i8042_reset[] = { 0xb0, 0xfe, 0xe6, 0x64, 0xf4 };
 static const uint8_t code_acpi_reset[] = {
 	0xb0, 0x01, 0x66, 0xba, 0x02, 0x06, 0xee, 0xf4,
 };
-/* ud2 with an empty IDT: #UD -> #DF -> triple fault */
-static const uint8_t code_triple_fault[] = { 0x0f, 0x0b };
+/*
+ * mov $0x54, %al; mov $0x3f8, %dx; out (a serial write, the exit the dump
+ * must list last); then ud2 with an empty IDT: #UD -> #DF -> triple fault
+ */
+static const uint8_t code_triple_fault[] = {
+	0xb0, 0x54, 0x66, 0xba, 0xf8, 0x03, 0xee, 0x0f, 0x0b,
+};
 /* mov $123, %al; mov $0x3f0, %dx; out; then the poweroff above */
 static const uint8_t code_ready_poweroff[] = {
 	0xb0, 0x7b, 0x66, 0xba, 0xf0, 0x03, 0xee,
@@ -123,15 +129,50 @@ TEST_F_TIMEOUT(tiny, acpi_reset_exits_3, 60)
 		      sizeof(code_acpi_reset)));
 }
 
+/*
+ * A triple fault ends the VM with status 4, and the log says what the vCPU
+ * did last: its exits (the serial write just before) and its registers, or
+ * that KVM re-initialized them (AMD).
+ */
 TEST_F_TIMEOUT(tiny, triple_fault_exits_4, 60)
 {
+	struct log_config lc = { .level = (char *)"Info" };
+	char path[160], err[256], log[16384];
 	struct vmm_stats st;
+	ssize_t n;
+	int fd;
 
+	/* The harness runs each test in its own process: no need to undo. */
+	snprintf(path, sizeof(path), "%s/vmm.log", self->dir);
+	lc.log_path = path;
+	ASSERT_EQ(0, log__configure(&lc, err, sizeof(err)));
 	EXPECT_EQ(VMM_EXIT_GUEST_PANIC,
 		  run(_metadata, self, code_triple_fault,
 		      sizeof(code_triple_fault)));
 	vmm__stats(self->vmm, &st);
 	EXPECT_EQ(1, st.exits_shutdown);
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	n = read(fd, log, sizeof(log) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	log[n] = '\0';
+	EXPECT_NE(NULL, strstr(log, "vCPU 0: triple fault (shutdown exit)"));
+	EXPECT_NE(NULL, strstr(log, "vCPU 0: its last"));
+	/* The serial write, then the shutdown itself, in that order. */
+	EXPECT_NE(NULL, strstr(log, ": io write 0x3f8"));
+	EXPECT_NE(NULL, strstr(strstr(log, ": io write 0x3f8") ?: log,
+			       ": shutdown (reason 8"));
+	EXPECT_NE(NULL, strstr(log, "  rip 0x"));
+	EXPECT_NE(NULL, strstr(log, "  cr0 0x"));
+	EXPECT_NE(NULL, strstr(log, "  cs   sel 0x"));
+	EXPECT_NE(NULL, strstr(log, "  events: exception"));
+	if (!strstr(log, "re-initialized the vCPU"))
+		/* Intel keeps the guest's state: the ud2 at 16 MiB + 7. */
+		EXPECT_NE(NULL, strstr(log, "rip 0x0000000001000007"));
+	if (!_metadata->passed)
+		TH_LOG("the log:\n%s", log);
 }
 
 TEST_F_TIMEOUT(tiny, boot_timer, 60)
