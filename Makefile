@@ -66,15 +66,30 @@ LINUX_SRC = $(THAW_CACHE)/linux-source/current
 
 .DEFAULT_GOAL := all
 
+# Link the program $@ from the objects and archives among its
+# prerequisites; $(1): the libraries they need.
+define link
+	$(quiet) LD $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o %.a,$^) $(1)
+endef
+
 # Each part of the tree adds its programs to these lists in its own .mk file.
 PROGS :=
 UNIT_TESTS :=
 SELFTESTS :=
 
-include vmm/snap.mk
+# Each folder has its build rules; what a folder's code needs from
+# another folder comes in through that folder's variables, so the order
+# below is the order of dependence.
+include lib/lib.mk
+include proto/proto.mk
+include tools/lib/lib.mk
 include vmm/vmm.mk
-include vmm/thawvm.mk
-include tools/tools.mk
+include tools/thawctl/thawctl.mk
+include tools/guest/guest.mk
+include tools/uffd-handler/uffd-handler.mk
+include tools/bench/bench.mk
 include tests/unit/unit.mk
 include selftests/selftests.mk
 
@@ -106,7 +121,7 @@ demo:
 	$(Q)tools/demo
 
 checkpatch:
-	$(Q)tests/host/checkpatch.sh
+	$(Q)tests/host/checkpatch_test.sh
 
 # Warnings, references to nothing (-n) included, are errors.  Sphinx
 # re-reads only the pages that changed, so it would not report again what an

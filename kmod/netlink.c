@@ -43,8 +43,14 @@ nospace:
 	return -EMSGSIZE;
 }
 
-static int thaw_nl_fill_snap(struct sk_buff *skb, struct thaw_snap *snap)
+static u64 thaw_nl_snap_id(struct list_head *node)
 {
+	return list_entry(node, struct thaw_snap, node)->id;
+}
+
+static int thaw_nl_fill_snap(struct sk_buff *skb, struct list_head *node)
+{
+	struct thaw_snap *snap = list_entry(node, struct thaw_snap, node);
 	struct thaw_snap_stats st = {};
 
 	thaw_snap_fill_stats(snap, &st);
@@ -64,8 +70,14 @@ static int thaw_nl_fill_snap(struct sk_buff *skb, struct thaw_snap *snap)
 	return 0;
 }
 
-static int thaw_nl_fill_clone(struct sk_buff *skb, struct thaw_clone *clone)
+static u64 thaw_nl_clone_id(struct list_head *node)
 {
+	return list_entry(node, struct thaw_clone, node)->id;
+}
+
+static int thaw_nl_fill_clone(struct sk_buff *skb, struct list_head *node)
+{
+	struct thaw_clone *clone = list_entry(node, struct thaw_clone, node);
 	struct thaw_clone_stats st = {};
 
 	thaw_clone_fill_stats(clone, &st);
@@ -87,64 +99,70 @@ static int thaw_nl_fill_clone(struct sk_buff *skb, struct thaw_clone *clone)
 	return 0;
 }
 
+/* A dump of one kind of object: those on @list, as @cmd messages. */
+struct thaw_nl_dump {
+	u8 cmd;
+	struct list_head *list;			/* thaw_objects_lock */
+	u64 (*id)(struct list_head *node);
+	int (*fill)(struct sk_buff *skb, struct list_head *node);
+};
+
+static const struct thaw_nl_dump thaw_nl_snapshots = {
+	.cmd	= THAW_CMD_GET_SNAPSHOT,
+	.list	= &thaw_snapshots,
+	.id	= thaw_nl_snap_id,
+	.fill	= thaw_nl_fill_snap,
+};
+
+static const struct thaw_nl_dump thaw_nl_clones = {
+	.cmd	= THAW_CMD_GET_CLONE,
+	.list	= &thaw_clones,
+	.id	= thaw_nl_clone_id,
+	.fill	= thaw_nl_fill_clone,
+};
+
 /*
  * Dumps resume by id: objects are listed in increasing id order (ids are
  * given when an object is listed), cb->args[0] is the next id to send.
  */
-static int thaw_nl_dump_snapshots(struct sk_buff *skb,
-				  struct netlink_callback *cb)
+static int thaw_nl_dump(struct sk_buff *skb, struct netlink_callback *cb,
+			const struct thaw_nl_dump *d)
 {
 	u64 next = cb->args[0];
-	struct thaw_snap *snap;
+	struct list_head *node;
 	void *hdr;
 
 	mutex_lock(&thaw_objects_lock);
-	list_for_each_entry(snap, &thaw_snapshots, node) {
-		if (snap->id < next)
+	list_for_each(node, d->list) {
+		if (d->id(node) < next)
 			continue;
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &thaw_nl_family,
-				  NLM_F_MULTI, THAW_CMD_GET_SNAPSHOT);
+				  NLM_F_MULTI, d->cmd);
 		if (!hdr)
 			break;
-		if (thaw_nl_fill_snap(skb, snap)) {
+		if (d->fill(skb, node)) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
 		genlmsg_end(skb, hdr);
-		next = snap->id + 1;
+		next = d->id(node) + 1;
 	}
 	mutex_unlock(&thaw_objects_lock);
 	cb->args[0] = next;
 	return skb->len;
 }
 
+static int thaw_nl_dump_snapshots(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	return thaw_nl_dump(skb, cb, &thaw_nl_snapshots);
+}
+
 static int thaw_nl_dump_clones(struct sk_buff *skb,
 			       struct netlink_callback *cb)
 {
-	u64 next = cb->args[0];
-	struct thaw_clone *clone;
-	void *hdr;
-
-	mutex_lock(&thaw_objects_lock);
-	list_for_each_entry(clone, &thaw_clones, node) {
-		if (clone->id < next)
-			continue;
-		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
-				  cb->nlh->nlmsg_seq, &thaw_nl_family,
-				  NLM_F_MULTI, THAW_CMD_GET_CLONE);
-		if (!hdr)
-			break;
-		if (thaw_nl_fill_clone(skb, clone)) {
-			genlmsg_cancel(skb, hdr);
-			break;
-		}
-		genlmsg_end(skb, hdr);
-		next = clone->id + 1;
-	}
-	mutex_unlock(&thaw_objects_lock);
-	cb->args[0] = next;
-	return skb->len;
+	return thaw_nl_dump(skb, cb, &thaw_nl_clones);
 }
 
 static const struct genl_small_ops thaw_nl_ops[] = {

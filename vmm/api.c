@@ -20,9 +20,10 @@
 #include <json-c/json.h>
 #include <microhttpd.h>
 
+#include "lib/err.h"
+#include "lib/log.h"
 #include "vmm/api.h"
-#include "vmm/log.h"
-#include "vmm/snapshot.h"
+#include "vmm/snapshot/snapshot.h"
 #include "vmm/version.h"
 
 struct api {
@@ -164,10 +165,9 @@ static int put_metrics(struct vm_config *c, struct json_object *o, char *e,
 	struct vm_config tmp;
 	int ret, fd;
 
-	if (c->metrics.present) {
-		snprintf(e, n, "Metrics system already initialized");
-		return -EINVAL;
-	}
+	if (c->metrics.present)
+		return err__set(e, n, -EINVAL,
+				"Metrics system already initialized");
 	vm_config__init(&tmp);
 	ret = vm_config__parse_metrics(&tmp, o, e, n);
 	if (!ret) {
@@ -222,10 +222,9 @@ static int flush_metrics(struct api *api, char *err, size_t errlen)
 	const char *line;
 	int fd, ret = 0;
 
-	if (!api->cfg.metrics.present) {
-		snprintf(err, errlen, "The metrics system is not initialized.");
-		return -EINVAL;
-	}
+	if (!api->cfg.metrics.present)
+		return err__set(err, errlen, -EINVAL,
+				"The metrics system is not initialized.");
 	vmm__stats(api->vmm, &st);
 	o = json_object_new_object();
 	json_object_object_add(o, "utc_timestamp_ms",

@@ -40,7 +40,7 @@ void bus__free(struct bus *bus)
 	bus->nr = 0;
 }
 
-const struct bus_range *bus__find(const struct bus *bus, uint64_t addr,
+static const struct bus_range *bus__find(const struct bus *bus, uint64_t addr,
 				  uint32_t len)
 {
 	unsigned int lo = 0, hi = bus->nr;

@@ -33,8 +33,6 @@ struct bus {
 int bus__register(struct bus *bus, uint64_t base, uint64_t len,
 		  const struct bus_ops *ops, void *dev, const char *name);
 void bus__free(struct bus *bus);
-const struct bus_range *bus__find(const struct bus *bus, uint64_t addr,
-				  uint32_t len);
 
 /*
  * Dispatch one access.  Returns false when no device claims all of it: a

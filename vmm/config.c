@@ -16,8 +16,10 @@
 
 #include <json-c/json.h>
 
+#include "lib/err.h"
+#include "lib/vsock-uds.h"
 #include "vmm/config.h"
-#include "vmm/snapshot.h"
+#include "vmm/snapshot/snapshot.h"
 
 #define JSON_MAX_DEPTH	16
 
@@ -79,21 +81,6 @@ int vm_config__copy(struct vm_config *dst, const struct vm_config *src)
 	return 0;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 json_object *vm_config__parse_json(const char *text, size_t len,
 				   char *err, size_t errlen)
 {
@@ -102,29 +89,30 @@ json_object *vm_config__parse_json(const char *text, size_t len,
 	enum json_tokener_error jerr;
 
 	if (len == 0) {
-		fail(err, errlen, "Empty request body");
+		err__set(err, errlen, -EINVAL, "Empty request body");
 		return NULL;
 	}
 	if (len > INT_MAX) {
-		fail(err, errlen, "Request body too large");
+		err__set(err, errlen, -EINVAL, "Request body too large");
 		return NULL;
 	}
 	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
 	if (!tok) {
-		fail(err, errlen, "Out of memory");
+		err__set(err, errlen, -EINVAL, "Out of memory");
 		return NULL;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	if (jerr == json_tokener_continue) {
-		fail(err, errlen, "Invalid JSON: unexpected end of input");
+		err__set(err, errlen, -EINVAL,
+			 "Invalid JSON: unexpected end of input");
 		json_object_put(obj);
 		obj = NULL;
 	} else if (jerr != json_tokener_success) {
-		fail(err, errlen, "Invalid JSON: %s at offset %zu",
-		     json_tokener_error_desc(jerr),
-		     json_tokener_get_parse_end(tok));
+		err__set(err, errlen, -EINVAL, "Invalid JSON: %s at offset %zu",
+			 json_tokener_error_desc(jerr),
+			 json_tokener_get_parse_end(tok));
 		obj = NULL;
 	} else if (json_tokener_get_parse_end(tok) < len) {
 		size_t i = json_tokener_get_parse_end(tok);
@@ -132,8 +120,9 @@ json_object *vm_config__parse_json(const char *text, size_t len,
 		while (i < len && strchr(" \t\r\n", text[i]))
 			i++;
 		if (i < len) {
-			fail(err, errlen, "Invalid JSON: trailing data at offset %zu",
-			     i);
+			err__set(err, errlen, -EINVAL,
+				 "Invalid JSON: trailing data at offset %zu",
+				 i);
 			json_object_put(obj);
 			obj = NULL;
 		}
@@ -147,7 +136,8 @@ static int check_fields(json_object *obj, const char *what,
 			const char *const *allowed, char *err, size_t errlen)
 {
 	if (!json_object_is_type(obj, json_type_object))
-		return fail(err, errlen, "%s: expected a JSON object", what);
+		return err__set(err, errlen, -EINVAL,
+				"%s: expected a JSON object", what);
 	json_object_object_foreach(obj, key, val) {
 		const char *const *a;
 
@@ -156,8 +146,8 @@ static int check_fields(json_object *obj, const char *what,
 			if (!strcmp(*a, key))
 				break;
 		if (!*a)
-			return fail(err, errlen, "%s: unknown field `%s`", what,
-				    key);
+			return err__set(err, errlen, -EINVAL,
+					"%s: unknown field `%s`", what, key);
 	}
 	return 0;
 }
@@ -172,19 +162,20 @@ static int get_string(json_object *obj, const char *what, const char *key,
 
 	if (!json_object_object_get_ex(obj, key, &v)) {
 		if (required)
-			return fail(err, errlen, "%s: missing field `%s`",
-				    what, key);
+			return err__set(err, errlen, -EINVAL,
+					"%s: missing field `%s`", what, key);
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_string))
-		return fail(err, errlen, "%s: `%s` must be a string", what, key);
+		return err__set(err, errlen, -EINVAL,
+				"%s: `%s` must be a string", what, key);
 	s = json_object_get_string(v);
 	if ((size_t)json_object_get_string_len(v) != strlen(s))
-		return fail(err, errlen, "%s: `%s` contains a NUL byte", what,
-			    key);
+		return err__set(err, errlen, -EINVAL,
+				"%s: `%s` contains a NUL byte", what, key);
 	copy = strdup(s);
 	if (!copy)
-		return fail(err, errlen, "Out of memory");
+		return err__set(err, errlen, -EINVAL, "Out of memory");
 	free(*out);
 	*out = copy;
 	return 1;
@@ -198,8 +189,8 @@ static int get_bool(json_object *obj, const char *what, const char *key,
 	if (!json_object_object_get_ex(obj, key, &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_boolean))
-		return fail(err, errlen, "%s: `%s` must be true or false", what,
-			    key);
+		return err__set(err, errlen, -EINVAL,
+				"%s: `%s` must be true or false", what, key);
 	*out = json_object_get_boolean(v);
 	return 1;
 }
@@ -213,19 +204,20 @@ static int get_u64(json_object *obj, const char *what, const char *key,
 
 	if (!json_object_object_get_ex(obj, key, &v)) {
 		if (required)
-			return fail(err, errlen, "%s: missing field `%s`",
-				    what, key);
+			return err__set(err, errlen, -EINVAL,
+					"%s: missing field `%s`", what, key);
 		return 0;
 	}
 	if (!json_object_is_type(v, json_type_int))
-		return fail(err, errlen, "%s: `%s` must be an integer", what,
-			    key);
+		return err__set(err, errlen, -EINVAL,
+				"%s: `%s` must be an integer", what, key);
 	errno = 0;
 	n = json_object_get_int64(v);
 	if (n < 0 || errno == ERANGE || (uint64_t)n < min || (uint64_t)n > max)
-		return fail(err, errlen,
-			    "%s: `%s` must be between %llu and %llu", what, key,
-			    (unsigned long long)min, (unsigned long long)max);
+		return err__set(err, errlen, -EINVAL,
+				"%s: `%s` must be between %llu and %llu", what,
+				key, (unsigned long long)min,
+				(unsigned long long)max);
 	*out = (uint64_t)n;
 	return 1;
 }
@@ -254,8 +246,8 @@ int vm_config__parse_boot_source(struct vm_config *cfg, json_object *obj,
 	}
 	if (!bs.kernel_image_path[0]) {
 		boot_source_free(&bs);
-		return fail(err, errlen, "%s: `kernel_image_path` is empty",
-			    what);
+		return err__set(err, errlen, -EINVAL,
+				"%s: `kernel_image_path` is empty", what);
 	}
 	boot_source_free(&cfg->boot_source);
 	cfg->boot_source = bs;
@@ -312,8 +304,8 @@ int vm_config__parse_machine(struct vm_config *cfg, json_object *obj,
 	if (partial) {
 		mc = cfg->machine;
 		if (json_object_object_length(obj) == 0)
-			return fail(err, errlen, "%s: empty PATCH request",
-				    what);
+			return err__set(err, errlen, -EINVAL,
+					"%s: empty PATCH request", what);
 	} else {
 		memset(&mc, 0, sizeof(mc));
 	}
@@ -336,9 +328,9 @@ int vm_config__parse_machine(struct vm_config *cfg, json_object *obj,
 	if (ret < 0)
 		return ret;
 	if (ret > 0 && parse_huge_pages(s, &mc.huge_pages)) {
-		ret = fail(err, errlen,
-			   "%s: `huge_pages` must be None, 2M or Transparent",
-			   what);
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: `huge_pages` must be None, 2M or Transparent",
+			       what);
 		free(s);
 		return ret;
 	}
@@ -348,23 +340,32 @@ int vm_config__parse_machine(struct vm_config *cfg, json_object *obj,
 	if (ret < 0)
 		return ret;
 	if (ret > 0 && strcmp(s, "None")) {
-		ret = fail(err, errlen,
-			   "%s: cpu_template `%s` is not supported (only None)",
-			   what, s);
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: cpu_template `%s` is not supported (only None)",
+			       what, s);
 		free(s);
 		return ret;
 	}
 	free(s);
 
 	if (mc.smt && mc.vcpu_count > 1 && mc.vcpu_count % 2)
-		return fail(err, errlen,
-			    "%s: with smt, vcpu_count must be 1 or even", what);
+		return err__set(err, errlen, -EINVAL,
+				"%s: with smt, vcpu_count must be 1 or even",
+				what);
 	if (mc.huge_pages == VM_HUGE_PAGES_2M && mc.mem_size_mib % 2)
-		return fail(err, errlen,
-			    "%s: with 2M huge pages, mem_size_mib must be even",
-			    what);
+		return err__set(err, errlen, -EINVAL,
+				"%s: with 2M huge pages, mem_size_mib must be even",
+				what);
 	cfg->machine = mc;
 	return 0;
+}
+
+/* A uds_path that vsock_uds__path_ok() refuses (lib/vsock-uds.h). */
+static int uds_path_error(const char *what, char *err, size_t errlen)
+{
+	return err__set(err, errlen, -EINVAL,
+			"%s: `uds_path` must be 1 to %d bytes long", what,
+			VSOCK_UDS_PATH_MAX);
 }
 
 int vm_config__parse_vsock(struct vm_config *cfg, json_object *obj,
@@ -393,11 +394,9 @@ int vm_config__parse_vsock(struct vm_config *cfg, json_object *obj,
 	ret = get_string(obj, what, "uds_path", true, &uds, err, errlen);
 	if (ret < 0)
 		return ret;
-	if (!uds[0] || strlen(uds) >= 108 - 12) {
+	if (!vsock_uds__path_ok(uds)) {
 		free(uds);
-		/* Leave room for "_<port>" of guest-initiated connections. */
-		return fail(err, errlen,
-			    "%s: `uds_path` must be 1 to 95 bytes long", what);
+		return uds_path_error(what, err, errlen);
 	}
 	free(cfg->vsock.uds_path);
 	cfg->vsock.uds_path = uds;
@@ -426,7 +425,7 @@ int vm_config__parse_logger(struct vm_config *cfg, json_object *obj,
 		NULL
 	};
 	static const char what[] = "logger";
-	struct vm_logger_config lg = { 0 };
+	struct log_config lg = { 0 };
 	char *module = NULL;
 	int ret;
 
@@ -444,13 +443,14 @@ int vm_config__parse_logger(struct vm_config *cfg, json_object *obj,
 		goto out;
 	}
 	if (lg.level && !valid_level(lg.level)) {
-		ret = fail(err, errlen,
-			   "%s: `level` must be Error, Warning, Info, Debug, Trace or Off",
-			   what);
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: `level` must be Error, Warning, Info, Debug, Trace or Off",
+			       what);
 		goto out;
 	}
 	if (lg.log_path && !lg.log_path[0]) {
-		ret = fail(err, errlen, "%s: `log_path` is empty", what);
+		ret = err__set(err, errlen, -EINVAL, "%s: `log_path` is empty",
+			       what);
 		goto out;
 	}
 	free(cfg->logger.log_path);
@@ -486,7 +486,8 @@ static int parse_path_section(json_object *obj, const char *what,
 		return ret;
 	if (path && !path[0]) {
 		free(path);
-		return fail(err, errlen, "%s: `%s` is empty", what, field);
+		return err__set(err, errlen, -EINVAL, "%s: `%s` is empty", what,
+				field);
 	}
 	free(*dst);
 	*dst = path;
@@ -517,9 +518,11 @@ static int parse_absent_devices(json_object *v, const char *key, char *err,
 				size_t errlen)
 {
 	if (!json_object_is_type(v, json_type_array))
-		return fail(err, errlen, "`%s` must be an array", key);
+		return err__set(err, errlen, -EINVAL, "`%s` must be an array",
+				key);
 	if (json_object_array_length(v))
-		return fail(err, errlen, "`%s` devices are not supported", key);
+		return err__set(err, errlen, -EINVAL,
+				"`%s` devices are not supported", key);
 	return 0;
 }
 
@@ -533,7 +536,8 @@ int vm_config__parse_file(struct vm_config *cfg, const char *text,
 	if (!root)
 		return -EINVAL;
 	if (!json_object_is_type(root, json_type_object)) {
-		ret = fail(err, errlen, "config file: expected a JSON object");
+		ret = err__set(err, errlen, -EINVAL,
+			       "config file: expected a JSON object");
 		goto out;
 	}
 	json_object_object_foreach(root, key, val) {
@@ -555,13 +559,15 @@ int vm_config__parse_file(struct vm_config *cfg, const char *text,
 			 !strcmp(key, "pmem"))
 			ret = parse_absent_devices(val, key, err, errlen);
 		else
-			ret = fail(err, errlen,
-				   "config file: unknown section `%s`", key);
+			ret = err__set(err, errlen, -EINVAL,
+				       "config file: unknown section `%s`",
+				       key);
 		if (ret)
 			goto out;
 	}
 	if (!cfg->has_boot_source)
-		ret = fail(err, errlen, "config file: missing `boot-source`");
+		ret = err__set(err, errlen, -EINVAL,
+			       "config file: missing `boot-source`");
 out:
 	json_object_put(root);
 	return ret;
@@ -599,18 +605,19 @@ int vm_config__parse_snapshot_create(struct snapshot_create_params *p,
 		goto err;
 	}
 	if (!p->snapshot_path[0] || !p->mem_file_path[0]) {
-		ret = fail(err, errlen, "%s: empty path", what);
+		ret = err__set(err, errlen, -EINVAL, "%s: empty path", what);
 		goto err;
 	}
 	if (!strcmp(p->snapshot_path, p->mem_file_path)) {
-		ret = fail(err, errlen,
-			   "%s: snapshot_path and mem_file_path are the same file",
-			   what);
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: snapshot_path and mem_file_path are the same file",
+			       what);
 		goto err;
 	}
 	if (type && strcmp(type, "Full") && strcmp(type, "Diff")) {
-		ret = fail(err, errlen, "%s: `snapshot_type` must be Full or Diff",
-			   what);
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: `snapshot_type` must be Full or Diff",
+			       what);
 		goto err;
 	}
 	p->diff = type && !strcmp(type, "Diff");
@@ -658,12 +665,14 @@ static int parse_mem_backend(struct snapshot_load_params *p, json_object *o,
 		p->backend = MEM_BACKEND_THAW;
 	} else {
 		free(type);
-		return fail(err, errlen,
-			    "%s: `backend_type` must be File, Uffd or Thaw", what);
+		return err__set(err, errlen, -EINVAL,
+				"%s: `backend_type` must be File, Uffd or Thaw",
+				what);
 	}
 	free(type);
 	if (!p->backend_path[0])
-		return fail(err, errlen, "%s: `backend_path` is empty", what);
+		return err__set(err, errlen, -EINVAL,
+				"%s: `backend_path` is empty", what);
 	return 0;
 }
 
@@ -683,9 +692,8 @@ static int parse_vsock_override(struct snapshot_load_params *p,
 	    get_u64(o, what, "guest_cid", false, 3, UINT32_MAX - 1, &cid, err,
 		    errlen) < 0)
 		return -EINVAL;
-	if (!p->vsock_uds_path[0] || strlen(p->vsock_uds_path) >= 108 - 12)
-		return fail(err, errlen,
-			    "%s: `uds_path` must be 1 to 95 bytes long", what);
+	if (!vsock_uds__path_ok(p->vsock_uds_path))
+		return uds_path_error(what, err, errlen);
 	p->vsock_cid = (uint32_t)cid;
 	return 0;
 }
@@ -732,9 +740,9 @@ int vm_config__parse_snapshot_load(struct snapshot_load_params *p,
 	p->track_dirty_pages |= diff_old;
 	if (json_object_object_get_ex(obj, "mem_backend", &v)) {
 		if (mem_file) {
-			ret = fail(err, errlen,
-				   "%s: give `mem_backend` or `mem_file_path`, not both",
-				   what);
+			ret = err__set(err, errlen, -EINVAL,
+				       "%s: give `mem_backend` or `mem_file_path`, not both",
+				       what);
 			goto err;
 		}
 		ret = parse_mem_backend(p, v, err, errlen);
@@ -745,9 +753,9 @@ int vm_config__parse_snapshot_load(struct snapshot_load_params *p,
 		p->backend_path = mem_file;
 		mem_file = NULL;
 	} else {
-		ret = fail(err, errlen,
-			   "%s: missing field `mem_backend` (or `mem_file_path`)",
-			   what);
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: missing field `mem_backend` (or `mem_file_path`)",
+			       what);
 		goto err;
 	}
 	if (json_object_object_get_ex(obj, "vsock_override", &v)) {
@@ -758,19 +766,19 @@ int vm_config__parse_snapshot_load(struct snapshot_load_params *p,
 	if (json_object_object_get_ex(obj, "network_overrides", &v) &&
 	    (!json_object_is_type(v, json_type_array) ||
 	     json_object_array_length(v))) {
-		ret = fail(err, errlen,
-			   "%s: `network_overrides`: thawvm has no network devices",
-			   what);
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: `network_overrides`: thawvm has no network devices",
+			       what);
 		goto err;
 	}
 	if (huge && strcmp(huge, "Snapshot") && strcmp(huge, "None")) {
-		ret = fail(err, errlen,
-			   "%s: `huge_pages` %s: restored RAM uses 4 KiB pages (Snapshot or None)",
-			   what, huge);
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: `huge_pages` %s: restored RAM uses 4 KiB pages (Snapshot or None)",
+			       what, huge);
 		goto err;
 	}
 	if (!p->snapshot_path[0] || (p->wset_path && !p->wset_path[0])) {
-		ret = fail(err, errlen, "%s: empty path", what);
+		ret = err__set(err, errlen, -EINVAL, "%s: empty path", what);
 		goto err;
 	}
 	free(huge);

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/log.h"
+
 #define VM_MAX_VCPUS		32
 #define VM_MAX_MEM_MIB		(1024 * 1024)
 
@@ -47,14 +49,6 @@ struct vm_vsock_config {
 	char *uds_path;			/* host side: Firecracker's protocol */
 };
 
-struct vm_logger_config {
-	bool present;
-	char *log_path;
-	char *level;			/* Error, Warning, Info, Debug, Trace */
-	bool show_level;
-	bool show_log_origin;
-};
-
 struct vm_metrics_config {
 	bool present;
 	char *metrics_path;
@@ -65,7 +59,7 @@ struct vm_config {
 	struct vm_boot_source boot_source;
 	struct vm_machine_config machine;
 	struct vm_vsock_config vsock;
-	struct vm_logger_config logger;
+	struct log_config logger;	/* lib/log.h */
 	struct vm_metrics_config metrics;
 	char *serial_out_path;		/* NULL: the console goes to stdout */
 	/*
@@ -109,7 +103,7 @@ int vm_config__parse_serial(struct vm_config *cfg, struct json_object *obj,
 int vm_config__parse_file(struct vm_config *cfg, const char *text,
 			  size_t len, char *err, size_t errlen);
 
-/* PUT /snapshot/create and /snapshot/load bodies (vmm/snapshot.h). */
+/* PUT /snapshot/create and /snapshot/load bodies (vmm/snapshot/snapshot.h). */
 struct snapshot_create_params;
 struct snapshot_load_params;
 int vm_config__parse_snapshot_create(struct snapshot_create_params *p,

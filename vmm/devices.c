@@ -5,22 +5,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
 #include "vmm/devices.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
 #include "vmm/util.h"
 
+/*
+ * Init order is by priority; the table's own order is the snapshot's
+ * (vsock's section comes before vmgenid's, and its transport reset before
+ * the new generation ID).
+ */
 static const struct device_init device_table[] = {
-	{ "serial", DEVICE_PRIO_LEGACY, serial__init, serial__exit },
-	{ "i8042", DEVICE_PRIO_LEGACY, i8042__init, i8042__exit },
-	{ "acpi-pm", DEVICE_PRIO_LEGACY, pm__init, pm__exit },
+	{ "serial", DEVICE_PRIO_LEGACY, serial__init, serial__exit,
+	  &serial__snap },
+	{ "i8042", DEVICE_PRIO_LEGACY, i8042__init, i8042__exit,
+	  &i8042__snap },
+	{ "acpi-pm", DEVICE_PRIO_LEGACY, pm__init, pm__exit, NULL },
 	{ "boot-timer", DEVICE_PRIO_LEGACY, boot_timer__init,
-	  boot_timer__exit },
-	{ "vmgenid", DEVICE_PRIO_LEGACY, vmgenid__init, vmgenid__exit },
-	{ "virtio-vsock", DEVICE_PRIO_VIRTIO, vsock__init, vsock__exit },
+	  boot_timer__exit, NULL },
+	{ "virtio-vsock", DEVICE_PRIO_VIRTIO, vsock__init, vsock__exit,
+	  &vsock__snap },
+	{ "vmgenid", DEVICE_PRIO_LEGACY, vmgenid__init, vmgenid__exit,
+	  &vmgenid__snap },
 };
 
 #define NR_DEVICES ARRAY_SIZE(device_table)
+_Static_assert(NR_DEVICES <= DEVICES_MAX, "raise DEVICES_MAX");
+
+const struct device_init *devices__get(size_t i)
+{
+	return i < NR_DEVICES ? &device_table[i] : NULL;
+}
 
 static int by_prio(const void *a, const void *b)
 {

@@ -5,13 +5,49 @@
  * functions by priority and, when one fails, names it and runs the exit
  * functions of those done, in reverse; devices__exit() runs all of them in
  * reverse.
+ *
+ * A device with state to keep across a snapshot also names its section of
+ * the state file and how to save, check and restore it (struct
+ * device_snap, beside the device's code): vmm/snapshot/ loops over the
+ * table, so adding a device never edits the snapshot code.
  */
 #ifndef THAW_VMM_DEVICES_H
 #define THAW_VMM_DEVICES_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct kvm;
+struct vm_config;
+
+/*
+ * A device's part of a snapshot: its plain-data state (vmm/persist.h) as
+ * one section of the state file.  Called with the machine paused.
+ */
+struct device_snap {
+	uint32_t section;		/* SNAP_SEC_DEV_* (lib/snapfile.h) */
+	size_t size;			/* of its state struct */
+	const char *what;		/* in messages: "serial port" */
+	bool required;			/* refuse a snapshot without it */
+	/* Fill @state (zeroed, @size bytes); false: the machine has none. */
+	bool (*save)(struct kvm *kvm, void *state);
+	/*
+	 * Optional, before any machine exists: refuse a saved @state (NULL:
+	 * the snapshot has none) that a machine configured as @cfg cannot
+	 * take.  -EBADMSG with a message.
+	 */
+	int (*check)(const struct vm_config *cfg, const void *state,
+		     char *err, size_t errlen);
+	/* Load @state (NULL: none saved) into the device; -errno, message. */
+	int (*restore)(struct kvm *kvm, const void *state, char *err,
+		       size_t errlen);
+	/*
+	 * Optional, once every device and vCPU is restored and before the
+	 * vCPUs run: tell the guest what changed under it.
+	 */
+	int (*restored)(struct kvm *kvm, char *err, size_t errlen);
+};
 
 enum device_prio {
 	DEVICE_PRIO_LEGACY = 10,	/* ISA: serial, i8042, PM ports */
@@ -23,10 +59,20 @@ struct device_init {
 	enum device_prio prio;
 	int (*init)(struct kvm *kvm);	/* 0 or -errno; absent -> skipped */
 	void (*exit)(struct kvm *kvm);	/* safe after a failed init */
+	const struct device_snap *snap;	/* NULL: nothing to save */
 };
+
+/* No more devices than this in the table (snapshot code's arrays). */
+#define DEVICES_MAX	16
 
 int devices__init(struct kvm *kvm, char *err, size_t errlen);
 void devices__exit(struct kvm *kvm);
+
+/*
+ * The table in its own order, which is the order of the state file's
+ * device sections and of restores: entry @i, or NULL past the end.
+ */
+const struct device_init *devices__get(size_t i);
 
 /* The devices' entry points. */
 int serial__init(struct kvm *kvm);
@@ -41,5 +87,11 @@ int vmgenid__init(struct kvm *kvm);
 void vmgenid__exit(struct kvm *kvm);
 int vsock__init(struct kvm *kvm);
 void vsock__exit(struct kvm *kvm);
+
+/* Their snapshot sections. */
+extern const struct device_snap serial__snap;
+extern const struct device_snap i8042__snap;
+extern const struct device_snap vmgenid__snap;
+extern const struct device_snap vsock__snap;
 
 #endif

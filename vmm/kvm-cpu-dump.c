@@ -16,9 +16,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "lib/log.h"
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
 
 static const char *exit_name(uint32_t reason)
 {

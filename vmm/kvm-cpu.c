@@ -9,15 +9,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "vmm/boot.h"
-#include "vmm/cpuid.h"
+#include "lib/log.h"
+#include "vmm/exit.h"
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
 #include "vmm/seccomp.h"
 #include "vmm/util.h"
-#include "vmm/vmm.h"
+#include "vmm/x86/boot.h"
+#include "vmm/x86/cpuid.h"
+#include "vmm/x86/layout.h"
 
 #define KICK_SIGNAL		(SIGRTMIN + 1)
 

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "lib/log.h"
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
 #include "vmm/persist.h"
 
 /* The MSRs KVM can save for this vCPU: KVM_GET_MSR_INDEX_LIST. */

@@ -12,18 +12,20 @@
 
 #include <linux/kvm.h>
 
-#include "vmm/acpi.h"
+#include "lib/err.h"
+#include "lib/log.h"
+#include "lib/vsock-uds.h"
 #include "vmm/devices.h"
+#include "vmm/exit.h"
+#include "vmm/hw/vmgenid.h"
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
-#include "vmm/util.h"
-#include "vmm/mem.h"
+#include "vmm/mem/mem.h"
 #include "vmm/seccomp.h"
+#include "vmm/util.h"
 #include "vmm/virtio/mmio.h"
 #include "vmm/virtio/vsock.h"
-#include "vmm/vmgenid.h"
-#include "vmm/vmm.h"
+#include "vmm/x86/acpi.h"
 
 #define LOOP_ENTRIES	256
 
@@ -46,17 +48,6 @@ __attribute__((constructor)) static void record_process_start(void)
 uint64_t kvm__process_start_ns(void)
 {
 	return process_start_ns;
-}
-
-__printf(3, 4)
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
 }
 
 static const struct {
@@ -89,14 +80,15 @@ static int check_caps(struct kvm *kvm, char *err, size_t errlen)
 	for (i = 0; i < ARRAY_SIZE(required_caps); i++)
 		if (ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION,
 			  required_caps[i].cap) <= 0)
-			return fail(err, errlen, "KVM lacks %s",
-				    required_caps[i].name);
+			return err__set(err, errlen, -EINVAL, "KVM lacks %s",
+					required_caps[i].name);
 	max = ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
 	if (max <= 0)
 		max = ioctl(kvm->sys_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
 	if (max > 0 && kvm->nr_cpus > (unsigned int)max)
-		return fail(err, errlen, "KVM allows %d vCPUs, %u asked", max,
-			    kvm->nr_cpus);
+		return err__set(err, errlen, -EINVAL,
+				"KVM allows %d vCPUs, %u asked", max,
+				kvm->nr_cpus);
 	return 0;
 }
 
@@ -166,47 +158,45 @@ static int create_vm(struct kvm *kvm, char *err, size_t errlen)
 	kvm->sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (kvm->sys_fd < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "/dev/kvm: %s", strerror(errno));
-		return ret;
+		return err__set(err, errlen, ret, "/dev/kvm: %s",
+				strerror(errno));
 	}
 	if (ioctl(kvm->sys_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
-		return fail(err, errlen, "KVM API version is not %d",
-			    KVM_API_VERSION);
+		return err__set(err, errlen, -EINVAL,
+				"KVM API version is not %d", KVM_API_VERSION);
 	ret = check_caps(kvm, err, errlen);
 	if (ret)
 		return ret;
 	kvm->vm_fd = ioctl(kvm->sys_fd, KVM_CREATE_VM, 0);
 	if (kvm->vm_fd < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
-		return ret;
+		return err__set(err, errlen, ret, "KVM_CREATE_VM: %s",
+				strerror(errno));
 	}
 	kvm->vcpu_mmap_size = ioctl(kvm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (kvm->vcpu_mmap_size <= 0)
-		return fail(err, errlen, "KVM_GET_VCPU_MMAP_SIZE failed");
+		return err__set(err, errlen, -EINVAL,
+				"KVM_GET_VCPU_MMAP_SIZE failed");
 	/* Intel needs these pages out of RAM; AMD ignores them. */
 	if (ioctl(kvm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0 ||
 	    ioctl(kvm->vm_fd, KVM_SET_TSS_ADDR, LAYOUT_TSS) < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "KVM_SET_TSS_ADDR: %s", strerror(errno));
-		return ret;
+		return err__set(err, errlen, ret, "KVM_SET_TSS_ADDR: %s",
+				strerror(errno));
 	}
 	if (ioctl(kvm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "KVM_CREATE_IRQCHIP: %s",
-			 strerror(errno));
-		return ret;
+		return err__set(err, errlen, ret, "KVM_CREATE_IRQCHIP: %s",
+				strerror(errno));
 	}
 	ret = setup_gsi_routing(kvm);
-	if (ret) {
-		snprintf(err, errlen, "KVM_SET_GSI_ROUTING: %s",
-			 strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return err__set(err, errlen, ret, "KVM_SET_GSI_ROUTING: %s",
+				strerror(-ret));
 	if (ioctl(kvm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "KVM_CREATE_PIT2: %s", strerror(errno));
-		return ret;
+		return err__set(err, errlen, ret, "KVM_CREATE_PIT2: %s",
+				strerror(errno));
 	}
 	ret = get_supported_cpuid(kvm);
 	if (ret)
@@ -224,29 +214,28 @@ static int setup_memory(struct kvm *kvm, struct guest_mem *mem, char *err,
 	int ret;
 
 	if (!mc->mem_size_mib || mc->mem_size_mib > VM_MAX_MEM_MIB)
-		return fail(err, errlen, "mem_size_mib %llu out of 1..%u",
-			    (unsigned long long)mc->mem_size_mib,
-			    VM_MAX_MEM_MIB);
+		return err__set(err, errlen, -EINVAL,
+				"mem_size_mib %llu out of 1..%u",
+				(unsigned long long)mc->mem_size_mib,
+				VM_MAX_MEM_MIB);
 	if (mem) {
 		kvm->mem = mem;
 		if (mem->ram_size != mc->mem_size_mib << 20)
-			return fail(err, errlen,
-				    "guest memory of %llu bytes for a %llu MiB machine",
-				    (unsigned long long)mem->ram_size,
-				    (unsigned long long)mc->mem_size_mib);
+			return err__set(err, errlen, -EINVAL,
+					"guest memory of %llu bytes for a %llu MiB machine",
+					(unsigned long long)mem->ram_size,
+					(unsigned long long)mc->mem_size_mib);
 		ret = 0;
 	} else {
 		ret = guest_mem__new_memfd(&kvm->mem, mc->mem_size_mib << 20,
 					   mc->huge_pages);
 	}
-	if (ret) {
-		snprintf(err, errlen, "guest memory (%llu MiB%s): %s",
-			 (unsigned long long)mc->mem_size_mib,
-			 mc->huge_pages == VM_HUGE_PAGES_2M ?
-			 " of 2M huge pages: is vm.nr_hugepages large enough?" :
-			 "", strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return err__set(err, errlen, ret,
+				"guest memory (%llu MiB%s): %s",
+				(unsigned long long)mc->mem_size_mib,
+				mc->huge_pages == VM_HUGE_PAGES_2M ? " of 2M huge pages: is vm.nr_hugepages large enough?" : "",
+				strerror(-ret));
 	for (i = 0; i < kvm->mem->nr_regions; i++) {
 		const struct guest_mem_region *r = &kvm->mem->regions[i];
 		struct kvm_userspace_memory_region slot = {
@@ -260,9 +249,9 @@ static int setup_memory(struct kvm *kvm, struct guest_mem *mem, char *err,
 
 		if (ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
 			ret = -errno;
-			snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s",
-				 strerror(errno));
-			return ret;
+			return err__set(err, errlen, ret,
+					"KVM_SET_USER_MEMORY_REGION: %s",
+					strerror(errno));
 		}
 	}
 	return 0;
@@ -286,8 +275,8 @@ static int build_cmdline(struct kvm *kvm, char *err, size_t errlen)
 			      (unsigned long long)vm->base, vm->irq);
 	}
 	if (n >= cap)
-		return fail(err, errlen, "command line longer than %zu bytes",
-			    cap - 1);
+		return err__set(err, errlen, -EINVAL,
+				"command line longer than %zu bytes", cap - 1);
 	return 0;
 }
 
@@ -308,12 +297,12 @@ static int setup_firmware(struct kvm *kvm, char *err, size_t errlen)
 	m.vmgenid.gsi = LAYOUT_IRQ_GED_VMGENID;
 	ret = acpi__setup(kvm->mem, &m);
 	if (ret)
-		return fail(err, errlen, "building the ACPI tables: %s",
-			    strerror(-ret));
+		return err__set(err, errlen, -EINVAL,
+				"building the ACPI tables: %s", strerror(-ret));
 	ret = vmgenid__generate(kvm);
 	if (ret)
-		return fail(err, errlen, "the VM generation ID: %s",
-			    strerror(-ret));
+		return err__set(err, errlen, -EINVAL,
+				"the VM generation ID: %s", strerror(-ret));
 	return 0;
 }
 
@@ -324,17 +313,14 @@ static int create_cpus(struct kvm *kvm, char *err, size_t errlen)
 
 	for (i = 0; i < kvm->nr_cpus; i++) {
 		ret = kvm_cpu__init(kvm, i, &kvm->cpus[i]);
-		if (ret) {
-			snprintf(err, errlen, "KVM_CREATE_VCPU %u: %s", i,
-				 strerror(-ret));
-			return ret;
-		}
+		if (ret)
+			return err__set(err, errlen, ret,
+					"KVM_CREATE_VCPU %u: %s", i,
+					strerror(-ret));
 		ret = kvm_cpu__setup(kvm->cpus[i], &kvm->boot);
-		if (ret) {
-			snprintf(err, errlen, "vCPU %u setup: %s", i,
-				 strerror(-ret));
-			return ret;
-		}
+		if (ret)
+			return err__set(err, errlen, ret, "vCPU %u setup: %s",
+					i, strerror(-ret));
 	}
 	return 0;
 }
@@ -365,22 +351,22 @@ static int machine_init(struct kvm *kvm, const struct vm_config *cfg,
 	pthread_cond_init(&kvm->rc.cond, NULL);
 	kvm->nr_cpus = cfg->machine.vcpu_count;
 	if (!kvm->nr_cpus || kvm->nr_cpus > VM_MAX_VCPUS)
-		return fail(err, errlen, "vcpu_count %u out of 1..%u",
-			    kvm->nr_cpus, VM_MAX_VCPUS);
+		return err__set(err, errlen, -EINVAL,
+				"vcpu_count %u out of 1..%u", kvm->nr_cpus,
+				VM_MAX_VCPUS);
 	if (!mem && (!cfg->has_boot_source ||
 		     !cfg->boot_source.kernel_image_path))
-		return fail(err, errlen, "no kernel image (boot-source)");
+		return err__set(err, errlen, -EINVAL,
+				"no kernel image (boot-source)");
 	if (cfg->vsock.present) {
 		if (cfg->vsock.guest_cid < 3 || cfg->vsock.guest_cid > UINT32_MAX - 1)
-			return fail(err, errlen,
-				    "vsock guest_cid %u: must be 3 to 4294967294",
-				    cfg->vsock.guest_cid);
-		/* Room for "_<port>": guest connections go to <path>_<port>. */
-		if (!cfg->vsock.uds_path || !cfg->vsock.uds_path[0] ||
-		    strlen(cfg->vsock.uds_path) > VSOCK_UDS_PATH_MAX)
-			return fail(err, errlen,
-				    "vsock uds_path must be 1 to %d bytes",
-				    VSOCK_UDS_PATH_MAX);
+			return err__set(err, errlen, -EINVAL,
+					"vsock guest_cid %u: must be 3 to 4294967294",
+					cfg->vsock.guest_cid);
+		if (!vsock_uds__path_ok(cfg->vsock.uds_path))
+			return err__set(err, errlen, -EINVAL,
+					"vsock uds_path must be 1 to %d bytes",
+					VSOCK_UDS_PATH_MAX);
 	}
 
 	ret = create_vm(kvm, err, errlen);
@@ -390,10 +376,9 @@ static int machine_init(struct kvm *kvm, const struct vm_config *cfg,
 	if (ret)
 		return ret;
 	ret = uring__init(&kvm->loop, LOOP_ENTRIES);
-	if (ret) {
-		snprintf(err, errlen, "io_uring: %s", strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return err__set(err, errlen, ret, "io_uring: %s",
+				strerror(-ret));
 	kvm->loop_ok = true;
 	kvm->loop.on_wake = loop_on_wake;
 	kvm->loop.wake_arg = kvm;
@@ -452,14 +437,15 @@ int kvm__run(struct kvm *kvm, char *err, size_t errlen)
 	if (!ret && !kvm->cfg->no_seccomp)
 		ret = seccomp__init();
 	if (ret)
-		return fail(err, errlen, "signal handlers: %s", strerror(-ret));
+		return err__set(err, errlen, -EINVAL, "signal handlers: %s",
+				strerror(-ret));
 	pthread_mutex_lock(&kvm->rc.lock);
 	kvm->rc.members = kvm->nr_cpus + 1;
 	pthread_mutex_unlock(&kvm->rc.lock);
 	ret = pthread_create(&kvm->loop_thread, NULL, loop_thread, kvm);
 	if (ret)
-		return fail(err, errlen, "device loop thread: %s",
-			    strerror(ret));
+		return err__set(err, errlen, -EINVAL, "device loop thread: %s",
+				strerror(ret));
 	kvm->loop_started = true;
 	for (i = 0; i < kvm->nr_cpus; i++) {
 		pthread_mutex_lock(&kvm->rc.lock);
@@ -467,8 +453,9 @@ int kvm__run(struct kvm *kvm, char *err, size_t errlen)
 		pthread_mutex_unlock(&kvm->rc.lock);
 		if (ret) {
 			kvm__halt(kvm, VMM_EXIT_ERROR);
-			return fail(err, errlen, "vCPU %u thread: %s", i,
-				    strerror(-ret));
+			return err__set(err, errlen, -EINVAL,
+					"vCPU %u thread: %s", i,
+					strerror(-ret));
 		}
 	}
 	return 0;

@@ -13,11 +13,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vmm/boot.h"
 #include "vmm/bus.h"
 #include "vmm/config.h"
-#include "vmm/layout.h"
 #include "vmm/uring.h"
+#include "vmm/x86/boot.h"
+#include "vmm/x86/layout.h"
 
 struct guest_mem;
 struct kvm_cpu;

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "vmm/api.h"
-#include "vmm/log.h"
 #include "vmm/version.h"
 #include "vmm/vmm.h"
 
@@ -136,7 +136,7 @@ int main(int argc, char **argv)
 			id = optarg;
 			break;
 		case 'l': {
-			struct vm_logger_config lc = { .level = optarg };
+			struct log_config lc = { .level = optarg };
 
 			if (log__configure(&lc, err, sizeof(err))) {
 				fprintf(stderr, "thawvm: %s\n", err);

@@ -46,14 +46,14 @@ struct kvm_vm_state {
 	struct kvm_clock_data clock;
 };
 
-/* vmm/serial.c */
+/* vmm/hw/serial.c */
 struct serial_state {
 	uint8_t ier, lcr, mcr, lsr, msr, scr, dll, dlm, fcr;
 	uint8_t thr_ipending;
 	uint8_t pad[6];
 };
 
-/* vmm/i8042.c */
+/* vmm/hw/i8042.c */
 struct i8042_state {
 	uint8_t status, ctr, outport, pending_cmd;
 	uint8_t kbd_pending_cmd, irq_level;
@@ -83,7 +83,7 @@ struct virtio_mmio_state {
 };
 
 /*
- * vmm/vmgenid.c.  The ID itself lives in guest memory (the memory file
+ * vmm/hw/vmgenid.c.  The ID itself lives in guest memory (the memory file
  * has it); a restore checks the address and interrupt against the machine
  * it builds and then writes a new ID (vmgenid__regenerate()).
  */

@@ -10,10 +10,10 @@
 #include <linux/kvm.h>
 #include <seccomp.h>
 
-#include "vmm/log.h"
+#include "lib/log.h"
+#include "vmm/exit.h"
 #include "vmm/seccomp.h"
 #include "vmm/util.h"
-#include "vmm/vmm.h"
 
 struct rule {
 	int nr;

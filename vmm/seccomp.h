@@ -4,8 +4,8 @@
  * the device loop load, for themselves only, an allowlist of the system
  * calls their role makes (measured with strace over the vmm selftests);
  * anything else raises SIGSYS, whose handler names the call and ends the
- * process with VMM_EXIT_ERROR.  The control plane's threads are not
- * filtered here.
+ * process with VMM_EXIT_ERROR (vmm/exit.h).  The control plane's threads
+ * are not filtered here.
  */
 #ifndef THAW_VMM_SECCOMP_H
 #define THAW_VMM_SECCOMP_H

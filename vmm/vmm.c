@@ -8,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/i8042.h"
+#include "lib/err.h"
+#include "lib/log.h"
+#include "vmm/hw/i8042.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
-#include "vmm/mem.h"
-#include "vmm/snapshot.h"
+#include "vmm/mem/mem.h"
+#include "vmm/snapshot/snapshot.h"
 #include "vmm/vmm.h"
 
 struct vmm {
@@ -136,9 +137,8 @@ static int need_state(struct vmm *vmm, enum vmm_state want, const char *what,
 	halted_check(vmm);
 	if (vmm->state == want)
 		return 0;
-	snprintf(err, errlen, "cannot %s: the microVM is %s", what,
-		 names[vmm->state]);
-	return -EINVAL;
+	return err__set(err, errlen, -EINVAL, "cannot %s: the microVM is %s",
+			what, names[vmm->state]);
 }
 
 int vmm__pause(struct vmm *vmm, char *err, size_t errlen)

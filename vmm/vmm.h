@@ -15,21 +15,13 @@
 #include <stdint.h>
 
 #include "vmm/config.h"
+#include "vmm/exit.h"
 
 enum vmm_state {
 	VMM_NOT_STARTED,	/* configuring; no vCPU has run */
 	VMM_RUNNING,
 	VMM_PAUSED,
 	VMM_HALTED,		/* the guest powered off or reset; exiting */
-};
-
-/* Exit codes of thawvm, documented in the admin guide. */
-enum vmm_exit {
-	VMM_EXIT_OK = 0,		/* guest powered off */
-	VMM_EXIT_ERROR = 1,		/* setup or runtime error */
-	VMM_EXIT_BAD_ARGS = 2,		/* command line or config file */
-	VMM_EXIT_GUEST_RESET = 3,	/* guest asked for a reset */
-	VMM_EXIT_GUEST_PANIC = 4,	/* triple fault, shutdown exit */
 };
 
 struct vmm;
@@ -57,11 +49,11 @@ int vmm__send_ctrl_alt_del(struct vmm *vmm, char *err, size_t errlen);
 int vmm__wait(struct vmm *vmm);
 
 /*
- * Snapshots (vmm/snapshot.h has the parameters).  create: the VM paused.
- * load: only before anything started; on success the machine runs (or is
- * paused, without resume_vm) and *@cfg_out (initialized by the caller) is
- * the configuration it was built with.  wset: write the working set a
- * load with record_wset has seen so far.
+ * Snapshots (vmm/snapshot/snapshot.h has the parameters).  create: the
+ * VM paused.  load: only before anything started; on success the machine
+ * runs (or is paused, without resume_vm) and *@cfg_out (initialized by the
+ * caller) is the configuration it was built with.  wset: write the
+ * working set a load with record_wset has seen so far.
  */
 struct snapshot_create_params;
 struct snapshot_load_params;

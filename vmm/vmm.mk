@@ -1,36 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0
-# The machine: every vmm object but the control plane's (main.o, api.o,
-# config.o), which the lead links into $(O)/bin/thawvm with $(VMM_OBJS) and
-# $(VMM_LIBS).
+# thawvm.  The machine is every vmm object but the control plane's
+# (main.o, api.o, config.o): $(VMM_OBJS), which the selftests of the machine
+# link too, with $(VMM_LIBS).
 VMM_OBJS := $(addprefix $(O)/vmm/, \
-	crc32c.o log.o mem.o bus.o aml.o acpi.o boot.o cpuid.o \
-	kvm.o kvm-cpu.o kvm-cpu-dump.o kvm-state.o devices.o vmm.o uring.o seccomp.o \
-	serial.o i8042.o pm.o boot-timer.o vmgenid.o \
-	virtio/queue.o virtio/mmio.o virtio/vsock.o vsock-uds.o \
-	mem-restore.o snapshot.o)
-VMM_LIBS := $(or $(call pkg,liburing),-luring) \
-	$(or $(call pkg,libseccomp),-lseccomp) -lpthread
-# Older name, kept for the unit tests' rules.
-VMM_LIB_OBJS := $(VMM_OBJS)
+	kvm.o kvm-cpu.o kvm-cpu-dump.o kvm-state.o bus.o devices.o vmm.o \
+	uring.o seccomp.o \
+	x86/aml.o x86/acpi.o x86/boot.o x86/cpuid.o \
+	hw/serial.o hw/i8042.o hw/pm.o hw/boot-timer.o hw/vmgenid.o \
+	mem/mem.o mem/restore.o mem/thaw.o \
+	virtio/queue.o virtio/mmio.o virtio/vsock.o virtio/vsock-uds.o \
+	snapshot/snapshot.o) $(LIBTHAW)
+VMM_LIBS = $(or $(call pkg,liburing),-luring) \
+	$(or $(call pkg,libseccomp),-lseccomp) $(LIBTHAW_LIBS)
 
-# Selftests of the machine (selftests/vmm/*_test.c): kselftest harness
-# programs that link the machine and fill a struct vm_config in code.
-# A static pattern rule: explicit, so it wins over selftests.mk's generic
-# one even before the objects exist.
-VMM_SELFTESTS := $(patsubst selftests/%.c,$(O)/selftests/%,\
-	$(wildcard selftests/vmm/*_test.c))
-SELFTESTS += $(VMM_SELFTESTS) $(O)/selftests/vmm/vsock_peer
+THAWVM_OBJS := $(O)/vmm/main.o $(O)/vmm/api.o $(O)/vmm/config.o
+PROGS += $(O)/bin/thawvm
 
-$(VMM_SELFTESTS): $(O)/selftests/vmm/%_test: selftests/vmm/%_test.c \
-		selftests/vmm/vmm_test.h $(VMM_OBJS) $(SNAP_OBJS) $(O)/vmm/config.o
-	$(quiet) CC $@
-	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(SELFTEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
-		$(VMM_OBJS) $(SNAP_OBJS) $(O)/vmm/config.o $(VMM_LIBS) \
-		$(SNAP_LIBS) $(call pkg,json-c)
-
-# The guest side of the vsock tests: static, it runs in a bare initramfs.
-$(O)/selftests/vmm/vsock_peer: selftests/vmm/vsock_peer.c
-	$(quiet) CC $@
-	@mkdir -p $(dir $@)
-	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -O2 -static -o $@ $<
+$(O)/bin/thawvm: $(THAWVM_OBJS) $(VMM_OBJS)
+	$(call link,$(VMM_LIBS) $(call pkg,json-c libmicrohttpd))

@@ -2,22 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The sample functions (tools/guest/samples), built with mkfunc and booted
-# on the stock kernel (THAW_TEST_VMM picks the VMM, see lib.sh): the echo
+# on the stock kernel (THAW_TEST_VMM picks the VMM, see selftests/lib/function-vm.sh): the echo
 # function answers THAW_TEST_INVOCATIONS (default 100) invocations with
 # exactly the right bodies; the heavy one does its init once and reports
 # the digest of it.
 set -uo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/function-vm.sh"
 
 N=${THAW_TEST_INVOCATIONS:-100}
 HEAVY_MB=4
 PLAN=9
-echo "1..$PLAN"
-SKIP_REASON=$(vm_missing)
-if [ -n "$SKIP_REASON" ]; then
-	for ((i = 0; i < PLAN; i++)); do tap_skip "samples"; done
-	exit 0
-fi
+tap_plan $PLAN samples
 
 samples=$top/tools/guest/samples
 if ! "$mkfunc" "$samples/echo/bootstrap" "$work/echo.cpio.gz" --busybox \

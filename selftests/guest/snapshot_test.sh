@@ -11,17 +11,12 @@
 # entropy, gives random bytes of its own.  thawvm's snapshots are tested
 # with thawvm's snapshot work; this test runs with THAW_TEST_VMM=qemu.
 set -uo pipefail
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib/function-vm.sh"
 
 PLAN=10
-echo "1..$PLAN"
-SKIP_REASON=$(vm_missing)
-[ -z "$SKIP_REASON" ] && [ "$VMM" != qemu ] &&
-	SKIP_REASON="QEMU's snapshots only (THAW_TEST_VMM=$VMM)"
-if [ -n "$SKIP_REASON" ]; then
-	for ((i = 0; i < PLAN; i++)); do tap_skip "snapshot and clones"; done
-	exit 0
-fi
+why=
+[ "$VMM" != qemu ] && why="QEMU's snapshots only (THAW_TEST_VMM=$VMM)"
+tap_plan $PLAN "snapshot and clones" "$why"
 
 img=$work/testfunc.cpio.gz
 if ! "$mkfunc" "$top/selftests/guest/testfunc/bootstrap" "$img" --busybox \
@@ -64,7 +59,7 @@ rc2=$?
 check "snapshot with an invocation in flight; that one ends with the source (rc $rc2)" \
 	'[ "$rc" = 0 ] && [ "$rc2" != 0 ]'
 
-# One clone at a time (see vm_wait_up in lib.sh); each is reachable once
+# One clone at a time (see vm_wait_up in function-vm.sh); each is reachable once
 # QEMU has loaded it and reset its vsock transport.
 for v in a b; do
 	if [ "$v" = a ]; then

@@ -11,20 +11,14 @@
 # leaves no process, socket or thaw.ko object.
 set -uo pipefail
 here=$(dirname "$0")
-. "$here/../guest/lib.sh"
-. "$here/lib.sh"
+. "$here/../lib/function-vm.sh"
+. "$here/../lib/snapshot.sh"
 trap clone_cleanup EXIT
 
 PLAN=12
 N=${THAW_TEST_CLONES:-8}
-echo "1..$PLAN"
 VMM=thawvm
-SKIP_REASON=$(vm_missing)
-command -v curl >/dev/null || SKIP_REASON="curl not installed"
-if [ -n "$SKIP_REASON" ]; then
-	for ((i = 0; i < PLAN; i++)); do tap_skip "snapshot clones"; done
-	exit 0
-fi
+tap_plan $PLAN "snapshot clones" "$(curl_missing)"
 backends=(File Uffd Thaw)
 [ -c /dev/thaw ] || backends=(File Uffd)
 

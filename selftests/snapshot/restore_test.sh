@@ -11,20 +11,14 @@
 # with a clear message, exit status and nothing left running.
 set -uo pipefail
 here=$(dirname "$0")
-. "$here/../guest/lib.sh"
-. "$here/lib.sh"
+. "$here/../lib/function-vm.sh"
+. "$here/../lib/snapshot.sh"
 trap clone_cleanup EXIT
 
 PLAN=34
 RESTORES=${THAW_TEST_RESTORES:-20}
-echo "1..$PLAN"
 VMM=thawvm
-SKIP_REASON=$(vm_missing)
-command -v curl >/dev/null || SKIP_REASON="curl not installed"
-if [ -n "$SKIP_REASON" ]; then
-	for ((i = 0; i < PLAN; i++)); do tap_skip "snapshot restore"; done
-	exit 0
-fi
+tap_plan $PLAN "snapshot restore" "$(curl_missing)"
 thaw_dev=0
 [ -c /dev/thaw ] && thaw_dev=1
 

@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 
 #include "kselftest_harness.h"
-#include "selftests/setup_skip.h"
+#include "selftests/lib/setup_skip.h"
 #include "thaw_test.h"
 
 FIXTURE(api) {

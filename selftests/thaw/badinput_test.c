@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 
 #include "kselftest_harness.h"
-#include "selftests/setup_skip.h"
+#include "selftests/lib/setup_skip.h"
 #include "thaw_test.h"
 
 FIXTURE(bad) {

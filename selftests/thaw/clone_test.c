@@ -12,7 +12,7 @@
 #include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
-#include "selftests/setup_skip.h"
+#include "selftests/lib/setup_skip.h"
 #include "thaw_test.h"
 
 #define NPAGES	32

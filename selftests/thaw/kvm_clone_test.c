@@ -12,7 +12,8 @@
 #include <linux/kvm.h>
 
 #include "kselftest_harness.h"
-#include "selftests/setup_skip.h"
+#include "selftests/lib/kvm_util.h"
+#include "selftests/lib/setup_skip.h"
 #include "thaw_test.h"
 
 #define GUEST_PAGES	16
@@ -33,18 +34,12 @@ static const uint8_t guest_code[] = {
 	0xf4,
 };
 
-struct vm {
-	int fd, vcpu;
-	struct kvm_run *run;
-	size_t run_size;
-};
-
 FIXTURE(kvmclone) {
 	int kvm, dev, src, snap;
 	long ps;
 	size_t len;
 	char *mem[4];
-	struct vm vm[4];
+	struct kvm_vm vm[4];
 };
 
 FIXTURE_SETUP(kvmclone)
@@ -56,11 +51,11 @@ FIXTURE_SETUP(kvmclone)
 	self->len = GUEST_PAGES * self->ps;
 	for (int i = 0; i < 4; i++) {
 		self->mem[i] = MAP_FAILED;
-		self->vm[i].fd = self->vm[i].vcpu = -1;
+		self->vm[i] = (struct kvm_vm)KVM_VM_INIT;
 	}
-	self->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	self->kvm = kvm_open();
 	if (self->kvm < 0)
-		SETUP_SKIP("/dev/kvm not usable: %s", strerror(errno));
+		SETUP_SKIP("/dev/kvm not usable: %s", strerror(-self->kvm));
 	self->dev = thaw_open_api(NULL);
 	if (self->dev < 0)
 		SETUP_SKIP(THAW_DEV " not usable: %s", strerror(-self->dev));
@@ -78,18 +73,6 @@ FIXTURE_SETUP(kvmclone)
 	free(page);
 	self->snap = thaw_snap_create(self->dev, self->src, 0, self->len, NULL);
 	ASSERT_LE(0, self->snap);
-}
-
-static void vm_destroy(struct vm *vm)
-{
-	if (vm->run && vm->run != MAP_FAILED)
-		munmap(vm->run, vm->run_size);
-	if (vm->vcpu >= 0)
-		close(vm->vcpu);
-	if (vm->fd >= 0)
-		close(vm->fd);
-	vm->fd = vm->vcpu = -1;
-	vm->run = NULL;
 }
 
 FIXTURE_TEARDOWN(kvmclone)
@@ -111,60 +94,21 @@ FIXTURE_TEARDOWN(kvmclone)
 		close(self->kvm);
 }
 
-static void vm_reset_cpu(struct __test_metadata *_metadata, struct vm *vm)
-{
-	struct kvm_regs regs = { .rip = CODE_GPA, .rflags = 0x2 };
-	struct kvm_sregs sregs;
-
-	ASSERT_EQ(0, ioctl(vm->vcpu, KVM_GET_SREGS, &sregs));
-	sregs.cs.base = 0;
-	sregs.cs.selector = 0;
-	sregs.ds.base = 0;
-	sregs.ds.selector = 0;
-	ASSERT_EQ(0, ioctl(vm->vcpu, KVM_SET_SREGS, &sregs));
-	ASSERT_EQ(0, ioctl(vm->vcpu, KVM_SET_REGS, &regs));
-}
-
-/* A VM whose only memory slot is @mem. */
-static void vm_create(struct __test_metadata *_metadata, int kvm,
-		      struct vm *vm, char *mem, size_t len)
-{
-	struct kvm_userspace_memory_region region = {
-		.memory_size = len,
-		.userspace_addr = (uintptr_t)mem,
-	};
-	int size;
-
-	vm->fd = ioctl(kvm, KVM_CREATE_VM, 0);
-	ASSERT_LE(0, vm->fd) TH_LOG("KVM_CREATE_VM: %s", strerror(errno));
-	ASSERT_EQ(0, ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region))
-		TH_LOG("KVM_SET_USER_MEMORY_REGION on a clone: %s",
-		       strerror(errno));
-	vm->vcpu = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
-	ASSERT_LE(0, vm->vcpu);
-	size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	ASSERT_LT(0, size);
-	vm->run_size = size;
-	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       vm->vcpu, 0);
-	ASSERT_NE(MAP_FAILED, vm->run);
-	vm_reset_cpu(_metadata, vm);
-}
-
 /* Run the guest program once; returns the byte it wrote to the port. */
-static int vm_run_once(struct __test_metadata *_metadata, struct vm *vm)
+static int vm_run_once(struct __test_metadata *_metadata, struct kvm_vm *vm)
 {
+	static const struct kvm_regs start = { .rip = CODE_GPA, .rflags = 0x2 };
 	int out;
 
-	vm_reset_cpu(_metadata, vm);
-	EXPECT_EQ(0, ioctl(vm->vcpu, KVM_RUN, 0))
+	vcpu_set_regs_real(vm, &start);
+	EXPECT_EQ(0, __vcpu_run(vm))
 		TH_LOG("KVM_RUN: %s", strerror(errno));
 	EXPECT_EQ(KVM_EXIT_IO, vm->run->exit_reason);
 	if (vm->run->exit_reason != KVM_EXIT_IO)
 		return -1;
 	EXPECT_EQ(OUT_PORT, vm->run->io.port);
-	out = *((uint8_t *)vm->run + vm->run->io.data_offset);
-	EXPECT_EQ(0, ioctl(vm->vcpu, KVM_RUN, 0));
+	out = vcpu_io_byte(vm);
+	EXPECT_EQ(0, __vcpu_run(vm));
 	EXPECT_EQ(KVM_EXIT_HLT, vm->run->exit_reason);
 	return out;
 }
@@ -183,8 +127,8 @@ TEST_F_TIMEOUT(kvmclone, guest_writes_are_private, 120)
 
 	ASSERT_NE(MAP_FAILED, a);
 	ASSERT_NE(MAP_FAILED, b);
-	vm_create(_metadata, self->kvm, &self->vm[0], a, self->len);
-	vm_create(_metadata, self->kvm, &self->vm[1], b, self->len);
+	vm_create(self->kvm, &self->vm[0], a, self->len);
+	vm_create(self->kvm, &self->vm[1], b, self->len);
 
 	EXPECT_EQ(DATA0, vm_run_once(_metadata, &self->vm[0]));
 	/* The host sees the guest's write in clone A only. */
@@ -218,7 +162,7 @@ TEST_F_TIMEOUT(kvmclone, host_cow_and_reset_reach_guest, 120)
 	char *a = map_clone(self, 0);
 
 	ASSERT_NE(MAP_FAILED, a);
-	vm_create(_metadata, self->kvm, &self->vm[0], a, self->len);
+	vm_create(self->kvm, &self->vm[0], a, self->len);
 	EXPECT_EQ(DATA0, vm_run_once(_metadata, &self->vm[0]));
 	EXPECT_EQ(DATA0 + 1, a[DATA_GPA]);
 
@@ -243,7 +187,7 @@ TEST_F_TIMEOUT(kvmclone, recorded_working_set_premapped, 120)
 	__u32 set[GUEST_PAGES];
 
 	ASSERT_NE(MAP_FAILED, rec);
-	vm_create(_metadata, self->kvm, &self->vm[0], rec, self->len);
+	vm_create(self->kvm, &self->vm[0], rec, self->len);
 	ASSERT_EQ(0, thaw_clone_op(self->snap, THAW_IOC_CLONE_RECORD, rec, 0));
 	EXPECT_EQ(DATA0, vm_run_once(_metadata, &self->vm[0]));
 	EXPECT_EQ(2, thaw_clone_op(self->snap, THAW_IOC_CLONE_STOP, rec, 0));
@@ -258,7 +202,7 @@ TEST_F_TIMEOUT(kvmclone, recorded_working_set_premapped, 120)
 	e = map_clone(self, 1);
 	ASSERT_NE(MAP_FAILED, e);
 	EXPECT_EQ(2, thaw_clone_op(self->snap, THAW_IOC_CLONE_PREMAP, e, 0));
-	vm_create(_metadata, self->kvm, &self->vm[1], e, self->len);
+	vm_create(self->kvm, &self->vm[1], e, self->len);
 	EXPECT_EQ(DATA0, vm_run_once(_metadata, &self->vm[1]));
 	EXPECT_EQ(DATA0 + 1, e[DATA_GPA]);
 	EXPECT_EQ(0, thaw_clone_stats(self->snap, e).faults)

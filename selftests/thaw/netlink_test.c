@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
-#include "selftests/setup_skip.h"
+#include "selftests/lib/setup_skip.h"
 #include "thaw_test.h"
 #include "tools/thawctl/thawctl.h"
 

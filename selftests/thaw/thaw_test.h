@@ -233,7 +233,7 @@ static inline int thaw_param_read(const char *name, char *buf, size_t len)
  * @seed, @is_hole) and a snapshot object of all of it, in self->dev,
  * self->src and self->snap, with self->ps and self->len.  The teardown
  * checks that no object, clone or pinned page outlived the test.  Use it
- * after including kselftest_harness.h and selftests/setup_skip.h.
+ * after including kselftest_harness.h and selftests/lib/setup_skip.h.
  */
 #define THAW_SNAP_FIXTURE(name, npages, seed, is_hole)			\
 	FIXTURE(name) {							\

@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
-#include "selftests/setup_skip.h"
+#include "selftests/lib/setup_skip.h"
 #include "thaw_test.h"
 
 #define NPAGES	128

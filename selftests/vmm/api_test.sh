@@ -7,19 +7,13 @@
 # echo function through InstanceStart, pause/resume, metrics and
 # SendCtrlAltDel ending thawvm cleanly.
 set -uo pipefail
-. "$(dirname "$0")/../guest/lib.sh"
+. "$(dirname "$0")/../lib/function-vm.sh"
 
 PLAN=52
-echo "1..$PLAN"
 VMM=thawvm
-SKIP_REASON=$(vm_missing)
-command -v curl >/dev/null || SKIP_REASON="curl not installed"
-if [ -n "$SKIP_REASON" ]; then
-	for ((i = 0; i < PLAN; i++)); do tap_skip "api"; done
-	exit 0
-fi
+tap_plan $PLAN api "$(curl_missing)"
 
-. "$(dirname "$0")/api_lib.sh"
+. "$(dirname "$0")/../lib/thawvm-api.sh"
 trap 'api_cleanup; vm_cleanup' EXIT
 
 sock=$work/api.sock

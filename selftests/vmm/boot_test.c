@@ -35,16 +35,16 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "selftests/setup_skip.h"
+#include "selftests/lib/setup_skip.h"
 
 #include "vmm/config.h"
-#include "vmm/i8042.h"
+#include "vmm/hw/i8042.h"
+#include "vmm/hw/serial.h"
+#include "vmm/hw/vmgenid.h"
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
 #include "vmm/persist.h"
-#include "vmm/serial.h"
 #include "vmm/virtio/vsock.h"
-#include "vmm/vmgenid.h"
 #include "vmm/vmm.h"
 
 #define BOOT_TIMEOUT	240	/* seconds: nested KVM on TCG is slow */

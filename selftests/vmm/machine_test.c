@@ -16,16 +16,16 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "selftests/setup_skip.h"
+#include "selftests/lib/setup_skip.h"
 
+#include "lib/log.h"
 #include "vmm/config.h"
 #include "vmm/kvm-cpu.h"
 #include "vmm/kvm.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
-#include "vmm/mem.h"
+#include "vmm/mem/mem.h"
 #include "vmm/persist.h"
 #include "vmm/vmm.h"
+#include "vmm/x86/layout.h"
 
 #include "vmm_test.h"
 
@@ -136,7 +136,7 @@ TEST_F_TIMEOUT(tiny, acpi_reset_exits_3, 60)
  */
 TEST_F_TIMEOUT(tiny, triple_fault_exits_4, 60)
 {
-	struct vm_logger_config lc = { .level = (char *)"Info" };
+	struct log_config lc = { .level = (char *)"Info" };
 	char path[160], err[256], log[16384];
 	struct vmm_stats st;
 	ssize_t n;

@@ -9,21 +9,16 @@
 # its base; a thawvm killed in the middle of a load leaves no process and
 # no socket in the way.
 set -uo pipefail
-. "$(dirname "$0")/../guest/lib.sh"
-. "$(dirname "$0")/api_lib.sh"
+. "$(dirname "$0")/../lib/function-vm.sh"
+. "$(dirname "$0")/../lib/thawvm-api.sh"
 trap 'api_cleanup; vm_cleanup' EXIT
 
 handler=$top/build/bin/thaw-uffd-handler
 PLAN=62
-echo "1..$PLAN"
 VMM=thawvm
-SKIP_REASON=$(vm_missing)
-command -v curl >/dev/null || SKIP_REASON="curl not installed"
-[ -x "$handler" ] || SKIP_REASON="thaw-uffd-handler not built"
-if [ -n "$SKIP_REASON" ]; then
-	for ((i = 0; i < PLAN; i++)); do tap_skip "snapshot"; done
-	exit 0
-fi
+why=$(curl_missing)
+[ -x "$handler" ] || why="thaw-uffd-handler not built"
+tap_plan $PLAN snapshot "$why"
 
 "$mkfunc" "$top/tools/guest/samples/echo/bootstrap" "$work/echo.cpio.gz" \
 	--busybox 2>&1 | diag

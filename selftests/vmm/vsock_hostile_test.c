@@ -24,11 +24,11 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "selftests/setup_skip.h"
+#include "selftests/lib/setup_skip.h"
 
 #include "vmm/config.h"
 #include "vmm/kvm.h"
-#include "vmm/mem.h"
+#include "vmm/mem/mem.h"
 #include "vmm/virtio/mmio.h"
 #include "vmm/virtio/vsock.h"
 #include "vmm/vmm.h"

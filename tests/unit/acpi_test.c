@@ -21,9 +21,9 @@
 
 #include <cmocka.h>
 
-#include "vmm/acpi.h"
-#include "vmm/layout.h"
-#include "vmm/mem.h"
+#include "vmm/mem/mem.h"
+#include "vmm/x86/acpi.h"
+#include "vmm/x86/layout.h"
 
 #define BASE	0xe0000ULL
 #define SIZE	0x20000

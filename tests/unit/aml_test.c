@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/aml.h"
+#include "vmm/x86/aml.h"
 
 #define assert_aml(a, ...) do {						\
 	const uint8_t want[] = { __VA_ARGS__ };				\

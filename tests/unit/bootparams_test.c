@@ -18,9 +18,9 @@
 
 #include <asm/bootparam.h>
 
-#include "vmm/boot.h"
-#include "vmm/layout.h"
-#include "vmm/mem.h"
+#include "vmm/mem/mem.h"
+#include "vmm/x86/boot.h"
+#include "vmm/x86/layout.h"
 
 #define MIB		(1ULL << 20)
 #define IMG_SIZE	(64 * 1024)

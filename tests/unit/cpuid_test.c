@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/cpuid.h"
+#include "vmm/x86/cpuid.h"
 
 struct table {
 	struct kvm_cpuid2 c;

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/crc32c.h"
+#include "lib/crc32c.h"
 
 /* Check values from RFC 3720, appendix B.4. */
 static void rfc3720_vectors(void **state)

@@ -27,7 +27,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/memfile.h"
+#include "lib/memfile.h"
 
 #define PG	4096u
 #define NPAGES	64u

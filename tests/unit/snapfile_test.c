@@ -20,9 +20,9 @@
 
 #include <cmocka.h>
 
-#include "vmm/crc32c.h"
-#include "vmm/snapfile.h"
-#include "vmm/snaputil.h"
+#include "lib/crc32c.h"
+#include "lib/snapfile.h"
+#include "lib/snaputil.h"
 
 static const uint8_t vcpu0[13] = "vcpu0-regs..";
 static const uint8_t vsock[40] = "vsock state";

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/uffd.h"
+#include "lib/uffd.h"
 
 #define MB	(1ull << 20)
 #define FILE_SIZE	(256 * MB)

@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "vmm/mem.h"
+#include "vmm/mem/mem.h"
 #include "vmm/persist.h"
 #include "vmm/virtio/queue.h"
 

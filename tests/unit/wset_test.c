@@ -18,9 +18,9 @@
 
 #include <cmocka.h>
 
-#include "vmm/snapfile.h"
-#include "vmm/snaputil.h"
-#include "vmm/wset.h"
+#include "lib/snapfile.h"
+#include "lib/snaputil.h"
+#include "lib/wset.h"
 
 #define MEM	(64ull << 20)
 #define PG	4096ull

@@ -44,16 +44,17 @@
 
 #include <json-c/json.h>
 
+#include "lib/err.h"
+#include "lib/snapfile.h"
+#include "proto/proto.h"
 #include "tools/bench/qmp.h"
-#include "tools/guest/proto.h"
-#include "tools/thawctl/clone.h"
-#include "tools/thawctl/invoke.h"
-#include "tools/thawctl/thawctl.h"
-#include "tools/thawctl/vmapi.h"
-#include "tools/thawctl/vmproc.h"
-#include "tools/thawctl/vmstat.h"
-#include "tools/thawctl/vsock.h"
-#include "vmm/snapfile.h"
+#include "tools/lib/clone.h"
+#include "tools/lib/invoke.h"
+#include "tools/lib/proc.h"
+#include "tools/lib/thawvm-api.h"
+#include "tools/lib/util.h"
+#include "tools/lib/vm-counts.h"
+#include "tools/lib/vsock-client.h"
 
 #define MAX_CLONES		64
 #define BOOT_ARGS		"console=ttyS0 quiet panic=-1"
@@ -153,7 +154,7 @@ static uint64_t realtime_us(void)
 
 static uint64_t deadline_of(const struct opts *o)
 {
-	return vsock__now_ms() + o->timeout_ms;
+	return util__now_ms() + o->timeout_ms;
 }
 
 static void vm_paths(struct vm *v)
@@ -220,8 +221,9 @@ static int thawvm_prepare(struct vm *v)
 		char lpath[256];
 
 		snprintf(args, sizeof(args), "%s", BOOT_ARGS);
-		v->lfd = vsock__listen(v->uds, THAW_READY_PORT, lpath,
-				       sizeof(lpath), v->err, sizeof(v->err));
+		v->lfd = vsock_client__listen(v->uds, THAW_READY_PORT, lpath,
+					      sizeof(lpath), v->err,
+					      sizeof(v->err));
 		if (v->lfd < 0)
 			return v->lfd;
 		ret = clone__configure_boot(v->api, &b, o->timeout_ms, v->err,
@@ -240,14 +242,12 @@ static int wait_ready(struct vm *v, uint64_t deadline)
 	int fd, ret;
 
 	for (;;) {
-		fd = vsock__accept(v->lfd, deadline);
-		if (fd < 0) {
-			thawctl__errf(v->err, sizeof(v->err),
-				      "no READY: %s", strerror(-fd));
-			return fd;
-		}
-		ret = vsock__recv_msg(fd, &hdr, &meta, &body, deadline, v->err,
-				      sizeof(v->err));
+		fd = vsock_client__accept(v->lfd, deadline);
+		if (fd < 0)
+			return err__set(v->err, sizeof(v->err), fd,
+					"no READY: %s", strerror(-fd));
+		ret = vsock_client__recv_msg(fd, &hdr, &meta, &body, deadline,
+					     v->err, sizeof(v->err));
 		close(fd);
 		json_object_put(meta);
 		free(body);
@@ -287,10 +287,10 @@ static void thawvm_counters(struct vm *v)
 	struct json_object *b = json_object_new_object();
 	char err[256];
 
-	vmstat__read(v->pid, &v->counts);
+	vm_counts__read(v->pid, &v->counts);
 	json_object_object_add(b, "action_type",
 			       json_object_new_string("FlushMetrics"));
-	if (!vmapi__do(v->api, "PUT", "/actions", b, 10000, err, sizeof(err)))
+	if (!thawvm_api__do(v->api, "PUT", "/actions", b, 10000, err, sizeof(err)))
 		v->vmm_exits = sum_exits(v->metrics);
 	json_object_put(b);
 }
@@ -306,13 +306,11 @@ static int qemu_spawn(struct vm *v, const char *mem_obj, const char *extra1,
 	const char *argv[48];
 	int n = 0, ret;
 
-	ret = vmproc__find(prog, sizeof(prog), "qemu-system-x86_64", o->qemu,
-			   "THAW_QEMU");
-	if (ret) {
-		thawctl__errf(v->err, sizeof(v->err), "%s", prog);
-		return ret;
-	}
-	vmproc__clear_stale_socket(v->qmp_path);
+	ret = proc__find(prog, sizeof(prog), "qemu-system-x86_64", o->qemu,
+			 "THAW_QEMU");
+	if (ret)
+		return err__set(v->err, sizeof(v->err), ret, "%s", prog);
+	proc__clear_stale_socket(v->qmp_path);
 	snprintf(machine, sizeof(machine),
 		 "microvm,acpi=on,auto-kernel-cmdline=off,memory-backend=ram");
 	snprintf(mem, sizeof(mem), "%u", o->mem_mib);
@@ -359,14 +357,14 @@ static int qemu_spawn(struct vm *v, const char *mem_obj, const char *extra1,
 	if (extra2)
 		argv[n++] = extra2;
 	argv[n] = NULL;
-	v->t_spawn = clone__now_ns();
-	ret = vmproc__spawn(argv, v->log, v->log, &v->pid, v->err,
-			    sizeof(v->err));
+	v->t_spawn = util__now_ns();
+	ret = proc__spawn(argv, v->log, v->log, &v->pid, v->err,
+			  sizeof(v->err));
 	if (ret)
 		return ret;
 	ret = qmp__open(&v->q, v->qmp_path, deadline_of(o), v->err,
 			sizeof(v->err));
-	v->t_up = clone__now_ns();
+	v->t_up = util__now_ns();
 	return ret;
 }
 
@@ -394,8 +392,8 @@ static int qemu_prepare(struct vm *v)
 		return -EINVAL;
 	}
 	if (o->mode == M_QEMU_COLD) {
-		v->lfd = vsock__listen(NULL, v->ready_port, NULL, 0, v->err,
-				       sizeof(v->err));
+		v->lfd = vsock_client__listen(NULL, v->ready_port, NULL, 0,
+					      v->err, sizeof(v->err));
 		if (v->lfd < 0)
 			return v->lfd;
 		return qemu_spawn(v, mem_obj, "-S", NULL);
@@ -415,9 +413,8 @@ static int qemu_prepare(struct vm *v)
 	v->state_fd = open(state, O_RDONLY | O_CLOEXEC);
 	if (v->state_fd < 0) {
 		ret = -errno;
-		thawctl__errf(v->err, sizeof(v->err), "%s: %s", state,
-			      strerror(errno));
-		return ret;
+		return err__set(v->err, sizeof(v->err), ret, "%s: %s", state,
+				strerror(errno));
 	}
 	/* QEMU keeps its own copy of the fd under the name "state". */
 	ret = qmp__cmd(&v->q,
@@ -460,17 +457,15 @@ static int qemu_resume_loaded(struct vm *v, uint64_t deadline)
 					deadline, v->err, sizeof(v->err));
 		}
 		if (strcmp(status, "inmigrate")) {
-			thawctl__errf(v->err, sizeof(v->err),
-				      "QEMU's state after the load: %s", status);
+			err__set(v->err, sizeof(v->err), 0,
+				 "QEMU's state after the load: %s", status);
 			json_object_put(r);
 			return -EIO;
 		}
 		json_object_put(r);
-		if (vsock__now_ms() >= deadline) {
-			thawctl__errf(v->err, sizeof(v->err),
-				      "QEMU is still loading the state");
-			return -ETIMEDOUT;
-		}
+		if (util__now_ms() >= deadline)
+			return err__set(v->err, sizeof(v->err), -ETIMEDOUT,
+					"QEMU is still loading the state");
 		nanosleep(&(struct timespec){ .tv_nsec = 2000000 }, NULL);
 	}
 }
@@ -495,17 +490,17 @@ static int first_response(struct vm *v, uint64_t deadline)
 		t.cid = v->cid;
 	invoke__prepare(&inv, o->timeout_ms, 32, true);
 	ret = invoke__call(&t, &inv, p, strlen(p),
-			   deadline > vsock__now_ms() ?
-			   deadline - vsock__now_ms() : 1,
+			   deadline > util__now_ms() ?
+			   deadline - util__now_ms() : 1,
 			   INVOKE_RETRY_CONNECT, &r, v->err, sizeof(v->err));
-	v->t_resp = clone__now_ns();
+	v->t_resp = util__now_ns();
 	if (ret)
 		return ret;
 	if (r.res.status != THAW_STATUS_OK) {
-		thawctl__errf(v->err, sizeof(v->err), "the function: %s %s",
-			      proto__status_name(r.res.status),
-			      r.res.error_type);
-		ret = -EIO;
+		ret = err__set(v->err, sizeof(v->err), -EIO,
+			       "the function: %s %s",
+			       proto__status_name(r.res.status),
+			       r.res.error_type);
 	}
 	invoke__reply_free(&r);
 	return ret;
@@ -528,22 +523,24 @@ static void diagnose_timeout(struct vm *v)
 	size_t n;
 	int fd, ret;
 
-	vmstat__read(v->pid, &c1);
+	vm_counts__read(v->pid, &c1);
 	sleep(1);
-	vmstat__read(v->pid, &c2);
+	vm_counts__read(v->pid, &c2);
 	if (v->o->mode <= M_THAWVM_RESTORE)
 		t.uds = v->uds;
 	else
 		t.cid = v->cid;
-	deadline = vsock__now_ms() + 5000;
-	fd = vsock__connect(&t, deadline, perr, sizeof(perr));
+	deadline = util__now_ms() + 5000;
+	fd = vsock_client__connect(&t, deadline, perr, sizeof(perr));
 	if (fd >= 0) {
 		meta = proto__probe_to_meta(&probe);
-		ret = meta ? vsock__send_msg(fd, THAW_MSG_PROBE, meta, NULL, 0,
-					     deadline) : -ENOMEM;
+		ret = meta ? vsock_client__send_msg(fd, THAW_MSG_PROBE, meta,
+						    NULL, 0,
+						    deadline) : -ENOMEM;
 		if (!ret)
-			ret = vsock__recv_msg(fd, &hdr, &rmeta, &body,
-					      deadline, perr, sizeof(perr));
+			ret = vsock_client__recv_msg(fd, &hdr, &rmeta, &body,
+						     deadline, perr,
+						     sizeof(perr));
 		if (!ret)
 			snprintf(perr, sizeof(perr), "%s",
 				 json_object_to_json_string(rmeta));
@@ -569,7 +566,7 @@ static void *vm_thread(void *arg)
 
 	pthread_barrier_wait(v->go);
 	deadline = deadline_of(o);
-	v->t_go = clone__now_ns();
+	v->t_go = util__now_ns();
 	v->go_real_us = realtime_us();
 	switch (o->mode) {
 	case M_THAWVM_COLD:
@@ -577,11 +574,11 @@ static void *vm_thread(void *arg)
 					sizeof(v->err));
 		if (!ret)
 			ret = wait_ready(v, deadline);
-		v->t_loaded = clone__now_ns();
+		v->t_loaded = util__now_ns();
 		break;
 	case M_THAWVM_RESTORE:
 		ret = clone__load(&v->co, &v->c, v->err, sizeof(v->err));
-		v->t_loaded = clone__now_ns();
+		v->t_loaded = util__now_ns();
 		if (ret)
 			v->pid = 0;	/* clone__load stopped it */
 		break;
@@ -590,7 +587,7 @@ static void *vm_thread(void *arg)
 			       deadline, v->err, sizeof(v->err));
 		if (!ret)
 			ret = wait_ready(v, deadline);
-		v->t_loaded = clone__now_ns();
+		v->t_loaded = util__now_ns();
 		break;
 	case M_QEMU_RESTORE:
 	case M_QEMU_TEMPLATE:
@@ -611,7 +608,7 @@ static void *vm_thread(void *arg)
 	if (!ret && (o->mode == M_QEMU_RESTORE ||
 		     o->mode == M_QEMU_TEMPLATE)) {
 		/* When the load ended: QEMU's RESUME event, stamped by QEMU. */
-		if (!qmp__wait_event(&v->q, "RESUME", vsock__now_ms() + 5000,
+		if (!qmp__wait_event(&v->q, "RESUME", util__now_ms() + 5000,
 				     &v->resume_us, v->err, sizeof(v->err)) &&
 		    v->resume_us > v->go_real_us)
 			v->t_loaded = v->t_go +
@@ -622,7 +619,7 @@ static void *vm_thread(void *arg)
 		if (o->mode <= M_THAWVM_RESTORE)
 			thawvm_counters(v);
 		else
-			vmstat__read(v->pid, &v->counts);
+			vm_counts__read(v->pid, &v->counts);
 	}
 	return NULL;
 }
@@ -637,16 +634,14 @@ static pid_t start_handler(const struct opts *o, char *err, size_t errlen)
 	pid_t pid;
 	int n = 0;
 
-	if (vmproc__find(prog, sizeof(prog), "thaw-uffd-handler", NULL,
-			 "THAW_UFFD_HANDLER")) {
-		thawctl__errf(err, errlen, "%s", prog);
-		return -1;
-	}
+	if (proc__find(prog, sizeof(prog), "thaw-uffd-handler", NULL,
+		       "THAW_UFFD_HANDLER"))
+		return err__set(err, errlen, -1, "%s", prog);
 	snprintf(sock, sizeof(sock), "%s/uffd.sock", o->work);
-	vmproc__clear_stale_socket(sock);
-	thawctl__path(mem, o->snapdir, SNAP_DIR_MEMORY);
-	thawctl__path(wset, o->snapdir, SNAP_DIR_WSET);
-	thawctl__path(out, o->work, "uffd.out");
+	proc__clear_stale_socket(sock);
+	util__path(mem, o->snapdir, SNAP_DIR_MEMORY);
+	util__path(wset, o->snapdir, SNAP_DIR_WSET);
+	util__path(out, o->work, "uffd.out");
 	unlink(out);
 	snprintf(maxvms, sizeof(maxvms), "%u", o->clones);
 	argv[n++] = prog;
@@ -659,11 +654,10 @@ static pid_t start_handler(const struct opts *o, char *err, size_t errlen)
 		argv[n++] = wset;
 	}
 	argv[n] = NULL;
-	if (vmproc__spawn(argv, out, out, &pid, err, errlen))
+	if (proc__spawn(argv, out, out, &pid, err, errlen))
 		return -1;
-	if (vmproc__wait_socket(sock, pid, deadline_of(o), NULL, err,
-				errlen)) {
-		vmproc__stop(pid, 1000);
+	if (proc__wait_socket(sock, pid, deadline_of(o), NULL, err, errlen)) {
+		proc__stop(pid, 1000);
 		return -1;
 	}
 	return pid;
@@ -677,7 +671,7 @@ static void handler_counts(const struct opts *o, struct vm *vms)
 	char out[PATH_MAX], line[512];
 	FILE *f;
 
-	thawctl__path(out, o->work, "uffd.out");
+	util__path(out, o->work, "uffd.out");
 	f = fopen(out, "re");
 	if (!f)
 		return;
@@ -714,8 +708,8 @@ static int migrate_to(struct vm *v, const char *path, char *err,
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ret = -errno;
-		thawctl__errf(err, errlen, "%s: %s", path, strerror(errno));
-		return ret;
+		return err__set(err, errlen, ret, "%s: %s", path,
+				strerror(errno));
 	}
 	ret = qmp__cmd(&v->q,
 		       "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"out\"}}",
@@ -739,16 +733,14 @@ static int migrate_to(struct vm *v, const char *path, char *err,
 			return 0;
 		}
 		if (!strcmp(s, "failed") || !strcmp(s, "cancelled")) {
-			thawctl__errf(err, errlen, "migration to %s: %s", path,
-				      json_object_to_json_string(r));
-			ret = -EIO;
+			ret = err__set(err, errlen, -EIO, "migration to %s: %s",
+				       path, json_object_to_json_string(r));
 		}
 		json_object_put(r);
 		r = NULL;
-		if (vsock__now_ms() >= deadline) {
-			thawctl__errf(err, errlen, "migration to %s: too slow",
-				      path);
-			ret = -ETIMEDOUT;
+		if (util__now_ms() >= deadline) {
+			ret = err__set(err, errlen, -ETIMEDOUT,
+				       "migration to %s: too slow", path);
 		}
 		usleep(20000);
 	}
@@ -769,22 +761,22 @@ static int qemu_snapshot(const struct opts *o)
 		 "memory-backend-file,id=ram,size=%uM,mem-path=%s,share=on",
 		 o->mem_mib, o->tmem);
 	unlink(o->tmem);
-	v.lfd = vsock__listen(NULL, v.ready_port, NULL, 0, v.err,
-			      sizeof(v.err));
+	v.lfd = vsock_client__listen(NULL, v.ready_port, NULL, 0, v.err,
+				     sizeof(v.err));
 	if (v.lfd < 0)
 		goto fail;
 	ret = qemu_spawn(&v, mem_obj, NULL, NULL);
 	if (ret)
 		goto fail;
 	ret = wait_ready(&v, deadline_of(o));
-	t_ready = clone__now_ns();
+	t_ready = util__now_ns();
 	if (ret)
 		goto fail;
 	ret = qmp__cmd(&v.q, "{\"execute\":\"stop\"}", -1, NULL,
 		       deadline_of(o), v.err, sizeof(v.err));
 	if (!ret)
 		ret = migrate_to(&v, o->state, v.err, sizeof(v.err));
-	t_saved = clone__now_ns();
+	t_saved = util__now_ns();
 	/*
 	 * QEMU migrates a VM that a migration paused only once: run it a
 	 * moment (its runtime still waits in "next") and stop it again.
@@ -797,7 +789,7 @@ static int qemu_snapshot(const struct opts *o)
 	if (!ret)
 		ret = qmp__cmd(&v.q, "{\"execute\":\"stop\"}", -1, NULL,
 			       deadline_of(o), v.err, sizeof(v.err));
-	t_saved2 = clone__now_ns();
+	t_saved2 = util__now_ns();
 	if (!ret)
 		ret = qmp__cmd(&v.q,
 			       "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":[{\"capability\":\"x-ignore-shared\",\"state\":true}]}}",
@@ -805,11 +797,11 @@ static int qemu_snapshot(const struct opts *o)
 			       sizeof(v.err));
 	if (!ret)
 		ret = migrate_to(&v, o->tstate, v.err, sizeof(v.err));
-	t_tsaved = clone__now_ns();
+	t_tsaved = util__now_ns();
 	if (ret)
 		goto fail;
 	qmp__close(&v.q);
-	vmproc__stop(v.pid, 5000);
+	proc__stop(v.pid, 5000);
 	close(v.lfd);
 	stat(o->state, &s1);
 	stat(o->tstate, &s2);
@@ -822,7 +814,7 @@ fail:
 	fprintf(stderr, "bench-firstresp: qemu-snapshot: %s\n", v.err);
 	qmp__close(&v.q);
 	if (v.pid)
-		vmproc__stop(v.pid, 2000);
+		proc__stop(v.pid, 2000);
 	if (v.lfd >= 0)
 		close(v.lfd);
 	fprintf(stderr, "bench-firstresp: see %s and %s\n", v.console, v.log);
@@ -907,7 +899,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->kernel = optarg;
 			break;
 		case OPT_MEM:
-			if (thawctl__parse_u32(optarg, 16, 1 << 20, &o->mem_mib))
+			if (util__parse_u32(optarg, 16, 1 << 20, &o->mem_mib))
 				goto bad;
 			break;
 		case OPT_SNAP:
@@ -930,12 +922,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->tmem = optarg;
 			break;
 		case OPT_CLONES:
-			if (thawctl__parse_u32(optarg, 1, MAX_CLONES,
+			if (util__parse_u32(optarg, 1, MAX_CLONES,
 					       &o->clones))
 				goto bad;
 			break;
 		case OPT_CID:
-			if (thawctl__parse_u32(optarg, 3, 1u << 30,
+			if (util__parse_u32(optarg, 3, 1u << 30,
 					       &o->cid_base))
 				goto bad;
 			break;
@@ -946,7 +938,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->payload = optarg;
 			break;
 		case OPT_TIMEOUT:
-			if (thawctl__parse_seconds(optarg, &o->timeout_ms))
+			if (util__parse_seconds(optarg, &o->timeout_ms))
 				goto bad;
 			break;
 		case OPT_HEADER:
@@ -1013,7 +1005,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &o))
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
-	if (vmapi__global_init())
+	if (thawvm_api__global_init())
 		return 1;
 	mkdir(o.work, 0700);
 	if (o.mode == M_QEMU_SNAPSHOT)
@@ -1076,13 +1068,13 @@ int main(int argc, char **argv)
 		if (o.mode <= M_THAWVM_RESTORE) {
 			clone__stop(&v->c);
 		} else if (v->pid > 0) {
-			vmproc__stop(v->pid, 5000);
+			proc__stop(v->pid, 5000);
 		}
 		if (v->lfd >= 0)
 			close(v->lfd);
 	}
 	if (handler > 0) {
-		vmproc__stop(handler, 5000);
+		proc__stop(handler, 5000);
 		handler_counts(&o, vms);
 	}
 	/* Every VM's row, failed ones included (ok 0): the table counts them. */

@@ -3,7 +3,7 @@
  * bench-memfile [--dir DIR] [--sizes MIB,MIB,...] [--percent P]
  *               [--repeat N] [--depth N] [--clustered]
  *
- * How long a Full and a Diff memory file take to write (vmm/memfile.c),
+ * How long a Full and a Diff memory file take to write (lib/memfile.c),
  * against RAM size: a memfd of each size with P% of its pages in use
  * (scattered, or in runs of 64 with --clustered; random content; another
  * 1% touched but zero), written
@@ -25,8 +25,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "vmm/memfile.h"
-#include "vmm/snaputil.h"
+#include "lib/memfile.h"
+#include "lib/snaputil.h"
 
 #define PAGE	4096ull
 #define MAX_RUNS 15

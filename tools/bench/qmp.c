@@ -11,14 +11,15 @@
 
 #include <json-c/json.h>
 
+#include "lib/err.h"
 #include "tools/bench/qmp.h"
-#include "tools/thawctl/thawctl.h"
-#include "tools/thawctl/vsock.h"
+#include "tools/lib/util.h"
+#include "tools/lib/vsock-client.h"
 
 static int wait_in(int fd, uint64_t deadline)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
-	uint64_t now = vsock__now_ms();
+	uint64_t now = util__now_ms();
 	int r;
 
 	if (now >= deadline)
@@ -73,26 +74,23 @@ static int read_msg(struct qmp *q, struct json_object **out, int events,
 			*out = o;
 			return 0;
 		}
-		if (q->len == sizeof(q->buf)) {
-			thawctl__errf(err, errlen, "QMP: a line over %zu bytes",
-				      sizeof(q->buf));
-			return -EMSGSIZE;
-		}
+		if (q->len == sizeof(q->buf))
+			return err__set(err, errlen, -EMSGSIZE,
+					"QMP: a line over %zu bytes",
+					sizeof(q->buf));
 		ret = wait_in(q->fd, deadline);
-		if (ret) {
-			thawctl__errf(err, errlen, "QMP: %s", strerror(-ret));
-			return ret;
-		}
+		if (ret)
+			return err__set(err, errlen, ret, "QMP: %s",
+					strerror(-ret));
 		n = read(q->fd, q->buf + q->len, sizeof(q->buf) - q->len);
-		if (n == 0) {
-			thawctl__errf(err, errlen, "QMP: QEMU closed the monitor");
-			return -EPIPE;
-		}
+		if (n == 0)
+			return err__set(err, errlen, -EPIPE,
+					"QMP: QEMU closed the monitor");
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			thawctl__errf(err, errlen, "QMP: %s", strerror(errno));
-			return -errno;
+			return err__set(err, errlen, -errno, "QMP: %s",
+					strerror(errno));
 		}
 		q->len += n;
 	}
@@ -133,11 +131,9 @@ int qmp__cmd(struct qmp *q, const char *cmd, int fd, struct json_object **ret,
 	if (ret)
 		*ret = NULL;
 	r = send_cmd(q, cmd, fd);
-	if (r) {
-		thawctl__errf(err, errlen, "QMP: sending %s: %s", cmd,
-			      strerror(-r));
-		return r;
-	}
+	if (r)
+		return err__set(err, errlen, r, "QMP: sending %s: %s", cmd,
+				strerror(-r));
 	r = read_msg(q, &o, 0, deadline, err, errlen);
 	if (r)
 		return r;
@@ -147,8 +143,8 @@ int qmp__cmd(struct qmp *q, const char *cmd, int fd, struct json_object **ret,
 		json_object_put(o);
 		return 0;
 	}
-	thawctl__errf(err, errlen, "QMP: %s: %s", cmd,
-		      json_object_to_json_string(o));
+	err__set(err, errlen, -EIO, "QMP: %s: %s", cmd,
+		 json_object_to_json_string(o));
 	json_object_put(o);
 	return -EIO;
 }
@@ -184,10 +180,9 @@ int qmp__open(struct qmp *q, const char *path, uint64_t deadline,
 	int r;
 
 	memset(q, 0, sizeof(*q));
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		thawctl__errf(err, errlen, "%s: path too long", path);
-		return -ENAMETOOLONG;
-	}
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return err__set(err, errlen, -ENAMETOOLONG, "%s: path too long",
+				path);
 	strcpy(sun.sun_path, path);
 	for (;;) {
 		q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -198,11 +193,9 @@ int qmp__open(struct qmp *q, const char *path, uint64_t deadline,
 		r = -errno;
 		close(q->fd);
 		q->fd = -1;
-		if (vsock__now_ms() >= deadline) {
-			thawctl__errf(err, errlen, "QMP %s: %s", path,
-				      strerror(-r));
-			return r;
-		}
+		if (util__now_ms() >= deadline)
+			return err__set(err, errlen, r, "QMP %s: %s", path,
+					strerror(-r));
 		usleep(10000);
 	}
 	/* The greeting: {"QMP": {...}} */

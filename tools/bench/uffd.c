@@ -36,9 +36,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "vmm/snaputil.h"
-#include "vmm/uffd.h"
-#include "vmm/wset.h"
+#include "lib/snaputil.h"
+#include "lib/uffd.h"
+#include "lib/wset.h"
 
 #define PG		4096ull
 #define MAX_RUNS	15

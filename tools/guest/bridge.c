@@ -3,7 +3,8 @@
  * The host side of thaw-init, over vsock: one connection per request on
  * the invoke port (INVOKE or PROBE in, RESULT or PROBE_REPLY out), and the
  * "ready" notification this guest sends to CID 2 when the runtime first
- * asks for work.
+ * asks for work.  An invocation read here waits in queue.c; its result
+ * comes back through bridge__reply().
  *
  * A restored clone's vsock transport is reset: every connection dies with
  * ECONNRESET and the CID may change.  Connections are per request, so a
@@ -53,22 +54,12 @@ struct host_conn {
 	bool have_hdr;
 	bool peer_eof;		/* the host shut down its side */
 	struct thaw_msg_hdr hdr;
-	size_t reserved;	/* of buffered_bytes, until the request is read */
+	size_t reserved;	/* of init->buffered_bytes, until it is read */
 	struct invocation *inv;
 };
 
 static unsigned int nconns;
-/*
- * Requests being read plus payloads waiting or running: what a host can
- * make the guest hold in memory, all together.
- */
-static size_t buffered_bytes;
 static struct bufferevent *ready_bev;
-
-static uint64_t realtime_ms(void)
-{
-	return init__now_ns(CLOCK_REALTIME) / 1000000;
-}
 
 static void tv_ms(struct timeval *tv, uint64_t ms)
 {
@@ -78,23 +69,12 @@ static void tv_ms(struct timeval *tv, uint64_t ms)
 
 static void conn_free(struct host_conn *conn)
 {
-	buffered_bytes -= conn->reserved;
+	conn->init->buffered_bytes -= conn->reserved;
 	if (conn->inv)
 		conn->inv->conn = NULL;
 	bufferevent_free(conn->bev);
 	free(conn);
 	nconns--;
-}
-
-static void inv_free(struct invocation *inv)
-{
-	buffered_bytes -= inv->reserved;
-	if (inv->deadline)
-		event_free(inv->deadline);
-	if (inv->payload)
-		evbuffer_free(inv->payload);
-	proto__invoke_free(&inv->req);
-	free(inv);
 }
 
 static void conn_read_cb(struct bufferevent *bev, void *arg);
@@ -177,86 +157,16 @@ static void reject(struct host_conn *conn, const char *request_id,
 		evbuffer_free(buf);
 }
 
-void bridge__finish(struct init *init, struct invocation *inv,
-		    enum thaw_status status, const char *error_type,
-		    struct evbuffer *body)
+void bridge__reply(struct invocation *inv, enum thaw_status status,
+		   const char *error_type, struct evbuffer *body)
 {
-	if (inv == init->current) {
-		init->current = NULL;
-	} else if (inv->state == INV_QUEUED) {
-		TAILQ_REMOVE(&init->queue, inv, link);
-		init->queued--;
-	}
-	init->invocations++;
-	init__log(init, "RequestId %s: %s%s%s", inv->req.request_id,
-		  proto__status_name(status), error_type ? " " : "",
-		  error_type ?: "");
-	if (inv->conn) {
-		struct host_conn *conn = inv->conn;
+	struct host_conn *conn = inv->conn;
 
-		conn->inv = NULL;
-		inv->conn = NULL;
-		send_result(conn, inv->req.request_id, status, error_type,
-			    body);
-	}
-	inv_free(inv);
-}
-
-void bridge__fail(struct init *init, struct invocation *inv,
-		  enum thaw_status status, const char *error_type,
-		  const char *message)
-{
-	struct evbuffer *buf = evbuffer_new();
-	char *body = lambda__error_body(error_type, message);
-
-	if (buf && body)
-		evbuffer_add(buf, body, strlen(body));
-	bridge__finish(init, inv, status, error_type, buf);
-	free(body);
-	if (buf)
-		evbuffer_free(buf);
-}
-
-void bridge__dispatch(struct init *init)
-{
-	struct invocation *inv;
-
-	while ((inv = TAILQ_FIRST(&init->queue))) {
-		if (init->init_error) {
-			/* Lambda serves an init error to the first invoke. */
-			init->init_error = false;
-			bridge__finish(init, inv, THAW_STATUS_INIT_ERROR,
-				       init->init_error_type,
-				       init->init_error_body);
-			continue;
-		}
-		if (init->current || !api__has_next(init))
-			return;
-		TAILQ_REMOVE(&init->queue, inv, link);
-		init->queued--;
-		inv->state = INV_RUNNING;
-		init->current = inv;
-		if (api__deliver(init, inv))
-			bridge__fail(init, inv, THAW_STATUS_FUNCTION_ERROR,
-				     "Runtime.InvalidHeader",
-				     "the invocation could not be handed to the runtime");
-	}
-}
-
-static void deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct invocation *inv = arg;
-	struct init *init = inv->init;
-	bool running = inv == init->current;
-	char msg[320];
-
-	snprintf(msg, sizeof(msg), "RequestId: %s Error: Task timed out%s",
-		 inv->req.request_id,
-		 running ? "" : " before the runtime took it");
-	bridge__fail(init, inv, THAW_STATUS_TIMEOUT, "Sandbox.Timedout", msg);
-	/* Lambda's answer to a timeout: a fresh runtime for the next one. */
-	if (running)
-		runtime__kill(init);
+	if (!conn)
+		return;
+	conn->inv = NULL;
+	inv->conn = NULL;
+	send_result(conn, inv->req.request_id, status, error_type, body);
 }
 
 static void apply_host_state(struct init *init,
@@ -284,26 +194,12 @@ static void apply_host_state(struct init *init,
 	}
 }
 
-static bool duplicate(struct init *init, const char *id)
-{
-	struct invocation *inv;
-
-	if (init->current && !strcmp(init->current->req.request_id, id))
-		return true;
-	TAILQ_FOREACH(inv, &init->queue, link)
-		if (!strcmp(inv->req.request_id, id))
-			return true;
-	return false;
-}
-
 static void handle_invoke(struct host_conn *conn, struct json_object *meta,
 			  struct evbuffer *input)
 {
 	struct init *init = conn->init;
 	struct invocation *inv;
-	struct timeval tv;
 	char err[160];
-	uint64_t now;
 
 	inv = calloc(1, sizeof(*inv));
 	if (!inv) {
@@ -324,19 +220,17 @@ static void handle_invoke(struct host_conn *conn, struct json_object *meta,
 		       "the function VM is shutting down");
 		goto fail;
 	}
-	if (init->queued >= INIT_QUEUE_MAX) {
+	if (queue__full(init)) {
 		reject(conn, inv->req.request_id, "Thaw.Busy",
 		       "too many invocations waiting");
 		goto fail;
 	}
-	if (duplicate(init, inv->req.request_id)) {
+	if (queue__has(init, inv->req.request_id)) {
 		reject(conn, inv->req.request_id, "Thaw.DuplicateRequestId",
 		       "this request id is already in progress");
 		goto fail;
 	}
-	inv->payload = evbuffer_new();
-	inv->deadline = evtimer_new(init->base, deadline_cb, inv);
-	if (!inv->payload || !inv->deadline) {
+	if (queue__prepare(init, inv)) {
 		reject(conn, inv->req.request_id, "Thaw.OutOfMemory",
 		       "out of memory");
 		goto fail;
@@ -345,20 +239,12 @@ static void handle_invoke(struct host_conn *conn, struct json_object *meta,
 	/* The payload's share of the budget goes with it. */
 	inv->reserved = conn->reserved;
 	conn->reserved = 0;
-	now = realtime_ms();
-	inv->deadline_ms = inv->req.deadline_ms ?:
-		now + init->cfg.timeout * 1000ULL;
 	inv->conn = conn;
 	conn->inv = inv;
-	inv->state = INV_QUEUED;
-	TAILQ_INSERT_TAIL(&init->queue, inv, link);
-	init->queued++;
-	tv_ms(&tv, inv->deadline_ms > now ? inv->deadline_ms - now : 0);
-	evtimer_add(inv->deadline, &tv);
-	bridge__dispatch(init);
+	queue__add(init, inv);
 	return;
 fail:
-	inv_free(inv);
+	queue__free(init, inv);
 }
 
 static void handle_probe(struct host_conn *conn, struct json_object *meta)
@@ -450,14 +336,14 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 		}
 		evbuffer_drain(input, THAW_PROTO_HDR_SIZE);
 		conn->have_hdr = true;
-		if (buffered_bytes + conn->hdr.meta_len + conn->hdr.body_len >
-		    INIT_BUFFER_MAX) {
+		if (conn->init->buffered_bytes + conn->hdr.meta_len +
+		    conn->hdr.body_len > INIT_BUFFER_MAX) {
 			reject(conn, NULL, "Thaw.Busy",
 			       "too much request data held already");
 			return;
 		}
 		conn->reserved = conn->hdr.meta_len + conn->hdr.body_len;
-		buffered_bytes += conn->reserved;
+		conn->init->buffered_bytes += conn->reserved;
 	}
 	if (evbuffer_get_length(input) <
 	    (size_t)conn->hdr.meta_len + conn->hdr.body_len)
@@ -470,7 +356,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 						conn->hdr.meta_len),
 				 conn->hdr.meta_len, err, sizeof(err));
 	evbuffer_drain(input, conn->hdr.meta_len);
-	buffered_bytes -= conn->hdr.meta_len;
+	conn->init->buffered_bytes -= conn->hdr.meta_len;
 	conn->reserved -= conn->hdr.meta_len;
 	if (!meta) {
 		reject(conn, NULL, "Thaw.BadRequest", err);
@@ -508,14 +394,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (inv) {
 		inv->conn = NULL;
 		conn->inv = NULL;
-		if (inv->state == INV_QUEUED && inv != conn->init->current) {
-			TAILQ_REMOVE(&conn->init->queue, inv, link);
-			conn->init->queued--;
-			init__log(conn->init,
-				  "RequestId %s: the host went away; dropped",
-				  inv->req.request_id);
-			inv_free(inv);
-		}
+		queue__drop(conn->init, inv);
 	}
 	conn_free(conn);
 }
@@ -742,20 +621,11 @@ int bridge__start(struct init *init)
 
 void bridge__stop(struct init *init)
 {
-	struct invocation *inv;
-
 	if (init->listener) {
 		evconnlistener_free(init->listener);
 		init->listener = NULL;
 	}
-	while ((inv = TAILQ_FIRST(&init->queue)))
-		bridge__fail(init, inv, THAW_STATUS_REJECTED,
-			     "Thaw.ShuttingDown",
-			     "the function VM is shutting down");
-	if (init->current)
-		bridge__fail(init, init->current, THAW_STATUS_REJECTED,
-			     "Thaw.ShuttingDown",
-			     "the function VM is shutting down");
+	queue__stop(init);
 }
 
 void bridge__free(struct init *init)

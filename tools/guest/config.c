@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "lib/err.h"
 #include "tools/guest/config.h"
 
 #define JSON_DEPTH	4
@@ -160,28 +161,23 @@ static int set_env(struct guest_config *cfg, const char *name,
 	size_t nlen = strlen(name), i;
 	char *entry;
 
-	if (!guest_config__valid_env_name(name, nlen)) {
-		snprintf(err, errlen, "bad environment variable name '%.64s'",
-			 name);
-		return -EINVAL;
-	}
-	if (guest_config__reserved_name(name, nlen)) {
-		snprintf(err, errlen, "'%s' is reserved by Lambda", name);
-		return -EINVAL;
-	}
-	if (strchr(value, '\n') || strlen(value) > GUEST_ENV_BYTES_MAX) {
-		snprintf(err, errlen, "bad value for '%s'", name);
-		return -EINVAL;
-	}
+	if (!guest_config__valid_env_name(name, nlen))
+		return err__set(err, errlen, -EINVAL,
+				"bad environment variable name '%.64s'", name);
+	if (guest_config__reserved_name(name, nlen))
+		return err__set(err, errlen, -EINVAL,
+				"'%s' is reserved by Lambda", name);
+	if (strchr(value, '\n') || strlen(value) > GUEST_ENV_BYTES_MAX)
+		return err__set(err, errlen, -EINVAL, "bad value for '%s'",
+				name);
 	for (i = 0; i < cfg->env_count; i++)
 		if (!strncmp(cfg->env[i], name, nlen) &&
 		    cfg->env[i][nlen] == '=')
 			break;
-	if (i == cfg->env_count && i == GUEST_ENV_MAX) {
-		snprintf(err, errlen, "more than %d environment variables",
-			 GUEST_ENV_MAX);
-		return -E2BIG;
-	}
+	if (i == cfg->env_count && i == GUEST_ENV_MAX)
+		return err__set(err, errlen, -E2BIG,
+				"more than %d environment variables",
+				GUEST_ENV_MAX);
 	if (asprintf(&entry, "%s=%s", name, value) < 0)
 		return -ENOMEM;
 	if (env_bytes(cfg) - (i < cfg->env_count ? strlen(cfg->env[i]) : 0) +
@@ -240,36 +236,30 @@ static int check_string(const struct opt *o, const char *value, char *err,
 {
 	size_t len = strlen(value);
 
-	if (len < 1 || len > GUEST_STRING_MAX || !printable(value)) {
-		snprintf(err, errlen,
-			 "'%s' must be 1..%d printable ASCII characters",
-			 o->key, GUEST_STRING_MAX);
-		return -EINVAL;
-	}
-	if (o->kind == OPT_PATH && value[0] != '/') {
-		snprintf(err, errlen, "'%s' must be an absolute path", o->key);
-		return -EINVAL;
-	}
+	if (len < 1 || len > GUEST_STRING_MAX || !printable(value))
+		return err__set(err, errlen, -EINVAL,
+				"'%s' must be 1..%d printable ASCII characters",
+				o->key, GUEST_STRING_MAX);
+	if (o->kind == OPT_PATH && value[0] != '/')
+		return err__set(err, errlen, -EINVAL,
+				"'%s' must be an absolute path", o->key);
 	if (o->kind == OPT_NAME) {
 		for (const char *c = value; *c; c++)
 			if (!((*c >= 'a' && *c <= 'z') ||
 			      (*c >= 'A' && *c <= 'Z') ||
 			      (*c >= '0' && *c <= '9') || *c == '-' ||
-			      *c == '_')) {
-				snprintf(err, errlen,
-					 "'%s' must be of [A-Za-z0-9_-]",
-					 o->key);
-				return -EINVAL;
-			}
+			      *c == '_'))
+				return err__set(err, errlen, -EINVAL,
+						"'%s' must be of [A-Za-z0-9_-]",
+						o->key);
 	}
 	if (!strcmp(o->key, "initialization_type")) {
 		for (size_t i = 0; i < sizeof(init_types) / sizeof(*init_types);
 		     i++)
 			if (!strcmp(value, init_types[i]))
 				return 0;
-		snprintf(err, errlen,
-			 "'initialization_type' must be on-demand, provisioned-concurrency or snap-start");
-		return -EINVAL;
+		return err__set(err, errlen, -EINVAL,
+				"'initialization_type' must be on-demand, provisioned-concurrency or snap-start");
 	}
 	return 0;
 }
@@ -291,10 +281,9 @@ int guest_config__set(struct guest_config *cfg, const char *key,
 	if (!strncmp(key, "env.", 4))
 		return set_env(cfg, key + 4, value, err, errlen);
 	o = find_opt(key);
-	if (!o) {
-		snprintf(err, errlen, "unknown option '%.64s'", key);
-		return -ENOENT;
-	}
+	if (!o)
+		return err__set(err, errlen, -ENOENT, "unknown option '%.64s'",
+				key);
 	switch (o->kind) {
 	case OPT_STRING:
 	case OPT_PATH:
@@ -316,9 +305,8 @@ int guest_config__set(struct guest_config *cfg, const char *key,
 		} else if (!strcmp(value, "0") || !strcmp(value, "false")) {
 			*(bool *)((char *)cfg + o->offset) = false;
 		} else {
-			snprintf(err, errlen, "'%s' must be true or false",
-				 o->key);
-			return -EINVAL;
+			return err__set(err, errlen, -EINVAL,
+					"'%s' must be true or false", o->key);
 		}
 		return 0;
 	case OPT_USER:
@@ -339,24 +327,21 @@ static int json_value_string(const struct opt *o, struct json_object *v,
 
 	switch (o->kind) {
 	case OPT_U32:
-		if (t != json_type_int) {
-			snprintf(err, errlen, "'%s' must be an integer", o->key);
-			return -EINVAL;
-		}
+		if (t != json_type_int)
+			return err__set(err, errlen, -EINVAL,
+					"'%s' must be an integer", o->key);
 		errno = 0;
 		snprintf(buf, buflen, "%lld",
 			 (long long)json_object_get_int64(v));
-		if (errno || json_object_get_int64(v) < 0) {
-			snprintf(err, errlen, "'%s' is out of range", o->key);
-			return -EINVAL;
-		}
+		if (errno || json_object_get_int64(v) < 0)
+			return err__set(err, errlen, -EINVAL,
+					"'%s' is out of range", o->key);
 		*out = buf;
 		return 0;
 	case OPT_BOOL:
-		if (t != json_type_boolean) {
-			snprintf(err, errlen, "'%s' must be a boolean", o->key);
-			return -EINVAL;
-		}
+		if (t != json_type_boolean)
+			return err__set(err, errlen, -EINVAL,
+					"'%s' must be a boolean", o->key);
 		*out = json_object_get_boolean(v) ? "true" : "false";
 		return 0;
 	case OPT_USER:
@@ -371,10 +356,9 @@ static int json_value_string(const struct opt *o, struct json_object *v,
 	default:
 		if (t != json_type_string ||
 		    strlen(json_object_get_string(v)) !=
-		    (size_t)json_object_get_string_len(v)) {
-			snprintf(err, errlen, "'%s' must be a string", o->key);
-			return -EINVAL;
-		}
+		    (size_t)json_object_get_string_len(v))
+			return err__set(err, errlen, -EINVAL,
+					"'%s' must be a string", o->key);
 		*out = json_object_get_string(v);
 		return 0;
 	}
@@ -383,24 +367,21 @@ static int json_value_string(const struct opt *o, struct json_object *v,
 static int apply_environment(struct guest_config *cfg, struct json_object *v,
 			     char *err, size_t errlen)
 {
-	if (!json_object_is_type(v, json_type_object)) {
-		snprintf(err, errlen, "'environment' must be an object");
-		return -EINVAL;
-	}
+	if (!json_object_is_type(v, json_type_object))
+		return err__set(err, errlen, -EINVAL,
+				"'environment' must be an object");
 	json_object_object_foreach(v, name, val) {
 		int ret;
 
-		if (!json_object_is_type(val, json_type_string)) {
-			snprintf(err, errlen,
-				 "environment '%.64s' must be a string", name);
-			return -EINVAL;
-		}
+		if (!json_object_is_type(val, json_type_string))
+			return err__set(err, errlen, -EINVAL,
+					"environment '%.64s' must be a string",
+					name);
 		if (strlen(json_object_get_string(val)) !=
-		    (size_t)json_object_get_string_len(val)) {
-			snprintf(err, errlen,
-				 "environment '%.64s' contains a NUL byte", name);
-			return -EINVAL;
-		}
+		    (size_t)json_object_get_string_len(val))
+			return err__set(err, errlen, -EINVAL,
+					"environment '%.64s' contains a NUL byte",
+					name);
 		ret = set_env(cfg, name, json_object_get_string(val), err,
 			      errlen);
 		if (ret)
@@ -435,7 +416,7 @@ int guest_config__apply_json(struct guest_config *cfg, const char *text,
 	}
 	json_object_object_foreach(root, key, val) {
 		const struct opt *o;
-		const char *s;
+		const char *s = NULL;
 		char buf[32];
 
 		if (!strcmp(key, "environment")) {

@@ -9,7 +9,9 @@
  *   runtime.c      the function's bootstrap process: start, reap, restart
  *   runtime_api.c  the Lambda Runtime API on 127.0.0.1:9001 (evhttp)
  *   bridge.c       vsock: invocations and probes from the host, the
- *                  "ready" notification to it; the invocation queue
+ *                  "ready" notification to it
+ *   queue.c        the invocations waiting for the runtime, and the one
+ *                  it runs
  *
  * Nothing here is shared between threads, so nothing needs a lock.
  */
@@ -21,8 +23,8 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include "proto/proto.h"
 #include "tools/guest/config.h"
-#include "tools/guest/proto.h"
 
 #define THAW_INIT_VERSION	"1"
 /* Invocations waiting for the runtime, beyond the one it works on. */
@@ -90,13 +92,21 @@ struct init {
 	struct evhttp_request *next_req;	/* the runtime's pending next */
 	struct event *next_watch;		/* its connection closing */
 
-	/* bridge.c */
-	struct evconnlistener *listener;
-	struct event *relisten;
+	/* queue.c */
 	struct inv_queue queue;
 	unsigned int queued;
 	struct invocation *current;		/* handed to the runtime */
 	uint64_t invocations;			/* answered, any status */
+	/*
+	 * Requests being read plus payloads waiting or running: what a host
+	 * can make the guest hold in memory, all together (bridge.c, and
+	 * queue.c as it frees payloads).
+	 */
+	size_t buffered_bytes;
+
+	/* bridge.c */
+	struct evconnlistener *listener;
+	struct event *relisten;
 	bool ready_sent;
 	struct event *ready_retry;
 	uint64_t ready_first_try_ns;
@@ -135,31 +145,51 @@ void runtime__set_init_error(struct init *init, const char *type,
 void runtime__free(struct init *init);
 
 /* runtime_api.c */
-int api__start(struct init *init);
-bool api__has_next(struct init *init);
+int runtime_api__start(struct init *init);
+bool runtime_api__has_next(struct init *init);
 /* Answer the pending next with @inv; the payload buffer is consumed. */
-int api__deliver(struct init *init, struct invocation *inv);
-void api__drop_next(struct init *init);
-void api__free(struct init *init);
+int runtime_api__deliver(struct init *init, struct invocation *inv);
+void runtime_api__drop_next(struct init *init);
+void runtime_api__free(struct init *init);
 
-/* bridge.c */
-int bridge__start(struct init *init);
+/* queue.c */
+/* A new invocation's payload buffer and deadline timer; 0 or -ENOMEM. */
+int queue__prepare(struct init *init, struct invocation *inv);
+/* Queue @inv (read, with its payload) and start its deadline. */
+void queue__add(struct init *init, struct invocation *inv);
+bool queue__full(struct init *init);
+/* Is request @id queued or running? */
+bool queue__has(struct init *init, const char *id);
 /* Hand queued work to the runtime if it is waiting for it. */
-void bridge__dispatch(struct init *init);
+void queue__dispatch(struct init *init);
 /*
  * Finish @inv (the current one, or a queued one) with a result to the host;
  * @body may be NULL; its content is moved out.
  */
-void bridge__finish(struct init *init, struct invocation *inv,
-		    enum thaw_status status, const char *error_type,
-		    struct evbuffer *body);
+void queue__finish(struct init *init, struct invocation *inv,
+		   enum thaw_status status, const char *error_type,
+		   struct evbuffer *body);
 /* Finish with a Lambda-style error body built from @message. */
-void bridge__fail(struct init *init, struct invocation *inv,
-		  enum thaw_status status, const char *error_type,
-		  const char *message);
+void queue__fail(struct init *init, struct invocation *inv,
+		 enum thaw_status status, const char *error_type,
+		 const char *message);
+/* The host of a queued @inv went away: forget it (a running one stays). */
+void queue__drop(struct init *init, struct invocation *inv);
+/* Refuse everything queued and the running one (shutdown). */
+void queue__stop(struct init *init);
+void queue__free(struct init *init, struct invocation *inv);
+
+/* bridge.c */
+int bridge__start(struct init *init);
+/*
+ * Send @inv's result to the host that asked for it, if it is still there;
+ * @body may be NULL; its content is moved out.
+ */
+void bridge__reply(struct invocation *inv, enum thaw_status status,
+		   const char *error_type, struct evbuffer *body);
 /* The runtime asked for its first next: tell the host (once per boot). */
 void bridge__notify_ready(struct init *init);
-/* Refuse everything queued (shutdown). */
+/* Stop listening; refuse everything queued (shutdown). */
 void bridge__stop(struct init *init);
 void bridge__free(struct init *init);
 

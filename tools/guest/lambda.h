@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "tools/guest/proto.h"
+#include "proto/proto.h"
 
 #define LAMBDA_API_PREFIX	"/2018-06-01/runtime/"
 

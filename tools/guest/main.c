@@ -231,7 +231,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 3; i++)
 		if (!sigs[i] || event_add(sigs[i], NULL))
 			fatal(&init);
-	if (runtime__init(&init) || api__start(&init) || bridge__start(&init))
+	if (runtime__init(&init) || runtime_api__start(&init) ||
+	    bridge__start(&init))
 		fatal(&init);
 	if (init.pid1)
 		system__boot_done();
@@ -243,7 +244,7 @@ int main(int argc, char **argv)
 
 	/* Only a non-PID-1 thaw-init gets here. */
 	bridge__free(&init);
-	api__free(&init);
+	runtime_api__free(&init);
 	runtime__free(&init);
 	for (int i = 0; i < 3; i++)
 		event_free(sigs[i]);

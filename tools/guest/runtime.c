@@ -192,14 +192,14 @@ static void runtime_exited(struct init *init, int status)
 	init->rt_pid = 0;
 	init->rt_state = RUNTIME_STOPPED;
 	evtimer_del(init->rt_kill);
-	api__drop_next(init);
+	runtime_api__drop_next(init);
 
 	if (init->current) {
 		snprintf(msg, sizeof(msg),
 			 "RequestId: %s Error: Runtime exited with error: %s",
 			 init->current->req.request_id, how);
-		bridge__fail(init, init->current, THAW_STATUS_FUNCTION_ERROR,
-			     "Runtime.ExitError", msg);
+		queue__fail(init, init->current, THAW_STATUS_FUNCTION_ERROR,
+			    "Runtime.ExitError", msg);
 	}
 	if (was == RUNTIME_INIT && !init->rt_posted_init_error) {
 		snprintf(msg, sizeof(msg), "Runtime exited with error: %s",
@@ -222,7 +222,7 @@ static void runtime_exited(struct init *init, int status)
 	}
 	ms_to_tv(delay_ms, &tv);
 	evtimer_add(init->rt_restart, &tv);
-	bridge__dispatch(init);
+	queue__dispatch(init);
 }
 
 void runtime__reap(struct init *init)

@@ -71,7 +71,7 @@ static void stop_watch(struct init *init)
 	}
 }
 
-void api__drop_next(struct init *init)
+void runtime_api__drop_next(struct init *init)
 {
 	struct evhttp_connection *evcon;
 
@@ -100,7 +100,7 @@ static void next_watch_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	init__log(init, "the runtime closed its pending next");
-	api__drop_next(init);
+	runtime_api__drop_next(init);
 }
 
 static void watch_next(struct init *init)
@@ -120,12 +120,12 @@ static void watch_next(struct init *init)
 		event_add(init->next_watch, NULL);
 }
 
-bool api__has_next(struct init *init)
+bool runtime_api__has_next(struct init *init)
 {
 	return init->next_req;
 }
 
-int api__deliver(struct init *init, struct invocation *inv)
+int runtime_api__deliver(struct init *init, struct invocation *inv)
 {
 	struct evhttp_request *req = init->next_req;
 	struct evkeyvalq *h;
@@ -188,18 +188,18 @@ static void on_next(struct init *init, struct evhttp_request *req)
 		snprintf(msg, sizeof(msg),
 			 "RequestId: %s Error: the runtime asked for the next invocation without answering this one",
 			 init->current->req.request_id);
-		bridge__fail(init, init->current, THAW_STATUS_FUNCTION_ERROR,
-			     "Runtime.NoResponse", msg);
+		queue__fail(init, init->current, THAW_STATUS_FUNCTION_ERROR,
+			    "Runtime.NoResponse", msg);
 	}
 	/* A second next while one is pending: the first one is stale. */
-	api__drop_next(init);
+	runtime_api__drop_next(init);
 	init->next_req = req;
 	watch_next(init);
 	if (init->rt_state == RUNTIME_INIT) {
 		runtime__ready(init);
 		bridge__notify_ready(init);
 	}
-	bridge__dispatch(init);
+	queue__dispatch(init);
 }
 
 /* The current invocation if @id names it, else answer 400 and NULL. */
@@ -243,11 +243,11 @@ static void on_response(struct init *init, struct evhttp_request *req,
 		snprintf(msg, sizeof(msg),
 			 "Response payload size (%zu bytes) exceeded maximum allowed payload size (%d bytes).",
 			 len, THAW_PROTO_BODY_MAX);
-		bridge__fail(init, inv, THAW_STATUS_FUNCTION_ERROR,
-			     "Function.ResponseSizeTooLong", msg);
+		queue__fail(init, inv, THAW_STATUS_FUNCTION_ERROR,
+			    "Function.ResponseSizeTooLong", msg);
 		return;
 	}
-	bridge__finish(init, inv, THAW_STATUS_OK, NULL, body);
+	queue__finish(init, inv, THAW_STATUS_OK, NULL, body);
 	reply_accepted(req);
 }
 
@@ -275,7 +275,7 @@ static void on_error(struct init *init, struct evhttp_request *req,
 	if (!inv || too_large(req, evbuffer_get_length(body)))
 		return;
 	error_type(req, body, type);
-	bridge__finish(init, inv, THAW_STATUS_FUNCTION_ERROR, type, body);
+	queue__finish(init, inv, THAW_STATUS_FUNCTION_ERROR, type, body);
 	reply_accepted(req);
 }
 
@@ -296,7 +296,7 @@ static void on_init_error(struct init *init, struct evhttp_request *req)
 	runtime__set_init_error(init, type, body);
 	init->rt_posted_init_error = true;
 	reply_accepted(req);
-	bridge__dispatch(init);
+	queue__dispatch(init);
 }
 
 static void request_cb(struct evhttp_request *req, void *arg)
@@ -340,7 +340,7 @@ static void request_cb(struct evhttp_request *req, void *arg)
 	}
 }
 
-int api__start(struct init *init)
+int runtime_api__start(struct init *init)
 {
 	struct sockaddr_in addr = {
 		.sin_family = AF_INET,
@@ -378,9 +378,9 @@ int api__start(struct init *init)
 	return 0;
 }
 
-void api__free(struct init *init)
+void runtime_api__free(struct init *init)
 {
-	api__drop_next(init);
+	runtime_api__drop_next(init);
 	if (init->http)
 		evhttp_free(init->http);
 	init->http = NULL;

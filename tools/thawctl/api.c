@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tools/lib/thawvm-api.h"
+#include "tools/lib/util.h"
+#include "tools/thawctl/options.h"
 #include "tools/thawctl/thawctl.h"
-#include "tools/thawctl/vmapi.h"
 
 #define DEFAULT_TIMEOUT_MS	60000
 
@@ -27,43 +29,21 @@ static void usage(FILE *f)
 
 int thawctl__api(int argc, char **argv)
 {
-	enum { OPT_API = 256, OPT_TIMEOUT };
-	static const struct option longopts[] = {
-		{ "api-sock", required_argument, NULL, OPT_API },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "include", no_argument, NULL, 'i' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	uint64_t timeout_ms = DEFAULT_TIMEOUT_MS;
 	const char *sock = NULL, *method, *path, *body;
-	struct vmapi_resp r;
 	bool include = false;
+	const struct opt opts[] = {
+		{ "api-sock", OPT_STRING, &sock },
+		{ "timeout", OPT_SECONDS, &timeout_ms },
+		{ "include", OPT_FLAG, &include, .short_name = 'i' },
+		{}
+	};
+	struct thawvm_api_resp r;
 	char err[1024];
-	int opt, rc;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, "ih", longopts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_API:
-			sock = optarg;
-			break;
-		case OPT_TIMEOUT:
-			if (thawctl__parse_seconds(optarg, &timeout_ms)) {
-				fprintf(stderr, "thawctl api: bad --timeout\n");
-				return THAWCTL_USAGE;
-			}
-			break;
-		case 'i':
-			include = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return THAWCTL_OK;
-		default:
-			usage(stderr);
-			return THAWCTL_USAGE;
-		}
-	}
+	if (!options__parse("api", argc, argv, opts, usage, &rc))
+		return rc;
 	if (!sock || argc - optind < 2 || argc - optind > 3) {
 		usage(stderr);
 		return THAWCTL_USAGE;
@@ -76,12 +56,12 @@ int thawctl__api(int argc, char **argv)
 		fprintf(stderr, "thawctl api: METHOD is GET, PUT or PATCH\n");
 		return THAWCTL_USAGE;
 	}
-	if (vmapi__global_init()) {
+	if (thawvm_api__global_init()) {
 		fprintf(stderr, "thawctl api: cannot initialize libcurl\n");
 		return THAWCTL_ERROR;
 	}
-	if (vmapi__call_text(sock, method, path, body, (long)timeout_ms, &r,
-			     err, sizeof(err))) {
+	if (thawvm_api__call_text(sock, method, path, body, (long)timeout_ms,
+				  &r, err, sizeof(err))) {
 		fprintf(stderr, "thawctl api: %s\n", err);
 		return THAWCTL_ERROR;
 	}
@@ -94,6 +74,6 @@ int thawctl__api(int argc, char **argv)
 	if (rc)
 		fprintf(stderr, "thawctl api: %s %s: %ld %s\n", method, path,
 			r.status, r.fault[0] ? r.fault : "");
-	vmapi__resp_free(&r);
+	thawvm_api__resp_free(&r);
 	return rc;
 }

@@ -12,8 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/thaw-object.h"
+#include "tools/thawctl/options.h"
 #include "tools/thawctl/thawctl.h"
-#include "vmm/mem.h"
 
 static void usage(FILE *f)
 {
@@ -30,36 +31,20 @@ static void usage(FILE *f)
 
 int thawctl__hold(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "wset", no_argument, NULL, 'w' },
-		{ "dev", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char mem[PATH_MAX], wset[PATH_MAX], err[512] = "";
-	struct guest_mem_thaw_info info;
 	const char *dev = NULL;
 	bool use_wset = false;
+	const struct opt opts[] = {
+		{ "wset", OPT_FLAG, &use_wset },
+		{ "dev", OPT_STRING, &dev },
+		{}
+	};
+	char mem[PATH_MAX], wset[PATH_MAX], err[512] = "";
+	struct thaw_object_info info;
 	sigset_t set;
-	int c, fd, sig;
+	int fd, sig, rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'w':
-			use_wset = true;
-			break;
-		case 'd':
-			dev = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return THAWCTL_OK;
-		default:
-			usage(stderr);
-			return THAWCTL_USAGE;
-		}
-	}
+	if (!options__parse("hold", argc, argv, opts, usage, &rc))
+		return rc;
 	if (optind + 1 != argc) {
 		usage(stderr);
 		return THAWCTL_USAGE;
@@ -79,8 +64,8 @@ int thawctl__hold(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 
-	fd = thaw_mem__hold(mem, use_wset ? wset : NULL, dev, &info, err,
-			    sizeof(err));
+	fd = thaw_object__hold(mem, use_wset ? wset : NULL, dev, &info, err,
+			       sizeof(err));
 	if (fd < 0) {
 		fprintf(stderr, "thawctl hold: %s\n", err);
 		return THAWCTL_ERROR;

@@ -4,22 +4,20 @@
  * function's response body.  Exit codes: enum thawctl_exit.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
-#include "tools/guest/proto.h"
-#include "tools/thawctl/invoke.h"
+#include "proto/proto.h"
+#include "tools/lib/invoke.h"
+#include "tools/lib/util.h"
+#include "tools/lib/vsock-client.h"
+#include "tools/thawctl/options.h"
 #include "tools/thawctl/thawctl.h"
-#include "tools/thawctl/vsock.h"
 
-/* How long past the deadline we wait for the guest to report it. */
-#define DEADLINE_GRACE_MS	5000
 #define DEFAULT_TIMEOUT_MS	30000
 #define DEFAULT_ENTROPY		32
 
@@ -44,20 +42,6 @@ static void usage(FILE *f)
 		"Exit status: 0 ok, 1 error, 2 usage, 3 function error,\n"
 		"4 init error, 5 timeout.\n",
 		THAW_INVOKE_PORT, DEFAULT_TIMEOUT_MS / 1000, DEFAULT_ENTROPY);
-}
-
-static void random_uuid(char *out)
-{
-	uint8_t b[16];
-
-	if (getrandom(b, sizeof(b), 0) != sizeof(b))
-		memset(b, 0, sizeof(b));
-	b[6] = (b[6] & 0x0f) | 0x40;
-	b[8] = (b[8] & 0x3f) | 0x80;
-	sprintf(out,
-		"%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-		b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 static int read_stdin(char **out, size_t *len)
@@ -119,20 +103,21 @@ static bool valid_json(const char *s, size_t len)
 	return ok;
 }
 
-static int set_header(char **field, const char *opt, const char *value)
+/* A Lambda-Runtime-* header's value (an OPT_FUNC option). */
+static int header_opt(const char *arg, void *dst, char *why, size_t whylen)
 {
-	if (!proto__valid_header_value(value, strlen(value),
+	if (!proto__valid_header_value(arg, strlen(arg),
 				       THAW_HEADER_VALUE_MAX)) {
-		fprintf(stderr,
-			"thawctl invoke: --%s must be printable ASCII of at most %d bytes\n",
-			opt, THAW_HEADER_VALUE_MAX);
+		snprintf(why, whylen,
+			 "must be printable ASCII of at most %d bytes",
+			 THAW_HEADER_VALUE_MAX);
 		return -EINVAL;
 	}
-	*field = (char *)value;
+	*(char **)dst = (char *)arg;
 	return 0;
 }
 
-int invoke__exit_code(enum thaw_status status)
+int thawctl__exit_code(enum thaw_status status)
 {
 	switch (status) {
 	case THAW_STATUS_OK:
@@ -148,250 +133,44 @@ int invoke__exit_code(enum thaw_status status)
 	}
 }
 
-/*
- * A clone's vsock device is reset on restore; until the guest has handled
- * that, a connection may be refused or reset.  How long to wait between
- * tries.
- */
-#define RETRY_DELAY_MS		5
-
-/*
- * A guest reached by CID (vhost-vsock) may also drop the connection
- * silently: until it has handled the transport reset it answers under
- * its old CID, and vhost discards what a guest sends under a CID that is
- * not its own.  The host's connect would then wait for its whole
- * timeout, so with INVOKE_RETRY_CONNECT each try is bounded: the first
- * to this, each next one to twice the last, up to ATTEMPT_MAX_MS.
- */
-#define ATTEMPT_FIRST_MS	25
-#define ATTEMPT_MAX_MS		2000
-
-/* What a guest that is still resuming answers a connection with. */
-static bool retryable(const struct vsock_target *t, int err)
-{
-	if (err == -ETIMEDOUT)
-		return !t->uds;
-	return err == -ECONNREFUSED || err == -ECONNRESET || err == -EPIPE ||
-		err == -ENODEV || err == -EHOSTUNREACH || err == -ENETUNREACH;
-}
-
-void invoke__reply_free(struct invoke_reply *r)
-{
-	free(r->body);
-	json_object_put(r->meta);
-	memset(r, 0, sizeof(*r));
-}
-
-/* Connect, with INVOKE_RETRY_CONNECT's retries; an fd or -errno. */
-static int connect_retrying(const struct vsock_target *t, uint64_t deadline,
-			    unsigned int flags, char *err, size_t errlen)
-{
-	uint64_t attempt = ATTEMPT_FIRST_MS, until;
-	int fd;
-
-	for (;;) {
-		until = deadline;
-		if ((flags & INVOKE_RETRY_CONNECT) && !t->uds &&
-		    vsock__now_ms() + attempt < deadline)
-			until = vsock__now_ms() + attempt;
-		fd = vsock__connect(t, until, err, errlen);
-		if (fd >= 0 || !(flags & INVOKE_RETRY_CONNECT) ||
-		    !retryable(t, fd) ||
-		    vsock__now_ms() + RETRY_DELAY_MS >= deadline)
-			return fd;
-		if (fd == -ETIMEDOUT && attempt < ATTEMPT_MAX_MS)
-			attempt *= 2;
-		usleep(RETRY_DELAY_MS * 1000);
-	}
-}
-
-int invoke__call(const struct vsock_target *t, const struct thaw_invoke *inv,
-		 const char *payload, size_t len, uint64_t timeout_ms,
-		 unsigned int flags, struct invoke_reply *out,
-		 char *err, size_t errlen)
-{
-	struct json_object *meta = NULL;
-	struct thaw_msg_hdr hdr;
-	uint64_t start, deadline;
-	int fd, ret;
-
-	memset(out, 0, sizeof(*out));
-	start = vsock__now_ms();
-	deadline = start + timeout_ms + DEADLINE_GRACE_MS;
-	meta = proto__invoke_to_meta(inv);
-	if (!meta) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-again:
-	fd = connect_retrying(t, deadline, flags, err, errlen);
-	if (fd < 0) {
-		json_object_put(meta);
-		return fd;
-	}
-	ret = vsock__send_msg(fd, THAW_MSG_INVOKE, meta, payload, len,
-			      deadline);
-	if (ret) {
-		snprintf(err, errlen, "sending: %s", strerror(-ret));
-		goto out;
-	}
-	memset(&hdr, 0, sizeof(hdr));
-	ret = vsock__recv_msg(fd, &hdr, &out->meta, &out->body, deadline, err,
-			      errlen);
-	/*
-	 * Through vhost-vsock (QEMU) a clone's guest takes a connection as
-	 * soon as it has read its new CID, and only then, in the same
-	 * kernel work, resets the connections it had: one made in between
-	 * is reset before any answer, and before the guest's runtime could
-	 * take the invocation from it.  thawvm holds connections back until
-	 * that work is done, so this is for CID targets only.
-	 */
-	if ((ret == -ECONNRESET || ret == -EPIPE) && !hdr.version &&
-	    (flags & INVOKE_RETRY_CONNECT) && !t->uds &&
-	    vsock__now_ms() + RETRY_DELAY_MS < deadline) {
-		close(fd);
-		usleep(RETRY_DELAY_MS * 1000);
-		goto again;
-	}
-	if (ret)
-		goto out;
-	out->body_len = hdr.body_len;
-	if (hdr.type != THAW_MSG_RESULT ||
-	    proto__result_from_meta(out->meta, &out->res, err, errlen)) {
-		if (hdr.type != THAW_MSG_RESULT)
-			snprintf(err, errlen, "bad result from the guest: not a RESULT");
-		ret = -EPROTO;
-		goto out;
-	}
-	out->elapsed_ms = vsock__now_ms() - start;
-out:
-	if (ret)
-		invoke__reply_free(out);
-	json_object_put(meta);
-	close(fd);
-	return ret;
-}
-
-int invoke__prepare(struct thaw_invoke *inv, uint64_t timeout_ms,
-		    uint32_t entropy, bool clock)
-{
-	if (!inv->request_id[0])
-		random_uuid(inv->request_id);
-	if (thawctl__host_state(&inv->host, entropy, clock))
-		return -EIO;
-	inv->deadline_ms = thawctl__realtime_ns() / 1000000 + timeout_ms;
-	return 0;
-}
-
 int thawctl__invoke(int argc, char **argv)
 {
-	enum {
-		OPT_UDS = 256, OPT_CID, OPT_PORT, OPT_PAYLOAD, OPT_RAW,
-		OPT_TIMEOUT, OPT_ID, OPT_ARN, OPT_TRACE, OPT_CTX, OPT_COGNITO,
-		OPT_ENTROPY, OPT_NO_CLOCK,
-	};
-	static const struct option longopts[] = {
-		{ "uds", required_argument, NULL, OPT_UDS },
-		{ "cid", required_argument, NULL, OPT_CID },
-		{ "port", required_argument, NULL, OPT_PORT },
-		{ "payload", required_argument, NULL, OPT_PAYLOAD },
-		{ "raw", no_argument, NULL, OPT_RAW },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "request-id", required_argument, NULL, OPT_ID },
-		{ "function-arn", required_argument, NULL, OPT_ARN },
-		{ "trace-id", required_argument, NULL, OPT_TRACE },
-		{ "client-context", required_argument, NULL, OPT_CTX },
-		{ "cognito-identity", required_argument, NULL, OPT_COGNITO },
-		{ "entropy", required_argument, NULL, OPT_ENTROPY },
-		{ "no-sync-clock", no_argument, NULL, OPT_NO_CLOCK },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
+	struct target_opts to = { .t.port = THAW_INVOKE_PORT,
+				  .timeout_ms = DEFAULT_TIMEOUT_MS };
+	struct thaw_invoke inv = {};
+	const char *payload_arg = NULL, *id = NULL;
+	uint32_t entropy = DEFAULT_ENTROPY;
+	bool raw = false, clock = true, verbose = false;
+	const struct opt opts[] = {
+		TARGET_OPTS(&to),
+		{ "payload", OPT_STRING, &payload_arg },
+		{ "raw", OPT_FLAG, &raw },
+		{ "request-id", OPT_STRING, &id },
+		{ "function-arn", OPT_FUNC, &inv.function_arn,
+		  .parse = header_opt },
+		{ "trace-id", OPT_FUNC, &inv.trace_id, .parse = header_opt },
+		{ "client-context", OPT_FUNC, &inv.client_context,
+		  .parse = header_opt },
+		{ "cognito-identity", OPT_FUNC, &inv.cognito_identity,
+		  .parse = header_opt },
+		{ "entropy", OPT_U32, &entropy, 0, THAW_ENTROPY_MAX },
+		{ "no-sync-clock", OPT_CLEAR, &clock },
+		{ "verbose", OPT_FLAG, &verbose, .short_name = 'v' },
 		{}
 	};
-	struct vsock_target target = { .port = THAW_INVOKE_PORT };
-	struct thaw_invoke inv = {};
 	struct thaw_result res;
 	struct invoke_reply reply = {};
-	const char *payload_arg = NULL, *id = NULL;
 	char *payload = NULL, err[256];
-	uint64_t timeout_ms = DEFAULT_TIMEOUT_MS;
-	uint32_t entropy = DEFAULT_ENTROPY;
-	bool have_cid = false, raw = false, clock = true, verbose = false;
 	size_t payload_len = 0;
-	int opt, ret, rc = THAWCTL_ERROR;
+	int ret, rc = THAWCTL_ERROR;
 
-	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_UDS:
-			target.uds = optarg;
-			break;
-		case OPT_CID:
-			if (thawctl__parse_u32(optarg, 1, 0xfffffffe,
-					       &target.cid))
-				goto bad_arg;
-			have_cid = true;
-			break;
-		case OPT_PORT:
-			if (thawctl__parse_u32(optarg, 1, 0xfffffffe,
-					       &target.port))
-				goto bad_arg;
-			break;
-		case OPT_PAYLOAD:
-			payload_arg = optarg;
-			break;
-		case OPT_RAW:
-			raw = true;
-			break;
-		case OPT_TIMEOUT:
-			if (thawctl__parse_seconds(optarg, &timeout_ms))
-				goto bad_arg;
-			break;
-		case OPT_ID:
-			id = optarg;
-			break;
-		case OPT_ARN:
-			if (set_header(&inv.function_arn, "function-arn",
-				       optarg))
-				return THAWCTL_USAGE;
-			break;
-		case OPT_TRACE:
-			if (set_header(&inv.trace_id, "trace-id", optarg))
-				return THAWCTL_USAGE;
-			break;
-		case OPT_CTX:
-			if (set_header(&inv.client_context, "client-context",
-				       optarg))
-				return THAWCTL_USAGE;
-			break;
-		case OPT_COGNITO:
-			if (set_header(&inv.cognito_identity,
-				       "cognito-identity", optarg))
-				return THAWCTL_USAGE;
-			break;
-		case OPT_ENTROPY:
-			if (thawctl__parse_u32(optarg, 0, THAW_ENTROPY_MAX,
-					       &entropy))
-				goto bad_arg;
-			break;
-		case OPT_NO_CLOCK:
-			clock = false;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return THAWCTL_OK;
-		default:
-			usage(stderr);
-			return THAWCTL_USAGE;
-		}
-	}
-	if (optind != argc || !target.uds == !have_cid) {
-		fprintf(stderr, "thawctl invoke: give exactly one of --uds and --cid\n");
+	if (!options__parse("invoke", argc, argv, opts, usage, &rc))
+		return rc;
+	if (!options__one_target("invoke", argc, &to)) {
 		usage(stderr);
 		return THAWCTL_USAGE;
 	}
+	/* Without --request-id, invoke__prepare() makes a random UUID. */
 	if (id) {
 		if (!proto__valid_request_id(id, strlen(id))) {
 			fprintf(stderr,
@@ -400,8 +179,6 @@ int thawctl__invoke(int argc, char **argv)
 			return THAWCTL_USAGE;
 		}
 		strcpy(inv.request_id, id);
-	} else {
-		random_uuid(inv.request_id);
 	}
 
 	if (payload_arg) {
@@ -428,12 +205,12 @@ int thawctl__invoke(int argc, char **argv)
 		goto out;
 	}
 
-	if (invoke__prepare(&inv, timeout_ms, entropy, clock)) {
+	if (invoke__prepare(&inv, to.timeout_ms, entropy, clock)) {
 		fprintf(stderr, "thawctl invoke: no host entropy\n");
 		goto out;
 	}
-	ret = invoke__call(&target, &inv, payload_arg, payload_len,
-			   timeout_ms, 0, &reply, err, sizeof(err));
+	ret = invoke__call(&to.t, &inv, payload_arg, payload_len,
+			   to.timeout_ms, 0, &reply, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "thawctl invoke: %s\n", err);
 		rc = ret == -ETIMEDOUT ? THAWCTL_TIMEOUT : THAWCTL_ERROR;
@@ -452,7 +229,7 @@ int thawctl__invoke(int argc, char **argv)
 		goto out;
 	}
 	fflush(stdout);
-	rc = invoke__exit_code(res.status);
+	rc = thawctl__exit_code(res.status);
 	if (rc != THAWCTL_OK)
 		fprintf(stderr, "thawctl invoke: %s%s%s\n",
 			proto__status_name(res.status),
@@ -461,8 +238,4 @@ out:
 	invoke__reply_free(&reply);
 	free(payload);
 	return rc;
-bad_arg:
-	fprintf(stderr, "thawctl invoke: bad value for --%s: '%s'\n",
-		longopts[opt - OPT_UDS].name, optarg);
-	return THAWCTL_USAGE;
 }

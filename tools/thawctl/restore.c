@@ -13,12 +13,14 @@
 
 #include <json-c/json.h>
 
-#include "tools/guest/proto.h"
-#include "tools/thawctl/clone.h"
-#include "tools/thawctl/invoke.h"
+#include "proto/proto.h"
+#include "tools/lib/clone.h"
+#include "tools/lib/invoke.h"
+#include "tools/lib/thawvm-api.h"
+#include "tools/lib/util.h"
+#include "tools/lib/vm-counts.h"
+#include "tools/thawctl/options.h"
 #include "tools/thawctl/thawctl.h"
-#include "tools/thawctl/vmapi.h"
-#include "tools/thawctl/vmstat.h"
 
 #define DEFAULT_TIMEOUT_MS	60000
 #define INVOKE_ENTROPY		32
@@ -71,115 +73,42 @@ static struct json_object *response_json(const struct invoke_reply *r)
 
 int thawctl__restore(int argc, char **argv)
 {
-	enum {
-		OPT_API = 256, OPT_UDS, OPT_CID, OPT_BACKEND, OPT_WSET,
-		OPT_UFFD, OPT_RECORD, OPT_DIRTY, OPT_PAUSED, OPT_INVOKE,
-		OPT_JSON, OPT_TIMEOUT, OPT_ID, OPT_LOG, OPT_CONSOLE,
-		OPT_METRICS, OPT_THAWVM, OPT_HANDLER,
-	};
-	static const struct option longopts[] = {
-		{ "api-sock", required_argument, NULL, OPT_API },
-		{ "uds", required_argument, NULL, OPT_UDS },
-		{ "cid", required_argument, NULL, OPT_CID },
-		{ "backend", required_argument, NULL, OPT_BACKEND },
-		{ "wset", no_argument, NULL, OPT_WSET },
-		{ "uffd-sock", required_argument, NULL, OPT_UFFD },
-		{ "record-wset", no_argument, NULL, OPT_RECORD },
-		{ "track-dirty", no_argument, NULL, OPT_DIRTY },
-		{ "paused", no_argument, NULL, OPT_PAUSED },
-		{ "invoke", required_argument, NULL, OPT_INVOKE },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "id", required_argument, NULL, OPT_ID },
-		{ "log", required_argument, NULL, OPT_LOG },
-		{ "console", required_argument, NULL, OPT_CONSOLE },
-		{ "metrics", required_argument, NULL, OPT_METRICS },
-		{ "thawvm", required_argument, NULL, OPT_THAWVM },
-		{ "uffd-handler", required_argument, NULL, OPT_HANDLER },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	struct clone_opts o = { .resume = true,
 				.timeout_ms = DEFAULT_TIMEOUT_MS };
+	const char *payload = NULL;
+	bool json = false, have_cid = false;
+	const struct opt opts[] = {
+		{ "api-sock", OPT_STRING, &o.api_sock },
+		{ "uds", OPT_STRING, &o.uds },
+		{ "cid", OPT_U32, &o.cid, 3, 0xfffffffe, .seen = &have_cid },
+		{ "backend", OPT_FUNC, &o.backend, .parse = options__backend },
+		{ "wset", OPT_FLAG, &o.wset },
+		{ "uffd-sock", OPT_STRING, &o.uffd_sock },
+		{ "record-wset", OPT_FLAG, &o.record_wset },
+		{ "track-dirty", OPT_FLAG, &o.track_dirty },
+		{ "paused", OPT_CLEAR, &o.resume },
+		{ "invoke", OPT_STRING, &payload },
+		{ "json", OPT_FLAG, &json },
+		{ "timeout", OPT_SECONDS, &o.timeout_ms },
+		{ "id", OPT_STRING, &o.id },
+		{ "log", OPT_STRING, &o.log },
+		{ "console", OPT_STRING, &o.console },
+		{ "metrics", OPT_STRING, &o.metrics },
+		{ "thawvm", OPT_STRING, &o.thawvm },
+		{ "uffd-handler", OPT_STRING, &o.uffd_handler },
+		{}
+	};
 	struct invoke_reply reply = {};
 	struct thaw_invoke inv = {};
 	struct vsock_target target = { .port = THAW_INVOKE_PORT };
-	const char *payload = NULL;
-	bool json = false, have_cid = false;
 	uint64_t t_response = 0;
 	struct vm_counts counts;
 	struct clone c;
 	char err[1024];
-	int opt, ret, rc = THAWCTL_ERROR;
+	int ret, rc = THAWCTL_ERROR;
 
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_API:
-			o.api_sock = optarg;
-			break;
-		case OPT_UDS:
-			o.uds = optarg;
-			break;
-		case OPT_CID:
-			if (thawctl__parse_u32(optarg, 3, 0xfffffffe, &o.cid))
-				goto bad_arg;
-			have_cid = true;
-			break;
-		case OPT_BACKEND:
-			if (clone__parse_backend(optarg, &o.backend))
-				goto bad_arg;
-			break;
-		case OPT_WSET:
-			o.wset = true;
-			break;
-		case OPT_UFFD:
-			o.uffd_sock = optarg;
-			break;
-		case OPT_RECORD:
-			o.record_wset = true;
-			break;
-		case OPT_DIRTY:
-			o.track_dirty = true;
-			break;
-		case OPT_PAUSED:
-			o.resume = false;
-			break;
-		case OPT_INVOKE:
-			payload = optarg;
-			break;
-		case OPT_JSON:
-			json = true;
-			break;
-		case OPT_TIMEOUT:
-			if (thawctl__parse_seconds(optarg, &o.timeout_ms))
-				goto bad_arg;
-			break;
-		case OPT_ID:
-			o.id = optarg;
-			break;
-		case OPT_LOG:
-			o.log = optarg;
-			break;
-		case OPT_CONSOLE:
-			o.console = optarg;
-			break;
-		case OPT_METRICS:
-			o.metrics = optarg;
-			break;
-		case OPT_THAWVM:
-			o.thawvm = optarg;
-			break;
-		case OPT_HANDLER:
-			o.uffd_handler = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return THAWCTL_OK;
-		default:
-			usage(stderr);
-			return THAWCTL_USAGE;
-		}
-	}
+	if (!options__parse("restore", argc, argv, opts, usage, &rc))
+		return rc;
 	if (optind + 1 != argc || !o.api_sock || !o.uds || !have_cid) {
 		fprintf(stderr, "thawctl restore: %s\n", optind + 1 != argc ?
 			"give one snapshot directory" :
@@ -214,7 +143,7 @@ int thawctl__restore(int argc, char **argv)
 			return THAWCTL_USAGE;
 		}
 	}
-	if (vmapi__global_init()) {
+	if (thawvm_api__global_init()) {
 		fprintf(stderr, "thawctl restore: cannot initialize libcurl\n");
 		return THAWCTL_ERROR;
 	}
@@ -236,14 +165,14 @@ int thawctl__restore(int argc, char **argv)
 		ret = invoke__call(&target, &inv, payload, strlen(payload),
 				   o.timeout_ms, INVOKE_RETRY_CONNECT, &reply,
 				   err, sizeof(err));
-		t_response = clone__now_ns();
-		vmstat__read(c.pid, &counts);
+		t_response = util__now_ns();
+		vm_counts__read(c.pid, &counts);
 		if (ret) {
 			fprintf(stderr, "thawctl restore: the first invocation: %s\n",
 				err);
 			goto fail;
 		}
-		rc = invoke__exit_code(reply.res.status);
+		rc = thawctl__exit_code(reply.res.status);
 		if (rc != THAWCTL_OK)
 			fprintf(stderr, "thawctl restore: the first invocation: %s%s%s\n",
 				proto__status_name(reply.res.status),
@@ -272,7 +201,7 @@ int thawctl__restore(int argc, char **argv)
 					proto__status_name(reply.res.status)));
 			json_object_object_add(out, "response",
 					       response_json(&reply));
-			vmstat__to_json(&counts, out);
+			vm_counts__to_json(&counts, out);
 		}
 		printf("%s\n", json_object_to_json_string_ext(out,
 				JSON_C_TO_STRING_PLAIN |
@@ -290,8 +219,4 @@ fail:
 	clone__stop(&c);
 	invoke__reply_free(&reply);
 	return THAWCTL_ERROR;
-bad_arg:
-	fprintf(stderr, "thawctl restore: bad value for --%s: '%s'\n",
-		longopts[opt - OPT_API].name, optarg);
-	return THAWCTL_USAGE;
 }

@@ -18,14 +18,17 @@
 
 #include <json-c/json.h>
 
-#include "tools/guest/proto.h"
-#include "tools/thawctl/clone.h"
-#include "tools/thawctl/invoke.h"
+#include "lib/err.h"
+#include "lib/snapfile.h"
+#include "proto/proto.h"
+#include "tools/lib/clone.h"
+#include "tools/lib/invoke.h"
+#include "tools/lib/proc.h"
+#include "tools/lib/thawvm-api.h"
+#include "tools/lib/util.h"
+#include "tools/lib/vsock-client.h"
+#include "tools/thawctl/options.h"
 #include "tools/thawctl/thawctl.h"
-#include "tools/thawctl/vmapi.h"
-#include "tools/thawctl/vmproc.h"
-#include "tools/thawctl/vsock.h"
-#include "vmm/snapfile.h"
 
 #define DEFAULT_MEM_MIB		128
 #define DEFAULT_TIMEOUT_MS	300000	/* a nested guest under TCG */
@@ -88,7 +91,7 @@ static void usage(FILE *f)
 
 static double ms_since(uint64_t t)
 {
-	return (clone__now_ns() - t) / 1e6;
+	return (util__now_ns() - t) / 1e6;
 }
 
 static void progress(struct work *w, const char *what)
@@ -162,7 +165,7 @@ static int work_init(struct work *w, const struct snap_args *a)
 	const char *tmp = getenv("TMPDIR");
 
 	memset(w, 0, sizeof(*w));
-	w->t0 = clone__now_ns();
+	w->t0 = util__now_ns();
 	w->progress = isatty(2);
 	/* Short: vsock socket paths are limited to 95 bytes. */
 	if (!tmp || strlen(tmp) > WORK_DIR_MAX - 16)
@@ -197,7 +200,7 @@ static const char *log_path(const struct work *w, const struct snap_args *a)
 static int put(const char *sock, const char *path, struct json_object *b,
 	       char *err, size_t errlen)
 {
-	int ret = vmapi__do(sock, "PUT", path, b, API_TIMEOUT_MS, err, errlen);
+	int ret = thawvm_api__do(sock, "PUT", path, b, API_TIMEOUT_MS, err, errlen);
 
 	json_object_put(b);
 	return ret;
@@ -231,33 +234,31 @@ static int wait_ready(int lfd, pid_t pid, struct work *w, uint64_t deadline,
 	int st;
 
 	for (;;) {
-		uint64_t now = vsock__now_ms(), until;
+		uint64_t now = util__now_ms(), until;
 		char *body = NULL;
 		int fd, ret;
 
-		if (now >= deadline) {
-			thawctl__errf(err, errlen, "the guest was not ready in time");
-			return -ETIMEDOUT;
-		}
+		if (now >= deadline)
+			return err__set(err, errlen, -ETIMEDOUT,
+					"the guest was not ready in time");
 		until = now + PROGRESS_MS < deadline ? now + PROGRESS_MS :
 			deadline;
 		progress(w, "booting, waiting for the runtime's first next");
-		fd = vsock__accept(lfd, until);
+		fd = vsock_client__accept(lfd, until);
 		if (fd == -ETIMEDOUT) {
-			if (vmproc__exited(pid, &st)) {
-				thawctl__errf(err, errlen, "thawvm ended (%s) before the guest was ready",
-					 vmproc__status_str(st, sbuf,
-							    sizeof(sbuf)));
-				return -ECHILD;
-			}
-			continue;
+			if (!proc__exited(pid, &st))
+				continue;
+			proc__status_str(st, sbuf, sizeof(sbuf));
+			return err__set(err, errlen, -ECHILD,
+					"thawvm ended (%s) before the guest was ready",
+					sbuf);
 		}
-		if (fd < 0) {
-			thawctl__errf(err, errlen, "accept: %s", strerror(-fd));
-			return fd;
-		}
-		ret = vsock__recv_msg(fd, &hdr, ready, &body,
-				      vsock__now_ms() + 10000, err, errlen);
+		if (fd < 0)
+			return err__set(err, errlen, fd, "accept: %s",
+					strerror(-fd));
+		ret = vsock_client__recv_msg(fd, &hdr, ready, &body,
+					     util__now_ms() + 10000, err,
+					     errlen);
 		close(fd);
 		free(body);
 		if (!ret && hdr.type == THAW_MSG_READY)
@@ -274,7 +275,7 @@ static int set_state(const char *sock, const char *state, char *err,
 	int ret;
 
 	json_object_object_add(b, "state", json_object_new_string(state));
-	ret = vmapi__do(sock, "PATCH", "/vm", b, API_TIMEOUT_MS, err, errlen);
+	ret = thawvm_api__do(sock, "PATCH", "/vm", b, API_TIMEOUT_MS, err, errlen);
 	json_object_put(b);
 	return ret;
 }
@@ -297,7 +298,8 @@ static bool init_failed(struct work *w, char *err, size_t errlen)
 		return false;
 	failed = r.res.status == THAW_STATUS_INIT_ERROR;
 	if (failed)
-		thawctl__errf(err, errlen, "the function failed to initialize: %s: %.*s",
+		err__set(err, errlen, true,
+			 "the function failed to initialize: %s: %.*s",
 			 r.res.error_type, 300, r.body ? r.body : "");
 	invoke__reply_free(&r);
 	return failed;
@@ -312,16 +314,16 @@ static int pause_and_create(const char *sock, const char *dir, bool diff,
 	uint64_t t;
 	int ret;
 
-	if (thawctl__path(state, dir, SNAP_DIR_STATE) || thawctl__path(mem, dir, SNAP_DIR_MEMORY)) {
-		thawctl__errf(err, errlen, "%s: path too long", dir);
-		return -ENAMETOOLONG;
-	}
-	t = clone__now_ns();
+	if (util__path(state, dir, SNAP_DIR_STATE) ||
+	    util__path(mem, dir, SNAP_DIR_MEMORY))
+		return err__set(err, errlen, -ENAMETOOLONG, "%s: path too long",
+				dir);
+	t = util__now_ns();
 	ret = set_state(sock, "Paused", err, errlen);
 	if (ret)
 		return ret;
 	*pause_ms = ms_since(t);
-	t = clone__now_ns();
+	t = util__now_ns();
 	b = json_object_new_object();
 	json_object_object_add(b, "snapshot_path",
 			       json_object_new_string(state));
@@ -350,14 +352,13 @@ static int record_wset(const struct snap_args *a, struct work *w,
 	struct invoke_reply r;
 	char wset[PATH_MAX];
 	struct json_object *b;
-	uint64_t t0 = clone__now_ns();
+	uint64_t t0 = util__now_ns();
 	struct clone c;
 	int ret;
 
-	if (thawctl__path(wset, a->dir, SNAP_DIR_WSET)) {
-		thawctl__errf(err, errlen, "%s: path too long", a->dir);
-		return -ENAMETOOLONG;
-	}
+	if (util__path(wset, a->dir, SNAP_DIR_WSET))
+		return err__set(err, errlen, -ENAMETOOLONG, "%s: path too long",
+				a->dir);
 	progress(w, "recording the working set");
 	ret = clone__spawn(&o, &c, err, errlen);
 	if (!ret)
@@ -369,11 +370,11 @@ static int record_wset(const struct snap_args *a, struct work *w,
 			   API_TIMEOUT_MS, INVOKE_RETRY_CONNECT, &r, err,
 			   errlen);
 	if (!ret && r.res.status != THAW_STATUS_OK) {
-		thawctl__errf(err, errlen,
-			 "the recording invocation failed: %s%s%s",
-			 proto__status_name(r.res.status),
-			 r.res.error_type[0] ? ": " : "", r.res.error_type);
-		ret = -EIO;
+		ret = err__set(err, errlen, -EIO,
+			       "the recording invocation failed: %s%s%s",
+			       proto__status_name(r.res.status),
+			       r.res.error_type[0] ? ": " : "",
+			       r.res.error_type);
 	}
 	if (!ret)
 		invoke__reply_free(&r);
@@ -394,7 +395,7 @@ static long long file_blocks_bytes(const char *dir, const char *name,
 	char p[PATH_MAX];
 	struct stat st;
 
-	if (thawctl__path(p, dir, name) || stat(p, &st))
+	if (util__path(p, dir, name) || stat(p, &st))
 		return -1;
 	if (size)
 		*size = st.st_size;
@@ -409,29 +410,25 @@ static int prepare_dir(struct snap_args *a, char *err, size_t errlen)
 
 	if (mkdir(a->dir, 0700) && errno != EEXIST) {
 		ret = -errno;
-		thawctl__errf(err, errlen, "%s: %s", a->dir, strerror(errno));
-		return ret;
+		return err__set(err, errlen, ret, "%s: %s", a->dir,
+				strerror(errno));
 	}
-	if (stat(a->dir, &st) || !S_ISDIR(st.st_mode)) {
-		thawctl__errf(err, errlen, "%s: not a directory", a->dir);
-		return -ENOTDIR;
-	}
-	if (thawctl__path(p, a->dir, SNAP_DIR_STATE)) {
-		thawctl__errf(err, errlen, "%s: path too long", a->dir);
-		return -ENAMETOOLONG;
-	}
-	if (!a->force && !access(p, F_OK)) {
-		thawctl__errf(err, errlen,
-			 "%s already holds a snapshot (--force replaces it)",
-			 a->dir);
-		return -EEXIST;
-	}
+	if (stat(a->dir, &st) || !S_ISDIR(st.st_mode))
+		return err__set(err, errlen, -ENOTDIR, "%s: not a directory",
+				a->dir);
+	if (util__path(p, a->dir, SNAP_DIR_STATE))
+		return err__set(err, errlen, -ENAMETOOLONG, "%s: path too long",
+				a->dir);
+	if (!a->force && !access(p, F_OK))
+		return err__set(err, errlen, -EEXIST,
+				"%s already holds a snapshot (--force replaces it)",
+				a->dir);
 	/* A working set recorded for another snapshot would mislead. */
-	thawctl__path(p, a->dir, SNAP_DIR_WSET);
+	util__path(p, a->dir, SNAP_DIR_WSET);
 	if (unlink(p) && errno != ENOENT) {
 		ret = -errno;
-		thawctl__errf(err, errlen, "%.900s: %s", p, strerror(errno));
-		return ret;
+		return err__set(err, errlen, ret, "%.900s: %s", p,
+				strerror(errno));
 	}
 	return 0;
 }
@@ -482,19 +479,19 @@ static int snapshot_running(struct snap_args *a)
 {
 	double pause_ms = 0, create_ms = 0;
 	struct json_object *st;
-	struct vmapi_resp r;
+	struct thawvm_api_resp r;
 	bool was_running;
 	char err[1024], e2[256];
 	int ret;
 
-	ret = vmapi__call(a->api_sock, "GET", "/", NULL, API_TIMEOUT_MS, &r,
-			  err, sizeof(err));
+	ret = thawvm_api__call(a->api_sock, "GET", "/", NULL, API_TIMEOUT_MS,
+			       &r, err, sizeof(err));
 	if (ret)
 		goto fail;
 	was_running = r.json && json_object_object_get_ex(r.json, "state",
 							  &st) &&
 		!strcmp(json_object_get_string(st), "Running");
-	vmapi__resp_free(&r);
+	thawvm_api__resp_free(&r);
 	ret = prepare_dir(a, err, sizeof(err));
 	if (ret)
 		goto fail;
@@ -502,8 +499,7 @@ static int snapshot_running(struct snap_args *a)
 			       &create_ms, err, sizeof(err));
 	if ((ret || a->resume) && was_running &&
 	    set_state(a->api_sock, "Resumed", e2, sizeof(e2)) && !ret) {
-		thawctl__errf(err, sizeof(err), "%s", e2);
-		ret = -EIO;
+		ret = err__set(err, sizeof(err), -EIO, "%s", e2);
 	}
 	if (ret)
 		goto fail;
@@ -530,14 +526,14 @@ static int snapshot_boot(struct snap_args *a)
 	ret = prepare_dir(a, err, sizeof(err));
 	if (ret)
 		goto fail;
-	ret = vmproc__find(prog, sizeof(prog), "thawvm", a->thawvm, "THAWVM");
+	ret = proc__find(prog, sizeof(prog), "thawvm", a->thawvm, "THAWVM");
 	if (ret) {
-		thawctl__errf(err, sizeof(err), "%s", prog);
+		err__set(err, sizeof(err), 0, "%s", prog);
 		goto fail;
 	}
 	ret = work_init(&w, a);
 	if (ret) {
-		thawctl__errf(err, sizeof(err), "a temporary folder: %s",
+		err__set(err, sizeof(err), 0, "a temporary folder: %s",
 			 strerror(-ret));
 		goto fail;
 	}
@@ -548,18 +544,18 @@ static int snapshot_boot(struct snap_args *a)
 	argv[4] = "thawctl-snapshot";
 	argv[5] = NULL;
 	progress(&w, "starting thawvm");
-	ret = vmproc__spawn(argv, console_path(&w, a), log_path(&w, a), &pid,
-			    err, sizeof(err));
+	ret = proc__spawn(argv, console_path(&w, a), log_path(&w, a), &pid, err,
+			  sizeof(err));
 	if (ret) {
 		pid = 0;
 		goto out;
 	}
-	ret = vmproc__wait_socket(w.api, pid, vsock__now_ms() + API_TIMEOUT_MS,
-				  NULL, err, sizeof(err));
+	ret = proc__wait_socket(w.api, pid, util__now_ms() + API_TIMEOUT_MS,
+				NULL, err, sizeof(err));
 	if (ret)
 		goto out;
-	lfd = vsock__listen(w.uds, THAW_READY_PORT, lpath, sizeof(lpath), err,
-			    sizeof(err));
+	lfd = vsock_client__listen(w.uds, THAW_READY_PORT, lpath, sizeof(lpath),
+				   err, sizeof(err));
 	if (lfd < 0) {
 		ret = lfd;
 		goto out;
@@ -567,11 +563,11 @@ static int snapshot_boot(struct snap_args *a)
 	ret = configure(a, &w, err, sizeof(err));
 	if (ret)
 		goto out;
-	t_boot = clone__now_ns();
+	t_boot = util__now_ns();
 	ret = clone__start_boot(w.api, API_TIMEOUT_MS, err, sizeof(err));
 	if (ret)
 		goto out;
-	ret = wait_ready(lfd, pid, &w, vsock__now_ms() + a->timeout_ms,
+	ret = wait_ready(lfd, pid, &w, util__now_ms() + a->timeout_ms,
 			 &ready, err, sizeof(err));
 	if (ret == -ETIMEDOUT && init_failed(&w, err, sizeof(err)))
 		rc = THAWCTL_INIT_ERROR;
@@ -583,7 +579,7 @@ static int snapshot_boot(struct snap_args *a)
 			       err, sizeof(err));
 	if (ret)
 		goto out;
-	vmproc__stop(pid, 5000);
+	proc__stop(pid, 5000);
 	pid = 0;
 	if (a->record) {
 		ret = record_wset(a, &w, &record_ms, err, sizeof(err));
@@ -598,7 +594,7 @@ out:
 	if (lfd >= 0)
 		close(lfd);
 	if (pid > 0)
-		vmproc__stop(pid, 5000);
+		proc__stop(pid, 5000);
 	if (rc != THAWCTL_OK) {
 		fprintf(stderr, "thawctl snapshot: %s\n", err);
 		if (!a->log)
@@ -639,111 +635,40 @@ static bool regular_file(const char *path, const char *what)
 
 int thawctl__snapshot(int argc, char **argv)
 {
-	enum {
-		OPT_MEM = 256, OPT_VCPUS, OPT_KERNEL, OPT_ARGS, OPT_DIRTY,
-		OPT_RECORD, OPT_PAYLOAD, OPT_RBACKEND, OPT_FORCE, OPT_TIMEOUT,
-		OPT_LOG, OPT_CONSOLE, OPT_THAWVM, OPT_HANDLER, OPT_API,
-		OPT_DIFF, OPT_RESUME,
-	};
-	static const struct option longopts[] = {
-		{ "mem", required_argument, NULL, OPT_MEM },
-		{ "vcpus", required_argument, NULL, OPT_VCPUS },
-		{ "kernel", required_argument, NULL, OPT_KERNEL },
-		{ "boot-args", required_argument, NULL, OPT_ARGS },
-		{ "track-dirty", no_argument, NULL, OPT_DIRTY },
-		{ "record-wset", no_argument, NULL, OPT_RECORD },
-		{ "payload", required_argument, NULL, OPT_PAYLOAD },
-		{ "record-backend", required_argument, NULL, OPT_RBACKEND },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "log", required_argument, NULL, OPT_LOG },
-		{ "console", required_argument, NULL, OPT_CONSOLE },
-		{ "thawvm", required_argument, NULL, OPT_THAWVM },
-		{ "uffd-handler", required_argument, NULL, OPT_HANDLER },
-		{ "api-sock", required_argument, NULL, OPT_API },
-		{ "diff", no_argument, NULL, OPT_DIFF },
-		{ "resume", no_argument, NULL, OPT_RESUME },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	struct snap_args a = {
 		.mem_mib = DEFAULT_MEM_MIB, .vcpus = 1,
 		.timeout_ms = DEFAULT_TIMEOUT_MS,
 		.record_backend = CLONE_FILE,
 	};
+	/* Options that only a boot (not --api-sock) takes. */
 	bool boot_only = false;
-	int opt, nargs;
+	const struct opt opts[] = {
+		{ "mem", OPT_U32, &a.mem_mib, 1, 1u << 20,
+		  .seen = &boot_only },
+		{ "vcpus", OPT_U32, &a.vcpus, 1, 32, .seen = &boot_only },
+		{ "kernel", OPT_STRING, &a.kernel },
+		{ "boot-args", OPT_STRING, &a.boot_args, .seen = &boot_only },
+		{ "track-dirty", OPT_FLAG, &a.track_dirty,
+		  .seen = &boot_only },
+		{ "record-wset", OPT_FLAG, &a.record, .seen = &boot_only },
+		{ "payload", OPT_STRING, &a.payload },
+		{ "record-backend", OPT_FUNC, &a.record_backend,
+		  .parse = options__backend },
+		{ "force", OPT_FLAG, &a.force },
+		{ "timeout", OPT_SECONDS, &a.timeout_ms },
+		{ "log", OPT_STRING, &a.log },
+		{ "console", OPT_STRING, &a.console },
+		{ "thawvm", OPT_STRING, &a.thawvm },
+		{ "uffd-handler", OPT_STRING, &a.handler },
+		{ "api-sock", OPT_STRING, &a.api_sock },
+		{ "diff", OPT_FLAG, &a.diff },
+		{ "resume", OPT_FLAG, &a.resume },
+		{}
+	};
+	int nargs, rc;
 
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_MEM:
-			if (thawctl__parse_u32(optarg, 1, 1u << 20, &a.mem_mib))
-				goto bad_arg;
-			boot_only = true;
-			break;
-		case OPT_VCPUS:
-			if (thawctl__parse_u32(optarg, 1, 32, &a.vcpus))
-				goto bad_arg;
-			boot_only = true;
-			break;
-		case OPT_KERNEL:
-			a.kernel = optarg;
-			break;
-		case OPT_ARGS:
-			a.boot_args = optarg;
-			boot_only = true;
-			break;
-		case OPT_DIRTY:
-			a.track_dirty = true;
-			boot_only = true;
-			break;
-		case OPT_RECORD:
-			a.record = true;
-			boot_only = true;
-			break;
-		case OPT_PAYLOAD:
-			a.payload = optarg;
-			break;
-		case OPT_RBACKEND:
-			if (clone__parse_backend(optarg, &a.record_backend))
-				goto bad_arg;
-			break;
-		case OPT_FORCE:
-			a.force = true;
-			break;
-		case OPT_TIMEOUT:
-			if (thawctl__parse_seconds(optarg, &a.timeout_ms))
-				goto bad_arg;
-			break;
-		case OPT_LOG:
-			a.log = optarg;
-			break;
-		case OPT_CONSOLE:
-			a.console = optarg;
-			break;
-		case OPT_THAWVM:
-			a.thawvm = optarg;
-			break;
-		case OPT_HANDLER:
-			a.handler = optarg;
-			break;
-		case OPT_API:
-			a.api_sock = optarg;
-			break;
-		case OPT_DIFF:
-			a.diff = true;
-			break;
-		case OPT_RESUME:
-			a.resume = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return THAWCTL_OK;
-		default:
-			usage(stderr);
-			return THAWCTL_USAGE;
-		}
-	}
+	if (!options__parse("snapshot", argc, argv, opts, usage, &rc))
+		return rc;
 	nargs = argc - optind;
 	if (a.api_sock) {
 		if (nargs != 1 || boot_only || a.kernel || a.payload) {
@@ -751,7 +676,7 @@ int thawctl__snapshot(int argc, char **argv)
 			return THAWCTL_USAGE;
 		}
 		a.dir = argv[optind];
-		if (vmapi__global_init())
+		if (thawvm_api__global_init())
 			return THAWCTL_ERROR;
 		return snapshot_running(&a);
 	}
@@ -786,11 +711,7 @@ int thawctl__snapshot(int argc, char **argv)
 	if (!regular_file(a.func, "the function") ||
 	    !regular_file(a.kernel, "the kernel"))
 		return THAWCTL_USAGE;
-	if (vmapi__global_init())
+	if (thawvm_api__global_init())
 		return THAWCTL_ERROR;
 	return snapshot_boot(&a);
-bad_arg:
-	fprintf(stderr, "thawctl snapshot: bad value for --%s: '%s'\n",
-		longopts[opt - OPT_MEM].name, optarg);
-	return THAWCTL_USAGE;
 }

@@ -16,9 +16,8 @@
 
 #include <linux/thaw.h>
 
+#include "tools/thawctl/options.h"
 #include "tools/thawctl/thawctl.h"
-
-enum { STATS_ALL = 0, STATS_SUMMARY = 1 };
 
 static struct nla_policy stats_policy[THAW_A_MAX + 1] = {
 	[THAW_A_SNAP_NAME] = { .type = NLA_STRING, .maxlen = THAW_NAME_MAX },
@@ -171,29 +170,17 @@ static void usage(FILE *f)
 
 int thawctl__stats(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "summary", no_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
+	bool summary = false;
+	const struct opt opts[] = {
+		{ "summary", OPT_FLAG, &summary, .short_name = 's' },
+		{}
 	};
 	struct stats_ctx ctx = { .out = stdout };
-	int mode = STATS_ALL, family, ret, c;
+	int family, ret, rc;
 	struct nl_sock *sk;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "sh", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			mode = STATS_SUMMARY;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
+	if (!options__parse("stats", argc, argv, opts, usage, &rc))
+		return rc;
 	if (optind != argc) {
 		usage(stderr);
 		return 2;
@@ -223,7 +210,7 @@ int thawctl__stats(int argc, char **argv)
 
 	ret = stats_request(sk, family, THAW_CMD_GET_STATS, 0, on_summary,
 			    &ctx);
-	if (ret < 0 || mode == STATS_SUMMARY)
+	if (ret < 0 || summary)
 		goto done;
 	fprintf(ctx.out, "\n%8s %-20s %9s %9s %9s %9s %6s %8s %9s %9s %9s\n",
 		"SNAPSHOT", "NAME", "PAGES", "DATA", "ZERO", "PINNED", "CLONES",

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct thaw_host_state;
+#include "proto/proto.h"
 
 /*
  * One subcommand: thawctl NAME [ARGS...].  run() gets argv with argv[0] the
@@ -38,19 +38,7 @@ int thawctl__merge_diff(int argc, char **argv);
 int thawctl__api(int argc, char **argv);
 int thawctl__hold(int argc, char **argv);
 
-/* util.c */
-int thawctl__parse_u32(const char *s, uint32_t min, uint32_t max,
-		       uint32_t *out);
-/* Seconds, fractions allowed, > 0 and at most a day; into milliseconds. */
-int thawctl__parse_seconds(const char *s, uint64_t *ms);
-/* Fresh entropy (@entropy bytes) and, if @clock, the wall clock. */
-int thawctl__host_state(struct thaw_host_state *hs, size_t entropy,
-			bool clock);
-int64_t thawctl__realtime_ns(void);
-/* DIR/NAME into @out (PATH_MAX bytes), or -ENAMETOOLONG. */
-int thawctl__path(char *out, const char *dir, const char *name);
-/* An error message into @err; long paths are cut short, not a bug. */
-void thawctl__errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* thawctl's exit status for a function's status (invoke.c). */
+int thawctl__exit_code(enum thaw_status status);
 
 #endif

@@ -70,7 +70,4 @@ void serve__session(struct handler *h, int conn, unsigned int id,
 		    struct session_result *res);
 const char *serve__end_name(enum session_end end);
 
-/* main.c: write the recorded working set now (under h->lock). */
-int handler__write_record(struct handler *h);
-
 #endif

@@ -39,8 +39,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/wset.h"
 #include "tools/uffd-handler/handler.h"
-#include "vmm/wset.h"
 
 #define DEFAULT_MAX_VMS		64
 #define DEFAULT_HANDSHAKE_MS	5000
@@ -79,7 +79,7 @@ static void print_stats(const char *what, const struct vm_stats *st)
 	fflush(stdout);
 }
 
-int handler__write_record(struct handler *h)
+static int handler__write_record(struct handler *h)
 {
 	char err[512];
 	int ret = 0;

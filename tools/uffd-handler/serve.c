@@ -22,10 +22,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/snaputil.h"
+#include "lib/uffd.h"
+#include "lib/wset.h"
 #include "tools/uffd-handler/handler.h"
-#include "vmm/snaputil.h"
-#include "vmm/uffd.h"
-#include "vmm/wset.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open	434

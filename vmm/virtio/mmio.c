@@ -7,12 +7,12 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "vmm/bus.h"
 #include "vmm/kvm.h"
-#include "vmm/layout.h"
-#include "vmm/log.h"
-#include "vmm/mem.h"
+#include "vmm/mem/mem.h"
 #include "vmm/virtio/mmio.h"
+#include "vmm/x86/layout.h"
 
 /* Register offsets (virtio 1.x, 4.2.2). */
 #define REG_MAGIC		0x000

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/mem.h"
+#include "vmm/mem/mem.h"
 #include "vmm/persist.h"
 #include "vmm/virtio/queue.h"
 

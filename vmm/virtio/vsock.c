@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/err.h"
+#include "lib/log.h"
+#include "lib/snapfile.h"
 #include "vmm/devices.h"
 #include "vmm/kvm.h"
-#include "vmm/log.h"
 #include "vmm/persist.h"
 #include "vmm/virtio/mmio.h"
 #include "vmm/virtio/vsock.h"
@@ -29,7 +31,8 @@
 struct vsock {
 	struct kvm *kvm;
 	struct virtio_mmio *vm;
-	struct vsock_uds *backend;
+	const struct vsock_backend_ops *ops;
+	void *backend;			/* the ops' own */
 	uint64_t guest_cid;
 	/*
 	 * A transport reset the guest has not acted on yet (vm->lock): rx
@@ -153,7 +156,7 @@ static void process_tx(struct vsock *v)
 			       v->payload, VIRTQ_MAX_SIZE);
 		kvm__count(v->kvm, vsock_tx_packets);
 		kvm__count_n(v->kvm, vsock_tx_bytes, h.len);
-		vsock_uds__recv(v->backend, &h, v->payload, n);
+		v->ops->recv(v->backend, &h, v->payload, n);
 done:
 		virtq__push(vq, c->head, 0);
 	}
@@ -180,7 +183,7 @@ static void process_rx(struct vsock *v)
 	if (v->reset_pending)
 		return;
 	for (tries = 0; tries < VSOCK_BUDGET; tries++) {
-		if (!vsock_uds__pending(v->backend))
+		if (!v->ops->pending(v->backend))
 			break;
 		ret = virtq__pop(vq, v->kvm->mem, c);
 		if (ret <= 0)
@@ -195,7 +198,7 @@ static void process_rx(struct vsock *v)
 			cap = VSOCK_MAX_PKT;
 		n = iov__slice(c->iov, c->nr_in, VSOCK_HDR_SIZE, cap,
 			       v->payload, VIRTQ_MAX_SIZE);
-		if (!vsock_uds__fill(v->backend, &h, v->payload, n, cap)) {
+		if (!v->ops->fill(v->backend, &h, v->payload, n, cap)) {
 			virtq__unpop(vq);
 			continue;
 		}
@@ -244,7 +247,7 @@ static void reset(void *dev)
 {
 	struct vsock *v = dev;
 
-	vsock_uds__reset(v->backend);
+	v->ops->reset(v->backend);
 }
 
 static const struct virtio_dev_ops vsock_ops = {
@@ -267,7 +270,7 @@ void vsock__rx_pump(struct vsock *v)
 	pthread_mutex_unlock(&v->vm->lock);
 }
 
-int vsock__send_transport_reset(struct vsock *v)
+static int vsock__send_transport_reset(struct vsock *v)
 {
 	struct virtq *vq = &v->vm->vqs[VSOCK_QUEUE_EVENT];
 	struct virtq_chain *c = &v->chain;
@@ -323,20 +326,22 @@ int vsock__init(struct kvm *kvm)
 		return -ENOMEM;
 	v->kvm = kvm;
 	v->guest_cid = cfg->guest_cid;
-	ret = vsock_uds__new(kvm, v, v->guest_cid, cfg->uds_path,
+	v->ops = &vsock_uds_ops;
+	ret = v->ops->create(kvm, v, v->guest_cid, cfg->uds_path,
 			     &v->backend);
 	if (ret)
 		goto err;
 	ret = virtio_mmio__init(kvm, &vsock_ops, v, &v->vm);
 	if (ret)
 		goto err;
-	ret = vsock_uds__start(v->backend);
+	ret = v->ops->start(v->backend);
 	if (ret)
 		goto err;
 	kvm->vsock = v;
 	return 0;
 err:
-	vsock_uds__free(v->backend);
+	if (v->backend)
+		v->ops->free(v->backend);
 	v->backend = NULL;
 	/* A registered slot stays until vsock__exit() at the machine's end. */
 	if (v->vm)
@@ -352,8 +357,72 @@ void vsock__exit(struct kvm *kvm)
 
 	if (!v)
 		return;
-	vsock_uds__free(v->backend);
+	if (v->backend)
+		v->ops->free(v->backend);
 	virtio_mmio__exit(v->vm);
 	free(v);
 	kvm->vsock = NULL;
 }
+
+/* The snapshot's vsock section (vmm/devices.h): there iff configured. */
+static bool snap_save(struct kvm *kvm, void *state)
+{
+	if (!kvm->vsock)
+		return false;
+	vsock__save(kvm->vsock, state);
+	return true;
+}
+
+static int snap_check(const struct vm_config *cfg, const void *state,
+		      char *err, size_t errlen)
+{
+	if (cfg->vsock.present != !!state)
+		return err__set(err, errlen, -EBADMSG,
+				"snapshot: the vsock device's state is %s",
+				state ? "there without its configuration" :
+				"missing");
+	return 0;
+}
+
+static int snap_restore(struct kvm *kvm, const void *state, char *err,
+			size_t errlen)
+{
+	int ret;
+
+	if (!kvm->vsock || !state)
+		return 0;
+	ret = vsock__restore(kvm->vsock, state);
+	if (ret)
+		return err__set(err, errlen, ret,
+				"restoring the vsock device: %s",
+				strerror(-ret));
+	return 0;
+}
+
+/*
+ * The guest's connections are gone and its CID may be new: its driver
+ * drops them and re-reads the CID on this event (host packets wait until
+ * it has: see vsock__rx_pump()).
+ */
+static int snap_restored(struct kvm *kvm, char *err, size_t errlen)
+{
+	int ret;
+
+	if (!kvm->vsock)
+		return 0;
+	ret = vsock__send_transport_reset(kvm->vsock);
+	if (ret)
+		pr_warn("restore: vsock transport reset not sent: %s",
+			strerror(-ret));
+	return 0;
+}
+
+const struct device_snap vsock__snap = {
+	.section = SNAP_SEC_DEV_VSOCK(0),
+	.size = sizeof(struct vsock_state),
+	.what = "vsock",
+	.save = snap_save,
+	.check = snap_check,
+	.restore = snap_restore,
+	.restored = snap_restored,
+};

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * virtio-vsock (virtio 1.x, 5.10): the device (rx, tx, event queues, the
- * packet header) in vmm/virtio/vsock.c, the host side in vmm/vsock-uds.c
+ * packet header) in vmm/virtio/vsock.c, the host side in vmm/virtio/vsock-uds.c
  * (Firecracker's Unix-socket protocol).  The device parses and checks what
  * the guest sends and frames what goes back; the backend keeps the
  * connections, their credit, and the host sockets.
@@ -15,7 +15,6 @@
 
 struct kvm;
 struct vsock;
-struct vsock_uds;
 struct vsock_state;
 
 #define VIRTIO_ID_VSOCK			19
@@ -35,9 +34,6 @@ struct vsock_state;
 #define VSOCK_SHUTDOWN_SEND		2
 
 #define VSOCK_EVENT_TRANSPORT_RESET	0
-
-/* sun_path (108) less "_4294967295" and the NUL. */
-#define VSOCK_UDS_PATH_MAX		96
 
 /* The packet header in host byte order. */
 struct vsock_hdr {
@@ -60,32 +56,43 @@ void vsock__hdr_encode(const struct vsock_hdr *h, uint8_t *raw);
 /*
  * Device loop, without the transport lock: move what the backend has for
  * the guest into the rx queue.  The backend calls it from its poll
- * callbacks, never from inside vsock_uds__recv()/vsock_uds__fill().
+ * callbacks, never from inside its recv() or fill().
  */
 void vsock__rx_pump(struct vsock *v);
-/* After a restore: tell the guest its connections are gone. */
-int vsock__send_transport_reset(struct vsock *v);
 void vsock__save(struct vsock *v, struct vsock_state *st);
 int vsock__restore(struct vsock *v, const struct vsock_state *st);
 
-/* The backend, as the device sees it (vmm/vsock-uds.c). */
-int vsock_uds__new(struct kvm *kvm, struct vsock *dev, uint64_t guest_cid,
-		   const char *uds_path, struct vsock_uds **out);
-void vsock_uds__free(struct vsock_uds *b);
-/* Start accepting host connections (the loop is about to run). */
-int vsock_uds__start(struct vsock_uds *b);
-/* A packet from the guest, already checked against the chain's size. */
-void vsock_uds__recv(struct vsock_uds *b, const struct vsock_hdr *h,
-		     const struct iovec *payload, unsigned int n);
-/* Is there something for the guest? */
-bool vsock_uds__pending(struct vsock_uds *b);
 /*
- * Build the next packet for the guest: fills @h and writes up to @cap
- * payload bytes into @buf.  Returns 1, or 0 if there was nothing after all.
+ * The host side of the device, behind an ops table: where the guest's
+ * connections go and the host's come from.  vmm/virtio/vsock-uds.c
+ * (Firecracker's Unix-socket protocol) is the one backend today; a kernel
+ * backend plugs in the same way.  Every call but create() gets the
+ * backend's own pointer.
  */
-int vsock_uds__fill(struct vsock_uds *b, struct vsock_hdr *h,
-		    const struct iovec *buf, unsigned int n, uint32_t cap);
-/* The driver reset the device: drop every connection. */
-void vsock_uds__reset(struct vsock_uds *b);
+struct vsock_backend_ops {
+	const char *name;
+	int (*create)(struct kvm *kvm, struct vsock *dev, uint64_t guest_cid,
+		      const char *uds_path, void **out);
+	/* The loop is gone or never ran: free everything. */
+	void (*free)(void *b);
+	/* Start taking host connections (the loop is about to run). */
+	int (*start)(void *b);
+	/* A packet from the guest, already checked against the chain's size. */
+	void (*recv)(void *b, const struct vsock_hdr *h,
+		     const struct iovec *payload, unsigned int n);
+	/* Is there something for the guest? */
+	bool (*pending)(void *b);
+	/*
+	 * Build the next packet for the guest: fills @h and writes up to
+	 * @cap payload bytes into @buf.  Returns 1, or 0 if there was
+	 * nothing after all.
+	 */
+	int (*fill)(void *b, struct vsock_hdr *h, const struct iovec *buf,
+		    unsigned int n, uint32_t cap);
+	/* The driver reset the device: drop every connection. */
+	void (*reset)(void *b);
+};
+
+extern const struct vsock_backend_ops vsock_uds_ops;
 
 #endif

@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The Thaw memory backend (vmm/mem/thaw.c) against the real thaw.ko:
+ * clones of one memory file share one object and see the file; writes
+ * stay private; a recorded working set comes back in touch order and a
+ * later clone premaps it (no fault on those pages); every bad input is
+ * refused with a message and leaves the module's counts where they were;
+ * a process killed while recording leaves nothing.  Skips without
+ * /dev/thaw (run it in tools/vmtest).
+ */
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <linux/thaw.h>
+
+#include "kselftest_harness.h"
+#include "lib/wset.h"
+#include "selftests/lib/setup_skip.h"
+#include "snap_test.h"
+#include "vmm/mem/mem.h"
+
+#define PAGES		1024ul		/* 4 MiB */
+#define SIZE		(PAGES * ST_PAGE)
+
+/* The module-wide counts, through a handshake of our own. */
+static int module_stats(struct thaw_stats *st)
+{
+	struct thaw_api api = { .api = THAW_API_VERSION };
+	int fd = open("/dev/thaw", O_RDWR | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	memset(st, 0, sizeof(*st));
+	if (ioctl(fd, THAW_IOC_API, &api) || ioctl(fd, THAW_IOC_STATS, st))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int snap_stats(struct guest_mem *mem, struct thaw_snap_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	return ioctl(mem->fd, THAW_IOC_SNAP_STATS, st) ? -errno : 0;
+}
+
+static bool ram_is_file(const struct guest_mem *mem)
+{
+	for (uint64_t i = 0; i < PAGES; i++)
+		if (!st_check(mem->base + i * ST_PAGE, i))
+			return false;
+	return true;
+}
+
+FIXTURE(thawmem) {
+	char dir[64], mem[128], wset[128], other[128];
+	struct thaw_stats before;
+	struct guest_mem_thaw_opts o;
+	char err[512];
+};
+
+FIXTURE_SETUP(thawmem)
+{
+	self->dir[0] = 0;
+	if (access("/dev/thaw", F_OK))
+		SETUP_SKIP("/dev/thaw missing: run in tools/vmtest");
+	ASSERT_EQ(0, module_stats(&self->before));
+	strcpy(self->dir, "/tmp/thaw-thawmem.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->dir));
+	snprintf(self->mem, sizeof(self->mem), "%s/memory", self->dir);
+	snprintf(self->wset, sizeof(self->wset), "%s/wset", self->dir);
+	snprintf(self->other, sizeof(self->other), "%s/other", self->dir);
+	ASSERT_EQ(0, st_make_memfile(self->mem, PAGES));
+	memset(&self->o, 0, sizeof(self->o));
+	self->o.mem_path = self->mem;
+	self->err[0] = 0;
+}
+
+FIXTURE_TEARDOWN(thawmem)
+{
+	struct thaw_stats after;
+
+	if (!self->dir[0])
+		return;
+	/* Nothing this test made outlives it in the module. */
+	EXPECT_EQ(0, module_stats(&after));
+	EXPECT_EQ(self->before.snapshots, after.snapshots);
+	EXPECT_EQ(self->before.clones, after.clones);
+	EXPECT_EQ(self->before.pinned_pages, after.pinned_pages);
+	unlink(self->mem);
+	unlink(self->wset);
+	unlink(self->other);
+	rmdir(self->dir);
+}
+
+TEST_F_TIMEOUT(thawmem, clones_share_one_object, 120)
+{
+	struct guest_mem_thaw_info ia, ib;
+	struct guest_mem *a, *b;
+	struct thaw_snap_stats ss;
+	struct guest_mem_stats gs;
+
+	ASSERT_EQ(0, guest_mem__new_thaw(&a, SIZE, &self->o, &ia, self->err,
+					 sizeof(self->err)))
+		TH_LOG("%s", self->err);
+	ASSERT_EQ(0, guest_mem__new_thaw(&b, SIZE, &self->o, &ib, self->err,
+					 sizeof(self->err)))
+		TH_LOG("%s", self->err);
+	EXPECT_TRUE(ia.obj.created);
+	EXPECT_FALSE(ib.obj.created);
+	EXPECT_STREQ(ia.obj.name, ib.obj.name);
+	EXPECT_EQ(ia.obj.object_id, ib.obj.object_id);
+	EXPECT_STREQ("Thaw", a->ops->name);
+	EXPECT_EQ(1, a->nr_regions);
+	EXPECT_EQ(a->base, a->regions[0].hva);
+
+	EXPECT_TRUE(ram_is_file(a));
+	EXPECT_TRUE(ram_is_file(b));
+	ASSERT_EQ(0, snap_stats(a, &ss));
+	EXPECT_EQ(2, ss.clones);
+	EXPECT_EQ(PAGES, ss.pages);
+	EXPECT_EQ(PAGES / 4, ss.zero_pages);
+	EXPECT_EQ(PAGES - PAGES / 4, ss.data_pages);
+
+	/* A write is A's alone; B and the file keep the snapshot's bytes. */
+	memset(a->base + 5 * ST_PAGE, 0xab, ST_PAGE);
+	memset(a->base + 7 * ST_PAGE, 0xcd, 16);	/* a hole page */
+	EXPECT_TRUE(st_check(b->base + 5 * ST_PAGE, 5));
+	EXPECT_TRUE(st_check(b->base + 7 * ST_PAGE, 7));
+	EXPECT_EQ(0xab, a->base[5 * ST_PAGE + 100]);
+	ASSERT_EQ(0, guest_mem__stats(a, &gs));
+	EXPECT_EQ(2, gs.private_pages);
+	ASSERT_EQ(0, guest_mem__stats(b, &gs));
+	EXPECT_EQ(0, gs.private_pages);
+
+	/* Nothing recorded: no working set to write. */
+	EXPECT_EQ(-EINVAL, guest_mem__wset_write(a, self->wset, self->err,
+						 sizeof(self->err)));
+	EXPECT_NE(NULL, strstr(self->err, "record_wset"));
+	guest_mem__free(a);
+	ASSERT_EQ(0, snap_stats(b, &ss));
+	EXPECT_EQ(1, ss.clones);
+	EXPECT_TRUE(ram_is_file(b));
+	guest_mem__free(b);
+}
+
+static const uint64_t touches[] = { 7, 3, 100, 2, 50, 51, 1000 };
+
+TEST_F_TIMEOUT(thawmem, wset_recorded_then_premapped, 120)
+{
+	struct guest_mem_thaw_info info;
+	struct guest_mem_stats gs;
+	struct guest_mem *a, *b;
+	volatile uint8_t sink;
+	struct wset *ws;
+	size_t i;
+
+	self->o.record = true;
+	ASSERT_EQ(0, guest_mem__new_thaw(&a, SIZE, &self->o, &info,
+					 self->err, sizeof(self->err)))
+		TH_LOG("%s", self->err);
+	EXPECT_EQ(0, info.premapped);
+	for (i = 0; i < ARRAY_SIZE(touches); i++) {
+		if (i % 2)
+			a->base[touches[i] * ST_PAGE + 9] = 1;
+		else
+			sink = a->base[touches[i] * ST_PAGE + 9];
+	}
+	ASSERT_EQ(0, guest_mem__stats(a, &gs));
+	EXPECT_EQ(ARRAY_SIZE(touches), gs.recorded);
+	ASSERT_EQ(0, guest_mem__wset_write(a, self->wset, self->err,
+					   sizeof(self->err)))
+		TH_LOG("%s", self->err);
+	/* Once: the recording is over. */
+	EXPECT_EQ(-EINVAL, guest_mem__wset_write(a, self->wset, self->err,
+						 sizeof(self->err)));
+	guest_mem__free(a);
+
+	ASSERT_EQ(0, wset__read(self->wset, SIZE, &ws, self->err,
+				sizeof(self->err)))
+		TH_LOG("%s", self->err);
+	ASSERT_EQ(ARRAY_SIZE(touches), wset__count(ws));
+	for (i = 0; i < ARRAY_SIZE(touches); i++)
+		EXPECT_EQ(touches[i] * ST_PAGE, wset__offset(ws, i));
+	wset__free(ws);
+
+	/* A new clone maps them all before it runs: no fault on them. */
+	self->o.record = false;
+	self->o.wset_path = self->wset;
+	ASSERT_EQ(0, guest_mem__new_thaw(&b, SIZE, &self->o, &info,
+					 self->err, sizeof(self->err)))
+		TH_LOG("%s", self->err);
+	EXPECT_EQ(ARRAY_SIZE(touches), info.obj.wset_pages);
+	EXPECT_EQ(ARRAY_SIZE(touches), info.premapped);
+	for (i = 0; i < ARRAY_SIZE(touches); i++) {
+		sink = b->base[touches[i] * ST_PAGE + 9];
+		EXPECT_TRUE(st_check(b->base + touches[i] * ST_PAGE,
+				     touches[i]));
+	}
+	ASSERT_EQ(0, guest_mem__stats(b, &gs));
+	EXPECT_EQ(0, gs.faults);
+	EXPECT_EQ(ARRAY_SIZE(touches), gs.premapped);
+	sink = b->base[500 * ST_PAGE];
+	ASSERT_EQ(0, guest_mem__stats(b, &gs));
+	EXPECT_EQ(1, gs.faults);
+	(void)sink;
+	guest_mem__free(b);
+}
+
+/* A working set of 2 MiB pages becomes 512 module pages each. */
+TEST_F_TIMEOUT(thawmem, wset_of_huge_pages, 120)
+{
+	struct guest_mem_thaw_info info;
+	struct guest_mem *a;
+	struct wset *ws;
+
+	ASSERT_EQ(0, wset__new(SIZE, 2u << 20, &ws));
+	ASSERT_EQ(1, wset__add(ws, 2u << 20));
+	ASSERT_EQ(0, wset__write(ws, self->wset, self->err,
+				 sizeof(self->err)));
+	wset__free(ws);
+	self->o.wset_path = self->wset;
+	ASSERT_EQ(0, guest_mem__new_thaw(&a, SIZE, &self->o, &info,
+					 self->err, sizeof(self->err)))
+		TH_LOG("%s", self->err);
+	EXPECT_EQ(512, info.obj.wset_pages);
+	EXPECT_EQ(512, info.premapped);
+	guest_mem__free(a);
+}
+
+static void expect_refused(struct __test_metadata *_metadata,
+			   struct guest_mem_thaw_opts *o, uint64_t size,
+			   int want, const char *msg)
+{
+	struct guest_mem *m = NULL;
+	char err[512] = "";
+
+	EXPECT_EQ(want, guest_mem__new_thaw(&m, size, o, NULL, err,
+					    sizeof(err)))
+		TH_LOG("got: %s", err);
+	EXPECT_EQ(NULL, m);
+	EXPECT_NE(NULL, strstr(err, msg)) TH_LOG("message: %s", err);
+}
+
+TEST_F_TIMEOUT(thawmem, bad_input_refused, 120)
+{
+	struct guest_mem_thaw_opts o = self->o;
+	struct wset *ws;
+
+	o.dev_path = "/nonexistent/thaw";
+	expect_refused(_metadata, &o, SIZE, -ENOENT, "thaw.ko is not loaded");
+	o.dev_path = "/dev/null";
+	expect_refused(_metadata, &o, SIZE, -ENOTTY, "not thaw.ko's device");
+	o.dev_path = NULL;
+
+	/* The memory file: wrong size, missing, a directory. */
+	expect_refused(_metadata, &o, SIZE * 2, -EINVAL, self->mem);
+	o.mem_path = self->other;
+	expect_refused(_metadata, &o, SIZE, -ENOENT, self->other);
+	o.mem_path = self->dir;
+	expect_refused(_metadata, &o, SIZE, -EINVAL, self->dir);
+	o.mem_path = NULL;
+	expect_refused(_metadata, &o, SIZE, -EINVAL, "memory file");
+	o.mem_path = self->mem;
+
+	/* The working set: missing, of another memory size, garbage. */
+	o.wset_path = self->wset;
+	expect_refused(_metadata, &o, SIZE, -ENOENT, self->wset);
+	ASSERT_EQ(0, wset__new(SIZE * 2, ST_PAGE, &ws));
+	ASSERT_EQ(1, wset__add(ws, SIZE));
+	ASSERT_EQ(0, wset__write(ws, self->wset, self->err,
+				 sizeof(self->err)));
+	wset__free(ws);
+	expect_refused(_metadata, &o, SIZE, -EINVAL, self->wset);
+	ASSERT_EQ(0, st_make_memfile(self->wset, 1));
+	expect_refused(_metadata, &o, SIZE, -EBADMSG, self->wset);
+	o.wset_path = NULL;
+
+	/* RAM the machine cannot lay out. */
+	expect_refused(_metadata, &o, 0, -EINVAL, "guest RAM");
+	expect_refused(_metadata, &o, SIZE + 1, -EINVAL, "guest RAM");
+}
+
+/* An object under the file's name but of another size is not used. */
+TEST_F_TIMEOUT(thawmem, foreign_object_refused, 120)
+{
+	struct thaw_api api = { .api = THAW_API_VERSION };
+	struct thaw_snap_create c = { 0 };
+	char name[THAW_NAME_MAX];
+	int dev, memfd, other, snap;
+
+	memfd = open(self->mem, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, memfd);
+	ASSERT_EQ(0, thaw_object__name(memfd, name));
+	close(memfd);
+	ASSERT_EQ(0, st_make_memfile(self->other, PAGES / 2));
+	other = open(self->other, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, other);
+	dev = open("/dev/thaw", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+	ASSERT_EQ(0, ioctl(dev, THAW_IOC_API, &api));
+	c.fd = other;
+	c.length = SIZE / 2;
+	memcpy(c.name, name, strlen(name) + 1);
+	snap = ioctl(dev, THAW_IOC_SNAP_CREATE, &c);
+	ASSERT_LE(0, snap);
+	expect_refused(_metadata, &self->o, SIZE, -EINVAL, "pages");
+	close(snap);
+	close(other);
+	close(dev);
+}
+
+/* The name follows the file: another file, or the file rewritten. */
+TEST_F_TIMEOUT(thawmem, object_name_follows_the_file, 60)
+{
+	char n1[THAW_NAME_MAX], n2[THAW_NAME_MAX], n3[THAW_NAME_MAX];
+	int fd;
+
+	fd = open(self->mem, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, thaw_object__name(fd, n1));
+	ASSERT_EQ(0, thaw_object__name(fd, n2));
+	EXPECT_STREQ(n1, n2);
+	EXPECT_GT(THAW_NAME_MAX, strlen(n1));
+	for (const char *p = n1; *p; p++)
+		EXPECT_TRUE(*p > ' ' && *p <= '~');
+	close(fd);
+	usleep(20 * 1000);
+	ASSERT_EQ(0, st_make_memfile(self->mem, PAGES));
+	fd = open(self->mem, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, thaw_object__name(fd, n3));
+	close(fd);
+	EXPECT_STRNE(n1, n3);
+	EXPECT_EQ(-EBADF, thaw_object__name(-1, n3));
+}
+
+/* A VMM killed while its clone records leaves nothing in the module. */
+TEST_F_TIMEOUT(thawmem, killed_while_recording, 120)
+{
+	int pfd[2], status;
+	char c = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(pfd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct guest_mem *m;
+
+		self->o.record = true;
+		if (guest_mem__new_thaw(&m, SIZE, &self->o, NULL, self->err,
+					sizeof(self->err)))
+			_exit(1);
+		m->base[3 * ST_PAGE] = 1;
+		if (write(pfd[1], "x", 1) != 1)
+			_exit(2);
+		pause();
+		_exit(3);
+	}
+	close(pfd[1]);
+	ASSERT_EQ(1, read(pfd[0], &c, 1));
+	close(pfd[0]);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status));
+	/* The teardown checks the module's counts. */
+}
+
+TEST_HARNESS_MAIN

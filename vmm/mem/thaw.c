@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The Thaw memory backend: guest RAM as a clone of thaw.ko's snapshot
+ * object for the memory file, shared by every VM restored from it on this
+ * host.  lib/thaw-object.c finds the object; this file maps the clone and
+ * runs it; see mem.h for the contract.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/thaw.h>
+
+#include "lib/err.h"
+#include "lib/log.h"
+#include "lib/memfile.h"
+#include "lib/thaw-object.h"
+#include "lib/wset.h"
+#include "vmm/mem/mem.h"
+
+#define THAW_PAGE		4096ULL
+
+struct thaw_mem {
+	int dev;			/* /dev/thaw */
+	uint64_t features;		/* what the module offers */
+	bool recording;			/* THAW_IOC_CLONE_RECORD is on */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int clone_op(struct guest_mem *mem, unsigned long req, uint32_t flags,
+		    uint64_t *count)
+{
+	struct thaw_clone_op op;
+
+	memset(&op, 0, sizeof(op));
+	op.addr = (uintptr_t)mem->base;
+	op.flags = flags;
+	if (ioctl(mem->fd, req, &op) < 0)
+		return -errno;
+	if (count)
+		*count = op.count;
+	return 0;
+}
+
+static void thaw_release(struct guest_mem *mem)
+{
+	struct thaw_mem *t = mem->priv;
+
+	/* Unmapping drops a recording in progress with the clone. */
+	if (mem->base)
+		munmap(mem->base, mem->ram_size);
+	if (mem->fd >= 0)
+		close(mem->fd);
+	if (t) {
+		if (t->dev >= 0)
+			close(t->dev);
+		free(t);
+	}
+}
+
+static int thaw_wset_write(struct guest_mem *mem, const char *path,
+			   char *err, size_t errlen)
+{
+	struct thaw_mem *t = mem->priv;
+	struct thaw_wset_io io;
+	uint32_t *idx = NULL;
+	struct wset *ws = NULL;
+	uint64_t count = 0, i;
+	int ret;
+
+	if (!t->recording)
+		return err__set(err, errlen, -EINVAL,
+				"this VM's load did not ask for record_wset");
+	ret = clone_op(mem, THAW_IOC_CLONE_STOP, 0, &count);
+	if (ret)
+		return err__set(err, errlen, ret, "THAW_IOC_CLONE_STOP: %s",
+				strerror(-ret));
+	t->recording = false;
+	/* The log is now the object's working set: read it back. */
+	memset(&io, 0, sizeof(io));
+	if (ioctl(mem->fd, THAW_IOC_WSET_GET, &io) < 0)
+		return err__set(err, errlen, -errno, "THAW_IOC_WSET_GET: %s",
+				strerror(errno));
+	if (io.count) {
+		idx = calloc(io.count, sizeof(*idx));
+		if (!idx)
+			return -ENOMEM;
+		io.pages = (uintptr_t)idx;
+		if (ioctl(mem->fd, THAW_IOC_WSET_GET, &io) < 0) {
+			ret = err__set(err, errlen, -errno,
+				       "THAW_IOC_WSET_GET: %s",
+				       strerror(errno));
+			goto out;
+		}
+	}
+	ret = wset__new(mem->ram_size, THAW_PAGE, &ws);
+	if (ret) {
+		err__set(err, errlen, ret, "working set: %s", strerror(-ret));
+		goto out;
+	}
+	for (i = 0; i < io.count; i++) {
+		ret = wset__add(ws, (uint64_t)idx[i] * THAW_PAGE);
+		if (ret < 0) {
+			err__set(err, errlen, ret, "page %u: %s", idx[i],
+				 strerror(-ret));
+			goto out;
+		}
+	}
+	ret = wset__write(ws, path, err, errlen);
+	if (!ret)
+		pr_info("thaw: working set of %llu pages (%llu recorded) written to %s",
+			(unsigned long long)io.count,
+			(unsigned long long)count, path);
+out:
+	wset__free(ws);
+	free(idx);
+	return ret;
+}
+
+static int thaw_stats(struct guest_mem *mem, struct guest_mem_stats *st)
+{
+	struct thaw_mem *t = mem->priv;
+	struct thaw_clone_stats cs;
+
+	if (!(t->features & THAW_FEATURE_STATS))
+		return -EOPNOTSUPP;
+	memset(&cs, 0, sizeof(cs));
+	cs.addr = (uintptr_t)mem->base;
+	if (ioctl(mem->fd, THAW_IOC_CLONE_STATS, &cs) < 0)
+		return -errno;
+	st->faults = cs.faults;
+	st->cow_faults = cs.cow_faults;
+	st->premapped = cs.premapped;
+	st->shared_pages = cs.shared_pages;
+	st->private_pages = cs.private_pages;
+	st->recorded = cs.recorded;
+	return 0;
+}
+
+static const struct guest_mem_ops thaw_ops = {
+	.name = "Thaw",
+	.release = thaw_release,
+	.wset_write = thaw_wset_write,
+	.stats = thaw_stats,
+};
+
+int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
+			const struct guest_mem_thaw_opts *o,
+			struct guest_mem_thaw_info *info,
+			char *err, size_t errlen)
+{
+	struct guest_mem_thaw_info dummy;
+	struct guest_mem *mem = NULL;
+	struct thaw_mem *t;
+	uint64_t start;
+	int ret, i;
+	void *p;
+
+	if (!info)
+		info = &dummy;
+	memset(info, 0, sizeof(*info));
+	if (!o || !o->mem_path)
+		return err__set(err, errlen, -EINVAL,
+				"the Thaw backend needs the memory file");
+	mem = calloc(1, sizeof(*mem));
+	t = calloc(1, sizeof(*t));
+	if (!mem || !t) {
+		free(mem);
+		free(t);
+		return -ENOMEM;
+	}
+	t->dev = -1;
+	mem->ops = &thaw_ops;
+	/* Untouched pages are the module's, not in this process. */
+	mem->memfile_flags = MEMFILE_REGION_ALL;
+	mem->priv = t;
+	mem->fd = -1;
+	mem->ram_size = ram_size;
+	mem->page_size = THAW_PAGE;
+	ret = guest_mem__layout(ram_size, mem->regions);
+	if (ret < 0) {
+		err__set(err, errlen, ret, "guest RAM of %llu bytes",
+			 (unsigned long long)ram_size);
+		goto err;
+	}
+	mem->nr_regions = ret;
+
+	ret = thaw_object__for_file(o->mem_path, ram_size, o->wset,
+				    o->wset_path, o->dev_path, &t->dev,
+				    &t->features, &info->obj, err, errlen);
+	if (ret < 0)
+		goto err;
+	mem->fd = ret;
+
+	p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_NORESERVE, mem->fd, 0);
+	if (p == MAP_FAILED) {
+		ret = err__set(err, errlen, -errno,
+			       "mmap of thaw.ko object %s: %s", info->obj.name,
+			       strerror(errno));
+		goto err;
+	}
+	mem->base = p;
+	for (i = 0; i < (int)mem->nr_regions; i++)
+		mem->regions[i].hva = mem->base + mem->regions[i].offset;
+
+	if (o->record) {
+		ret = clone_op(mem, THAW_IOC_CLONE_RECORD, 0, NULL);
+		if (ret) {
+			err__set(err, errlen, ret, "THAW_IOC_CLONE_RECORD: %s",
+				 strerror(-ret));
+			goto err;
+		}
+		t->recording = true;
+	} else if (info->obj.wset_pages) {
+		start = now_ns();
+		ret = clone_op(mem, THAW_IOC_CLONE_PREMAP, 0, &info->premapped);
+		info->premap_ns = now_ns() - start;
+		if (ret) {
+			err__set(err, errlen, ret, "THAW_IOC_CLONE_PREMAP: %s",
+				 strerror(-ret));
+			goto err;
+		}
+	}
+	pr_info("thaw: RAM is a clone of object %s (%s%s), %llu working-set pages, %llu premapped",
+		info->obj.name, info->obj.created ? "created" : "shared",
+		o->record ? ", recording" : "",
+		(unsigned long long)info->obj.wset_pages,
+		(unsigned long long)info->premapped);
+	*out = mem;
+	return 0;
+err:
+	thaw_release(mem);
+	free(mem);
+	return ret;
+}
