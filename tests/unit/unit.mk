@@ -38,12 +38,7 @@ UNIT_TESTS += $(O)/tests/unit/proto_test
 $(O)/tests/unit/proto_test: $(PROTO_OBJS)
 $(O)/tests/unit/proto_test: UNIT_LIBS := $(call pkg,json-c)
 
-# thaw-init's pure logic (tools/guest): settings, Runtime API.
-UNIT_TESTS += $(O)/tests/unit/guest_config_test \
-	$(O)/tests/unit/guest_lambda_test
-$(O)/tests/unit/guest_config_test: $(O)/tools/guest/config.o
-$(O)/tests/unit/guest_lambda_test: $(O)/tools/guest/lambda.o $(PROTO_OBJS)
-$(O)/tests/unit/guest_%_test: UNIT_LIBS := $(call pkg,json-c)
+# thaw-init's own unit tests live beside it (tools/guest/guest.mk).
 
 # tools/lib: the vsock transport against a misbehaving VMM and guest; the
 # thawvm API client and the process helpers against a fake thawvm.

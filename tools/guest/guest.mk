@@ -11,3 +11,16 @@ PROGS += $(O)/bin/thaw-init
 
 $(O)/bin/thaw-init: $(THAW_INIT_OBJS) $(PROTO_OBJS) $(LIBTHAW)
 	$(call link,$(THAW_INIT_STATIC) -levent_extra -levent_core -ljson-c)
+
+# thaw-init's pure logic (settings, the Runtime API), unit-tested in
+# tools/guest/tests/ (cmocka; built with the other unit tests, so that make
+# check runs them in the ASan+UBSan build).  Beside the code they test: no
+# file outside tools/guest/ includes its headers.
+UNIT_TESTS += $(O)/tests/unit/guest_config_test \
+	$(O)/tests/unit/guest_lambda_test
+$(O)/tests/unit/guest_config_test: $(O)/tools/guest/tests/config_test.o \
+		$(O)/tools/guest/config.o
+	$(call link,$(CMOCKA_LIBS) $(call pkg,json-c) -lpthread)
+$(O)/tests/unit/guest_lambda_test: $(O)/tools/guest/tests/lambda_test.o \
+		$(O)/tools/guest/lambda.o $(PROTO_OBJS)
+	$(call link,$(CMOCKA_LIBS) $(call pkg,json-c) -lpthread)
