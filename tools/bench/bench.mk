@@ -18,3 +18,9 @@ $(O)/bin/bench-uffd: $(O)/tools/bench/uffd.o $(LIBTHAW) \
 $(O)/bin/bench-firstresp: $(O)/tools/bench/firstresp.o \
 		$(O)/tools/bench/qmp.o $(TOOLS_LIB) $(PROTO_OBJS) $(LIBTHAW)
 	$(call link,$(TOOLS_LIB_LIBS) $(LIBTHAW_LIBS))
+
+# Per 2 MiB region of guest RAM: what a clone touched and wrote
+# (tools/bench/regions runs it).
+PROGS += $(O)/bin/bench-regions
+$(O)/bin/bench-regions: $(O)/tools/bench/regions.o $(LIBTHAW)
+	$(call link,$(LIBTHAW_LIBS))

@@ -82,6 +82,7 @@ struct opts {
 	enum mode mode;
 	const char *func, *kernel, *snapdir, *state, *tstate, *tmem, *work;
 	const char *payload, *qemu;
+	const char *where;		/* where the memory file lives, or NULL */
 	uint32_t mem_mib, clones, cid_base;
 	enum clone_backend backend;
 	bool wset, header;
@@ -113,7 +114,7 @@ struct vm {
 static const char *const csv_header =
 	"mode,backend,wset,mem_mib,clones,idx,spawn_ms,load_ms,"
 	"first_response_ms,minflt,majflt,rss_kib,pss_kib,kvm_exits,kvm_pf,"
-	"vmm_exits,uffd_faults,uffd_pages,ok";
+	"vmm_exits,uffd_faults,uffd_pages,ok,kvm_pages_2m,kvm_pages_4k";
 
 static void usage(FILE *f)
 {
@@ -127,6 +128,9 @@ static void usage(FILE *f)
 		"  --snapshot DIR     thawvm-restore: the snapshot directory\n"
 		"  --backend B        thawvm-restore: File, Uffd or Thaw\n"
 		"  --wset             thawvm-restore: prefetch DIR/wset\n"
+		"  --where LABEL      thawvm-restore: where DIR's memory file\n"
+		"                     lives (huge-tmpfs, hugetlbfs): the backend\n"
+		"                     column reads BACKEND@LABEL\n"
 		"  --state FILE       QEMU: the saved state (plain migration)\n"
 		"  --template-state FILE  QEMU: the x-ignore-shared state\n"
 		"  --template-mem FILE    QEMU: the template's memory file\n"
@@ -826,21 +830,28 @@ fail:
 static void print_row(const struct opts *o, const struct vm *v)
 {
 	const char *backend = "-";
+	char where[96];
 
-	if (o->mode == M_THAWVM_RESTORE)
+	if (o->mode == M_THAWVM_RESTORE && o->where) {
+		snprintf(where, sizeof(where), "%s@%s",
+			 clone__backend_name(o->backend), o->where);
+		backend = where;
+	} else if (o->mode == M_THAWVM_RESTORE) {
 		backend = clone__backend_name(o->backend);
+	}
 	else if (o->mode == M_QEMU_RESTORE)
 		backend = "migrate";
 	else if (o->mode == M_QEMU_TEMPLATE)
 		backend = "x-ignore-shared";
-	printf("%s,%s,%d,%u,%u,%u,%.1f,%.1f,%.1f,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d\n",
+	printf("%s,%s,%d,%u,%u,%u,%.1f,%.1f,%.1f,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d,%lld,%lld\n",
 	       mode_names[o->mode], backend, o->wset, o->mem_mib, o->clones,
 	       v->idx, ms(v->t_spawn, v->t_up),
 	       v->ok ? ms(v->t_go, v->t_loaded) : -1,
 	       v->ok ? ms(v->t_go, v->t_resp) : -1,
 	       v->counts.minflt, v->counts.majflt, v->counts.rss_kib,
 	       v->counts.pss_kib, v->counts.kvm_exits, v->counts.kvm_pf,
-	       v->vmm_exits, v->uffd_faults, v->uffd_pages, v->ok);
+	       v->vmm_exits, v->uffd_faults, v->uffd_pages, v->ok,
+	       v->counts.kvm_pages_2m, v->counts.kvm_pages_4k);
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -849,7 +860,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		OPT_FUNC = 256, OPT_KERNEL, OPT_MEM, OPT_SNAP, OPT_BACKEND,
 		OPT_WSET, OPT_STATE, OPT_TSTATE, OPT_TMEM, OPT_CLONES,
 		OPT_CID, OPT_WORK, OPT_PAYLOAD, OPT_TIMEOUT, OPT_HEADER,
-		OPT_QEMU,
+		OPT_QEMU, OPT_WHERE,
 	};
 	static const struct option longopts[] = {
 		{ "func", required_argument, NULL, OPT_FUNC },
@@ -868,6 +879,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "header", no_argument, NULL, OPT_HEADER },
 		{ "qemu", required_argument, NULL, OPT_QEMU },
+		{ "where", required_argument, NULL, OPT_WHERE },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -911,6 +923,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_WSET:
 			o->wset = true;
+			break;
+		case OPT_WHERE:
+			if (!*optarg || strpbrk(optarg, ", \n"))
+				goto bad;
+			o->where = optarg;
 			break;
 		case OPT_STATE:
 			o->state = optarg;

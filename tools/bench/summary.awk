@@ -8,7 +8,7 @@
 #
 # Output columns: label,mode,backend,wset,mem_mib,clones,runs,ok,
 # first_response_ms,worst_ms,load_ms,minflt,kvm_exits,kvm_pf,vmm_exits,
-# uffd_faults,uffd_pages,pss_kib
+# uffd_faults,uffd_pages,pss_kib,kvm_pages_2m
 function median(list,    n, a, i, j, t) {
 	n = split(list, a, " ")
 	for (i = 2; i <= n; i++) {
@@ -67,17 +67,18 @@ NR == 1 && $1 == "mode" {
 		good[k]++
 		add(k, "first_response_ms")
 	}
-	split("load_ms minflt kvm_exits kvm_pf vmm_exits uffd_faults uffd_pages pss_kib", names, " ")
+	split("load_ms minflt kvm_exits kvm_pf vmm_exits uffd_faults uffd_pages pss_kib kvm_pages_2m", names, " ")
 	for (n in names)
-		add(k, names[n])
+		if (names[n] in c)
+			add(k, names[n])
 }
 END {
 	for (g = 1; g <= ngroups; g++) {
 		k = order[g]
 		printf "%s,%s,%d,%d,%s,%s", label[k], key[k], runs[k], good[k] + 0,
 			median(v[k, "first_response_ms"]), worst(v[k, "first_response_ms"])
-		split("load_ms minflt kvm_exits kvm_pf vmm_exits uffd_faults uffd_pages pss_kib", names, " ")
-		for (n = 1; n <= 8; n++)
+		split("load_ms minflt kvm_exits kvm_pf vmm_exits uffd_faults uffd_pages pss_kib kvm_pages_2m", names, " ")
+		for (n = 1; n <= 9; n++)
 			printf ",%s", median(v[k, names[n]])
 		printf "\n"
 	}

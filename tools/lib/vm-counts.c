@@ -155,6 +155,8 @@ static void read_kvm(pid_t pid, struct vm_counts *c)
 		KVM_STAT(kvm_pf, "pf_taken");
 		KVM_STAT(kvm_io_exits, "io_exits");
 		KVM_STAT(kvm_halt_exits, "halt_exits");
+		KVM_STAT(kvm_pages_4k, "pages_4k");
+		KVM_STAT(kvm_pages_2m, "pages_2m");
 #undef KVM_STAT
 	}
 	closedir(dir);
@@ -179,5 +181,7 @@ void vm_counts__to_json(const struct vm_counts *c, struct json_object *o)
 	ADD(kvm_pf);
 	ADD(kvm_io_exits);
 	ADD(kvm_halt_exits);
+	ADD(kvm_pages_4k);
+	ADD(kvm_pages_2m);
 #undef ADD
 }

@@ -22,6 +22,9 @@ struct vm_counts {
 	long long kvm_pf;	/* KVM's page faults (NPT/EPT): pf_taken */
 	long long kvm_io_exits;
 	long long kvm_halt_exits;
+	/* Guest memory KVM maps now in its NPT/EPT, by mapping size. */
+	long long kvm_pages_4k;
+	long long kvm_pages_2m;
 };
 
 void vm_counts__read(pid_t pid, struct vm_counts *c);
