@@ -236,6 +236,9 @@ static int setup_memory(struct kvm *kvm, struct guest_mem *mem, char *err,
 				(unsigned long long)mc->mem_size_mib,
 				mc->huge_pages == VM_HUGE_PAGES_2M ? " of 2M huge pages: is vm.nr_hugepages large enough?" : "",
 				strerror(-ret));
+	/* KVM never maps a dirty-logged slot with large pages. */
+	if (mc->track_dirty_pages)
+		pr_info("track_dirty_pages: KVM maps guest RAM with 4 KiB pages only while it logs dirty pages");
 	for (i = 0; i < kvm->mem->nr_regions; i++) {
 		const struct guest_mem_region *r = &kvm->mem->regions[i];
 		struct kvm_userspace_memory_region slot = {
@@ -247,6 +250,9 @@ static int setup_memory(struct kvm *kvm, struct guest_mem *mem, char *err,
 			.userspace_addr = (uintptr_t)r->hva,
 		};
 
+		if ((r->gpa ^ (uintptr_t)r->hva) & ((2ULL << 20) - 1))
+			pr_info("RAM region %u: host %p and guest %#llx differ modulo 2 MiB: KVM maps it with 4 KiB pages",
+				i, r->hva, (unsigned long long)r->gpa);
 		if (ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
 			ret = -errno;
 			return err__set(err, errlen, ret,

@@ -390,4 +390,39 @@ TEST_F_TIMEOUT(tiny, huge_pages_2m, 60)
 	write_long(NR_HUGEPAGES, old);
 }
 
+/*
+ * Guest RAM sits at a 2 MiB-aligned host address, so that KVM may map it
+ * with 2 MiB pages; with dirty tracking on it cannot, and the log says so.
+ */
+TEST_F_TIMEOUT(tiny, ram_2m_aligned_dirty_log_4k, 60)
+{
+	struct log_config lc = { .level = (char *)"Info" };
+	char path[160], err[256], log[4096];
+	struct guest_mem *mem;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/vmm.log", self->dir);
+	lc.log_path = path;
+	ASSERT_EQ(0, log__configure(&lc, err, sizeof(err)));
+	self->cfg.machine.track_dirty_pages = true;
+	ASSERT_EQ(0, write_test_kernel(self->kernel, code_ready_poweroff,
+				       sizeof(code_ready_poweroff)));
+	ASSERT_EQ(0, vmm__start(self->vmm, &self->cfg, err, sizeof(err)))
+		TH_LOG("%s", err);
+	mem = vmm__machine(self->vmm)->mem;
+	EXPECT_EQ(0, (uintptr_t)mem->base % (2 << 20));
+	EXPECT_EQ(VMM_EXIT_OK, vmm__wait(self->vmm));
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	n = read(fd, log, sizeof(log) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	log[n] = '\0';
+	EXPECT_NE(NULL, strstr(log, "track_dirty_pages: KVM maps guest RAM with 4 KiB pages"))
+		TH_LOG("log: %s", log);
+	EXPECT_EQ(NULL, strstr(log, "differ modulo 2 MiB"));
+}
+
 TEST_HARNESS_MAIN

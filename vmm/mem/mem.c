@@ -90,9 +90,10 @@ int guest_mem__new_memfd(struct guest_mem **out, uint64_t ram_size,
 	 * hugetlbfs pages are reserved at mmap time: too few in the pool
 	 * fails here, with a message, instead of a SIGBUS in a vCPU later.
 	 */
-	p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | (huge == VM_HUGE_PAGES_2M ? 0 : MAP_NORESERVE),
-		 mem->fd, 0);
+	p = guest_mem__mmap(ram_size, PROT_READ | PROT_WRITE,
+			    MAP_SHARED |
+			    (huge == VM_HUGE_PAGES_2M ? 0 : MAP_NORESERVE),
+			    mem->fd);
 	if (p == MAP_FAILED) {
 		ret = -errno;
 		goto err;
@@ -139,6 +140,31 @@ void guest_mem__set_base(struct guest_mem *mem, void *base)
 	mem->base = base;
 	for (i = 0; i < mem->nr_regions; i++)
 		mem->regions[i].hva = mem->base + mem->regions[i].offset;
+}
+
+void *guest_mem__mmap(uint64_t size, int prot, int flags, int fd)
+{
+	uint64_t span = size + SZ_2M;
+	uint8_t *r, *p;
+	int e;
+
+	/* Reserve a span that holds an aligned range, map into it, trim. */
+	r = mmap(NULL, span, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED)
+		return MAP_FAILED;
+	p = (uint8_t *)(((uintptr_t)r + SZ_2M - 1) & ~(uintptr_t)(SZ_2M - 1));
+	if (mmap(p, size, prot, flags | MAP_FIXED, fd, 0) == MAP_FAILED) {
+		e = errno;
+		munmap(r, span);
+		errno = e;
+		return MAP_FAILED;
+	}
+	if (p > r)
+		munmap(r, p - r);
+	if (p + size < r + span)
+		munmap(p + size, r + span - (p + size));
+	return p;
 }
 
 void guest_mem__free(struct guest_mem *mem)

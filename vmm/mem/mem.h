@@ -100,6 +100,13 @@ int guest_mem__new_uffd(struct guest_mem **out, const char *socket_path,
 struct guest_mem *guest_mem__alloc(const struct guest_mem_ops *ops,
 				   uint64_t ram_size);
 void guest_mem__set_base(struct guest_mem *mem, void *base);
+/*
+ * mmap() for guest RAM, at a 2 MiB-aligned address: KVM maps a guest page
+ * with a 2 MiB entry only where the host address and the guest address
+ * agree modulo 2 MiB, and every RAM region starts 2 MiB-aligned in both.
+ * Every backend maps its RAM with it.  MAP_FAILED and errno on failure.
+ */
+void *guest_mem__mmap(uint64_t size, int prot, int flags, int fd);
 void guest_mem__free(struct guest_mem *mem);
 
 /* Host address of [gpa, gpa + len), or NULL when not all of it is RAM. */

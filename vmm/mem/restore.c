@@ -135,8 +135,8 @@ int guest_mem__new_file(struct guest_mem **out, const char *path,
 	if (ret < 0)
 		goto err;
 	mem->fd = ret;
-	p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_NORESERVE, mem->fd, 0);
+	p = guest_mem__mmap(ram_size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_NORESERVE, mem->fd);
 	if (p == MAP_FAILED) {
 		ret = -errno;
 		snprintf(err, errlen, "mapping %s: %s", path, strerror(errno));
@@ -197,8 +197,8 @@ int guest_mem__new_uffd(struct guest_mem **out, const char *socket_path,
 		return err__set(err, errlen, -ENOMEM, "out of memory");
 	/* Pages it has not served are in the handler's file, not here. */
 	mem->memfile_flags = MEMFILE_REGION_ALL;
-	p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	p = guest_mem__mmap(ram_size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1);
 	if (p == MAP_FAILED) {
 		ret = -errno;
 		snprintf(err, errlen, "guest memory: %s", strerror(errno));

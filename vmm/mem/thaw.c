@@ -205,8 +205,8 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 		goto err;
 	mem->fd = ret;
 
-	p = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_NORESERVE, mem->fd, 0);
+	p = guest_mem__mmap(ram_size, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_NORESERVE, mem->fd);
 	if (p == MAP_FAILED) {
 		ret = err__set(err, errlen, -errno,
 			       "mmap of thaw.ko object %s: %s", info->obj.name,
