@@ -546,10 +546,16 @@ static int thaw_snap_file_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * mmap(NULL, ...) of a snapshot gets an address congruent to the offset
+ * modulo 2 MiB, so that huge regions can be mapped by PMDs (and KVM can map
+ * them 2 MiB in its page tables).
+ */
 static const struct file_operations thaw_snap_fops = {
 	.owner		= THIS_MODULE,
 	.release	= thaw_snap_file_release,
 	.mmap		= thaw_snap_mmap,
+	.get_unmapped_area = thp_get_unmapped_area,
 	.unlocked_ioctl	= thaw_snap_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,
