@@ -25,7 +25,8 @@
 
 #define THAW_FEATURES_SUPPORTED	(THAW_FEATURE_EXTENSIBLE_IOCTLS | \
 				 THAW_FEATURE_SNAPSHOT | THAW_FEATURE_WSET | \
-				 THAW_FEATURE_RESET | THAW_FEATURE_STATS)
+				 THAW_FEATURE_RESET | THAW_FEATURE_STATS | \
+				 (THAW_HUGE ? THAW_FEATURE_HUGE : 0))
 
 static unsigned int max_pinned_mb;
 module_param(max_pinned_mb, uint, 0644);
@@ -45,6 +46,24 @@ static unsigned int max_page_maps = 1U << 30;
 module_param(max_page_maps, uint, 0644);
 MODULE_PARM_DESC(max_page_maps,
 		 "Cap on the mappings of any one page of an object, guarding its reference count");
+
+/*
+ * Density of a 2 MiB region (its non-zero 4 KiB pages) from which a huge
+ * object stores it in one 2 MiB page, when THAW_IOC_SNAP_CREATE does not
+ * say.  Below it the region stays in 4 KiB pages: a 2 MiB page costs the
+ * region's zero pages too, once per object.
+ */
+static unsigned int huge_min_pages = 128;
+module_param(huge_min_pages, uint, 0644);
+MODULE_PARM_DESC(huge_min_pages,
+		 "Default density (non-zero pages of 512) from which a region of a huge object is stored in a 2 MiB page");
+
+/* Fault injection for the 4 KiB fallback of huge objects (tests). */
+static unsigned int fail_huge_alloc;
+module_param(fail_huge_alloc, uint, 0644);
+MODULE_PARM_DESC(fail_huge_alloc,
+		 "Testing: fail every Nth 2 MiB allocation of huge objects (0: never, 1: all)");
+static atomic_t thaw_huge_allocs = ATOMIC_INIT(0);
 
 DEFINE_MUTEX(thaw_objects_lock);
 LIST_HEAD(thaw_snapshots);
@@ -66,6 +85,22 @@ unsigned int thaw_max_snapshots(void)
 int thaw_max_page_refs(void)
 {
 	return min_t(unsigned int, READ_ONCE(max_page_maps), 1U << 30);
+}
+
+unsigned int thaw_huge_min_pages(void)
+{
+	return clamp_t(unsigned int, READ_ONCE(huge_min_pages), 1,
+		       THAW_REGION_NR);
+}
+
+/* Should this 2 MiB allocation fail (fail_huge_alloc)? */
+bool thaw_huge_alloc_fails(void)
+{
+	unsigned int nth = READ_ONCE(fail_huge_alloc);
+
+	if (!nth)
+		return false;
+	return !((unsigned int)atomic_inc_return(&thaw_huge_allocs) % nth);
 }
 
 struct thaw_ctx {

@@ -65,7 +65,11 @@ static int thaw_nl_fill_snap(struct sk_buff *skb, struct list_head *node)
 	    thaw_nl_put_u64(skb, THAW_A_WSET_PAGES, st.wset_pages) ||
 	    thaw_nl_put_u64(skb, THAW_A_FAULTS, st.faults) ||
 	    thaw_nl_put_u64(skb, THAW_A_PREMAPPED, st.premapped) ||
-	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_PAGES, st.private_pages))
+	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_PAGES, st.private_pages) ||
+	    thaw_nl_put_u64(skb, THAW_A_HUGE_REGIONS, st.huge_regions) ||
+	    thaw_nl_put_u64(skb, THAW_A_SMALL_REGIONS, st.small_regions) ||
+	    thaw_nl_put_u64(skb, THAW_A_ZERO_REGIONS, st.zero_regions) ||
+	    thaw_nl_put_u64(skb, THAW_A_HUGE_FALLBACKS, st.huge_fallbacks))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -94,7 +98,10 @@ static int thaw_nl_fill_clone(struct sk_buff *skb, struct list_head *node)
 	    thaw_nl_put_u64(skb, THAW_A_RECORDED, st.recorded) ||
 	    thaw_nl_put_u64(skb, THAW_A_RESETS, st.resets) ||
 	    thaw_nl_put_u64(skb, THAW_A_RESET_PAGES, st.reset_pages) ||
-	    nla_put_u32(skb, THAW_A_STATE, st.state))
+	    nla_put_u32(skb, THAW_A_STATE, st.state) ||
+	    thaw_nl_put_u64(skb, THAW_A_PMD_MAPS, st.pmd_maps) ||
+	    thaw_nl_put_u64(skb, THAW_A_PMD_REGIONS, st.pmd_regions) ||
+	    thaw_nl_put_u64(skb, THAW_A_SPLITS, st.splits))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -10,6 +10,15 @@
  * object is taken instead of sharing the file's page cache so that later
  * writes to the file cannot reach a running clone.
  *
+ * A huge object (THAW_SNAP_CREATE_HUGE) is read in 2 MiB regions: a region
+ * with at least huge_min_pages non-zero pages is kept in one order-9 folio
+ * (pages[i] are its subpages), an all-zero region points at one zeroed
+ * order-9 folio per object, and a sparser region is copied out into 4 KiB
+ * pages as in a plain object.  A region whose 2 MiB allocation fails is
+ * stored in 4 KiB pages too, and counted.  clone.c maps a folio region with
+ * one PMD.  The folio's reference count is the one that counts: mappings of
+ * its subpages take references on the folio, and the object holds one.
+ *
  * An object lives while a file descriptor or a clone mapping (through its
  * vm_file) refers to it; named objects are also listed so that
  * THAW_IOC_SNAP_OPEN can hand out more descriptors.
@@ -38,6 +47,12 @@ static u64 thaw_next_snap_id = 1;	/* thaw_objects_lock */
 #define THAW_GFP_PAGE	(GFP_HIGHUSER | __GFP_ACCOUNT | __GFP_RETRY_MAYFAIL | \
 			 __GFP_NOWARN)
 #define THAW_GFP_META	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+/*
+ * A 2 MiB page: one attempt at reclaim and compaction, then the region
+ * falls back to 4 KiB pages rather than stalling the creation.
+ */
+#define THAW_GFP_HUGE	(GFP_HIGHUSER | __GFP_ACCOUNT | __GFP_NORETRY | \
+			 __GFP_NOWARN)
 
 static int thaw_pin(unsigned long n)
 {
@@ -67,20 +82,34 @@ static void thaw_snap_free(struct thaw_snap *snap)
 		for (i = 0; i < snap->nr_pages; i++) {
 			struct page *page = snap->pages[i];
 
+			if (!(i & 1023))
+				cond_resched();
+			if (!page || page == snap->zero_page)
+				continue;
+			/*
+			 * A huge region: one reference on its folio, put once
+			 * (the zero folio's below).  Its pages are filled all
+			 * at once, so the whole region is there.
+			 */
+			if (PageCompound(page)) {
+				if (page_folio(page) != snap->zero_folio)
+					folio_put(page_folio(page));
+				i += THAW_REGION_NR - 1;
+				continue;
+			}
 			/*
 			 * put_page(), not __free_page(): a page may still be
 			 * pinned by someone who took a reference through a
 			 * clone (GUP); it goes when they let go.
 			 */
-			if (page && page != snap->zero_page)
-				put_page(page);
-			if (!(i & 1023))
-				cond_resched();
+			put_page(page);
 		}
 		kvfree(snap->pages);
 	}
 	if (snap->zero_page)
 		put_page(snap->zero_page);
+	if (snap->zero_folio)
+		folio_put(snap->zero_folio);
 	if (snap->wset)
 		thaw_wset_put(snap->wset);
 	thaw_unpin(snap->pinned);
@@ -204,61 +233,248 @@ static void thaw_next_data(struct file *file, loff_t pos, loff_t limit,
 		*end = limit;
 }
 
-/*
- * Copy the object's pages out of @file from @offset.  Interruptible by a
- * fatal signal; on error the caller frees what was filled.
- */
-static int thaw_snap_fill(struct thaw_snap *snap, struct file *file,
-			  loff_t offset)
+/* Where thaw_snap_fill() is in the source file. */
+struct thaw_fill {
+	struct thaw_snap *snap;
+	struct file *file;
+	loff_t offset;			/* object page 0 in @file */
+	loff_t limit;			/* end of the object in @file */
+	loff_t data, data_end;		/* the current data extent */
+	unsigned int huge_min;		/* 0: not a huge object */
+	struct page *spare;		/* read into, not kept */
+	struct folio *hspare;		/* read into, not kept */
+};
+
+static loff_t thaw_fill_pos(struct thaw_fill *f, unsigned long i)
 {
-	loff_t limit = offset + ((loff_t)snap->nr_pages << PAGE_SHIFT);
-	loff_t data = offset, data_end = offset;
-	struct page *page = NULL;
+	return f->offset + ((loff_t)i << PAGE_SHIFT);
+}
+
+/* Is the page at @pos in a hole of the file (so all zero)? */
+static bool thaw_fill_hole(struct thaw_fill *f, loff_t pos)
+{
+	if (pos >= f->data_end)
+		thaw_next_data(f->file, pos, f->limit, &f->data, &f->data_end);
+	return pos < f->data;
+}
+
+/* Object pages [@first, @first + @n) in 4 KiB pages. */
+static int thaw_fill_small(struct thaw_fill *f, unsigned long first,
+			   unsigned long n)
+{
+	struct thaw_snap *snap = f->snap;
 	unsigned long i;
-	int ret = 0;
+	int ret;
 
-	for (i = 0; i < snap->nr_pages; i++) {
-		loff_t pos = offset + ((loff_t)i << PAGE_SHIFT);
+	for (i = first; i < first + n; i++) {
+		loff_t pos = thaw_fill_pos(f, i);
 
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			break;
-		}
-		if (!(i & 4095))
-			cond_resched();
-		if (pos >= data_end)
-			thaw_next_data(file, pos, limit, &data, &data_end);
-		if (pos < data) {
+		if (thaw_fill_hole(f, pos)) {
 			snap->pages[i] = snap->zero_page;
 			snap->zero_pages++;
 			continue;
 		}
-		if (!page) {
-			page = alloc_page(THAW_GFP_PAGE);
-			if (!page) {
-				ret = -ENOMEM;
-				break;
-			}
+		if (!f->spare) {
+			f->spare = alloc_page(THAW_GFP_PAGE);
+			if (!f->spare)
+				return -ENOMEM;
 		}
-		ret = thaw_read_page(file, page, pos);
+		ret = thaw_read_page(f->file, f->spare, pos);
 		if (ret)
-			break;
-		if (thaw_page_is_zero(page)) {
-			/* Keep @page for the next read. */
+			return ret;
+		if (thaw_page_is_zero(f->spare)) {
+			/* Keep the spare page for the next read. */
 			snap->pages[i] = snap->zero_page;
 			snap->zero_pages++;
 			continue;
 		}
 		ret = thaw_pin(1);
 		if (ret)
-			break;
+			return ret;
 		snap->pinned++;
-		snap->pages[i] = page;
+		snap->pages[i] = f->spare;
 		snap->data_pages++;
-		page = NULL;
+		f->spare = NULL;
 	}
-	if (page)
-		__free_page(page);
+	return 0;
+}
+
+static struct folio *thaw_alloc_huge(gfp_t gfp)
+{
+	if (thaw_huge_alloc_fails())
+		return NULL;
+	return folio_alloc(gfp, THAW_REGION_ORDER);
+}
+
+static void thaw_fill_set_region(struct thaw_snap *snap, unsigned long first,
+				 struct folio *folio)
+{
+	unsigned long k;
+
+	for (k = 0; k < THAW_REGION_NR; k++)
+		snap->pages[first + k] = folio_page(folio, k);
+}
+
+/* An all-zero region: on the object's zero folio, or 4 KiB zero pages. */
+static int thaw_fill_zero_region(struct thaw_fill *f, unsigned long first)
+{
+	struct thaw_snap *snap = f->snap;
+	unsigned long k;
+	int ret;
+
+	if (!snap->zero_folio) {
+		struct folio *zf = thaw_alloc_huge(THAW_GFP_HUGE | __GFP_ZERO);
+
+		if (!zf) {
+			for (k = 0; k < THAW_REGION_NR; k++)
+				snap->pages[first + k] = snap->zero_page;
+			snap->zero_pages += THAW_REGION_NR;
+			snap->small_regions++;
+			snap->huge_fallbacks++;
+			return 0;
+		}
+		ret = thaw_pin(THAW_REGION_NR);
+		if (ret) {
+			folio_put(zf);
+			return ret;
+		}
+		snap->pinned += THAW_REGION_NR;
+		snap->zero_folio = zf;
+	}
+	thaw_fill_set_region(snap, first, snap->zero_folio);
+	snap->zero_pages += THAW_REGION_NR;
+	snap->zero_regions++;
+	return 0;
+}
+
+/*
+ * A whole 2 MiB region of a huge object: read it into a 2 MiB folio, then
+ * keep the folio (dense), use the zero folio (all zero) or copy the
+ * non-zero pages out into 4 KiB pages (sparse).
+ */
+static int thaw_fill_huge(struct thaw_fill *f, unsigned long first)
+{
+	struct thaw_snap *snap = f->snap;
+	DECLARE_BITMAP(zero, THAW_REGION_NR);
+	loff_t pos = thaw_fill_pos(f, first);
+	unsigned long k, nonzero = 0;
+	struct folio *folio;
+	int ret;
+
+	/* A region wholly in a hole is not read. */
+	thaw_fill_hole(f, pos);
+	if (f->data >= pos + ((loff_t)THAW_REGION_NR << PAGE_SHIFT))
+		return thaw_fill_zero_region(f, first);
+
+	folio = f->hspare;
+	if (!folio)
+		folio = thaw_alloc_huge(THAW_GFP_HUGE);
+	if (!folio) {
+		snap->huge_fallbacks++;
+		snap->small_regions++;
+		return thaw_fill_small(f, first, THAW_REGION_NR);
+	}
+	f->hspare = folio;
+
+	bitmap_zero(zero, THAW_REGION_NR);
+	for (k = 0; k < THAW_REGION_NR; k++) {
+		struct page *page = folio_page(folio, k);
+
+		pos = thaw_fill_pos(f, first + k);
+		if (thaw_fill_hole(f, pos)) {
+			clear_highpage(page);
+			__set_bit(k, zero);
+			continue;
+		}
+		ret = thaw_read_page(f->file, page, pos);
+		if (ret)
+			return ret;
+		if (thaw_page_is_zero(page))
+			__set_bit(k, zero);
+		else
+			nonzero++;
+	}
+
+	if (!nonzero)
+		return thaw_fill_zero_region(f, first);
+
+	if (nonzero >= f->huge_min) {
+		ret = thaw_pin(THAW_REGION_NR);
+		if (ret)
+			return ret;
+		snap->pinned += THAW_REGION_NR;
+		thaw_fill_set_region(snap, first, folio);
+		snap->data_pages += THAW_REGION_NR;
+		snap->huge_regions++;
+		f->hspare = NULL;
+		return 0;
+	}
+
+	/* Sparse: the folio stays a read buffer for the next region. */
+	snap->small_regions++;
+	for (k = 0; k < THAW_REGION_NR; k++) {
+		if (test_bit(k, zero)) {
+			snap->pages[first + k] = snap->zero_page;
+			snap->zero_pages++;
+			continue;
+		}
+		if (!f->spare) {
+			f->spare = alloc_page(THAW_GFP_PAGE);
+			if (!f->spare)
+				return -ENOMEM;
+		}
+		ret = thaw_pin(1);
+		if (ret)
+			return ret;
+		snap->pinned++;
+		copy_highpage(f->spare, folio_page(folio, k));
+		snap->pages[first + k] = f->spare;
+		snap->data_pages++;
+		f->spare = NULL;
+	}
+	return 0;
+}
+
+/*
+ * Copy the object's pages out of @file from @offset, region by region.
+ * Interruptible by a fatal signal; on error the caller frees what was
+ * filled (a region is either whole or absent in pages[]).
+ */
+static int thaw_snap_fill(struct thaw_snap *snap, struct file *file,
+			  loff_t offset, unsigned int huge_min)
+{
+	struct thaw_fill f = {
+		.snap = snap,
+		.file = file,
+		.offset = offset,
+		.limit = offset + ((loff_t)snap->nr_pages << PAGE_SHIFT),
+		.data = offset,
+		.data_end = offset,
+		.huge_min = huge_min,
+	};
+	unsigned long first, n;
+	int ret = 0;
+
+	for (first = 0; first < snap->nr_pages; first += n) {
+		n = min(THAW_REGION_NR, snap->nr_pages - first);
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+		if (huge_min && n == THAW_REGION_NR) {
+			ret = thaw_fill_huge(&f, first);
+		} else {
+			snap->small_regions++;
+			ret = thaw_fill_small(&f, first, n);
+		}
+		if (ret)
+			break;
+	}
+	if (f.spare)
+		__free_page(f.spare);
+	if (f.hspare)
+		folio_put(f.hspare);
 	return ret;
 }
 
@@ -344,9 +560,13 @@ out:
 	return priv;
 }
 
+/* THAW_SNAP_CREATE_HUGE only where 2 MiB mappings work (thaw.h). */
+#define THAW_SNAP_CREATE_FLAGS	(THAW_HUGE ? THAW_SNAP_CREATE_HUGE : 0)
+
 long thaw_snap_create(unsigned int cmd, unsigned long arg)
 {
 	struct thaw_snap_create args;
+	unsigned int huge_min = 0;
 	struct thaw_snap *snap;
 	unsigned long nr_pages;
 	struct file *src;
@@ -357,9 +577,14 @@ long thaw_snap_create(unsigned int cmd, unsigned long arg)
 			    cmd, arg);
 	if (ret)
 		return ret;
-	if (args.flags || !thaw_all_zero(args.reserved,
-					 ARRAY_SIZE(args.reserved)))
+	if ((args.flags & ~THAW_SNAP_CREATE_FLAGS) || args.pad ||
+	    !thaw_all_zero(args.reserved, ARRAY_SIZE(args.reserved)))
 		return -EINVAL;
+	if (args.huge_min_pages > THAW_REGION_NR ||
+	    (args.huge_min_pages && !(args.flags & THAW_SNAP_CREATE_HUGE)))
+		return -EINVAL;
+	if (args.flags & THAW_SNAP_CREATE_HUGE)
+		huge_min = args.huge_min_pages ?: thaw_huge_min_pages();
 	if (!args.length || !PAGE_ALIGNED(args.offset) ||
 	    !PAGE_ALIGNED(args.length) ||
 	    check_add_overflow(args.offset, args.length, &end) ||
@@ -392,7 +617,7 @@ long thaw_snap_create(unsigned int cmd, unsigned long arg)
 		return PTR_ERR(snap);
 	}
 	memcpy(snap->name, args.name, THAW_NAME_MAX);
-	ret = thaw_snap_fill(snap, src, args.offset);
+	ret = thaw_snap_fill(snap, src, args.offset, huge_min);
 	fput(src);
 	if (!ret)
 		ret = thaw_snap_publish(snap);
@@ -458,6 +683,10 @@ void thaw_snap_fill_stats(struct thaw_snap *snap, struct thaw_snap_stats *st)
 	st->faults = faults;
 	st->premapped = premapped;
 	st->private_pages = private;
+	st->huge_regions = snap->huge_regions;
+	st->small_regions = snap->small_regions;
+	st->zero_regions = snap->zero_regions;
+	st->huge_fallbacks = snap->huge_fallbacks;
 }
 
 void thaw_fill_stats(struct thaw_stats *st)
@@ -546,10 +775,16 @@ static int thaw_snap_file_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * mmap(NULL, ...) of a snapshot gets an address congruent to the offset
+ * modulo 2 MiB, so that huge regions can be mapped by PMDs (and KVM can map
+ * them 2 MiB in its page tables).
+ */
 static const struct file_operations thaw_snap_fops = {
 	.owner		= THIS_MODULE,
 	.release	= thaw_snap_file_release,
 	.mmap		= thaw_snap_mmap,
+	.get_unmapped_area = thp_get_unmapped_area,
 	.unlocked_ioctl	= thaw_snap_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,

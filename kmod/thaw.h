@@ -6,6 +6,7 @@
  * Lock order, outermost first:
  *   mmap_lock of a process  >  thaw_objects_lock  >  thaw_snap.lock
  *   >  thaw_clone.lock (a spinlock; nothing sleeps under it)
+ *   >  page-table locks (a PMD is installed under thaw_clone.lock)
  * A snapshot object's release takes thaw_objects_lock, so the last
  * reference may be dropped under mmap_lock but never under the other three.
  */
@@ -17,10 +18,34 @@
 #include <linux/mm_types.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
+#include <linux/page-flags.h>
+#include <linux/pgtable.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
 #include <linux/thaw.h>
+
+/*
+ * 2 MiB objects mapped by PMDs (THAW_FEATURE_HUGE) rely on how 6.1 treats
+ * a PFN PMD in a VM_MIXEDMAP file mapping: installed by
+ * vmf_insert_pfn_pmd_prot() without a reference or mapcount, cleared
+ * (never refcounted) by zap_huge_pmd() and __split_huge_pmd_locked()
+ * because vma_is_special_huge(), followed by GUP as a normal compound
+ * page.  Later kernels change that (special PMDs that GUP refuses, from
+ * about 6.12; rmap and GUP changes before), and this was read and tested
+ * against 6.1 only: kmod/Kbuild sets THAW_HUGE=1 for 6.1 kernels, and
+ * elsewhere objects stay 4 KiB.  "make THAW_HUGE=0" compile-tests the
+ * 4 KiB-only module on 6.1.
+ */
+#if !defined(THAW_HUGE) || !IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) || \
+	!IS_ENABLED(CONFIG_X86_64)
+#undef THAW_HUGE
+#define THAW_HUGE	0
+#endif
+
+/* A region: the object pages one PMD maps (2 MiB of 4 KiB pages). */
+#define THAW_REGION_ORDER	(PMD_SHIFT - PAGE_SHIFT)
+#define THAW_REGION_NR		(1UL << THAW_REGION_ORDER)
 
 /*
  * A working set: snapshot page indices in first-touch order, plus the same
@@ -43,11 +68,21 @@ struct thaw_snap {
 	u64 id;				/* set once under thaw_objects_lock */
 	char name[THAW_NAME_MAX];	/* immutable; "" when anonymous */
 	unsigned long nr_pages;		/* immutable */
-	struct page **pages;		/* immutable; zero pages -> zero_page */
+	/*
+	 * immutable: a page of a 4 KiB region is an order-0 page, or
+	 * @zero_page; every page of a huge region is a page of one order-9
+	 * folio, its own or @zero_folio (see thaw_snap_region_huge()).
+	 */
+	struct page **pages;
 	struct page *zero_page;		/* immutable */
+	struct folio *zero_folio;	/* immutable; NULL when none */
 	unsigned long data_pages;	/* immutable */
 	unsigned long zero_pages;	/* immutable */
 	unsigned long pinned;		/* immutable: counted in thaw_pinned */
+	unsigned long huge_regions;	/* immutable */
+	unsigned long small_regions;	/* immutable */
+	unsigned long zero_regions;	/* immutable */
+	unsigned long huge_fallbacks;	/* immutable */
 	struct list_head node;		/* thaw_objects_lock */
 	struct list_head clones;	/* thaw_objects_lock */
 	unsigned long nr_clones;	/* thaw_objects_lock */
@@ -85,6 +120,14 @@ struct thaw_clone {
 	struct list_head node;		/* thaw_objects_lock */
 	struct mmu_interval_notifier notifier;
 	u32 dirty_cap;			/* immutable: size of @dirty_list */
+	/*
+	 * immutable: the object has huge regions and the clone's addresses
+	 * are congruent to the object's offsets modulo 2 MiB, so a region
+	 * wholly inside the clone may be mapped by one PMD.
+	 */
+	bool huge;
+	unsigned long region0;		/* immutable: object region of page 0 */
+	unsigned long nr_regions;	/* immutable: regions the clone spans */
 
 	spinlock_t lock;
 	unsigned long *mapped;		/* @lock: page maps the snapshot's */
@@ -102,6 +145,15 @@ struct thaw_clone {
 	u64 premapped;			/* @lock */
 	u64 resets;			/* @lock */
 	u64 reset_pages;		/* @lock */
+	/* Bit per region of the clone, from @region0; NULL unless @huge. */
+	unsigned long *split;		/* @lock: no PMD until the next reset */
+	unsigned long *pmd_mapped;	/* @lock: a PMD of ours maps it now */
+	u64 pmd_regions;		/* @lock: bits set in @pmd_mapped */
+	u64 pmd_zero;			/* @lock: of those, zero regions */
+	u64 pmd_maps;			/* @lock */
+	u64 splits;			/* @lock */
+	/* @lock: a task in premap or reset, whose PMDs count as premapped */
+	struct task_struct *premapper;
 };
 
 /* Module-wide state (main.c and snapshot.c). */
@@ -115,6 +167,8 @@ extern atomic_long_t thaw_pinned;	/* pages held by all objects */
 unsigned long thaw_pinned_limit(void);
 unsigned int thaw_max_snapshots(void);
 int thaw_max_page_refs(void);
+unsigned int thaw_huge_min_pages(void);
+bool thaw_huge_alloc_fails(void);
 
 /* ioctl argument helpers (main.c) */
 int thaw_copy_arg(void *dst, size_t ksize, size_t min, unsigned int cmd,
@@ -136,6 +190,15 @@ void thaw_snap_get(struct thaw_snap *snap);
 void thaw_snap_put(struct thaw_snap *snap);
 void thaw_snap_fill_stats(struct thaw_snap *snap, struct thaw_snap_stats *st);
 void thaw_fill_stats(struct thaw_stats *st);
+
+/* Is object region @r (object pages r * 512 ...) stored in a 2 MiB folio? */
+static inline bool thaw_snap_region_huge(struct thaw_snap *snap,
+					 unsigned long r)
+{
+	if (!THAW_HUGE || (r + 1) << THAW_REGION_ORDER > snap->nr_pages)
+		return false;
+	return PageHead(snap->pages[r << THAW_REGION_ORDER]);
+}
 
 /* clone.c */
 int thaw_clone_mmap(struct thaw_snap *snap, struct vm_area_struct *vma);

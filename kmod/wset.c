@@ -7,7 +7,10 @@
  * (replacing the previous working set); userspace may export it to keep it
  * next to the snapshot and import it into a new object later.  Premapping
  * maps the whole working set into a fresh clone in one call, in batches of
- * contiguous pages, so that the guest then takes no host page fault on it.
+ * contiguous pages (a huge region touched by the working set: all of it,
+ * with one PMD), so that the guest then takes no host page fault on it.
+ * A recording clone maps huge regions in 4 KiB pages: every first touch
+ * must fault.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -240,7 +243,11 @@ long thaw_clone_record(struct thaw_snap *snap, unsigned int cmd,
 	ret = thaw_clone_op_args(&op, cmd, arg, 0);
 	if (ret)
 		return ret;
-	if (mmap_read_lock_killable(mm))
+	/*
+	 * For writing: whether a huge region may get a PMD depends on the
+	 * recording, and must not change under a fault (clone.c).
+	 */
+	if (mmap_write_lock_killable(mm))
 		return -EINTR;
 	clone = thaw_clone_lookup(snap, mm, op.addr, NULL);
 	ret = -EINVAL;
@@ -260,7 +267,7 @@ long thaw_clone_record(struct thaw_snap *snap, unsigned int cmd,
 	}
 	spin_unlock(&clone->lock);
 out:
-	mmap_read_unlock(mm);
+	mmap_write_unlock(mm);
 	thaw_rec_free(rec);
 	if (ret)
 		return ret;
@@ -281,7 +288,8 @@ long thaw_clone_stop(struct thaw_snap *snap, unsigned int cmd,
 	ret = thaw_clone_op_args(&op, cmd, arg, THAW_CLONE_STOP_DISCARD);
 	if (ret)
 		return ret;
-	if (mmap_read_lock_killable(mm))
+	/* For writing, as for THAW_IOC_CLONE_RECORD. */
+	if (mmap_write_lock_killable(mm))
 		return -EINTR;
 	clone = thaw_clone_lookup(snap, mm, op.addr, NULL);
 	if (clone) {
@@ -290,7 +298,7 @@ long thaw_clone_stop(struct thaw_snap *snap, unsigned int cmd,
 		clone->rec = NULL;
 		spin_unlock(&clone->lock);
 	}
-	mmap_read_unlock(mm);
+	mmap_write_unlock(mm);
 	if (!rec)
 		return -EINVAL;
 

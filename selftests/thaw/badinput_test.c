@@ -146,12 +146,19 @@ TEST_F(bad, reserved_and_flags)
 	struct thaw_snap_stats ss = { 0 };
 	struct thaw_clone_stats cs = { 0 };
 
-	c.flags = 1;
+	c.flags = 1U << 1;
 	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->dev, THAW_IOC_SNAP_CREATE, &c));
 	c.flags = 1U << 31;
 	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->dev, THAW_IOC_SNAP_CREATE, &c));
 	c.flags = 0;
-	for (int i = 0; i < 4; i++) {
+	c.pad = 1;
+	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->dev, THAW_IOC_SNAP_CREATE, &c));
+	c.pad = 0;
+	/* A threshold without THAW_SNAP_CREATE_HUGE. */
+	c.huge_min_pages = 1;
+	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->dev, THAW_IOC_SNAP_CREATE, &c));
+	c.huge_min_pages = 0;
+	for (int i = 0; i < 3; i++) {
 		c.reserved[i] = 1ULL << (i * 9);
 		EXPECT_EQ(-EINVAL, __thaw_ioctl(self->dev, THAW_IOC_SNAP_CREATE,
 						&c));

@@ -210,4 +210,103 @@ TEST_F_TIMEOUT(kvmclone, recorded_working_set_premapped, 120)
 	EXPECT_EQ(1, thaw_clone_stats(self->snap, e).private_pages);
 }
 
+/* A VM statistic from KVM's debugfs (/sys/kernel/debug/kvm/PID-FD/), or -1. */
+static long kvm_vm_stat(int vm_fd, const char *name)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/%s",
+		 getpid(), vm_fd, name);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/*
+ * A huge object (its first 2 MiB region holds the code and the data, and
+ * is stored in one 2 MiB page) mapped 2 MiB-aligned: the guest's reads
+ * fault the region in with one PMD, which KVM maps with one 2 MiB entry.
+ * The guest's write then splits the region to 4 KiB, in its clone only.
+ */
+TEST_F_TIMEOUT(kvmclone, huge_region_mapped_2m_by_kvm, 120)
+{
+	static const struct kvm_regs start = { .rip = CODE_GPA, .rflags = 0x2 };
+	size_t len = 4 << 20;
+	struct thaw_snap_create c = {
+		.length = len, .flags = THAW_SNAP_CREATE_HUGE,
+		.huge_min_pages = 1,
+	};
+	struct kvm_vm *vm = &self->vm[3];
+	struct thaw_snap_stats ss;
+	struct thaw_clone_stats cs;
+	long pages_2m, pages_4k;
+	__u64 features = 0;
+	int src, snap, dev;
+	char *buf, *mem;
+
+	dev = thaw_open_api(&features);
+	ASSERT_LE(0, dev);
+	close(dev);
+	if (!(features & THAW_FEATURE_HUGE))
+		SKIP(return, "thaw.ko without THAW_FEATURE_HUGE");
+	src = memfd_create("guest-mem-2m", MFD_CLOEXEC);
+	ASSERT_LE(0, src);
+	ASSERT_EQ(0, ftruncate(src, len));
+	buf = malloc(self->len);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(self->len, pread(self->src, buf, self->len, 0));
+	ASSERT_EQ(self->len, pwrite(src, buf, self->len, 0));
+	free(buf);
+	c.fd = src;
+	snap = ioctl(self->dev, THAW_IOC_SNAP_CREATE, &c);
+	ASSERT_LE(0, snap) TH_LOG("SNAP_CREATE: %s", strerror(errno));
+	ss = thaw_snap_stats(snap);
+	EXPECT_EQ(1, ss.huge_regions);
+	EXPECT_EQ(1, ss.zero_regions);
+
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, snap, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	EXPECT_EQ(0, (uintptr_t)mem % (2 << 20));
+	vm_create(self->kvm, vm, mem, len);
+
+	/* At the OUT the guest has fetched its code and read its data. */
+	vcpu_set_regs_real(vm, &start);
+	EXPECT_EQ(0, __vcpu_run(vm));
+	EXPECT_EQ(KVM_EXIT_IO, vm->run->exit_reason);
+	cs = thaw_clone_stats(snap, mem);
+	EXPECT_EQ(1, cs.pmd_regions);
+	EXPECT_EQ(1, cs.pmd_maps);
+	pages_2m = kvm_vm_stat(vm->fd, "pages_2m");
+	pages_4k = kvm_vm_stat(vm->fd, "pages_4k");
+	TH_LOG("KVM after the guest's reads: pages_2m %ld, pages_4k %ld",
+	       pages_2m, pages_4k);
+	if (pages_2m < 0)
+		TH_LOG("no KVM debugfs: pages_2m not checked");
+	else
+		EXPECT_LE(1, pages_2m);
+
+	/* The write: split in this clone, private copy of one page. */
+	EXPECT_EQ(0, __vcpu_run(vm));
+	EXPECT_EQ(KVM_EXIT_HLT, vm->run->exit_reason);
+	EXPECT_EQ(DATA0 + 1, mem[DATA_GPA]);
+	cs = thaw_clone_stats(snap, mem);
+	EXPECT_EQ(1, cs.splits);
+	EXPECT_EQ(0, cs.pmd_regions);
+	EXPECT_EQ(1, cs.private_pages);
+	TH_LOG("KVM after the guest's write: pages_2m %ld, pages_4k %ld",
+	       kvm_vm_stat(vm->fd, "pages_2m"),
+	       kvm_vm_stat(vm->fd, "pages_4k"));
+
+	vm_destroy(vm);
+	munmap(mem, len);
+	close(snap);
+	close(src);
+}
+
 TEST_HARNESS_MAIN

@@ -34,6 +34,9 @@ static void stats_policy_init(void)
 		THAW_A_FAULTS, THAW_A_PREMAPPED, THAW_A_PRIVATE_PAGES,
 		THAW_A_CLONE_ID, THAW_A_SHARED_PAGES, THAW_A_COW_FAULTS,
 		THAW_A_RECORDED, THAW_A_RESETS, THAW_A_RESET_PAGES,
+		THAW_A_HUGE_REGIONS, THAW_A_SMALL_REGIONS, THAW_A_ZERO_REGIONS,
+		THAW_A_HUGE_FALLBACKS, THAW_A_PMD_MAPS, THAW_A_PMD_REGIONS,
+		THAW_A_SPLITS,
 	};
 
 	for (size_t i = 0; i < sizeof(u64s) / sizeof(u64s[0]); i++)
@@ -84,7 +87,8 @@ static int on_snapshot(struct nl_msg *msg, void *arg)
 	fprintf(ctx->out,
 		"%8" PRIu64 " %-20s %9" PRIu64 " %9" PRIu64 " %9" PRIu64
 		" %9" PRIu64 " %6" PRIu64 " %8" PRIu64 " %9" PRIu64 " %9" PRIu64
-		" %9" PRIu64 "\n",
+		" %9" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64
+		"\n",
 		u64_or_zero(tb, THAW_A_SNAP_ID),
 		tb[THAW_A_SNAP_NAME] ? nla_get_string(tb[THAW_A_SNAP_NAME]) :
 				       "-",
@@ -96,7 +100,11 @@ static int on_snapshot(struct nl_msg *msg, void *arg)
 		u64_or_zero(tb, THAW_A_WSET_PAGES),
 		u64_or_zero(tb, THAW_A_FAULTS),
 		u64_or_zero(tb, THAW_A_PREMAPPED),
-		u64_or_zero(tb, THAW_A_PRIVATE_PAGES));
+		u64_or_zero(tb, THAW_A_PRIVATE_PAGES),
+		u64_or_zero(tb, THAW_A_HUGE_REGIONS),
+		u64_or_zero(tb, THAW_A_ZERO_REGIONS),
+		u64_or_zero(tb, THAW_A_SMALL_REGIONS),
+		u64_or_zero(tb, THAW_A_HUGE_FALLBACKS));
 	ctx->rows++;
 	return NL_OK;
 }
@@ -113,7 +121,8 @@ static int on_clone(struct nl_msg *msg, void *arg)
 	fprintf(ctx->out,
 		"%8" PRIu64 " %8" PRIu64 " %8u %9" PRIu64 " %9" PRIu64
 		" %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64
-		" %9" PRIu64 " %6" PRIu64 " %s\n",
+		" %9" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64
+		" %s\n",
 		u64_or_zero(tb, THAW_A_CLONE_ID),
 		u64_or_zero(tb, THAW_A_SNAP_ID),
 		tb[THAW_A_PID] ? nla_get_u32(tb[THAW_A_PID]) : 0,
@@ -126,6 +135,9 @@ static int on_clone(struct nl_msg *msg, void *arg)
 		u64_or_zero(tb, THAW_A_PREMAPPED),
 		u64_or_zero(tb, THAW_A_RECORDED),
 		u64_or_zero(tb, THAW_A_RESETS),
+		u64_or_zero(tb, THAW_A_PMD_REGIONS),
+		u64_or_zero(tb, THAW_A_PMD_MAPS),
+		u64_or_zero(tb, THAW_A_SPLITS),
 		state & THAW_CLONE_STATE_RECORDING ? "recording" : "-");
 	ctx->rows++;
 	return NL_OK;
@@ -212,18 +224,20 @@ int thawctl__stats(int argc, char **argv)
 			    &ctx);
 	if (ret < 0 || summary)
 		goto done;
-	fprintf(ctx.out, "\n%8s %-20s %9s %9s %9s %9s %6s %8s %9s %9s %9s\n",
+	fprintf(ctx.out,
+		"\n%8s %-20s %9s %9s %9s %9s %6s %8s %9s %9s %9s %6s %6s %6s %6s\n",
 		"SNAPSHOT", "NAME", "PAGES", "DATA", "ZERO", "PINNED", "CLONES",
-		"WSET", "FAULTS", "PREMAPPED", "PRIVATE");
+		"WSET", "FAULTS", "PREMAPPED", "PRIVATE", "R2M", "RZERO",
+		"R4K", "R2MERR");
 	ret = stats_request(sk, family, THAW_CMD_GET_SNAPSHOT, 1, on_snapshot,
 			    &ctx);
 	if (ret < 0)
 		goto done;
 	fprintf(ctx.out,
-		"\n%8s %8s %8s %9s %9s %9s %9s %9s %9s %9s %9s %6s %s\n",
+		"\n%8s %8s %8s %9s %9s %9s %9s %9s %9s %9s %9s %6s %6s %6s %6s %s\n",
 		"CLONE", "SNAPSHOT", "PID", "PAGES", "SHARED", "ZERO",
 		"PRIVATE", "FAULTS", "COW", "PREMAPPED", "RECORDED", "RESETS",
-		"STATE");
+		"PMD", "PMDMAP", "SPLITS", "STATE");
 	ret = stats_request(sk, family, THAW_CMD_GET_CLONE, 1, on_clone, &ctx);
 done:
 	if (ret < 0)

@@ -37,6 +37,7 @@
 #define THAW_FEATURE_WSET		(1ULL << 2)	/* record, premap */
 #define THAW_FEATURE_RESET		(1ULL << 3)	/* O(dirty) reset */
 #define THAW_FEATURE_STATS		(1ULL << 4)	/* stats, netlink */
+#define THAW_FEATURE_HUGE		(1ULL << 5)	/* 2 MiB objects, PMDs */
 
 /**
  * struct thaw_api - API handshake, the first ioctl on a /dev/thaw fd
@@ -87,11 +88,16 @@ struct thaw_api {
  * struct thaw_snap_create - THAW_IOC_SNAP_CREATE: a snapshot object from a
  * memory file; returns a new file descriptor for the object
  * @fd:       in: a readable regular file or memfd holding guest memory
- * @flags:    in: must be zero
+ * @flags:    in: THAW_SNAP_CREATE_* or zero
  * @offset:   in: where the memory starts in @fd; page aligned
  * @length:   in: bytes of memory; page aligned, non-zero, within the file
  * @name:     in: empty for an anonymous object, else a unique name under
  *            which THAW_IOC_SNAP_OPEN finds the object while it lives
+ * @huge_min_pages: in: with THAW_SNAP_CREATE_HUGE, the fewest non-zero
+ *            pages (1..512) a 2 MiB region needs to be stored in one
+ *            2 MiB page; 0 for the module's default (huge_min_pages);
+ *            without the flag, must be zero
+ * @pad:      in: must be zero
  * @reserved: in: must be zero
  */
 struct thaw_snap_create {
@@ -100,10 +106,21 @@ struct thaw_snap_create {
 	__u64 offset;
 	__u64 length;
 	__u8 name[THAW_NAME_MAX];
-	__u64 reserved[4];
+	__u32 huge_min_pages;
+	__u32 pad;
+	__u64 reserved[3];
 };
 
 #define THAW_SNAP_CREATE_SIZE_VER0	120
+
+/*
+ * THAW_IOC_SNAP_CREATE: store the object in 2 MiB regions where dense
+ * enough, and map them into clones with one PMD each (THAW_FEATURE_HUGE).
+ */
+#define THAW_SNAP_CREATE_HUGE		(1U << 0)
+
+/* Pages in one region of a huge object (2 MiB of 4 KiB pages). */
+#define THAW_REGION_PAGES		512
 
 /**
  * struct thaw_snap_open - THAW_IOC_SNAP_OPEN: a new file descriptor for a
@@ -207,6 +224,14 @@ struct thaw_stats {
  * @faults:        out: page faults served, summed over every clone ever
  * @premapped:     out: pages premapped, summed over every clone ever
  * @private_pages: out: pages the live clones have dirtied (sum)
+ * @huge_regions:  out: 2 MiB regions stored in one 2 MiB page
+ * @small_regions: out: regions stored as 4 KiB pages (sparse regions, the
+ *                 partial last region, fallbacks, every region of an
+ *                 object created without THAW_SNAP_CREATE_HUGE)
+ * @zero_regions:  out: all-zero regions, on the object's one zeroed 2 MiB
+ *                 page
+ * @huge_fallbacks: out: of @small_regions, those stored in 4 KiB pages
+ *                 because a 2 MiB allocation failed
  */
 struct thaw_snap_stats {
 	__u32 flags;
@@ -222,9 +247,14 @@ struct thaw_snap_stats {
 	__u64 faults;
 	__u64 premapped;
 	__u64 private_pages;
+	__u64 huge_regions;
+	__u64 small_regions;
+	__u64 zero_regions;
+	__u64 huge_fallbacks;
 };
 
 #define THAW_SNAP_STATS_SIZE_VER0	104
+#define THAW_SNAP_STATS_SIZE_VER1	136	/* + the region counts */
 
 /**
  * struct thaw_clone_stats - THAW_IOC_CLONE_STATS on a snapshot fd
@@ -248,6 +278,12 @@ struct thaw_snap_stats {
  * @reset_pages:   out: pages the last reset returned to the snapshot
  * @state:         out: THAW_CLONE_STATE_* bits
  * @pad2:          out: zero
+ * @pmd_maps:      out: 2 MiB regions mapped with one PMD (read faults,
+ *                 premap, reset), counted each time
+ * @pmd_regions:   out: regions mapped by a PMD now (their pages are in
+ *                 @shared_pages)
+ * @splits:        out: regions a write turned to 4 KiB pages (a PMD over
+ *                 them, if any, was split); since the mapping was made
  */
 struct thaw_clone_stats {
 	__u64 addr;
@@ -267,9 +303,13 @@ struct thaw_clone_stats {
 	__u64 reset_pages;
 	__u32 state;
 	__u32 pad2;
+	__u64 pmd_maps;
+	__u64 pmd_regions;
+	__u64 splits;
 };
 
 #define THAW_CLONE_STATS_SIZE_VER0	128
+#define THAW_CLONE_STATS_SIZE_VER1	152	/* + the 2 MiB counts */
 
 #define THAW_CLONE_STATE_RECORDING	(1U << 0)
 
@@ -320,6 +360,15 @@ enum thaw_attr {
 	THAW_A_RESET_PAGES,	/* u64 */
 	THAW_A_STATE,		/* u32: THAW_CLONE_STATE_* */
 	/* THAW_A_PINNED_PAGES is also set on THAW_CMD_GET_SNAPSHOT */
+	/* THAW_CMD_GET_SNAPSHOT */
+	THAW_A_HUGE_REGIONS,	/* u64 */
+	THAW_A_SMALL_REGIONS,	/* u64 */
+	THAW_A_ZERO_REGIONS,	/* u64 */
+	THAW_A_HUGE_FALLBACKS,	/* u64 */
+	/* THAW_CMD_GET_CLONE */
+	THAW_A_PMD_MAPS,	/* u64 */
+	THAW_A_PMD_REGIONS,	/* u64 */
+	THAW_A_SPLITS,		/* u64 */
 	__THAW_A_MAX,
 };
 #define THAW_A_MAX		(__THAW_A_MAX - 1)
