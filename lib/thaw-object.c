@@ -120,9 +120,14 @@ static int create_error(int ret, const char *name, char *err, size_t errlen)
 	}
 }
 
-/* The object's fd: open it by name, or create it from @memfd. */
-static int open_object(int dev, int memfd, uint64_t size, const char *name,
-		       struct thaw_object_info *info, char *err, size_t errlen)
+/*
+ * The object's fd: open it by name, or create it from @memfd, with 2 MiB
+ * regions where the module offers them (THAW_FEATURE_HUGE), so that KVM
+ * can map the clone's RAM with 2 MiB pages.
+ */
+static int open_object(int dev, uint64_t features, int memfd, uint64_t size,
+		       const char *name, struct thaw_object_info *info,
+		       char *err, size_t errlen)
 {
 	struct thaw_snap_create c;
 	struct thaw_snap_open o;
@@ -142,6 +147,8 @@ static int open_object(int dev, int memfd, uint64_t size, const char *name,
 		memset(&c, 0, sizeof(c));
 		c.fd = memfd;
 		c.length = size;
+		if (features & THAW_FEATURE_HUGE)
+			c.flags = THAW_SNAP_CREATE_HUGE;
 		memcpy(c.name, name, strlen(name) + 1);
 		start = now_ns();
 		fd = ioctl(dev, THAW_IOC_SNAP_CREATE, &c);
@@ -247,7 +254,8 @@ int thaw_object__for_file(const char *mem_path, uint64_t size,
 		err__set(err, errlen, ret, "%s: %s", mem_path, strerror(-ret));
 		goto out;
 	}
-	snap = open_object(*dev, memfd, size, info->name, info, err, errlen);
+	snap = open_object(*dev, *features, memfd, size, info->name, info,
+			   err, errlen);
 	if (snap < 0) {
 		ret = snap;
 		goto out;
