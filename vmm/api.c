@@ -461,6 +461,8 @@ static void put_snapshot_rewind(struct api *api, struct api_resp *r,
 			       json_object_new_string(st.backend));
 	json_object_object_add(o, "pages",
 			       json_object_new_int64((int64_t)st.pages));
+	json_object_object_add(o, "pause_us",
+			       json_object_new_int64((int64_t)(st.pause_ns / 1000)));
 	json_object_object_add(o, "memory_us",
 			       json_object_new_int64((int64_t)(st.memory_ns / 1000)));
 	json_object_object_add(o, "state_us",

@@ -356,6 +356,7 @@ int vmm__snapshot_rewind(struct vmm *vmm,
 		}
 		vmm->state = VMM_PAUSED;
 	}
+	st->pause_ns = kvm__now_ns() - t0;
 	/* The vsock device takes its CID from the configuration. */
 	if (p->vsock_cid)
 		vmm->cfg.vsock.guest_cid = p->vsock_cid;
@@ -376,9 +377,10 @@ int vmm__snapshot_rewind(struct vmm *vmm,
 	vmm->rewinds++;
 	vmm->rewind_pages += st->pages;
 	vmm->rewind_last_us = (kvm__now_ns() - t0) / 1000;
-	pr_info("rewind %llu: %llu pages (%s), %llu us in all%s",
+	pr_info("rewind %llu: %llu pages (%s), pause %llu us, %llu us in all%s",
 		(unsigned long long)vmm->rewinds,
 		(unsigned long long)st->pages, st->backend,
+		(unsigned long long)(st->pause_ns / 1000),
 		(unsigned long long)vmm->rewind_last_us,
 		p->resume_vm ? "" : ", left paused");
 out:

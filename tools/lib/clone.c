@@ -323,6 +323,7 @@ int clone__rewind(const char *api_sock, uint32_t cid, bool resume,
 		snprintf(out->backend, sizeof(out->backend), "%s",
 			 json_object_get_string(v));
 	out->pages = member_u64(r.json, "pages");
+	out->pause_us = member_u64(r.json, "pause_us");
 	out->memory_us = member_u64(r.json, "memory_us");
 	out->state_us = member_u64(r.json, "state_us");
 	out->guest_cid = (uint32_t)member_u64(r.json, "guest_cid");

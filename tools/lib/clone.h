@@ -108,7 +108,7 @@ void clone__stop(struct clone *c);
 struct clone_rewind {
 	char backend[16];
 	uint64_t pages;			/* returned to the snapshot */
-	uint64_t memory_us, state_us;	/* thawvm's own times */
+	uint64_t pause_us, memory_us, state_us;	/* thawvm's own times */
 	uint32_t guest_cid;		/* 0: no vsock device */
 	uint64_t t_sent, t_done;	/* CLOCK_MONOTONIC ns */
 };

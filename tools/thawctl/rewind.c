@@ -6,6 +6,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <json-c/json.h>
 
@@ -46,7 +47,7 @@ int thawctl__rewind(int argc, char **argv)
 	};
 	struct json_object *o;
 	struct clone_rewind r;
-	char err[1024];
+	char err[1024], ms[32];
 	int rc;
 
 	if (!options__parse("rewind", argc, argv, opts, usage, &rc))
@@ -67,8 +68,10 @@ int thawctl__rewind(int argc, char **argv)
 	o = json_object_new_object();
 	json_object_object_add(o, "backend", json_object_new_string(r.backend));
 	json_object_object_add(o, "pages", json_object_new_int64(r.pages));
-	json_object_object_add(o, "rewind_ms", json_object_new_double(
-			(r.t_done - r.t_sent) / 1e6));
+	snprintf(ms, sizeof(ms), "%.1f", (r.t_done - r.t_sent) / 1e6);
+	json_object_object_add(o, "rewind_ms",
+			       json_object_new_double_s(atof(ms), ms));
+	json_object_object_add(o, "pause_us", json_object_new_int64(r.pause_us));
 	json_object_object_add(o, "memory_us",
 			       json_object_new_int64(r.memory_us));
 	json_object_object_add(o, "state_us", json_object_new_int64(r.state_us));

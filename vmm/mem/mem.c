@@ -308,11 +308,14 @@ void guest_mem__merge_log(struct guest_mem *mem, unsigned int region,
 int guest_mem__can_reset(const struct guest_mem *mem, char *err,
 			 size_t errlen)
 {
-	if (!mem->ops->can_reset || !mem->ops->reset)
-		return err__set(err, errlen, -EOPNOTSUPP,
-				"the %s memory backend cannot rewind",
-				mem->ops->name);
-	return mem->ops->can_reset(mem, err, errlen);
+	int ret = mem->ops->can_reset ? mem->ops->can_reset(mem, err, errlen) :
+		  0;
+
+	if (!ret && (!mem->ops->can_reset || !mem->ops->reset))
+		ret = err__set(err, errlen, -EOPNOTSUPP,
+			       "the %s memory backend cannot rewind",
+			       mem->ops->name);
+	return ret;
 }
 
 int guest_mem__reset(struct guest_mem *mem, uint64_t *pages, char *err,

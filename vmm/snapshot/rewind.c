@@ -57,7 +57,6 @@ int snapshot__rewind(const struct snapshot_image *img, struct kvm *kvm,
 	uint64_t t0, t1;
 	int ret;
 
-	memset(st, 0, sizeof(*st));
 	st->backend = kvm->mem->ops->name;
 	t0 = kvm__now_ns();
 	if (kvm->mem->dirty) {

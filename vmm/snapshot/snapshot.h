@@ -79,6 +79,7 @@ struct snapshot_rewind_params {
 struct snapshot_rewind_stats {
 	const char *backend;		/* the memory backend's name */
 	uint64_t pages;			/* pages returned to the snapshot */
+	uint64_t pause_ns;		/* stopping the vCPUs (vmm.c) */
 	uint64_t memory_ns;		/* returning them */
 	uint64_t state_ns;		/* vCPUs, irqchip, clock, devices */
 };
