@@ -8,7 +8,7 @@
 #
 # Output columns: label,mode,backend,wset,mem_mib,clones,runs,ok,
 # first_response_ms,worst_ms,load_ms,minflt,kvm_exits,kvm_pf,vmm_exits,
-# uffd_faults,uffd_pages,pss_kib,kvm_pages_2m
+# uffd_faults,uffd_pages,pss_kib,kvm_pages_2m,warm_ms,rewind_pages
 function median(list,    n, a, i, j, t) {
 	n = split(list, a, " ")
 	for (i = 2; i <= n; i++) {
@@ -51,6 +51,8 @@ NR == 1 && $1 == "mode" {
 			lab = "thawvm cold boot"
 		else if (mode == "thawvm-restore")
 			lab = "thawvm " be (ws == 1 ? "+wset" : "")
+		else if (mode == "thawvm-rewind")
+			lab = "thawvm " be " rewind"
 		else if (mode == "qemu-cold")
 			lab = "QEMU cold boot"
 		else if (mode == "qemu-restore")
@@ -67,7 +69,7 @@ NR == 1 && $1 == "mode" {
 		good[k]++
 		add(k, "first_response_ms")
 	}
-	split("load_ms minflt kvm_exits kvm_pf vmm_exits uffd_faults uffd_pages pss_kib kvm_pages_2m", names, " ")
+	split("load_ms minflt kvm_exits kvm_pf vmm_exits uffd_faults uffd_pages pss_kib kvm_pages_2m warm_ms rewind_pages", names, " ")
 	for (n in names)
 		if (names[n] in c)
 			add(k, names[n])
@@ -77,8 +79,8 @@ END {
 		k = order[g]
 		printf "%s,%s,%d,%d,%s,%s", label[k], key[k], runs[k], good[k] + 0,
 			median(v[k, "first_response_ms"]), worst(v[k, "first_response_ms"])
-		split("load_ms minflt kvm_exits kvm_pf vmm_exits uffd_faults uffd_pages pss_kib kvm_pages_2m", names, " ")
-		for (n = 1; n <= 9; n++)
+		split("load_ms minflt kvm_exits kvm_pf vmm_exits uffd_faults uffd_pages pss_kib kvm_pages_2m warm_ms rewind_pages", names, " ")
+		for (n = 1; n <= 11; n++)
 			printf ",%s", median(v[k, names[n]])
 		printf "\n"
 	}
