@@ -261,6 +261,25 @@ static void thaw_clone_mark_dirty_range(struct thaw_clone *clone,
 	}
 }
 
+/*
+ * While recording: clone page @rel was touched, and written if @write.  A
+ * write is a touch too, so a page mapped before the recording and written
+ * during it enters the log.
+ */
+static void thaw_clone_rec_touch(struct thaw_clone *clone, unsigned long rel,
+				 bool write)
+{
+	struct thaw_rec *rec = clone->rec;
+
+	lockdep_assert_held(&clone->lock);
+	if (!rec)
+		return;
+	if (!__test_and_set_bit(rel, rec->seen))
+		rec->log[rec->nr++] = clone->pgoff + rel;
+	if (write)
+		__set_bit(rel, rec->written);
+}
+
 static void thaw_clone_set_mapped(struct thaw_clone *clone, unsigned long rel)
 {
 	lockdep_assert_held(&clone->lock);
@@ -291,7 +310,6 @@ static vm_fault_t thaw_clone_fault_small(struct thaw_clone *clone,
 					 struct vm_fault *vmf,
 					 unsigned long rel, struct page *page)
 {
-	struct thaw_rec *rec;
 	int err;
 
 	err = vm_insert_page(vmf->vma, vmf->address, page);
@@ -304,9 +322,7 @@ static vm_fault_t thaw_clone_fault_small(struct thaw_clone *clone,
 	spin_lock(&clone->lock);
 	clone->faults++;
 	thaw_clone_set_mapped(clone, rel);
-	rec = clone->rec;
-	if (rec && !__test_and_set_bit(rel, rec->seen))
-		rec->log[rec->nr++] = vmf->pgoff;
+	thaw_clone_rec_touch(clone, rel, false);
 	spin_unlock(&clone->lock);
 	return VM_FAULT_NOPAGE;
 }
@@ -318,7 +334,6 @@ static vm_fault_t thaw_clone_fault(struct vm_fault *vmf)
 	struct thaw_clone *clone = vma->vm_private_data;
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
 	unsigned long rel = 0;
-	struct thaw_rec *rec;
 	struct page *page;
 	vm_fault_t ret;
 
@@ -355,9 +370,7 @@ static vm_fault_t thaw_clone_fault(struct vm_fault *vmf)
 	} else {
 		thaw_clone_set_mapped(clone, rel);
 	}
-	rec = clone->rec;
-	if (rec && !__test_and_set_bit(rel, rec->seen))
-		rec->log[rec->nr++] = vmf->pgoff;
+	thaw_clone_rec_touch(clone, rel, write);
 	spin_unlock(&clone->lock);
 	return 0;
 }
@@ -436,7 +449,13 @@ static vm_fault_t thaw_clone_map_pages(struct vm_fault *vmf,
 	return done ? VM_FAULT_NOPAGE : 0;
 }
 
-/* 4 KiB pages [@rel, @rel + @n) were dropped or replaced. */
+/*
+ * 4 KiB pages [@rel, @rel + @n) were dropped or replaced.  While
+ * recording, an object page that was mapped and goes was most likely
+ * copied on write (do_wp_page(), which no fault handler of ours sees):
+ * recorded as written.  A MADV_DONTNEED over it looks the same and counts
+ * as written too: a superset, as the dirty tracking is.
+ */
 static void thaw_clone_invalidate_small(struct thaw_clone *clone,
 					unsigned long rel, unsigned long n)
 {
@@ -445,8 +464,11 @@ static void thaw_clone_invalidate_small(struct thaw_clone *clone,
 	lockdep_assert_held(&clone->lock);
 	/* Only pages that were mapped: the kernel just visited each. */
 	for (i = find_next_bit(clone->mapped, rel + n, rel); i < rel + n;
-	     i = find_next_bit(clone->mapped, rel + n, i + 1))
+	     i = find_next_bit(clone->mapped, rel + n, i + 1)) {
 		thaw_clone_clear_mapped(clone, i);
+		if (!clone->resetting)
+			thaw_clone_rec_touch(clone, i, true);
+	}
 	if (!clone->resetting)
 		thaw_clone_mark_dirty_range(clone, rel, n);
 }

@@ -69,7 +69,8 @@ static int thaw_nl_fill_snap(struct sk_buff *skb, struct list_head *node)
 	    thaw_nl_put_u64(skb, THAW_A_HUGE_REGIONS, st.huge_regions) ||
 	    thaw_nl_put_u64(skb, THAW_A_SMALL_REGIONS, st.small_regions) ||
 	    thaw_nl_put_u64(skb, THAW_A_ZERO_REGIONS, st.zero_regions) ||
-	    thaw_nl_put_u64(skb, THAW_A_HUGE_FALLBACKS, st.huge_fallbacks))
+	    thaw_nl_put_u64(skb, THAW_A_HUGE_FALLBACKS, st.huge_fallbacks) ||
+	    thaw_nl_put_u64(skb, THAW_A_WSET_WRITTEN, st.wset_written))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -680,6 +680,7 @@ void thaw_snap_fill_stats(struct thaw_snap *snap, struct thaw_snap_stats *st)
 	st->pinned_pages = snap->pinned;
 	st->clones = snap->nr_clones;
 	st->wset_pages = READ_ONCE(snap->wset_nr);
+	st->wset_written = READ_ONCE(snap->wset_written);
 	st->faults = faults;
 	st->premapped = premapped;
 	st->private_pages = private;

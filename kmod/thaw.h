@@ -49,14 +49,17 @@
 
 /*
  * A working set: snapshot page indices in first-touch order, plus the same
- * set sorted so that premapping can insert contiguous runs in one call.
- * Immutable once published; readers hold a reference.
+ * set sorted so that premapping can insert contiguous runs in one call,
+ * and which of them the recording saw written.  Immutable once published;
+ * readers hold a reference.
  */
 struct thaw_wset {
 	struct kref ref;
 	u32 nr;
+	u32 nr_written;			/* bits set in @written */
 	u32 *order;
 	u32 *sorted;
+	unsigned long *written;		/* bit i: @order[i] was written */
 };
 
 /*
@@ -91,6 +94,7 @@ struct thaw_snap {
 	struct mutex lock;
 	struct thaw_wset *wset;		/* @lock; NULL when none */
 	u32 wset_nr;			/* @lock; READ_ONCE() for stats */
+	u32 wset_written;		/* @lock; READ_ONCE() for stats */
 };
 
 /*
@@ -100,8 +104,10 @@ struct thaw_snap {
  */
 struct thaw_rec {
 	unsigned long *seen;		/* clone lock: bit per clone page */
+	unsigned long *written;		/* clone lock: bit per clone page */
 	u32 *log;			/* clone lock: object page indices */
 	u32 nr;				/* clone lock: entries in @log */
+	pgoff_t pgoff;			/* immutable: the clone's first page */
 };
 
 /*

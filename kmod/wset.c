@@ -11,6 +11,10 @@
  * with one PMD), so that the guest then takes no host page fault on it.
  * A recording clone maps huge regions in 4 KiB pages: every first touch
  * must fault.
+ *
+ * The recording also notes which pages were written (clone.c): a write
+ * fault, or the copy-on-write of a page it had mapped, which its mmu
+ * notifier sees.  The stored working set keeps that bit per entry.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -27,6 +31,7 @@ static void thaw_wset_release(struct kref *ref)
 	struct thaw_wset *ws = container_of(ref, struct thaw_wset, ref);
 
 	kvfree(ws->order);
+	kvfree(ws->written);
 	kfree(ws);
 }
 
@@ -42,7 +47,10 @@ static int thaw_u32_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* A working set of @nr entries; the caller fills @order then seals it. */
+/*
+ * A working set of @nr entries; the caller fills @order and sets bits in
+ * @written, then seals it.
+ */
 static struct thaw_wset *thaw_wset_alloc(u32 nr)
 {
 	struct thaw_wset *ws;
@@ -54,18 +62,23 @@ static struct thaw_wset *thaw_wset_alloc(u32 nr)
 	ws->nr = nr;
 	ws->order = kvmalloc_array(2 * (size_t)max(nr, 1U), sizeof(u32),
 				   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!ws->order) {
-		kfree(ws);
+	ws->written = kvcalloc(BITS_TO_LONGS(max(nr, 1U)), sizeof(long),
+			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!ws->order || !ws->written) {
+		thaw_wset_put(ws);
 		return NULL;
 	}
 	ws->sorted = ws->order + nr;
 	return ws;
 }
 
-static void thaw_wset_seal(struct thaw_wset *ws)
+/* Sort, and count the written entries. */
+static int thaw_wset_seal(struct thaw_wset *ws)
 {
+	ws->nr_written = bitmap_weight(ws->written, ws->nr);
 	memcpy(ws->sorted, ws->order, ws->nr * sizeof(u32));
 	sort(ws->sorted, ws->nr, sizeof(u32), thaw_u32_cmp, NULL);
+	return 0;
 }
 
 /* Replace the object's working set with @ws (NULL: none). */
@@ -77,6 +90,7 @@ static void thaw_snap_set_wset(struct thaw_snap *snap, struct thaw_wset *ws)
 	old = snap->wset;
 	snap->wset = ws;
 	WRITE_ONCE(snap->wset_nr, ws ? ws->nr : 0);
+	WRITE_ONCE(snap->wset_written, ws ? ws->nr_written : 0);
 	mutex_unlock(&snap->lock);
 	if (old)
 		thaw_wset_put(old);
@@ -94,10 +108,16 @@ static struct thaw_wset *thaw_snap_get_wset(struct thaw_snap *snap)
 	return ws;
 }
 
-static int thaw_wset_check_args(struct thaw_wset_io *io)
+static int thaw_wset_check_args(struct thaw_snap *snap,
+				 struct thaw_wset_io *io)
 {
-	if (io->flags || !thaw_all_zero(io->reserved, ARRAY_SIZE(io->reserved)))
+	if ((io->flags & ~THAW_WSET_IO_WRITTEN) ||
+	    !thaw_all_zero(io->reserved, ARRAY_SIZE(io->reserved)))
 		return -EINVAL;
+	/* Bit 31 of an entry is the written bit: no room for larger indices. */
+	if ((io->flags & THAW_WSET_IO_WRITTEN) &&
+	    snap->nr_pages > THAW_WSET_WRITTEN)
+		return -EOVERFLOW;
 	return 0;
 }
 
@@ -113,7 +133,7 @@ long thaw_wset_set(struct thaw_snap *snap, unsigned int cmd,
 	ret = thaw_copy_arg(&io, sizeof(io), THAW_WSET_IO_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
-	ret = thaw_wset_check_args(&io);
+	ret = thaw_wset_check_args(snap, &io);
 	if (ret)
 		return ret;
 	if (!io.count) {
@@ -140,16 +160,51 @@ long thaw_wset_set(struct thaw_snap *snap, unsigned int cmd,
 	for (i = 0; i < io.count; i++) {
 		u32 idx = ws->order[i];
 
+		if (io.flags & THAW_WSET_IO_WRITTEN) {
+			if (idx & THAW_WSET_WRITTEN)
+				__set_bit(i, ws->written);
+			idx &= THAW_WSET_PAGE_MASK;
+			ws->order[i] = idx;
+		}
 		if (idx >= snap->nr_pages || __test_and_set_bit(idx, seen))
 			goto err;
 	}
 	kvfree(seen);
-	thaw_wset_seal(ws);
+	seen = NULL;
+	ret = thaw_wset_seal(ws);
+	if (ret)
+		goto err;
 	thaw_snap_set_wset(snap, ws);
 	return 0;
 err:
 	kvfree(seen);
 	thaw_wset_put(ws);
+	return ret;
+}
+
+/* Copy @ws's entries out with their written bits, a page at a time. */
+static int thaw_wset_put_written(struct thaw_wset *ws, u32 __user *dst)
+{
+	const u32 chunk = PAGE_SIZE / sizeof(u32);
+	u32 *buf, i, k, n;
+	int ret = 0;
+
+	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; i < ws->nr; i += n) {
+		n = min(chunk, ws->nr - i);
+		for (k = 0; k < n; k++)
+			buf[k] = ws->order[i + k] |
+				 (test_bit(i + k, ws->written) ?
+				  THAW_WSET_WRITTEN : 0);
+		if (copy_to_user(dst + i, buf, n * sizeof(u32))) {
+			ret = -EFAULT;
+			break;
+		}
+		cond_resched();
+	}
+	kfree(buf);
 	return ret;
 }
 
@@ -164,7 +219,7 @@ long thaw_wset_get(struct thaw_snap *snap, unsigned int cmd,
 	ret = thaw_copy_arg(&io, sizeof(io), THAW_WSET_IO_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
-	ret = thaw_wset_check_args(&io);
+	ret = thaw_wset_check_args(snap, &io);
 	if (ret)
 		return ret;
 
@@ -175,11 +230,14 @@ long thaw_wset_get(struct thaw_snap *snap, unsigned int cmd,
 			ret = -ENOSPC;
 			goto out;
 		}
-		if (copy_to_user(u64_to_user_ptr(io.pages), ws->order,
-				 (size_t)nr * sizeof(u32))) {
+		if (io.flags & THAW_WSET_IO_WRITTEN)
+			ret = thaw_wset_put_written(ws,
+						    u64_to_user_ptr(io.pages));
+		else if (copy_to_user(u64_to_user_ptr(io.pages), ws->order,
+				      (size_t)nr * sizeof(u32)))
 			ret = -EFAULT;
+		if (ret)
 			goto out;
-		}
 	}
 	io.count = nr;
 	ret = thaw_put_arg(arg, cmd, &io, sizeof(io));
@@ -194,21 +252,26 @@ void thaw_rec_free(struct thaw_rec *rec)
 	if (!rec)
 		return;
 	kvfree(rec->seen);
+	kvfree(rec->written);
 	kvfree(rec->log);
 	kfree(rec);
 }
 
-static struct thaw_rec *thaw_rec_alloc(unsigned long nr_pages)
+static struct thaw_rec *thaw_rec_alloc(struct thaw_clone *clone)
 {
+	unsigned long nr_pages = clone->nr_pages;
 	struct thaw_rec *rec;
 
 	rec = kzalloc(sizeof(*rec), GFP_KERNEL_ACCOUNT);
 	if (!rec)
 		return NULL;
+	rec->pgoff = clone->pgoff;
 	rec->seen = kvcalloc(BITS_TO_LONGS(nr_pages), sizeof(long),
 			     GFP_KERNEL_ACCOUNT);
+	rec->written = kvcalloc(BITS_TO_LONGS(nr_pages), sizeof(long),
+				GFP_KERNEL_ACCOUNT);
 	rec->log = kvmalloc_array(nr_pages, sizeof(u32), GFP_KERNEL_ACCOUNT);
-	if (!rec->seen || !rec->log) {
+	if (!rec->seen || !rec->written || !rec->log) {
 		thaw_rec_free(rec);
 		return NULL;
 	}
@@ -223,7 +286,8 @@ static int thaw_clone_op_args(struct thaw_clone_op *op, unsigned int cmd,
 	ret = thaw_copy_arg(op, sizeof(*op), THAW_CLONE_OP_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
-	if ((op->flags & ~flags_ok) || op->pad ||
+	if ((op->flags & ~flags_ok) || op->pad || op->pad2 ||
+	    op->private_budget ||
 	    !thaw_all_zero(op->reserved, ARRAY_SIZE(op->reserved)))
 		return -EINVAL;
 	if (!current->mm)
@@ -254,7 +318,7 @@ long thaw_clone_record(struct thaw_snap *snap, unsigned int cmd,
 	if (!clone)
 		goto out;
 	ret = -ENOMEM;
-	rec = thaw_rec_alloc(clone->nr_pages);
+	rec = thaw_rec_alloc(clone);
 	if (!rec)
 		goto out;
 	spin_lock(&clone->lock);
@@ -273,6 +337,28 @@ out:
 		return ret;
 	op.count = 0;
 	return thaw_put_arg(arg, cmd, &op, sizeof(op));
+}
+
+/* The working set a finished recording leaves: its log and written bits. */
+static struct thaw_wset *thaw_wset_stored(struct thaw_rec *rec)
+{
+	struct thaw_wset *ws;
+	u32 i;
+	int ret;
+
+	ws = thaw_wset_alloc(rec->nr);
+	if (!ws)
+		return ERR_PTR(-ENOMEM);
+	memcpy(ws->order, rec->log, rec->nr * sizeof(u32));
+	for (i = 0; i < rec->nr; i++)
+		if (test_bit(rec->log[i] - rec->pgoff, rec->written))
+			__set_bit(i, ws->written);
+	ret = thaw_wset_seal(ws);
+	if (ret) {
+		thaw_wset_put(ws);
+		return ERR_PTR(ret);
+	}
+	return ws;
 }
 
 long thaw_clone_stop(struct thaw_snap *snap, unsigned int cmd,
@@ -305,13 +391,11 @@ long thaw_clone_stop(struct thaw_snap *snap, unsigned int cmd,
 	op.count = rec->nr;
 	if (!(op.flags & THAW_CLONE_STOP_DISCARD)) {
 		if (rec->nr) {
-			ws = thaw_wset_alloc(rec->nr);
-			if (!ws) {
+			ws = thaw_wset_stored(rec);
+			if (IS_ERR(ws)) {
 				thaw_rec_free(rec);
-				return -ENOMEM;
+				return PTR_ERR(ws);
 			}
-			memcpy(ws->order, rec->log, rec->nr * sizeof(u32));
-			thaw_wset_seal(ws);
 		}
 		thaw_snap_set_wset(snap, ws);
 	}
