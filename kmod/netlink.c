@@ -102,7 +102,15 @@ static int thaw_nl_fill_clone(struct sk_buff *skb, struct list_head *node)
 	    nla_put_u32(skb, THAW_A_STATE, st.state) ||
 	    thaw_nl_put_u64(skb, THAW_A_PMD_MAPS, st.pmd_maps) ||
 	    thaw_nl_put_u64(skb, THAW_A_PMD_REGIONS, st.pmd_regions) ||
-	    thaw_nl_put_u64(skb, THAW_A_SPLITS, st.splits))
+	    thaw_nl_put_u64(skb, THAW_A_SPLITS, st.splits) ||
+	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_REGIONS, st.private_regions) ||
+	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_MADE, st.private_made) ||
+	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_BUDGET, st.private_budget) ||
+	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_CHOSEN, st.private_chosen) ||
+	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_OVER_BUDGET,
+			    st.private_over_budget) ||
+	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_ALLOC_FAILED,
+			    st.private_alloc_failed))
 		return -EMSGSIZE;
 	return 0;
 }

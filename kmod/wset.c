@@ -14,7 +14,10 @@
  *
  * The recording also notes which pages were written (clone.c): a write
  * fault, or the copy-on-write of a page it had mapped, which its mmu
- * notifier sees.  The stored working set keeps that bit per entry.
+ * notifier sees.  The stored working set keeps that bit per entry and, from
+ * it, ranks the object's 2 MiB regions for private copies: a region with a
+ * written page, by the second-level faults a copy of it would save
+ * (the pages touched in it, plus those written, which would fault twice).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -32,6 +35,7 @@ static void thaw_wset_release(struct kref *ref)
 
 	kvfree(ws->order);
 	kvfree(ws->written);
+	kvfree(ws->ranked);
 	kfree(ws);
 }
 
@@ -72,13 +76,80 @@ static struct thaw_wset *thaw_wset_alloc(u32 nr)
 	return ws;
 }
 
-/* Sort, and count the written entries. */
+static int thaw_u64_cmp(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Rank the object's regions for private copies from @keys, the entries as
+ * (page << 1 | written), sorted.  A region's sort key is
+ * (~savings << 32 | region), so ascending order is the ranking.
+ */
+static int thaw_wset_rank(struct thaw_wset *ws, const u64 *keys)
+{
+	u32 i, n = 0, region, touched, written;
+	u64 *rank;
+
+	rank = kvmalloc_array(ws->nr_written, sizeof(u64),
+			      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!rank)
+		return -ENOMEM;
+	for (i = 0; i < ws->nr; ) {
+		region = (keys[i] >> 1) >> THAW_REGION_ORDER;
+		touched = written = 0;
+		for (; i < ws->nr && (keys[i] >> 1) >> THAW_REGION_ORDER ==
+				     region; i++) {
+			touched++;
+			written += keys[i] & 1;
+		}
+		if (written)
+			rank[n++] = (u64)(U32_MAX - (touched + written)) << 32 |
+				    region;
+		if (!(i & 1023))
+			cond_resched();
+	}
+	sort(rank, n, sizeof(u64), thaw_u64_cmp, NULL);
+	ws->ranked = kvmalloc_array(max(n, 1U), sizeof(u32),
+				    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!ws->ranked) {
+		kvfree(rank);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		ws->ranked[i] = (u32)rank[i];
+	ws->nr_ranked = n;
+	kvfree(rank);
+	return 0;
+}
+
+/* Sort, count the written entries and rank the regions. */
 static int thaw_wset_seal(struct thaw_wset *ws)
 {
+	u64 *keys;
+	u32 i;
+	int ret;
+
 	ws->nr_written = bitmap_weight(ws->written, ws->nr);
-	memcpy(ws->sorted, ws->order, ws->nr * sizeof(u32));
-	sort(ws->sorted, ws->nr, sizeof(u32), thaw_u32_cmp, NULL);
-	return 0;
+	if (!ws->nr_written) {
+		memcpy(ws->sorted, ws->order, ws->nr * sizeof(u32));
+		sort(ws->sorted, ws->nr, sizeof(u32), thaw_u32_cmp, NULL);
+		return 0;
+	}
+	keys = kvmalloc_array(ws->nr, sizeof(u64),
+			      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!keys)
+		return -ENOMEM;
+	for (i = 0; i < ws->nr; i++)
+		keys[i] = (u64)ws->order[i] << 1 | test_bit(i, ws->written);
+	sort(keys, ws->nr, sizeof(u64), thaw_u64_cmp, NULL);
+	for (i = 0; i < ws->nr; i++)
+		ws->sorted[i] = keys[i] >> 1;
+	ret = thaw_wset_rank(ws, keys);
+	kvfree(keys);
+	return ret;
 }
 
 /* Replace the object's working set with @ws (NULL: none). */
@@ -96,7 +167,7 @@ static void thaw_snap_set_wset(struct thaw_snap *snap, struct thaw_wset *ws)
 		thaw_wset_put(old);
 }
 
-static struct thaw_wset *thaw_snap_get_wset(struct thaw_snap *snap)
+struct thaw_wset *thaw_snap_get_wset(struct thaw_snap *snap)
 {
 	struct thaw_wset *ws;
 
@@ -278,8 +349,8 @@ static struct thaw_rec *thaw_rec_alloc(struct thaw_clone *clone)
 	return rec;
 }
 
-static int thaw_clone_op_args(struct thaw_clone_op *op, unsigned int cmd,
-			      unsigned long arg, u32 flags_ok)
+int thaw_clone_op_args(struct thaw_clone_op *op, unsigned int cmd,
+		       unsigned long arg, u32 flags_ok)
 {
 	int ret;
 
@@ -287,7 +358,7 @@ static int thaw_clone_op_args(struct thaw_clone_op *op, unsigned int cmd,
 	if (ret)
 		return ret;
 	if ((op->flags & ~flags_ok) || op->pad || op->pad2 ||
-	    op->private_budget ||
+	    (op->private_budget && !(op->flags & THAW_CLONE_PREMAP_BUDGET)) ||
 	    !thaw_all_zero(op->reserved, ARRAY_SIZE(op->reserved)))
 		return -EINVAL;
 	if (!current->mm)
@@ -403,6 +474,36 @@ long thaw_clone_stop(struct thaw_snap *snap, unsigned int cmd,
 	return thaw_put_arg(arg, cmd, &op, sizeof(op));
 }
 
+/* Private 2 MiB copies only where 2 MiB mappings work (thaw.h). */
+#define THAW_CLONE_PREMAP_FLAGS	(THAW_HUGE ? THAW_CLONE_PREMAP_BUDGET | \
+				 THAW_CLONE_PREMAP_PRIVATE : 0)
+
+/*
+ * Choose the clone's regions for private copies from @ws, with the budget
+ * the caller gives or the clone's own; with THAW_CLONE_PREMAP_PRIVATE make
+ * the copies now.
+ */
+static int thaw_premap_private(struct thaw_clone *clone,
+			       struct vm_area_struct *vma,
+			       struct thaw_wset *ws, struct thaw_clone_op *op,
+			       unsigned long *mapped)
+{
+	u32 budget;
+	int ret;
+
+	if (op->flags & THAW_CLONE_PREMAP_BUDGET) {
+		budget = op->private_budget;
+	} else {
+		spin_lock(&clone->lock);
+		budget = clone->private_budget;
+		spin_unlock(&clone->lock);
+	}
+	ret = thaw_clone_choose(clone, ws, budget);
+	if (ret || !(op->flags & THAW_CLONE_PREMAP_PRIVATE))
+		return ret;
+	return thaw_clone_copy_chosen(clone, vma, mapped);
+}
+
 long thaw_clone_premap(struct thaw_snap *snap, unsigned int cmd,
 		       unsigned long arg)
 {
@@ -415,7 +516,7 @@ long thaw_clone_premap(struct thaw_snap *snap, unsigned int cmd,
 	u32 i, n, first, last;
 	int ret;
 
-	ret = thaw_clone_op_args(&op, cmd, arg, 0);
+	ret = thaw_clone_op_args(&op, cmd, arg, THAW_CLONE_PREMAP_FLAGS);
 	if (ret)
 		return ret;
 	ws = thaw_snap_get_wset(snap);
@@ -430,6 +531,9 @@ long thaw_clone_premap(struct thaw_snap *snap, unsigned int cmd,
 		ret = -EINVAL;
 		goto out;
 	}
+	ret = thaw_premap_private(clone, vma, ws, &op, &mapped);
+	if (ret)
+		goto out;
 	/* The clone may map a window of the object: [first, last). */
 	first = clone->pgoff;
 	last = clone->pgoff + clone->nr_pages;
