@@ -227,6 +227,7 @@ static int import_wset(int snap, const struct wset *ws, uint64_t *pages,
 }
 
 int thaw_object__for_file(const char *mem_path, uint64_t size,
+			  unsigned int flags,
 			  const struct wset *ws, const char *wset_path,
 			  const char *dev_path, int *dev, uint64_t *features,
 			  struct thaw_object_info *info, char *err,
@@ -254,8 +255,9 @@ int thaw_object__for_file(const char *mem_path, uint64_t size,
 		err__set(err, errlen, ret, "%s: %s", mem_path, strerror(-ret));
 		goto out;
 	}
-	snap = open_object(*dev, *features, memfd, size, info->name, info,
-			   err, errlen);
+	snap = open_object(*dev, flags & THAW_OBJECT_NO_HUGE ?
+			   *features & ~THAW_FEATURE_HUGE : *features,
+			   memfd, size, info->name, info, err, errlen);
 	if (snap < 0) {
 		ret = snap;
 		goto out;
@@ -284,7 +286,7 @@ int thaw_object__hold(const char *mem_path, const char *wset_path,
 	if (stat(mem_path, &st) < 0)
 		return err__set(err, errlen, -errno, "%s: %s", mem_path,
 				strerror(errno));
-	snap = thaw_object__for_file(mem_path, (uint64_t)st.st_size, NULL,
+	snap = thaw_object__for_file(mem_path, (uint64_t)st.st_size, 0, NULL,
 				     wset_path, dev_path, &dev, &features,
 				     info, err, errlen);
 	if (dev >= 0)

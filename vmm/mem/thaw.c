@@ -198,7 +198,8 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 	}
 	mem->nr_regions = ret;
 
-	ret = thaw_object__for_file(o->mem_path, ram_size, o->wset,
+	ret = thaw_object__for_file(o->mem_path, ram_size,
+				    o->no_huge ? THAW_OBJECT_NO_HUGE : 0, o->wset,
 				    o->wset_path, o->dev_path, &t->dev,
 				    &t->features, &info->obj, err, errlen);
 	if (ret < 0)
