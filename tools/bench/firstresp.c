@@ -12,10 +12,9 @@
  *   thawvm-cold     PUT /actions InstanceStart (configured already)
  *   thawvm-restore  PUT /snapshot/load (File, Uffd or Thaw; --wset)
  *   thawvm-rewind   PUT /snapshot/rewind of a clone (File with
- *                   enable_rewind, or Thaw) that was loaded, answered
- *                   its first invocation and one more (warm_ms: that
- *                   warm invocation); its counters are those of the
- *                   rewind and the response only
+ *                   enable_rewind, or Thaw) that was loaded and answered
+ *                   the invocation once already; its counters are those
+ *                   of the rewind and the response only
  *   qemu-cold       QMP cont (started with -S)
  *   qemu-restore    QMP migrate-incoming of the saved state (-incoming
  *                   defer): QEMU's own snapshot restore; RAM anonymous,
@@ -29,7 +28,9 @@
  * qemu-snapshot is the setup step of the QEMU modes: boot, wait for
  * READY, save the state twice (plain, and x-ignore-shared).
  *
- * Counters beside the times, read when the response is in: the VMM
+ * Then the same invocation once more, timed: a warm invocation of the
+ * same VM (warm_ms; a restore's overhead is first response minus that).
+ * Counters beside the times, read when the first response is in: the VMM
  * process's page faults, RSS and PSS (/proc), KVM's exits and page faults
  * for the VM (debugfs), thawvm's userspace exits (FlushMetrics) and the
  * Uffd handler's faults.
@@ -111,8 +112,8 @@ struct vm {
 	int lfd;			/* READY listener (cold boots) */
 	int state_fd;			/* QEMU restores: the saved state */
 	uint64_t t_spawn, t_up, t_go, t_loaded, t_resp;
-	uint64_t warm_ns;		/* rewind: a warm invocation's time */
-	long long rewind_pages;
+	uint64_t warm_ns;		/* a second invocation, 0 if none */
+	long long rewind_pages;		/* rewind: pages returned */
 	uint64_t go_real_us, resume_us;
 	struct vm_counts counts;
 	struct vm_counts base;		/* rewind: before it */
@@ -514,7 +515,8 @@ static int qemu_resume_loaded(struct vm *v, uint64_t deadline)
 	}
 }
 
-static int first_response(struct vm *v, uint64_t deadline)
+/* One invocation of @v; *@t_end when its response was in. */
+static int invoke_once(struct vm *v, uint64_t deadline, uint64_t *t_end)
 {
 	const struct opts *o = v->o;
 	struct vsock_target t = { .port = THAW_INVOKE_PORT };
@@ -537,7 +539,7 @@ static int first_response(struct vm *v, uint64_t deadline)
 			   deadline > util__now_ms() ?
 			   deadline - util__now_ms() : 1,
 			   INVOKE_RETRY_CONNECT, &r, v->err, sizeof(v->err));
-	v->t_resp = util__now_ns();
+	*t_end = util__now_ns();
 	if (ret)
 		return ret;
 	if (r.res.status != THAW_STATUS_OK) {
@@ -550,13 +552,32 @@ static int first_response(struct vm *v, uint64_t deadline)
 	return ret;
 }
 
+static int first_response(struct vm *v, uint64_t deadline)
+{
+	return invoke_once(v, deadline, &v->t_resp);
+}
+
 /*
- * A rewind's clone is loaded, answers its first invocation and then one
- * more, warm, timed: the baseline the rewind's first response is against.
+ * The same invocation again, on the VM that has just answered it: what a
+ * warm VM takes, against which a restore's overhead is measured (first
+ * response minus this).
+ */
+static void warm_response(struct vm *v, uint64_t deadline)
+{
+	uint64_t t0 = util__now_ns(), t1;
+
+	if (!invoke_once(v, deadline, &t1))
+		v->warm_ns = t1 - t0;
+}
+
+/*
+ * A rewind's clone is loaded and serves the invocation once, dirtying
+ * what the function dirties, before the clock starts: the rewind then
+ * returns that, and its first response is against the same invocation
+ * warm (warm_response(), after it).
  */
 static int rewind_prepare(struct vm *v)
 {
-	uint64_t deadline = deadline_of(v->o), t0;
 	int ret;
 
 	ret = clone__load(&v->co, &v->c, v->err, sizeof(v->err));
@@ -564,12 +585,7 @@ static int rewind_prepare(struct vm *v)
 		v->pid = 0;
 		return ret;
 	}
-	ret = first_response(v, deadline);
-	if (ret)
-		return ret;
-	t0 = util__now_ns();
-	ret = first_response(v, deadline);
-	v->warm_ns = util__now_ns() - t0;
+	ret = first_response(v, deadline_of(v->o));
 	if (ret)
 		return ret;
 	thawvm_counters(v);
@@ -702,6 +718,7 @@ static void *vm_thread(void *arg)
 			thawvm_counters(v);
 		else
 			vm_counts__read(v->pid, &v->counts);
+		warm_response(v, deadline);
 	}
 	return NULL;
 }
@@ -922,7 +939,7 @@ static void print_row(const struct opts *o, const struct vm *v)
 		backend = "migrate";
 	else if (o->mode == M_QEMU_TEMPLATE)
 		backend = "x-ignore-shared";
-	printf("%s,%s,%d,%u,%u,%u,%.1f,%.1f,%.1f,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d,%lld,%lld,",
+	printf("%s,%s,%d,%u,%u,%u,%.1f,%.1f,%.1f,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d,%lld,%lld,%.1f,",
 	       mode_names[o->mode], backend, o->wset, o->mem_mib, o->clones,
 	       v->idx, ms(v->t_spawn, v->t_up),
 	       v->ok ? ms(v->t_go, v->t_loaded) : -1,
@@ -930,11 +947,12 @@ static void print_row(const struct opts *o, const struct vm *v)
 	       v->counts.minflt, v->counts.majflt, v->counts.rss_kib,
 	       v->counts.pss_kib, v->counts.kvm_exits, v->counts.kvm_pf,
 	       v->vmm_exits, v->uffd_faults, v->uffd_pages, v->ok,
-	       v->counts.kvm_pages_2m, v->counts.kvm_pages_4k);
+	       v->counts.kvm_pages_2m, v->counts.kvm_pages_4k,
+	       v->warm_ns ? v->warm_ns / 1e6 : -1);
 	if (o->mode == M_THAWVM_REWIND)
-		printf("%.1f,%lld\n", v->warm_ns / 1e6, v->rewind_pages);
+		printf("%lld\n", v->rewind_pages);
 	else
-		printf("-,-\n");
+		printf("-\n");
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
