@@ -16,6 +16,7 @@
 #     (debugfs pages_4k loses at most the pages returned);
 #   - survives THAW_TEST_REWINDS (default 100) rewinds in a row, after
 #     which thaw.ko's counters and thawvm's open files are where they were.
+# Two rewinds sent at once are served one after the other.
 # Then the refusals, each a 400 with a message that leaves the VM running:
 # a Uffd clone, a File clone loaded without enable_rewind, bad bodies, a
 # VM booted cold; and a Uffd load that asks for enable_rewind.
@@ -27,7 +28,7 @@ here=$(dirname "$0")
 cleanup() { api_cleanup; clone_cleanup; }
 trap cleanup EXIT
 
-PLAN=39
+PLAN=40
 REWINDS=${THAW_TEST_REWINDS:-100}
 VMM=thawvm
 tap_plan $PLAN "snapshot rewind" "$(curl_missing)"
@@ -240,6 +241,16 @@ check "File without enable_rewind: and the clone answers" \
 [ -n "$pid" ] && clone_stop "$pid"
 
 sock=$work/$keep.sock
+rewind "$keep" > "$work/conc1.out" 2>&1 &
+cpid=$!
+rewind "$keep" > "$work/conc2.out" 2>&1
+rc2=$?
+wait "$cpid"
+rc1=$?
+out=$(inv "$keep" '{"action":"sum"}')
+check "two rewinds at once: both served (rc $rc1, $rc2), and a fresh invocation after" \
+	'[ $rc1 = 0 ] && [ $rc2 = 0 ] && [ "$(field "$out" count)" = 1 ]' ||
+	cat "$work/conc1.out" "$work/conc2.out" <(echo "$out") | diag
 req "$sock" PUT /snapshot/rewind '{"resume_vm":1}'
 expect "bad body: resume_vm not a bool" 400 "must be true or false"
 req "$sock" PUT /snapshot/rewind '{"resume_vm":'
