@@ -30,13 +30,36 @@
  * would take a PMD leaf for a page table.  thaw_clone_pmd_ok() says which;
  * its answer is stable under the mmap lock once it is "no".
  *
+ * Private 2 MiB copies (THAW_HUGE): a region chosen for one (from the
+ * object's working set, within the clone's budget: thaw_clone_choose())
+ * gets, on its first write, a 2 MiB page of its own holding the object's
+ * region, mapped by a writable PMD; so a guest that writes in it keeps its
+ * 2 MiB mapping in KVM.  A write to the object's read-only PMD makes the
+ * copy in ->huge_fault and falls back, so that the core clears the PMD
+ * (the split of a special PMD only clears it) and do_cow_fault() calls
+ * ->fault, which maps the copy; a write with no PMD makes it in ->fault.
+ * The copy lives in @priv until the mapping goes or a reset drops it:
+ * whenever its PMD is found empty (MADV_DONTNEED, a partial zap) any fault
+ * maps it again, and a private region never gets a 4 KiB page, whatever
+ * the recording, MADV_NOHUGEPAGE or the THP prctl say.  A reset copies the
+ * object's region back into it in place, keeping the PMD (and KVM's 2 MiB
+ * entry).  No copy is made while recording (the recording must see every
+ * written page), for a region that already has a page table, or in a VMA
+ * without VM_WRITE; nor past the budget or when no 2 MiB page can be had:
+ * the region splits to 4 KiB as above, and the clone counts why.
+ *
  * The VMA is never split or moved (may_split and mremap refuse), so one VMA
  * is one clone for its whole life.  A copy of the VMA (fork after
  * MADV_DOFORK) is a detached mapping: it serves the same pages and
- * copy-on-write, but has no clone state and no ioctl reaches it.
+ * copy-on-write, but has no clone state and no ioctl reaches it.  The fork
+ * copies no PMD of a file mapping, so a detached copy would read the
+ * object where its parent had private copies: if the parent held any, the
+ * copy gets SIGBUS in every 2 MiB region of the object instead.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/highmem.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/pfn_t.h>
@@ -52,11 +75,23 @@
 
 static u64 thaw_next_clone_id = 1;	/* thaw_objects_lock */
 
+/* vm_private_data of a detached copy of a clone that had private copies. */
+static int thaw_detached_private;
+
+/* The clone of @vma; NULL for a detached copy. */
+static struct thaw_clone *thaw_vma_clone(struct vm_area_struct *vma)
+{
+	if (vma->vm_private_data == &thaw_detached_private)
+		return NULL;
+	return vma->vm_private_data;
+}
+
 static const struct vm_operations_struct thaw_clone_vm_ops;
 static int thaw_clone_insert_small(struct thaw_clone *clone,
 				   struct vm_area_struct *vma,
 				   unsigned long rel, unsigned long n,
 				   bool premap, unsigned long *mapped);
+static int thaw_clone_choose_now(struct thaw_clone *clone);
 
 static bool thaw_clone_is_zero(struct thaw_clone *clone, unsigned long rel)
 {
@@ -109,13 +144,27 @@ static bool thaw_clone_pmd_ok(struct thaw_clone *clone,
 	       !test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags);
 }
 
+static void thaw_private_free(struct folio *folio)
+{
+	folio_put(folio);
+	thaw_unpin(THAW_REGION_NR);
+}
+
+/* The private 2 MiB copy of clone region @ri, or NULL. */
+static struct folio *thaw_clone_priv(struct thaw_clone *clone,
+				     unsigned long ri)
+{
+	lockdep_assert_held(&clone->lock);
+	return clone->priv ? clone->priv[ri] : NULL;
+}
+
 /* A write into clone page @rel: its region is 4 KiB until the next reset. */
 static void thaw_clone_set_split(struct thaw_clone *clone, unsigned long rel)
 {
 	unsigned long ri = thaw_clone_region(clone, rel);
 
 	lockdep_assert_held(&clone->lock);
-	if (thaw_clone_region_huge(clone, ri) &&
+	if (thaw_clone_region_huge(clone, ri) && !thaw_clone_priv(clone, ri) &&
 	    !__test_and_set_bit(ri, clone->split))
 		clone->splits++;
 }
@@ -196,9 +245,45 @@ static vm_fault_t thaw_clone_install_pmd(struct thaw_clone *clone,
 }
 
 /*
+ * Map clone region @ri's private copy, writable where the VMA is, if
+ * nothing maps the region; under @lock, as thaw_clone_install_pmd().  A
+ * private region never has a page table (no 4 KiB page is ever mapped in
+ * it), so a PMD that is not empty is the copy's or the object's on its
+ * way out (->huge_fault): retry.
+ */
+static vm_fault_t thaw_clone_map_priv(struct thaw_clone *clone,
+				      struct vm_fault *vmf, unsigned long ri)
+{
+	unsigned long pfn = folio_pfn(thaw_clone_priv(clone, ri));
+	enum thaw_pmd_kind kind = thaw_pmd_kind(vmf->pmd);
+	vm_fault_t ret;
+	pmd_t pmd;
+
+	lockdep_assert_held(&clone->lock);
+	if (WARN_ON_ONCE(kind == THAW_PMD_TABLE))
+		return VM_FAULT_SIGBUS;
+	if (kind == THAW_PMD_LEAF)
+		return VM_FAULT_NOPAGE;
+	ret = vmf_insert_pfn_pmd_prot(vmf, pfn_to_pfn_t(pfn),
+				      vmf->vma->vm_page_prot, true);
+	if (ret != VM_FAULT_NOPAGE)
+		return ret;
+	pmd = READ_ONCE(*vmf->pmd);
+	if (!pmd_leaf(pmd) || pmd_pfn(pmd) != pfn)
+		return VM_FAULT_NOPAGE;
+	clone->pmd_maps++;
+	if (clone->premapper == current)
+		clone->premapped += THAW_REGION_NR;
+	else
+		clone->faults++;
+	return VM_FAULT_NOPAGE;
+}
+
+/*
  * A read fault at clone page @rel: if its region may have a PMD, install
- * one (VM_FAULT_NOPAGE).  Else 0 when 4 KiB pages may be mapped there, or
- * VM_FAULT_NOPAGE to retry the fault when a PMD is, or may yet be, there.
+ * one (VM_FAULT_NOPAGE): its private copy's, or the object's.  Else 0 when
+ * 4 KiB pages may be mapped there, or VM_FAULT_NOPAGE to retry the fault
+ * when a PMD is, or may yet be, there.
  */
 static vm_fault_t thaw_clone_fault_pmd(struct thaw_clone *clone,
 				       struct vm_fault *vmf, unsigned long rel)
@@ -211,6 +296,11 @@ static vm_fault_t thaw_clone_fault_pmd(struct thaw_clone *clone,
 	if (!thaw_clone_region_huge(clone, ri))
 		return 0;
 	spin_lock(&clone->lock);
+	if (thaw_clone_priv(clone, ri)) {
+		ret = thaw_clone_map_priv(clone, vmf, ri);
+		spin_unlock(&clone->lock);
+		return ret;
+	}
 	ok = thaw_clone_pmd_ok(clone, vmf->vma, ri);
 	if (ok && thaw_pmd_kind(vmf->pmd) == THAW_PMD_NONE) {
 		ret = thaw_clone_install_pmd(clone, vmf, ri);
@@ -261,6 +351,25 @@ static void thaw_clone_mark_dirty_range(struct thaw_clone *clone,
 	}
 }
 
+/*
+ * While recording: clone page @rel was touched, and written if @write.  A
+ * write is a touch too, so a page mapped before the recording and written
+ * during it enters the log.
+ */
+static void thaw_clone_rec_touch(struct thaw_clone *clone, unsigned long rel,
+				 bool write)
+{
+	struct thaw_rec *rec = clone->rec;
+
+	lockdep_assert_held(&clone->lock);
+	if (!rec)
+		return;
+	if (!__test_and_set_bit(rel, rec->seen))
+		rec->log[rec->nr++] = clone->pgoff + rel;
+	if (write)
+		__set_bit(rel, rec->written);
+}
+
 static void thaw_clone_set_mapped(struct thaw_clone *clone, unsigned long rel)
 {
 	lockdep_assert_held(&clone->lock);
@@ -291,7 +400,6 @@ static vm_fault_t thaw_clone_fault_small(struct thaw_clone *clone,
 					 struct vm_fault *vmf,
 					 unsigned long rel, struct page *page)
 {
-	struct thaw_rec *rec;
 	int err;
 
 	err = vm_insert_page(vmf->vma, vmf->address, page);
@@ -304,25 +412,187 @@ static vm_fault_t thaw_clone_fault_small(struct thaw_clone *clone,
 	spin_lock(&clone->lock);
 	clone->faults++;
 	thaw_clone_set_mapped(clone, rel);
-	rec = clone->rec;
-	if (rec && !__test_and_set_bit(rel, rec->seen))
-		rec->log[rec->nr++] = vmf->pgoff;
+	thaw_clone_rec_touch(clone, rel, false);
 	spin_unlock(&clone->lock);
 	return VM_FAULT_NOPAGE;
+}
+
+#if THAW_HUGE
+/* Clear the dirty bits of clone region @ri: it has a private copy now. */
+static void thaw_clone_clean_region(struct thaw_clone *clone,
+				    unsigned long ri)
+{
+	unsigned long rel = thaw_clone_region_first(clone, ri) - clone->pgoff;
+	unsigned long end = rel + THAW_REGION_NR, i;
+
+	lockdep_assert_held(&clone->lock);
+	for (i = find_next_bit(clone->dirty, end, rel); i < end;
+	     i = find_next_bit(clone->dirty, end, i + 1)) {
+		__clear_bit(i, clone->dirty);
+		clone->private--;
+	}
+}
+
+enum thaw_priv_ok {
+	THAW_PRIV_NO,		/* split to 4 KiB as usual */
+	THAW_PRIV_HAVE,		/* the region has its private copy */
+	THAW_PRIV_YES,		/* make one */
+	THAW_PRIV_OVER_BUDGET,	/* it would get one, but for the budget */
+};
+
+/*
+ * May a write give clone region @ri, whose PMD entry holds @kind, a
+ * private copy?  Only where a PMD may be (and not over a page table), in a
+ * writable VMA, in a chosen region, within the budget.  (A page table
+ * appears only over a region that is split, or where one was: checking
+ * @kind once is enough.)
+ */
+static enum thaw_priv_ok thaw_clone_priv_ok(struct thaw_clone *clone,
+					    struct vm_area_struct *vma,
+					    unsigned long ri,
+					    enum thaw_pmd_kind kind)
+{
+	lockdep_assert_held(&clone->lock);
+	if (thaw_clone_priv(clone, ri))
+		return THAW_PRIV_HAVE;
+	if (!(vma->vm_flags & VM_WRITE) ||
+	    !thaw_clone_pmd_ok(clone, vma, ri) || kind == THAW_PMD_TABLE)
+		return THAW_PRIV_NO;
+	if (!test_bit(ri, clone->chosen))
+		return test_bit(ri, clone->wanted) ? THAW_PRIV_OVER_BUDGET :
+						      THAW_PRIV_NO;
+	if (clone->nr_private >= clone->private_budget)
+		return THAW_PRIV_OVER_BUDGET;
+	return THAW_PRIV_YES;
+}
+
+/*
+ * A copy of the object's region for clone region @ri: a 2 MiB page
+ * charged to the memory cgroup of @mm (the clone's process, whoever
+ * faults) and counted against max_pinned_mb.  NULL when none can be had.
+ */
+static struct folio *thaw_private_alloc(struct thaw_clone *clone,
+					struct mm_struct *mm, unsigned long ri)
+{
+	struct thaw_snap *snap = clone->snap;
+	unsigned long first = thaw_clone_region_first(clone, ri), k;
+	struct mem_cgroup *memcg, *old;
+	struct folio *folio;
+	bool zero;
+
+	if (thaw_pin(THAW_REGION_NR))
+		return NULL;
+	zero = page_folio(snap->pages[first]) == snap->zero_folio;
+	memcg = get_mem_cgroup_from_mm(mm);
+	old = set_active_memcg(memcg);
+	folio = thaw_alloc_huge(THAW_GFP_HUGE | (zero ? __GFP_ZERO : 0));
+	set_active_memcg(old);
+	mem_cgroup_put(memcg);
+	if (!folio) {
+		thaw_unpin(THAW_REGION_NR);
+		return NULL;
+	}
+	for (k = 0; k < THAW_REGION_NR && !zero; k++)
+		copy_highpage(folio_page(folio, k), snap->pages[first + k]);
+	return folio;
+}
+
+/*
+ * A write into clone region @ri (PMD entry @kind): give the region its
+ * private copy if it may have one.  The copy is made outside @lock and
+ * published under it if the answer still holds.  True when the region has
+ * a copy (made here or by a racing fault); false: 4 KiB, and the clone
+ * counted why.
+ */
+static bool thaw_clone_make_private(struct thaw_clone *clone,
+				    struct vm_area_struct *vma,
+				    unsigned long ri, enum thaw_pmd_kind kind)
+{
+	enum thaw_priv_ok ok;
+	struct folio *folio;
+	bool have;
+
+	spin_lock(&clone->lock);
+	ok = thaw_clone_priv_ok(clone, vma, ri, kind);
+	if (ok == THAW_PRIV_OVER_BUDGET)
+		clone->private_over_budget++;
+	spin_unlock(&clone->lock);
+	if (ok != THAW_PRIV_YES)
+		return ok == THAW_PRIV_HAVE;
+
+	folio = thaw_private_alloc(clone, vma->vm_mm, ri);
+	spin_lock(&clone->lock);
+	ok = thaw_clone_priv_ok(clone, vma, ri, kind);
+	if (ok == THAW_PRIV_YES && !folio) {
+		clone->private_alloc_failed++;
+	} else if (ok == THAW_PRIV_YES) {
+		clone->priv[ri] = folio;
+		__set_bit(ri, clone->priv_map);
+		clone->nr_private++;
+		clone->private_made++;
+		thaw_clone_clean_region(clone, ri);
+		folio = NULL;
+	}
+	have = thaw_clone_priv(clone, ri);
+	spin_unlock(&clone->lock);
+	if (folio)
+		thaw_private_free(folio);
+	return have;
+}
+
+/*
+ * A write fault at clone page @rel with no PMD over it: VM_FAULT_NOPAGE
+ * when the region's private copy is mapped (made now if it may be), else
+ * 0 for copy-on-write in 4 KiB.
+ */
+static vm_fault_t thaw_clone_fault_write_pmd(struct thaw_clone *clone,
+					     struct vm_fault *vmf,
+					     unsigned long rel)
+{
+	unsigned long ri = thaw_clone_region(clone, rel);
+	vm_fault_t ret;
+
+	if (!thaw_clone_region_huge(clone, ri) ||
+	    !thaw_clone_make_private(clone, vmf->vma, ri,
+				     thaw_pmd_kind(vmf->pmd)))
+		return 0;
+	spin_lock(&clone->lock);
+	ret = thaw_clone_map_priv(clone, vmf, ri);
+	spin_unlock(&clone->lock);
+	return ret;
+}
+#else
+static vm_fault_t thaw_clone_fault_write_pmd(struct thaw_clone *clone,
+					     struct vm_fault *vmf,
+					     unsigned long rel)
+{
+	return 0;
+}
+#endif
+
+/*
+ * A detached copy of a clone that held private copies: the object is not
+ * what its parent had in a 2 MiB region (see the top of this file).
+ */
+static bool thaw_detached_lost(struct vm_area_struct *vma, pgoff_t pgoff)
+{
+	struct thaw_snap *snap = vma->vm_file->private_data;
+
+	return vma->vm_private_data == &thaw_detached_private &&
+	       thaw_snap_region_huge(snap, pgoff >> THAW_REGION_ORDER);
 }
 
 static vm_fault_t thaw_clone_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct thaw_snap *snap = vma->vm_file->private_data;
-	struct thaw_clone *clone = vma->vm_private_data;
+	struct thaw_clone *clone = thaw_vma_clone(vma);
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
 	unsigned long rel = 0;
-	struct thaw_rec *rec;
 	struct page *page;
 	vm_fault_t ret;
 
-	if (vmf->pgoff >= snap->nr_pages)
+	if (vmf->pgoff >= snap->nr_pages || thaw_detached_lost(vma, vmf->pgoff))
 		return VM_FAULT_SIGBUS;
 	page = snap->pages[vmf->pgoff];
 	if (clone) {
@@ -330,22 +600,33 @@ static vm_fault_t thaw_clone_fault(struct vm_fault *vmf)
 		if (WARN_ON_ONCE(vmf->pgoff < clone->pgoff ||
 				 rel >= clone->nr_pages))
 			return VM_FAULT_SIGBUS;
-		if (!write) {
+		if (write)
+			ret = thaw_clone_fault_write_pmd(clone, vmf, rel);
+		else
 			ret = thaw_clone_fault_pmd(clone, vmf, rel);
-			if (ret)
-				return ret;
-		}
+		if (ret)
+			return ret;
 	}
 	if (folio_ref_count(page_folio(page)) >= thaw_max_page_refs())
 		return VM_FAULT_SIGBUS;
 	if (!write && PageCompound(page))
 		return thaw_clone_fault_small(clone, vmf, rel, page);
-	get_page(page);
-	vmf->page = page;
-	if (!clone)
+	if (!clone) {
+		get_page(page);
+		vmf->page = page;
 		return 0;
+	}
 
 	spin_lock(&clone->lock);
+	/*
+	 * A copy-on-write in 4 KiB: not in a region that got its private
+	 * copy since thaw_clone_fault_write_pmd() looked (@split, set here,
+	 * keeps it from getting one later): retry, to map the copy.
+	 */
+	if (write && thaw_clone_priv(clone, thaw_clone_region(clone, rel))) {
+		spin_unlock(&clone->lock);
+		return VM_FAULT_NOPAGE;
+	}
 	clone->faults++;
 	if (write) {
 		/* do_cow_fault: the page will be private at once. */
@@ -355,31 +636,64 @@ static vm_fault_t thaw_clone_fault(struct vm_fault *vmf)
 	} else {
 		thaw_clone_set_mapped(clone, rel);
 	}
-	rec = clone->rec;
-	if (rec && !__test_and_set_bit(rel, rec->seen))
-		rec->log[rec->nr++] = vmf->pgoff;
+	thaw_clone_rec_touch(clone, rel, write);
 	spin_unlock(&clone->lock);
+	get_page(page);
+	vmf->page = page;
 	return 0;
 }
 
 #if THAW_HUGE
 /*
- * A write to a PMD we installed (wp_huge_pmd()): mark the region split
- * before the core mm splits the PMD, so that no read re-installs it
- * between the split and the copy-on-write; then fall back to 4 KiB.
+ * A write to a read-only PMD we installed (wp_huge_pmd()).  The private
+ * copy's, write-protected (mprotect): make it writable again.  The
+ * object's, in a region that may have a private copy: make the copy and
+ * fall back; the core clears the PMD, and ->fault maps the copy.  Else
+ * mark the region split before the core mm splits the PMD, so that no
+ * read re-installs it between the split and the copy-on-write; then fall
+ * back to 4 KiB.
  */
 static vm_fault_t thaw_clone_huge_fault(struct vm_fault *vmf,
 					enum page_entry_size pe_size)
 {
-	struct thaw_clone *clone = vmf->vma->vm_private_data;
+	struct vm_area_struct *vma = vmf->vma;
+	struct thaw_clone *clone = thaw_vma_clone(vma);
+	unsigned long rel, ri, pfn;
+	vm_fault_t ret;
 
-	if (clone && pe_size == PE_SIZE_PMD &&
-	    (vmf->flags & FAULT_FLAG_WRITE) && vmf->pgoff >= clone->pgoff &&
-	    vmf->pgoff - clone->pgoff < clone->nr_pages) {
+	if (!clone || pe_size != PE_SIZE_PMD || vmf->pgoff < clone->pgoff ||
+	    vmf->pgoff - clone->pgoff >= clone->nr_pages)
+		return VM_FAULT_FALLBACK;
+	rel = vmf->pgoff - clone->pgoff;
+	ri = thaw_clone_region(clone, rel);
+	if (!(vmf->flags & FAULT_FLAG_WRITE)) {
+		/* An unshare: nothing to do for a copy nobody else maps. */
 		spin_lock(&clone->lock);
-		thaw_clone_set_split(clone, vmf->pgoff - clone->pgoff);
+		ret = thaw_clone_priv(clone, ri) ? VM_FAULT_NOPAGE :
+						   VM_FAULT_FALLBACK;
 		spin_unlock(&clone->lock);
+		return ret;
 	}
+	if (thaw_clone_region_huge(clone, ri) &&
+	    thaw_clone_make_private(clone, vma, ri, THAW_PMD_LEAF)) {
+		spin_lock(&clone->lock);
+		pfn = folio_pfn(thaw_clone_priv(clone, ri));
+		ret = VM_FAULT_FALLBACK;
+		if (pmd_pfn(READ_ONCE(*vmf->pmd)) == pfn) {
+			/* FOLL_FORCE in a read-only VMA: no write, no loop. */
+			ret = VM_FAULT_SIGBUS;
+			if (vma->vm_flags & VM_WRITE)
+				ret = vmf_insert_pfn_pmd_prot(vmf,
+							      pfn_to_pfn_t(pfn),
+							      vma->vm_page_prot,
+							      true);
+		}
+		spin_unlock(&clone->lock);
+		return ret;
+	}
+	spin_lock(&clone->lock);
+	thaw_clone_set_split(clone, rel);
+	spin_unlock(&clone->lock);
 	return VM_FAULT_FALLBACK;
 }
 #endif
@@ -394,7 +708,7 @@ static vm_fault_t thaw_clone_huge_fault(struct vm_fault *vmf,
 static vm_fault_t thaw_clone_map_pages(struct vm_fault *vmf,
 				       pgoff_t start_pgoff, pgoff_t end_pgoff)
 {
-	struct thaw_clone *clone = vmf->vma->vm_private_data;
+	struct thaw_clone *clone = thaw_vma_clone(vmf->vma);
 	unsigned long first, last, rel, mapped = 0;
 	bool recording, done;
 	vm_fault_t ret;
@@ -436,7 +750,13 @@ static vm_fault_t thaw_clone_map_pages(struct vm_fault *vmf,
 	return done ? VM_FAULT_NOPAGE : 0;
 }
 
-/* 4 KiB pages [@rel, @rel + @n) were dropped or replaced. */
+/*
+ * 4 KiB pages [@rel, @rel + @n) were dropped or replaced.  While
+ * recording, an object page that was mapped and goes was most likely
+ * copied on write (do_wp_page(), which no fault handler of ours sees):
+ * recorded as written.  A MADV_DONTNEED over it looks the same and counts
+ * as written too, which at worst ranks its region higher.
+ */
 static void thaw_clone_invalidate_small(struct thaw_clone *clone,
 					unsigned long rel, unsigned long n)
 {
@@ -445,8 +765,11 @@ static void thaw_clone_invalidate_small(struct thaw_clone *clone,
 	lockdep_assert_held(&clone->lock);
 	/* Only pages that were mapped: the kernel just visited each. */
 	for (i = find_next_bit(clone->mapped, rel + n, rel); i < rel + n;
-	     i = find_next_bit(clone->mapped, rel + n, i + 1))
+	     i = find_next_bit(clone->mapped, rel + n, i + 1)) {
 		thaw_clone_clear_mapped(clone, i);
+		if (!clone->resetting)
+			thaw_clone_rec_touch(clone, i, true);
+	}
 	if (!clone->resetting)
 		thaw_clone_mark_dirty_range(clone, rel, n);
 }
@@ -476,7 +799,7 @@ static bool thaw_clone_invalidate(struct mmu_interval_notifier *mni,
 	rel = (first - clone->start) >> PAGE_SHIFT;
 	n = ((last - clone->start + PAGE_SIZE - 1) >> PAGE_SHIFT) - rel;
 	spin_lock(&clone->lock);
-	if (!clone->pmd_regions) {
+	if (!clone->pmd_regions && !clone->nr_private) {
 		thaw_clone_invalidate_small(clone, rel, n);
 		spin_unlock(&clone->lock);
 		return true;
@@ -485,7 +808,9 @@ static bool thaw_clone_invalidate(struct mmu_interval_notifier *mni,
 	 * A region one of our PMDs mapped has no 4 KiB page: clearing the
 	 * PMD (a split, a zap) dirties nothing.  (A zap of part of it is
 	 * followed by a split, whose range, the whole region, is dirtied:
-	 * more than needed, never less.)
+	 * more than needed, never less.)  Nor does a region with a private
+	 * copy, which never has a 4 KiB page, and keeps its data in @priv
+	 * whatever happens to its PMD.
 	 */
 	for (i = thaw_clone_region(clone, rel);
 	     i <= thaw_clone_region(clone, rel + n - 1); i++) {
@@ -501,6 +826,8 @@ static bool thaw_clone_invalidate(struct mmu_interval_notifier *mni,
 				clone->pmd_zero--;
 			continue;
 		}
+		if (thaw_clone_priv(clone, i))
+			continue;
 		thaw_clone_invalidate_small(clone, s, e - s);
 	}
 	spin_unlock(&clone->lock);
@@ -511,23 +838,56 @@ static const struct mmu_interval_notifier_ops thaw_clone_mn_ops = {
 	.invalidate = thaw_clone_invalidate,
 };
 
+/*
+ * Free the clone's private copies.  Its VMA is gone (page tables and all),
+ * or it never had one; a reference someone took through a PMD (GUP) keeps
+ * a copy's page until it is let go.
+ */
+static void thaw_clone_free_private(struct thaw_clone *clone)
+{
+	unsigned long ri;
+
+	if (!clone->priv_map)
+		return;
+	for_each_set_bit(ri, clone->priv_map, clone->nr_regions) {
+		thaw_private_free(clone->priv[ri]);
+		clone->priv[ri] = NULL;
+		cond_resched();
+	}
+}
+
 static void thaw_clone_free(struct thaw_clone *clone)
 {
+	thaw_clone_free_private(clone);
 	kvfree(clone->mapped);
 	kvfree(clone->dirty);
 	kvfree(clone->dirty_list);
 	kvfree(clone->split);
 	kvfree(clone->pmd_mapped);
+	kvfree(clone->priv);
+	kvfree(clone->priv_map);
+	kvfree(clone->chosen);
+	kvfree(clone->wanted);
 	kfree(clone);
+}
+
+static unsigned long *thaw_region_bitmap(struct thaw_clone *clone)
+{
+	return kvcalloc(BITS_TO_LONGS(clone->nr_regions), sizeof(long),
+			GFP_KERNEL_ACCOUNT);
 }
 
 static int thaw_clone_alloc_regions(struct thaw_clone *clone)
 {
-	clone->split = kvcalloc(BITS_TO_LONGS(clone->nr_regions), sizeof(long),
-				GFP_KERNEL_ACCOUNT);
-	clone->pmd_mapped = kvcalloc(BITS_TO_LONGS(clone->nr_regions),
-				     sizeof(long), GFP_KERNEL_ACCOUNT);
-	if (!clone->split || !clone->pmd_mapped)
+	clone->split = thaw_region_bitmap(clone);
+	clone->pmd_mapped = thaw_region_bitmap(clone);
+	clone->priv_map = thaw_region_bitmap(clone);
+	clone->chosen = thaw_region_bitmap(clone);
+	clone->wanted = thaw_region_bitmap(clone);
+	clone->priv = kvcalloc(clone->nr_regions, sizeof(*clone->priv),
+			       GFP_KERNEL_ACCOUNT);
+	if (!clone->split || !clone->pmd_mapped || !clone->priv_map ||
+	    !clone->chosen || !clone->wanted || !clone->priv)
 		return -ENOMEM;
 	return 0;
 }
@@ -592,12 +952,20 @@ static void thaw_clone_destroy(struct thaw_clone *clone)
  */
 static void thaw_clone_vm_open(struct vm_area_struct *vma)
 {
-	vma->vm_private_data = NULL;
+	struct thaw_clone *clone = thaw_vma_clone(vma);
+	bool lost = vma->vm_private_data == &thaw_detached_private;
+
+	if (clone) {
+		spin_lock(&clone->lock);
+		lost = clone->nr_private;
+		spin_unlock(&clone->lock);
+	}
+	vma->vm_private_data = lost ? &thaw_detached_private : NULL;
 }
 
 static void thaw_clone_vm_close(struct vm_area_struct *vma)
 {
-	struct thaw_clone *clone = vma->vm_private_data;
+	struct thaw_clone *clone = thaw_vma_clone(vma);
 
 	if (clone)
 		thaw_clone_destroy(clone);
@@ -657,6 +1025,12 @@ int thaw_clone_mmap(struct thaw_snap *snap, struct vm_area_struct *vma)
 		thaw_clone_free(clone);
 		return -ENOMEM;
 	}
+	clone->private_budget = thaw_private_huge_max();
+	ret = thaw_clone_choose_now(clone);
+	if (ret) {
+		thaw_clone_free(clone);
+		return ret;
+	}
 	/* mmap_lock is held for writing here. */
 	ret = mmu_interval_notifier_insert_locked(&clone->notifier, vma->vm_mm,
 						  vma->vm_start,
@@ -700,7 +1074,7 @@ struct thaw_clone *thaw_clone_lookup(struct thaw_snap *snap,
 	vma = vma_lookup(mm, addr);
 	if (!vma || vma->vm_start != addr || vma->vm_ops != &thaw_clone_vm_ops)
 		return NULL;
-	clone = vma->vm_private_data;
+	clone = thaw_vma_clone(vma);
 	if (!clone || clone->snap != snap)
 		return NULL;
 	if (vmap)
@@ -790,7 +1164,8 @@ static int thaw_clone_insert_small(struct thaw_clone *clone,
 
 /*
  * Fault clone address @addr in as a read, as the process itself would:
- * the fault handler installs the region's PMD, counted as premapped.
+ * the fault handler installs the region's PMD (its private copy's, or the
+ * object's), counted as premapped.
  */
 static int thaw_clone_fault_in(struct thaw_clone *clone,
 			       struct vm_area_struct *vma, unsigned long addr)
@@ -821,7 +1196,7 @@ static int thaw_clone_map_chunk(struct thaw_clone *clone,
 	unsigned long ri = thaw_clone_region(clone, rel);
 	unsigned long addr = clone->start + (rel << PAGE_SHIFT);
 	enum thaw_pmd_kind kind;
-	bool ok, on;
+	bool ok, on, priv;
 	int ret;
 
 	if (!thaw_clone_region_huge(clone, ri))
@@ -830,10 +1205,21 @@ static int thaw_clone_map_chunk(struct thaw_clone *clone,
 	spin_lock(&clone->lock);
 	ok = thaw_clone_pmd_ok(clone, vma, ri);
 	on = test_bit(ri, clone->pmd_mapped);
+	priv = thaw_clone_priv(clone, ri);
 	spin_unlock(&clone->lock);
 	if (on)
 		return 0;
 	kind = thaw_addr_pmd_kind(vma->vm_mm, addr);
+	if (priv) {
+		/* Its private copy, whatever @ok says; never 4 KiB pages. */
+		if (kind != THAW_PMD_NONE)
+			return 0;
+		ret = thaw_clone_fault_in(clone, vma, addr & PMD_MASK);
+		if (!ret && thaw_addr_pmd_kind(vma->vm_mm, addr) ==
+			    THAW_PMD_LEAF)
+			*mapped += THAW_REGION_NR;
+		return ret;
+	}
 	if (ok && kind == THAW_PMD_NONE) {
 		ret = thaw_clone_fault_in(clone, vma, addr & PMD_MASK);
 		if (ret)
@@ -877,6 +1263,131 @@ int thaw_clone_map_range(struct thaw_clone *clone, struct vm_area_struct *vma,
 	return ret;
 }
 
+/*
+ * Choose clone regions for private copies: the first @budget regions of
+ * @ws's ranking that the clone may map with a PMD; those after them are
+ * "wanted" (a write there is counted over budget).  The bitmaps are built
+ * outside @lock, preemptibly, and swapped in.  Copies the clone holds stay
+ * whatever the new choice, and count against the budget.
+ */
+int thaw_clone_choose(struct thaw_clone *clone, struct thaw_wset *ws,
+		      u32 budget)
+{
+	unsigned long *chosen, *wanted;
+	u32 i, n = 0;
+
+	if (!clone->huge) {
+		spin_lock(&clone->lock);
+		clone->private_budget = budget;
+		spin_unlock(&clone->lock);
+		return 0;
+	}
+	chosen = thaw_region_bitmap(clone);
+	wanted = thaw_region_bitmap(clone);
+	if (!chosen || !wanted) {
+		kvfree(chosen);
+		kvfree(wanted);
+		return -ENOMEM;
+	}
+	for (i = 0; ws && i < ws->nr_ranked; i++) {
+		unsigned long r = ws->ranked[i], ri;
+
+		if (!(i & 1023))
+			cond_resched();
+		if (r < clone->region0 ||
+		    r - clone->region0 >= clone->nr_regions)
+			continue;
+		ri = r - clone->region0;
+		if (!thaw_clone_region_huge(clone, ri))
+			continue;
+		if (n < budget) {
+			__set_bit(ri, chosen);
+			n++;
+		} else {
+			__set_bit(ri, wanted);
+		}
+	}
+	spin_lock(&clone->lock);
+	swap(clone->chosen, chosen);
+	swap(clone->wanted, wanted);
+	clone->private_budget = budget;
+	clone->nr_chosen = n;
+	spin_unlock(&clone->lock);
+	kvfree(chosen);
+	kvfree(wanted);
+	return 0;
+}
+
+/* At mmap: the choice from the object's working set, if it has one. */
+static int thaw_clone_choose_now(struct thaw_clone *clone)
+{
+	struct thaw_wset *ws;
+	int ret;
+
+	if (!clone->huge)
+		return 0;
+	ws = thaw_snap_get_wset(clone->snap);
+	if (!ws)
+		return 0;
+	ret = thaw_clone_choose(clone, ws, clone->private_budget);
+	thaw_wset_put(ws);
+	return ret;
+}
+
+#if THAW_HUGE
+/*
+ * Make the private copies of the chosen regions now and map them, as a
+ * write of the guest would but without one (THAW_CLONE_PREMAP_PRIVATE):
+ * the object's PMD, if any, is zapped and the copy faulted in.  A region
+ * that cannot get its copy is left as it is.  Needs mmap_lock.
+ */
+int thaw_clone_copy_chosen(struct thaw_clone *clone,
+			   struct vm_area_struct *vma, unsigned long *mapped)
+{
+	enum thaw_pmd_kind kind;
+	unsigned long ri, addr;
+	bool shared, have;
+	int ret = 0;
+
+	if (!clone->huge)
+		return 0;
+	for (ri = 0; !ret; ri++) {
+		spin_lock(&clone->lock);
+		ri = find_next_bit(clone->chosen, clone->nr_regions, ri);
+		have = ri < clone->nr_regions && thaw_clone_priv(clone, ri);
+		spin_unlock(&clone->lock);
+		if (ri >= clone->nr_regions)
+			break;
+		if (have)
+			continue;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		addr = clone->start + ((thaw_clone_region_first(clone, ri) -
+					clone->pgoff) << PAGE_SHIFT);
+		kind = thaw_addr_pmd_kind(vma->vm_mm, addr);
+		if (!thaw_clone_make_private(clone, vma, ri, kind))
+			continue;
+		spin_lock(&clone->lock);
+		shared = test_bit(ri, clone->pmd_mapped);
+		spin_unlock(&clone->lock);
+		if (shared)
+			zap_page_range(vma, addr, PMD_SIZE);
+		ret = thaw_clone_fault_in(clone, vma, addr);
+		kind = thaw_addr_pmd_kind(vma->vm_mm, addr);
+		if (!ret && kind == THAW_PMD_LEAF)
+			*mapped += THAW_REGION_NR;
+		cond_resched();
+	}
+	return ret;
+}
+#else
+int thaw_clone_copy_chosen(struct thaw_clone *clone,
+			   struct vm_area_struct *vma, unsigned long *mapped)
+{
+	return 0;
+}
+#endif
+
 static int thaw_u32_cmp(const void *a, const void *b)
 {
 	u32 x = *(const u32 *)a, y = *(const u32 *)b;
@@ -884,17 +1395,104 @@ static int thaw_u32_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Zap [@rel, @rel + @n) and, with @remap, map the snapshot's pages again. */
+/*
+ * Zap [@rel, @rel + @n) and, with @remap, map the snapshot's pages again;
+ * add the pages zapped to *@count.  In a huge clone, region by region,
+ * leaving alone those with a private copy (which have no 4 KiB page:
+ * thaw_clone_reset_private() resets them) and those whose dirty bits were
+ * cleared when they got one (still in @dirty_list).  mmap lock held for
+ * writing.
+ */
 static int thaw_clone_reset_run(struct thaw_clone *clone,
 				struct vm_area_struct *vma, unsigned long rel,
 				unsigned long n, bool remap,
-				unsigned long *mapped)
+				unsigned long *count, unsigned long *mapped)
 {
-	zap_page_range(vma, clone->start + (rel << PAGE_SHIFT),
-		       n << PAGE_SHIFT);
-	if (!remap)
+	unsigned long end = rel + n, k;
+	int ret = 0;
+
+	while (rel < end && !ret) {
+		k = end - rel;
+		if (clone->huge) {
+			unsigned long ri = thaw_clone_region(clone, rel);
+
+			k = min(k, THAW_REGION_NR - ((clone->pgoff + rel) &
+						     (THAW_REGION_NR - 1)));
+			if (test_bit(ri, clone->priv_map) ||
+			    !test_bit(rel, clone->dirty)) {
+				rel += k;
+				continue;
+			}
+		}
+		zap_page_range(vma, clone->start + (rel << PAGE_SHIFT),
+			       k << PAGE_SHIFT);
+		*count += k;
+		if (remap)
+			ret = thaw_clone_map_range(clone, vma, rel, k, true,
+						   mapped);
+		rel += k;
+	}
+	return ret;
+}
+
+/* Fill @folio, a private copy of clone region @ri, with the object's. */
+static void thaw_private_fill(struct thaw_clone *clone, struct folio *folio,
+			      unsigned long ri)
+{
+	struct thaw_snap *snap = clone->snap;
+	unsigned long first = thaw_clone_region_first(clone, ri), k;
+	bool zero = page_folio(snap->pages[first]) == snap->zero_folio;
+
+	for (k = 0; k < THAW_REGION_NR; k++) {
+		if (zero)
+			clear_highpage(folio_page(folio, k));
+		else
+			copy_highpage(folio_page(folio, k),
+				      snap->pages[first + k]);
+	}
+}
+
+/*
+ * Reset the private copies: copy the object's region back into each, in
+ * place, so that its PMD (and KVM's 2 MiB entry) stays, O(copies); with
+ * @drop, zap and free them instead.  With @remap, map them (or, dropped,
+ * the object's region) if nothing does.  The mmap lock is held for
+ * writing, so no fault changes @priv meanwhile.
+ */
+static int thaw_clone_reset_private(struct thaw_clone *clone,
+				    struct vm_area_struct *vma, bool drop,
+				    bool remap, unsigned long *count,
+				    unsigned long *mapped)
+{
+	unsigned long ri, rel, addr;
+	struct folio *folio;
+	int ret = 0;
+
+	if (!clone->nr_private)
 		return 0;
-	return thaw_clone_map_range(clone, vma, rel, n, true, mapped);
+	for_each_set_bit(ri, clone->priv_map, clone->nr_regions) {
+		rel = thaw_clone_region_first(clone, ri) - clone->pgoff;
+		addr = clone->start + (rel << PAGE_SHIFT);
+		folio = clone->priv[ri];
+		if (drop) {
+			zap_page_range(vma, addr, PMD_SIZE);
+			spin_lock(&clone->lock);
+			clone->priv[ri] = NULL;
+			__clear_bit(ri, clone->priv_map);
+			clone->nr_private--;
+			spin_unlock(&clone->lock);
+			thaw_private_free(folio);
+		} else {
+			thaw_private_fill(clone, folio, ri);
+		}
+		*count += THAW_REGION_NR;
+		if (remap && !ret)
+			ret = thaw_clone_map_range(clone, vma, rel,
+						   THAW_REGION_NR, true,
+						   mapped);
+		cond_resched();
+	}
+	return ret;
 }
 
 /*
@@ -904,12 +1502,13 @@ static int thaw_clone_reset_run(struct thaw_clone *clone,
  * then owns without the spinlock.
  */
 static int thaw_clone_do_reset(struct thaw_clone *clone,
-			       struct vm_area_struct *vma, bool remap,
+			       struct vm_area_struct *vma, u32 flags,
 			       unsigned long *count, unsigned long *mapped)
 {
+	bool remap = flags & THAW_CLONE_RESET_REMAP;
 	unsigned long i, rel, n, nr;
 	bool overflow;
-	int ret = 0;
+	int ret;
 
 	spin_lock(&clone->lock);
 	clone->resetting = true;
@@ -925,6 +1524,9 @@ static int thaw_clone_do_reset(struct thaw_clone *clone,
 	spin_unlock(&clone->lock);
 
 	*count = 0;
+	ret = thaw_clone_reset_private(clone, vma,
+				       flags & THAW_CLONE_RESET_DROP_PRIVATE,
+				       remap, count, mapped);
 	if (!overflow) {
 		sort(clone->dirty_list, nr, sizeof(u32), thaw_u32_cmp, NULL);
 		for (i = 0; i < nr && !ret; i += n) {
@@ -933,8 +1535,7 @@ static int thaw_clone_do_reset(struct thaw_clone *clone,
 			     clone->dirty_list[i + n] == rel + n; n++)
 				;
 			ret = thaw_clone_reset_run(clone, vma, rel, n, remap,
-						   mapped);
-			*count += n;
+						   count, mapped);
 			cond_resched();
 		}
 	} else {
@@ -946,8 +1547,7 @@ static int thaw_clone_do_reset(struct thaw_clone *clone,
 							clone->nr_pages, rel);
 			n = next_clean - rel;
 			ret = thaw_clone_reset_run(clone, vma, rel, n, remap,
-						   mapped);
-			*count += n;
+						   count, mapped);
 			rel = find_next_bit(clone->dirty, clone->nr_pages,
 					    next_clean);
 			cond_resched();
@@ -977,6 +1577,10 @@ static int thaw_clone_do_reset(struct thaw_clone *clone,
 	return 0;
 }
 
+/* Private copies only where 2 MiB mappings work (thaw.h). */
+#define THAW_CLONE_RESET_FLAGS	(THAW_CLONE_RESET_REMAP | (THAW_HUGE ? \
+				 THAW_CLONE_RESET_DROP_PRIVATE : 0))
+
 long thaw_clone_reset(struct thaw_snap *snap, unsigned int cmd,
 		      unsigned long arg)
 {
@@ -987,21 +1591,15 @@ long thaw_clone_reset(struct thaw_snap *snap, unsigned int cmd,
 	struct thaw_clone *clone;
 	int ret;
 
-	ret = thaw_copy_arg(&op, sizeof(op), THAW_CLONE_OP_SIZE_VER0, cmd, arg);
+	ret = thaw_clone_op_args(&op, cmd, arg, THAW_CLONE_RESET_FLAGS);
 	if (ret)
 		return ret;
-	if ((op.flags & ~THAW_CLONE_RESET_REMAP) || op.pad ||
-	    !thaw_all_zero(op.reserved, ARRAY_SIZE(op.reserved)))
-		return -EINVAL;
-	if (!mm)
-		return -EINVAL;
 	if (mmap_write_lock_killable(mm))
 		return -EINTR;
 	clone = thaw_clone_lookup(snap, mm, op.addr, &vma);
 	if (clone)
-		ret = thaw_clone_do_reset(clone, vma,
-					  op.flags & THAW_CLONE_RESET_REMAP,
-					  &count, &mapped);
+		ret = thaw_clone_do_reset(clone, vma, op.flags, &count,
+					  &mapped);
 	else
 		ret = -EINVAL;
 	mmap_write_unlock(mm);
@@ -1030,6 +1628,12 @@ void thaw_clone_fill_stats(struct thaw_clone *clone,
 	st->pmd_maps = clone->pmd_maps;
 	st->pmd_regions = clone->pmd_regions;
 	st->splits = clone->splits;
+	st->private_regions = clone->nr_private;
+	st->private_made = clone->private_made;
+	st->private_budget = clone->private_budget;
+	st->private_chosen = clone->nr_chosen;
+	st->private_over_budget = clone->private_over_budget;
+	st->private_alloc_failed = clone->private_alloc_failed;
 	spin_unlock(&clone->lock);
 	st->pad2 = 0;
 }

@@ -69,7 +69,8 @@ static int thaw_nl_fill_snap(struct sk_buff *skb, struct list_head *node)
 	    thaw_nl_put_u64(skb, THAW_A_HUGE_REGIONS, st.huge_regions) ||
 	    thaw_nl_put_u64(skb, THAW_A_SMALL_REGIONS, st.small_regions) ||
 	    thaw_nl_put_u64(skb, THAW_A_ZERO_REGIONS, st.zero_regions) ||
-	    thaw_nl_put_u64(skb, THAW_A_HUGE_FALLBACKS, st.huge_fallbacks))
+	    thaw_nl_put_u64(skb, THAW_A_HUGE_FALLBACKS, st.huge_fallbacks) ||
+	    thaw_nl_put_u64(skb, THAW_A_WSET_WRITTEN, st.wset_written))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -101,7 +102,15 @@ static int thaw_nl_fill_clone(struct sk_buff *skb, struct list_head *node)
 	    nla_put_u32(skb, THAW_A_STATE, st.state) ||
 	    thaw_nl_put_u64(skb, THAW_A_PMD_MAPS, st.pmd_maps) ||
 	    thaw_nl_put_u64(skb, THAW_A_PMD_REGIONS, st.pmd_regions) ||
-	    thaw_nl_put_u64(skb, THAW_A_SPLITS, st.splits))
+	    thaw_nl_put_u64(skb, THAW_A_SPLITS, st.splits) ||
+	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_REGIONS, st.private_regions) ||
+	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_MADE, st.private_made) ||
+	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_BUDGET, st.private_budget) ||
+	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_CHOSEN, st.private_chosen) ||
+	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_OVER_BUDGET,
+			    st.private_over_budget) ||
+	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_ALLOC_FAILED,
+			    st.private_alloc_failed))
 		return -EMSGSIZE;
 	return 0;
 }

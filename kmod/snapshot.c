@@ -47,14 +47,9 @@ static u64 thaw_next_snap_id = 1;	/* thaw_objects_lock */
 #define THAW_GFP_PAGE	(GFP_HIGHUSER | __GFP_ACCOUNT | __GFP_RETRY_MAYFAIL | \
 			 __GFP_NOWARN)
 #define THAW_GFP_META	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
-/*
- * A 2 MiB page: one attempt at reclaim and compaction, then the region
- * falls back to 4 KiB pages rather than stalling the creation.
- */
-#define THAW_GFP_HUGE	(GFP_HIGHUSER | __GFP_ACCOUNT | __GFP_NORETRY | \
-			 __GFP_NOWARN)
 
-static int thaw_pin(unsigned long n)
+/* Count @n pages against max_pinned_mb: -EDQUOT past it. */
+int thaw_pin(unsigned long n)
 {
 	if (atomic_long_add_return(n, &thaw_pinned) > thaw_pinned_limit()) {
 		atomic_long_sub(n, &thaw_pinned);
@@ -63,7 +58,7 @@ static int thaw_pin(unsigned long n)
 	return 0;
 }
 
-static void thaw_unpin(unsigned long n)
+void thaw_unpin(unsigned long n)
 {
 	atomic_long_sub(n, &thaw_pinned);
 }
@@ -299,7 +294,7 @@ static int thaw_fill_small(struct thaw_fill *f, unsigned long first,
 	return 0;
 }
 
-static struct folio *thaw_alloc_huge(gfp_t gfp)
+struct folio *thaw_alloc_huge(gfp_t gfp)
 {
 	if (thaw_huge_alloc_fails())
 		return NULL;
@@ -680,6 +675,7 @@ void thaw_snap_fill_stats(struct thaw_snap *snap, struct thaw_snap_stats *st)
 	st->pinned_pages = snap->pinned;
 	st->clones = snap->nr_clones;
 	st->wset_pages = READ_ONCE(snap->wset_nr);
+	st->wset_written = READ_ONCE(snap->wset_written);
 	st->faults = faults;
 	st->premapped = premapped;
 	st->private_pages = private;

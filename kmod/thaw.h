@@ -48,15 +48,33 @@
 #define THAW_REGION_NR		(1UL << THAW_REGION_ORDER)
 
 /*
+ * A 2 MiB page (an object's region, a clone's private copy): charged to a
+ * memory cgroup; one attempt at reclaim and compaction, then the caller
+ * falls back to 4 KiB pages rather than stalling.
+ */
+#define THAW_GFP_HUGE	(GFP_HIGHUSER | __GFP_ACCOUNT | __GFP_NORETRY | \
+			 __GFP_NOWARN)
+
+/*
  * A working set: snapshot page indices in first-touch order, plus the same
- * set sorted so that premapping can insert contiguous runs in one call.
- * Immutable once published; readers hold a reference.
+ * set sorted so that premapping can insert contiguous runs in one call,
+ * which of them the recording saw written, and the object's regions
+ * ranked for private 2 MiB copies.  Immutable once published; readers
+ * hold a reference.
  */
 struct thaw_wset {
 	struct kref ref;
 	u32 nr;
+	u32 nr_written;			/* bits set in @written */
 	u32 *order;
 	u32 *sorted;
+	unsigned long *written;		/* bit i: @order[i] was written */
+	/*
+	 * Object regions with a written page, by the faults a private copy
+	 * saves (touched + written pages in the region), most first.
+	 */
+	u32 *ranked;
+	u32 nr_ranked;
 };
 
 /*
@@ -91,6 +109,7 @@ struct thaw_snap {
 	struct mutex lock;
 	struct thaw_wset *wset;		/* @lock; NULL when none */
 	u32 wset_nr;			/* @lock; READ_ONCE() for stats */
+	u32 wset_written;		/* @lock; READ_ONCE() for stats */
 };
 
 /*
@@ -100,8 +119,10 @@ struct thaw_snap {
  */
 struct thaw_rec {
 	unsigned long *seen;		/* clone lock: bit per clone page */
+	unsigned long *written;		/* clone lock: bit per clone page */
 	u32 *log;			/* clone lock: object page indices */
 	u32 nr;				/* clone lock: entries in @log */
+	pgoff_t pgoff;			/* immutable: the clone's first page */
 };
 
 /*
@@ -152,6 +173,22 @@ struct thaw_clone {
 	u64 pmd_zero;			/* @lock: of those, zero regions */
 	u64 pmd_maps;			/* @lock */
 	u64 splits;			/* @lock */
+	/*
+	 * Private 2 MiB copies (clone.c): a region's copy is published in
+	 * @priv under @lock and taken away only with the mmap lock held for
+	 * writing too (reset, the mapping's end), so a fault, which holds the
+	 * mmap lock, may use a copy it saw after dropping @lock.
+	 */
+	struct folio **priv;		/* @lock: per region, or NULL */
+	unsigned long *priv_map;	/* @lock: bit set where @priv is */
+	unsigned long *chosen;		/* @lock: may get a private copy */
+	unsigned long *wanted;		/* @lock: written, beyond the budget */
+	u32 private_budget;		/* @lock */
+	u32 nr_chosen;			/* @lock: bits set in @chosen */
+	u64 nr_private;			/* @lock: entries in @priv */
+	u64 private_made;		/* @lock */
+	u64 private_over_budget;	/* @lock */
+	u64 private_alloc_failed;	/* @lock */
 	/* @lock: a task in premap or reset, whose PMDs count as premapped */
 	struct task_struct *premapper;
 };
@@ -169,6 +206,7 @@ unsigned int thaw_max_snapshots(void);
 int thaw_max_page_refs(void);
 unsigned int thaw_huge_min_pages(void);
 bool thaw_huge_alloc_fails(void);
+u32 thaw_private_huge_max(void);
 
 /* ioctl argument helpers (main.c) */
 int thaw_copy_arg(void *dst, size_t ksize, size_t min, unsigned int cmd,
@@ -190,6 +228,9 @@ void thaw_snap_get(struct thaw_snap *snap);
 void thaw_snap_put(struct thaw_snap *snap);
 void thaw_snap_fill_stats(struct thaw_snap *snap, struct thaw_snap_stats *st);
 void thaw_fill_stats(struct thaw_stats *st);
+int thaw_pin(unsigned long n);
+void thaw_unpin(unsigned long n);
+struct folio *thaw_alloc_huge(gfp_t gfp);
 
 /* Is object region @r (object pages r * 512 ...) stored in a 2 MiB folio? */
 static inline bool thaw_snap_region_huge(struct thaw_snap *snap,
@@ -212,11 +253,18 @@ long thaw_clone_reset(struct thaw_snap *snap, unsigned int cmd,
 		      unsigned long arg);
 long thaw_clone_stats(struct thaw_snap *snap, unsigned int cmd,
 		      unsigned long arg);
+int thaw_clone_choose(struct thaw_clone *clone, struct thaw_wset *ws,
+		      u32 budget);
+int thaw_clone_copy_chosen(struct thaw_clone *clone,
+			   struct vm_area_struct *vma, unsigned long *mapped);
 void thaw_clone_fill_stats(struct thaw_clone *clone,
 			   struct thaw_clone_stats *st);
 
 /* wset.c */
+int thaw_clone_op_args(struct thaw_clone_op *op, unsigned int cmd,
+		       unsigned long arg, u32 flags_ok);
 void thaw_wset_put(struct thaw_wset *ws);
+struct thaw_wset *thaw_snap_get_wset(struct thaw_snap *snap);
 void thaw_rec_free(struct thaw_rec *rec);
 long thaw_wset_set(struct thaw_snap *snap, unsigned int cmd,
 		   unsigned long arg);

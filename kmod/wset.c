@@ -11,6 +11,13 @@
  * with one PMD), so that the guest then takes no host page fault on it.
  * A recording clone maps huge regions in 4 KiB pages: every first touch
  * must fault.
+ *
+ * The recording also notes which pages were written (clone.c): a write
+ * fault, or the copy-on-write of a page it had mapped, which its mmu
+ * notifier sees.  The stored working set keeps that bit per entry and, from
+ * it, ranks the object's 2 MiB regions for private copies: a region with a
+ * written page, by the second-level faults a copy of it would save
+ * (the pages touched in it, plus those written, which would fault twice).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -27,6 +34,8 @@ static void thaw_wset_release(struct kref *ref)
 	struct thaw_wset *ws = container_of(ref, struct thaw_wset, ref);
 
 	kvfree(ws->order);
+	kvfree(ws->written);
+	kvfree(ws->ranked);
 	kfree(ws);
 }
 
@@ -42,7 +51,10 @@ static int thaw_u32_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* A working set of @nr entries; the caller fills @order then seals it. */
+/*
+ * A working set of @nr entries; the caller fills @order and sets bits in
+ * @written, then seals it.
+ */
 static struct thaw_wset *thaw_wset_alloc(u32 nr)
 {
 	struct thaw_wset *ws;
@@ -54,18 +66,90 @@ static struct thaw_wset *thaw_wset_alloc(u32 nr)
 	ws->nr = nr;
 	ws->order = kvmalloc_array(2 * (size_t)max(nr, 1U), sizeof(u32),
 				   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!ws->order) {
-		kfree(ws);
+	ws->written = kvcalloc(BITS_TO_LONGS(max(nr, 1U)), sizeof(long),
+			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!ws->order || !ws->written) {
+		thaw_wset_put(ws);
 		return NULL;
 	}
 	ws->sorted = ws->order + nr;
 	return ws;
 }
 
-static void thaw_wset_seal(struct thaw_wset *ws)
+static int thaw_u64_cmp(const void *a, const void *b)
 {
-	memcpy(ws->sorted, ws->order, ws->nr * sizeof(u32));
-	sort(ws->sorted, ws->nr, sizeof(u32), thaw_u32_cmp, NULL);
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Rank the object's regions for private copies from @keys, the entries as
+ * (page << 1 | written), sorted.  A region's sort key is
+ * (~savings << 32 | region), so ascending order is the ranking.
+ */
+static int thaw_wset_rank(struct thaw_wset *ws, const u64 *keys)
+{
+	u32 i, n = 0, region, touched, written;
+	u64 *rank;
+
+	rank = kvmalloc_array(ws->nr_written, sizeof(u64),
+			      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!rank)
+		return -ENOMEM;
+	for (i = 0; i < ws->nr; ) {
+		region = (keys[i] >> 1) >> THAW_REGION_ORDER;
+		touched = written = 0;
+		for (; i < ws->nr && (keys[i] >> 1) >> THAW_REGION_ORDER ==
+				     region; i++) {
+			touched++;
+			written += keys[i] & 1;
+		}
+		if (written)
+			rank[n++] = (u64)(U32_MAX - (touched + written)) << 32 |
+				    region;
+		if (!(i & 1023))
+			cond_resched();
+	}
+	sort(rank, n, sizeof(u64), thaw_u64_cmp, NULL);
+	ws->ranked = kvmalloc_array(max(n, 1U), sizeof(u32),
+				    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!ws->ranked) {
+		kvfree(rank);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		ws->ranked[i] = (u32)rank[i];
+	ws->nr_ranked = n;
+	kvfree(rank);
+	return 0;
+}
+
+/* Sort, count the written entries and rank the regions. */
+static int thaw_wset_seal(struct thaw_wset *ws)
+{
+	u64 *keys;
+	u32 i;
+	int ret;
+
+	ws->nr_written = bitmap_weight(ws->written, ws->nr);
+	if (!ws->nr_written) {
+		memcpy(ws->sorted, ws->order, ws->nr * sizeof(u32));
+		sort(ws->sorted, ws->nr, sizeof(u32), thaw_u32_cmp, NULL);
+		return 0;
+	}
+	keys = kvmalloc_array(ws->nr, sizeof(u64),
+			      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!keys)
+		return -ENOMEM;
+	for (i = 0; i < ws->nr; i++)
+		keys[i] = (u64)ws->order[i] << 1 | test_bit(i, ws->written);
+	sort(keys, ws->nr, sizeof(u64), thaw_u64_cmp, NULL);
+	for (i = 0; i < ws->nr; i++)
+		ws->sorted[i] = keys[i] >> 1;
+	ret = thaw_wset_rank(ws, keys);
+	kvfree(keys);
+	return ret;
 }
 
 /* Replace the object's working set with @ws (NULL: none). */
@@ -77,12 +161,13 @@ static void thaw_snap_set_wset(struct thaw_snap *snap, struct thaw_wset *ws)
 	old = snap->wset;
 	snap->wset = ws;
 	WRITE_ONCE(snap->wset_nr, ws ? ws->nr : 0);
+	WRITE_ONCE(snap->wset_written, ws ? ws->nr_written : 0);
 	mutex_unlock(&snap->lock);
 	if (old)
 		thaw_wset_put(old);
 }
 
-static struct thaw_wset *thaw_snap_get_wset(struct thaw_snap *snap)
+struct thaw_wset *thaw_snap_get_wset(struct thaw_snap *snap)
 {
 	struct thaw_wset *ws;
 
@@ -94,10 +179,16 @@ static struct thaw_wset *thaw_snap_get_wset(struct thaw_snap *snap)
 	return ws;
 }
 
-static int thaw_wset_check_args(struct thaw_wset_io *io)
+static int thaw_wset_check_args(struct thaw_snap *snap,
+				 struct thaw_wset_io *io)
 {
-	if (io->flags || !thaw_all_zero(io->reserved, ARRAY_SIZE(io->reserved)))
+	if ((io->flags & ~THAW_WSET_IO_WRITTEN) ||
+	    !thaw_all_zero(io->reserved, ARRAY_SIZE(io->reserved)))
 		return -EINVAL;
+	/* Bit 31 of an entry is the written bit: no room for larger indices. */
+	if ((io->flags & THAW_WSET_IO_WRITTEN) &&
+	    snap->nr_pages > THAW_WSET_WRITTEN)
+		return -EOVERFLOW;
 	return 0;
 }
 
@@ -113,7 +204,7 @@ long thaw_wset_set(struct thaw_snap *snap, unsigned int cmd,
 	ret = thaw_copy_arg(&io, sizeof(io), THAW_WSET_IO_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
-	ret = thaw_wset_check_args(&io);
+	ret = thaw_wset_check_args(snap, &io);
 	if (ret)
 		return ret;
 	if (!io.count) {
@@ -140,16 +231,51 @@ long thaw_wset_set(struct thaw_snap *snap, unsigned int cmd,
 	for (i = 0; i < io.count; i++) {
 		u32 idx = ws->order[i];
 
+		if (io.flags & THAW_WSET_IO_WRITTEN) {
+			if (idx & THAW_WSET_WRITTEN)
+				__set_bit(i, ws->written);
+			idx &= THAW_WSET_PAGE_MASK;
+			ws->order[i] = idx;
+		}
 		if (idx >= snap->nr_pages || __test_and_set_bit(idx, seen))
 			goto err;
 	}
 	kvfree(seen);
-	thaw_wset_seal(ws);
+	seen = NULL;
+	ret = thaw_wset_seal(ws);
+	if (ret)
+		goto err;
 	thaw_snap_set_wset(snap, ws);
 	return 0;
 err:
 	kvfree(seen);
 	thaw_wset_put(ws);
+	return ret;
+}
+
+/* Copy @ws's entries out with their written bits, a page at a time. */
+static int thaw_wset_put_written(struct thaw_wset *ws, u32 __user *dst)
+{
+	const u32 chunk = PAGE_SIZE / sizeof(u32);
+	u32 *buf, i, k, n;
+	int ret = 0;
+
+	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; i < ws->nr; i += n) {
+		n = min(chunk, ws->nr - i);
+		for (k = 0; k < n; k++)
+			buf[k] = ws->order[i + k] |
+				 (test_bit(i + k, ws->written) ?
+				  THAW_WSET_WRITTEN : 0);
+		if (copy_to_user(dst + i, buf, n * sizeof(u32))) {
+			ret = -EFAULT;
+			break;
+		}
+		cond_resched();
+	}
+	kfree(buf);
 	return ret;
 }
 
@@ -164,7 +290,7 @@ long thaw_wset_get(struct thaw_snap *snap, unsigned int cmd,
 	ret = thaw_copy_arg(&io, sizeof(io), THAW_WSET_IO_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
-	ret = thaw_wset_check_args(&io);
+	ret = thaw_wset_check_args(snap, &io);
 	if (ret)
 		return ret;
 
@@ -175,11 +301,14 @@ long thaw_wset_get(struct thaw_snap *snap, unsigned int cmd,
 			ret = -ENOSPC;
 			goto out;
 		}
-		if (copy_to_user(u64_to_user_ptr(io.pages), ws->order,
-				 (size_t)nr * sizeof(u32))) {
+		if (io.flags & THAW_WSET_IO_WRITTEN)
+			ret = thaw_wset_put_written(ws,
+						    u64_to_user_ptr(io.pages));
+		else if (copy_to_user(u64_to_user_ptr(io.pages), ws->order,
+				      (size_t)nr * sizeof(u32)))
 			ret = -EFAULT;
+		if (ret)
 			goto out;
-		}
 	}
 	io.count = nr;
 	ret = thaw_put_arg(arg, cmd, &io, sizeof(io));
@@ -194,36 +323,42 @@ void thaw_rec_free(struct thaw_rec *rec)
 	if (!rec)
 		return;
 	kvfree(rec->seen);
+	kvfree(rec->written);
 	kvfree(rec->log);
 	kfree(rec);
 }
 
-static struct thaw_rec *thaw_rec_alloc(unsigned long nr_pages)
+static struct thaw_rec *thaw_rec_alloc(struct thaw_clone *clone)
 {
+	unsigned long nr_pages = clone->nr_pages;
 	struct thaw_rec *rec;
 
 	rec = kzalloc(sizeof(*rec), GFP_KERNEL_ACCOUNT);
 	if (!rec)
 		return NULL;
+	rec->pgoff = clone->pgoff;
 	rec->seen = kvcalloc(BITS_TO_LONGS(nr_pages), sizeof(long),
 			     GFP_KERNEL_ACCOUNT);
+	rec->written = kvcalloc(BITS_TO_LONGS(nr_pages), sizeof(long),
+				GFP_KERNEL_ACCOUNT);
 	rec->log = kvmalloc_array(nr_pages, sizeof(u32), GFP_KERNEL_ACCOUNT);
-	if (!rec->seen || !rec->log) {
+	if (!rec->seen || !rec->written || !rec->log) {
 		thaw_rec_free(rec);
 		return NULL;
 	}
 	return rec;
 }
 
-static int thaw_clone_op_args(struct thaw_clone_op *op, unsigned int cmd,
-			      unsigned long arg, u32 flags_ok)
+int thaw_clone_op_args(struct thaw_clone_op *op, unsigned int cmd,
+		       unsigned long arg, u32 flags_ok)
 {
 	int ret;
 
 	ret = thaw_copy_arg(op, sizeof(*op), THAW_CLONE_OP_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
-	if ((op->flags & ~flags_ok) || op->pad ||
+	if ((op->flags & ~flags_ok) || op->pad || op->pad2 ||
+	    (op->private_budget && !(op->flags & THAW_CLONE_PREMAP_BUDGET)) ||
 	    !thaw_all_zero(op->reserved, ARRAY_SIZE(op->reserved)))
 		return -EINVAL;
 	if (!current->mm)
@@ -254,7 +389,7 @@ long thaw_clone_record(struct thaw_snap *snap, unsigned int cmd,
 	if (!clone)
 		goto out;
 	ret = -ENOMEM;
-	rec = thaw_rec_alloc(clone->nr_pages);
+	rec = thaw_rec_alloc(clone);
 	if (!rec)
 		goto out;
 	spin_lock(&clone->lock);
@@ -273,6 +408,28 @@ out:
 		return ret;
 	op.count = 0;
 	return thaw_put_arg(arg, cmd, &op, sizeof(op));
+}
+
+/* The working set a finished recording leaves: its log and written bits. */
+static struct thaw_wset *thaw_wset_stored(struct thaw_rec *rec)
+{
+	struct thaw_wset *ws;
+	u32 i;
+	int ret;
+
+	ws = thaw_wset_alloc(rec->nr);
+	if (!ws)
+		return ERR_PTR(-ENOMEM);
+	memcpy(ws->order, rec->log, rec->nr * sizeof(u32));
+	for (i = 0; i < rec->nr; i++)
+		if (test_bit(rec->log[i] - rec->pgoff, rec->written))
+			__set_bit(i, ws->written);
+	ret = thaw_wset_seal(ws);
+	if (ret) {
+		thaw_wset_put(ws);
+		return ERR_PTR(ret);
+	}
+	return ws;
 }
 
 long thaw_clone_stop(struct thaw_snap *snap, unsigned int cmd,
@@ -305,18 +462,46 @@ long thaw_clone_stop(struct thaw_snap *snap, unsigned int cmd,
 	op.count = rec->nr;
 	if (!(op.flags & THAW_CLONE_STOP_DISCARD)) {
 		if (rec->nr) {
-			ws = thaw_wset_alloc(rec->nr);
-			if (!ws) {
+			ws = thaw_wset_stored(rec);
+			if (IS_ERR(ws)) {
 				thaw_rec_free(rec);
-				return -ENOMEM;
+				return PTR_ERR(ws);
 			}
-			memcpy(ws->order, rec->log, rec->nr * sizeof(u32));
-			thaw_wset_seal(ws);
 		}
 		thaw_snap_set_wset(snap, ws);
 	}
 	thaw_rec_free(rec);
 	return thaw_put_arg(arg, cmd, &op, sizeof(op));
+}
+
+/* Private 2 MiB copies only where 2 MiB mappings work (thaw.h). */
+#define THAW_CLONE_PREMAP_FLAGS	(THAW_HUGE ? THAW_CLONE_PREMAP_BUDGET | \
+				 THAW_CLONE_PREMAP_PRIVATE : 0)
+
+/*
+ * Choose the clone's regions for private copies from @ws, with the budget
+ * the caller gives or the clone's own; with THAW_CLONE_PREMAP_PRIVATE make
+ * the copies now.
+ */
+static int thaw_premap_private(struct thaw_clone *clone,
+			       struct vm_area_struct *vma,
+			       struct thaw_wset *ws, struct thaw_clone_op *op,
+			       unsigned long *mapped)
+{
+	u32 budget;
+	int ret;
+
+	if (op->flags & THAW_CLONE_PREMAP_BUDGET) {
+		budget = op->private_budget;
+	} else {
+		spin_lock(&clone->lock);
+		budget = clone->private_budget;
+		spin_unlock(&clone->lock);
+	}
+	ret = thaw_clone_choose(clone, ws, budget);
+	if (ret || !(op->flags & THAW_CLONE_PREMAP_PRIVATE))
+		return ret;
+	return thaw_clone_copy_chosen(clone, vma, mapped);
 }
 
 long thaw_clone_premap(struct thaw_snap *snap, unsigned int cmd,
@@ -331,7 +516,7 @@ long thaw_clone_premap(struct thaw_snap *snap, unsigned int cmd,
 	u32 i, n, first, last;
 	int ret;
 
-	ret = thaw_clone_op_args(&op, cmd, arg, 0);
+	ret = thaw_clone_op_args(&op, cmd, arg, THAW_CLONE_PREMAP_FLAGS);
 	if (ret)
 		return ret;
 	ws = thaw_snap_get_wset(snap);
@@ -346,6 +531,9 @@ long thaw_clone_premap(struct thaw_snap *snap, unsigned int cmd,
 		ret = -EINVAL;
 		goto out;
 	}
+	ret = thaw_premap_private(clone, vma, ws, &op, &mapped);
+	if (ret)
+		goto out;
 	/* The clone may map a window of the object: [first, last). */
 	first = clone->pgoff;
 	last = clone->pgoff + clone->nr_pages;

@@ -80,6 +80,7 @@ static const struct registry_entry registry[] = {
 	{ SNAPFILE_TYPE_STATE, SNAP_SEC_GUEST, SNAP_SEC_GUEST, "guest" },
 	{ SNAPFILE_TYPE_WSET, WSET_SEC_HEADER, WSET_SEC_HEADER, "wset-header" },
 	{ SNAPFILE_TYPE_WSET, WSET_SEC_PAGES, WSET_SEC_PAGES, "wset-pages" },
+	{ SNAPFILE_TYPE_WSET, WSET_SEC_WRITTEN, WSET_SEC_WRITTEN, "wset-written" },
 };
 
 const char *snapfile__id_name(enum snapfile_type type, uint32_t id)

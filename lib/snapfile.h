@@ -125,6 +125,7 @@ enum snap_section_id {
 enum wset_section_id {
 	WSET_SEC_HEADER		= 0x0001,
 	WSET_SEC_PAGES		= 0x0002,
+	WSET_SEC_WRITTEN	= 0x0003,	/* optional: written bits */
 };
 
 /* The files of a snapshot directory (thawctl's convention). */

@@ -189,10 +189,17 @@ static int check_object(uint64_t features, int snap, uint64_t size,
 	return 0;
 }
 
-/* A working-set file's page offsets as the module's 4 KiB page indices. */
-static int import_wset(int snap, const struct wset *ws, uint64_t *pages,
-		       char *err, size_t errlen)
+/*
+ * A working-set file's page offsets as the module's 4 KiB page indices,
+ * with the pages the recording saw written marked where the module takes
+ * that (THAW_FEATURE_WSET_WRITTEN): it chooses the regions a clone gets
+ * private 2 MiB copies of from them.
+ */
+static int import_wset(int snap, uint64_t features, const struct wset *ws,
+		       uint64_t *pages, char *err, size_t errlen)
 {
+	bool written = (features & THAW_FEATURE_WSET_WRITTEN) &&
+		       wset__written_count(ws);
 	uint64_t per = wset__page_size(ws) / THAW_PAGE, n, i, k, first;
 	struct thaw_wset_io io;
 	uint32_t *idx;
@@ -212,11 +219,15 @@ static int import_wset(int snap, const struct wset *ws, uint64_t *pages,
 	for (i = 0; i < wset__count(ws); i++) {
 		first = wset__offset(ws, i) / THAW_PAGE;
 		for (k = 0; k < per; k++)
-			idx[i * per + k] = first + k;
+			idx[i * per + k] = (first + k) |
+				(written && wset__written(ws, i) ?
+				 THAW_WSET_WRITTEN : 0);
 	}
 	memset(&io, 0, sizeof(io));
 	io.pages = (uintptr_t)idx;
 	io.count = n;
+	if (written)
+		io.flags = THAW_WSET_IO_WRITTEN;
 	if (ioctl(snap, THAW_IOC_WSET_SET, &io) < 0)
 		ret = err__set(err, errlen, -errno, "THAW_IOC_WSET_SET: %s",
 			       strerror(errno));
@@ -227,6 +238,7 @@ static int import_wset(int snap, const struct wset *ws, uint64_t *pages,
 }
 
 int thaw_object__for_file(const char *mem_path, uint64_t size,
+			  unsigned int flags,
 			  const struct wset *ws, const char *wset_path,
 			  const char *dev_path, int *dev, uint64_t *features,
 			  struct thaw_object_info *info, char *err,
@@ -254,8 +266,9 @@ int thaw_object__for_file(const char *mem_path, uint64_t size,
 		err__set(err, errlen, ret, "%s: %s", mem_path, strerror(-ret));
 		goto out;
 	}
-	snap = open_object(*dev, *features, memfd, size, info->name, info,
-			   err, errlen);
+	snap = open_object(*dev, flags & THAW_OBJECT_NO_HUGE ?
+			   *features & ~THAW_FEATURE_HUGE : *features,
+			   memfd, size, info->name, info, err, errlen);
 	if (snap < 0) {
 		ret = snap;
 		goto out;
@@ -263,7 +276,8 @@ int thaw_object__for_file(const char *mem_path, uint64_t size,
 	ret = check_object(*features, snap, size, info->name, info, err,
 			   errlen);
 	if (!ret && ws)
-		ret = import_wset(snap, ws, &info->wset_pages, err, errlen);
+		ret = import_wset(snap, *features, ws, &info->wset_pages, err,
+				  errlen);
 out:
 	if (ret && snap >= 0)
 		close(snap);
@@ -284,7 +298,7 @@ int thaw_object__hold(const char *mem_path, const char *wset_path,
 	if (stat(mem_path, &st) < 0)
 		return err__set(err, errlen, -errno, "%s: %s", mem_path,
 				strerror(errno));
-	snap = thaw_object__for_file(mem_path, (uint64_t)st.st_size, NULL,
+	snap = thaw_object__for_file(mem_path, (uint64_t)st.st_size, 0, NULL,
 				     wset_path, dev_path, &dev, &features,
 				     info, err, errlen);
 	if (dev >= 0)

@@ -33,9 +33,13 @@ struct thaw_object_info {
 	char name[64];			/* the object's name */
 };
 
+/* thaw_object__for_file() @flags */
+#define THAW_OBJECT_NO_HUGE	(1U << 0)	/* 4 KiB pages only, if created */
+
 /*
  * The object for the memory file @mem_path (@size bytes), opened or
- * created, with the working set @ws (or, when @ws is NULL, the one read
+ * created (with 2 MiB regions where the module offers them, unless @flags
+ * has THAW_OBJECT_NO_HUGE), with the working set @ws (or, when @ws is NULL, the one read
  * from @wset_path, if any) imported.  Every file is checked before the
  * module is asked anything.  Opens thaw.ko's device @dev_path (NULL:
  * THAW_DEV_PATH) into *@dev, with the features it offers in *@features
@@ -43,6 +47,7 @@ struct thaw_object_info {
  * object's fd.
  */
 int thaw_object__for_file(const char *mem_path, uint64_t size,
+			  unsigned int flags,
 			  const struct wset *ws, const char *wset_path,
 			  const char *dev_path, int *dev, uint64_t *features,
 			  struct thaw_object_info *info, char *err,

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Working-set files (lib/wset.h): two sections of a snapfile container,
- * WSET_SEC_HEADER and WSET_SEC_PAGES.  Dedup on record uses a bitmap of
- * the memory's pages (4 KiB per 128 MiB of RAM).
+ * Working-set files (lib/wset.h): sections of a snapfile container,
+ * WSET_SEC_HEADER and WSET_SEC_PAGES, and WSET_SEC_WRITTEN (a bit per
+ * entry, written only when an entry is marked; readers that predate it
+ * skip it).  Dedup on record uses a bitmap of the memory's pages (4 KiB
+ * per 128 MiB of RAM).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -35,6 +37,8 @@ struct wset {
 	uint64_t *offs;
 	size_t n, cap;
 	uint64_t *seen;			/* one bit per page */
+	uint64_t *written;		/* one bit per entry, @cap bits */
+	size_t nr_written;
 };
 
 static bool page_size_ok(uint32_t ps)
@@ -72,6 +76,7 @@ void wset__free(struct wset *ws)
 		return;
 	free(ws->seen);
 	free(ws->offs);
+	free(ws->written);
 	free(ws);
 }
 
@@ -87,10 +92,16 @@ int wset__add(struct wset *ws, uint64_t offset)
 	if (ws->n == ws->cap) {
 		size_t cap = ws->cap ? ws->cap * 2 : 1024;
 		uint64_t *n = realloc(ws->offs, cap * sizeof(*n));
+		uint64_t *w;
 
 		if (!n)
 			return -ENOMEM;
 		ws->offs = n;
+		w = realloc(ws->written, cap / 8);
+		if (!w)
+			return -ENOMEM;
+		memset(w + ws->cap / 64, 0, (cap - ws->cap) / 8);
+		ws->written = w;
 		ws->cap = cap;
 	}
 	ws->seen[page / 64] |= 1ull << (page % 64);
@@ -111,6 +122,35 @@ uint64_t wset__offset(const struct wset *ws, size_t i)
 uint32_t wset__page_size(const struct wset *ws)
 {
 	return ws->page_size;
+}
+
+int wset__mark_written(struct wset *ws, size_t i)
+{
+	if (i >= ws->n)
+		return -EINVAL;
+	if (!wset__written(ws, i)) {
+		ws->written[i / 64] |= 1ull << (i % 64);
+		ws->nr_written++;
+	}
+	return 0;
+}
+
+bool wset__written(const struct wset *ws, size_t i)
+{
+	return i < ws->n && (ws->written[i / 64] >> (i % 64) & 1);
+}
+
+size_t wset__written_count(const struct wset *ws)
+{
+	return ws->nr_written;
+}
+
+/* The written bits as WSET_SEC_WRITTEN lays them out: entry i is bit i % 8
+ * of byte i / 8; the bits past the count are zero.
+ */
+static size_t written_len(size_t n)
+{
+	return (n + 7) / 8;
 }
 
 int wset__write(const struct wset *ws, const char *path,
@@ -137,6 +177,14 @@ int wset__write(const struct wset *ws, const char *path,
 	ret = snapfile__add(w, WSET_SEC_HEADER, hdr, sizeof(hdr));
 	if (!ret)
 		ret = snapfile__add(w, WSET_SEC_PAGES, pages, ws->n * 8);
+	if (!ret && ws->nr_written) {
+		memset(pages, 0, written_len(ws->n));
+		for (size_t i = 0; i < ws->n; i++)
+			if (wset__written(ws, i))
+				pages[i / 8] |= 1u << (i % 8);
+		ret = snapfile__add(w, WSET_SEC_WRITTEN, pages,
+				    written_len(ws->n));
+	}
 	if (ret) {
 		err__set(err, errlen, ret, "%s: %s", path,
 			 ret == -E2BIG ? "working set too large" : strerror(-ret));
@@ -147,6 +195,26 @@ out:
 	free(pages);
 	snapfile__writer_free(w);
 	return ret;
+}
+
+/* WSET_SEC_WRITTEN, if the file has it, onto @ws's @count entries. */
+static int written_from_container(const struct snapfile *f, struct wset *ws,
+				  uint64_t count, char *err, size_t errlen)
+{
+	const uint8_t *bits;
+	size_t len;
+
+	if (snapfile__get(f, WSET_SEC_WRITTEN, (const void **)&bits, &len))
+		return 0;
+	if (len != written_len(count) ||
+	    (count % 8 && bits[len - 1] >> (count % 8)))
+		return err__set(err, errlen, -EBADMSG,
+				"working set: a %zu-byte written section does not match %llu pages",
+				len, (unsigned long long)count);
+	for (uint64_t i = 0; i < count; i++)
+		if (bits[i / 8] >> (i % 8) & 1)
+			wset__mark_written(ws, i);
+	return 0;
 }
 
 static int from_container(const struct snapfile *f, uint64_t expected,
@@ -216,6 +284,9 @@ static int from_container(const struct snapfile *f, uint64_t expected,
 			goto fail;
 		}
 	}
+	ret = written_from_container(f, ws, count, err, errlen);
+	if (ret)
+		goto fail;
 	*out = ws;
 	return 0;
 fail:

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The working set: the guest pages first touched after a restore, in
- * touch order, as offsets into the memory file.  Stored in a snapfile
- * container of type SNAPFILE_TYPE_WSET (Documentation/snapshot-format.rst).
+ * touch order, as offsets into the memory file, and which of them were
+ * written (the thaw module records it: THAW_WSET_IO_WRITTEN).  Stored in a
+ * snapfile container of type SNAPFILE_TYPE_WSET
+ * (Documentation/snapshot-format.rst); the written bits in an optional
+ * section, so that files without it read as sets with no page written.
  *
  * How to use -- recording (the Uffd handler; later the thaw module):
  *
@@ -28,6 +31,7 @@
 #ifndef THAW_LIB_WSET_H
 #define THAW_LIB_WSET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +53,12 @@ size_t wset__count(const struct wset *ws);
 /* The i-th page offset in touch order. */
 uint64_t wset__offset(const struct wset *ws, size_t i);
 uint32_t wset__page_size(const struct wset *ws);
+
+/* Entry @i (< wset__count()) was written; 0, or -EINVAL. */
+int wset__mark_written(struct wset *ws, size_t i);
+bool wset__written(const struct wset *ws, size_t i);
+/* Entries marked written. */
+size_t wset__written_count(const struct wset *ws);
 
 /* Atomic write of the set (lib/snapfile.h's commit). */
 int wset__write(const struct wset *ws, const char *path,

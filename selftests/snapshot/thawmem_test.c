@@ -100,6 +100,8 @@ TEST_F_TIMEOUT(thawmem, clones_share_one_object, 120)
 	struct thaw_snap_stats ss;
 	struct guest_mem_stats gs;
 
+	/* Counted in 4 KiB pages; huge_object_from_the_file does 2 MiB. */
+	self->o.no_huge = true;
 	ASSERT_EQ(0, guest_mem__new_thaw(&a, SIZE, &self->o, &ia, self->err,
 					 sizeof(self->err)))
 		TH_LOG("%s", self->err);
@@ -155,6 +157,8 @@ TEST_F_TIMEOUT(thawmem, wset_recorded_then_premapped, 120)
 	struct wset *ws;
 	size_t i;
 
+	/* 4 KiB pages, so that each touch is one premapped page. */
+	self->o.no_huge = true;
 	self->o.record = true;
 	ASSERT_EQ(0, guest_mem__new_thaw(&a, SIZE, &self->o, &info,
 					 self->err, sizeof(self->err)))
@@ -205,6 +209,47 @@ TEST_F_TIMEOUT(thawmem, wset_recorded_then_premapped, 120)
 	EXPECT_EQ(1, gs.faults);
 	(void)sink;
 	guest_mem__free(b);
+}
+
+/*
+ * Where thaw.ko offers 2 MiB objects the backend makes one: its dense
+ * regions are 2 MiB pages, RAM is 2 MiB-aligned, a read maps a whole
+ * region, and the clone still reads the file and keeps its writes.
+ */
+TEST_F_TIMEOUT(thawmem, huge_object_from_the_file, 120)
+{
+	struct guest_mem_thaw_info info;
+	struct thaw_snap_stats ss;
+	struct thaw_clone_stats cs;
+	struct guest_mem *a, *b;
+	volatile uint8_t sink;
+
+	ASSERT_EQ(0, guest_mem__new_thaw(&a, SIZE, &self->o, &info,
+					 self->err, sizeof(self->err)))
+		TH_LOG("%s", self->err);
+	ASSERT_EQ(0, snap_stats(a, &ss));
+	if (!ss.huge_regions)
+		SKIP(guest_mem__free(a); return,
+		     "thaw.ko stores no 2 MiB regions (THAW_FEATURE_HUGE)");
+	EXPECT_EQ(0, (uintptr_t)a->base % (2u << 20));
+	EXPECT_EQ(PAGES / 512, ss.huge_regions + ss.small_regions + ss.zero_regions);
+	EXPECT_TRUE(ram_is_file(a));
+
+	ASSERT_EQ(0, guest_mem__new_thaw(&b, SIZE, &self->o, &info,
+					 self->err, sizeof(self->err)))
+		TH_LOG("%s", self->err);
+	sink = b->base[3 * ST_PAGE];
+	memset(&cs, 0, sizeof(cs));
+	cs.addr = (uintptr_t)b->base;
+	ASSERT_EQ(0, ioctl(b->fd, THAW_IOC_CLONE_STATS, &cs));
+	EXPECT_EQ(1, cs.pmd_regions);
+	memset(b->base + 9 * ST_PAGE, 0x5a, 64);
+	EXPECT_TRUE(st_check(a->base + 9 * ST_PAGE, 9));
+	EXPECT_EQ(0x5a, b->base[9 * ST_PAGE + 1]);
+	(void)sink;
+	guest_mem__free(b);
+	EXPECT_TRUE(ram_is_file(a));
+	guest_mem__free(a);
 }
 
 /* A working set of 2 MiB pages becomes 512 module pages each. */

@@ -8,8 +8,16 @@
  * PMD; a failed 2 MiB allocation falls back to 4 KiB pages; nothing leaks.
  * PMDs are seen both in the module's counters and in /proc/self/smaps
  * (FilePmdMapped: the kernel counts a PMD of a non-anonymous page there).
+ *
+ * Private 2 MiB copies (THAW_FEATURE_PRIVATE_HUGE): regions the working set
+ * saw written, within the clone's budget, get a copy of their own on the
+ * first write, mapped by a writable PMD; a reset copies the snapshot back
+ * into it and keeps the PMD; MADV_DONTNEED keeps its data; the budget, a
+ * failed allocation and the recording fall back to 4 KiB.
  */
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdint.h>
 #include <time.h>
 #include <sys/uio.h>
@@ -98,6 +106,7 @@ FIXTURE(huge) {
 	long ps;
 	size_t len;
 	char *file;	/* the source's content, for comparisons */
+	__u64 features;
 };
 
 FIXTURE_SETUP(huge)
@@ -111,6 +120,7 @@ FIXTURE_SETUP(huge)
 	self->dev = thaw_open_api(&features);
 	if (self->dev < 0)
 		SETUP_SKIP(THAW_DEV " not usable: %s", strerror(-self->dev));
+	self->features = features;
 	if (!(features & THAW_FEATURE_HUGE)) {
 		struct utsname u;
 
@@ -136,6 +146,8 @@ FIXTURE_SETUP(huge)
 FIXTURE_TEARDOWN(huge)
 {
 	thaw_param_write("fail_huge_alloc", "0");
+	if (self->features & THAW_FEATURE_PRIVATE_HUGE)
+		thaw_param_write("private_huge_max", "16");
 	if (self->snap >= 0)
 		close(self->snap);
 	if (self->src >= 0)
@@ -691,14 +703,18 @@ static void race_round(struct __test_metadata *_metadata, struct race *r,
 	sum->pmd_maps += st.pmd_maps;
 	sum->splits += st.splits;
 	sum->faults += st.faults;
+	sum->private_made += st.private_made;
 	munmap(r->a, r->len);
 }
 
 TEST_F_TIMEOUT(huge, racing_faults, 300)
 {
 	unsigned long n = RACE_REGIONS * RP;
-	__u32 set[] = { 0, 3 * RP + 5, 7 * RP + 100 };
-	struct thaw_wset_io io = { .pages = (uintptr_t)set, .count = 3 };
+	/* Regions 0 and 3 get private copies where the module has them. */
+	__u32 set[] = { 0 | THAW_WSET_WRITTEN, (3 * RP + 5) | THAW_WSET_WRITTEN,
+			7 * RP + 100 };
+	struct thaw_wset_io io = { .pages = (uintptr_t)set, .count = 3,
+				   .flags = THAW_WSET_IO_WRITTEN };
 	struct race r = { .ps = self->ps, .len = n * self->ps, .seed = 1 };
 	struct thaw_clone_stats sum = { 0 };
 	int src, snap, rounds = 0;
@@ -713,17 +729,25 @@ TEST_F_TIMEOUT(huge, racing_faults, 300)
 	r.file = file;
 	snap = huge_create(self->dev, src, r.len, 0);
 	ASSERT_LE(0, snap);
+	if (!(self->features & THAW_FEATURE_PRIVATE_HUGE)) {
+		io.flags = 0;
+		for (int i = 0; i < 3; i++)
+			set[i] &= ~THAW_WSET_WRITTEN;
+	}
 	ASSERT_EQ(0, __thaw_ioctl(snap, THAW_IOC_WSET_SET, &io));
 	end = time(NULL) + RACE_SECONDS;
 	while (time(NULL) < end && !r.bad)
 		race_round(_metadata, &r, snap, rounds++, &sum);
 	EXPECT_FALSE(r.bad);
-	TH_LOG("%d clones: %llu PMD maps, %llu splits, %llu faults", rounds,
-	       (unsigned long long)sum.pmd_maps,
+	TH_LOG("%d clones: %llu PMD maps, %llu splits, %llu faults, %llu private copies",
+	       rounds, (unsigned long long)sum.pmd_maps,
 	       (unsigned long long)sum.splits,
-	       (unsigned long long)sum.faults);
+	       (unsigned long long)sum.faults,
+	       (unsigned long long)sum.private_made);
 	EXPECT_LT(0, sum.pmd_maps);
 	EXPECT_LT(0, sum.splits);
+	if (self->features & THAW_FEATURE_PRIVATE_HUGE)
+		EXPECT_LT(0, sum.private_made);
 	close(snap);
 	close(src);
 	free(file);
@@ -793,6 +817,485 @@ TEST_F_TIMEOUT(huge, leaves_no_memory_behind, 300)
 	       before, during, after);
 	EXPECT_LT(before - during, 256 * 1024);
 	EXPECT_LT(before - after, 48 * 1024);
+}
+
+/* Private 2 MiB copies */
+
+#define W(page)		((page) | THAW_WSET_WRITTEN)
+
+static int wset_set_written(int snap, const __u32 *e, __u32 n)
+{
+	struct thaw_wset_io io = { .pages = (uintptr_t)e, .count = n,
+				   .flags = THAW_WSET_IO_WRITTEN };
+
+	return __thaw_ioctl(snap, THAW_IOC_WSET_SET, &io);
+}
+
+/* THAW_IOC_CLONE_PREMAP with @flags and @budget: the count or -errno. */
+static long premap(int snap, void *addr, __u32 flags, __u32 budget)
+{
+	struct thaw_clone_op op = { .addr = (uintptr_t)addr, .flags = flags,
+				    .private_budget = budget };
+
+	if (ioctl(snap, THAW_IOC_CLONE_PREMAP, &op) < 0)
+		return -errno;
+	return op.count;
+}
+
+#define NEED_PRIVATE(self) do {						\
+	if (!((self)->features & THAW_FEATURE_PRIVATE_HUGE))		\
+		SKIP(return, "no THAW_FEATURE_PRIVATE_HUGE");		\
+} while (0)
+
+/* Region 0 ranks first (3 touched + 2 written), region 3 second (2 + 1). */
+static const __u32 two_regions[] = { W(5), 6, W(7), W(3 * RP + 1), 3 * RP + 2 };
+
+/*
+ * A write into a chosen region gives clone A a private copy: not seen by
+ * clone B, a new clone or the file; a second write takes no fault; a
+ * reset copies the snapshot back in place and keeps the PMD; DROP frees
+ * the copy and the object's PMD comes back.
+ */
+TEST_F(huge, private_copy_of_chosen_region)
+{
+	size_t off = 5 * self->ps + 17;
+	struct thaw_clone_stats st;
+	unsigned long pinned0;
+	char *a, *b, *c, *d;
+	__u64 faults, maps;
+	char byte;
+
+	NEED_PRIVATE(self);
+	ASSERT_EQ(0, wset_set_written(self->snap, two_regions, 5));
+	EXPECT_EQ(3, thaw_snap_stats(self->snap).wset_written);
+	a = map_clone(self, self->snap, self->len, 0);
+	b = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	ASSERT_NE(MAP_FAILED, b);
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(16, st.private_budget);
+	EXPECT_EQ(2, st.private_chosen);
+	EXPECT_EQ(0, st.private_regions);
+	read_all(a, self->len, self->ps);
+	read_all(b, self->len, self->ps);
+	pinned0 = thaw_stats(self->dev).pinned_pages;
+
+	/* Over the object's read-only PMD: ->huge_fault makes the copy. */
+	a[off] ^= 0x5a;
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(1, st.private_regions);
+	EXPECT_EQ(1, st.private_made);
+	EXPECT_EQ(0, st.splits);
+	EXPECT_EQ(0, st.private_pages);
+	EXPECT_EQ(2, st.pmd_regions);		/* 1 and 3, the object's */
+	EXPECT_EQ(3 * 2048, smaps_pmd_kb(a));
+	EXPECT_EQ(pinned0 + RP, thaw_stats(self->dev).pinned_pages);
+	EXPECT_EQ(self->file[off] ^ 0x5a, a[off]);
+	EXPECT_EQ(self->file[off], b[off]);
+	ASSERT_EQ(1, pread(self->src, &byte, 1, off));
+	EXPECT_EQ(self->file[off], byte);
+	c = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, c);
+	EXPECT_EQ(0, memcmp(c, self->file, self->len));
+	EXPECT_EQ(0, memcmp(a, self->file, off));
+	EXPECT_EQ(0, memcmp(a + off + 1, self->file + off + 1,
+			    self->len - off - 1));
+	EXPECT_EQ(0, memcmp(b, self->file, self->len));
+	/* The copy is writable: no more faults. */
+	faults = st.faults;
+	a[off + 3 * self->ps] = 1;
+	a[SZ_2M - 1] = 1;
+	EXPECT_EQ(faults, thaw_clone_stats(self->snap, a).faults);
+
+	/* With no PMD over it, ->fault makes the copy. */
+	d = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, d);
+	d[3 * SZ_2M + 1] = 2;
+	st = thaw_clone_stats(self->snap, d);
+	EXPECT_EQ(1, st.private_regions);
+	EXPECT_EQ(0, st.splits);
+	EXPECT_EQ(2048, smaps_pmd_kb(d));
+	EXPECT_EQ(0, memcmp(d + 3 * SZ_2M + 2, self->file + 3 * SZ_2M + 2,
+			    SZ_2M - 2));
+
+	/* Reset: the snapshot's content back in place; the PMD stays. */
+	maps = thaw_clone_stats(self->snap, a).pmd_maps;
+	EXPECT_EQ(RP, thaw_clone_op(self->snap, THAW_IOC_CLONE_RESET, a, 0));
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(1, st.private_regions);
+	EXPECT_EQ(maps, st.pmd_maps);
+	EXPECT_EQ(3 * 2048, smaps_pmd_kb(a));
+	EXPECT_EQ(0, memcmp(a, self->file, self->len));
+	/* Written again: the same copy, no fault. */
+	faults = st.faults;
+	a[off] = 1;
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(1, st.private_made);
+	EXPECT_EQ(faults, st.faults);
+
+	/* DROP: the copy is freed, the object's PMD comes back on a read. */
+	EXPECT_EQ(RP, thaw_clone_op(self->snap, THAW_IOC_CLONE_RESET, a,
+				    THAW_CLONE_RESET_DROP_PRIVATE));
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(0, st.private_regions);
+	EXPECT_EQ(pinned0 + RP, thaw_stats(self->dev).pinned_pages); /* d's */
+	EXPECT_EQ(0, memcmp(a, self->file, self->len));
+	EXPECT_EQ(3, thaw_clone_stats(self->snap, a).pmd_regions);
+	munmap(d, self->len);
+	EXPECT_EQ(pinned0, thaw_stats(self->dev).pinned_pages);
+	munmap(a, self->len);
+	munmap(b, self->len);
+	munmap(c, self->len);
+}
+
+/*
+ * The budget: the highest-ranked regions are chosen, the rest split and
+ * are counted over budget; the module parameter sets a new clone's.
+ */
+TEST_F(huge, over_budget_splits)
+{
+	struct thaw_clone_stats st;
+	char *a, *b;
+
+	NEED_PRIVATE(self);
+	ASSERT_EQ(0, wset_set_written(self->snap, two_regions, 5));
+	a = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	EXPECT_EQ(2 * RP, premap(self->snap, a, THAW_CLONE_PREMAP_BUDGET, 1));
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(1, st.private_budget);
+	EXPECT_EQ(1, st.private_chosen);
+	a[(3 * RP + 9) * self->ps] = 1;
+	a[5 * self->ps] = 1;
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(1, st.private_over_budget);
+	EXPECT_EQ(1, st.splits);
+	EXPECT_EQ(1, st.private_regions);
+	EXPECT_EQ(1, st.private_pages);
+	EXPECT_EQ(1, a[(3 * RP + 9) * self->ps]);
+	EXPECT_EQ(0, memcmp(a + (3 * RP + 10) * self->ps,
+			    self->file + (3 * RP + 10) * self->ps,
+			    (RP - 10) * self->ps));
+	/* A budget of 0 chooses nothing; the copy held stays. */
+	EXPECT_LE(0, premap(self->snap, a, THAW_CLONE_PREMAP_BUDGET, 0));
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(0, st.private_chosen);
+	EXPECT_EQ(1, st.private_regions);
+	EXPECT_EQ(1, a[5 * self->ps]);
+
+	ASSERT_EQ(0, thaw_param_write("private_huge_max", "0"));
+	b = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, b);
+	st = thaw_clone_stats(self->snap, b);
+	EXPECT_EQ(0, st.private_budget);
+	EXPECT_EQ(0, st.private_chosen);
+	b[5 * self->ps] = 1;
+	st = thaw_clone_stats(self->snap, b);
+	EXPECT_EQ(0, st.private_regions);
+	EXPECT_EQ(1, st.private_over_budget);
+	EXPECT_EQ(1, st.splits);
+	munmap(a, self->len);
+	munmap(b, self->len);
+}
+
+/* Arguments: the budget only with its flag, the new flags on their ops. */
+TEST_F(huge, private_args)
+{
+	struct thaw_clone_op op = { 0 };
+	char *a;
+
+	NEED_PRIVATE(self);
+	ASSERT_EQ(0, wset_set_written(self->snap, two_regions, 5));
+	a = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	op.addr = (uintptr_t)a;
+	op.private_budget = 3;
+	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->snap, THAW_IOC_CLONE_PREMAP, &op));
+	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->snap, THAW_IOC_CLONE_RESET, &op));
+	op.private_budget = 0;
+	op.pad2 = 1;
+	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->snap, THAW_IOC_CLONE_PREMAP, &op));
+	op.pad2 = 0;
+	op.flags = THAW_CLONE_PREMAP_PRIVATE;
+	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->snap, THAW_IOC_CLONE_RESET, &op));
+	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->snap, THAW_IOC_CLONE_RECORD, &op));
+	op.flags = THAW_CLONE_RESET_DROP_PRIVATE;
+	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->snap, THAW_IOC_CLONE_PREMAP, &op));
+	EXPECT_EQ(0, __thaw_ioctl(self->snap, THAW_IOC_CLONE_RESET, &op));
+	EXPECT_EQ(0, thaw_clone_stats(self->snap, a).private_made);
+	munmap(a, self->len);
+}
+
+/* fail_huge_alloc: the copy cannot be had, the region splits, counted. */
+TEST_F(huge, private_alloc_failure_splits)
+{
+	struct thaw_clone_stats st;
+	char *a, *b;
+
+	NEED_PRIVATE(self);
+	ASSERT_EQ(0, wset_set_written(self->snap, two_regions, 5));
+	a = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	read_all(a, self->len, self->ps);
+	ASSERT_EQ(0, thaw_param_write("fail_huge_alloc", "1"));
+	a[5 * self->ps] = 1;
+	ASSERT_EQ(0, thaw_param_write("fail_huge_alloc", "0"));
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(1, st.private_alloc_failed);
+	EXPECT_EQ(0, st.private_regions);
+	EXPECT_EQ(1, st.splits);
+	EXPECT_EQ(1, st.private_pages);
+	EXPECT_EQ(1, a[5 * self->ps]);
+	EXPECT_EQ(0, memcmp(a + 6 * self->ps, self->file + 6 * self->ps,
+			    self->len - 6 * self->ps));
+	/* Premap's copies too: nothing split, nothing copied, all read. */
+	b = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, b);
+	ASSERT_EQ(0, thaw_param_write("fail_huge_alloc", "1"));
+	EXPECT_EQ(2 * RP, premap(self->snap, b, THAW_CLONE_PREMAP_PRIVATE, 0));
+	ASSERT_EQ(0, thaw_param_write("fail_huge_alloc", "0"));
+	st = thaw_clone_stats(self->snap, b);
+	EXPECT_EQ(2, st.private_alloc_failed);
+	EXPECT_EQ(0, st.private_regions);
+	EXPECT_EQ(0, st.splits);
+	EXPECT_EQ(2, st.pmd_regions);
+	EXPECT_EQ(0, memcmp(b, self->file, self->len));
+	munmap(a, self->len);
+	munmap(b, self->len);
+}
+
+/*
+ * MADV_DONTNEED over a private copy drops its PMD and keeps its data: the
+ * next access maps the same copy again.  Whole or partial, nothing counts
+ * as dirtied; a reset returns the snapshot's content.
+ */
+TEST_F(huge, dontneed_keeps_private_copy)
+{
+	struct thaw_clone_stats st;
+	char *a;
+
+	NEED_PRIVATE(self);
+	ASSERT_EQ(0, wset_set_written(self->snap, two_regions, 5));
+	a = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	a[5 * self->ps + 1] = 0x77;
+	EXPECT_EQ(2048, smaps_pmd_kb(a));
+	ASSERT_EQ(0, madvise(a, SZ_2M, MADV_DONTNEED));
+	EXPECT_EQ(0, smaps_pmd_kb(a));
+	EXPECT_EQ(0x77, a[5 * self->ps + 1]);
+	EXPECT_EQ(2048, smaps_pmd_kb(a));
+	ASSERT_EQ(0, madvise(a + 7 * self->ps, self->ps, MADV_DONTNEED));
+	EXPECT_EQ(0x77, a[5 * self->ps + 1]);
+	EXPECT_EQ(0, memcmp(a + 6 * self->ps, self->file + 6 * self->ps,
+			    SZ_2M - 6 * self->ps));
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(1, st.private_regions);
+	EXPECT_EQ(1, st.private_made);
+	EXPECT_EQ(0, st.private_pages);
+	EXPECT_EQ(0, st.splits);
+	EXPECT_EQ(RP, thaw_clone_op(self->snap, THAW_IOC_CLONE_RESET, a,
+				    THAW_CLONE_RESET_REMAP));
+	EXPECT_EQ(0, memcmp(a, self->file, self->len));
+	munmap(a, self->len);
+}
+
+/*
+ * THAW_CLONE_PREMAP_PRIVATE copies the chosen regions before anything
+ * runs: writes there take no fault.  Not in a read-only mapping.
+ */
+TEST_F(huge, premap_copies_chosen_regions)
+{
+	const __u32 set[] = { W(5), W(3 * RP + 1), 2 * RP + 3 };
+	struct thaw_clone_stats st;
+	char *a, *b;
+
+	NEED_PRIVATE(self);
+	ASSERT_EQ(0, wset_set_written(self->snap, set, 3));
+	a = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	EXPECT_EQ(2 * RP + 1, premap(self->snap, a, THAW_CLONE_PREMAP_PRIVATE,
+				     0));
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(2, st.private_regions);
+	EXPECT_EQ(0, st.faults);
+	EXPECT_EQ(2 * RP + 1, st.premapped);
+	EXPECT_EQ(2 * 2048, smaps_pmd_kb(a));
+	a[5 * self->ps] = 1;
+	a[(3 * RP + 100) * self->ps] = 1;
+	EXPECT_EQ(0, memcmp(a + 6 * self->ps, self->file + 6 * self->ps,
+			    SZ_2M - 6 * self->ps));
+	EXPECT_EQ(0, thaw_clone_stats(self->snap, a).faults);
+	/* Again: nothing new. */
+	EXPECT_EQ(0, premap(self->snap, a, THAW_CLONE_PREMAP_PRIVATE, 0));
+	munmap(a, self->len);
+
+	b = mmap(NULL, self->len, PROT_READ, MAP_PRIVATE, self->snap, 0);
+	ASSERT_NE(MAP_FAILED, b);
+	EXPECT_EQ(2 * RP + 1, premap(self->snap, b, THAW_CLONE_PREMAP_PRIVATE,
+				     0));
+	st = thaw_clone_stats(self->snap, b);
+	EXPECT_EQ(0, st.private_regions);
+	EXPECT_EQ(2, st.pmd_regions);
+	munmap(b, self->len);
+}
+
+/*
+ * A recording notes writes (a write fault, a copy-on-write of a mapped
+ * page, in a zero region too); the next clone chooses the regions the
+ * recording wrote, ranked; a private copy of a zero region is zeros.
+ */
+TEST_F(huge, recorded_writes_choose_regions)
+{
+	__u32 got[8];
+	struct thaw_wset_io io = { .pages = (uintptr_t)got, .count = 8,
+				   .flags = THAW_WSET_IO_WRITTEN };
+	struct thaw_clone_stats st;
+	volatile char sink;
+	char *a, *b;
+
+	NEED_PRIVATE(self);
+	a = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	ASSERT_EQ(0, thaw_clone_op(self->snap, THAW_IOC_CLONE_RECORD, a, 0));
+	sink = a[9 * self->ps];
+	a[(3 * RP + 4) * self->ps] = 1;
+	sink = a[(3 * RP + 6) * self->ps];
+	a[(3 * RP + 6) * self->ps] = 1;
+	a[(RP + 2) * self->ps] = 1;
+	(void)sink;
+	EXPECT_EQ(0, thaw_clone_stats(self->snap, a).private_regions);
+	EXPECT_EQ(4, thaw_clone_op(self->snap, THAW_IOC_CLONE_STOP, a, 0));
+	EXPECT_EQ(3, thaw_snap_stats(self->snap).wset_written);
+	ASSERT_EQ(0, __thaw_ioctl(self->snap, THAW_IOC_WSET_GET, &io));
+	ASSERT_EQ(4, io.count);
+	EXPECT_EQ(9, got[0]);
+	EXPECT_EQ(W(3 * RP + 4), got[1]);
+	EXPECT_EQ(W(3 * RP + 6), got[2]);
+	EXPECT_EQ(W(RP + 2), got[3]);
+	munmap(a, self->len);
+
+	/* Region 3 (2 touched + 2 written) before region 1 (1 + 1). */
+	b = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, b);
+	EXPECT_EQ(2, thaw_clone_stats(self->snap, b).private_chosen);
+	EXPECT_LE(0, premap(self->snap, b, THAW_CLONE_PREMAP_BUDGET, 1));
+	b[(3 * RP + 4) * self->ps] = 1;
+	b[(RP + 2) * self->ps] = 1;
+	st = thaw_clone_stats(self->snap, b);
+	EXPECT_EQ(1, st.private_regions);
+	EXPECT_EQ(1, st.private_over_budget);
+	munmap(b, self->len);
+	/* Budget 16: the zero region's copy too, zeros but for the write. */
+	b = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, b);
+	b[(RP + 2) * self->ps + 3] = 9;
+	EXPECT_EQ(1, thaw_clone_stats(self->snap, b).private_regions);
+	EXPECT_EQ(9, b[(RP + 2) * self->ps + 3]);
+	b[(RP + 2) * self->ps + 3] = 0;
+	for (unsigned long i = 0; i < RP; i++)
+		ASSERT_TRUE(thaw_page_is_zero(b + (RP + i) * self->ps));
+	munmap(b, self->len);
+}
+
+static sigjmp_buf bus_jmp;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(bus_jmp, 1);
+}
+
+/* Did reading @p raise SIGBUS? */
+static int read_bus(const volatile char *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	int bus = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(bus_jmp, 1))
+		bus = 1;
+	else
+		(void)*p;
+	sigaction(SIGBUS, &old, NULL);
+	return bus;
+}
+
+/*
+ * MADV_DOFORK of a clone with a private copy: the child cannot be given
+ * the parent's copy, so its 2 MiB regions of the object raise SIGBUS
+ * rather than show the snapshot; its 4 KiB regions read as before.
+ */
+TEST_F(huge, forked_copy_of_private_clone)
+{
+	int status;
+	pid_t pid;
+	char *a;
+
+	NEED_PRIVATE(self);
+	ASSERT_EQ(0, wset_set_written(self->snap, two_regions, 5));
+	a = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	a[5] = 1;
+	ASSERT_EQ(1, thaw_clone_stats(self->snap, a).private_regions);
+	ASSERT_EQ(0, madvise(a, self->len, MADV_DOFORK));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int bad = !read_bus(a + 5) || !read_bus(a + 3 * SZ_2M) ||
+			  read_bus(a + 2 * SZ_2M) ||
+			  memcmp(a + 2 * SZ_2M, self->file + 2 * SZ_2M, SZ_2M);
+
+		_exit(bad);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT_EQ(1, a[5]);
+	munmap(a, self->len);
+}
+
+/*
+ * 1000 resets of a clone with private copies and 4 KiB dirty pages: the
+ * content is the snapshot's after each, and the counters (copies, pinned
+ * pages, PMDs) end where they started.
+ */
+TEST_F_TIMEOUT(huge, thousand_resets_with_private_copies, 900)
+{
+	struct thaw_clone_stats st0, st;
+	unsigned long pinned0;
+	long kb0;
+	char *a;
+
+	NEED_PRIVATE(self);
+	ASSERT_EQ(0, wset_set_written(self->snap, two_regions, 5));
+	a = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	ASSERT_LE(0, premap(self->snap, a, THAW_CLONE_PREMAP_PRIVATE, 0));
+	read_all(a, self->len, self->ps);
+	st0 = thaw_clone_stats(self->snap, a);
+	ASSERT_EQ(2, st0.private_regions);
+	pinned0 = thaw_stats(self->dev).pinned_pages;
+	kb0 = smaps_pmd_kb(a);
+	for (int i = 0; i < 1000; i++) {
+		a[5 * self->ps + i % self->ps] = (char)i;
+		a[(3 * RP + 1) * self->ps] = (char)i;
+		a[(2 * RP + 3) * self->ps] = (char)i;
+		ASSERT_EQ(2 * RP + 1, thaw_clone_op(self->snap,
+						    THAW_IOC_CLONE_RESET, a,
+						    THAW_CLONE_RESET_REMAP));
+		if (!(i % 100))
+			ASSERT_EQ(0, memcmp(a, self->file, self->len));
+	}
+	EXPECT_EQ(0, memcmp(a, self->file, self->len));
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(1000, st.resets);
+	EXPECT_EQ(2, st.private_regions);
+	EXPECT_EQ(2, st.private_made);
+	EXPECT_EQ(0, st.private_pages);
+	EXPECT_EQ(st0.pmd_maps, st.pmd_maps);
+	EXPECT_EQ(st0.pmd_regions, st.pmd_regions);
+	EXPECT_EQ(st0.shared_pages, st.shared_pages);
+	EXPECT_EQ(pinned0, thaw_stats(self->dev).pinned_pages);
+	EXPECT_EQ(kb0, smaps_pmd_kb(a));
+	munmap(a, self->len);
 }
 
 TEST_HARNESS_MAIN

@@ -4,7 +4,10 @@
  * snapshot object.  A guest's write is copy-on-write in its own clone only;
  * the host's writes and resets of a clone reach the guest through KVM's mmu
  * notifier; a working set recorded while a guest runs, premapped into a new
- * clone, lets the next guest run with no page fault in the module.
+ * clone, lets the next guest run with no page fault in the module.  In a
+ * huge object, a region the guest reads is one 2 MiB entry in KVM, and a
+ * region chosen for a private copy stays 2 MiB when the guest writes it,
+ * and through a reset.
  */
 #include <stdint.h>
 #include <sys/mman.h>
@@ -302,6 +305,105 @@ TEST_F_TIMEOUT(kvmclone, huge_region_mapped_2m_by_kvm, 120)
 	TH_LOG("KVM after the guest's write: pages_2m %ld, pages_4k %ld",
 	       kvm_vm_stat(vm->fd, "pages_2m"),
 	       kvm_vm_stat(vm->fd, "pages_4k"));
+
+	vm_destroy(vm);
+	munmap(mem, len);
+	close(snap);
+	close(src);
+}
+
+/*
+ * A region the working set marks written gets a private 2 MiB copy on the
+ * guest's write: KVM keeps mapping it 2 MiB (no split), the write is in
+ * this clone only, and after a reset, which copies the snapshot back in
+ * place, the guest reads the snapshot's byte through the same mapping.
+ */
+TEST_F_TIMEOUT(kvmclone, private_region_stays_2m_in_kvm, 120)
+{
+	static const struct kvm_regs start = { .rip = CODE_GPA, .rflags = 0x2 };
+	size_t len = 4 << 20;
+	struct thaw_snap_create c = {
+		.length = len, .flags = THAW_SNAP_CREATE_HUGE,
+		.huge_min_pages = 1,
+	};
+	const __u32 set[] = { CODE_GPA >> 12, (DATA_GPA >> 12) |
+					      THAW_WSET_WRITTEN };
+	struct thaw_wset_io io = { .pages = (uintptr_t)set, .count = 2,
+				   .flags = THAW_WSET_IO_WRITTEN };
+	struct kvm_vm *vm = &self->vm[3];
+	struct thaw_clone_stats cs;
+	long pages_2m, pages_4k;
+	__u64 features = 0;
+	int src, snap, dev;
+	char *buf, *mem, *other;
+
+	dev = thaw_open_api(&features);
+	ASSERT_LE(0, dev);
+	close(dev);
+	if (!(features & THAW_FEATURE_PRIVATE_HUGE))
+		SKIP(return, "thaw.ko without THAW_FEATURE_PRIVATE_HUGE");
+	if (self->ps != 4096)
+		SKIP(return, "4 KiB pages only");
+	src = memfd_create("guest-mem-priv", MFD_CLOEXEC);
+	ASSERT_LE(0, src);
+	ASSERT_EQ(0, ftruncate(src, len));
+	buf = malloc(self->len);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(self->len, pread(self->src, buf, self->len, 0));
+	ASSERT_EQ(self->len, pwrite(src, buf, self->len, 0));
+	free(buf);
+	c.fd = src;
+	snap = ioctl(self->dev, THAW_IOC_SNAP_CREATE, &c);
+	ASSERT_LE(0, snap) TH_LOG("SNAP_CREATE: %s", strerror(errno));
+	ASSERT_EQ(0, __thaw_ioctl(snap, THAW_IOC_WSET_SET, &io));
+
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, snap, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	EXPECT_EQ(0, (uintptr_t)mem % (2 << 20));
+	EXPECT_EQ(1, thaw_clone_stats(snap, mem).private_chosen);
+	vm_create(self->kvm, vm, mem, len);
+
+	/* Reads: the object's read-only PMD, 2 MiB in KVM. */
+	vcpu_set_regs_real(vm, &start);
+	EXPECT_EQ(0, __vcpu_run(vm));
+	EXPECT_EQ(KVM_EXIT_IO, vm->run->exit_reason);
+	EXPECT_EQ(DATA0, vcpu_io_byte(vm));
+	EXPECT_EQ(1, thaw_clone_stats(snap, mem).pmd_regions);
+	/* The write: a private copy, mapped writable, 2 MiB in KVM. */
+	EXPECT_EQ(0, __vcpu_run(vm));
+	EXPECT_EQ(KVM_EXIT_HLT, vm->run->exit_reason);
+	EXPECT_EQ(DATA0 + 1, mem[DATA_GPA]);
+	cs = thaw_clone_stats(snap, mem);
+	EXPECT_EQ(1, cs.private_regions);
+	EXPECT_EQ(0, cs.splits);
+	EXPECT_EQ(0, cs.private_pages);
+	pages_2m = kvm_vm_stat(vm->fd, "pages_2m");
+	pages_4k = kvm_vm_stat(vm->fd, "pages_4k");
+	TH_LOG("KVM after the guest's write: pages_2m %ld, pages_4k %ld",
+	       pages_2m, pages_4k);
+	if (pages_2m < 0)
+		TH_LOG("no KVM debugfs: pages_2m not checked");
+	else
+		EXPECT_LE(1, pages_2m);
+	other = mmap(NULL, len, PROT_READ, MAP_PRIVATE, snap, 0);
+	ASSERT_NE(MAP_FAILED, other);
+	EXPECT_EQ(DATA0, other[DATA_GPA]);
+	munmap(other, len);
+
+	/* Reset in place: the guest reads the snapshot's byte again. */
+	EXPECT_EQ(THAW_REGION_PAGES,
+		  thaw_clone_op(snap, THAW_IOC_CLONE_RESET, mem, 0));
+	EXPECT_EQ(DATA0, mem[DATA_GPA]);
+	EXPECT_EQ(DATA0, vm_run_once(_metadata, vm));
+	EXPECT_EQ(DATA0 + 1, mem[DATA_GPA]);
+	cs = thaw_clone_stats(snap, mem);
+	EXPECT_EQ(1, cs.private_made);
+	EXPECT_EQ(1, cs.private_regions);
+	pages_2m = kvm_vm_stat(vm->fd, "pages_2m");
+	TH_LOG("KVM after a reset and a second run: pages_2m %ld, pages_4k %ld",
+	       pages_2m, kvm_vm_stat(vm->fd, "pages_4k"));
+	if (pages_2m >= 0)
+		EXPECT_LE(1, pages_2m);
 
 	vm_destroy(vm);
 	munmap(mem, len);

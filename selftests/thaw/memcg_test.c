@@ -2,7 +2,10 @@
 /*
  * Memory accounting: the memory cgroup of the process that creates a
  * snapshot object pays for its pages while it lives, and a creation that
- * would pass the cgroup's memory.max fails and leaves nothing behind.
+ * would pass the cgroup's memory.max fails and leaves nothing behind.  A
+ * clone's private 2 MiB copies are paid by the cgroup of the process that
+ * maps the clone, refused (4 KiB instead) at its limit, and given back
+ * whatever the order of teardown.
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -148,6 +151,107 @@ TEST_F(memcg, limit_refuses)
 		close(fd);
 	EXPECT_EQ(0, thaw_stats(self->dev).pinned_pages);
 	EXPECT_EQ(0, write_file(self->file, "max"));
+}
+
+#define RP	THAW_REGION_PAGES
+
+/* A huge object of @self->src whose 2 regions the working set wrote. */
+static int private_snap(struct __test_metadata *_metadata,
+			FIXTURE_DATA(memcg) *self)
+{
+	const __u32 set[] = { 1 | THAW_WSET_WRITTEN, RP | THAW_WSET_WRITTEN };
+	struct thaw_snap_create c = {
+		.fd = self->src, .length = NPAGES * self->ps,
+		.flags = THAW_SNAP_CREATE_HUGE,
+	};
+	struct thaw_wset_io io = { .pages = (uintptr_t)set, .count = 2,
+				   .flags = THAW_WSET_IO_WRITTEN };
+	int snap = ioctl(self->dev, THAW_IOC_SNAP_CREATE, &c);
+
+	if (snap < 0)
+		return -errno;
+	EXPECT_EQ(2, thaw_snap_stats(snap).huge_regions);
+	EXPECT_EQ(0, __thaw_ioctl(snap, THAW_IOC_WSET_SET, &io));
+	return snap;
+}
+
+TEST_F(memcg, private_copies_charged_and_returned)
+{
+	long long before, with, after, copies;
+	size_t len = NPAGES * self->ps;
+	__u64 features = 0;
+	int dev, snap;
+	char *a;
+
+	dev = thaw_open_api(&features);
+	ASSERT_LE(0, dev);
+	close(dev);
+	if (!(features & THAW_FEATURE_PRIVATE_HUGE))
+		SKIP(return, "no THAW_FEATURE_PRIVATE_HUGE");
+	before = cg_read(self, "memory.current");
+	ASSERT_LE(0, before);
+	for (int round = 0; round < 2; round++) {
+		snap = private_snap(_metadata, self);
+		ASSERT_LE(0, snap);
+		a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, snap,
+			 0);
+		ASSERT_NE(MAP_FAILED, a);
+		with = cg_read(self, "memory.current");
+		a[5] = 1;
+		a[RP * self->ps + 5] = 1;
+		ASSERT_EQ(2, thaw_clone_stats(snap, a).private_regions);
+		copies = cg_read(self, "memory.current") - with;
+		TH_LOG("memory.current: +%lld for 2 private 2 MiB copies",
+		       copies);
+		/* Less the memcg's per-cpu charge stock (64 pages). */
+		EXPECT_GE(copies, (4LL << 20) - (256 << 10));
+		EXPECT_EQ(2 * RP + 2 * RP + 1 + (NPAGES * 8 + 4095) / 4096,
+			  thaw_stats(self->dev).pinned_pages);
+		if (round) {
+			munmap(a, len);
+			close(snap);
+		} else {
+			close(snap);
+			munmap(a, len);
+		}
+		EXPECT_EQ(0, thaw_stats(self->dev).pinned_pages);
+	}
+	after = cg_read(self, "memory.current");
+	EXPECT_LT(after - before, 1 << 20);
+}
+
+/* At the cgroup's limit a private copy is refused: 4 KiB, counted. */
+TEST_F(memcg, private_copy_refused_at_limit)
+{
+	size_t len = NPAGES * self->ps;
+	struct thaw_clone_stats st;
+	__u64 features = 0;
+	char max[32];
+	int dev, snap;
+	char *a;
+
+	dev = thaw_open_api(&features);
+	ASSERT_LE(0, dev);
+	close(dev);
+	if (!(features & THAW_FEATURE_PRIVATE_HUGE))
+		SKIP(return, "no THAW_FEATURE_PRIVATE_HUGE");
+	snap = private_snap(_metadata, self);
+	ASSERT_LE(0, snap);
+	a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, snap, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	snprintf(max, sizeof(max), "%lld",
+		 cg_read(self, "memory.current") + (1 << 20));
+	ASSERT_EQ(0, write_file(strcat(strcpy(self->file, self->cg),
+				       "/memory.max"), max));
+	a[5] = 1;
+	st = thaw_clone_stats(snap, a);
+	EXPECT_EQ(0, write_file(self->file, "max"));
+	EXPECT_EQ(0, st.private_regions);
+	EXPECT_EQ(1, st.private_alloc_failed);
+	EXPECT_EQ(1, st.splits);
+	EXPECT_EQ(1, a[5]);
+	munmap(a, len);
+	close(snap);
 }
 
 TEST_HARNESS_MAIN

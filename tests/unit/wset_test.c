@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Working-set files: recording, the file round trip, every kind of
- * damage refused, coalesced ranges and the populate helper.
+ * Working-set files: recording, the file round trip (written bits
+ * included), every kind of damage refused, coalesced ranges and the
+ * populate helper.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -123,6 +124,66 @@ static void file_round_trip(void **state)
 	wset__free(ws);
 }
 
+/*
+ * Written bits: marked per entry, kept through the file, absent from a
+ * file that has none (as one written before they existed).
+ */
+static void written_round_trip(void **state)
+{
+	struct wset *ws = sample(), *back;
+	char err[256];
+	size_t len;
+	uint8_t *b;
+
+	assert_int_equal(0, wset__written_count(ws));
+	assert_int_equal(0, wset__mark_written(ws, 1));
+	assert_int_equal(0, wset__mark_written(ws, 8));
+	assert_int_equal(0, wset__mark_written(ws, 8));
+	assert_int_equal(-EINVAL, wset__mark_written(ws, 9));
+	assert_int_equal(2, wset__written_count(ws));
+	assert_false(wset__written(ws, 0));
+	assert_true(wset__written(ws, 8));
+	assert_false(wset__written(ws, 9));
+	b = serialize(ws, &len);
+	assert_int_equal(0, wset__parse(b, len, MEM, &back, err, sizeof(err)));
+	assert_int_equal(2, wset__written_count(back));
+	for (size_t i = 0; i < wset__count(ws); i++)
+		assert_int_equal(wset__written(ws, i), wset__written(back, i));
+	wset__free(back);
+	/* Every damage to the longer file is refused too. */
+	for (size_t i = 0; i < len; i++) {
+		b[i] ^= 0x20;
+		assert_int_not_equal(0, wset__parse(b, len, MEM, &back, err,
+						    sizeof(err)));
+		b[i] ^= 0x20;
+	}
+	free(b);
+	wset__free(ws);
+
+	/* Past the first 1024 entries (the bitmap grows). */
+	assert_int_equal(0, wset__new(MEM, PG, &ws));
+	for (uint64_t i = 0; i < 3000; i++)
+		assert_int_equal(1, wset__add(ws, i * PG));
+	assert_int_equal(0, wset__mark_written(ws, 2999));
+	assert_false(wset__written(ws, 1500));
+	b = serialize(ws, &len);
+	assert_int_equal(0, wset__parse(b, len, MEM, &back, err, sizeof(err)));
+	assert_true(wset__written(back, 2999));
+	assert_int_equal(1, wset__written_count(back));
+	wset__free(back);
+	free(b);
+	wset__free(ws);
+
+	/* No bit marked: no section, as in an old file. */
+	ws = sample();
+	b = serialize(ws, &len);
+	assert_int_equal(0, wset__parse(b, len, MEM, &back, err, sizeof(err)));
+	assert_int_equal(0, wset__written_count(back));
+	wset__free(back);
+	free(b);
+	wset__free(ws);
+}
+
 static void every_truncation_and_flip(void **state)
 {
 	struct wset *ws = sample(), *back;
@@ -147,10 +208,14 @@ static void every_truncation_and_flip(void **state)
 	wset__free(ws);
 }
 
-/* Well-formed containers with bad content, built by hand. */
-static int parse_custom(uint64_t mem, uint32_t ps, uint32_t flags,
-			uint64_t count, const uint64_t *offs, size_t n,
-			bool with_pages, char *err)
+/*
+ * Well-formed containers with bad content, built by hand; with
+ * @written_len > 0, a written section of that many bytes from @written.
+ */
+static int parse_written(uint64_t mem, uint32_t ps, uint32_t flags,
+			 uint64_t count, const uint64_t *offs, size_t n,
+			 bool with_pages, const uint8_t *written,
+			 size_t written_len, char *err)
 {
 	struct snapfile_writer *w = snapfile__writer_new(SNAPFILE_TYPE_WSET);
 	uint8_t hdr[WSET_HEADER_SIZE] = { 0 }, pages[64 * 8];
@@ -170,6 +235,9 @@ static int parse_custom(uint64_t mem, uint32_t ps, uint32_t flags,
 	if (with_pages)
 		assert_int_equal(0, snapfile__add(w, WSET_SEC_PAGES, pages,
 						  n * 8));
+	if (written_len)
+		assert_int_equal(0, snapfile__add(w, WSET_SEC_WRITTEN, written,
+						  written_len));
 	assert_int_equal(0, snapfile__serialize(w, &buf, &len));
 	snapfile__writer_free(w);
 	ret = wset__parse(buf, len, 0, &ws, err, 256);
@@ -177,6 +245,14 @@ static int parse_custom(uint64_t mem, uint32_t ps, uint32_t flags,
 		wset__free(ws);
 	free(buf);
 	return ret;
+}
+
+static int parse_custom(uint64_t mem, uint32_t ps, uint32_t flags,
+			uint64_t count, const uint64_t *offs, size_t n,
+			bool with_pages, char *err)
+{
+	return parse_written(mem, ps, flags, count, offs, n, with_pages, NULL,
+			     0, err);
 }
 
 static void bad_content(void **state)
@@ -218,6 +294,18 @@ static void bad_content(void **state)
 						3, ok, 3, true, err));
 	assert_int_equal(-EBADMSG, parse_custom(MEM, PG, 1, 3, ok, 3, true,
 						err));
+	/* Written bits: one byte for 3 entries, no bit past them. */
+	{
+		const uint8_t good = 0x05, stray = 0x09, two[2] = { 1, 0 };
+
+		assert_int_equal(0, parse_written(MEM, PG, 0, 3, ok, 3, true,
+						  &good, 1, err));
+		assert_int_equal(-EBADMSG, parse_written(MEM, PG, 0, 3, ok, 3,
+							 true, &stray, 1, err));
+		assert_int_equal(-EBADMSG, parse_written(MEM, PG, 0, 3, ok, 3,
+							 true, two, 2, err));
+		assert_non_null(strstr(err, "written"));
+	}
 }
 
 static void ranges(void **state)
@@ -297,6 +385,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(record),
 		cmocka_unit_test(file_round_trip),
+		cmocka_unit_test(written_round_trip),
 		cmocka_unit_test(every_truncation_and_flip),
 		cmocka_unit_test(bad_content),
 		cmocka_unit_test(ranges),

@@ -24,7 +24,9 @@
  * qemu-snapshot is the setup step of the QEMU modes: boot, wait for
  * READY, save the state twice (plain, and x-ignore-shared).
  *
- * Counters beside the times, read when the response is in: the VMM
+ * Then the same invocation once more, timed: a warm invocation of the
+ * same VM (warm_ms; a restore's overhead is first response minus that).
+ * Counters beside the times, read when the first response is in: the VMM
  * process's page faults, RSS and PSS (/proc), KVM's exits and page faults
  * for the VM (debugfs), thawvm's userspace exits (FlushMetrics) and the
  * Uffd handler's faults.
@@ -104,6 +106,7 @@ struct vm {
 	int lfd;			/* READY listener (cold boots) */
 	int state_fd;			/* QEMU restores: the saved state */
 	uint64_t t_spawn, t_up, t_go, t_loaded, t_resp;
+	uint64_t warm_ns;		/* a second invocation, 0 if none */
 	uint64_t go_real_us, resume_us;
 	struct vm_counts counts;
 	long long vmm_exits, uffd_faults, uffd_pages;
@@ -114,7 +117,8 @@ struct vm {
 static const char *const csv_header =
 	"mode,backend,wset,mem_mib,clones,idx,spawn_ms,load_ms,"
 	"first_response_ms,minflt,majflt,rss_kib,pss_kib,kvm_exits,kvm_pf,"
-	"vmm_exits,uffd_faults,uffd_pages,ok,kvm_pages_2m,kvm_pages_4k";
+	"vmm_exits,uffd_faults,uffd_pages,ok,kvm_pages_2m,kvm_pages_4k,"
+	"warm_ms";
 
 static void usage(FILE *f)
 {
@@ -474,7 +478,8 @@ static int qemu_resume_loaded(struct vm *v, uint64_t deadline)
 	}
 }
 
-static int first_response(struct vm *v, uint64_t deadline)
+/* One invocation of @v; *@t_end when its response was in. */
+static int invoke_once(struct vm *v, uint64_t deadline, uint64_t *t_end)
 {
 	const struct opts *o = v->o;
 	struct vsock_target t = { .port = THAW_INVOKE_PORT };
@@ -497,7 +502,7 @@ static int first_response(struct vm *v, uint64_t deadline)
 			   deadline > util__now_ms() ?
 			   deadline - util__now_ms() : 1,
 			   INVOKE_RETRY_CONNECT, &r, v->err, sizeof(v->err));
-	v->t_resp = util__now_ns();
+	*t_end = util__now_ns();
 	if (ret)
 		return ret;
 	if (r.res.status != THAW_STATUS_OK) {
@@ -508,6 +513,24 @@ static int first_response(struct vm *v, uint64_t deadline)
 	}
 	invoke__reply_free(&r);
 	return ret;
+}
+
+static int first_response(struct vm *v, uint64_t deadline)
+{
+	return invoke_once(v, deadline, &v->t_resp);
+}
+
+/*
+ * The same invocation again, on the VM that has just answered it: what a
+ * warm VM takes, against which a restore's overhead is measured (first
+ * response minus this).
+ */
+static void warm_response(struct vm *v, uint64_t deadline)
+{
+	uint64_t t0 = util__now_ns(), t1;
+
+	if (!invoke_once(v, deadline, &t1))
+		v->warm_ns = t1 - t0;
 }
 
 /*
@@ -624,6 +647,7 @@ static void *vm_thread(void *arg)
 			thawvm_counters(v);
 		else
 			vm_counts__read(v->pid, &v->counts);
+		warm_response(v, deadline);
 	}
 	return NULL;
 }
@@ -843,7 +867,7 @@ static void print_row(const struct opts *o, const struct vm *v)
 		backend = "migrate";
 	else if (o->mode == M_QEMU_TEMPLATE)
 		backend = "x-ignore-shared";
-	printf("%s,%s,%d,%u,%u,%u,%.1f,%.1f,%.1f,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d,%lld,%lld\n",
+	printf("%s,%s,%d,%u,%u,%u,%.1f,%.1f,%.1f,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d,%lld,%lld,%.1f\n",
 	       mode_names[o->mode], backend, o->wset, o->mem_mib, o->clones,
 	       v->idx, ms(v->t_spawn, v->t_up),
 	       v->ok ? ms(v->t_go, v->t_loaded) : -1,
@@ -851,7 +875,8 @@ static void print_row(const struct opts *o, const struct vm *v)
 	       v->counts.minflt, v->counts.majflt, v->counts.rss_kib,
 	       v->counts.pss_kib, v->counts.kvm_exits, v->counts.kvm_pf,
 	       v->vmm_exits, v->uffd_faults, v->uffd_pages, v->ok,
-	       v->counts.kvm_pages_2m, v->counts.kvm_pages_4k);
+	       v->counts.kvm_pages_2m, v->counts.kvm_pages_4k,
+	       v->warm_ns ? v->warm_ns / 1e6 : -1);
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)

@@ -8,7 +8,9 @@
 #
 # Output columns: label,mode,backend,wset,mem_mib,clones,runs,ok,
 # first_response_ms,worst_ms,load_ms,minflt,kvm_exits,kvm_pf,vmm_exits,
-# uffd_faults,uffd_pages,pss_kib,kvm_pages_2m
+# uffd_faults,uffd_pages,pss_kib,kvm_pages_2m,warm_ms,overhead_ms
+# (overhead_ms: the median first response minus the median warm invocation
+# of the same VMs: what the restore itself costs)
 function median(list,    n, a, i, j, t) {
 	n = split(list, a, " ")
 	for (i = 2; i <= n; i++) {
@@ -67,7 +69,7 @@ NR == 1 && $1 == "mode" {
 		good[k]++
 		add(k, "first_response_ms")
 	}
-	split("load_ms minflt kvm_exits kvm_pf vmm_exits uffd_faults uffd_pages pss_kib kvm_pages_2m", names, " ")
+	split("load_ms minflt kvm_exits kvm_pf vmm_exits uffd_faults uffd_pages pss_kib kvm_pages_2m warm_ms", names, " ")
 	for (n in names)
 		if (names[n] in c)
 			add(k, names[n])
@@ -77,9 +79,10 @@ END {
 		k = order[g]
 		printf "%s,%s,%d,%d,%s,%s", label[k], key[k], runs[k], good[k] + 0,
 			median(v[k, "first_response_ms"]), worst(v[k, "first_response_ms"])
-		split("load_ms minflt kvm_exits kvm_pf vmm_exits uffd_faults uffd_pages pss_kib kvm_pages_2m", names, " ")
-		for (n = 1; n <= 9; n++)
+		split("load_ms minflt kvm_exits kvm_pf vmm_exits uffd_faults uffd_pages pss_kib kvm_pages_2m warm_ms", names, " ")
+		for (n = 1; n <= 10; n++)
 			printf ",%s", median(v[k, names[n]])
-		printf "\n"
+		f = median(v[k, "first_response_ms"]); w = median(v[k, "warm_ms"])
+		printf ",%s\n", (f != "" && w != "" && w + 0 > 0) ? sprintf("%.1f", f - w) : ""
 	}
 }

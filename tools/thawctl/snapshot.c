@@ -74,7 +74,8 @@ static void usage(FILE *f)
 		"  --record-wset       then restore it once, invoke --payload and\n"
 		"                      record the pages touched into SNAPDIR/wset\n"
 		"  --payload JSON      the recording invocation's event\n"
-		"  --record-backend B  File (default), Uffd or Thaw\n"
+		"  --record-backend B  File, Uffd or Thaw (default: Thaw where\n"
+		"                      /dev/thaw is, else File)\n"
 		"  --force             replace a snapshot already in SNAPDIR\n"
 		"  --timeout SEC       for the guest to get ready (default %d)\n"
 		"  --log FILE          thawvm's log (default: shown on failure)\n"
@@ -638,7 +639,13 @@ int thawctl__snapshot(int argc, char **argv)
 	struct snap_args a = {
 		.mem_mib = DEFAULT_MEM_MIB, .vcpus = 1,
 		.timeout_ms = DEFAULT_TIMEOUT_MS,
-		.record_backend = CLONE_FILE,
+		/*
+		 * thaw.ko records first touches exactly (no fault-around)
+		 * and which pages the guest wrote: where it is loaded, it
+		 * records.
+		 */
+		.record_backend = access("/dev/thaw", R_OK | W_OK) ?
+				  CLONE_FILE : CLONE_THAW,
 	};
 	/* Options that only a boot (not --api-sock) takes. */
 	bool boot_only = false;

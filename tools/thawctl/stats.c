@@ -36,7 +36,10 @@ static void stats_policy_init(void)
 		THAW_A_RECORDED, THAW_A_RESETS, THAW_A_RESET_PAGES,
 		THAW_A_HUGE_REGIONS, THAW_A_SMALL_REGIONS, THAW_A_ZERO_REGIONS,
 		THAW_A_HUGE_FALLBACKS, THAW_A_PMD_MAPS, THAW_A_PMD_REGIONS,
-		THAW_A_SPLITS,
+		THAW_A_SPLITS, THAW_A_WSET_WRITTEN, THAW_A_PRIVATE_REGIONS,
+		THAW_A_PRIVATE_MADE, THAW_A_PRIVATE_BUDGET,
+		THAW_A_PRIVATE_CHOSEN, THAW_A_PRIVATE_OVER_BUDGET,
+		THAW_A_PRIVATE_ALLOC_FAILED,
 	};
 
 	for (size_t i = 0; i < sizeof(u64s) / sizeof(u64s[0]); i++)
@@ -88,7 +91,7 @@ static int on_snapshot(struct nl_msg *msg, void *arg)
 		"%8" PRIu64 " %-20s %9" PRIu64 " %9" PRIu64 " %9" PRIu64
 		" %9" PRIu64 " %6" PRIu64 " %8" PRIu64 " %9" PRIu64 " %9" PRIu64
 		" %9" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64
-		"\n",
+		" %8" PRIu64 "\n",
 		u64_or_zero(tb, THAW_A_SNAP_ID),
 		tb[THAW_A_SNAP_NAME] ? nla_get_string(tb[THAW_A_SNAP_NAME]) :
 				       "-",
@@ -104,7 +107,8 @@ static int on_snapshot(struct nl_msg *msg, void *arg)
 		u64_or_zero(tb, THAW_A_HUGE_REGIONS),
 		u64_or_zero(tb, THAW_A_ZERO_REGIONS),
 		u64_or_zero(tb, THAW_A_SMALL_REGIONS),
-		u64_or_zero(tb, THAW_A_HUGE_FALLBACKS));
+		u64_or_zero(tb, THAW_A_HUGE_FALLBACKS),
+		u64_or_zero(tb, THAW_A_WSET_WRITTEN));
 	ctx->rows++;
 	return NL_OK;
 }
@@ -122,7 +126,8 @@ static int on_clone(struct nl_msg *msg, void *arg)
 		"%8" PRIu64 " %8" PRIu64 " %8u %9" PRIu64 " %9" PRIu64
 		" %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64
 		" %9" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64
-		" %s\n",
+		" %6" PRIu64 " %7" PRIu64 " %6" PRIu64 " %6" PRIu64 " %7" PRIu64
+		" %6" PRIu64 " %s\n",
 		u64_or_zero(tb, THAW_A_CLONE_ID),
 		u64_or_zero(tb, THAW_A_SNAP_ID),
 		tb[THAW_A_PID] ? nla_get_u32(tb[THAW_A_PID]) : 0,
@@ -138,6 +143,12 @@ static int on_clone(struct nl_msg *msg, void *arg)
 		u64_or_zero(tb, THAW_A_PMD_REGIONS),
 		u64_or_zero(tb, THAW_A_PMD_MAPS),
 		u64_or_zero(tb, THAW_A_SPLITS),
+		u64_or_zero(tb, THAW_A_PRIVATE_REGIONS),
+		u64_or_zero(tb, THAW_A_PRIVATE_MADE),
+		u64_or_zero(tb, THAW_A_PRIVATE_BUDGET),
+		u64_or_zero(tb, THAW_A_PRIVATE_CHOSEN),
+		u64_or_zero(tb, THAW_A_PRIVATE_OVER_BUDGET),
+		u64_or_zero(tb, THAW_A_PRIVATE_ALLOC_FAILED),
 		state & THAW_CLONE_STATE_RECORDING ? "recording" : "-");
 	ctx->rows++;
 	return NL_OK;
@@ -225,19 +236,20 @@ int thawctl__stats(int argc, char **argv)
 	if (ret < 0 || summary)
 		goto done;
 	fprintf(ctx.out,
-		"\n%8s %-20s %9s %9s %9s %9s %6s %8s %9s %9s %9s %6s %6s %6s %6s\n",
+		"\n%8s %-20s %9s %9s %9s %9s %6s %8s %9s %9s %9s %6s %6s %6s %6s %8s\n",
 		"SNAPSHOT", "NAME", "PAGES", "DATA", "ZERO", "PINNED", "CLONES",
 		"WSET", "FAULTS", "PREMAPPED", "PRIVATE", "R2M", "RZERO",
-		"R4K", "R2MERR");
+		"R4K", "R2MERR", "WWRITTEN");
 	ret = stats_request(sk, family, THAW_CMD_GET_SNAPSHOT, 1, on_snapshot,
 			    &ctx);
 	if (ret < 0)
 		goto done;
 	fprintf(ctx.out,
-		"\n%8s %8s %8s %9s %9s %9s %9s %9s %9s %9s %9s %6s %6s %6s %6s %s\n",
+		"\n%8s %8s %8s %9s %9s %9s %9s %9s %9s %9s %9s %6s %6s %6s %6s %6s %7s %6s %6s %7s %6s %s\n",
 		"CLONE", "SNAPSHOT", "PID", "PAGES", "SHARED", "ZERO",
 		"PRIVATE", "FAULTS", "COW", "PREMAPPED", "RECORDED", "RESETS",
-		"PMD", "PMDMAP", "SPLITS", "STATE");
+		"PMD", "PMDMAP", "SPLITS", "P2M", "P2MMADE", "BUDGET", "CHOSEN",
+		"OVERBUD", "P2MERR", "STATE");
 	ret = stats_request(sk, family, THAW_CMD_GET_CLONE, 1, on_clone, &ctx);
 done:
 	if (ret < 0)

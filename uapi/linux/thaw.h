@@ -38,6 +38,8 @@
 #define THAW_FEATURE_RESET		(1ULL << 3)	/* O(dirty) reset */
 #define THAW_FEATURE_STATS		(1ULL << 4)	/* stats, netlink */
 #define THAW_FEATURE_HUGE		(1ULL << 5)	/* 2 MiB objects, PMDs */
+#define THAW_FEATURE_WSET_WRITTEN	(1ULL << 6)	/* written bits */
+#define THAW_FEATURE_PRIVATE_HUGE	(1ULL << 7)	/* private copies */
 
 /**
  * struct thaw_api - API handshake, the first ioctl on a /dev/thaw fd
@@ -143,11 +145,13 @@ struct thaw_snap_open {
  * struct thaw_wset_io - THAW_IOC_WSET_SET / THAW_IOC_WSET_GET: move the
  * object's working set (page indices in first-touch order) between the
  * module and userspace
- * @pages:    in: user pointer to an array of __u32 page indices
+ * @pages:    in: user pointer to an array of __u32 entries: page indices,
+ *            with THAW_WSET_IO_WRITTEN page indices or'ed with
+ *            THAW_WSET_WRITTEN
  * @count:    SET in: entries in @pages (0 clears the working set);
  *            GET in: capacity of @pages, 0 to ask only for the size;
  *            GET out: entries in the working set
- * @flags:    in: must be zero
+ * @flags:    in: THAW_WSET_IO_WRITTEN or zero
  * @reserved: in: must be zero
  */
 struct thaw_wset_io {
@@ -159,13 +163,27 @@ struct thaw_wset_io {
 
 #define THAW_WSET_IO_SIZE_VER0		32
 
+/*
+ * THAW_IOC_WSET_GET/SET (THAW_FEATURE_WSET_WRITTEN): each entry carries,
+ * in bit 31, whether the recording saw the page written; the page index is
+ * in bits 0-30, so objects of more than 2^31 pages are refused.  Without
+ * the flag GET returns bare page indices and SET stores no written bit.
+ */
+#define THAW_WSET_IO_WRITTEN		(1U << 0)
+#define THAW_WSET_WRITTEN		(1U << 31)
+#define THAW_WSET_PAGE_MASK		(THAW_WSET_WRITTEN - 1)
+
 /**
  * struct thaw_clone_op - one operation on a clone mapping
  * @addr:     in: the start address of the clone (what mmap() returned) in
  *            the calling process
  * @flags:    in: THAW_CLONE_STOP_DISCARD for THAW_IOC_CLONE_STOP,
- *            THAW_CLONE_RESET_REMAP for THAW_IOC_CLONE_RESET, else zero
+ *            THAW_CLONE_RESET_* for THAW_IOC_CLONE_RESET,
+ *            THAW_CLONE_PREMAP_* for THAW_IOC_CLONE_PREMAP, else zero
  * @pad:      in: must be zero
+ * @private_budget: in: with THAW_CLONE_PREMAP_BUDGET, the most private
+ *            2 MiB copies the clone may hold (regions); else must be zero
+ * @pad2:     in: must be zero
  * @reserved: in: must be zero
  * @count:    out: pages recorded (STOP), mapped (PREMAP) or reset (RESET);
  *            0 for RECORD
@@ -174,7 +192,9 @@ struct thaw_clone_op {
 	__u64 addr;
 	__u32 flags;
 	__u32 pad;
-	__u64 reserved[2];
+	__u32 private_budget;
+	__u32 pad2;
+	__u64 reserved[1];
 	__u64 count;
 };
 
@@ -184,6 +204,18 @@ struct thaw_clone_op {
 #define THAW_CLONE_STOP_DISCARD		(1U << 0)
 /* THAW_IOC_CLONE_RESET: map the snapshot's pages back in at once. */
 #define THAW_CLONE_RESET_REMAP		(1U << 1)
+/*
+ * THAW_IOC_CLONE_RESET: free the clone's private 2 MiB copies instead of
+ * rewriting them with the snapshot's content (THAW_FEATURE_PRIVATE_HUGE).
+ */
+#define THAW_CLONE_RESET_DROP_PRIVATE	(1U << 2)
+/*
+ * THAW_IOC_CLONE_PREMAP (THAW_FEATURE_PRIVATE_HUGE): set the clone's budget
+ * of private 2 MiB copies to @private_budget before choosing its regions;
+ * and copy the chosen regions now, mapped writable, before the guest runs.
+ */
+#define THAW_CLONE_PREMAP_BUDGET	(1U << 3)
+#define THAW_CLONE_PREMAP_PRIVATE	(1U << 4)
 
 /**
  * struct thaw_stats - THAW_IOC_STATS on /dev/thaw: module-wide counts
@@ -193,7 +225,8 @@ struct thaw_clone_op {
  * @snapshots:    out: live snapshot objects
  * @clones:       out: live clone mappings
  * @pinned_pages: out: pages held by all objects (data, zero page and page
- *                tables of the objects), counted against @pinned_limit
+ *                tables of the objects) and by the clones' private 2 MiB
+ *                copies, counted against @pinned_limit
  * @pinned_limit: out: the cap on @pinned_pages (module parameter
  *                max_pinned_mb, in pages)
  */
@@ -232,6 +265,7 @@ struct thaw_stats {
  *                 page
  * @huge_fallbacks: out: of @small_regions, those stored in 4 KiB pages
  *                 because a 2 MiB allocation failed
+ * @wset_written:  out: entries of the working set marked written
  */
 struct thaw_snap_stats {
 	__u32 flags;
@@ -251,10 +285,12 @@ struct thaw_snap_stats {
 	__u64 small_regions;
 	__u64 zero_regions;
 	__u64 huge_fallbacks;
+	__u64 wset_written;
 };
 
 #define THAW_SNAP_STATS_SIZE_VER0	104
 #define THAW_SNAP_STATS_SIZE_VER1	136	/* + the region counts */
+#define THAW_SNAP_STATS_SIZE_VER2	144	/* + wset_written */
 
 /**
  * struct thaw_clone_stats - THAW_IOC_CLONE_STATS on a snapshot fd
@@ -284,6 +320,16 @@ struct thaw_snap_stats {
  *                 @shared_pages)
  * @splits:        out: regions a write turned to 4 KiB pages (a PMD over
  *                 them, if any, was split); since the mapping was made
+ * @private_regions: out: private 2 MiB copies the clone holds now
+ * @private_made:  out: private 2 MiB copies made, since the mapping was made
+ * @private_budget: out: the most private 2 MiB copies the clone may hold
+ * @private_chosen: out: regions chosen for a private copy (from the
+ *                 object's working set, within @private_budget)
+ * @private_over_budget: out: writes into a region the working set saw
+ *                 written that split it to 4 KiB because the budget was
+ *                 spent
+ * @private_alloc_failed: out: writes into a chosen region that split it
+ *                 to 4 KiB because no 2 MiB page could be had
  */
 struct thaw_clone_stats {
 	__u64 addr;
@@ -306,10 +352,17 @@ struct thaw_clone_stats {
 	__u64 pmd_maps;
 	__u64 pmd_regions;
 	__u64 splits;
+	__u64 private_regions;
+	__u64 private_made;
+	__u64 private_budget;
+	__u64 private_chosen;
+	__u64 private_over_budget;
+	__u64 private_alloc_failed;
 };
 
 #define THAW_CLONE_STATS_SIZE_VER0	128
 #define THAW_CLONE_STATS_SIZE_VER1	152	/* + the 2 MiB counts */
+#define THAW_CLONE_STATS_SIZE_VER2	200	/* + the private copies */
 
 #define THAW_CLONE_STATE_RECORDING	(1U << 0)
 
@@ -369,6 +422,15 @@ enum thaw_attr {
 	THAW_A_PMD_MAPS,	/* u64 */
 	THAW_A_PMD_REGIONS,	/* u64 */
 	THAW_A_SPLITS,		/* u64 */
+	/* THAW_CMD_GET_SNAPSHOT */
+	THAW_A_WSET_WRITTEN,	/* u64 */
+	/* THAW_CMD_GET_CLONE */
+	THAW_A_PRIVATE_REGIONS,	/* u64 */
+	THAW_A_PRIVATE_MADE,	/* u64 */
+	THAW_A_PRIVATE_BUDGET,	/* u64 */
+	THAW_A_PRIVATE_CHOSEN,	/* u64 */
+	THAW_A_PRIVATE_OVER_BUDGET,	/* u64 */
+	THAW_A_PRIVATE_ALLOC_FAILED,	/* u64 */
 	__THAW_A_MAX,
 };
 #define THAW_A_MAX		(__THAW_A_MAX - 1)

@@ -163,6 +163,7 @@ struct guest_mem_thaw_opts {
 	const char *wset_path;
 	const struct wset *wset;	/* already read: wset_path unused */
 	bool record;
+	bool no_huge;			/* a new object: 4 KiB pages only */
 	const char *dev_path;
 };
 

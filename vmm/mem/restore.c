@@ -21,6 +21,7 @@
 
 #define PM_PRESENT	(1ull << 63)
 #define PM_SWAPPED	(1ull << 62)
+#define PM_FILE		(1ull << 61)
 
 /*
  * The pages of @mem this process has mapped: what the guest touched since
@@ -64,6 +65,9 @@ static int touched_by_pagemap(struct guest_mem *mem, struct wset **out,
 			if (!(pm[j] & (PM_PRESENT | PM_SWAPPED)))
 				continue;
 			ret = wset__add(ws, (i + j) * 4096);
+			/* A private copy of the file's page: the guest wrote it. */
+			if (ret > 0 && mem->fd >= 0 && !(pm[j] & PM_FILE))
+				ret = wset__mark_written(ws, wset__count(ws) - 1);
 			if (ret < 0)
 				goto out;
 		}

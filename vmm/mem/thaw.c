@@ -89,8 +89,11 @@ static int thaw_wset_write(struct guest_mem *mem, const char *path,
 		return err__set(err, errlen, ret, "THAW_IOC_CLONE_STOP: %s",
 				strerror(-ret));
 	t->recording = false;
-	/* The log is now the object's working set: read it back. */
+	/* The log is now the object's working set: read it back, with the
+	 * pages the guest wrote marked where the module records that. */
 	memset(&io, 0, sizeof(io));
+	if (t->features & THAW_FEATURE_WSET_WRITTEN)
+		io.flags = THAW_WSET_IO_WRITTEN;
 	if (ioctl(mem->fd, THAW_IOC_WSET_GET, &io) < 0)
 		return err__set(err, errlen, -errno, "THAW_IOC_WSET_GET: %s",
 				strerror(errno));
@@ -112,18 +115,23 @@ static int thaw_wset_write(struct guest_mem *mem, const char *path,
 		goto out;
 	}
 	for (i = 0; i < io.count; i++) {
-		ret = wset__add(ws, (uint64_t)idx[i] * THAW_PAGE);
+		uint32_t page = io.flags ? idx[i] & THAW_WSET_PAGE_MASK : idx[i];
+
+		ret = wset__add(ws, (uint64_t)page * THAW_PAGE);
+		if (ret > 0 && io.flags && (idx[i] & THAW_WSET_WRITTEN))
+			ret = wset__mark_written(ws, wset__count(ws) - 1);
 		if (ret < 0) {
-			err__set(err, errlen, ret, "page %u: %s", idx[i],
+			err__set(err, errlen, ret, "page %u: %s", page,
 				 strerror(-ret));
 			goto out;
 		}
 	}
 	ret = wset__write(ws, path, err, errlen);
 	if (!ret)
-		pr_info("thaw: working set of %llu pages (%llu recorded) written to %s",
+		pr_info("thaw: working set of %llu pages (%llu recorded, %zu written by the guest) written to %s",
 			(unsigned long long)io.count,
-			(unsigned long long)count, path);
+			(unsigned long long)count, wset__written_count(ws),
+			path);
 out:
 	wset__free(ws);
 	free(idx);
@@ -198,7 +206,8 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 	}
 	mem->nr_regions = ret;
 
-	ret = thaw_object__for_file(o->mem_path, ram_size, o->wset,
+	ret = thaw_object__for_file(o->mem_path, ram_size,
+				    o->no_huge ? THAW_OBJECT_NO_HUGE : 0, o->wset,
 				    o->wset_path, o->dev_path, &t->dev,
 				    &t->features, &info->obj, err, errlen);
 	if (ret < 0)
@@ -226,8 +235,19 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 		}
 		t->recording = true;
 	} else if (info->obj.wset_pages) {
+		/*
+		 * Where the module makes private 2 MiB copies, the regions its
+		 * working set shows written the most get theirs now, within
+		 * the module's per-clone budget, before the vCPUs run: the
+		 * guest's writes there then fault neither in the host nor in
+		 * KVM's tables.
+		 */
+		uint32_t flags = t->features & THAW_FEATURE_PRIVATE_HUGE ?
+				 THAW_CLONE_PREMAP_PRIVATE : 0;
+
 		start = now_ns();
-		ret = clone_op(mem, THAW_IOC_CLONE_PREMAP, 0, &info->premapped);
+		ret = clone_op(mem, THAW_IOC_CLONE_PREMAP, flags,
+			       &info->premapped);
 		info->premap_ns = now_ns() - start;
 		if (ret) {
 			err__set(err, errlen, ret, "THAW_IOC_CLONE_PREMAP: %s",
