@@ -104,6 +104,11 @@ void generation__check(struct init *init)
 		n = read(init->kmsg_fd, rec, sizeof(rec));
 		if (n < 0 && errno == EPIPE)
 			continue;	/* records were overwritten: go on */
+		if (n < 0 && errno == EINVAL) {
+			/* A record longer than rec: skip what is there. */
+			lseek(init->kmsg_fd, 0, SEEK_END);
+			return;
+		}
 		if (n <= 0)
 			return;		/* EAGAIN: all read */
 		if (kmsg__is_vmfork(rec, n))
