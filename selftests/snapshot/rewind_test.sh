@@ -14,7 +14,7 @@
 #     transport-reset event): memory compared on the host;
 #   - KVM keeps its mappings of the pages the rewind did not return
 #     (debugfs pages_4k loses at most the pages returned);
-#   - survives THAW_TEST_REWINDS (default 100) rewinds in a row, after
+#   - survives THAW_TEST_REWINDS (default 30) rewinds in a row, after
 #     which thaw.ko's counters and thawvm's open files are where they were.
 # Two rewinds sent at once are served one after the other.
 # Then the refusals, each a 400 with a message that leaves the VM running:
@@ -29,7 +29,7 @@ cleanup() { api_cleanup; clone_cleanup; }
 trap cleanup EXIT
 
 PLAN=40
-REWINDS=${THAW_TEST_REWINDS:-100}
+REWINDS=${THAW_TEST_REWINDS:-30}
 VMM=thawvm
 tap_plan $PLAN "snapshot rewind" "$(curl_missing)"
 backends=(Thaw File)
