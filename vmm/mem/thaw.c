@@ -172,17 +172,25 @@ static int thaw_can_reset(const struct guest_mem *mem, char *err,
 /*
  * The module knows every page this clone dirtied (its own copy-on-write
  * faults and the notifier: the guest's writes, KVM's and ours alike) and
- * drops exactly those, REMAP mapping the snapshot's pages back at once; a
- * private 2 MiB copy is rewritten in place and keeps its mapping.  Clean
- * pages keep their host mappings, so KVM keeps its own.
+ * returns exactly those: KEEP rewrites a private copy in place (its
+ * mapping, and KVM's, stays), REMAP maps the snapshot's pages back at once
+ * where a page had to be dropped; a private 2 MiB copy is rewritten in
+ * place too.  Clean pages keep their host mappings, so KVM keeps its own.
  */
 static int thaw_reset(struct guest_mem *mem, uint64_t *pages, char *err,
 		      size_t errlen)
 {
+	const struct thaw_mem *t = mem->priv;
+	uint32_t flags = THAW_CLONE_RESET_REMAP;
 	int ret;
 
-	ret = clone_op(mem, THAW_IOC_CLONE_RESET, THAW_CLONE_RESET_REMAP,
-		       pages);
+	/*
+	 * A rewound VM is rewound again: its private copies are rewritten
+	 * in place and kept, so KVM keeps its entries for them too.
+	 */
+	if (t->features & THAW_FEATURE_RESET_KEEP)
+		flags |= THAW_CLONE_RESET_KEEP;
+	ret = clone_op(mem, THAW_IOC_CLONE_RESET, flags, pages);
 	if (ret)
 		return err__set(err, errlen, ret, "THAW_IOC_CLONE_RESET: %s",
 				strerror(-ret));
