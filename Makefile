@@ -5,6 +5,10 @@
 # make check      every test: unit (ASan/UBSan), host, selftests in vmtest
 # make demo       the main job, end to end, in vmtest (tools/demo)
 # make docs       the manual (Documentation/) as HTML into build/docs/html
+# make man        the man pages (Documentation/man/*.scd) into build/man
+# make install    programs, header, man pages, udev rule, units (DESTDIR,
+#                 PREFIX); make install-dkms: thaw.ko's source for DKMS
+# make deb        the Debian packages thaw and thaw-dkms, into build/deb
 # make kmod       only the module;  make -C $(KDIR) M=$(PWD) works too
 # make SAN=1      the ASan+UBSan variant, into build/san
 # make V=1        show the commands;  WERROR=0 lets warnings pass
@@ -99,6 +103,7 @@ include tools/uffd-handler/uffd-handler.mk
 include tools/bench/bench.mk
 include tests/unit/unit.mk
 include selftests/selftests.mk
+include Documentation/man/man.mk
 
 .PHONY: all kmod deps check demo unit selftests clean checkpatch
 all: $(PROGS) $(SELFTESTS) kmod
