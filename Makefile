@@ -104,6 +104,7 @@ include tools/bench/bench.mk
 include tests/unit/unit.mk
 include selftests/selftests.mk
 include Documentation/man/man.mk
+include dist/dist.mk
 
 .PHONY: all kmod deps check demo unit selftests clean checkpatch
 all: $(PROGS) $(SELFTESTS) kmod
@@ -162,4 +163,5 @@ clean:
 	$(Q)if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then \
 		$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null; fi
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+# (make deb's copy of the tree in build/deb has folders named *.d.)
+-include $(shell find $(O) -path build/deb -prune -o -name '*.d' -type f -print 2>/dev/null)
