@@ -163,5 +163,6 @@ clean:
 	$(Q)if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then \
 		$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null; fi
 
-# (make deb's copy of the tree in build/deb has folders named *.d.)
--include $(shell find $(O) -path build/deb -prune -o -name '*.d' -type f -print 2>/dev/null)
+# (make deb's copy of the tree in build/deb and the packages' test root in
+# build/pkgtest have folders named *.d, and many files.)
+-include $(shell find $(O) \( -path build/deb -o -path build/pkgtest \) -prune -o -name '*.d' -type f -print 2>/dev/null)
