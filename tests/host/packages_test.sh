@@ -86,8 +86,14 @@ for f in fd:/proc/self/fd stdin:/proc/self/fd/0 stdout:/proc/self/fd/1 \
 	 stderr:/proc/self/fd/2; do
 	[ -e "$root/dev/${f%%:*}" ] || ln -s "${f#*:}" "$root/dev/${f%%:*}"
 done
+# The root (about 1 GiB) goes at the end, unless something is still
+# mounted in it: rm -rf must never go through a mount.
+cleanup() {
+	umount "$root/proc" 2>/dev/null
+	grep -q " $root/" /proc/mounts || rm -rf --one-file-system "$root"
+}
+trap cleanup EXIT
 mount -t proc proc "$root/proc" || skip_rest "the packages in a Debian root" "cannot mount proc"
-trap 'umount "$root/proc"' EXIT
 
 cp "$out/thaw_${v}_amd64.deb" "$out/thaw-dkms_${v}_all.deb" "$root/root/"
 # The test machine's kernel, as its linux-image package would lay it out:
@@ -145,7 +151,6 @@ if [ "${THAW_PKG_VM:-1}" = 0 ]; then
 fi
 first=$((n + 1))
 umount "$root/proc"
-trap - EXIT
 tools/vmtest/run --no-kmod --timeout 900 --mem 3072 -- \
 	bash tests/host/packages-vm.sh build/pkgtest/root "$first" "$v" \
 	> build/pkgvm.out 2>&1
@@ -158,6 +163,6 @@ while IFS= read -r l; do
 	esac
 done < <(tr -d '\r' < build/pkgvm.out | grep -v '^\s*$' | tail -n 300)
 while [ "$n" -lt 14 ]; do fail "in vmtest: not reached (vmtest status $rc)"; done
-mount -t proc proc "$root/proc" && trap 'umount "$root/proc"' EXIT
+mount -t proc proc "$root/proc"
 remove_here
 exit 0
