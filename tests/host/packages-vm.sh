@@ -54,14 +54,17 @@ in_root udevadm settle --timeout=60
 hw=$(in_root bash -ec "$(step check)" 2>&1)
 hwrc=$?
 echo "$hw" | diag
+# A parameter set as thaw(4) says, in /etc/modprobe.d/thaw.conf.
+echo "options thaw max_snapshots=4000" >> "$root/etc/modprobe.d/thaw.conf"
 t0=$(date +%s)
 out=$(in_root bash -ec "$(step load)" 2>&1)
 rc=$?
 in_root udevadm settle --timeout=60
 echo "$out" | diag
-check "the guide's check finds $(echo "$hw" | head -n 1) and /dev/kvm; modprobe thaw loads the DKMS-built thaw.ko (rc $hwrc $rc, $(($(date +%s) - t0)) s)" \
+check "the guide's check finds $(echo "$hw" | head -n 1) and /dev/kvm; modprobe thaw loads the DKMS-built thaw.ko with modprobe.d's max_snapshots (rc $hwrc $rc, $(($(date +%s) - t0)) s)" \
 	'[ $hwrc = 0 ] && [ $rc = 0 ] && grep -q "^thaw " /proc/modules &&
 	 [ "$(cat /sys/module/thaw/version)" = "$v" ] &&
+	 [ "$(cat /sys/module/thaw/parameters/max_snapshots)" = 4000 ] &&
 	 in_root modinfo -n thaw | grep -q "/updates/dkms/thaw.ko"' ||
 	in_root modinfo -n thaw 2>&1 | diag
 
