@@ -21,8 +21,6 @@
 
 #include "thaw.h"
 
-#define THAW_MODULE_VERSION	"0.2.0"
-
 #define THAW_FEATURES_SUPPORTED	(THAW_FEATURE_EXTENSIBLE_IOCTLS | \
 				 THAW_FEATURE_SNAPSHOT | THAW_FEATURE_WSET | \
 				 THAW_FEATURE_RESET | THAW_FEATURE_STATS | \
@@ -304,7 +302,7 @@ static int __init thaw_init(void)
 		thaw_netlink_exit();
 		return ret;
 	}
-	pr_info("version %s, api %d, max_pinned_mb %u\n", THAW_MODULE_VERSION,
+	pr_info("version %s, api %d, max_pinned_mb %u\n", THAW_VERSION,
 		THAW_API_VERSION, max_pinned_mb);
 	return 0;
 }
@@ -324,4 +322,4 @@ module_exit(thaw_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("thaw developers");
 MODULE_DESCRIPTION("Snapshot memory objects and fast restore paths for microVMs");
-MODULE_VERSION(THAW_MODULE_VERSION);
+MODULE_VERSION(THAW_VERSION);
