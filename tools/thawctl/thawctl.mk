@@ -9,8 +9,8 @@ CFLAGS_stats := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 THAWCTL_STATS_OBJS := $(O)/tools/thawctl/stats.o $(O)/tools/thawctl/options.o
 THAWCTL_STATS_LIBS = $(TOOLS_LIB) $(LIBTHAW) $(NLGENL_LIBS) \
 	$(TOOLS_LIB_LIBS) $(LIBTHAW_LIBS)
-THAWCTL_OBJS := $(addprefix $(O)/tools/thawctl/,main.o api.o hold.o \
-	invoke.o merge-diff.o probe.o restore.o snapshot.o stats.o \
+THAWCTL_OBJS := $(addprefix $(O)/tools/thawctl/,main.o api.o drop-cache.o \
+	hold.o invoke.o merge-diff.o probe.o restore.o snapshot.o stats.o \
 	wait-ready.o options.o)
 PROGS += $(O)/bin/thawctl
 
