@@ -484,10 +484,10 @@ static void thaw_fill_end(struct thaw_snap *snap, unsigned long r,
 
 	spin_lock(&snap->fill_lock);
 	__clear_bit(r, snap->filling);
-	if (err) {
+	if (err && snap->lazy) {
 		snap->fill_errors++;
 		atomic64_inc(&thaw_fill_errors_total);
-	} else {
+	} else if (!err) {
 		thaw_fill_counts_add(&snap->count, &f->n);
 		snap->filled_by[by]++;
 		atomic64_inc(&thaw_filled_by[by]);
