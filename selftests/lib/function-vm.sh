@@ -12,7 +12,8 @@
 #   thawvm  (default) build/bin/thawvm --no-api --config-file (Firecracker's schema);
 #           thawctl reaches the guest with --uds (Firecracker's protocol)
 # Every VM gets its own CID and, for thawvm, its own socket, so several may
-# run at once.
+# run at once.  VM_MEM_MIB (default 128) is the RAM of the VMs vm_start
+# boots.
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VMM=${THAW_TEST_VMM:-thawvm}
@@ -88,7 +89,7 @@ qemu_run() {
 	local name=$1 img=$2 args=$3 cid=$4
 	shift 4
 	qemu-system-x86_64 -M microvm,acpi=on,auto-kernel-cmdline=off \
-		-enable-kvm -cpu host -m 128 -smp 1 -nodefaults \
+		-enable-kvm -cpu host -m "${VM_MEM_MIB:-128}" -smp 1 -nodefaults \
 		-no-user-config -display none -no-reboot \
 		-kernel "$THAW_KERNEL" -initrd "$img" -append "$args" \
 		-serial "file:$work/$name.console" \
@@ -172,7 +173,7 @@ vm_start() {
     "initrd_path": "$img",
     "boot_args": "$args"
   },
-  "machine-config": { "vcpu_count": 1, "mem_size_mib": 128 },
+  "machine-config": { "vcpu_count": 1, "mem_size_mib": ${VM_MEM_MIB:-128} },
   "vsock": { "guest_cid": $cid, "uds_path": "$uds" }
 }
 EOF

@@ -7,7 +7,7 @@ cd "$top" || exit 1
 mkfunc=tools/guest/mkfunc
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..10"
+echo "1..12"
 n=0
 ok() { n=$((n + 1)); echo "ok $n $*"; }
 nok() { n=$((n + 1)); echo "not ok $n $*"; }
@@ -15,7 +15,7 @@ check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
 
 if [ ! -x build/bin/thaw-init ] || ! command -v busybox >/dev/null ||
    ! kver=$(cat "${THAW_CACHE:-.cache}/kernel/current" 2>/dev/null); then
-	for i in $(seq 10); do
+	for i in $(seq 12); do
 		echo "ok $i mkfunc # SKIP needs build/bin/thaw-init, busybox and the kernel cache"
 	done
 	exit 0
@@ -98,3 +98,18 @@ try_bad "no such modules folder" "$tmp/fn/bootstrap" "$tmp/x.gz" \
 try_bad "one argument" "$tmp/fn/bootstrap"
 check "bad input is refused with a message ($bad accepted)" '[ "$bad" = 0 ]'
 check "nothing is left behind by the refusals" '[ ! -e "$tmp/x.gz" ]'
+
+# A name Lambda reserves is refused when the archive is built, by thaw-init's
+# own rules, with the setting that controls it.
+msg=$("$mkfunc" "$tmp/fn/bootstrap" "$tmp/r.gz" \
+	--env AWS_LAMBDA_LOG_STREAM_NAME=x 2>&1)
+rc=$?
+echo "# $msg"
+check "--env AWS_LAMBDA_LOG_STREAM_NAME=x fails, naming log_stream_name" \
+	'[ "$rc" != 0 ] && [[ "$msg" == *AWS_LAMBDA_LOG_STREAM_NAME*log_stream_name* ]] &&
+	 [ ! -e "$tmp/r.gz" ]'
+msg=$("$mkfunc" "$tmp/fn/bootstrap" "$tmp/r.gz" --set colour=blue 2>&1)
+rc=$?
+echo "# $msg"
+check "an unknown --set key fails at build time, by name" \
+	'[ "$rc" != 0 ] && [[ "$msg" == *colour* ]] && [ ! -e "$tmp/r.gz" ]'

@@ -212,7 +212,11 @@ static void handle_invoke(struct host_conn *conn, struct json_object *meta,
 		free(inv);
 		return;
 	}
-	/* Before anything reads the clock or the RNG for this request. */
+	/*
+	 * Before anything reads the clock or the RNG for this request, and
+	 * with the VM generation up to date.
+	 */
+	generation__check(init);
 	apply_host_state(init, &inv->req.host);
 
 	if (init->stopping) {
@@ -261,6 +265,7 @@ static void handle_probe(struct host_conn *conn, struct json_object *meta)
 		reject(conn, NULL, "Thaw.BadRequest", err);
 		return;
 	}
+	generation__check(init);
 	apply_host_state(init, &probe.host);
 	if (probe.random_bytes) {
 		/* Never block PID 1; an unready CRNG answers "". */
@@ -278,7 +283,7 @@ static void handle_probe(struct host_conn *conn, struct json_object *meta)
 			system__local_cid(bufferevent_getfd(conn->bev))));
 		json_object_object_add(r, "random", json_object_new_string(hex));
 		json_object_object_add(r, "ready", json_object_new_boolean(
-			init->rt_state == RUNTIME_READY));
+			RUNTIME_PAST_INIT(init->rt_state)));
 		json_object_object_add(r, "init_ms",
 				       json_object_new_int64(init->init_ms));
 		json_object_object_add(r, "busy", json_object_new_boolean(
@@ -295,6 +300,8 @@ static void handle_probe(struct host_conn *conn, struct json_object *meta)
 				       json_object_new_int64(init->clock_step_ns));
 		json_object_object_add(r, "entropy_bytes",
 				       json_object_new_int64(init->entropy_bytes));
+		json_object_object_add(r, "generation",
+				       json_object_new_int64(init->generation));
 	}
 	conn_send(conn, THAW_MSG_PROBE_REPLY, r, NULL);
 }

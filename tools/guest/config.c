@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -22,14 +23,34 @@
 #define fallthrough	__attribute__((__fallthrough__))
 #endif
 
-static const char *const reserved_names[] = {
-	"_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION",
-	"AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
-	"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-	"AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME",
-	"AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID",
-	"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-	"AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+/*
+ * The names Lambda reserves (its "defined runtime environment variables"),
+ * each with what sets it here, for the message that refuses it.
+ */
+static const struct {
+	const char *name;
+	const char *source;
+} reserved[] = {
+	{ "_HANDLER", "the 'handler' setting" },
+	{ "_X_AMZN_TRACE_ID",
+	  "the runtime, per invocation, from Lambda-Runtime-Trace-Id" },
+	{ "AWS_DEFAULT_REGION", "the 'region' setting" },
+	{ "AWS_REGION", "the 'region' setting" },
+	{ "AWS_EXECUTION_ENV", "the 'execution_env' setting" },
+	{ "AWS_LAMBDA_FUNCTION_NAME", "the 'function_name' setting" },
+	{ "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "the 'memory_size' setting" },
+	{ "AWS_LAMBDA_FUNCTION_VERSION", "the 'function_version' setting" },
+	{ "AWS_LAMBDA_INITIALIZATION_TYPE",
+	  "the 'initialization_type' setting" },
+	{ "AWS_LAMBDA_LOG_GROUP_NAME", "the 'log_group_name' setting" },
+	{ "AWS_LAMBDA_LOG_STREAM_NAME", "the 'log_stream_name' setting" },
+	{ "AWS_ACCESS_KEY", "the 'access_key_id' setting" },
+	{ "AWS_ACCESS_KEY_ID", "the 'access_key_id' setting" },
+	{ "AWS_SECRET_ACCESS_KEY", "the 'secret_access_key' setting" },
+	{ "AWS_SESSION_TOKEN", "the 'session_token' setting" },
+	{ "AWS_LAMBDA_RUNTIME_API", "the 'api_port' setting" },
+	{ "LAMBDA_TASK_ROOT", "the 'task_root' setting" },
+	{ "LAMBDA_RUNTIME_DIR", "the 'runtime_dir' setting" },
 };
 
 static const char *const init_types[] = {
@@ -42,7 +63,7 @@ struct opt {
 	const char *key;
 	enum opt_kind kind;
 	size_t offset;		/* into struct guest_config */
-	uint32_t min, max;	/* OPT_U32 */
+	uint32_t min, max;	/* OPT_U32; max: length of a string (0: default) */
 };
 
 #define CFG_OFF(f) offsetof(struct guest_config, f)
@@ -57,6 +78,14 @@ static const struct opt opts[] = {
 	{ "task_root", OPT_PATH, CFG_OFF(task_root) },
 	{ "runtime_dir", OPT_PATH, CFG_OFF(runtime_dir) },
 	{ "bootstrap", OPT_PATH, CFG_OFF(bootstrap) },
+	{ "log_group_name", OPT_STRING, CFG_OFF(log_group_name) },
+	{ "log_stream_name", OPT_STRING, CFG_OFF(log_stream_name) },
+	{ "execution_env", OPT_STRING, CFG_OFF(execution_env) },
+	{ "access_key_id", OPT_NAME, CFG_OFF(access_key_id) },
+	{ "secret_access_key", OPT_STRING, CFG_OFF(secret_access_key) },
+	{ "session_token", OPT_STRING, CFG_OFF(session_token), 0,
+	  GUEST_TOKEN_MAX },
+	{ "generation_file", OPT_PATH, CFG_OFF(generation_file) },
 	{ "timeout", OPT_U32, CFG_OFF(timeout), 1, 86400 },
 	{ "user", OPT_USER, 0 },
 	{ "api_port", OPT_U32, CFG_OFF(api_port), 1, 65535 },
@@ -93,6 +122,7 @@ void guest_config__init(struct guest_config *cfg)
 	cfg->initialization_type = strdup("on-demand");
 	cfg->task_root = strdup("/var/task");
 	cfg->runtime_dir = strdup("/var/runtime");
+	cfg->generation_file = strdup(GUEST_GENERATION_PATH);
 	cfg->timeout = 3;
 	/* Lambda runs the runtime as an unprivileged sandbox user. */
 	cfg->uid = 993;
@@ -136,14 +166,13 @@ bool guest_config__valid_env_name(const char *name, size_t len)
 	return true;
 }
 
-bool guest_config__reserved_name(const char *name, size_t len)
+const char *guest_config__reserved_name(const char *name, size_t len)
 {
-	for (size_t i = 0; i < sizeof(reserved_names) / sizeof(*reserved_names);
-	     i++)
-		if (strlen(reserved_names[i]) == len &&
-		    !memcmp(reserved_names[i], name, len))
-			return true;
-	return false;
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(*reserved); i++)
+		if (strlen(reserved[i].name) == len &&
+		    !memcmp(reserved[i].name, name, len))
+			return reserved[i].source;
+	return NULL;
 }
 
 static size_t env_bytes(const struct guest_config *cfg)
@@ -159,14 +188,17 @@ static int set_env(struct guest_config *cfg, const char *name,
 		   const char *value, char *err, size_t errlen)
 {
 	size_t nlen = strlen(name), i;
+	const char *source;
 	char *entry;
 
 	if (!guest_config__valid_env_name(name, nlen))
 		return err__set(err, errlen, -EINVAL,
 				"bad environment variable name '%.64s'", name);
-	if (guest_config__reserved_name(name, nlen))
+	source = guest_config__reserved_name(name, nlen);
+	if (source)
 		return err__set(err, errlen, -EINVAL,
-				"'%s' is reserved by Lambda", name);
+				"'%s' is reserved by Lambda: it comes from %s",
+				name, source);
 	if (strchr(value, '\n') || strlen(value) > GUEST_ENV_BYTES_MAX)
 		return err__set(err, errlen, -EINVAL, "bad value for '%s'",
 				name);
@@ -234,12 +266,12 @@ static int parse_user(const char *s, uid_t *uid, gid_t *gid)
 static int check_string(const struct opt *o, const char *value, char *err,
 			size_t errlen)
 {
-	size_t len = strlen(value);
+	size_t len = strlen(value), max = o->max ?: GUEST_STRING_MAX;
 
-	if (len < 1 || len > GUEST_STRING_MAX || !printable(value))
+	if (len < 1 || len > max || !printable(value))
 		return err__set(err, errlen, -EINVAL,
-				"'%s' must be 1..%d printable ASCII characters",
-				o->key, GUEST_STRING_MAX);
+				"'%s' must be 1..%zu printable ASCII characters",
+				o->key, max);
 	if (o->kind == OPT_PATH && value[0] != '/')
 		return err__set(err, errlen, -EINVAL,
 				"'%s' must be an absolute path", o->key);
@@ -519,11 +551,29 @@ void guest_config__free_env(char **env)
 	free(env);
 }
 
+int guest_config__log_stream_name(const char *version, long long now,
+				  const uint8_t rnd[16], char *out, size_t len)
+{
+	time_t t = now > 0 ? (time_t)now : 0;
+	struct tm tm;
+	int n;
+
+	if (!gmtime_r(&t, &tm))
+		return -EINVAL;
+	n = snprintf(out, len, "%04d/%02d/%02d/[%s]", tm.tm_year + 1900,
+		     tm.tm_mon + 1, tm.tm_mday, version);
+	if (n < 0 || (size_t)n + 32 >= len)
+		return -ENOSPC;
+	for (int i = 0; i < 16; i++)
+		snprintf(out + n + 2 * i, 3, "%02x", rnd[i]);
+	return n + 32;
+}
+
 char **guest_config__build_env(const struct guest_config *cfg,
 			       uint32_t memory_mb)
 {
 	/* reserved ones, the overridable defaults, the function's own */
-	size_t cap = 20 + GUEST_ENV_MAX + 1, n = 0, fixed;
+	size_t cap = 24 + GUEST_ENV_MAX + 1, n = 0, fixed;
 	char api[32], mem[16], *lib = NULL, *group = NULL;
 	char **env = calloc(cap, sizeof(*env));
 	int err = 0;
@@ -536,7 +586,9 @@ char **guest_config__build_env(const struct guest_config *cfg,
 		     cfg->runtime_dir, cfg->runtime_dir, cfg->task_root,
 		     cfg->task_root) < 0)
 		lib = NULL;
-	if (asprintf(&group, "/aws/lambda/%s", cfg->function_name) < 0)
+	if (cfg->log_group_name)
+		group = strdup(cfg->log_group_name);
+	else if (asprintf(&group, "/aws/lambda/%s", cfg->function_name) < 0)
 		group = NULL;
 	if (!lib || !group)
 		goto fail;
@@ -553,8 +605,27 @@ char **guest_config__build_env(const struct guest_config *cfg,
 	err |= env_push(env, &n, "AWS_LAMBDA_INITIALIZATION_TYPE",
 			cfg->initialization_type);
 	err |= env_push(env, &n, "AWS_LAMBDA_LOG_GROUP_NAME", group);
+	if (cfg->log_stream_name)
+		err |= env_push(env, &n, "AWS_LAMBDA_LOG_STREAM_NAME",
+				cfg->log_stream_name);
 	err |= env_push(env, &n, "AWS_REGION", cfg->region);
 	err |= env_push(env, &n, "AWS_DEFAULT_REGION", cfg->region);
+	/* Lambda sets it for its managed runtimes, not for provided.* */
+	if (cfg->execution_env)
+		err |= env_push(env, &n, "AWS_EXECUTION_ENV",
+				cfg->execution_env);
+	/* The execution role's keys; Lambda sets the old name too. */
+	if (cfg->access_key_id) {
+		err |= env_push(env, &n, "AWS_ACCESS_KEY_ID",
+				cfg->access_key_id);
+		err |= env_push(env, &n, "AWS_ACCESS_KEY", cfg->access_key_id);
+	}
+	if (cfg->secret_access_key)
+		err |= env_push(env, &n, "AWS_SECRET_ACCESS_KEY",
+				cfg->secret_access_key);
+	if (cfg->session_token)
+		err |= env_push(env, &n, "AWS_SESSION_TOKEN",
+				cfg->session_token);
 	fixed = n;
 	err |= env_push(env, &n, "PATH", "/usr/local/bin:/usr/bin:/bin:/opt/bin");
 	err |= env_push(env, &n, "LD_LIBRARY_PATH", lib);

@@ -19,6 +19,9 @@
 /* Lambda's limit on the function's own variables, all together. */
 #define GUEST_ENV_BYTES_MAX	4096
 #define GUEST_STRING_MAX	256
+/* An STS session token runs to about 1 KiB; leave room. */
+#define GUEST_TOKEN_MAX		4096
+#define GUEST_GENERATION_PATH	"/run/thaw/generation"
 
 struct guest_config {
 	char *function_name;		/* AWS_LAMBDA_FUNCTION_NAME */
@@ -30,6 +33,14 @@ struct guest_config {
 	char *task_root;		/* LAMBDA_TASK_ROOT */
 	char *runtime_dir;		/* LAMBDA_RUNTIME_DIR */
 	char *bootstrap;		/* NULL: task_root/bootstrap, /opt/.. */
+	char *log_group_name;		/* NULL: /aws/lambda/NAME */
+	char *log_stream_name;		/* NULL: made at boot (runtime.c) */
+	char *execution_env;		/* AWS_EXECUTION_ENV; NULL: unset */
+	/* The platform's credentials for the function; NULL: unset. */
+	char *access_key_id;
+	char *secret_access_key;
+	char *session_token;
+	char *generation_file;		/* the restore counter (generation.c) */
 	uint32_t timeout;		/* s, when a request has no deadline */
 	uid_t uid;			/* the runtime's user and group */
 	gid_t gid;
@@ -74,8 +85,21 @@ char **guest_config__build_env(const struct guest_config *cfg,
 			       uint32_t memory_mb);
 void guest_config__free_env(char **env);
 
-/* Lambda reserves these names: a function may not set them. */
-bool guest_config__reserved_name(const char *name, size_t len);
+/*
+ * Lambda reserves these names: a function may not set them.  NULL if
+ * @name is free, else what sets it ("the 'region' setting"), for the
+ * message that refuses it.
+ */
+const char *guest_config__reserved_name(const char *name, size_t len);
+
+/*
+ * Lambda's log stream name for an execution environment started at @now
+ * (UTC) running @version: "2026/12/07/[$LATEST]" and 32 hex digits of
+ * @rnd.  Returns the length, or -ENOSPC if @len is too small.
+ */
+int guest_config__log_stream_name(const char *version, long long now,
+				  const uint8_t rnd[16], char *out,
+				  size_t len);
 bool guest_config__valid_env_name(const char *name, size_t len);
 
 /*

@@ -12,6 +12,8 @@
  *                  "ready" notification to it
  *   queue.c        the invocations waiting for the runtime, and the one
  *                  it runs
+ *   generation.c   the VM generation: restores seen in the kernel log,
+ *                  the counter file, SnapStart's restore/next
  *
  * Nothing here is shared between threads, so nothing needs a lock.
  */
@@ -61,8 +63,13 @@ TAILQ_HEAD(inv_queue, invocation);
 enum runtime_state {
 	RUNTIME_STOPPED,	/* not running; maybe a restart is scheduled */
 	RUNTIME_INIT,		/* started, has not called next yet */
+	RUNTIME_RESTORE_WAIT,	/* in GET restore/next: the checkpoint */
+	RUNTIME_RESTORING,	/* restore/next answered: after-restore hooks */
 	RUNTIME_READY,		/* has called next at least once */
 };
+
+/* Past its initialization (the checkpoint): what "ready" means. */
+#define RUNTIME_PAST_INIT(st)	((st) >= RUNTIME_RESTORE_WAIT)
 
 struct init {
 	struct event_base *base;
@@ -78,6 +85,7 @@ struct init {
 	uint64_t init_ms;		/* of the runtime that became ready */
 	unsigned int rt_restarts;	/* in a row without becoming ready */
 	bool rt_posted_init_error;	/* this runtime posted /init/error */
+	bool restore_failed;		/* init_error* is a restore/error */
 	struct event *rt_restart;
 	struct event *rt_kill;
 	char **env;
@@ -91,6 +99,12 @@ struct init {
 	struct evhttp *http;
 	struct evhttp_request *next_req;	/* the runtime's pending next */
 	struct event *next_watch;		/* its connection closing */
+	struct evhttp_request *restore_req;	/* pending restore/next */
+
+	/* generation.c */
+	uint64_t generation;			/* restores seen since boot */
+	int kmsg_fd;				/* -1: not following the log */
+	struct event *kmsg_ev;
 
 	/* queue.c */
 	struct inv_queue queue;
@@ -119,6 +133,8 @@ void init__log(const struct init *init, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void init__err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t init__now_ns(int clock);
+/* @len bytes for names and ids (not secrets): never blocks. */
+void init__random(uint8_t *buf, size_t len);
 /* The runtime is gone and stopping was asked: finish the shutdown. */
 void init__stopped(struct init *init);
 
@@ -137,8 +153,11 @@ int runtime__start(struct init *init);
 void runtime__reap(struct init *init);
 void runtime__kill(struct init *init);
 void runtime__stop(struct init *init);
-/* The runtime made its first next: it is initialized. */
-void runtime__ready(struct init *init);
+/*
+ * The runtime finished its initialization (its first next, or SnapStart's
+ * restore/next): it is now in state @st.
+ */
+void runtime__ready(struct init *init, enum runtime_state st);
 /* Keep an init error for the next invocation; @body's content is moved. */
 void runtime__set_init_error(struct init *init, const char *type,
 			     struct evbuffer *body);
@@ -150,6 +169,11 @@ bool runtime_api__has_next(struct init *init);
 /* Answer the pending next with @inv; the payload buffer is consumed. */
 int runtime_api__deliver(struct init *init, struct invocation *inv);
 void runtime_api__drop_next(struct init *init);
+/*
+ * The VM was restored, or is being invoked without a restore: answer a
+ * pending GET restore/next so that the runtime goes on to its next.
+ */
+void runtime_api__restored(struct init *init);
 void runtime_api__free(struct init *init);
 
 /* queue.c */
@@ -178,6 +202,20 @@ void queue__drop(struct init *init, struct invocation *inv);
 /* Refuse everything queued and the running one (shutdown). */
 void queue__stop(struct init *init);
 void queue__free(struct init *init, struct invocation *inv);
+
+/* generation.c */
+/* Write the counter file (0) and start following the kernel log. */
+int generation__start(struct init *init);
+/* Read what the kernel logged since; a restore bumps the counter. */
+void generation__check(struct init *init);
+void generation__free(struct init *init);
+
+/* generation.c */
+/* Write the counter file (0) and start following the kernel log. */
+int generation__start(struct init *init);
+/* Read what the kernel logged since; a restore bumps the counter. */
+void generation__check(struct init *init);
+void generation__free(struct init *init);
 
 /* bridge.c */
 int bridge__start(struct init *init);

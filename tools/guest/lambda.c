@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The Lambda Runtime API's routes and bodies (lambda.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,13 @@ enum lambda_route lambda__route(enum lambda_method method, const char *uri,
 
 	if (len == strlen("init/error") && !memcmp(rest, "init/error", len))
 		return method == LAMBDA_POST ? LAMBDA_INIT_ERROR :
+			LAMBDA_BAD_METHOD;
+	if (len == strlen("restore/next") && !memcmp(rest, "restore/next", len))
+		return method == LAMBDA_GET ? LAMBDA_RESTORE_NEXT :
+			LAMBDA_BAD_METHOD;
+	if (len == strlen("restore/error") &&
+	    !memcmp(rest, "restore/error", len))
+		return method == LAMBDA_POST ? LAMBDA_RESTORE_ERROR :
 			LAMBDA_BAD_METHOD;
 	if (len < strlen(INVOCATION) ||
 	    memcmp(rest, INVOCATION, strlen(INVOCATION)))
@@ -104,4 +112,23 @@ void lambda__error_type(const char *header, const char *body, size_t len,
 		strcpy(out, json_object_get_string(t));
 	json_object_put(o);
 	json_tokener_free(tok);
+}
+
+static void hex(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", p[i]);
+}
+
+int lambda__trace_id(uint64_t now_s, const uint8_t rnd[LAMBDA_TRACE_RANDOM],
+		     char *out, size_t len)
+{
+	char root[25], parent[17];
+	int n;
+
+	hex(rnd, 12, root);
+	hex(rnd + 12, 8, parent);
+	n = snprintf(out, len, "Root=1-%08x-%s;Parent=%s;Sampled=0",
+		     (unsigned int)now_s, root, parent);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }

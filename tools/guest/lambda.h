@@ -8,6 +8,7 @@
 #define THAW_GUEST_LAMBDA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "proto/proto.h"
 
@@ -20,6 +21,8 @@ enum lambda_route {
 	LAMBDA_RESPONSE,		/* POST invocation/{id}/response */
 	LAMBDA_ERROR,			/* POST invocation/{id}/error */
 	LAMBDA_INIT_ERROR,		/* POST init/error */
+	LAMBDA_RESTORE_NEXT,		/* GET  restore/next (SnapStart) */
+	LAMBDA_RESTORE_ERROR,		/* POST restore/error (SnapStart) */
 };
 
 enum lambda_method { LAMBDA_GET, LAMBDA_POST, LAMBDA_OTHER };
@@ -48,5 +51,14 @@ char *lambda__error_body(const char *type, const char *message);
  */
 void lambda__error_type(const char *header, const char *body, size_t len,
 			char *out);
+
+/*
+ * An X-Ray trace header as Lambda hands one to every invocation when the
+ * caller sent none: "Root=1-{@now_s, 8 hex}-{24 hex};Parent={16 hex};
+ * Sampled=0", the hex digits from @rnd.  Returns the length, or -ENOSPC.
+ */
+#define LAMBDA_TRACE_RANDOM	20
+int lambda__trace_id(uint64_t now_s, const uint8_t rnd[LAMBDA_TRACE_RANDOM],
+		     char *out, size_t len);
 
 #endif

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include "tools/guest/init.h"
 
 static bool log_quiet;
+static bool log_plain;		/* --check: messages without the uptime */
 
 uint64_t init__now_ns(int clock)
 {
@@ -39,6 +41,10 @@ static void vlog(const char *fmt, va_list ap)
 	char buf[512];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (log_plain) {
+		fprintf(stderr, "thaw-init: %s\n", buf);
+		return;
+	}
 	fprintf(stderr, "[%5llu.%06llu] thaw-init: %s\n",
 		(unsigned long long)(up / 1000000),
 		(unsigned long long)(up % 1000000), buf);
@@ -101,9 +107,26 @@ static void sigchld_cb(evutil_socket_t sig, short what, void *arg)
 	runtime__reap(arg);
 }
 
+static unsigned int cmdline_warnings;
+
 static void warn_cmdline(const char *msg)
 {
+	cmdline_warnings++;
 	init__err("kernel command line: %s", msg);
+}
+
+void init__random(uint8_t *buf, size_t len)
+{
+	ssize_t n = getrandom(buf, len, GRND_INSECURE);
+
+	/* Names and trace ids, not secrets: never wait for the CRNG. */
+	if (n < 0)
+		n = getrandom(buf, len, GRND_NONBLOCK);
+	if (n == (ssize_t)len)
+		return;
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(init__now_ns(CLOCK_MONOTONIC) >> (i % 8)) ^
+			 (uint8_t)(getpid() >> (i % 4));
 }
 
 /* A whole small file, NUL-terminated; NULL if it is absent. */
@@ -175,9 +198,10 @@ static int load_config(struct init *init, const char *path,
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: thaw-init [--config FILE] [--cmdline 'thaw.KEY=VALUE ...']\n"
+		"usage: thaw-init [--config FILE] [--cmdline 'thaw.KEY=VALUE ...'] [--check]\n"
 		"As PID 1 it reads %s and /proc/cmdline; see\n"
-		"Documentation/admin-guide/functions.rst.\n",
+		"Documentation/admin-guide/functions.rst.  --check: read the\n"
+		"settings, say what is wrong with them and exit (1 if anything).\n",
 		GUEST_CONFIG_PATH);
 }
 
@@ -186,12 +210,14 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "cmdline", required_argument, NULL, 'k' },
+		{ "check", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const char *config = GUEST_CONFIG_PATH, *cmdline = NULL;
 	struct event *sigs[3] = {};
-	struct init init = {};
+	struct init init = { .kmsg_fd = -1 };
+	bool check = false;
 	int opt;
 
 	init.pid1 = getpid() == 1;
@@ -205,6 +231,10 @@ int main(int argc, char **argv)
 		case 'k':
 			cmdline = optarg;
 			break;
+		case 'C':
+			check = true;
+			log_plain = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -217,6 +247,17 @@ int main(int argc, char **argv)
 	guest_config__init(&init.cfg);
 	if (init.pid1 && system__setup(&init))
 		fatal(&init);
+	if (check) {
+		int bad = access(config, R_OK);
+
+		if (bad)
+			init__err("%s: %m", config);
+		else
+			bad = load_config(&init, config, cmdline) ||
+				cmdline_warnings;
+		guest_config__free(&init.cfg);
+		return bad ? 1 : 0;
+	}
 	if (load_config(&init, config, cmdline))
 		fatal(&init);
 	init.memory_mb = init.cfg.memory_size ?: system__memory_mb();
@@ -232,7 +273,7 @@ int main(int argc, char **argv)
 		if (!sigs[i] || event_add(sigs[i], NULL))
 			fatal(&init);
 	if (runtime__init(&init) || runtime_api__start(&init) ||
-	    bridge__start(&init))
+	    generation__start(&init) || bridge__start(&init))
 		fatal(&init);
 	if (init.pid1)
 		system__boot_done();
@@ -244,6 +285,7 @@ int main(int argc, char **argv)
 
 	/* Only a non-PID-1 thaw-init gets here. */
 	bridge__free(&init);
+	generation__free(&init);
 	runtime_api__free(&init);
 	runtime__free(&init);
 	for (int i = 0; i < 3; i++)

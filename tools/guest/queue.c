@@ -70,10 +70,14 @@ void queue__dispatch(struct init *init)
 {
 	struct invocation *inv;
 
+	/* Invoked while waiting to be restored: go on as if restored. */
+	if (!TAILQ_EMPTY(&init->queue))
+		runtime_api__restored(init);
 	while ((inv = TAILQ_FIRST(&init->queue))) {
 		if (init->init_error) {
 			/* Lambda serves an init error to the first invoke. */
 			init->init_error = false;
+			init->restore_failed = false;
 			queue__finish(init, inv, THAW_STATUS_INIT_ERROR,
 				      init->init_error_type,
 				      init->init_error_body);

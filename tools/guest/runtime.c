@@ -210,7 +210,7 @@ static void runtime_exited(struct init *init, int status)
 		init__stopped(init);
 		return;
 	}
-	if (was == RUNTIME_READY) {
+	if (RUNTIME_PAST_INIT(was)) {
 		delay_ms = 0;
 	} else {
 		unsigned int n = init->rt_restarts < 6 ? init->rt_restarts : 6;
@@ -236,14 +236,18 @@ void runtime__reap(struct init *init)
 			runtime_exited(init, status);
 }
 
-void runtime__ready(struct init *init)
+void runtime__ready(struct init *init, enum runtime_state st)
 {
-	init->rt_state = RUNTIME_READY;
+	init->rt_state = st;
 	init->rt_restarts = 0;
 	init->init_ms = (init__now_ns(CLOCK_MONOTONIC) - init->rt_started_ns) /
 		1000000;
-	/* An init error of an earlier runtime is stale now. */
-	init->init_error = false;
+	/*
+	 * An init error of an earlier runtime is stale now; a restore error
+	 * is not: the invocation that the failed restore was for gets it.
+	 */
+	if (!init->restore_failed)
+		init->init_error = false;
 	init__log(init, "runtime ready after %llu ms of init",
 		  (unsigned long long)init->init_ms);
 }
@@ -269,11 +273,34 @@ void runtime__stop(struct init *init)
 	evtimer_add(init->rt_kill, &tv);
 }
 
+/*
+ * Lambda names a log stream per execution environment; so does thaw-init
+ * per boot (a clone keeps its snapshot's: it is in the runtime's
+ * environment).
+ */
+static int log_stream_name(struct init *init)
+{
+	char name[GUEST_STRING_MAX + 64];
+	uint8_t rnd[16];
+
+	if (init->cfg.log_stream_name)
+		return 0;
+	init__random(rnd, sizeof(rnd));
+	if (guest_config__log_stream_name(init->cfg.function_version,
+					  time(NULL), rnd, name,
+					  sizeof(name)) < 0)
+		return -EINVAL;
+	init->cfg.log_stream_name = strdup(name);
+	return init->cfg.log_stream_name ? 0 : -ENOMEM;
+}
+
 int runtime__init(struct init *init)
 {
 	init->rt_restart = evtimer_new(init->base, restart_cb, init);
 	init->rt_kill = evtimer_new(init->base, kill_cb, init);
 	init->init_error_body = evbuffer_new();
+	if (log_stream_name(init))
+		return -ENOMEM;
 	init->env = guest_config__build_env(&init->cfg, init->memory_mb);
 	if (!init->rt_restart || !init->rt_kill || !init->init_error_body ||
 	    !init->env)

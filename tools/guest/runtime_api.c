@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -71,18 +72,24 @@ static void stop_watch(struct init *init)
 	}
 }
 
-void runtime_api__drop_next(struct init *init)
+static void drop_request(struct evhttp_request **reqp)
 {
 	struct evhttp_connection *evcon;
 
-	stop_watch(init);
-	if (!init->next_req)
+	if (!*reqp)
 		return;
-	evcon = evhttp_request_get_connection(init->next_req);
-	init->next_req = NULL;
+	evcon = evhttp_request_get_connection(*reqp);
+	*reqp = NULL;
 	/* Frees the request with it; the peer is gone or must go. */
 	if (evcon)
 		evhttp_connection_free(evcon);
+}
+
+void runtime_api__drop_next(struct init *init)
+{
+	stop_watch(init);
+	drop_request(&init->next_req);
+	drop_request(&init->restore_req);
 }
 
 static void next_watch_cb(evutil_socket_t fd, short what, void *arg)
@@ -129,7 +136,8 @@ int runtime_api__deliver(struct init *init, struct invocation *inv)
 {
 	struct evhttp_request *req = init->next_req;
 	struct evkeyvalq *h;
-	char deadline[24], *arn = NULL;
+	char deadline[24], *arn = NULL, trace[96];
+	uint8_t rnd[LAMBDA_TRACE_RANDOM];
 	int ret = 0;
 
 	if (!req)
@@ -150,9 +158,20 @@ int runtime_api__deliver(struct init *init, struct invocation *inv)
 	ret |= evhttp_add_header(h, "Lambda-Runtime-Deadline-Ms", deadline);
 	ret |= evhttp_add_header(h, "Lambda-Runtime-Invoked-Function-Arn",
 				 inv->req.function_arn ?: arn ?: "");
-	if (inv->req.trace_id)
+	/*
+	 * Lambda gives every invocation a trace header (the runtime makes it
+	 * _X_AMZN_TRACE_ID); one the host did not send is made here.
+	 */
+	if (inv->req.trace_id) {
 		ret |= evhttp_add_header(h, "Lambda-Runtime-Trace-Id",
 					 inv->req.trace_id);
+	} else {
+		init__random(rnd, sizeof(rnd));
+		if (lambda__trace_id(init__now_ns(CLOCK_REALTIME) / 1000000000,
+				     rnd, trace, sizeof(trace)) > 0)
+			ret |= evhttp_add_header(h, "Lambda-Runtime-Trace-Id",
+						 trace);
+	}
 	if (inv->req.client_context)
 		ret |= evhttp_add_header(h, "Lambda-Runtime-Client-Context",
 					 inv->req.client_context);
@@ -191,15 +210,83 @@ static void on_next(struct init *init, struct evhttp_request *req)
 		queue__fail(init, init->current, THAW_STATUS_FUNCTION_ERROR,
 			    "Runtime.NoResponse", msg);
 	}
-	/* A second next while one is pending: the first one is stale. */
+	/*
+	 * A second next while one is pending: the first one is stale; so is
+	 * a restore/next the runtime gave up on.
+	 */
 	runtime_api__drop_next(init);
 	init->next_req = req;
 	watch_next(init);
 	if (init->rt_state == RUNTIME_INIT) {
-		runtime__ready(init);
+		runtime__ready(init, RUNTIME_READY);
 		bridge__notify_ready(init);
 	}
+	init->rt_state = RUNTIME_READY;
 	queue__dispatch(init);
+}
+
+static bool too_large(struct evhttp_request *req, size_t len);
+static void error_type(struct evhttp_request *req, struct evbuffer *body,
+		       char *type);
+
+static bool snap_start(const struct init *init)
+{
+	return !strcmp(init->cfg.initialization_type, "snap-start");
+}
+
+/*
+ * SnapStart's GET restore/next: the runtime has run its before-snapshot
+ * hooks and is initialized; the request stays pending (it is the
+ * checkpoint) until the VM is restored, or invoked as it is.
+ */
+static void on_restore_next(struct init *init, struct evhttp_request *req)
+{
+	if (init->rt_state != RUNTIME_INIT || init->rt_posted_init_error) {
+		reply_error(req, 403, "Forbidden", "InvalidStateTransition",
+			    "restore/next is only valid once, before the first next");
+		return;
+	}
+	init->restore_req = req;
+	runtime__ready(init, RUNTIME_RESTORE_WAIT);
+	bridge__notify_ready(init);
+	queue__dispatch(init);
+}
+
+void runtime_api__restored(struct init *init)
+{
+	struct evhttp_request *req = init->restore_req;
+
+	if (!req || init->rt_state != RUNTIME_RESTORE_WAIT)
+		return;
+	init->restore_req = NULL;
+	init->rt_state = RUNTIME_RESTORING;
+	init__log(init, "answered restore/next: after-restore hooks run");
+	evhttp_send_reply(req, 200, "OK", NULL);
+}
+
+/*
+ * POST restore/error: an after-restore hook failed.  Lambda gives up on
+ * that execution environment; here the next invocation gets the error
+ * (init_error) and the runtime starts afresh, with a cold init.
+ */
+static void on_restore_error(struct init *init, struct evhttp_request *req)
+{
+	struct evbuffer *body = evhttp_request_get_input_buffer(req);
+	char type[THAW_ERROR_TYPE_MAX + 1];
+
+	if (init->rt_state != RUNTIME_RESTORING) {
+		reply_error(req, 403, "Forbidden", "InvalidStateTransition",
+			    "restore/error is only valid between restore/next and next");
+		return;
+	}
+	if (too_large(req, evbuffer_get_length(body)))
+		return;
+	error_type(req, body, type);
+	init__err("the runtime reported a restore error: %s", type);
+	runtime__set_init_error(init, type, body);
+	init->restore_failed = true;
+	reply_accepted(req);
+	runtime__kill(init);
 }
 
 /* The current invocation if @id names it, else answer 400 and NULL. */
@@ -329,12 +416,24 @@ static void request_cb(struct evhttp_request *req, void *arg)
 	case LAMBDA_INIT_ERROR:
 		on_init_error(init, req);
 		break;
+	/* Lambda serves these to SnapStart functions only. */
+	case LAMBDA_RESTORE_NEXT:
+		if (!snap_start(init))
+			goto not_found;
+		on_restore_next(init, req);
+		break;
+	case LAMBDA_RESTORE_ERROR:
+		if (!snap_start(init))
+			goto not_found;
+		on_restore_error(init, req);
+		break;
 	case LAMBDA_BAD_METHOD:
 		reply_error(req, 405, "Method Not Allowed", "MethodNotAllowed",
 			    "method not allowed on this path");
 		break;
 	case LAMBDA_NOT_FOUND:
 	default:
+not_found:
 		reply_error(req, 404, "Not Found", "NotFound", "no such path");
 		break;
 	}

@@ -57,6 +57,9 @@ static const struct mnt mounts[] = {
 	  01777 },
 	/* Lambda's only writable place. */
 	{ "tmp", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 01777 },
+	/* thaw-init's own files for the runtime: /run/thaw/generation */
+	{ "run", "/run", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	  "mode=0755", 0755 },
 };
 
 static const char *const dev_links[][2] = {

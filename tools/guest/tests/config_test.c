@@ -69,8 +69,122 @@ static void defaults(void **state)
 	assert_non_null(env_get(env, "LD_LIBRARY_PATH"));
 	assert_string_equal(env_get(env, "AWS_LAMBDA_LOG_GROUP_NAME"),
 			    "/aws/lambda/function");
+	/* provided.* runtimes: no AWS_EXECUTION_ENV; no role, no keys */
+	assert_null(env_get(env, "AWS_EXECUTION_ENV"));
+	assert_null(env_get(env, "AWS_ACCESS_KEY_ID"));
+	assert_null(env_get(env, "AWS_SESSION_TOKEN"));
+	/* made by runtime.c at boot when not set */
+	assert_null(env_get(env, "AWS_LAMBDA_LOG_STREAM_NAME"));
+	assert_string_equal(cfg.generation_file, "/run/thaw/generation");
 	guest_config__free_env(env);
 	guest_config__free(&cfg);
+}
+
+/* The settings behind the variables Lambda sets for every runtime. */
+static void platform_env(void **state)
+{
+	struct guest_config cfg;
+	char **env;
+
+	guest_config__init(&cfg);
+	assert_int_equal(apply(&cfg,
+		"{\"function_name\":\"fn\",\"execution_env\":\"AWS_Lambda_nodejs20.x\","
+		"\"log_stream_name\":\"2026/12/07/[$LATEST]0123456789abcdef0123456789abcdef\","
+		"\"access_key_id\":\"ASIAEXAMPLE\",\"secret_access_key\":\"s/e+c=r\","
+		"\"session_token\":\"tok\",\"generation_file\":\"/tmp/g\"}"), 0);
+	env = guest_config__build_env(&cfg, 512);
+	assert_string_equal(env_get(env, "AWS_EXECUTION_ENV"),
+			    "AWS_Lambda_nodejs20.x");
+	assert_string_equal(env_get(env, "AWS_LAMBDA_LOG_STREAM_NAME"),
+		"2026/12/07/[$LATEST]0123456789abcdef0123456789abcdef");
+	assert_string_equal(env_get(env, "AWS_LAMBDA_LOG_GROUP_NAME"),
+			    "/aws/lambda/fn");
+	assert_string_equal(env_get(env, "AWS_ACCESS_KEY_ID"), "ASIAEXAMPLE");
+	assert_string_equal(env_get(env, "AWS_ACCESS_KEY"), "ASIAEXAMPLE");
+	assert_string_equal(env_get(env, "AWS_SECRET_ACCESS_KEY"), "s/e+c=r");
+	assert_string_equal(env_get(env, "AWS_SESSION_TOKEN"), "tok");
+	assert_string_equal(env_get(env, "TZ"), ":UTC");
+	assert_string_equal(env_get(env, "LANG"), "en_US.UTF-8");
+	assert_string_equal(cfg.generation_file, "/tmp/g");
+	guest_config__free_env(env);
+
+	/* a group of its own; a token longer than other strings may be */
+	assert_int_equal(apply(&cfg, "{\"log_group_name\":\"/custom/group\"}"), 0);
+	{
+		char *json = malloc(GUEST_TOKEN_MAX + 64);
+
+		memset(json, 'T', GUEST_TOKEN_MAX + 64);
+		memcpy(json, "{\"session_token\":\"", 18);
+		strcpy(json + 18 + 2000, "\"}");
+		assert_int_equal(apply(&cfg, json), 0);
+		memset(json + 18, 'T', GUEST_TOKEN_MAX + 1);
+		strcpy(json + 18 + GUEST_TOKEN_MAX + 1, "\"}");
+		assert_int_not_equal(apply(&cfg, json), 0);
+		free(json);
+	}
+	env = guest_config__build_env(&cfg, 512);
+	assert_string_equal(env_get(env, "AWS_LAMBDA_LOG_GROUP_NAME"),
+			    "/custom/group");
+	assert_int_equal(strlen(env_get(env, "AWS_SESSION_TOKEN")), 2000);
+	guest_config__free_env(env);
+	guest_config__free(&cfg);
+}
+
+/* A reserved name is refused with what sets it instead. */
+static void reserved_names(void **state)
+{
+	static const char *const names[][2] = {
+		{ "AWS_LAMBDA_LOG_STREAM_NAME", "'log_stream_name' setting" },
+		{ "AWS_LAMBDA_LOG_GROUP_NAME", "'log_group_name' setting" },
+		{ "AWS_EXECUTION_ENV", "'execution_env' setting" },
+		{ "AWS_ACCESS_KEY_ID", "'access_key_id' setting" },
+		{ "AWS_ACCESS_KEY", "'access_key_id' setting" },
+		{ "AWS_SECRET_ACCESS_KEY", "'secret_access_key' setting" },
+		{ "AWS_SESSION_TOKEN", "'session_token' setting" },
+		{ "_HANDLER", "'handler' setting" },
+		{ "_X_AMZN_TRACE_ID", "Lambda-Runtime-Trace-Id" },
+		{ "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "'memory_size' setting" },
+	};
+	struct guest_config cfg;
+	char key[64], err[160];
+
+	guest_config__init(&cfg);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(key, sizeof(key), "env.%s", names[i][0]);
+		err[0] = '\0';
+		assert_int_equal(guest_config__set(&cfg, key, "x", err,
+						   sizeof(err)), -EINVAL);
+		if (!strstr(err, names[i][0]) || !strstr(err, names[i][1]))
+			fail_msg("%s: '%s'", names[i][0], err);
+	}
+	/* not reserved: Lambda lets a function set these */
+	assert_int_equal(guest_config__set(&cfg, "env.TZ", "Europe/Paris", err,
+					   sizeof(err)), 0);
+	assert_int_equal(guest_config__set(&cfg, "env.NODE_OPTIONS", "--x",
+					   err, sizeof(err)), 0);
+	assert_int_equal(cfg.env_count, 2);
+	guest_config__free(&cfg);
+}
+
+static void log_stream(void **state)
+{
+	static const uint8_t rnd[16] = {
+		0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+		0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,
+	};
+	char out[96];
+
+	/* 2026-12-07 12:00:00 UTC */
+	assert_int_equal(guest_config__log_stream_name("$LATEST", 1796644800LL,
+						       rnd, out, sizeof(out)),
+			 52);
+	assert_string_equal(out,
+		"2026/12/07/[$LATEST]0123456789abcdeffedcba9876543210");
+	assert_int_equal(guest_config__log_stream_name("12", 951782400LL, rnd,
+						       out, sizeof(out)), 47);
+	assert_memory_equal(out, "2000/02/29/[12]", 15);
+	assert_int_equal(guest_config__log_stream_name("12", 0, rnd, out, 40),
+			 -ENOSPC);
 }
 
 static void json_file(void **state)
@@ -143,6 +257,11 @@ static void json_hostile(void **state)
 		"{\"environment\":{\"A\":\"a\\u0000b\"}}",
 		"{\"environment\":{\"A\":\"a\\nb\"}}",
 		"{\"environment\":{\"a\":{\"b\":{\"c\":{\"d\":{}}}}}}",
+		"{\"environment\":{\"AWS_LAMBDA_LOG_STREAM_NAME\":\"x\"}}",
+		"{\"environment\":{\"AWS_SECRET_ACCESS_KEY\":\"x\"}}",
+		"{\"execution_env\":\"a\\tb\"}", "{\"access_key_id\":\"\"}",
+		"{\"log_stream_name\":\"a\\nb\"}",
+		"{\"generation_file\":\"run/g\"}",
 	};
 	struct guest_config cfg;
 
@@ -270,8 +389,8 @@ static void names(void **state)
 	assert_true(guest_config__valid_env_name("_A1", 3));
 	assert_false(guest_config__valid_env_name("1A", 2));
 	assert_false(guest_config__valid_env_name("", 0));
-	assert_true(guest_config__reserved_name("AWS_SESSION_TOKEN", 17));
-	assert_false(guest_config__reserved_name("AWS_SESSION", 11));
+	assert_non_null(guest_config__reserved_name("AWS_SESSION_TOKEN", 17));
+	assert_null(guest_config__reserved_name("AWS_SESSION", 11));
 }
 
 int main(void)
@@ -279,6 +398,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(json_file),
+		cmocka_unit_test(platform_env),
+		cmocka_unit_test(reserved_names),
+		cmocka_unit_test(log_stream),
 		cmocka_unit_test(json_hostile),
 		cmocka_unit_test(env_limits),
 		cmocka_unit_test(cmdline),

@@ -3,6 +3,7 @@
  * The Lambda Runtime API's routing and bodies (tools/guest/lambda.c), with
  * hostile paths and error bodies.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,6 +45,33 @@ static void routes(void **state)
 			 LAMBDA_INIT_ERROR);
 	assert_int_equal(route(LAMBDA_OTHER, P "init/error", id),
 			 LAMBDA_BAD_METHOD);
+	/* SnapStart's restore hooks */
+	assert_int_equal(route(LAMBDA_GET, P "restore/next", id),
+			 LAMBDA_RESTORE_NEXT);
+	assert_int_equal(route(LAMBDA_POST, P "restore/next", id),
+			 LAMBDA_BAD_METHOD);
+	assert_int_equal(route(LAMBDA_POST, P "restore/error", id),
+			 LAMBDA_RESTORE_ERROR);
+	assert_int_equal(route(LAMBDA_GET, P "restore/error", id),
+			 LAMBDA_BAD_METHOD);
+	assert_int_equal(route(LAMBDA_GET, P "restore/nextx", id),
+			 LAMBDA_NOT_FOUND);
+	assert_int_equal(route(LAMBDA_GET, P "restore/", id),
+			 LAMBDA_NOT_FOUND);
+}
+
+static void trace_ids(void **state)
+{
+	uint8_t rnd[LAMBDA_TRACE_RANDOM];
+	char out[96];
+
+	for (int i = 0; i < LAMBDA_TRACE_RANDOM; i++)
+		rnd[i] = 0x10 + i;
+	assert_int_equal(lambda__trace_id(0x5e1b4151, rnd, out, sizeof(out)),
+			 74);
+	assert_string_equal(out,
+		"Root=1-5e1b4151-101112131415161718191a1b;Parent=1c1d1e1f20212223;Sampled=0");
+	assert_int_equal(lambda__trace_id(1, rnd, out, 74), -ENOSPC);
 }
 
 static void routes_hostile(void **state)
@@ -136,6 +164,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(routes),
+		cmocka_unit_test(trace_ids),
 		cmocka_unit_test(routes_hostile),
 		cmocka_unit_test(error_bodies),
 		cmocka_unit_test(error_types),
