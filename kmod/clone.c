@@ -1507,6 +1507,95 @@ static int thaw_clone_reset_run(struct thaw_clone *clone,
 	return ret;
 }
 
+/*
+ * THAW_CLONE_RESET_KEEP: if clone page @rel is a private copy that only
+ * this mapping has, write the object's page into it, in place, and say
+ * so; its page table entry (and so KVM's entry) stays.  Not a page in the
+ * swap cache (its swapped copy would be taken for current), nor a KSM or
+ * compound page.  mmap lock held for writing: no fault races with us.
+ */
+static bool thaw_clone_rewrite(struct thaw_clone *clone,
+			       struct vm_area_struct *vma, unsigned long rel)
+{
+	unsigned long addr = clone->start + (rel << PAGE_SHIFT);
+	struct mm_struct *mm = vma->vm_mm;
+	struct page *page;
+	spinlock_t *ptl;
+	bool ok = false;
+	pmd_t *pmd, pmdv;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	pte_t *ptep;
+	pte_t pte;
+
+	/* No page table, or a leaf above the PTE: nothing to keep. */
+	pgd = pgd_offset(mm, addr);
+	if (pgd_none(*pgd) || pgd_bad(*pgd))
+		return false;
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(*p4d) || p4d_bad(*p4d))
+		return false;
+	pud = pud_offset(p4d, addr);
+	if (pud_none(*pud) || pud_bad(*pud))
+		return false;
+	pmd = pmd_offset(pud, addr);
+	pmdv = READ_ONCE(*pmd);
+	if (pmd_none(pmdv) || pmd_trans_huge(pmdv) || pmd_devmap(pmdv) ||
+	    pmd_bad(pmdv))
+		return false;
+	ptep = pte_offset_map_lock(mm, pmd, addr, &ptl);
+	pte = *ptep;
+	if (pte_present(pte) && pfn_valid(pte_pfn(pte))) {
+		page = pfn_to_page(pte_pfn(pte));
+		if (PageAnon(page) && !PageKsm(page) && !PageCompound(page) &&
+		    !PageSwapCache(page) && PageAnonExclusive(page)) {
+			copy_highpage(page, clone->snap->pages[clone->pgoff +
+							       rel]);
+			ok = true;
+		}
+	}
+	pte_unmap_unlock(ptep, ptl);
+	return ok;
+}
+
+/*
+ * THAW_CLONE_RESET_KEEP over the dirty pages [@rel, @rel + @n): rewrite
+ * in place what can be (appended to the dirty list at *@kept: they stay
+ * dirty), drop the rest as thaw_clone_reset_run() does and clear their
+ * bits.  Pages of a private 2 MiB copy's region, and pages whose bit went
+ * when their region got one, are left to thaw_clone_reset_private().
+ */
+static int thaw_clone_reset_keep_run(struct thaw_clone *clone,
+				     struct vm_area_struct *vma,
+				     unsigned long rel, unsigned long n,
+				     bool remap, unsigned long *count,
+				     unsigned long *kept, unsigned long *mapped)
+{
+	unsigned long end = rel + n;
+	int ret = 0;
+
+	for (; rel < end && !ret; rel++) {
+		if (!test_bit(rel, clone->dirty))
+			continue;
+		if (clone->huge &&
+		    test_bit(thaw_clone_region(clone, rel), clone->priv_map)) {
+			__clear_bit(rel, clone->dirty);
+			continue;
+		}
+		if (thaw_clone_rewrite(clone, vma, rel)) {
+			clone->dirty_list[(*kept)++] = rel;
+			(*count)++;
+			continue;
+		}
+		ret = thaw_clone_reset_run(clone, vma, rel, 1, remap, count,
+					   mapped);
+		if (!ret)
+			__clear_bit(rel, clone->dirty);
+	}
+	return ret;
+}
+
 /* Fill @folio, a private copy of clone region @ri, with the object's. */
 static void thaw_private_fill(struct thaw_clone *clone, struct folio *folio,
 			      unsigned long ri)
@@ -1579,8 +1668,8 @@ static int thaw_clone_do_reset(struct thaw_clone *clone,
 			       unsigned long *count, unsigned long *mapped)
 {
 	bool remap = flags & THAW_CLONE_RESET_REMAP;
-	unsigned long i, rel, n, nr;
-	bool overflow;
+	unsigned long i, rel, n, nr, kept = 0;
+	bool overflow, keep;
 	int ret;
 
 	spin_lock(&clone->lock);
@@ -1595,20 +1684,32 @@ static int thaw_clone_do_reset(struct thaw_clone *clone,
 	if (clone->split)
 		bitmap_zero(clone->split, clone->nr_regions);
 	spin_unlock(&clone->lock);
+	keep = (flags & THAW_CLONE_RESET_KEEP) && !overflow;
 
 	*count = 0;
 	ret = thaw_clone_reset_private(clone, vma,
 				       flags & THAW_CLONE_RESET_DROP_PRIVATE,
 				       remap, count, mapped);
+	i = 0;
 	if (!overflow) {
 		sort(clone->dirty_list, nr, sizeof(u32), thaw_u32_cmp, NULL);
+		/*
+		 * With @keep, the pages kept are written back to the front of
+		 * the sorted list as it is read: never past what was read.
+		 */
 		for (i = 0; i < nr && !ret; i += n) {
 			rel = clone->dirty_list[i];
 			for (n = 1; i + n < nr &&
 			     clone->dirty_list[i + n] == rel + n; n++)
 				;
-			ret = thaw_clone_reset_run(clone, vma, rel, n, remap,
-						   count, mapped);
+			if (keep)
+				ret = thaw_clone_reset_keep_run(clone, vma, rel,
+								n, remap, count,
+								&kept, mapped);
+			else
+				ret = thaw_clone_reset_run(clone, vma, rel, n,
+							   remap, count,
+							   mapped);
 			cond_resched();
 		}
 	} else {
@@ -1629,20 +1730,26 @@ static int thaw_clone_do_reset(struct thaw_clone *clone,
 
 	spin_lock(&clone->lock);
 	if (ret) {
-		/* Pages not reached stay dirty; the rest is clean anyway. */
+		/*
+		 * Pages not reached stay dirty; the rest is clean anyway.
+		 * With @keep the list was rewritten: the bitmap (pages kept
+		 * and pages not reached) is the record now.
+		 */
+		if (keep)
+			clone->dirty_overflow = true;
 		clone->resetting = false;
 		spin_unlock(&clone->lock);
 		return ret;
 	}
 	if (overflow) {
 		bitmap_zero(clone->dirty, clone->nr_pages);
-	} else {
+	} else if (!keep) {
 		for (i = 0; i < nr; i++)
 			__clear_bit(clone->dirty_list[i], clone->dirty);
 	}
-	clone->nr_dirty = 0;
+	clone->nr_dirty = kept;
 	clone->dirty_overflow = false;
-	clone->private = 0;
+	clone->private = kept;
 	clone->resetting = false;
 	clone->resets++;
 	clone->reset_pages = *count;
@@ -1651,7 +1758,8 @@ static int thaw_clone_do_reset(struct thaw_clone *clone,
 }
 
 /* Private copies only where 2 MiB mappings work (thaw.h). */
-#define THAW_CLONE_RESET_FLAGS	(THAW_CLONE_RESET_REMAP | (THAW_HUGE ? \
+#define THAW_CLONE_RESET_FLAGS	(THAW_CLONE_RESET_REMAP | \
+				 THAW_CLONE_RESET_KEEP | (THAW_HUGE ? \
 				 THAW_CLONE_RESET_DROP_PRIVATE : 0))
 
 long thaw_clone_reset(struct thaw_snap *snap, unsigned int cmd,

@@ -210,6 +210,9 @@ static json_object *stats_to_json(const struct vmm_stats *st)
 	ADD(start_us);
 	ADD(first_run_us);
 	ADD(boot_ready_us);
+	ADD(rewinds);
+	ADD(rewind_pages);
+	ADD(rewind_last_us);
 #undef ADD
 	return o;
 }
@@ -423,6 +426,56 @@ out:
 	snapshot_load_params__free(&p);
 }
 
+/*
+ * PUT /snapshot/rewind (our extension): back to the loaded snapshot, in
+ * place.  200 with what it did; 400 with why, the VM as it was, when it
+ * cannot; 400 with the VM stopped if it failed halfway.
+ */
+static void put_snapshot_rewind(struct api *api, struct api_resp *r,
+				json_object *b)
+{
+	struct snapshot_rewind_params p;
+	struct snapshot_rewind_stats st;
+	char err[512] = "";
+	json_object *o;
+	int ret;
+
+	if (vm_config__parse_snapshot_rewind(&p, b, err, sizeof(err))) {
+		resp_error(r, 400, "%s", err);
+		return;
+	}
+	if (!api->started) {
+		resp_error(r, 400, MSG_BEFORE_BOOT);
+		return;
+	}
+	ret = vmm__snapshot_rewind(api->vmm, &p, &st, err, sizeof(err));
+	if (ret) {
+		resp_error(r, 400, "Failed to rewind the microVM: %s",
+			   err[0] ? err : strerror(-ret));
+		return;
+	}
+	if (p.vsock_cid)
+		api->cfg.vsock.guest_cid = p.vsock_cid;
+	o = json_object_new_object();
+	json_object_object_add(o, "backend",
+			       json_object_new_string(st.backend));
+	json_object_object_add(o, "pages",
+			       json_object_new_int64((int64_t)st.pages));
+	json_object_object_add(o, "pause_us",
+			       json_object_new_int64((int64_t)(st.pause_ns / 1000)));
+	json_object_object_add(o, "memory_us",
+			       json_object_new_int64((int64_t)(st.memory_ns / 1000)));
+	json_object_object_add(o, "state_us",
+			       json_object_new_int64((int64_t)(st.state_ns / 1000)));
+	if (api->cfg.vsock.present)
+		json_object_object_add(o, "guest_cid",
+				       json_object_new_int64(api->cfg.vsock.guest_cid));
+	json_object_object_add(o, "state", json_object_new_string(
+			       p.resume_vm ? "Running" : "Paused"));
+	r->status = 200;
+	r->body = o;
+}
+
 static void put_snapshot_wset(struct api *api, struct api_resp *r,
 			      json_object *b)
 {
@@ -524,6 +577,7 @@ static const struct route routes[] = {
 	{ "/snapshot/create", M_PUT, NULL, put_snapshot_create, NULL },
 	{ "/snapshot/load", M_PUT, NULL, put_snapshot_load, NULL },
 	{ "/snapshot/wset", M_PUT, NULL, put_snapshot_wset, NULL },
+	{ "/snapshot/rewind", M_PUT, NULL, put_snapshot_rewind, NULL },
 };
 
 static unsigned int method_bit(const char *m)

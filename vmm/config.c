@@ -705,7 +705,7 @@ int vm_config__parse_snapshot_load(struct snapshot_load_params *p,
 		"snapshot_path", "mem_backend", "mem_file_path", "resume_vm",
 		"track_dirty_pages", "enable_diff_snapshots", "vsock_override",
 		"clock_realtime", "huge_pages", "network_overrides",
-		"wset_path", "record_wset", NULL
+		"wset_path", "record_wset", "enable_rewind", NULL
 	};
 	static const char what[] = "snapshot/load";
 	bool diff_old = false;
@@ -733,6 +733,8 @@ int vm_config__parse_snapshot_load(struct snapshot_load_params *p,
 	    get_bool(obj, what, "clock_realtime", &p->clock_realtime, err,
 		     errlen) < 0 ||
 	    get_bool(obj, what, "record_wset", &p->record_wset, err,
+		     errlen) < 0 ||
+	    get_bool(obj, what, "enable_rewind", &p->enable_rewind, err,
 		     errlen) < 0) {
 		ret = -EINVAL;
 		goto err;
@@ -771,6 +773,12 @@ int vm_config__parse_snapshot_load(struct snapshot_load_params *p,
 			       what);
 		goto err;
 	}
+	if (p->enable_rewind && p->backend == MEM_BACKEND_UFFD) {
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: `enable_rewind`: the Uffd backend cannot rewind (File or Thaw can)",
+			       what);
+		goto err;
+	}
 	if (huge && strcmp(huge, "Snapshot") && strcmp(huge, "None")) {
 		ret = err__set(err, errlen, -EINVAL,
 			       "%s: `huge_pages` %s: restored RAM uses 4 KiB pages (Snapshot or None)",
@@ -788,6 +796,52 @@ err:
 	free(huge);
 	snapshot_load_params__free(p);
 	return ret;
+}
+
+int vm_config__parse_snapshot_rewind(struct snapshot_rewind_params *p,
+				     json_object *obj, char *err,
+				     size_t errlen)
+{
+	static const char *const fields[] = {
+		"resume_vm", "vsock_override", "clock_realtime", NULL
+	};
+	static const char *const vsock_fields[] = {
+		"guest_cid", "uds_path", NULL
+	};
+	static const char what[] = "snapshot/rewind";
+	static const char vwhat[] = "snapshot/rewind: vsock_override";
+	struct snapshot_rewind_params tmp = { .resume_vm = true };
+	uint64_t cid = 0;
+	json_object *v;
+	int ret;
+
+	ret = check_fields(obj, what, fields, err, errlen);
+	if (ret)
+		return ret;
+	if (get_bool(obj, what, "resume_vm", &tmp.resume_vm, err,
+		     errlen) < 0)
+		return -EINVAL;
+	ret = get_bool(obj, what, "clock_realtime", &tmp.clock_realtime, err,
+		       errlen);
+	if (ret < 0)
+		return ret;
+	tmp.clock_realtime_set = ret;
+	if (json_object_object_get_ex(obj, "vsock_override", &v)) {
+		ret = check_fields(v, vwhat, vsock_fields, err, errlen);
+		if (ret)
+			return ret;
+		/* The socket is the host's end: it stays with the VM. */
+		if (json_object_object_get_ex(v, "uds_path", NULL))
+			return err__set(err, errlen, -EINVAL,
+					"%s: `uds_path` cannot change on a rewind (the microVM keeps its vsock socket)",
+					vwhat);
+		if (get_u64(v, vwhat, "guest_cid", true, 3, UINT32_MAX - 1,
+			    &cid, err, errlen) < 0)
+			return -EINVAL;
+		tmp.vsock_cid = (uint32_t)cid;
+	}
+	*p = tmp;
+	return 0;
 }
 
 static void add_str(json_object *o, const char *key, const char *val)

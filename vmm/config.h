@@ -103,15 +103,23 @@ int vm_config__parse_serial(struct vm_config *cfg, struct json_object *obj,
 int vm_config__parse_file(struct vm_config *cfg, const char *text,
 			  size_t len, char *err, size_t errlen);
 
-/* PUT /snapshot/create and /snapshot/load bodies (vmm/snapshot/snapshot.h). */
+/*
+ * PUT /snapshot/create, /snapshot/load and /snapshot/rewind bodies
+ * (vmm/snapshot/snapshot.h).  A rewind's body has nothing to free; on an
+ * error *@p is untouched.
+ */
 struct snapshot_create_params;
 struct snapshot_load_params;
+struct snapshot_rewind_params;
 int vm_config__parse_snapshot_create(struct snapshot_create_params *p,
 				     struct json_object *obj,
 				     char *err, size_t errlen);
 int vm_config__parse_snapshot_load(struct snapshot_load_params *p,
 				   struct json_object *obj,
 				   char *err, size_t errlen);
+int vm_config__parse_snapshot_rewind(struct snapshot_rewind_params *p,
+				     struct json_object *obj,
+				     char *err, size_t errlen);
 void snapshot_create_params__free(struct snapshot_create_params *p);
 void snapshot_load_params__free(struct snapshot_load_params *p);
 

@@ -9,7 +9,8 @@
  * A device with state to keep across a snapshot also names its section of
  * the state file and how to save, check and restore it (struct
  * device_snap, beside the device's code): vmm/snapshot/ loops over the
- * table, so adding a device never edits the snapshot code.
+ * table, for a load and for every rewind, so adding a device never edits
+ * the snapshot code.
  */
 #ifndef THAW_VMM_DEVICES_H
 #define THAW_VMM_DEVICES_H
@@ -23,7 +24,8 @@ struct vm_config;
 
 /*
  * A device's part of a snapshot: its plain-data state (vmm/persist.h) as
- * one section of the state file.  Called with the machine paused.
+ * one section of the state file.  Called with the machine paused: no
+ * vCPU in KVM_RUN, the device loop parked (vmm__pause()).
  */
 struct device_snap {
 	uint32_t section;		/* SNAP_SEC_DEV_* (lib/snapfile.h) */
@@ -39,12 +41,21 @@ struct device_snap {
 	 */
 	int (*check)(const struct vm_config *cfg, const void *state,
 		     char *err, size_t errlen);
-	/* Load @state (NULL: none saved) into the device; -errno, message. */
+	/*
+	 * Load @state (NULL: none saved) into the device; -errno, message.
+	 * Twice or more in a machine's life: after a load the device is
+	 * fresh, after a rewind (vmm/snapshot/rewind.c) it has run since,
+	 * so a restore replaces whatever the device holds, drops what it
+	 * opened since the snapshot as a device reset would (connections,
+	 * packets owed, deferred work) and drives its interrupt lines
+	 * rather than trust a cached level: the irqchip was reloaded.
+	 */
 	int (*restore)(struct kvm *kvm, const void *state, char *err,
 		       size_t errlen);
 	/*
 	 * Optional, once every device and vCPU is restored and before the
-	 * vCPUs run: tell the guest what changed under it.
+	 * vCPUs run: tell the guest what changed under it.  As often as
+	 * restore.
 	 */
 	int (*restored)(struct kvm *kvm, char *err, size_t errlen);
 };

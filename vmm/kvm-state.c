@@ -102,6 +102,8 @@ int kvm_cpu__save_state(struct kvm_cpu *cpu, struct kvm_cpu_state *st)
 int kvm_cpu__restore_state(struct kvm_cpu *cpu,
 			   const struct kvm_cpu_state *st)
 {
+	/* The values at RESET (SDM 17.2: DR6 0xffff0ff0, DR7 0x400). */
+	struct kvm_debugregs debugregs = { .dr6 = 0xffff0ff0, .dr7 = 0x400 };
 	struct {
 		struct kvm_msrs hdr;
 		struct kvm_msr_entry e[PERSIST_MAX_MSRS];
@@ -134,6 +136,12 @@ int kvm_cpu__restore_state(struct kvm_cpu *cpu,
 	}
 	if (ioctl(cpu->fd, KVM_SET_MP_STATE, &st->mp_state) < 0 ||
 	    ioctl(cpu->fd, KVM_SET_VCPU_EVENTS, &st->events) < 0)
+		return -errno;
+	/*
+	 * The state file has no debug registers: a restore gives what a
+	 * fresh vCPU has, and a rewind drops breakpoints the guest set since.
+	 */
+	if (ioctl(cpu->fd, KVM_SET_DEBUGREGS, &debugregs) < 0)
 		return -errno;
 	return 0;
 }

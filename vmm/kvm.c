@@ -211,6 +211,7 @@ static int setup_memory(struct kvm *kvm, struct guest_mem *mem, char *err,
 {
 	const struct vm_machine_config *mc = &kvm->cfg->machine;
 	unsigned int i;
+	bool log_dirty;
 	int ret;
 
 	if (!mc->mem_size_mib || mc->mem_size_mib > VM_MAX_MEM_MIB)
@@ -236,15 +237,22 @@ static int setup_memory(struct kvm *kvm, struct guest_mem *mem, char *err,
 				(unsigned long long)mc->mem_size_mib,
 				mc->huge_pages == VM_HUGE_PAGES_2M ? " of 2M huge pages: is vm.nr_hugepages large enough?" : "",
 				strerror(-ret));
-	/* KVM never maps a dirty-logged slot with large pages. */
+	/*
+	 * KVM never maps a dirty-logged slot with large pages.  A File
+	 * clone that may rewind (its RAM tracks dirty pages) needs the log
+	 * to learn what the guest wrote.
+	 */
+	log_dirty = mc->track_dirty_pages || kvm->mem->dirty;
 	if (mc->track_dirty_pages)
 		pr_info("track_dirty_pages: KVM maps guest RAM with 4 KiB pages only while it logs dirty pages");
+	if (kvm->mem->dirty)
+		pr_info("enable_rewind: %s RAM rewinds through KVM's dirty log, which keeps KVM at 4 KiB pages for all of guest RAM",
+			kvm->mem->ops->name);
 	for (i = 0; i < kvm->mem->nr_regions; i++) {
 		const struct guest_mem_region *r = &kvm->mem->regions[i];
 		struct kvm_userspace_memory_region slot = {
 			.slot = i,
-			.flags = mc->track_dirty_pages ?
-				KVM_MEM_LOG_DIRTY_PAGES : 0,
+			.flags = log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0,
 			.guest_phys_addr = r->gpa,
 			.memory_size = r->size,
 			.userspace_addr = (uintptr_t)r->hva,
@@ -522,6 +530,17 @@ void kvm__exit(struct kvm *kvm)
 	kvm->cpuid = NULL;
 	pthread_mutex_destroy(&kvm->rc.lock);
 	pthread_cond_destroy(&kvm->rc.cond);
+}
+
+int kvm__get_dirty_log(struct kvm *kvm, unsigned int slot, uint64_t *map)
+{
+	struct kvm_dirty_log log = { .slot = slot, .dirty_bitmap = map };
+
+	if (ioctl(kvm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0)
+		return -errno;
+	/* The log is cleared by reading it: a rewind must still see it. */
+	guest_mem__merge_log(kvm->mem, slot, map);
+	return 0;
 }
 
 int kvm__irq_line(struct kvm *kvm, unsigned int gsi, int level)

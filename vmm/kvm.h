@@ -119,6 +119,12 @@ int kvm__run_paused(struct kvm *kvm, char *err, size_t errlen);
 /* Stop everything (if running), join the threads, free all. */
 void kvm__exit(struct kvm *kvm);
 
+/*
+ * KVM_GET_DIRTY_LOG of memory slot @slot (guest RAM region @slot) into
+ * @map, which KVM then clears; what it held is also kept in the RAM's own
+ * dirty bitmap, when it has one, for a rewind (guest_mem__merge_log()).
+ */
+int kvm__get_dirty_log(struct kvm *kvm, unsigned int slot, uint64_t *map);
 int kvm__irq_line(struct kvm *kvm, unsigned int gsi, int level);
 int kvm__irqfd(struct kvm *kvm, int fd, unsigned int gsi, bool assign);
 int kvm__ioeventfd(struct kvm *kvm, int fd, uint64_t addr, uint32_t len,

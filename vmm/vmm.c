@@ -10,6 +10,7 @@
 
 #include "lib/err.h"
 #include "lib/log.h"
+#include "vmm/exit.h"
 #include "vmm/hw/i8042.h"
 #include "vmm/kvm.h"
 #include "vmm/mem/mem.h"
@@ -24,6 +25,11 @@ struct vmm {
 	struct kvm kvm;
 	bool have_kvm;
 	bool stop_requested;		/* vmm__stop() before a start */
+	/* A load's image and clock choice, kept for rewinds; under lock. */
+	struct snapshot_image *img;
+	bool clock_realtime;
+	/* Rewinds so far, their pages, the last one's time; under lock. */
+	uint64_t rewinds, rewind_pages, rewind_last_us;
 };
 
 struct vmm *vmm__new(void)
@@ -279,7 +285,8 @@ int vmm__snapshot_load(struct vmm *vmm, const struct snapshot_load_params *p,
 	/* From here the machine owns @mem. */
 	ret = kvm__init_restore(&vmm->kvm, &vmm->cfg, mem, err, errlen);
 	if (!ret)
-		ret = snapshot__apply(img, &vmm->kvm, p, err, errlen);
+		ret = snapshot__apply(img, &vmm->kvm, p->clock_realtime, err,
+				      errlen);
 	if (!ret)
 		ret = p->resume_vm ? kvm__run(&vmm->kvm, err, errlen) :
 		      kvm__run_paused(&vmm->kvm, err, errlen);
@@ -299,11 +306,87 @@ int vmm__snapshot_load(struct vmm *vmm, const struct snapshot_load_params *p,
 	pr_info("snapshot: %s loaded (%s) in %llu us", p->snapshot_path,
 		vmm->kvm.mem->ops->name,
 		(unsigned long long)((kvm__now_ns() - t0) / 1000));
+	/* The machine's snapshot from now on: a rewind goes back to it. */
+	vmm->img = img;
+	vmm->clock_realtime = p->clock_realtime;
+	img = NULL;
 	goto out;
 out_cfg:
 	vm_config__free(&vmm->cfg);
 out:
 	snapshot__free(img);
+	pthread_mutex_unlock(&vmm->lock);
+	return ret;
+}
+
+int vmm__snapshot_rewind(struct vmm *vmm,
+			 const struct snapshot_rewind_params *p,
+			 struct snapshot_rewind_stats *st, char *err,
+			 size_t errlen)
+{
+	uint64_t t0 = kvm__now_ns();
+	bool clock;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&vmm->lock);
+	halted_check(vmm);
+	/* Every refusal comes before the machine is touched. */
+	if (vmm->state != VMM_RUNNING && vmm->state != VMM_PAUSED) {
+		ret = need_state(vmm, VMM_RUNNING, "rewind", err, errlen);
+		goto out;
+	}
+	if (!vmm->img) {
+		ret = err__set(err, errlen, -EINVAL,
+			       "the microVM was not loaded from a snapshot (PUT /snapshot/load): there is nothing to rewind to");
+		goto out;
+	}
+	if (p->vsock_cid && !vmm->cfg.vsock.present) {
+		ret = err__set(err, errlen, -EINVAL,
+			       "vsock_override: the microVM has no vsock device");
+		goto out;
+	}
+	ret = snapshot__can_rewind(&vmm->kvm, err, errlen);
+	if (ret)
+		goto out;
+	if (vmm->state == VMM_RUNNING) {
+		ret = kvm__pause(&vmm->kvm);
+		if (ret) {
+			err__set(err, errlen, ret,
+				 "cannot rewind: the microVM halted");
+			halted_check(vmm);
+			goto out;
+		}
+		vmm->state = VMM_PAUSED;
+	}
+	st->pause_ns = kvm__now_ns() - t0;
+	/* The vsock device takes its CID from the configuration. */
+	if (p->vsock_cid)
+		vmm->cfg.vsock.guest_cid = p->vsock_cid;
+	clock = p->clock_realtime_set ? p->clock_realtime :
+		vmm->clock_realtime;
+	ret = snapshot__rewind(vmm->img, &vmm->kvm, clock, st, err, errlen);
+	if (ret) {
+		/* Half old, half new: nothing to resume. */
+		pr_err("rewind failed, stopping the microVM: %s", err);
+		kvm__halt(&vmm->kvm, VMM_EXIT_ERROR);
+		halted_check(vmm);
+		goto out;
+	}
+	if (p->resume_vm) {
+		kvm__resume(&vmm->kvm);
+		vmm->state = VMM_RUNNING;
+	}
+	vmm->rewinds++;
+	vmm->rewind_pages += st->pages;
+	vmm->rewind_last_us = (kvm__now_ns() - t0) / 1000;
+	pr_info("rewind %llu: %llu pages (%s), pause %llu us, %llu us in all%s",
+		(unsigned long long)vmm->rewinds,
+		(unsigned long long)st->pages, st->backend,
+		(unsigned long long)(st->pause_ns / 1000),
+		(unsigned long long)vmm->rewind_last_us,
+		p->resume_vm ? "" : ", left paused");
+out:
 	pthread_mutex_unlock(&vmm->lock);
 	return ret;
 }
@@ -369,6 +452,9 @@ void vmm__stats(struct vmm *vmm, struct vmm_stats *out)
 	out->start_us = since_start_us(vmm->kvm.start_ns);
 	out->first_run_us = since_start_us(atomic_load(&c->first_run_ns));
 	out->boot_ready_us = since_start_us(atomic_load(&c->boot_ready_ns));
+	out->rewinds = vmm->rewinds;
+	out->rewind_pages = vmm->rewind_pages;
+	out->rewind_last_us = vmm->rewind_last_us;
 	pthread_mutex_unlock(&vmm->lock);
 }
 
@@ -388,6 +474,7 @@ void vmm__free(struct vmm *vmm)
 		return;
 	if (vmm->have_kvm)
 		kvm__exit(&vmm->kvm);
+	snapshot__free(vmm->img);
 	if (vmm->state != VMM_NOT_STARTED)
 		vm_config__free(&vmm->cfg);
 	pthread_mutex_destroy(&vmm->lock);

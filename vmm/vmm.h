@@ -64,6 +64,19 @@ int vmm__snapshot_load(struct vmm *vmm, const struct snapshot_load_params *p,
 		       struct vm_config *cfg_out, char *err, size_t errlen);
 int vmm__snapshot_wset(struct vmm *vmm, const char *path, char *err,
 		       size_t errlen);
+/*
+ * Rewind a machine a load built to its snapshot, in place: refused (the
+ * machine untouched) when it was not loaded, is not running or paused, or
+ * its memory backend cannot; else paused (if it ran), rewound, and
+ * resumed with resume_vm.  An error after the pause stops the machine.
+ * *@st says what the rewind did.
+ */
+struct snapshot_rewind_params;
+struct snapshot_rewind_stats;
+int vmm__snapshot_rewind(struct vmm *vmm,
+			 const struct snapshot_rewind_params *p,
+			 struct snapshot_rewind_stats *st, char *err,
+			 size_t errlen);
 
 /*
  * Ask the machine to stop (thawvm got a signal): a running guest halts with
@@ -95,6 +108,9 @@ struct vmm_stats {
 	uint64_t start_us;		/* vmm__start() called */
 	uint64_t first_run_us;		/* the boot vCPU entered the guest */
 	uint64_t boot_ready_us;		/* the guest wrote 123 to port 0x3f0 */
+	uint64_t rewinds;		/* PUT /snapshot/rewind done */
+	uint64_t rewind_pages;		/* pages they returned, in all */
+	uint64_t rewind_last_us;	/* the last one, pause to resume */
 };
 
 /* Any time after vmm__new(); all zero before vmm__start(). */

@@ -5,6 +5,7 @@
  * fault counter), the reset reports exactly the dirtied pages, and its cost
  * follows the dirtied pages, not the clone's size.
  */
+#include <sys/wait.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
@@ -123,6 +124,94 @@ TEST_F(reset, remap_leaves_no_fault)
 	munmap(a, self->len);
 }
 
+/*
+ * THAW_CLONE_RESET_KEEP: the private copies are rewritten in place: no
+ * page is dropped, so no fault follows, not even for the next writes to
+ * them (their entries stay writable, as KVM's would); they stay counted
+ * dirty, so every reset after rewrites them, seen written or not.
+ */
+TEST_F(reset, keep_rewrites_in_place)
+{
+	const __u32 keep = THAW_CLONE_RESET_REMAP | THAW_CLONE_RESET_KEEP;
+	struct thaw_clone_stats st;
+	char *a = premapped_dirty_clone(_metadata, self);
+
+	ASSERT_NE(MAP_FAILED, a);
+	EXPECT_EQ(NDIRTY, thaw_clone_op(self->snap, THAW_IOC_CLONE_RESET, a,
+					keep));
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(NDIRTY, st.private_pages);
+	EXPECT_EQ(NDIRTY, st.reset_pages);
+	EXPECT_EQ(NPAGES - NDIRTY, st.shared_pages);
+	expect_snapshot_content(_metadata, a, self->ps);
+	/* Written again: still no fault at all. */
+	for (size_t i = 0; i < NDIRTY; i++)
+		memset(a + dirty[i] * self->ps, 0xdd, 64);
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(0, st.faults);
+	EXPECT_EQ(NDIRTY, st.private_pages);
+	/* Those writes were not seen; the reset rewrites them anyway. */
+	EXPECT_EQ(NDIRTY, thaw_clone_op(self->snap, THAW_IOC_CLONE_RESET, a,
+					keep));
+	expect_snapshot_content(_metadata, a, self->ps);
+	/* A page dirtied for the first time joins them. */
+	a[7 * self->ps] = 1;
+	EXPECT_EQ(NDIRTY + 1, thaw_clone_op(self->snap, THAW_IOC_CLONE_RESET,
+					    a, keep));
+	EXPECT_TRUE(thaw_page_matches(a + 7 * self->ps, 7, 6));
+	EXPECT_EQ(NDIRTY + 1, thaw_clone_stats(self->snap, a).private_pages);
+	/* Without the flag they are dropped, and the clone is all shared. */
+	EXPECT_EQ(NDIRTY + 1, thaw_clone_op(self->snap, THAW_IOC_CLONE_RESET,
+					    a, THAW_CLONE_RESET_REMAP));
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(0, st.private_pages);
+	EXPECT_EQ(NPAGES, st.shared_pages);
+	expect_snapshot_content(_metadata, a, self->ps);
+	EXPECT_EQ(0, thaw_clone_op(self->snap, THAW_IOC_CLONE_RESET, a, keep));
+	munmap(a, self->len);
+}
+
+/*
+ * A private copy a forked child shares (MADV_DOFORK) is not the parent's
+ * alone: THAW_CLONE_RESET_KEEP drops it instead of writing into it, and
+ * the child keeps reading what was written before the fork.
+ */
+TEST_F(reset, keep_spares_forked_copy)
+{
+	int go[2], status;
+	char *a = premapped_dirty_clone(_metadata, self);
+	pid_t pid;
+	char c;
+
+	ASSERT_NE(MAP_FAILED, a);
+	ASSERT_EQ(0, madvise(a, self->len, MADV_DOFORK));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		for (size_t i = 0; i < NDIRTY; i++)
+			if (a[dirty[i] * self->ps] != (char)0xcc)
+				_exit(1);
+		_exit(0);
+	}
+	close(go[0]);
+	EXPECT_EQ(NDIRTY, thaw_clone_op(self->snap, THAW_IOC_CLONE_RESET, a,
+					THAW_CLONE_RESET_REMAP |
+					THAW_CLONE_RESET_KEEP));
+	EXPECT_EQ(0, thaw_clone_stats(self->snap, a).private_pages);
+	expect_snapshot_content(_metadata, a, self->ps);
+	ASSERT_EQ(1, write(go[1], "x", 1));
+	close(go[1]);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("the child read the parent's reset (status %#x)",
+		       status);
+	munmap(a, self->len);
+}
+
 TEST_F(reset, bad_args)
 {
 	struct thaw_clone_op op = { 0 };
@@ -130,7 +219,7 @@ TEST_F(reset, bad_args)
 
 	ASSERT_NE(MAP_FAILED, a);
 	op.addr = (uintptr_t)a;
-	op.flags = 1U << 5;
+	op.flags = 1U << 30;
 	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->snap, THAW_IOC_CLONE_RESET, &op));
 	op.flags = 0;
 	op.pad = 1;

@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "vmm/config.h"
+#include "vmm/snapshot/snapshot.h"
 
 static char err[256];
 
@@ -304,6 +305,130 @@ static void config_file_bad(void **state)
 	}
 }
 
+/* Parse @text as a PUT /snapshot/rewind body into *@p. */
+static int rewind_body(struct snapshot_rewind_params *p, const char *text)
+{
+	json_object *o;
+	int ret;
+
+	err[0] = 0;
+	o = vm_config__parse_json(text, strlen(text), err, sizeof(err));
+	if (!o)
+		return -1000;
+	ret = vm_config__parse_snapshot_rewind(p, o, err, sizeof(err));
+	json_object_put(o);
+	return ret;
+}
+
+static void snapshot_rewind(void **state)
+{
+	struct snapshot_rewind_params p;
+
+	/* Defaults: resume, keep the CID, the load's clock choice. */
+	memset(&p, 0xff, sizeof(p));
+	assert_int_equal(0, rewind_body(&p, "{}"));
+	assert_true(p.resume_vm);
+	assert_int_equal(p.vsock_cid, 0);
+	assert_false(p.clock_realtime_set);
+
+	assert_int_equal(0, rewind_body(&p,
+		"{\"resume_vm\":false,\"vsock_override\":{\"guest_cid\":77},"
+		"\"clock_realtime\":true}"));
+	assert_false(p.resume_vm);
+	assert_int_equal(p.vsock_cid, 77);
+	assert_true(p.clock_realtime_set);
+	assert_true(p.clock_realtime);
+	assert_int_equal(0, rewind_body(&p,
+		"{\"vsock_override\":{\"guest_cid\":4294967294}}"));
+	assert_int_equal(p.vsock_cid, 4294967294u);
+	assert_true(p.resume_vm);
+}
+
+static void snapshot_rewind_bad(void **state)
+{
+	static const struct {
+		const char *body, *says;
+	} bad[] = {
+		{ "[]", "expected a JSON object" },
+		{ "{\"resume\":true}", "unknown field `resume`" },
+		{ "{\"resume_vm\":1}", "`resume_vm` must be true or false" },
+		{ "{\"resume_vm\":\"yes\"}", "must be true or false" },
+		{ "{\"clock_realtime\":null}", "must be true or false" },
+		{ "{\"vsock_override\":7}", "expected a JSON object" },
+		{ "{\"vsock_override\":{}}", "missing field `guest_cid`" },
+		{ "{\"vsock_override\":{\"guest_cid\":2}}",
+		  "between 3 and 4294967294" },
+		{ "{\"vsock_override\":{\"guest_cid\":4294967295}}",
+		  "between 3 and 4294967294" },
+		{ "{\"vsock_override\":{\"guest_cid\":-3}}", "between" },
+		{ "{\"vsock_override\":{\"guest_cid\":\"7\"}}",
+		  "must be an integer" },
+		{ "{\"vsock_override\":{\"guest_cid\":7,\"uds_path\":\"/v\"}}",
+		  "cannot change on a rewind" },
+		{ "{\"vsock_override\":{\"guest_cid\":7,\"port\":1}}",
+		  "unknown field `port`" },
+	};
+	struct snapshot_rewind_params p;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&p, 0x5a, sizeof(p));
+		assert_int_equal(-EINVAL, rewind_body(&p, bad[i].body));
+		if (!strstr(err, bad[i].says))
+			fail_msg("%s: \"%s\" does not say \"%s\"", bad[i].body,
+				 err, bad[i].says);
+		assert_non_null(strstr(err, "snapshot/rewind"));
+		/* A refused body leaves the parameters untouched. */
+		assert_int_equal(p.vsock_cid, 0x5a5a5a5a);
+	}
+	assert_int_equal(-1000, rewind_body(&p, "{\"resume_vm\":tru"));
+	assert_int_equal(-1000, rewind_body(&p, "{} x"));
+}
+
+/* Parse @text as a PUT /snapshot/load body into *@p. */
+static int load_body(struct snapshot_load_params *p, const char *text)
+{
+	json_object *o;
+	int ret;
+
+	err[0] = 0;
+	o = vm_config__parse_json(text, strlen(text), err, sizeof(err));
+	if (!o)
+		return -1000;
+	ret = vm_config__parse_snapshot_load(p, o, err, sizeof(err));
+	json_object_put(o);
+	return ret;
+}
+
+#define LOAD(backend, extra)						\
+	"{\"snapshot_path\":\"/s\",\"mem_backend\":{\"backend_type\":\""	\
+	backend "\",\"backend_path\":\"/m\"}" extra "}"
+
+/* PUT /snapshot/load's enable_rewind: a bool, refused with Uffd. */
+static void snapshot_load_rewind(void **state)
+{
+	struct snapshot_load_params p;
+
+	assert_int_equal(0, load_body(&p, LOAD("File", ",\"enable_rewind\":true")));
+	assert_true(p.enable_rewind);
+	snapshot_load_params__free(&p);
+	assert_int_equal(0, load_body(&p, LOAD("Thaw", ",\"enable_rewind\":true")));
+	assert_true(p.enable_rewind);
+	snapshot_load_params__free(&p);
+	assert_int_equal(0, load_body(&p, LOAD("File", "")));
+	assert_false(p.enable_rewind);
+	snapshot_load_params__free(&p);
+	assert_int_equal(0, load_body(&p, LOAD("Uffd", ",\"enable_rewind\":false")));
+	snapshot_load_params__free(&p);
+
+	assert_int_equal(-EINVAL,
+			 load_body(&p, LOAD("Uffd", ",\"enable_rewind\":true")));
+	assert_non_null(strstr(err, "Uffd backend cannot rewind"));
+	assert_int_equal(-EINVAL,
+			 load_body(&p, LOAD("File", ",\"enable_rewind\":1")));
+	assert_non_null(strstr(err, "`enable_rewind` must be true or false"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +441,9 @@ int main(void)
 		cmocka_unit_test(logger_metrics_serial),
 		cmocka_unit_test(config_file),
 		cmocka_unit_test(config_file_bad),
+		cmocka_unit_test(snapshot_rewind),
+		cmocka_unit_test(snapshot_rewind_bad),
+		cmocka_unit_test(snapshot_load_rewind),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

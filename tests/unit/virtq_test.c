@@ -107,7 +107,7 @@ static void expect_broken(struct fixture *f, int err)
 	/* A broken queue yields nothing more, touches nothing more. */
 	assert_int_equal(pop(f), 0);
 	assert_false(virtq__has_avail(&f->vq));
-	virtq__push(&f->vq, 0, 0);
+	virtq__push(&f->vq, &f->chain, 0);
 	assert_int_equal(f->used[1], 0);
 }
 
@@ -134,7 +134,7 @@ static void chain_in_and_out(void **state)
 			 guest_mem__ptr(f->mem, BUF + 0x2000, 200));
 	assert_int_equal(pop(f), 0);
 
-	virtq__push(&f->vq, 3, 150);
+	virtq__push(&f->vq, &f->chain, 150);
 	used = (struct virtq_used_elem *)(f->used + 2);
 	assert_int_equal(f->used[1], 1);
 	assert_int_equal(used[0].id, 3);
@@ -156,7 +156,7 @@ static void index_wraparound(void **state)
 	for (i = 0; i < 4; i++) {
 		offer(f, 0);
 		assert_int_equal(pop(f), 1);
-		virtq__push(&f->vq, 0, 0);
+		virtq__push(&f->vq, &f->chain, 0);
 	}
 	assert_int_equal(f->vq.last_avail, 2);
 	assert_int_equal(f->used[1], 2);
@@ -347,7 +347,7 @@ static void save_restore(void **state)
 	set_desc(f, 0, BUF, 8, 0, 0);
 	offer(f, 0);
 	assert_int_equal(pop(f), 1);
-	virtq__push(&f->vq, 0, 0);
+	virtq__push(&f->vq, &f->chain, 0);
 	virtq__save(&f->vq, &st);
 	assert_int_equal(virtq__restore(&vq, &st, f->mem, 256), 0);
 	assert_true(vq.ready);
@@ -357,6 +357,83 @@ static void save_restore(void **state)
 	st.desc_gpa = RAM;
 	assert_int_equal(virtq__restore(&vq, &st, f->mem, 256), -EINVAL);
 	assert_false(vq.ready);
+}
+
+static bool page_dirty(const struct guest_mem *mem, uint64_t gpa)
+{
+	uint64_t pg = gpa / 4096;
+
+	return mem->dirty[pg / 64] & (1ULL << (pg % 64));
+}
+
+static unsigned int dirty_count(const struct guest_mem *mem)
+{
+	unsigned int n = 0;
+	uint64_t i;
+
+	for (i = 0; i < (mem->ram_size / 4096 + 63) / 64; i++)
+		n += __builtin_popcountll(mem->dirty[i]);
+	return n;
+}
+
+/*
+ * What the VMM writes into guest RAM is marked for a rewind: the bytes
+ * of the writable part a push reports, the used ring; never the readable
+ * part, never past the chain, never outside RAM.
+ */
+static void push_marks_dirty(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t log[(RAM / 4096 + 63) / 64] = { 0 };
+
+	/* Without tracking, nothing to mark and nothing breaks. */
+	set_desc(f, 0, BUF, 8, 0, 0);
+	offer(f, 0);
+	assert_int_equal(pop(f), 1);
+	virtq__push(&f->vq, &f->chain, 0);
+	assert_null(f->mem->dirty);
+
+	assert_int_equal(guest_mem__track_dirty(f->mem), 0);
+	set_desc(f, 1, BUF, 100, VIRTQ_DESC_F_NEXT, 2);
+	set_desc(f, 2, BUF + 0x4000, 0x1800, VIRTQ_DESC_F_WRITE |
+		 VIRTQ_DESC_F_NEXT, 3);
+	set_desc(f, 3, BUF + 0x9000, 0x3000, VIRTQ_DESC_F_WRITE, 0);
+	offer(f, 1);
+	assert_int_equal(pop(f), 1);
+	/* 0x1800 bytes in the first writable buffer, 0x10 in the second. */
+	virtq__push(&f->vq, &f->chain, 0x1810);
+	assert_false(page_dirty(f->mem, BUF));
+	assert_true(page_dirty(f->mem, BUF + 0x4000));
+	assert_true(page_dirty(f->mem, BUF + 0x5000));
+	assert_true(page_dirty(f->mem, BUF + 0x9000));
+	assert_false(page_dirty(f->mem, BUF + 0xa000));
+	assert_true(page_dirty(f->mem, USED));
+	assert_int_equal(dirty_count(f->mem), 4);
+
+	/* A length past the chain marks the chain, no more. */
+	offer(f, 3);
+	assert_int_equal(pop(f), 1);
+	virtq__push(&f->vq, &f->chain, UINT32_MAX);
+	assert_true(page_dirty(f->mem, BUF + 0xb000));
+	assert_false(page_dirty(f->mem, BUF + 0xc000));
+	assert_int_equal(dirty_count(f->mem), 6);
+
+	/* Outside RAM, or reaching past its end: clamped, never written. */
+	guest_mem__mark_dirty(f->mem, f->mem->base - 4096, 8192);
+	guest_mem__mark_dirty(f->mem, f->mem->base + RAM, 1);
+	assert_int_equal(dirty_count(f->mem), 6);
+	guest_mem__mark_dirty(f->mem, f->mem->base + RAM - 1, 4096);
+	assert_true(page_dirty(f->mem, RAM - 1));
+	assert_int_equal(dirty_count(f->mem), 7);
+
+	/* KVM's log joins in, bit for bit. */
+	log[0] = 1ULL << 7;
+	log[3] = 1ULL << 63;
+	guest_mem__merge_log(f->mem, 0, log);
+	assert_true(page_dirty(f->mem, 7 * 4096));
+	assert_int_equal(dirty_count(f->mem), 8);
+	guest_mem__merge_log(f->mem, 1, log);	/* no second region */
+	assert_int_equal(dirty_count(f->mem), 8);
 }
 
 static void iov_helpers(void **state)
@@ -409,6 +486,7 @@ int main(void)
 		T(longest_chain),
 		T(bad_geometry),
 		T(save_restore),
+		T(push_marks_dirty),
 		T(iov_helpers),
 	};
 

@@ -11,6 +11,10 @@
  *
  *   thawvm-cold     PUT /actions InstanceStart (configured already)
  *   thawvm-restore  PUT /snapshot/load (File, Uffd or Thaw; --wset)
+ *   thawvm-rewind   PUT /snapshot/rewind of a clone (File with
+ *                   enable_rewind, or Thaw) that was loaded and answered
+ *                   the invocation once already; its counters are those
+ *                   of the rewind and the response only
  *   qemu-cold       QMP cont (started with -S)
  *   qemu-restore    QMP migrate-incoming of the saved state (-incoming
  *                   defer): QEMU's own snapshot restore; RAM anonymous,
@@ -65,6 +69,7 @@
 enum mode {
 	M_THAWVM_COLD,
 	M_THAWVM_RESTORE,
+	M_THAWVM_REWIND,	/* the last thawvm mode: is_thawvm() */
 	M_QEMU_COLD,
 	M_QEMU_SNAPSHOT,
 	M_QEMU_RESTORE,
@@ -74,6 +79,7 @@ enum mode {
 static const char *const mode_names[] = {
 	[M_THAWVM_COLD] = "thawvm-cold",
 	[M_THAWVM_RESTORE] = "thawvm-restore",
+	[M_THAWVM_REWIND] = "thawvm-rewind",
 	[M_QEMU_COLD] = "qemu-cold",
 	[M_QEMU_SNAPSHOT] = "qemu-snapshot",
 	[M_QEMU_RESTORE] = "qemu-restore",
@@ -107,8 +113,10 @@ struct vm {
 	int state_fd;			/* QEMU restores: the saved state */
 	uint64_t t_spawn, t_up, t_go, t_loaded, t_resp;
 	uint64_t warm_ns;		/* a second invocation, 0 if none */
+	long long rewind_pages;		/* rewind: pages returned */
 	uint64_t go_real_us, resume_us;
 	struct vm_counts counts;
+	struct vm_counts base;		/* rewind: before it */
 	long long vmm_exits, uffd_faults, uffd_pages;
 	bool ok;
 	char err[512];
@@ -118,19 +126,20 @@ static const char *const csv_header =
 	"mode,backend,wset,mem_mib,clones,idx,spawn_ms,load_ms,"
 	"first_response_ms,minflt,majflt,rss_kib,pss_kib,kvm_exits,kvm_pf,"
 	"vmm_exits,uffd_faults,uffd_pages,ok,kvm_pages_2m,kvm_pages_4k,"
-	"warm_ms";
+	"warm_ms,rewind_pages";
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: bench-firstresp MODE [options]\n"
-		"MODE: thawvm-cold, thawvm-restore, qemu-cold, qemu-snapshot,\n"
-		"      qemu-restore, qemu-template\n"
+		"MODE: thawvm-cold, thawvm-restore, thawvm-rewind, qemu-cold,\n"
+		"      qemu-snapshot, qemu-restore, qemu-template\n"
 		"  --func PATH        the function initramfs (cold, QEMU modes)\n"
 		"  --kernel PATH      (default $THAW_KERNEL)\n"
 		"  --mem MIB          guest RAM (default 128)\n"
-		"  --snapshot DIR     thawvm-restore: the snapshot directory\n"
-		"  --backend B        thawvm-restore: File, Uffd or Thaw\n"
+		"  --snapshot DIR     thawvm-restore, -rewind: the snapshot directory\n"
+		"  --backend B        thawvm-restore: File, Uffd or Thaw;\n"
+		"                     thawvm-rewind: File or Thaw\n"
 		"  --wset             thawvm-restore: prefetch DIR/wset\n"
 		"  --where LABEL      thawvm-restore: where DIR's memory file\n"
 		"                     lives (huge-tmpfs, hugetlbfs): the backend\n"
@@ -145,6 +154,11 @@ static void usage(FILE *f)
 		"  --timeout SEC      per VM (default 300)\n"
 		"  --header           print the CSV header first\n"
 		"Rows: %s\n", MAX_CLONES, csv_header);
+}
+
+static bool is_thawvm(enum mode m)
+{
+	return m <= M_THAWVM_REWIND;
 }
 
 static double ms(uint64_t a, uint64_t b)
@@ -203,6 +217,7 @@ static int thawvm_prepare(struct vm *v)
 	co->metrics = v->metrics;
 	co->timeout_ms = o->timeout_ms;
 	co->id = "bench";
+	co->enable_rewind = o->mode == M_THAWVM_REWIND;
 	if (o->mode == M_THAWVM_RESTORE && o->backend == CLONE_UFFD) {
 		static char hsock[128];
 
@@ -301,6 +316,28 @@ static void thawvm_counters(struct vm *v)
 	if (!thawvm_api__do(v->api, "PUT", "/actions", b, 10000, err, sizeof(err)))
 		v->vmm_exits = sum_exits(v->metrics);
 	json_object_put(b);
+}
+
+/*
+ * A rewind's counters are the rewind's and its response's only: what the
+ * clone counted since its process started, less what it had counted
+ * before the rewind (v->base, read then).  RSS, PSS and KVM's mappings are
+ * levels: taken as they are.
+ */
+static void rewind_counters(struct vm *v)
+{
+	struct vm_counts *c = &v->counts, *b = &v->base;
+	long long exits0 = v->vmm_exits;
+
+	thawvm_counters(v);
+	c->minflt -= b->minflt;
+	c->majflt -= b->majflt;
+	c->kvm_exits -= b->kvm_exits;
+	c->kvm_pf -= b->kvm_pf;
+	c->kvm_io_exits -= b->kvm_io_exits;
+	c->kvm_halt_exits -= b->kvm_halt_exits;
+	if (v->vmm_exits >= 0 && exits0 >= 0)
+		v->vmm_exits -= exits0;
 }
 
 /* --- QEMU --------------------------------------------------------- */
@@ -493,7 +530,7 @@ static int invoke_once(struct vm *v, uint64_t deadline, uint64_t *t_end)
 		snprintf(payload, sizeof(payload), "{\"bench\":%u}", v->idx);
 		p = payload;
 	}
-	if (o->mode <= M_THAWVM_RESTORE)
+	if (is_thawvm(o->mode))
 		t.uds = v->uds;
 	else
 		t.cid = v->cid;
@@ -534,6 +571,29 @@ static void warm_response(struct vm *v, uint64_t deadline)
 }
 
 /*
+ * A rewind's clone is loaded and serves the invocation once, dirtying
+ * what the function dirties, before the clock starts: the rewind then
+ * returns that, and its first response is against the same invocation
+ * warm (warm_response(), after it).
+ */
+static int rewind_prepare(struct vm *v)
+{
+	int ret;
+
+	ret = clone__load(&v->co, &v->c, v->err, sizeof(v->err));
+	if (ret) {
+		v->pid = 0;
+		return ret;
+	}
+	ret = first_response(v, deadline_of(v->o));
+	if (ret)
+		return ret;
+	thawvm_counters(v);
+	v->base = v->counts;
+	return 0;
+}
+
+/*
  * A VM that took its invocation but did not answer in time: is its vCPU
  * still running guest code (KVM exits in one second), and does its
  * thaw-init still answer a probe?  Appended to @v->err, for the log.
@@ -553,7 +613,7 @@ static void diagnose_timeout(struct vm *v)
 	vm_counts__read(v->pid, &c1);
 	sleep(1);
 	vm_counts__read(v->pid, &c2);
-	if (v->o->mode <= M_THAWVM_RESTORE)
+	if (is_thawvm(v->o->mode))
 		t.uds = v->uds;
 	else
 		t.cid = v->cid;
@@ -609,6 +669,15 @@ static void *vm_thread(void *arg)
 		if (ret)
 			v->pid = 0;	/* clone__load stopped it */
 		break;
+	case M_THAWVM_REWIND: {
+		struct clone_rewind r;
+
+		ret = clone__rewind(v->api, 0, true, o->timeout_ms, &r, v->err,
+				    sizeof(v->err));
+		v->t_loaded = util__now_ns();
+		v->rewind_pages = r.pages;
+		break;
+	}
 	case M_QEMU_COLD:
 		ret = qmp__cmd(&v->q, "{\"execute\":\"cont\"}", -1, NULL,
 			       deadline, v->err, sizeof(v->err));
@@ -643,7 +712,9 @@ static void *vm_thread(void *arg)
 	}
 	v->ok = !ret;
 	if (v->ok) {
-		if (o->mode <= M_THAWVM_RESTORE)
+		if (o->mode == M_THAWVM_REWIND)
+			rewind_counters(v);
+		else if (is_thawvm(o->mode))
 			thawvm_counters(v);
 		else
 			vm_counts__read(v->pid, &v->counts);
@@ -860,14 +931,15 @@ static void print_row(const struct opts *o, const struct vm *v)
 		snprintf(where, sizeof(where), "%s@%s",
 			 clone__backend_name(o->backend), o->where);
 		backend = where;
-	} else if (o->mode == M_THAWVM_RESTORE) {
+	} else if (o->mode == M_THAWVM_RESTORE ||
+		   o->mode == M_THAWVM_REWIND) {
 		backend = clone__backend_name(o->backend);
 	}
 	else if (o->mode == M_QEMU_RESTORE)
 		backend = "migrate";
 	else if (o->mode == M_QEMU_TEMPLATE)
 		backend = "x-ignore-shared";
-	printf("%s,%s,%d,%u,%u,%u,%.1f,%.1f,%.1f,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d,%lld,%lld,%.1f\n",
+	printf("%s,%s,%d,%u,%u,%u,%.1f,%.1f,%.1f,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%d,%lld,%lld,%.1f,",
 	       mode_names[o->mode], backend, o->wset, o->mem_mib, o->clones,
 	       v->idx, ms(v->t_spawn, v->t_up),
 	       v->ok ? ms(v->t_go, v->t_loaded) : -1,
@@ -877,6 +949,10 @@ static void print_row(const struct opts *o, const struct vm *v)
 	       v->vmm_exits, v->uffd_faults, v->uffd_pages, v->ok,
 	       v->counts.kvm_pages_2m, v->counts.kvm_pages_4k,
 	       v->warm_ns ? v->warm_ns / 1e6 : -1);
+	if (o->mode == M_THAWVM_REWIND)
+		printf("%lld\n", v->rewind_pages);
+	else
+		printf("-\n");
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -1005,6 +1081,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return -EINVAL;
 	}
 	switch (o->mode) {
+	case M_THAWVM_REWIND:
+		if (o->backend == CLONE_UFFD) {
+			fprintf(stderr, "bench-firstresp: thawvm-rewind: File or Thaw\n");
+			return -EINVAL;
+		}
+		/* fall through */
 	case M_THAWVM_RESTORE:
 		if (!o->snapdir)
 			goto missing;
@@ -1024,7 +1106,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 missing:
 	fprintf(stderr, "bench-firstresp: %s needs %s\n", mode_names[o->mode],
-		o->mode == M_THAWVM_RESTORE ? "--snapshot" :
+		o->mode == M_THAWVM_RESTORE || o->mode == M_THAWVM_REWIND ?
+		"--snapshot" :
 		"--func, a kernel and for QEMU restores --state, --template-state, --template-mem");
 	return -EINVAL;
 bad:
@@ -1081,8 +1164,10 @@ int main(int argc, char **argv)
 		v->vmm_exits = v->uffd_faults = v->uffd_pages = -1;
 		memset(&v->counts, 0xff, sizeof(v->counts));
 		vm_paths(v);
-		ret = o.mode <= M_THAWVM_RESTORE ? thawvm_prepare(v) :
+		ret = is_thawvm(o.mode) ? thawvm_prepare(v) :
 			qemu_prepare(v);
+		if (!ret && o.mode == M_THAWVM_REWIND)
+			ret = rewind_prepare(v);
 		if (ret) {
 			fprintf(stderr, "bench-firstresp: VM %u: %s\n", i,
 				v->err);
@@ -1107,7 +1192,7 @@ int main(int argc, char **argv)
 
 		if (v->q.fd > 0)
 			qmp__close(&v->q);
-		if (o.mode <= M_THAWVM_RESTORE) {
+		if (is_thawvm(o.mode)) {
 			clone__stop(&v->c);
 		} else if (v->pid > 0) {
 			proc__stop(v->pid, 5000);

@@ -8,9 +8,10 @@
 #
 # Output columns: label,mode,backend,wset,mem_mib,clones,runs,ok,
 # first_response_ms,worst_ms,load_ms,minflt,kvm_exits,kvm_pf,vmm_exits,
-# uffd_faults,uffd_pages,pss_kib,kvm_pages_2m,warm_ms,overhead_ms
+# uffd_faults,uffd_pages,pss_kib,kvm_pages_2m,warm_ms,overhead_ms,
+# rewind_pages
 # (overhead_ms: the median first response minus the median warm invocation
-# of the same VMs: what the restore itself costs)
+# of the same VMs: what the restore, or the rewind, itself costs)
 function median(list,    n, a, i, j, t) {
 	n = split(list, a, " ")
 	for (i = 2; i <= n; i++) {
@@ -53,6 +54,8 @@ NR == 1 && $1 == "mode" {
 			lab = "thawvm cold boot"
 		else if (mode == "thawvm-restore")
 			lab = "thawvm " be (ws == 1 ? "+wset" : "")
+		else if (mode == "thawvm-rewind")
+			lab = "thawvm " be " rewind"
 		else if (mode == "qemu-cold")
 			lab = "QEMU cold boot"
 		else if (mode == "qemu-restore")
@@ -69,7 +72,7 @@ NR == 1 && $1 == "mode" {
 		good[k]++
 		add(k, "first_response_ms")
 	}
-	split("load_ms minflt kvm_exits kvm_pf vmm_exits uffd_faults uffd_pages pss_kib kvm_pages_2m warm_ms", names, " ")
+	split("load_ms minflt kvm_exits kvm_pf vmm_exits uffd_faults uffd_pages pss_kib kvm_pages_2m warm_ms rewind_pages", names, " ")
 	for (n in names)
 		if (names[n] in c)
 			add(k, names[n])
@@ -83,6 +86,7 @@ END {
 		for (n = 1; n <= 10; n++)
 			printf ",%s", median(v[k, names[n]])
 		f = median(v[k, "first_response_ms"]); w = median(v[k, "warm_ms"])
-		printf ",%s\n", (f != "" && w != "" && w + 0 > 0) ? sprintf("%.1f", f - w) : ""
+		printf ",%s", (f != "" && w != "" && w + 0 > 0) ? sprintf("%.1f", f - w) : ""
+		printf ",%s\n", median(v[k, "rewind_pages"])
 	}
 }

@@ -226,6 +226,9 @@ static struct json_object *load_body(const struct clone_opts *o,
 	if (o->track_dirty)
 		json_object_object_add(b, "track_dirty_pages",
 				       json_object_new_boolean(true));
+	if (o->enable_rewind)
+		json_object_object_add(b, "enable_rewind",
+				       json_object_new_boolean(true));
 	json_object_object_add(vo, "uds_path", json_object_new_string(o->uds));
 	json_object_object_add(vo, "guest_cid", json_object_new_int64(o->cid));
 	json_object_object_add(b, "vsock_override", vo);
@@ -278,6 +281,55 @@ void clone__stop(struct clone *c)
 		proc__clear_stale_socket(c->api_sock);
 	if (c->uds)
 		proc__clear_stale_socket(c->uds);
+}
+
+static uint64_t member_u64(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ?
+	       (uint64_t)json_object_get_int64(v) : 0;
+}
+
+int clone__rewind(const char *api_sock, uint32_t cid, bool resume,
+		  uint64_t timeout_ms, struct clone_rewind *out, char *err,
+		  size_t errlen)
+{
+	struct json_object *b = json_object_new_object(), *vo, *v;
+	struct thawvm_api_resp r;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	json_object_object_add(b, "resume_vm", json_object_new_boolean(resume));
+	if (cid) {
+		vo = json_object_new_object();
+		json_object_object_add(vo, "guest_cid",
+				       json_object_new_int64(cid));
+		json_object_object_add(b, "vsock_override", vo);
+	}
+	out->t_sent = util__now_ns();
+	ret = thawvm_api__call(api_sock, "PUT", "/snapshot/rewind", b,
+			       (long)timeout_ms, &r, err, errlen);
+	out->t_done = util__now_ns();
+	json_object_put(b);
+	if (ret)
+		return ret;
+	if (r.status != 200 || !r.json) {
+		ret = err__set(err, errlen, -EIO, "PUT /snapshot/rewind: %ld %s",
+			       r.status, r.fault[0] ? r.fault : r.body);
+		goto out;
+	}
+	if (json_object_object_get_ex(r.json, "backend", &v))
+		snprintf(out->backend, sizeof(out->backend), "%s",
+			 json_object_get_string(v));
+	out->pages = member_u64(r.json, "pages");
+	out->pause_us = member_u64(r.json, "pause_us");
+	out->memory_us = member_u64(r.json, "memory_us");
+	out->state_us = member_u64(r.json, "state_us");
+	out->guest_cid = (uint32_t)member_u64(r.json, "guest_cid");
+out:
+	thawvm_api__resp_free(&r);
+	return ret;
 }
 
 static int put(const char *sock, const char *path, struct json_object *b,

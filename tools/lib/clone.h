@@ -13,6 +13,7 @@
  *	clone__spawn(&o, &c, err, sizeof(err));	(process up, API ready)
  *	clone__load(&o, &c, err, sizeof(err));	(PUT /snapshot/load)
  *	... invoke it on o.uds ...
+ *	clone__rewind(o.api_sock, 0, true, ...);	(and again, pristine)
  *	clone__stop(&c);			(or leave it running)
  *
  * On an error the clone is stopped and its sockets are gone: nothing
@@ -44,6 +45,7 @@ struct clone_opts {
 	bool record_wset;		/* record for PUT /snapshot/wset */
 	bool resume;			/* resume_vm */
 	bool track_dirty;		/* track_dirty_pages (Diff later) */
+	bool enable_rewind;		/* File: rewindable (dirty log) */
 	const char *uffd_sock;		/* a running handler; NULL: own one */
 	const char *thawvm;		/* program paths; NULL: proc__find */
 	const char *uffd_handler;
@@ -97,6 +99,23 @@ int clone__load(const struct clone_opts *o, struct clone *c,
 		char *err, size_t errlen);
 /* Stop thawvm (and our handler), wait for them; sockets are removed. */
 void clone__stop(struct clone *c);
+
+/*
+ * PUT /snapshot/rewind on the thawvm at @api_sock: back to the snapshot
+ * it loaded.  @cid: a new vsock CID, or 0; @resume: resume_vm.  What the
+ * VMM did and when the request went and came back, in *@out.
+ */
+struct clone_rewind {
+	char backend[16];
+	uint64_t pages;			/* returned to the snapshot */
+	uint64_t pause_us, memory_us, state_us;	/* thawvm's own times */
+	uint32_t guest_cid;		/* 0: no vsock device */
+	uint64_t t_sent, t_done;	/* CLOCK_MONOTONIC ns */
+};
+
+int clone__rewind(const char *api_sock, uint32_t cid, bool resume,
+		  uint64_t timeout_ms, struct clone_rewind *out, char *err,
+		  size_t errlen);
 
 uint64_t clone__now_ns(void);
 

@@ -17,6 +17,8 @@ static const struct thawctl_cmd cmds[] = {
 	  thawctl__snapshot },
 	{ "restore", "start a clone of a snapshot in a new thawvm",
 	  thawctl__restore },
+	{ "rewind", "return a clone to its snapshot, in place",
+	  thawctl__rewind },
 	{ "merge-diff", "apply a Diff snapshot's memory file to its base",
 	  thawctl__merge_diff },
 	{ "api", "send one request to a thawvm's API socket",

@@ -40,6 +40,8 @@ static void usage(FILE *f)
 		"  --record-wset       record the pages this clone touches\n"
 		"                      (then PUT /snapshot/wset)\n"
 		"  --track-dirty       track dirty pages (a Diff snapshot later)\n"
+		"  --enable-rewind     File: log dirty pages so that thawctl rewind\n"
+		"                      can return it to SNAPDIR (Thaw always can)\n"
 		"  --paused            leave the clone paused\n"
 		"  --invoke JSON       send the first invocation and print the\n"
 		"                      response after the pid\n"
@@ -86,6 +88,7 @@ int thawctl__restore(int argc, char **argv)
 		{ "uffd-sock", OPT_STRING, &o.uffd_sock },
 		{ "record-wset", OPT_FLAG, &o.record_wset },
 		{ "track-dirty", OPT_FLAG, &o.track_dirty },
+		{ "enable-rewind", OPT_FLAG, &o.enable_rewind },
 		{ "paused", OPT_CLEAR, &o.resume },
 		{ "invoke", OPT_STRING, &payload },
 		{ "json", OPT_FLAG, &json },

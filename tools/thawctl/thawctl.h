@@ -34,6 +34,7 @@ int thawctl__wait_ready(int argc, char **argv);
 int thawctl__probe(int argc, char **argv);
 int thawctl__snapshot(int argc, char **argv);
 int thawctl__restore(int argc, char **argv);
+int thawctl__rewind(int argc, char **argv);
 int thawctl__merge_diff(int argc, char **argv);
 int thawctl__api(int argc, char **argv);
 int thawctl__hold(int argc, char **argv);

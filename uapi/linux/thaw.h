@@ -42,6 +42,7 @@
 #define THAW_FEATURE_PRIVATE_HUGE	(1ULL << 7)	/* private copies */
 #define THAW_FEATURE_LAZY		(1ULL << 8)	/* filled on first use */
 #define THAW_FEATURE_CACHE		(1ULL << 9)	/* unreferenced kept */
+#define THAW_FEATURE_RESET_KEEP		(1ULL << 10)	/* reset in place */
 
 /**
  * struct thaw_api - API handshake, the first ioctl on a /dev/thaw fd
@@ -241,6 +242,19 @@ struct thaw_clone_op {
  */
 #define THAW_CLONE_RESET_DROP_PRIVATE	(1U << 2)
 /*
+ * THAW_IOC_CLONE_RESET (THAW_FEATURE_RESET_KEEP): keep the clone's private
+ * 4 KiB copies and write the snapshot's content into each, in place,
+ * instead of dropping them: their page table entries do not change, so
+ * KVM keeps its mappings and the next write to them faults nowhere.  A
+ * page kept stays counted as dirty (its next writes are not seen) and is
+ * rewritten by every reset after; so the clone's private memory does not
+ * shrink.  A page that cannot be kept (not mapped, shared with a forked
+ * copy, in the swap cache, KSM) is dropped as without the flag; past the
+ * dirty list (65536 pages) every page is.  For a clone that will be reset
+ * again and again (a pristine VM per invocation).
+ */
+#define THAW_CLONE_RESET_KEEP		(1U << 5)
+/*
  * THAW_IOC_CLONE_PREMAP (THAW_FEATURE_PRIVATE_HUGE): set the clone's budget
  * of private 2 MiB copies to @private_budget before choosing its regions;
  * and copy the chosen regions now, mapped writable, before the guest runs.
@@ -397,6 +411,8 @@ struct thaw_snap_stats {
  *                 recording)
  * @resets:        out: THAW_IOC_CLONE_RESET calls that succeeded
  * @reset_pages:   out: pages the last reset returned to the snapshot
+ *                 (dropped, or rewritten in place with
+ *                 THAW_CLONE_RESET_KEEP)
  * @state:         out: THAW_CLONE_STATE_* bits
  * @pad2:          out: zero
  * @pmd_maps:      out: 2 MiB regions mapped with one PMD (read faults,

@@ -233,6 +233,11 @@ void serial__restore(struct serial *s, const struct serial_state *st)
 	s->dlm = st->dlm;
 	s->fcr = st->fcr;
 	s->thr_ipending = st->thr_ipending;
+	/*
+	 * The line as KVM has it is unknown here (a fresh machine, or one
+	 * that ran and had its irqchip reloaded): drive it, whatever it was.
+	 */
+	s->irq_level = -1;
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 }

@@ -81,6 +81,8 @@ static int write_id(struct vmgenid *v)
 	if (ret)
 		return ret;
 	memcpy(p, id, sizeof(id));
+	/* A write of ours into guest RAM: a rewind must undo it. */
+	guest_mem__mark_dirty(v->kvm->mem, p, sizeof(id));
 	/* The guest must see the new bytes before the interrupt. */
 	atomic_thread_fence(memory_order_release);
 	v->generation++;

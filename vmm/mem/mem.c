@@ -16,6 +16,7 @@
 #include "vmm/x86/layout.h"
 
 #define SZ_2M	(2ULL << 20)
+#define BITS_TO_WORDS(n)	(((n) + 63) / 64)
 
 int guest_mem__layout(uint64_t ram_size, struct guest_mem_region *regions)
 {
@@ -172,6 +173,7 @@ void guest_mem__free(struct guest_mem *mem)
 	if (!mem)
 		return;
 	mem->ops->release(mem);
+	free(mem->dirty);
 	free(mem);
 }
 
@@ -235,4 +237,95 @@ int guest_mem__stats(struct guest_mem *mem, struct guest_mem_stats *st)
 	if (!mem->ops->stats)
 		return -EOPNOTSUPP;
 	return mem->ops->stats(mem, st);
+}
+
+int guest_mem__track_dirty(struct guest_mem *mem)
+{
+	if (!mem->dirty)
+		mem->dirty = calloc(BITS_TO_WORDS(mem->ram_size / 4096),
+				    sizeof(uint64_t));
+	return mem->dirty ? 0 : -ENOMEM;
+}
+
+static void set_bits(uint64_t *map, uint64_t first, uint64_t n)
+{
+	uint64_t bit, end = first + n, mask;
+
+	for (bit = first; bit < end;) {
+		mask = ~0ULL << (bit % 64);
+		if (end - (bit & ~63ULL) < 64)
+			mask &= ~0ULL >> (64 - end % 64);
+		__atomic_fetch_or(&map[bit / 64], mask, __ATOMIC_RELAXED);
+		bit = (bit & ~63ULL) + 64;
+	}
+}
+
+void guest_mem__mark_dirty(const struct guest_mem *mem, const void *hva,
+			   size_t len)
+{
+	uintptr_t p = (uintptr_t)hva, base = (uintptr_t)mem->base;
+	uint64_t first, last;
+
+	if (!mem->dirty || !len || p < base || p - base >= mem->ram_size)
+		return;
+	if (len > mem->ram_size - (p - base))
+		len = mem->ram_size - (p - base);
+	first = (p - base) / 4096;
+	last = (p - base + len - 1) / 4096;
+	set_bits(mem->dirty, first, last - first + 1);
+}
+
+void guest_mem__merge_log(struct guest_mem *mem, unsigned int region,
+			  const uint64_t *map)
+{
+	const struct guest_mem_region *r;
+	uint64_t i, words, off;
+
+	if (!mem->dirty || region >= mem->nr_regions)
+		return;
+	r = &mem->regions[region];
+	words = BITS_TO_WORDS(r->size / 4096);
+	off = r->offset / 4096;
+	for (i = 0; i < words; i++) {
+		uint64_t w = map[i];
+
+		if (i == words - 1 && (r->size / 4096) % 64)
+			w &= ~0ULL >> (64 - (r->size / 4096) % 64);
+		if (w && off % 64 == 0) {
+			__atomic_fetch_or(&mem->dirty[off / 64 + i], w,
+					  __ATOMIC_RELAXED);
+			continue;
+		}
+		while (w) {
+			unsigned int b = __builtin_ctzll(w);
+
+			set_bits(mem->dirty, off + i * 64 + b, 1);
+			w &= w - 1;
+		}
+	}
+}
+
+int guest_mem__can_reset(const struct guest_mem *mem, char *err,
+			 size_t errlen)
+{
+	int ret = mem->ops->can_reset ? mem->ops->can_reset(mem, err, errlen) :
+		  0;
+
+	if (!ret && (!mem->ops->can_reset || !mem->ops->reset))
+		ret = err__set(err, errlen, -EOPNOTSUPP,
+			       "the %s memory backend cannot rewind",
+			       mem->ops->name);
+	return ret;
+}
+
+int guest_mem__reset(struct guest_mem *mem, uint64_t *pages, char *err,
+		     size_t errlen)
+{
+	int ret;
+
+	*pages = 0;
+	ret = guest_mem__can_reset(mem, err, errlen);
+	if (ret)
+		return ret;
+	return mem->ops->reset(mem, pages, err, errlen);
 }

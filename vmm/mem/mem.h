@@ -60,6 +60,17 @@ struct guest_mem_ops {
 	int (*wset_write)(struct guest_mem *mem, const char *path, char *err,
 			  size_t errlen);
 	int (*stats)(struct guest_mem *mem, struct guest_mem_stats *st);
+	/*
+	 * Rewind (vmm/snapshot/rewind.c), both optional.  can_reset: 0 when
+	 * reset() can work on this RAM, else -EOPNOTSUPP and why; the
+	 * machine may be running.  reset: with the vCPUs and the device loop
+	 * paused, return every page written since the RAM was made (or last
+	 * reset) to the snapshot's content; *pages: how many went back.
+	 */
+	int (*can_reset)(const struct guest_mem *mem, char *err,
+			 size_t errlen);
+	int (*reset)(struct guest_mem *mem, uint64_t *pages, char *err,
+		     size_t errlen);
 };
 
 struct guest_mem {
@@ -74,6 +85,15 @@ struct guest_mem {
 	size_t page_size;
 	unsigned int nr_regions;
 	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
+	/*
+	 * Pages written since the RAM was made or last reset, one bit per
+	 * 4 KiB page by offset in RAM, for a backend whose reset must be
+	 * told (File): NULL unless guest_mem__track_dirty() made it.  The
+	 * VMM's own writes set bits from any thread, atomically
+	 * (guest_mem__mark_dirty()); the guest's come from KVM's dirty log,
+	 * merged in while the machine is paused (guest_mem__merge_log()).
+	 */
+	uint64_t *dirty;
 };
 
 /*
@@ -131,6 +151,30 @@ int guest_mem__wset_write(struct guest_mem *mem, const char *path,
 			  char *err, size_t errlen);
 /* The backend's counters; -EOPNOTSUPP when it has none. */
 int guest_mem__stats(struct guest_mem *mem, struct guest_mem_stats *st);
+
+/*
+ * Dirty pages for a rewind.  KVM's dirty log sees what the guest (and KVM
+ * itself) writes, never what the VMM writes: every write the VMM makes
+ * into guest RAM after a load is marked here.  The devices' writes all go
+ * into the writable buffers of chains they pop and into used rings, which
+ * virtq__push() marks; a device that writes guest RAM any other way calls
+ * guest_mem__mark_dirty() itself (vmgenid does).  Marking is a no-op
+ * unless guest_mem__track_dirty() was called.
+ */
+int guest_mem__track_dirty(struct guest_mem *mem);
+void guest_mem__mark_dirty(const struct guest_mem *mem, const void *hva,
+			   size_t len);
+/* OR in KVM's dirty log (KVM_GET_DIRTY_LOG's bitmap) of region @region. */
+void guest_mem__merge_log(struct guest_mem *mem, unsigned int region,
+			  const uint64_t *map);
+/*
+ * The backend's reset (ops above): -EOPNOTSUPP with a message when it
+ * has none or cannot on this RAM.
+ */
+int guest_mem__can_reset(const struct guest_mem *mem, char *err,
+			 size_t errlen);
+int guest_mem__reset(struct guest_mem *mem, uint64_t *pages, char *err,
+		     size_t errlen);
 
 /*
  * The Thaw backend (vmm/mem/thaw.c): guest RAM is a clone of thaw.ko's

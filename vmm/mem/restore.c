@@ -116,12 +116,70 @@ static int file_record(struct guest_mem *mem, char *err, size_t errlen)
 	return 0;
 }
 
+static int file_can_reset(const struct guest_mem *mem, char *err,
+			  size_t errlen)
+{
+	if (!mem->dirty)
+		return err__set(err, errlen, -EOPNOTSUPP,
+				"this File clone was loaded without enable_rewind: File learns what the guest wrote from KVM's dirty log, which only a load with enable_rewind turns on");
+	return 0;
+}
+
+/* The first bit at or after @i that is @set, or @nr. */
+static uint64_t next_bit(const uint64_t *map, uint64_t nr, uint64_t i,
+			 bool set)
+{
+	uint64_t w;
+
+	while (i < nr) {
+		w = set ? map[i / 64] : ~map[i / 64];
+		w &= ~0ULL << (i % 64);
+		if (w) {
+			i = (i & ~63ULL) + __builtin_ctzll(w);
+			return i < nr ? i : nr;
+		}
+		i = (i & ~63ULL) + 64;
+	}
+	return nr;
+}
+
+/*
+ * Drop the private copies of the pages written since the load: the next
+ * touch maps the memory file's page again.  In runs, so the cost follows
+ * the pages written (plus a scan of the bitmap, 4 KiB per GiB of RAM).
+ * A page still marked after an error was not returned.
+ */
+static int file_reset(struct guest_mem *mem, uint64_t *pages, char *err,
+		      size_t errlen)
+{
+	const uint64_t nr = mem->ram_size / 4096;
+	uint64_t i = 0, end, k;
+
+	while ((i = next_bit(mem->dirty, nr, i, true)) < nr) {
+		end = next_bit(mem->dirty, nr, i, false);
+		if (madvise(mem->base + i * 4096, (end - i) * 4096,
+			    MADV_DONTNEED) < 0)
+			return err__set(err, errlen, -errno,
+					"madvise(MADV_DONTNEED) of guest pages %llu-%llu: %s",
+					(unsigned long long)i,
+					(unsigned long long)end - 1,
+					strerror(errno));
+		for (k = i; k < end; k++)
+			mem->dirty[k / 64] &= ~(1ULL << (k % 64));
+		*pages += end - i;
+		i = end;
+	}
+	return 0;
+}
+
 static const struct guest_mem_ops file_ops = {
 	.name = "File",
 	.release = file_release,
 	.prefetch = file_prefetch,
 	.record = file_record,
 	.touched = touched_by_pagemap,
+	.can_reset = file_can_reset,
+	.reset = file_reset,
 };
 
 int guest_mem__new_file(struct guest_mem **out, const char *path,
@@ -179,11 +237,24 @@ static int uffd_record(struct guest_mem *mem, char *err, size_t errlen)
 			"with the Uffd backend the page-fault handler records the working set (thaw-uffd-handler --record)");
 }
 
+/*
+ * MADV_DONTNEED would drop the written pages, but the next fault on each
+ * goes to the handler, which served it once already and, in Firecracker's
+ * protocol, is never told that a page went away: refuse rather than hope.
+ */
+static int uffd_can_reset(const struct guest_mem *mem, char *err,
+			  size_t errlen)
+{
+	return err__set(err, errlen, -EOPNOTSUPP,
+			"the Uffd backend cannot rewind: its page-fault handler serves each page once and is never told one went away (load with Thaw, or File and enable_rewind)");
+}
+
 static const struct guest_mem_ops uffd_ops = {
 	.name = "Uffd",
 	.release = uffd_release,
 	.prefetch = uffd_prefetch,
 	.record = uffd_record,
+	.can_reset = uffd_can_reset,
 };
 
 int guest_mem__new_uffd(struct guest_mem **out, const char *socket_path,

@@ -158,11 +158,52 @@ static int thaw_stats(struct guest_mem *mem, struct guest_mem_stats *st)
 	return 0;
 }
 
+static int thaw_can_reset(const struct guest_mem *mem, char *err,
+			  size_t errlen)
+{
+	const struct thaw_mem *t = mem->priv;
+
+	if (!(t->features & THAW_FEATURE_RESET))
+		return err__set(err, errlen, -EOPNOTSUPP,
+				"this thaw.ko has no THAW_FEATURE_RESET: it cannot rewind a clone");
+	return 0;
+}
+
+/*
+ * The module knows every page this clone dirtied (its own copy-on-write
+ * faults and the notifier: the guest's writes, KVM's and ours alike) and
+ * returns exactly those: KEEP rewrites a private copy in place (its
+ * mapping, and KVM's, stays), REMAP maps the snapshot's pages back at once
+ * where a page had to be dropped; a private 2 MiB copy is rewritten in
+ * place too.  Clean pages keep their host mappings, so KVM keeps its own.
+ */
+static int thaw_reset(struct guest_mem *mem, uint64_t *pages, char *err,
+		      size_t errlen)
+{
+	const struct thaw_mem *t = mem->priv;
+	uint32_t flags = THAW_CLONE_RESET_REMAP;
+	int ret;
+
+	/*
+	 * A rewound VM is rewound again: its private copies are rewritten
+	 * in place and kept, so KVM keeps its entries for them too.
+	 */
+	if (t->features & THAW_FEATURE_RESET_KEEP)
+		flags |= THAW_CLONE_RESET_KEEP;
+	ret = clone_op(mem, THAW_IOC_CLONE_RESET, flags, pages);
+	if (ret)
+		return err__set(err, errlen, ret, "THAW_IOC_CLONE_RESET: %s",
+				strerror(-ret));
+	return 0;
+}
+
 static const struct guest_mem_ops thaw_ops = {
 	.name = "Thaw",
 	.release = thaw_release,
 	.wset_write = thaw_wset_write,
 	.stats = thaw_stats,
+	.can_reset = thaw_can_reset,
+	.reset = thaw_reset,
 };
 
 int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,

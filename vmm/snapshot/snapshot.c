@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,13 +87,6 @@ static int clear_soft_dirty(void)
 	return ret;
 }
 
-static int get_dirty_log(struct kvm *kvm, unsigned int slot, uint64_t *map)
-{
-	struct kvm_dirty_log log = { .slot = slot, .dirty_bitmap = map };
-
-	return ioctl(kvm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0 ? -errno : 0;
-}
-
 #define PM_SOFT_DIRTY	(1ull << 55)
 
 static int add_soft_dirty(const void *hva, uint64_t size, uint64_t *map)
@@ -135,7 +127,7 @@ static int snapshot__reset_dirty(struct kvm *kvm)
 
 		if (!map)
 			return -ENOMEM;
-		ret = get_dirty_log(kvm, i, map);
+		ret = kvm__get_dirty_log(kvm, i, map);
 		free(map);
 		if (ret)
 			return ret;
@@ -279,7 +271,7 @@ static int save_memory(struct kvm *kvm, const char *path, bool diff,
 			ret = err__set(err, errlen, -ENOMEM, "out of memory");
 			goto out;
 		}
-		ret = get_dirty_log(kvm, i, maps[i]);
+		ret = kvm__get_dirty_log(kvm, i, maps[i]);
 		if (!ret)
 			ret = add_soft_dirty(r->hva, r->size, maps[i]);
 		if (ret) {
@@ -582,6 +574,11 @@ int snapshot__open_memory(const struct snapshot_image *img,
 		if (ret)
 			goto out;
 		mem->recording = p->record_wset;
+		if (p->enable_rewind) {
+			ret = guest_mem__can_reset(mem, err, errlen);
+			if (ret)
+				goto out;
+		}
 		pr_info("restore: Thaw object %s (%s in %llu us), %llu working-set pages premapped in %llu us",
 			info.obj.name, info.obj.created ? "created" : "shared",
 			(unsigned long long)(info.obj.create_ns / 1000),
@@ -596,6 +593,22 @@ int snapshot__open_memory(const struct snapshot_image *img,
 	}
 	if (ret)
 		goto out;
+	/*
+	 * File learns what the guest wrote from KVM's dirty log and what we
+	 * wrote from our own marks: both start now, before anything runs.
+	 */
+	if (p->enable_rewind && p->backend == MEM_BACKEND_FILE) {
+		ret = guest_mem__track_dirty(mem);
+		if (ret) {
+			err__set(err, errlen, ret, "out of memory");
+			goto out;
+		}
+	}
+	if (p->enable_rewind) {
+		ret = guest_mem__can_reset(mem, err, errlen);
+		if (ret)
+			goto out;
+	}
 	if (p->record_wset) {
 		ret = mem->ops->record ? mem->ops->record(mem, err, errlen) :
 		      err__set(err, errlen, -EOPNOTSUPP,
@@ -628,8 +641,7 @@ out:
 }
 
 int snapshot__apply(const struct snapshot_image *img, struct kvm *kvm,
-		    const struct snapshot_load_params *p,
-		    char *err, size_t errlen)
+		    bool clock_realtime, char *err, size_t errlen)
 {
 	struct kvm_vm_state vm = img->vm;
 	const struct device_init *d;
@@ -641,7 +653,7 @@ int snapshot__apply(const struct snapshot_image *img, struct kvm *kvm,
 	if (ret)
 		return err__set(err, errlen, ret, "dirty tracking: %s",
 				strerror(-ret));
-	if (p->clock_realtime) {
+	if (clock_realtime) {
 		uint64_t now = realtime_ns(), then = img->manifest.created_ns;
 
 		if (vm.clock.flags & KVM_CLOCK_REALTIME)

@@ -13,8 +13,14 @@
  *	snapshot__config(img, &cfg);               the machine to build
  *	snapshot__open_memory(img, &load, &mem, err, errlen);  the backend
  *	kvm__init_restore(kvm, &cfg, mem, ...);
- *	snapshot__apply(img, kvm, err, errlen);    the saved state
- *	snapshot__free(img);
+ *	snapshot__apply(img, kvm, clock_realtime, err, errlen);  the state
+ *	(img kept for rewinds)
+ *
+ * Rewind, in place (vmm/snapshot/rewind.c):
+ *	snapshot__can_rewind(kvm, err, errlen);   before pausing
+ *	(pause)
+ *	snapshot__rewind(img, kvm, clock_realtime, &st, err, errlen);
+ *	snapshot__free(img);                      with the machine
  */
 #ifndef THAW_VMM_SNAPSHOT_SNAPSHOT_H
 #define THAW_VMM_SNAPSHOT_SNAPSHOT_H
@@ -56,6 +62,26 @@ struct snapshot_load_params {
 	uint32_t vsock_cid;		/* 0: the snapshot's */
 	char *wset_path;		/* NULL: no prefetch */
 	bool record_wset;
+	bool enable_rewind;		/* File: KVM's dirty log from the
+					 * start; Uffd: refused
+					 */
+};
+
+/* PUT /snapshot/rewind (our extension). */
+struct snapshot_rewind_params {
+	bool resume_vm;			/* default true */
+	uint32_t vsock_cid;		/* 0: keep the VM's */
+	bool clock_realtime_set;	/* else as the load had it */
+	bool clock_realtime;
+};
+
+/* What a rewind did, for the API's answer, the log and the metrics. */
+struct snapshot_rewind_stats {
+	const char *backend;		/* the memory backend's name */
+	uint64_t pages;			/* pages returned to the snapshot */
+	uint64_t pause_ns;		/* stopping the vCPUs (vmm.c) */
+	uint64_t memory_ns;		/* returning them */
+	uint64_t state_ns;		/* vCPUs, irqchip, clock, devices */
 };
 
 struct snapshot_image;
@@ -73,10 +99,28 @@ int snapshot__config(const struct snapshot_image *img,
 int snapshot__open_memory(const struct snapshot_image *img,
 			  const struct snapshot_load_params *p,
 			  struct guest_mem **out, char *err, size_t errlen);
+/*
+ * Load the image's state into @kvm: the VM's, every vCPU's, every
+ * device's (struct device_snap's restore, then restored), kvmclock
+ * stepped by the time since the snapshot with @clock_realtime.  On a
+ * fresh machine (a load) or on one that ran since (a rewind).
+ */
 int snapshot__apply(const struct snapshot_image *img, struct kvm *kvm,
-		    const struct snapshot_load_params *p,
-		    char *err, size_t errlen);
+		    bool clock_realtime, char *err, size_t errlen);
 void snapshot__free(struct snapshot_image *img);
+
+/*
+ * Rewind (vmm/snapshot/rewind.c): return a machine loaded from @img to
+ * it, in place.  can_rewind: 0, or -EOPNOTSUPP with why its memory
+ * backend cannot (the machine may run).  rewind: the machine paused;
+ * memory first (only the pages written since the load or the last
+ * rewind), then snapshot__apply().  An error leaves the machine half
+ * rewound: the caller stops it.
+ */
+int snapshot__can_rewind(struct kvm *kvm, char *err, size_t errlen);
+int snapshot__rewind(const struct snapshot_image *img, struct kvm *kvm,
+		     bool clock_realtime, struct snapshot_rewind_stats *st,
+		     char *err, size_t errlen);
 
 /* After a load: the working set as the backend knows it, to a file. */
 int snapshot__save_wset(struct kvm *kvm, const char *path,

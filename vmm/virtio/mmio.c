@@ -470,6 +470,12 @@ int virtio_mmio__restore(struct virtio_mmio *vm,
 	atomic_store(&vm->interrupt_status, st->interrupt_status & 3);
 	vm->config_generation = st->config_generation;
 	vm->broken = st->broken;
+	/*
+	 * Status changes of the machine that ran (a rewind) are not the
+	 * snapshot's: a deferred reset or activation finds nothing to do.
+	 */
+	vm->work_reset = false;
+	vm->work_activate = false;
 	for (q = 0; q < vm->ops->nr_queues && !ret; q++)
 		ret = virtq__restore(&vm->vqs[q], &st->vqs[q], vm->kvm->mem,
 				     vm->ops->queue_max);

@@ -43,6 +43,7 @@ int virtq__enable(struct virtq *vq, const struct guest_mem *mem,
 		vq->avail = vq->used = NULL;
 		return -EINVAL;
 	}
+	vq->mem = mem;
 	vq->broken = false;
 	vq->ready = true;
 	return 0;
@@ -150,7 +151,23 @@ void virtq__unpop(struct virtq *vq)
 	vq->last_avail--;
 }
 
-void virtq__push(struct virtq *vq, uint16_t head, uint32_t len)
+/* The first @len bytes of @c's writable part were written: mark them. */
+static void mark_written(const struct virtq *vq, const struct virtq_chain *c,
+			 uint32_t len)
+{
+	const struct iovec *iov = &c->iov[c->nr_out];
+	unsigned int i;
+	size_t k;
+
+	for (i = 0; i < c->nr_in && len; i++) {
+		k = iov[i].iov_len < len ? iov[i].iov_len : len;
+		guest_mem__mark_dirty(vq->mem, iov[i].iov_base, k);
+		len -= k;
+	}
+}
+
+void virtq__push(struct virtq *vq, const struct virtq_chain *c,
+		 uint32_t len)
 {
 	struct virtq_used_elem *ring;
 	uint16_t slot;
@@ -159,7 +176,11 @@ void virtq__push(struct virtq *vq, uint16_t head, uint32_t len)
 		return;
 	slot = vq->used_idx % vq->num;
 	ring = (struct virtq_used_elem *)(vq->used + USED_RING);
-	WR(ring[slot].id, head);
+	mark_written(vq, c, len);
+	guest_mem__mark_dirty(vq->mem, &ring[slot], sizeof(ring[slot]));
+	guest_mem__mark_dirty(vq->mem, &vq->used[USED_IDX],
+			      sizeof(vq->used[USED_IDX]));
+	WR(ring[slot].id, c->head);
 	WR(ring[slot].len, len);
 	vq->used_idx++;
 	/* The element is visible before the index that publishes it. */

@@ -47,6 +47,7 @@ struct virtq {
 	uint16_t used_idx;
 	bool broken;
 	/* Host views of the rings, checked by virtq__enable(). */
+	const struct guest_mem *mem;	/* the RAM they are in */
 	struct virtq_desc *desc;
 	uint16_t *avail;		/* flags, idx, ring[num], used_event */
 	uint16_t *used;			/* flags, idx, ring[num] (8 B each) */
@@ -80,8 +81,13 @@ int virtq__pop(struct virtq *vq, const struct guest_mem *mem,
 void virtq__unpop(struct virtq *vq);
 /* Is a chain available (without taking it)?  false when broken. */
 bool virtq__has_avail(struct virtq *vq);
-/* Return a chain with @len bytes written into its writable part. */
-void virtq__push(struct virtq *vq, uint16_t head, uint32_t len);
+/*
+ * Return chain @c (as popped) with @len bytes written into its writable
+ * part.  Those bytes and the used ring's entry are marked dirty in guest
+ * memory (guest_mem__mark_dirty()): the VMM's writes, for a rewind.
+ */
+void virtq__push(struct virtq *vq, const struct virtq_chain *c,
+		 uint32_t len);
 /* After pushes: does the driver want an interrupt? */
 bool virtq__should_notify(struct virtq *vq);
 

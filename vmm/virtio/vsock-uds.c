@@ -717,6 +717,13 @@ static void uds_reset(void *priv)
 	b->rst_len = 0;
 }
 
+static void uds_set_cid(void *priv, uint64_t guest_cid)
+{
+	struct vsock_uds *b = priv;
+
+	b->guest_cid = guest_cid;
+}
+
 static int uds_create(struct kvm *kvm, struct vsock *dev, uint64_t guest_cid,
 		      const char *uds_path, void **out)
 {
@@ -812,4 +819,5 @@ const struct vsock_backend_ops vsock_uds_ops = {
 	.pending = uds_pending,
 	.fill = uds_fill,
 	.reset = uds_reset,
+	.set_cid = uds_set_cid,
 };

@@ -158,7 +158,7 @@ static void process_tx(struct vsock *v)
 		kvm__count_n(v->kvm, vsock_tx_bytes, h.len);
 		v->ops->recv(v->backend, &h, v->payload, n);
 done:
-		virtq__push(vq, c->head, 0);
+		virtq__push(vq, c, 0);
 	}
 	if (ret < 0)
 		chain_error(v, VSOCK_QUEUE_TX, ret);
@@ -204,7 +204,7 @@ static void process_rx(struct vsock *v)
 		}
 		vsock__hdr_encode(&h, raw);
 		iov__from_buf(c->iov, c->nr_in, 0, raw, sizeof(raw));
-		virtq__push(vq, c->head, VSOCK_HDR_SIZE + h.len);
+		virtq__push(vq, c, VSOCK_HDR_SIZE + h.len);
 		kvm__count(v->kvm, vsock_rx_packets);
 		kvm__count_n(v->kvm, vsock_rx_bytes, h.len);
 		done++;
@@ -282,7 +282,7 @@ static int vsock__send_transport_reset(struct vsock *v)
 	if (ret == 1) {
 		if (c->in_len >= sizeof(ev)) {
 			iov__from_buf(c->iov, c->nr_in, 0, ev, sizeof(ev));
-			virtq__push(vq, c->head, sizeof(ev));
+			virtq__push(vq, c, sizeof(ev));
 			virtio_mmio__signal(v->vm, VIRTIO_MMIO_INT_VRING);
 			v->reset_pending = true;
 			ret = 0;
@@ -306,7 +306,19 @@ void vsock__save(struct vsock *v, struct vsock_state *st)
 
 int vsock__restore(struct vsock *v, const struct vsock_state *st)
 {
-	/* The CID is the restored VM's own (config), not the snapshot's. */
+	/*
+	 * The guest's connections are not in the snapshot: a restore (a
+	 * fresh device, or a rewind of one that served connections) starts
+	 * with none, as after a device reset, and the CID is the VM's own
+	 * (the configuration: the load's, or the one a rewind gave it),
+	 * not the snapshot's.
+	 */
+	v->ops->reset(v->backend);
+	v->guest_cid = v->kvm->cfg->vsock.guest_cid;
+	v->ops->set_cid(v->backend, v->guest_cid);
+	pthread_mutex_lock(&v->vm->lock);
+	v->reset_pending = false;
+	pthread_mutex_unlock(&v->vm->lock);
 	return virtio_mmio__restore(v->vm, &st->mmio);
 }
 

@@ -60,6 +60,7 @@ void vsock__hdr_encode(const struct vsock_hdr *h, uint8_t *raw);
  */
 void vsock__rx_pump(struct vsock *v);
 void vsock__save(struct vsock *v, struct vsock_state *st);
+/* On a fresh machine or one that ran, paused: see struct device_snap. */
 int vsock__restore(struct vsock *v, const struct vsock_state *st);
 
 /*
@@ -89,8 +90,14 @@ struct vsock_backend_ops {
 	 */
 	int (*fill)(void *b, struct vsock_hdr *h, const struct iovec *buf,
 		    unsigned int n, uint32_t cap);
-	/* The driver reset the device: drop every connection. */
+	/*
+	 * The driver reset the device, or a restore: drop every connection
+	 * and every packet owed to the guest.  Device loop, or any thread
+	 * while the machine is paused (the loop parked).
+	 */
 	void (*reset)(void *b);
+	/* The guest's CID from now on (a restore may give a new one). */
+	void (*set_cid)(void *b, uint64_t guest_cid);
 };
 
 extern const struct vsock_backend_ops vsock_uds_ops;
