@@ -1518,6 +1518,7 @@ static bool thaw_clone_rewrite(struct thaw_clone *clone,
 			       struct vm_area_struct *vma, unsigned long rel)
 {
 	unsigned long addr = clone->start + (rel << PAGE_SHIFT);
+	unsigned long pg = clone->pgoff + rel;
 	struct mm_struct *mm = vma->vm_mm;
 	struct page *page;
 	spinlock_t *ptl;
@@ -1529,6 +1530,13 @@ static bool thaw_clone_rewrite(struct thaw_clone *clone,
 	pte_t *ptep;
 	pte_t pte;
 
+	/*
+	 * A private copy is made from a filled region, so a lazy object's
+	 * region is filled here; were it not, its page would be NULL: leave
+	 * the page to the ordinary reset, which fills before it maps.
+	 */
+	if (!thaw_snap_region_filled(clone->snap, pg >> THAW_REGION_ORDER))
+		return false;
 	/* No page table, or a leaf above the PTE: nothing to keep. */
 	pgd = pgd_offset(mm, addr);
 	if (pgd_none(*pgd) || pgd_bad(*pgd))
@@ -1550,8 +1558,7 @@ static bool thaw_clone_rewrite(struct thaw_clone *clone,
 		page = pfn_to_page(pte_pfn(pte));
 		if (PageAnon(page) && !PageKsm(page) && !PageCompound(page) &&
 		    !PageSwapCache(page) && PageAnonExclusive(page)) {
-			copy_highpage(page, clone->snap->pages[clone->pgoff +
-							       rel]);
+			copy_highpage(page, clone->snap->pages[pg]);
 			ok = true;
 		}
 	}
