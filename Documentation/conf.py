@@ -4,7 +4,13 @@
 # build/docs with warnings as errors.  Only what Debian's python3-sphinx
 # ships is used: no extensions, the default theme.
 
+import os
+
 project = 'thaw'
+# The tree's one version (../VERSION), as the programs and thaw.ko have it.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
+                       'VERSION')) as f:
+    version = release = f.read().strip()
 copyright = 'The thaw authors'
 author = 'The thaw authors'
 

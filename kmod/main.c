@@ -22,8 +22,6 @@
 
 #include "thaw.h"
 
-#define THAW_MODULE_VERSION	"0.3.0"
-
 #define THAW_FEATURES_SUPPORTED	(THAW_FEATURE_EXTENSIBLE_IOCTLS | \
 				 THAW_FEATURE_SNAPSHOT | THAW_FEATURE_WSET | \
 				 THAW_FEATURE_RESET | THAW_FEATURE_STATS | \
@@ -433,8 +431,7 @@ static int __init thaw_init(void)
 		goto err_netlink;
 	}
 	pr_info("version %s, api %d, max_pinned_mb %u, cache_mb %d\n",
-		THAW_MODULE_VERSION, THAW_API_VERSION, max_pinned_mb,
-		cache_mb);
+		THAW_VERSION, THAW_API_VERSION, max_pinned_mb, cache_mb);
 	return 0;
 
 err_netlink:
@@ -465,4 +462,4 @@ module_exit(thaw_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("thaw developers");
 MODULE_DESCRIPTION("Snapshot memory objects and fast restore paths for microVMs");
-MODULE_VERSION(THAW_MODULE_VERSION);
+MODULE_VERSION(THAW_VERSION);

@@ -24,7 +24,7 @@
 #include "lib/log.h"
 #include "vmm/api.h"
 #include "vmm/snapshot/snapshot.h"
-#include "vmm/version.h"
+#include "thaw-version.h"
 
 struct api {
 	struct MHD_Daemon *daemon;

@@ -13,7 +13,7 @@
 
 #include "lib/log.h"
 #include "vmm/api.h"
-#include "vmm/version.h"
+#include "thaw-version.h"
 #include "vmm/vmm.h"
 
 #define CONFIG_FILE_MAX	(1 << 20)

@@ -32,7 +32,7 @@ done
 # Build the module in a scratch copy so the tree's thaw.ko is not touched.
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-cp -r Kbuild kmod uapi "$scratch/"
+cp -r Kbuild VERSION kmod uapi "$scratch/"
 rm -f "$scratch"/kmod/*.o "$scratch"/kmod/*.ko "$scratch"/kmod/.*.cmd
 i=$((i + 1))
 if [ ! -d "$kdir" ]; then

@@ -22,6 +22,7 @@
 
 #include <event2/event.h>
 
+#include "thaw-version.h"
 #include "tools/guest/init.h"
 
 static bool log_quiet;
@@ -199,6 +200,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: thaw-init [--config FILE] [--cmdline 'thaw.KEY=VALUE ...'] [--check]\n"
+		"       thaw-init --version\n"
 		"As PID 1 it reads %s and /proc/cmdline; see\n"
 		"Documentation/admin-guide/functions.rst.  --check: read the\n"
 		"settings, say what is wrong with them and exit (1 if anything).\n",
@@ -212,6 +214,7 @@ int main(int argc, char **argv)
 		{ "cmdline", required_argument, NULL, 'k' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
 	const char *config = GUEST_CONFIG_PATH, *cmdline = NULL;
@@ -237,6 +240,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("thaw-init %s\n", THAW_VERSION);
 			return 0;
 		default:
 			usage(stderr);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "thaw-version.h"
 #include "tools/thawctl/thawctl.h"
 
 static const struct thawctl_cmd cmds[] = {
@@ -34,7 +35,8 @@ static int usage(FILE *f)
 	fprintf(f, "usage: thawctl COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-11s %s\n", cmds[i].name, cmds[i].summary);
-	fprintf(f, "\n'thawctl COMMAND --help' describes one.\n");
+	fprintf(f, "\n'thawctl COMMAND --help' describes one; "
+		"'thawctl --version' prints the version.\n");
 	return f == stderr ? 2 : 0;
 }
 
@@ -44,6 +46,10 @@ int main(int argc, char **argv)
 		return usage(stderr);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
 		return usage(stdout);
+	if (!strcmp(argv[1], "--version")) {
+		printf("thawctl %s\n", THAW_VERSION);
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].run(argc - 1, argv + 1);

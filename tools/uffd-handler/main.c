@@ -39,6 +39,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "thaw-version.h"
 #include "lib/wset.h"
 #include "tools/uffd-handler/handler.h"
 
@@ -62,7 +63,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: thaw-uffd-handler SOCKET MEMFILE [--wset FILE] [--record FILE]\n"
-		"                         [--once] [--max-vms N] [--handshake-ms MS]\n");
+		"                         [--once] [--max-vms N] [--handshake-ms MS]\n"
+		"       thaw-uffd-handler --version\n");
 	exit(2);
 }
 
@@ -282,6 +284,7 @@ int main(int argc, char **argv)
 		{ "max-vms", required_argument, NULL, 'm' },
 		{ "handshake-ms", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct handler h = { .handshake_ms = DEFAULT_HANDSHAKE_MS,
@@ -307,6 +310,9 @@ int main(int argc, char **argv)
 		case '1':
 			once = true;
 			break;
+		case 'V':
+			printf("thaw-uffd-handler %s\n", THAW_VERSION);
+			return 0;
 		case 'm':
 		case 't': {
 			unsigned long v = strtoul(optarg, &end, 10);

@@ -28,7 +28,7 @@
 #include "vmm/mem/mem.h"
 #include "vmm/persist.h"
 #include "vmm/snapshot/snapshot.h"
-#include "vmm/version.h"
+#include "thaw-version.h"
 
 /* SNAP_SEC_VM_CONFIG: what the machine to restore into looks like. */
 #define SNAP_CFG_SMT		(1u << 0)
