@@ -48,6 +48,13 @@
  * without VM_WRITE; nor past the budget or when no 2 MiB page can be had:
  * the region splits to 4 KiB as above, and the clone counts why.
  *
+ * A lazy object (fill.c) fills a region before anything of it is mapped:
+ * ->fault fills the faulting page's region (->map_pages leaves a region
+ * that is not filled to ->fault, and keeps fault-around out of one), a
+ * premap or a reset's remap fills each region it maps.  Whether a region
+ * is huge is known once it is filled; until then thaw_snap_region_huge()
+ * says no, and nothing maps it.
+ *
  * The VMA is never split or moved (may_split and mremap refuse), so one VMA
  * is one clone for its whole life.  A copy of the VMA (fork after
  * MADV_DOFORK) is a detached mapping: it serves the same pages and
@@ -93,13 +100,19 @@ static int thaw_clone_insert_small(struct thaw_clone *clone,
 				   bool premap, unsigned long *mapped);
 static int thaw_clone_choose_now(struct thaw_clone *clone);
 
+/* Is @page (of a filled region) one of the object's zero pages? */
+static bool thaw_snap_page_zero(struct thaw_snap *snap, struct page *page)
+{
+	struct folio *zf = thaw_snap_zero_folio(snap);
+
+	return page == snap->zero_page || (zf && page_folio(page) == zf);
+}
+
 static bool thaw_clone_is_zero(struct thaw_clone *clone, unsigned long rel)
 {
 	struct thaw_snap *snap = clone->snap;
-	struct page *page = snap->pages[clone->pgoff + rel];
 
-	return page == snap->zero_page ||
-	       (snap->zero_folio && page_folio(page) == snap->zero_folio);
+	return thaw_snap_page_zero(snap, snap->pages[clone->pgoff + rel]);
 }
 
 /* Index in the clone's region bitmaps of the region of clone page @rel. */
@@ -234,7 +247,7 @@ static vm_fault_t thaw_clone_install_pmd(struct thaw_clone *clone,
 	    __test_and_set_bit(ri, clone->pmd_mapped))
 		return VM_FAULT_NOPAGE;
 	clone->pmd_regions++;
-	if (page_folio(head) == snap->zero_folio)
+	if (page_folio(head) == thaw_snap_zero_folio(snap))
 		clone->pmd_zero++;
 	clone->pmd_maps++;
 	if (clone->premapper == current)
@@ -482,7 +495,7 @@ static struct folio *thaw_private_alloc(struct thaw_clone *clone,
 
 	if (thaw_pin(THAW_REGION_NR))
 		return NULL;
-	zero = page_folio(snap->pages[first]) == snap->zero_folio;
+	zero = page_folio(snap->pages[first]) == thaw_snap_zero_folio(snap);
 	memcg = get_mem_cgroup_from_mm(mm);
 	old = set_active_memcg(memcg);
 	folio = thaw_alloc_huge(THAW_GFP_HUGE | (zero ? __GFP_ZERO : 0));
@@ -582,6 +595,24 @@ static bool thaw_detached_lost(struct vm_area_struct *vma, pgoff_t pgoff)
 	       thaw_snap_region_huge(snap, pgoff >> THAW_REGION_ORDER);
 }
 
+/*
+ * A fault at object page @pgoff: fill its region first if it is not (a
+ * lazy object).  0 when it is filled; else what the fault returns: after a
+ * fatal signal while waiting for another fill, VM_FAULT_NOPAGE (the fault
+ * is retried, or the task dies first); after a failed fill, SIGBUS (and
+ * the region is tried again on the next fault).
+ */
+static vm_fault_t thaw_fault_fill(struct thaw_snap *snap, pgoff_t pgoff)
+{
+	int ret;
+
+	ret = thaw_snap_fill_region(snap, pgoff >> THAW_REGION_ORDER,
+				    THAW_FILL_FAULT);
+	if (!ret)
+		return 0;
+	return ret == -EINTR ? VM_FAULT_NOPAGE : VM_FAULT_SIGBUS;
+}
+
 static vm_fault_t thaw_clone_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -592,7 +623,12 @@ static vm_fault_t thaw_clone_fault(struct vm_fault *vmf)
 	struct page *page;
 	vm_fault_t ret;
 
-	if (vmf->pgoff >= snap->nr_pages || thaw_detached_lost(vma, vmf->pgoff))
+	if (vmf->pgoff >= snap->nr_pages)
+		return VM_FAULT_SIGBUS;
+	ret = thaw_fault_fill(snap, vmf->pgoff);
+	if (ret)
+		return ret;
+	if (thaw_detached_lost(vma, vmf->pgoff))
 		return VM_FAULT_SIGBUS;
 	page = snap->pages[vmf->pgoff];
 	if (clone) {
@@ -720,6 +756,10 @@ static vm_fault_t thaw_clone_map_pages(struct vm_fault *vmf,
 	    vmf->pgoff < start_pgoff || vmf->pgoff > end_pgoff)
 		return 0;
 	rel = vmf->pgoff - clone->pgoff;
+	/* A region not filled yet: ->fault fills it. */
+	if (!thaw_snap_region_filled(clone->snap,
+				     vmf->pgoff >> THAW_REGION_ORDER))
+		return 0;
 	/*
 	 * A PMD is the page size of a huge region, not fault-around: even
 	 * after MADV_RANDOM.  The window is one page table, so one region
@@ -736,6 +776,16 @@ static vm_fault_t thaw_clone_map_pages(struct vm_fault *vmf,
 	if (recording)
 		return 0;
 
+	/*
+	 * An unaligned clone's window may reach into the next or previous
+	 * region of the object: not if that one is not filled yet.
+	 */
+	if (!thaw_snap_region_filled(clone->snap,
+				     start_pgoff >> THAW_REGION_ORDER))
+		start_pgoff = round_down(vmf->pgoff, THAW_REGION_NR);
+	if (!thaw_snap_region_filled(clone->snap,
+				     end_pgoff >> THAW_REGION_ORDER))
+		end_pgoff = round_up(vmf->pgoff + 1, THAW_REGION_NR) - 1;
 	first = start_pgoff - clone->pgoff;
 	last = end_pgoff - clone->pgoff;
 	if (thaw_clone_insert_small(clone, vmf->vma, first, last - first + 1,
@@ -822,7 +872,7 @@ static bool thaw_clone_invalidate(struct mmu_interval_notifier *mni,
 		if (__test_and_clear_bit(i, clone->pmd_mapped)) {
 			clone->pmd_regions--;
 			if (page_folio(clone->snap->pages[r0]) ==
-			    clone->snap->zero_folio)
+			    thaw_snap_zero_folio(clone->snap))
 				clone->pmd_zero--;
 			continue;
 		}
@@ -993,6 +1043,20 @@ static const struct vm_operations_struct thaw_clone_vm_ops = {
 	.map_pages	= thaw_clone_map_pages,
 };
 
+/* Has @snap a 2 MiB region, or may it get one? */
+static bool thaw_snap_may_be_huge(struct thaw_snap *snap)
+{
+	bool huge;
+
+	if (!snap->huge_min)
+		return false;
+	spin_lock(&snap->fill_lock);
+	huge = snap->nr_filled < snap->nr_regions ||
+	       snap->count.huge_regions || snap->count.zero_regions;
+	spin_unlock(&snap->fill_lock);
+	return huge;
+}
+
 int thaw_clone_mmap(struct thaw_snap *snap, struct vm_area_struct *vma)
 {
 	unsigned long nr_pages = vma_pages(vma);
@@ -1016,9 +1080,12 @@ int thaw_clone_mmap(struct thaw_snap *snap, struct vm_area_struct *vma)
 	clone->region0 = clone->pgoff >> THAW_REGION_ORDER;
 	clone->nr_regions = ((clone->pgoff + nr_pages - 1) >>
 			     THAW_REGION_ORDER) - clone->region0 + 1;
-	/* Address and offset congruent modulo 2 MiB: PMDs line up. */
-	clone->huge = THAW_HUGE &&
-		      (snap->huge_regions || snap->zero_regions) &&
+	/*
+	 * Address and offset congruent modulo 2 MiB: PMDs line up.  Only an
+	 * object that has, or may yet have (lazy, still filling), a 2 MiB
+	 * region.
+	 */
+	clone->huge = THAW_HUGE && thaw_snap_may_be_huge(snap) &&
 		      !(((vma->vm_start >> PAGE_SHIFT) - vma->vm_pgoff) &
 			(THAW_REGION_NR - 1));
 	if (clone->huge && thaw_clone_alloc_regions(clone)) {
@@ -1199,6 +1266,10 @@ static int thaw_clone_map_chunk(struct thaw_clone *clone,
 	bool ok, on, priv;
 	int ret;
 
+	ret = thaw_snap_fill_region(clone->snap, clone->region0 + ri,
+				    THAW_FILL_PREMAP);
+	if (ret)
+		return ret;
 	if (!thaw_clone_region_huge(clone, ri))
 		return thaw_clone_insert_small(clone, vma, rel, n, premap,
 					       mapped);
@@ -1265,8 +1336,9 @@ int thaw_clone_map_range(struct thaw_clone *clone, struct vm_area_struct *vma,
 
 /*
  * Choose clone regions for private copies: the first @budget regions of
- * @ws's ranking that the clone may map with a PMD; those after them are
- * "wanted" (a write there is counted over budget).  The bitmaps are built
+ * @ws's ranking that the clone may map with a PMD (filled ones: a premap
+ * fills the working set's regions first); those after them are "wanted"
+ * (a write there is counted over budget).  The bitmaps are built
  * outside @lock, preemptibly, and swapped in.  Copies the clone holds stay
  * whatever the new choice, and count against the budget.
  */
@@ -1446,6 +1518,7 @@ static bool thaw_clone_rewrite(struct thaw_clone *clone,
 			       struct vm_area_struct *vma, unsigned long rel)
 {
 	unsigned long addr = clone->start + (rel << PAGE_SHIFT);
+	unsigned long pg = clone->pgoff + rel;
 	struct mm_struct *mm = vma->vm_mm;
 	struct page *page;
 	spinlock_t *ptl;
@@ -1457,6 +1530,13 @@ static bool thaw_clone_rewrite(struct thaw_clone *clone,
 	pte_t *ptep;
 	pte_t pte;
 
+	/*
+	 * A private copy is made from a filled region, so a lazy object's
+	 * region is filled here; were it not, its page would be NULL: leave
+	 * the page to the ordinary reset, which fills before it maps.
+	 */
+	if (!thaw_snap_region_filled(clone->snap, pg >> THAW_REGION_ORDER))
+		return false;
 	/* No page table, or a leaf above the PTE: nothing to keep. */
 	pgd = pgd_offset(mm, addr);
 	if (pgd_none(*pgd) || pgd_bad(*pgd))
@@ -1478,8 +1558,7 @@ static bool thaw_clone_rewrite(struct thaw_clone *clone,
 		page = pfn_to_page(pte_pfn(pte));
 		if (PageAnon(page) && !PageKsm(page) && !PageCompound(page) &&
 		    !PageSwapCache(page) && PageAnonExclusive(page)) {
-			copy_highpage(page, clone->snap->pages[clone->pgoff +
-							       rel]);
+			copy_highpage(page, clone->snap->pages[pg]);
 			ok = true;
 		}
 	}
@@ -1530,7 +1609,8 @@ static void thaw_private_fill(struct thaw_clone *clone, struct folio *folio,
 {
 	struct thaw_snap *snap = clone->snap;
 	unsigned long first = thaw_clone_region_first(clone, ri), k;
-	bool zero = page_folio(snap->pages[first]) == snap->zero_folio;
+	bool zero = page_folio(snap->pages[first]) ==
+		    thaw_snap_zero_folio(snap);
 
 	for (k = 0; k < THAW_REGION_NR; k++) {
 		if (zero)

@@ -7,6 +7,7 @@
  * be THAW_IOC_API; until it succeeds every other ioctl fails with -EINVAL.
  * Snapshot objects (snapshot.c) are anon-inode fds created here; their fops
  * hold a module reference, so the module cannot go while one lives.
+ * Cached objects (cache.c) hold none: the unload frees them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -25,6 +26,7 @@
 				 THAW_FEATURE_SNAPSHOT | THAW_FEATURE_WSET | \
 				 THAW_FEATURE_RESET | THAW_FEATURE_STATS | \
 				 THAW_FEATURE_WSET_WRITTEN | \
+				 THAW_FEATURE_LAZY | THAW_FEATURE_CACHE | \
 				 THAW_FEATURE_RESET_KEEP | \
 				 (THAW_HUGE ? THAW_FEATURE_HUGE | \
 					      THAW_FEATURE_PRIVATE_HUGE : 0))
@@ -77,6 +79,75 @@ MODULE_PARM_DESC(fail_huge_alloc,
 		 "Testing: fail every Nth 2 MiB allocation, of huge objects and of private copies (0: never, 1: all)");
 static atomic_t thaw_huge_allocs = ATOMIC_INIT(0);
 
+/*
+ * The background fill of lazy objects (fill.c): on by default, so that an
+ * object soon holds all its memory and lets go of its file; off, only
+ * faults and premaps fill regions (tests).
+ */
+static bool fill_background = true;
+module_param(fill_background, bool, 0644);
+MODULE_PARM_DESC(fill_background,
+		 "Fill lazy objects in the background, working set first (0: only on use)");
+
+/* Fault injection for lazy fills (tests). */
+static unsigned int fail_fill;
+module_param(fail_fill, uint, 0644);
+MODULE_PARM_DESC(fail_fill,
+		 "Testing: fail every Nth region fill with EIO (0: never, 1: all)");
+static atomic_t thaw_fills = ATOMIC_INIT(0);
+
+/*
+ * The cache of unreferenced named objects (cache.c).  -1 at load: a
+ * quarter of max_pinned_mb (an eighth of RAM by default), room for the
+ * hot snapshots of a worker host while leaving three quarters of the cap
+ * to live objects and private copies; 0 turns the cache off.  Lowering it
+ * evicts what no longer fits.
+ */
+static int cache_mb = -1;
+static int thaw_cache_param_set(const char *val, const struct kernel_param *kp)
+{
+	int ret = param_set_int(val, kp);
+
+	if (!ret)
+		thaw_cache_trim();
+	return ret;
+}
+
+static int thaw_cache_owner_param_set(const char *val,
+				      const struct kernel_param *kp)
+{
+	int ret = param_set_uint(val, kp);
+
+	if (!ret)
+		thaw_cache_trim();
+	return ret;
+}
+
+static const struct kernel_param_ops thaw_cache_param_ops = {
+	.set	= thaw_cache_param_set,
+	.get	= param_get_int,
+};
+
+static const struct kernel_param_ops thaw_cache_owner_param_ops = {
+	.set	= thaw_cache_owner_param_set,
+	.get	= param_get_uint,
+};
+
+module_param_cb(cache_mb, &thaw_cache_param_ops, &cache_mb, 0644);
+MODULE_PARM_DESC(cache_mb,
+		 "Pinned memory of unreferenced named objects kept for reuse, in MiB (-1 at load: a quarter of max_pinned_mb; 0: no cache)");
+
+/*
+ * Per owner (the creator's euid): 0, no limit of its own.  Set it where
+ * VMMs run under different users (a jailer), so that one cannot push
+ * everyone else's snapshots out.
+ */
+static unsigned int cache_owner_mb;
+module_param_cb(cache_owner_mb, &thaw_cache_owner_param_ops, &cache_owner_mb,
+		0644);
+MODULE_PARM_DESC(cache_owner_mb,
+		 "Cap on the cached objects of one owner (creator's euid), in MiB (0: cache_mb only)");
+
 DEFINE_MUTEX(thaw_objects_lock);
 LIST_HEAD(thaw_snapshots);
 LIST_HEAD(thaw_clones);
@@ -108,6 +179,33 @@ unsigned int thaw_huge_min_pages(void)
 u32 thaw_private_huge_max(void)
 {
 	return READ_ONCE(private_huge_max);
+}
+
+bool thaw_fill_background_on(void)
+{
+	return READ_ONCE(fill_background);
+}
+
+/* Should this region fill fail (fail_fill)? */
+bool thaw_fill_fails(void)
+{
+	unsigned int nth = READ_ONCE(fail_fill);
+
+	if (!nth)
+		return false;
+	return !((unsigned int)atomic_inc_return(&thaw_fills) % nth);
+}
+
+unsigned long thaw_cache_limit(void)
+{
+	int mb = READ_ONCE(cache_mb);
+
+	return mb <= 0 ? 0 : (unsigned long)mb << (20 - PAGE_SHIFT);
+}
+
+unsigned long thaw_cache_owner_limit(void)
+{
+	return (unsigned long)READ_ONCE(cache_owner_mb) << (20 - PAGE_SHIFT);
 }
 
 /* Should this 2 MiB allocation fail (fail_huge_alloc)? */
@@ -201,6 +299,24 @@ static long thaw_ioc_stats(unsigned int cmd, unsigned long arg)
 	return thaw_put_arg(arg, cmd, &st, sizeof(st));
 }
 
+static long thaw_ioc_cache_drop(unsigned int cmd, unsigned long arg)
+{
+	struct thaw_cache_drop d;
+	unsigned long pages;
+	int ret;
+
+	ret = thaw_copy_arg(&d, sizeof(d), THAW_CACHE_DROP_SIZE_VER0, cmd,
+			    arg);
+	if (ret)
+		return ret;
+	if (d.flags || d.pad || !thaw_all_zero(d.reserved,
+					       ARRAY_SIZE(d.reserved)))
+		return -EINVAL;
+	d.objects = thaw_cache_drop(&pages);
+	d.pages = pages;
+	return thaw_put_arg(arg, cmd, &d, sizeof(d));
+}
+
 static bool thaw_ctx_ready(struct thaw_ctx *ctx)
 {
 	bool done;
@@ -241,6 +357,12 @@ static long thaw_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (!thaw_ctx_ready(ctx))
 			return -EINVAL;
 		return thaw_ioc_stats(cmd, arg);
+	case _IOC_NR(THAW_IOC_CACHE_DROP):
+		if (!thaw_ioc_is(cmd, THAW_IOC_CACHE_DROP))
+			return -ENOTTY;
+		if (!thaw_ctx_ready(ctx))
+			return -EINVAL;
+		return thaw_ioc_cache_drop(cmd, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -290,28 +412,46 @@ static int __init thaw_init(void)
 	if (!max_pinned_mb)
 		max_pinned_mb = max(1UL, totalram_pages() / 2 >>
 					 (20 - PAGE_SHIFT));
+	if (cache_mb < 0)
+		cache_mb = max_pinned_mb / 4;
 
+	ret = thaw_fill_init();
+	if (ret) {
+		pr_err("cannot start the fill thread: %d\n", ret);
+		return ret;
+	}
 	ret = thaw_netlink_init();
 	if (ret) {
 		pr_err("cannot register the generic netlink family: %d\n", ret);
-		return ret;
+		goto err_fill;
 	}
 	ret = misc_register(&thaw_misc);
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", THAW_DEVICE_NAME, ret);
-		thaw_netlink_exit();
-		return ret;
+		goto err_netlink;
 	}
-	pr_info("version %s, api %d, max_pinned_mb %u\n", THAW_VERSION,
-		THAW_API_VERSION, max_pinned_mb);
+	pr_info("version %s, api %d, max_pinned_mb %u, cache_mb %d\n",
+		THAW_VERSION, THAW_API_VERSION, max_pinned_mb, cache_mb);
 	return 0;
+
+err_netlink:
+	thaw_netlink_exit();
+err_fill:
+	thaw_fill_exit();
+	return ret;
 }
 
 static void __exit thaw_exit(void)
 {
 	misc_deregister(&thaw_misc);
 	thaw_netlink_exit();
-	/* Every object held a module reference: nothing can be left. */
+	/*
+	 * Every live object held a module reference; cached objects hold
+	 * none, and go now (each stops its background fill), before the
+	 * fill thread does.
+	 */
+	thaw_cache_drop(NULL);
+	thaw_fill_exit();
 	WARN_ON(!list_empty(&thaw_snapshots) || !list_empty(&thaw_clones) ||
 		atomic_long_read(&thaw_pinned));
 }

@@ -17,6 +17,17 @@ static int thaw_nl_put_u64(struct sk_buff *skb, int attr, u64 v)
 	return nla_put_u64_64bit(skb, attr, v, THAW_A_PAD);
 }
 
+/* The fill counters, module-wide or of one object. */
+static int thaw_nl_put_fills(struct sk_buff *skb, u64 fault, u64 premap,
+			     u64 background, u64 waits, u64 errors)
+{
+	return thaw_nl_put_u64(skb, THAW_A_FILLED_FAULT, fault) ||
+	       thaw_nl_put_u64(skb, THAW_A_FILLED_PREMAP, premap) ||
+	       thaw_nl_put_u64(skb, THAW_A_FILLED_BACKGROUND, background) ||
+	       thaw_nl_put_u64(skb, THAW_A_FILL_WAITS, waits) ||
+	       thaw_nl_put_u64(skb, THAW_A_FILL_ERRORS, errors);
+}
+
 static int thaw_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
 	struct thaw_stats st = {};
@@ -34,7 +45,14 @@ static int thaw_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 	if (thaw_nl_put_u64(msg, THAW_A_SNAPSHOTS, st.snapshots) ||
 	    thaw_nl_put_u64(msg, THAW_A_CLONES, st.clones) ||
 	    thaw_nl_put_u64(msg, THAW_A_PINNED_PAGES, st.pinned_pages) ||
-	    thaw_nl_put_u64(msg, THAW_A_PINNED_LIMIT, st.pinned_limit))
+	    thaw_nl_put_u64(msg, THAW_A_PINNED_LIMIT, st.pinned_limit) ||
+	    thaw_nl_put_u64(msg, THAW_A_CACHED_OBJECTS, st.cached_objects) ||
+	    thaw_nl_put_u64(msg, THAW_A_CACHED_PAGES, st.cached_pages) ||
+	    thaw_nl_put_u64(msg, THAW_A_CACHE_LIMIT, st.cache_limit) ||
+	    thaw_nl_put_u64(msg, THAW_A_EVICTIONS, st.evictions) ||
+	    thaw_nl_put_fills(msg, st.filled_fault, st.filled_premap,
+			      st.filled_background, st.fill_waits,
+			      st.fill_errors))
 		goto nospace;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
@@ -70,7 +88,13 @@ static int thaw_nl_fill_snap(struct sk_buff *skb, struct list_head *node)
 	    thaw_nl_put_u64(skb, THAW_A_SMALL_REGIONS, st.small_regions) ||
 	    thaw_nl_put_u64(skb, THAW_A_ZERO_REGIONS, st.zero_regions) ||
 	    thaw_nl_put_u64(skb, THAW_A_HUGE_FALLBACKS, st.huge_fallbacks) ||
-	    thaw_nl_put_u64(skb, THAW_A_WSET_WRITTEN, st.wset_written))
+	    thaw_nl_put_u64(skb, THAW_A_WSET_WRITTEN, st.wset_written) ||
+	    thaw_nl_put_u64(skb, THAW_A_REGIONS, st.regions) ||
+	    thaw_nl_put_u64(skb, THAW_A_FILLED_REGIONS, st.filled_regions) ||
+	    thaw_nl_put_fills(skb, st.filled_fault, st.filled_premap,
+			      st.filled_background, st.fill_waits,
+			      st.fill_errors) ||
+	    nla_put_u32(skb, THAW_A_SNAP_STATE, st.state))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Snapshot objects: guest memory copied once out of a file into pages the
+ * Snapshot objects: guest memory read once out of a file into pages the
  * module owns, shared read-only by every clone mapping.
  *
  * The pages are allocated with __GFP_ACCOUNT (charged to the creator's
@@ -8,27 +8,25 @@
  * them: they stay resident while the object lives.  All-zero pages are not
  * stored; they point at one zeroed page per object.  A private copy of the
  * object is taken instead of sharing the file's page cache so that later
- * writes to the file cannot reach a running clone.
+ * writes to the file cannot reach a running clone.  How regions are read
+ * and stored (2 MiB folios, the zero folio, 4 KiB pages) is fill.c's.
  *
- * A huge object (THAW_SNAP_CREATE_HUGE) is read in 2 MiB regions: a region
- * with at least huge_min_pages non-zero pages is kept in one order-9 folio
- * (pages[i] are its subpages), an all-zero region points at one zeroed
- * order-9 folio per object, and a sparser region is copied out into 4 KiB
- * pages as in a plain object.  A region whose 2 MiB allocation fails is
- * stored in 4 KiB pages too, and counted.  clone.c maps a folio region with
- * one PMD.  The folio's reference count is the one that counts: mappings of
- * its subpages take references on the folio, and the object holds one.
+ * An eager object is filled whole by THAW_IOC_SNAP_CREATE.  A lazy one
+ * (THAW_SNAP_CREATE_LAZY) is created at once: it holds the file, with
+ * writes to it denied, and fills a region on its first use (fill.c).
  *
  * An object lives while a file descriptor or a clone mapping (through its
  * vm_file) refers to it; named objects are also listed so that
- * THAW_IOC_SNAP_OPEN can hand out more descriptors.
+ * THAW_IOC_SNAP_OPEN can hand out more descriptors.  When the last of
+ * them goes, a named object may stay in the cache (cache.c) until
+ * THAW_IOC_SNAP_OPEN revives it or room is needed.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/highmem.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/sched/signal.h>
@@ -48,13 +46,25 @@ static u64 thaw_next_snap_id = 1;	/* thaw_objects_lock */
 			 __GFP_NOWARN)
 #define THAW_GFP_META	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
-/* Count @n pages against max_pinned_mb: -EDQUOT past it. */
-int thaw_pin(unsigned long n)
+static bool thaw_try_pin(unsigned long n)
 {
 	if (atomic_long_add_return(n, &thaw_pinned) > thaw_pinned_limit()) {
 		atomic_long_sub(n, &thaw_pinned);
-		return -EDQUOT;
+		return false;
 	}
+	return true;
+}
+
+/*
+ * Count @n pages against max_pinned_mb: -EDQUOT past it, once cached
+ * objects (cache.c) have made what room they can, least recently used
+ * first.  Frees them: call it under none of the module's locks.
+ */
+int thaw_pin(unsigned long n)
+{
+	while (!thaw_try_pin(n))
+		if (!thaw_cache_shrink(n))
+			return -EDQUOT;
 	return 0;
 }
 
@@ -69,10 +79,16 @@ static unsigned long thaw_snap_array_pages(unsigned long nr_pages)
 	return DIV_ROUND_UP(nr_pages * sizeof(struct page *), PAGE_SIZE);
 }
 
-static void thaw_snap_free(struct thaw_snap *snap)
+/*
+ * Free an object no one refers to any more (unlisted, or never listed):
+ * its fill stopped first.
+ */
+void thaw_snap_free(struct thaw_snap *snap)
 {
+	struct folio *zf = thaw_snap_zero_folio(snap);
 	unsigned long i;
 
+	thaw_fill_stop(snap);
 	if (snap->pages) {
 		for (i = 0; i < snap->nr_pages; i++) {
 			struct page *page = snap->pages[i];
@@ -87,7 +103,7 @@ static void thaw_snap_free(struct thaw_snap *snap)
 			 * at once, so the whole region is there.
 			 */
 			if (PageCompound(page)) {
-				if (page_folio(page) != snap->zero_folio)
+				if (page_folio(page) != zf)
 					folio_put(page_folio(page));
 				i += THAW_REGION_NR - 1;
 				continue;
@@ -103,26 +119,40 @@ static void thaw_snap_free(struct thaw_snap *snap)
 	}
 	if (snap->zero_page)
 		put_page(snap->zero_page);
-	if (snap->zero_folio)
-		folio_put(snap->zero_folio);
+	if (zf)
+		folio_put(zf);
 	if (snap->wset)
 		thaw_wset_put(snap->wset);
+	if (snap->memcg)
+		mem_cgroup_put(snap->memcg);
+	bitmap_free(snap->filled);
+	bitmap_free(snap->filling);
 	thaw_unpin(snap->pinned);
 	mutex_destroy(&snap->lock);
 	kfree(snap);
 }
 
-/* Called by kref_put_mutex() with thaw_objects_lock held; drops it. */
+/*
+ * Called by kref_put_mutex() with thaw_objects_lock held; drops it.  A
+ * named object goes to the cache if it fits (cache.c), making room first.
+ */
 static void thaw_snap_release(struct kref *ref)
 {
 	struct thaw_snap *snap = container_of(ref, struct thaw_snap, ref);
+	LIST_HEAD(evicted);
 
+	WARN_ON(!list_empty(&snap->clones));
+	if (!list_empty(&snap->node) && thaw_cache_keep(snap, &evicted)) {
+		mutex_unlock(&thaw_objects_lock);
+		thaw_cache_free(&evicted);
+		return;
+	}
 	if (!list_empty(&snap->node)) {
 		list_del_init(&snap->node);
 		thaw_nr_snapshots--;
 	}
 	mutex_unlock(&thaw_objects_lock);
-	WARN_ON(!list_empty(&snap->clones));
+	thaw_cache_free(&evicted);
 	thaw_snap_free(snap);
 }
 
@@ -136,9 +166,16 @@ void thaw_snap_put(struct thaw_snap *snap)
 	kref_put_mutex(&snap->ref, thaw_snap_release, &thaw_objects_lock);
 }
 
-static struct thaw_snap *thaw_snap_alloc(unsigned long nr_pages)
+/*
+ * A new object of @nr_pages pages.  Its page array and zero page count
+ * against max_pinned_mb; a lazy object also reserves what its regions
+ * could take (every page, and the zeroed 2 MiB folio of a huge one), so
+ * that no fill runs past the cap.
+ */
+static struct thaw_snap *thaw_snap_alloc(unsigned long nr_pages,
+					 unsigned int huge_min, bool lazy)
 {
-	unsigned long array = thaw_snap_array_pages(nr_pages);
+	unsigned long array = thaw_snap_array_pages(nr_pages), pin;
 	struct thaw_snap *snap;
 
 	snap = kzalloc(sizeof(*snap), GFP_KERNEL_ACCOUNT);
@@ -147,330 +184,37 @@ static struct thaw_snap *thaw_snap_alloc(unsigned long nr_pages)
 	kref_init(&snap->ref);
 	INIT_LIST_HEAD(&snap->node);
 	INIT_LIST_HEAD(&snap->clones);
+	INIT_LIST_HEAD(&snap->lru);
 	mutex_init(&snap->lock);
+	spin_lock_init(&snap->fill_lock);
+	init_waitqueue_head(&snap->fill_wq);
 	snap->nr_pages = nr_pages;
+	snap->nr_regions = DIV_ROUND_UP(nr_pages, THAW_REGION_NR);
+	snap->huge_min = huge_min;
+	snap->lazy = lazy;
+	snap->owner = current_euid();
 
-	/* The pointer array and the zero page count against the cap too. */
-	if (thaw_pin(array + 1)) {
+	snap->base_pinned = array + 1;
+	pin = snap->base_pinned;
+	if (lazy)
+		pin += nr_pages + (huge_min ? THAW_REGION_NR : 0);
+	if (thaw_pin(pin)) {
 		thaw_snap_free(snap);
 		return ERR_PTR(-EDQUOT);
 	}
-	snap->pinned = array + 1;
+	snap->pinned = pin;
 	snap->pages = kvcalloc(nr_pages, sizeof(struct page *), THAW_GFP_META);
 	snap->zero_page = alloc_page(THAW_GFP_PAGE | __GFP_ZERO);
-	if (!snap->pages || !snap->zero_page) {
+	snap->filled = bitmap_zalloc(snap->nr_regions, THAW_GFP_META);
+	snap->filling = bitmap_zalloc(snap->nr_regions, THAW_GFP_META);
+	if (!snap->pages || !snap->zero_page || !snap->filled ||
+	    !snap->filling) {
 		thaw_snap_free(snap);
 		return ERR_PTR(-ENOMEM);
 	}
+	if (lazy)
+		snap->memcg = get_mem_cgroup_from_mm(current->mm);
 	return snap;
-}
-
-/* Read one page at *@pos; a short read (the file shrank) leaves zeros. */
-static int thaw_read_page(struct file *file, struct page *page, loff_t pos)
-{
-	void *kaddr = kmap_local_page(page);
-	size_t done = 0;
-	ssize_t n;
-	int ret = 0;
-
-	while (done < PAGE_SIZE) {
-		n = kernel_read(file, kaddr + done, PAGE_SIZE - done, &pos);
-		if (n < 0) {
-			ret = n;
-			break;
-		}
-		if (!n) {
-			memset(kaddr + done, 0, PAGE_SIZE - done);
-			break;
-		}
-		done += n;
-	}
-	kunmap_local(kaddr);
-	return ret;
-}
-
-static bool thaw_page_is_zero(struct page *page)
-{
-	void *kaddr = kmap_local_page(page);
-	bool zero = !memchr_inv(kaddr, 0, PAGE_SIZE);
-
-	kunmap_local(kaddr);
-	return zero;
-}
-
-/*
- * The next data extent at or after @pos, in [*@start, *@end), page aligned
- * and clipped to @limit.  Holes (SEEK_DATA/SEEK_HOLE, where the filesystem
- * knows them) are never read: they are zero pages.  A filesystem that does
- * not know reports everything as data.
- */
-static void thaw_next_data(struct file *file, loff_t pos, loff_t limit,
-			   loff_t *start, loff_t *end)
-{
-	loff_t data, hole;
-
-	data = vfs_llseek(file, pos, SEEK_DATA);
-	if (data == -ENXIO || data >= limit) {
-		*start = *end = limit;
-		return;
-	}
-	if (data < 0) {
-		*start = pos;
-		*end = limit;
-		return;
-	}
-	hole = vfs_llseek(file, data, SEEK_HOLE);
-	if (hole < 0 || hole > limit)
-		hole = limit;
-	*start = round_down(data, PAGE_SIZE);
-	*end = min_t(loff_t, round_up(hole, PAGE_SIZE), limit);
-	if (*end <= pos)	/* a filesystem that moved under us */
-		*end = limit;
-}
-
-/* Where thaw_snap_fill() is in the source file. */
-struct thaw_fill {
-	struct thaw_snap *snap;
-	struct file *file;
-	loff_t offset;			/* object page 0 in @file */
-	loff_t limit;			/* end of the object in @file */
-	loff_t data, data_end;		/* the current data extent */
-	unsigned int huge_min;		/* 0: not a huge object */
-	struct page *spare;		/* read into, not kept */
-	struct folio *hspare;		/* read into, not kept */
-};
-
-static loff_t thaw_fill_pos(struct thaw_fill *f, unsigned long i)
-{
-	return f->offset + ((loff_t)i << PAGE_SHIFT);
-}
-
-/* Is the page at @pos in a hole of the file (so all zero)? */
-static bool thaw_fill_hole(struct thaw_fill *f, loff_t pos)
-{
-	if (pos >= f->data_end)
-		thaw_next_data(f->file, pos, f->limit, &f->data, &f->data_end);
-	return pos < f->data;
-}
-
-/* Object pages [@first, @first + @n) in 4 KiB pages. */
-static int thaw_fill_small(struct thaw_fill *f, unsigned long first,
-			   unsigned long n)
-{
-	struct thaw_snap *snap = f->snap;
-	unsigned long i;
-	int ret;
-
-	for (i = first; i < first + n; i++) {
-		loff_t pos = thaw_fill_pos(f, i);
-
-		if (thaw_fill_hole(f, pos)) {
-			snap->pages[i] = snap->zero_page;
-			snap->zero_pages++;
-			continue;
-		}
-		if (!f->spare) {
-			f->spare = alloc_page(THAW_GFP_PAGE);
-			if (!f->spare)
-				return -ENOMEM;
-		}
-		ret = thaw_read_page(f->file, f->spare, pos);
-		if (ret)
-			return ret;
-		if (thaw_page_is_zero(f->spare)) {
-			/* Keep the spare page for the next read. */
-			snap->pages[i] = snap->zero_page;
-			snap->zero_pages++;
-			continue;
-		}
-		ret = thaw_pin(1);
-		if (ret)
-			return ret;
-		snap->pinned++;
-		snap->pages[i] = f->spare;
-		snap->data_pages++;
-		f->spare = NULL;
-	}
-	return 0;
-}
-
-struct folio *thaw_alloc_huge(gfp_t gfp)
-{
-	if (thaw_huge_alloc_fails())
-		return NULL;
-	return folio_alloc(gfp, THAW_REGION_ORDER);
-}
-
-static void thaw_fill_set_region(struct thaw_snap *snap, unsigned long first,
-				 struct folio *folio)
-{
-	unsigned long k;
-
-	for (k = 0; k < THAW_REGION_NR; k++)
-		snap->pages[first + k] = folio_page(folio, k);
-}
-
-/* An all-zero region: on the object's zero folio, or 4 KiB zero pages. */
-static int thaw_fill_zero_region(struct thaw_fill *f, unsigned long first)
-{
-	struct thaw_snap *snap = f->snap;
-	unsigned long k;
-	int ret;
-
-	if (!snap->zero_folio) {
-		struct folio *zf = thaw_alloc_huge(THAW_GFP_HUGE | __GFP_ZERO);
-
-		if (!zf) {
-			for (k = 0; k < THAW_REGION_NR; k++)
-				snap->pages[first + k] = snap->zero_page;
-			snap->zero_pages += THAW_REGION_NR;
-			snap->small_regions++;
-			snap->huge_fallbacks++;
-			return 0;
-		}
-		ret = thaw_pin(THAW_REGION_NR);
-		if (ret) {
-			folio_put(zf);
-			return ret;
-		}
-		snap->pinned += THAW_REGION_NR;
-		snap->zero_folio = zf;
-	}
-	thaw_fill_set_region(snap, first, snap->zero_folio);
-	snap->zero_pages += THAW_REGION_NR;
-	snap->zero_regions++;
-	return 0;
-}
-
-/*
- * A whole 2 MiB region of a huge object: read it into a 2 MiB folio, then
- * keep the folio (dense), use the zero folio (all zero) or copy the
- * non-zero pages out into 4 KiB pages (sparse).
- */
-static int thaw_fill_huge(struct thaw_fill *f, unsigned long first)
-{
-	struct thaw_snap *snap = f->snap;
-	DECLARE_BITMAP(zero, THAW_REGION_NR);
-	loff_t pos = thaw_fill_pos(f, first);
-	unsigned long k, nonzero = 0;
-	struct folio *folio;
-	int ret;
-
-	/* A region wholly in a hole is not read. */
-	thaw_fill_hole(f, pos);
-	if (f->data >= pos + ((loff_t)THAW_REGION_NR << PAGE_SHIFT))
-		return thaw_fill_zero_region(f, first);
-
-	folio = f->hspare;
-	if (!folio)
-		folio = thaw_alloc_huge(THAW_GFP_HUGE);
-	if (!folio) {
-		snap->huge_fallbacks++;
-		snap->small_regions++;
-		return thaw_fill_small(f, first, THAW_REGION_NR);
-	}
-	f->hspare = folio;
-
-	bitmap_zero(zero, THAW_REGION_NR);
-	for (k = 0; k < THAW_REGION_NR; k++) {
-		struct page *page = folio_page(folio, k);
-
-		pos = thaw_fill_pos(f, first + k);
-		if (thaw_fill_hole(f, pos)) {
-			clear_highpage(page);
-			__set_bit(k, zero);
-			continue;
-		}
-		ret = thaw_read_page(f->file, page, pos);
-		if (ret)
-			return ret;
-		if (thaw_page_is_zero(page))
-			__set_bit(k, zero);
-		else
-			nonzero++;
-	}
-
-	if (!nonzero)
-		return thaw_fill_zero_region(f, first);
-
-	if (nonzero >= f->huge_min) {
-		ret = thaw_pin(THAW_REGION_NR);
-		if (ret)
-			return ret;
-		snap->pinned += THAW_REGION_NR;
-		thaw_fill_set_region(snap, first, folio);
-		snap->data_pages += THAW_REGION_NR;
-		snap->huge_regions++;
-		f->hspare = NULL;
-		return 0;
-	}
-
-	/* Sparse: the folio stays a read buffer for the next region. */
-	snap->small_regions++;
-	for (k = 0; k < THAW_REGION_NR; k++) {
-		if (test_bit(k, zero)) {
-			snap->pages[first + k] = snap->zero_page;
-			snap->zero_pages++;
-			continue;
-		}
-		if (!f->spare) {
-			f->spare = alloc_page(THAW_GFP_PAGE);
-			if (!f->spare)
-				return -ENOMEM;
-		}
-		ret = thaw_pin(1);
-		if (ret)
-			return ret;
-		snap->pinned++;
-		copy_highpage(f->spare, folio_page(folio, k));
-		snap->pages[first + k] = f->spare;
-		snap->data_pages++;
-		f->spare = NULL;
-	}
-	return 0;
-}
-
-/*
- * Copy the object's pages out of @file from @offset, region by region.
- * Interruptible by a fatal signal; on error the caller frees what was
- * filled (a region is either whole or absent in pages[]).
- */
-static int thaw_snap_fill(struct thaw_snap *snap, struct file *file,
-			  loff_t offset, unsigned int huge_min)
-{
-	struct thaw_fill f = {
-		.snap = snap,
-		.file = file,
-		.offset = offset,
-		.limit = offset + ((loff_t)snap->nr_pages << PAGE_SHIFT),
-		.data = offset,
-		.data_end = offset,
-		.huge_min = huge_min,
-	};
-	unsigned long first, n;
-	int ret = 0;
-
-	for (first = 0; first < snap->nr_pages; first += n) {
-		n = min(THAW_REGION_NR, snap->nr_pages - first);
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			break;
-		}
-		cond_resched();
-		if (huge_min && n == THAW_REGION_NR) {
-			ret = thaw_fill_huge(&f, first);
-		} else {
-			snap->small_regions++;
-			ret = thaw_fill_small(&f, first, n);
-		}
-		if (ret)
-			break;
-	}
-	if (f.spare)
-		__free_page(f.spare);
-	if (f.hspare)
-		folio_put(f.hspare);
-	return ret;
 }
 
 /* Names are printable ASCII without spaces, NUL-terminated. */
@@ -502,35 +246,50 @@ static struct thaw_snap *thaw_snap_find(const char *name)
 	return NULL;
 }
 
-/* List the object (and its name) so that stats and SNAP_OPEN see it. */
+/*
+ * List the object (and its name) so that stats and SNAP_OPEN see it.  At
+ * max_snapshots, cached objects make room, least recently used first.
+ */
 static int thaw_snap_publish(struct thaw_snap *snap)
 {
+	LIST_HEAD(evicted);
 	int ret = 0;
 
 	mutex_lock(&thaw_objects_lock);
-	if (thaw_nr_snapshots >= thaw_max_snapshots())
-		ret = -EDQUOT;
-	else if (snap->name[0] && thaw_snap_find(snap->name))
+	if (snap->name[0] && thaw_snap_find(snap->name))
 		ret = -EEXIST;
+	while (!ret && thaw_nr_snapshots >= thaw_max_snapshots())
+		if (!thaw_cache_evict_one(&evicted))
+			ret = -EDQUOT;
 	if (!ret) {
 		snap->id = thaw_next_snap_id++;
 		list_add_tail(&snap->node, &thaw_snapshots);
 		thaw_nr_snapshots++;
 	}
 	mutex_unlock(&thaw_objects_lock);
+	thaw_cache_free(&evicted);
 	return ret;
 }
 
 static int thaw_snap_install_fd(struct thaw_snap *snap);
 
-/* Open our own read-only file on the same inode: its offset is ours. */
-static struct file *thaw_open_source(int fd, u64 offset, u64 length)
+/*
+ * Open our own read-only file on the same inode: its offset is ours.  With
+ * @deny (a lazy object), writes to the inode are denied from now on
+ * (deny_write_access(): writers get ETXTBSY, as for a running executable),
+ * and a file someone has open for writing is refused with ETXTBSY; the
+ * size is checked after, so that it holds.  Without, writes are denied if
+ * they can be (*@denied says), so that the copy can read the page cache.
+ */
+static struct file *thaw_open_source(int fd, u64 offset, u64 length,
+				     bool deny, bool *denied)
 {
 	struct inode *inode;
 	struct file *priv;
 	struct fd f;
 	u64 end;
 
+	*denied = false;
 	f = fdget(fd);
 	if (!f.file)
 		return ERR_PTR(-EBADF);
@@ -544,19 +303,36 @@ static struct file *thaw_open_source(int fd, u64 offset, u64 length)
 	priv = ERR_PTR(-EINVAL);
 	if (!S_ISREG(inode->i_mode))
 		goto out;
-	priv = ERR_PTR(-ENXIO);
-	if (check_add_overflow(offset, length, &end) ||
-	    end > (u64)i_size_read(inode))
-		goto out;
 	priv = dentry_open(&f.file->f_path, O_RDONLY | O_LARGEFILE,
 			   current_cred());
+	if (IS_ERR(priv))
+		goto out;
+	if (!deny_write_access(priv))
+		*denied = true;
+	else if (deny)
+		goto busy;
+	if (check_add_overflow(offset, length, &end) ||
+	    end > (u64)i_size_read(inode))
+		goto nxio;
 out:
 	fdput(f);
 	return priv;
+nxio:
+	if (*denied)
+		allow_write_access(priv);
+	*denied = false;
+	fput(priv);
+	priv = ERR_PTR(-ENXIO);
+	goto out;
+busy:
+	fput(priv);
+	priv = ERR_PTR(-ETXTBSY);
+	goto out;
 }
 
 /* THAW_SNAP_CREATE_HUGE only where 2 MiB mappings work (thaw.h). */
-#define THAW_SNAP_CREATE_FLAGS	(THAW_HUGE ? THAW_SNAP_CREATE_HUGE : 0)
+#define THAW_SNAP_CREATE_FLAGS	(THAW_SNAP_CREATE_LAZY | \
+				 (THAW_HUGE ? THAW_SNAP_CREATE_HUGE : 0))
 
 long thaw_snap_create(unsigned int cmd, unsigned long arg)
 {
@@ -565,6 +341,7 @@ long thaw_snap_create(unsigned int cmd, unsigned long arg)
 	struct thaw_snap *snap;
 	unsigned long nr_pages;
 	struct file *src;
+	bool lazy, denied;
 	u64 end;
 	int ret;
 
@@ -580,6 +357,7 @@ long thaw_snap_create(unsigned int cmd, unsigned long arg)
 		return -EINVAL;
 	if (args.flags & THAW_SNAP_CREATE_HUGE)
 		huge_min = args.huge_min_pages ?: thaw_huge_min_pages();
+	lazy = args.flags & THAW_SNAP_CREATE_LAZY;
 	if (!args.length || !PAGE_ALIGNED(args.offset) ||
 	    !PAGE_ALIGNED(args.length) ||
 	    check_add_overflow(args.offset, args.length, &end) ||
@@ -602,24 +380,32 @@ long thaw_snap_create(unsigned int cmd, unsigned long arg)
 			return ret;
 	}
 
-	src = thaw_open_source(args.fd, args.offset, args.length);
+	src = thaw_open_source(args.fd, args.offset, args.length, lazy,
+			       &denied);
 	if (IS_ERR(src))
 		return PTR_ERR(src);
 
-	snap = thaw_snap_alloc(nr_pages);
+	snap = thaw_snap_alloc(nr_pages, huge_min, lazy);
 	if (IS_ERR(snap)) {
+		if (denied)
+			allow_write_access(src);
 		fput(src);
 		return PTR_ERR(snap);
 	}
+	/* From here the object holds the file (thaw_fill_stop()). */
+	snap->src = src;
+	snap->src_offset = args.offset;
+	snap->denied = denied;
 	memcpy(snap->name, args.name, THAW_NAME_MAX);
-	ret = thaw_snap_fill(snap, src, args.offset, huge_min);
-	fput(src);
+	if (!lazy)
+		ret = thaw_snap_fill_all(snap);
 	if (!ret)
 		ret = thaw_snap_publish(snap);
 	if (ret) {
-		thaw_snap_put(snap);
+		thaw_snap_free(snap);
 		return ret;
 	}
+	thaw_fill_start(snap);
 	return thaw_snap_install_fd(snap);
 }
 
@@ -644,8 +430,13 @@ long thaw_snap_open(unsigned int cmd, unsigned long arg)
 
 	mutex_lock(&thaw_objects_lock);
 	snap = thaw_snap_find(args.name);
-	/* Listed objects have a reference: release unlists under the lock. */
-	if (snap)
+	/*
+	 * A listed object has a reference, or is cached (with none): release
+	 * and eviction both happen under the lock.
+	 */
+	if (snap && snap->cached)
+		thaw_cache_revive(snap);
+	else if (snap)
 		thaw_snap_get(snap);
 	mutex_unlock(&thaw_objects_lock);
 	if (!snap)
@@ -670,29 +461,46 @@ void thaw_snap_fill_stats(struct thaw_snap *snap, struct thaw_snap_stats *st)
 	}
 	st->id = snap->id;
 	st->pages = snap->nr_pages;
-	st->data_pages = snap->data_pages;
-	st->zero_pages = snap->zero_pages;
-	st->pinned_pages = snap->pinned;
 	st->clones = snap->nr_clones;
 	st->wset_pages = READ_ONCE(snap->wset_nr);
 	st->wset_written = READ_ONCE(snap->wset_written);
 	st->faults = faults;
 	st->premapped = premapped;
 	st->private_pages = private;
-	st->huge_regions = snap->huge_regions;
-	st->small_regions = snap->small_regions;
-	st->zero_regions = snap->zero_regions;
-	st->huge_fallbacks = snap->huge_fallbacks;
+	st->regions = snap->nr_regions;
+	st->state = (snap->lazy ? THAW_SNAP_STATE_LAZY : 0) |
+		    (snap->cached ? THAW_SNAP_STATE_CACHED : 0);
+	st->pad2 = 0;
+
+	spin_lock(&snap->fill_lock);
+	st->data_pages = snap->count.data_pages;
+	st->zero_pages = snap->count.zero_pages;
+	st->pinned_pages = snap->pinned;
+	st->huge_regions = snap->count.huge_regions;
+	st->small_regions = snap->count.small_regions;
+	st->zero_regions = snap->count.zero_regions;
+	st->huge_fallbacks = snap->count.huge_fallbacks;
+	st->filled_regions = snap->nr_filled;
+	st->filled_fault = snap->filled_by[THAW_FILL_FAULT];
+	st->filled_premap = snap->filled_by[THAW_FILL_PREMAP];
+	st->filled_background = snap->filled_by[THAW_FILL_BACKGROUND];
+	st->fill_waits = snap->fill_waits;
+	st->fill_errors = snap->fill_errors;
+	if (snap->src && snap->lazy)
+		st->state |= THAW_SNAP_STATE_FILLING;
+	spin_unlock(&snap->fill_lock);
 }
 
 void thaw_fill_stats(struct thaw_stats *st)
 {
 	mutex_lock(&thaw_objects_lock);
-	st->snapshots = thaw_nr_snapshots;
+	st->snapshots = thaw_nr_snapshots - thaw_nr_cached;
 	st->clones = thaw_nr_clones;
+	thaw_cache_stats(st);
 	mutex_unlock(&thaw_objects_lock);
 	st->pinned_pages = atomic_long_read(&thaw_pinned);
 	st->pinned_limit = thaw_pinned_limit();
+	thaw_fill_module_stats(st);
 }
 
 static long thaw_snap_stats(struct thaw_snap *snap, unsigned int cmd,

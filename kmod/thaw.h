@@ -5,15 +5,22 @@
  *
  * Lock order, outermost first:
  *   mmap_lock of a process  >  thaw_objects_lock  >  thaw_snap.lock
- *   >  thaw_clone.lock (a spinlock; nothing sleeps under it)
+ *   >  thaw_snap.fill_lock, thaw_clone.lock (spinlocks, never nested;
+ *      nothing sleeps under them)
  *   >  page-table locks (a PMD is installed under thaw_clone.lock)
+ * A region fill (fill.c) sleeps reading the memory file, under the mmap
+ * lock of the faulting process but under none of the locks above; a fill
+ * waits for another fill of the same region without any of them either.
  * A snapshot object's release takes thaw_objects_lock, so the last
- * reference may be dropped under mmap_lock but never under the other three.
+ * reference may be dropped under mmap_lock but never under the other
+ * locks; freeing an object (an eviction from the cache included) happens
+ * under none of them, as it waits for the object's background fill.
  */
 #ifndef THAW_KMOD_THAW_H
 #define THAW_KMOD_THAW_H
 
 #include <linux/kref.h>
+#include <linux/kthread.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mmu_notifier.h>
@@ -22,6 +29,8 @@
 #include <linux/pgtable.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
 
 #include <linux/thaw.h>
 
@@ -77,39 +86,102 @@ struct thaw_wset {
 	u32 nr_ranked;
 };
 
+/* Who filled a region of an object (fill.c): its counters' index. */
+enum thaw_fill_by {
+	THAW_FILL_CREATE,		/* an eager creation */
+	THAW_FILL_FAULT,
+	THAW_FILL_PREMAP,		/* premap, a reset's remap, a choice */
+	THAW_FILL_BACKGROUND,
+	THAW_FILL_NR,
+};
+
+/* What region fills stored in an object (fill.c). */
+struct thaw_fill_counts {
+	unsigned long data_pages;
+	unsigned long zero_pages;
+	unsigned long pinned;		/* pages pinned for them */
+	unsigned long huge_regions;
+	unsigned long small_regions;
+	unsigned long zero_regions;
+	unsigned long huge_fallbacks;
+};
+
 /*
- * A snapshot object.  Its pages never change after creation: the fields
- * marked "immutable" are read without a lock by faults and ioctls.
+ * A snapshot object.  Its content never changes once a region is filled:
+ * the fields marked "immutable" are read without a lock by faults and
+ * ioctls.  A region's pages (@pages[r * 512 ...]) are written once, by the
+ * fill that owns the region's bit in @filling, before its bit in @filled
+ * is set (with release semantics): nobody reads a region's pages before
+ * thaw_snap_region_filled() said yes (an acquire).  An eager object is
+ * filled whole before anyone else sees it.
  */
 struct thaw_snap {
 	struct kref ref;
 	u64 id;				/* set once under thaw_objects_lock */
 	char name[THAW_NAME_MAX];	/* immutable; "" when anonymous */
+	kuid_t owner;			/* immutable: the creator's euid */
 	unsigned long nr_pages;		/* immutable */
+	unsigned long nr_regions;	/* immutable: 2 MiB regions, rounded up */
+	/* immutable: non-zero pages a 2 MiB folio needs; 0: 4 KiB object */
+	unsigned int huge_min;
+	bool lazy;			/* immutable: THAW_SNAP_CREATE_LAZY */
+	bool denied;			/* immutable: writes to @src denied */
 	/*
-	 * immutable: a page of a 4 KiB region is an order-0 page, or
-	 * @zero_page; every page of a huge region is a page of one order-9
-	 * folio, its own or @zero_folio (see thaw_snap_region_huge()).
+	 * Once its region is filled: a page of a 4 KiB region is an order-0
+	 * page, or @zero_page; every page of a huge region is a page of one
+	 * order-9 folio, its own or @zero_folio (thaw_snap_region_huge()).
 	 */
 	struct page **pages;
 	struct page *zero_page;		/* immutable */
-	struct folio *zero_folio;	/* immutable; NULL when none */
-	unsigned long data_pages;	/* immutable */
-	unsigned long zero_pages;	/* immutable */
-	unsigned long pinned;		/* immutable: counted in thaw_pinned */
-	unsigned long huge_regions;	/* immutable */
-	unsigned long small_regions;	/* immutable */
-	unsigned long zero_regions;	/* immutable */
-	unsigned long huge_fallbacks;	/* immutable */
+	/*
+	 * Set once (cmpxchg) by the first fill of an all-zero huge region;
+	 * read with READ_ONCE() (thaw_snap_zero_folio()).  NULL when none.
+	 */
+	struct folio *zero_folio;
+	unsigned long *filled;		/* bit per region: see above */
 	struct list_head node;		/* thaw_objects_lock */
 	struct list_head clones;	/* thaw_objects_lock */
 	unsigned long nr_clones;	/* thaw_objects_lock */
 	u64 retired_faults;		/* thaw_objects_lock: unmapped clones */
 	u64 retired_premapped;		/* thaw_objects_lock: unmapped clones */
+	struct list_head lru;		/* thaw_objects_lock: while @cached */
+	bool cached;			/* thaw_objects_lock */
 	struct mutex lock;
 	struct thaw_wset *wset;		/* @lock; NULL when none */
 	u32 wset_nr;			/* @lock; READ_ONCE() for stats */
 	u32 wset_written;		/* @lock; READ_ONCE() for stats */
+
+	/* The fill (fill.c). */
+	spinlock_t fill_lock;
+	unsigned long *filling;		/* @fill_lock: a fill owns the region */
+	unsigned long nr_filled;	/* @fill_lock: bits set in @filled */
+	/*
+	 * @fill_lock: the memory file, read-only, with writes to its inode
+	 * denied (deny_write_access()), until every region is filled; NULL
+	 * after.  A fill in progress keeps it: it is let go by the fill that
+	 * completes the object, or at the object's end.
+	 */
+	struct file *src;
+	loff_t src_offset;		/* immutable: page 0 in @src */
+	struct mem_cgroup *memcg;	/* immutable: the creator's, for fills */
+	struct thaw_fill_counts count;	/* @fill_lock */
+	unsigned long base_pinned;	/* immutable: page array + zero page */
+	/*
+	 * Counted in thaw_pinned.  A lazy object reserves, when created, what
+	 * it could need at most, and gives the rest back once filled.
+	 * @fill_lock for writers; READ_ONCE() elsewhere.
+	 */
+	unsigned long pinned;
+	u64 filled_by[THAW_FILL_NR];	/* @fill_lock */
+	u64 fill_waits;			/* @fill_lock */
+	u64 fill_errors;		/* @fill_lock */
+	wait_queue_head_t fill_wq;	/* a fill of some region ended */
+	struct kthread_work fill_work;	/* the background fill */
+	bool fill_stop;			/* @fill_lock: the object is ending */
+	/* The background fill's own, used by it alone. */
+	struct thaw_wset *bg_wset;	/* working set being walked (a ref) */
+	u32 bg_wset_next;		/* next entry of @bg_wset */
+	unsigned long bg_next;		/* next region in order */
 };
 
 /*
@@ -200,6 +272,7 @@ extern struct list_head thaw_clones;	/* thaw_objects_lock */
 extern unsigned long thaw_nr_snapshots;	/* thaw_objects_lock */
 extern unsigned long thaw_nr_clones;	/* thaw_objects_lock */
 extern atomic_long_t thaw_pinned;	/* pages held by all objects */
+extern unsigned long thaw_nr_cached;	/* thaw_objects_lock */
 
 unsigned long thaw_pinned_limit(void);
 unsigned int thaw_max_snapshots(void);
@@ -207,6 +280,10 @@ int thaw_max_page_refs(void);
 unsigned int thaw_huge_min_pages(void);
 bool thaw_huge_alloc_fails(void);
 u32 thaw_private_huge_max(void);
+bool thaw_fill_fails(void);
+bool thaw_fill_background_on(void);
+unsigned long thaw_cache_limit(void);
+unsigned long thaw_cache_owner_limit(void);
 
 /* ioctl argument helpers (main.c) */
 int thaw_copy_arg(void *dst, size_t ksize, size_t min, unsigned int cmd,
@@ -226,17 +303,55 @@ long thaw_snap_create(unsigned int cmd, unsigned long arg);
 long thaw_snap_open(unsigned int cmd, unsigned long arg);
 void thaw_snap_get(struct thaw_snap *snap);
 void thaw_snap_put(struct thaw_snap *snap);
+void thaw_snap_free(struct thaw_snap *snap);
 void thaw_snap_fill_stats(struct thaw_snap *snap, struct thaw_snap_stats *st);
 void thaw_fill_stats(struct thaw_stats *st);
 int thaw_pin(unsigned long n);
 void thaw_unpin(unsigned long n);
+
+/* fill.c */
 struct folio *thaw_alloc_huge(gfp_t gfp);
+int thaw_fill_init(void);
+void thaw_fill_exit(void);
+int thaw_snap_fill_all(struct thaw_snap *snap);
+int thaw_snap_fill_region(struct thaw_snap *snap, unsigned long r,
+			  enum thaw_fill_by by);
+int thaw_snap_fill_pages(struct thaw_snap *snap, unsigned long first,
+			 unsigned long n, enum thaw_fill_by by);
+int thaw_snap_fill_wset(struct thaw_snap *snap, struct thaw_wset *ws);
+void thaw_fill_start(struct thaw_snap *snap);
+void thaw_fill_stop(struct thaw_snap *snap);
+void thaw_fill_module_stats(struct thaw_stats *st);
+
+/* Is object region @r filled?  Its pages may be read once it is. */
+static inline bool thaw_snap_region_filled(struct thaw_snap *snap,
+					   unsigned long r)
+{
+	return test_bit_acquire(r, snap->filled);
+}
+
+/* The object's all-zero 2 MiB folio, or NULL. */
+static inline struct folio *thaw_snap_zero_folio(struct thaw_snap *snap)
+{
+	return READ_ONCE(snap->zero_folio);
+}
+
+/* cache.c */
+bool thaw_cache_keep(struct thaw_snap *snap, struct list_head *evicted);
+void thaw_cache_revive(struct thaw_snap *snap);
+bool thaw_cache_evict_one(struct list_head *evicted);
+bool thaw_cache_shrink(unsigned long need);
+void thaw_cache_free(struct list_head *evicted);
+void thaw_cache_trim(void);
+unsigned long thaw_cache_drop(unsigned long *pages);
+void thaw_cache_stats(struct thaw_stats *st);
 
 /* Is object region @r (object pages r * 512 ...) stored in a 2 MiB folio? */
 static inline bool thaw_snap_region_huge(struct thaw_snap *snap,
 					 unsigned long r)
 {
-	if (!THAW_HUGE || (r + 1) << THAW_REGION_ORDER > snap->nr_pages)
+	if (!THAW_HUGE || (r + 1) << THAW_REGION_ORDER > snap->nr_pages ||
+	    !thaw_snap_region_filled(snap, r))
 		return false;
 	return PageHead(snap->pages[r << THAW_REGION_ORDER]);
 }

@@ -6,8 +6,9 @@
  * every page.  Stopping the recording stores the log in the snapshot object
  * (replacing the previous working set); userspace may export it to keep it
  * next to the snapshot and import it into a new object later.  Premapping
- * maps the whole working set into a fresh clone in one call, in batches of
- * contiguous pages (a huge region touched by the working set: all of it,
+ * maps the whole working set into a fresh clone in one call (filling the
+ * regions of a lazy object it touches first), in batches of contiguous
+ * pages (a huge region touched by the working set: all of it,
  * with one PMD), so that the guest then takes no host page fault on it.
  * A recording clone maps huge regions in 4 KiB pages: every first touch
  * must fault.
@@ -522,6 +523,15 @@ long thaw_clone_premap(struct thaw_snap *snap, unsigned int cmd,
 	ws = thaw_snap_get_wset(snap);
 	if (!ws)
 		return -ENODATA;
+	/*
+	 * A lazy object's working-set regions are filled first, before the
+	 * mmap lock is taken, and so before the regions are chosen.
+	 */
+	ret = thaw_snap_fill_wset(snap, ws);
+	if (ret) {
+		thaw_wset_put(ws);
+		return ret;
+	}
 	if (mmap_read_lock_killable(mm)) {
 		thaw_wset_put(ws);
 		return -EINTR;

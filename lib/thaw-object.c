@@ -121,17 +121,51 @@ static int create_error(int ret, const char *name, char *err, size_t errlen)
 }
 
 /*
- * The object's fd: open it by name, or create it from @memfd, with 2 MiB
- * regions where the module offers them (THAW_FEATURE_HUGE), so that KVM
- * can map the clone's RAM with 2 MiB pages.
+ * Create the object from @memfd: with 2 MiB regions where the module
+ * offers them (THAW_FEATURE_HUGE), so that KVM can map the clone's RAM
+ * with 2 MiB pages; lazily where it offers that (THAW_FEATURE_LAZY) and
+ * @lazy, so that the restore does not wait for a copy of the whole file.
+ * A file someone has open for writing cannot be held lazily (ETXTBSY):
+ * it is copied now, as before the module could.  The fd, or -1 with errno.
  */
-static int open_object(int dev, uint64_t features, int memfd, uint64_t size,
-		       const char *name, struct thaw_object_info *info,
-		       char *err, size_t errlen)
+static int create_object(int dev, uint64_t features, bool lazy, int memfd,
+			 uint64_t size, const char *name,
+			 struct thaw_object_info *info)
 {
 	struct thaw_snap_create c;
+	uint64_t start = now_ns();
+	int fd;
+
+	memset(&c, 0, sizeof(c));
+	c.fd = memfd;
+	c.length = size;
+	if (features & THAW_FEATURE_HUGE)
+		c.flags = THAW_SNAP_CREATE_HUGE;
+	if (lazy && (features & THAW_FEATURE_LAZY))
+		c.flags |= THAW_SNAP_CREATE_LAZY;
+	memcpy(c.name, name, strlen(name) + 1);
+	fd = ioctl(dev, THAW_IOC_SNAP_CREATE, &c);
+	if (fd < 0 && errno == ETXTBSY && (c.flags & THAW_SNAP_CREATE_LAZY)) {
+		c.flags &= ~THAW_SNAP_CREATE_LAZY;
+		fd = ioctl(dev, THAW_IOC_SNAP_CREATE, &c);
+	}
+	if (fd >= 0) {
+		info->created = true;
+		info->lazy = c.flags & THAW_SNAP_CREATE_LAZY;
+		info->create_ns = now_ns() - start;
+	}
+	return fd;
+}
+
+/*
+ * The object's fd: open it by name (a live or cached object), or create
+ * it from @memfd (create_object()).
+ */
+static int open_object(int dev, uint64_t features, bool lazy, int memfd,
+		       uint64_t size, const char *name,
+		       struct thaw_object_info *info, char *err, size_t errlen)
+{
 	struct thaw_snap_open o;
-	uint64_t start;
 	int i, fd;
 
 	for (i = 0; i < THAW_OPEN_TRIES; i++) {
@@ -144,19 +178,10 @@ static int open_object(int dev, uint64_t features, int memfd, uint64_t size,
 			return err__set(err, errlen, -errno,
 					"THAW_IOC_SNAP_OPEN %s: %s", name,
 					strerror(errno));
-		memset(&c, 0, sizeof(c));
-		c.fd = memfd;
-		c.length = size;
-		if (features & THAW_FEATURE_HUGE)
-			c.flags = THAW_SNAP_CREATE_HUGE;
-		memcpy(c.name, name, strlen(name) + 1);
-		start = now_ns();
-		fd = ioctl(dev, THAW_IOC_SNAP_CREATE, &c);
-		if (fd >= 0) {
-			info->created = true;
-			info->create_ns = now_ns() - start;
+		fd = create_object(dev, features, lazy, memfd, size, name,
+				   info);
+		if (fd >= 0)
 			return fd;
-		}
 		/* EEXIST: another VMM created it first; open that one. */
 		if (errno != EEXIST)
 			return create_error(-errno, name, err, errlen);
@@ -268,7 +293,8 @@ int thaw_object__for_file(const char *mem_path, uint64_t size,
 	}
 	snap = open_object(*dev, flags & THAW_OBJECT_NO_HUGE ?
 			   *features & ~THAW_FEATURE_HUGE : *features,
-			   memfd, size, info->name, info, err, errlen);
+			   !(flags & THAW_OBJECT_EAGER), memfd, size,
+			   info->name, info, err, errlen);
 	if (snap < 0) {
 		ret = snap;
 		goto out;
@@ -284,6 +310,64 @@ out:
 	close(memfd);
 	wset__free(own);
 	return ret ? ret : snap;
+}
+
+/*
+ * Does the module keep unreferenced objects (THAW_FEATURE_CACHE, and a
+ * cache_mb that is not 0)?  0 if so, else -EOPNOTSUPP with the reason.
+ */
+static int cache_on(const char *dev_path, char *err, size_t errlen)
+{
+	struct thaw_stats st;
+	uint64_t features;
+	int dev, ret;
+
+	ret = open_dev(dev_path ? dev_path : THAW_DEV_PATH, &dev, &features,
+		       err, errlen);
+	if (ret) {
+		if (dev >= 0)
+			close(dev);
+		return ret;
+	}
+	memset(&st, 0, sizeof(st));
+	if (!(features & THAW_FEATURE_CACHE))
+		ret = err__set(err, errlen, -EOPNOTSUPP,
+			       "thaw.ko keeps no unreferenced object (no THAW_FEATURE_CACHE)");
+	else if (ioctl(dev, THAW_IOC_STATS, &st) < 0)
+		ret = err__set(err, errlen, -errno, "THAW_IOC_STATS: %s",
+			       strerror(errno));
+	else if (!st.cache_limit)
+		ret = err__set(err, errlen, -EOPNOTSUPP,
+			       "thaw.ko's cache is off (cache_mb 0)");
+	close(dev);
+	return ret;
+}
+
+int thaw_object__register(const char *mem_path, const char *dev_path,
+			  struct thaw_object_info *info, char *err,
+			  size_t errlen)
+{
+	uint64_t features;
+	struct stat st;
+	int dev, snap, ret;
+
+	memset(info, 0, sizeof(*info));
+	ret = cache_on(dev_path, err, errlen);
+	if (ret)
+		return ret;
+	if (stat(mem_path, &st) < 0)
+		return err__set(err, errlen, -errno, "%s: %s", mem_path,
+				strerror(errno));
+	snap = thaw_object__for_file(mem_path, (uint64_t)st.st_size,
+				     THAW_OBJECT_EAGER, NULL, NULL, dev_path,
+				     &dev, &features, info, err, errlen);
+	if (dev >= 0)
+		close(dev);
+	if (snap < 0)
+		return snap;
+	/* Closed, it stays in the module's cache under its name. */
+	close(snap);
+	return 0;
 }
 
 int thaw_object__hold(const char *mem_path, const char *wset_path,
@@ -304,4 +388,30 @@ int thaw_object__hold(const char *mem_path, const char *wset_path,
 	if (dev >= 0)
 		close(dev);
 	return snap;
+}
+
+int thaw_object__drop_cache(const char *dev_path, uint64_t *objects,
+			    uint64_t *pages, char *err, size_t errlen)
+{
+	struct thaw_cache_drop d;
+	uint64_t features;
+	int dev, ret;
+
+	ret = open_dev(dev_path ? dev_path : THAW_DEV_PATH, &dev, &features,
+		       err, errlen);
+	if (!ret && !(features & THAW_FEATURE_CACHE))
+		ret = err__set(err, errlen, -EOPNOTSUPP,
+			       "thaw.ko keeps no unreferenced object (no THAW_FEATURE_CACHE)");
+	if (!ret) {
+		memset(&d, 0, sizeof(d));
+		if (ioctl(dev, THAW_IOC_CACHE_DROP, &d) < 0)
+			ret = err__set(err, errlen, -errno,
+				       "THAW_IOC_CACHE_DROP: %s",
+				       strerror(errno));
+		*objects = d.objects;
+		*pages = d.pages;
+	}
+	if (dev >= 0)
+		close(dev);
+	return ret;
 }

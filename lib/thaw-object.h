@@ -5,8 +5,14 @@
  * Documentation/userspace-api/thaw.rst gives ("Restoring guest memory with
  * thaw").  Every process on this host that asks for the same memory file
  * gets one object, found by a name derived from the file's identity
- * (thaw_object__name()): the first creates it (a copy of the file's data
- * into pinned kernel pages), the others open it.
+ * (thaw_object__name()): the first creates it, the others open it.  Where
+ * the module offers it (THAW_FEATURE_LAZY) the object is created lazily:
+ * at once, its regions read from the file on first use or in the
+ * background, with writes to the file refused meanwhile; else (or when the
+ * file is open for writing) by a copy of the file's data into pinned
+ * kernel pages.  Where the module keeps unreferenced objects
+ * (THAW_FEATURE_CACHE), an object outlives its last clone in the module's
+ * cache until room is needed, and the next restore opens it again.
  *
  * Errors are -errno with a message in @err: -ENOENT / -ENODEV "thaw.ko is
  * not loaded" when the device is missing; -EOPNOTSUPP when the module lacks
@@ -27,6 +33,7 @@ struct wset;
 /* How the object was found, for logs and benches. */
 struct thaw_object_info {
 	bool created;			/* this call created the object */
+	bool lazy;			/* ... lazily (THAW_SNAP_CREATE_LAZY) */
 	uint64_t create_ns;		/* time spent creating it */
 	uint64_t wset_pages;		/* working-set pages imported */
 	uint64_t object_id;
@@ -35,6 +42,7 @@ struct thaw_object_info {
 
 /* thaw_object__for_file() @flags */
 #define THAW_OBJECT_NO_HUGE	(1U << 0)	/* 4 KiB pages only, if created */
+#define THAW_OBJECT_EAGER	(1U << 1)	/* copy the file now, if created */
 
 /*
  * The object for the memory file @mem_path (@size bytes), opened or
@@ -54,16 +62,37 @@ int thaw_object__for_file(const char *mem_path, uint64_t size,
 			  size_t errlen);
 
 /*
+ * Register the object for the memory file @mem_path in the module's cache
+ * (a snapshot was just written): open it, or create it whole now (a copy
+ * of the file), and let it go, so that the first restore finds it.  0;
+ * -EOPNOTSUPP (with the reason) where the module keeps no unreferenced
+ * object (no THAW_FEATURE_CACHE, or cache_mb 0); else as
+ * thaw_object__for_file().
+ */
+int thaw_object__register(const char *mem_path, const char *dev_path,
+			  struct thaw_object_info *info, char *err,
+			  size_t errlen);
+
+/*
  * Hold the object for the memory file @mem_path without a clone, so that
  * it outlives the clones: each later restore of that file on this host
  * opens it instead of copying the file into the module again.  A worker
- * host keeps one holder per hot snapshot (thawctl hold).  The object is
+ * host keeps one holder per hot snapshot (thawctl hold); where the module
+ * has a cache this is optional: a held object is never evicted.  The object is
  * created if no one has it; @wset_path, when given, becomes its working
  * set.  Returns the object's fd (closing it lets go).
  */
 int thaw_object__hold(const char *mem_path, const char *wset_path,
 		      const char *dev_path, struct thaw_object_info *info,
 		      char *err, size_t errlen);
+
+/*
+ * Free every object in the module's cache (THAW_IOC_CACHE_DROP): their
+ * number and pinned pages in *@objects and *@pages.  0, or -errno:
+ * -EOPNOTSUPP where the module has no cache.
+ */
+int thaw_object__drop_cache(const char *dev_path, uint64_t *objects,
+			    uint64_t *pages, char *err, size_t errlen);
 
 /*
  * The object name for a memory file: its device, inode, size and ctime,

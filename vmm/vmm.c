@@ -249,6 +249,9 @@ int vmm__snapshot_create(struct vmm *vmm,
 			(unsigned long long)((kvm__now_ns() - t0) / 1000000));
 out:
 	pthread_mutex_unlock(&vmm->lock);
+	/* Before the answer, so that a restore after it finds the object. */
+	if (!ret && !p->diff)
+		guest_mem__thaw_register(p->mem_file_path);
 	return ret;
 }
 

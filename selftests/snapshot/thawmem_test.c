@@ -5,8 +5,11 @@
  * stay private; a recorded working set comes back in touch order and a
  * later clone premaps it (no fault on those pages); every bad input is
  * refused with a message and leaves the module's counts where they were;
- * a process killed while recording leaves nothing.  Skips without
- * /dev/thaw (run it in tools/vmtest).
+ * a process killed while recording leaves nothing; the object, made
+ * lazily, holds the file while it fills, stays in the module's cache after
+ * the last clone, and a file rewritten after it let go gets a new object,
+ * never the old content.  Skips without /dev/thaw (run it in
+ * tools/vmtest).
  */
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -38,6 +41,50 @@ static int module_stats(struct thaw_stats *st)
 	return ret;
 }
 
+/* Free the module's cached objects (nothing on a module without). */
+static int drop_cache(void)
+{
+	struct thaw_api api = { .api = THAW_API_VERSION };
+	struct thaw_cache_drop d = { 0 };
+	int fd = open("/dev/thaw", O_RDWR | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, THAW_IOC_API, &api) ||
+	    (!(api.features & THAW_FEATURE_CACHE) ? 0 :
+	     ioctl(fd, THAW_IOC_CACHE_DROP, &d)))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* /sys/module/thaw/parameters/@name: its old value in @old (if given). */
+static int module_param(const char *name, const char *val, char *old,
+			size_t oldlen)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/module/thaw/parameters/%s", name);
+	if (old) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		n = read(fd, old, oldlen - 1);
+		close(fd);
+		if (n < 0)
+			return -errno;
+		old[n] = 0;
+	}
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
 static int snap_stats(struct guest_mem *mem, struct thaw_snap_stats *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -64,6 +111,8 @@ FIXTURE_SETUP(thawmem)
 	self->dir[0] = 0;
 	if (access("/dev/thaw", F_OK))
 		SETUP_SKIP("/dev/thaw missing: run in tools/vmtest");
+	/* Objects this test makes end in the module's cache: start empty. */
+	ASSERT_EQ(0, drop_cache());
 	ASSERT_EQ(0, module_stats(&self->before));
 	strcpy(self->dir, "/tmp/thaw-thawmem.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
@@ -82,7 +131,8 @@ FIXTURE_TEARDOWN(thawmem)
 
 	if (!self->dir[0])
 		return;
-	/* Nothing this test made outlives it in the module. */
+	/* Nothing this test made outlives it in the module, but cached. */
+	EXPECT_EQ(0, drop_cache());
 	EXPECT_EQ(0, module_stats(&after));
 	EXPECT_EQ(self->before.snapshots, after.snapshots);
 	EXPECT_EQ(self->before.clones, after.clones);
@@ -227,13 +277,14 @@ TEST_F_TIMEOUT(thawmem, huge_object_from_the_file, 120)
 	ASSERT_EQ(0, guest_mem__new_thaw(&a, SIZE, &self->o, &info,
 					 self->err, sizeof(self->err)))
 		TH_LOG("%s", self->err);
+	/* Read whole first: a lazy object knows its regions once filled. */
+	EXPECT_TRUE(ram_is_file(a));
 	ASSERT_EQ(0, snap_stats(a, &ss));
 	if (!ss.huge_regions)
 		SKIP(guest_mem__free(a); return,
 		     "thaw.ko stores no 2 MiB regions (THAW_FEATURE_HUGE)");
 	EXPECT_EQ(0, (uintptr_t)a->base % (2u << 20));
 	EXPECT_EQ(PAGES / 512, ss.huge_regions + ss.small_regions + ss.zero_regions);
-	EXPECT_TRUE(ram_is_file(a));
 
 	ASSERT_EQ(0, guest_mem__new_thaw(&b, SIZE, &self->o, &info,
 					 self->err, sizeof(self->err)))
@@ -378,6 +429,73 @@ TEST_F_TIMEOUT(thawmem, object_name_follows_the_file, 60)
 	close(fd);
 	EXPECT_STRNE(n1, n3);
 	EXPECT_EQ(-EBADF, thaw_object__name(-1, n3));
+}
+
+/*
+ * Never stale.  The object is made lazily: while it fills, the memory file
+ * cannot be written (ETXTBSY); filled, it lets go, and after the last
+ * clone it stays in the module's cache, where the next restore finds it.
+ * The file rewritten then, its name changes: the next restore makes a new
+ * object and reads the new content, never the cached one.
+ */
+TEST_F_TIMEOUT(thawmem, rewritten_file_gets_a_new_object, 120)
+{
+	struct guest_mem_thaw_info ia, ib, ic;
+	struct guest_mem *a, *b, *c;
+	uint8_t page[ST_PAGE];
+	char bg[16] = "";
+	uint64_t i;
+	int w;
+
+	/* Only faults fill it, so that the test sees it filling. */
+	ASSERT_EQ(0, module_param("fill_background", "0", bg, sizeof(bg)));
+	ASSERT_EQ(0, guest_mem__new_thaw(&a, SIZE, &self->o, &ia, self->err,
+					 sizeof(self->err)))
+		TH_LOG("%s", self->err);
+	EXPECT_TRUE(ia.obj.created);
+	if (ia.obj.lazy) {
+		w = open(self->mem, O_WRONLY | O_CLOEXEC);
+		EXPECT_EQ(-1, w);
+		EXPECT_EQ(ETXTBSY, errno);
+		if (w >= 0)
+			close(w);
+	}
+	EXPECT_TRUE(ram_is_file(a));
+	guest_mem__free(a);
+
+	/* After every clone is gone: the same object, from the cache. */
+	ASSERT_EQ(0, guest_mem__new_thaw(&b, SIZE, &self->o, &ib, self->err,
+					 sizeof(self->err)))
+		TH_LOG("%s", self->err);
+	EXPECT_FALSE(ib.obj.created);
+	EXPECT_STREQ(ia.obj.name, ib.obj.name);
+	EXPECT_EQ(ia.obj.object_id, ib.obj.object_id);
+	EXPECT_TRUE(ram_is_file(b));
+	guest_mem__free(b);
+
+	/* Rewritten in place: every data page of the file changes. */
+	w = open(self->mem, O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, w) TH_LOG("the object kept the file: %s",
+			       strerror(errno));
+	memset(page, 0x77, sizeof(page));
+	for (i = 0; i < PAGES; i++)
+		if (!st_is_hole(i))
+			ASSERT_EQ((ssize_t)ST_PAGE,
+				  pwrite(w, page, ST_PAGE, i * ST_PAGE));
+	close(w);
+	ASSERT_EQ(0, guest_mem__new_thaw(&c, SIZE, &self->o, &ic, self->err,
+					 sizeof(self->err)))
+		TH_LOG("%s", self->err);
+	EXPECT_TRUE(ic.obj.created);
+	EXPECT_STRNE(ia.obj.name, ic.obj.name);
+	EXPECT_NE(ia.obj.object_id, ic.obj.object_id);
+	for (i = 0; i < PAGES; i++)
+		if (!st_is_hole(i))
+			EXPECT_EQ(0, memcmp(c->base + i * ST_PAGE, page,
+					    ST_PAGE)) TH_LOG("page %llu",
+							     (unsigned long long)i);
+	guest_mem__free(c);
+	EXPECT_EQ(0, module_param("fill_background", bg, NULL, 0));
 }
 
 /* A VMM killed while its clone records leaves nothing in the module. */

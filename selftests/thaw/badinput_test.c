@@ -146,7 +146,7 @@ TEST_F(bad, reserved_and_flags)
 	struct thaw_snap_stats ss = { 0 };
 	struct thaw_clone_stats cs = { 0 };
 
-	c.flags = 1U << 1;
+	c.flags = 1U << 2;	/* the first unknown flag */
 	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->dev, THAW_IOC_SNAP_CREATE, &c));
 	c.flags = 1U << 31;
 	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->dev, THAW_IOC_SNAP_CREATE, &c));

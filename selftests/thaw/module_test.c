@@ -2,7 +2,9 @@
 /*
  * Module lifetime: thaw.ko cannot be unloaded while a snapshot object lives,
  * whether an fd or only a clone mapping holds it, and unloads once all are
- * gone.  The module is inserted again at the end so that later tests run.
+ * gone, cached objects included (a lazy one in the middle of its fill
+ * too): they are freed, and let go of their files.  The module is inserted
+ * again at the end of each test so that later tests run.
  */
 #include <libgen.h>
 #include <limits.h>
@@ -97,6 +99,64 @@ TEST(unload_only_when_nothing_lives)
 	dev = thaw_open_api(NULL);
 	ASSERT_LE(0, dev);
 	EXPECT_EQ(0, thaw_stats(dev).snapshots);
+	close(dev);
+}
+
+/* Unloaded with objects in its cache, one of them still filling. */
+TEST(unload_with_cached_objects)
+{
+	__u64 features = 0;
+	char ko[PATH_MAX], path[64];
+	long ps = thaw_page_size();
+	int dev, src, snap, w;
+	struct thaw_stats st;
+	size_t len = 16 << 20;	/* 8 regions: some left to fill */
+
+	if (!module_loaded())
+		SKIP(return, "thaw.ko not loaded");
+	if (find_ko(ko, sizeof(ko)))
+		SKIP(return, "kmod/thaw.ko not found (set THAW_KO)");
+	dev = thaw_open_api(&features);
+	ASSERT_LE(0, dev);
+	if (!(features & THAW_FEATURE_CACHE) || !(features & THAW_FEATURE_LAZY)) {
+		close(dev);
+		SKIP(return, "no THAW_FEATURE_CACHE or THAW_FEATURE_LAZY");
+	}
+	src = thaw_reopen_ro(thaw_memfd(len / ps, 3, NULL));
+	ASSERT_LE(0, src);
+	snap = thaw_snap_create(dev, src, 0, 4 * ps, "m-eager");
+	ASSERT_LE(0, snap);
+	close(snap);
+	snap = thaw_snap_create_flags(dev, src, 0, len, "m-lazy",
+				      THAW_SNAP_CREATE_LAZY);
+	ASSERT_LE(0, snap);
+	close(snap);
+	st = thaw_stats(dev);
+	close(dev);
+	if (!st.cache_limit)
+		SKIP(return, "cache_mb is 0");
+	EXPECT_EQ(2, st.cached_objects);
+	EXPECT_EQ(0, st.snapshots);
+	EXPECT_LT(0, st.pinned_pages);
+
+	/* Nothing refers to them: the module goes, and they with it. */
+	EXPECT_EQ(0, delete_module());
+	EXPECT_FALSE(module_loaded());
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", src);
+	w = open(path, O_WRONLY | O_CLOEXEC);
+	EXPECT_LE(0, w) TH_LOG("the lazy object kept its file: %s",
+			       strerror(errno));
+	if (w >= 0)
+		close(w);
+	close(src);
+
+	ASSERT_EQ(0, insert_module(ko)) TH_LOG("insmod %s", ko);
+	dev = thaw_open_api(NULL);
+	ASSERT_LE(0, dev);
+	st = thaw_stats(dev);
+	EXPECT_EQ(0, st.snapshots);
+	EXPECT_EQ(0, st.cached_objects);
+	EXPECT_EQ(0, st.pinned_pages);
 	close(dev);
 }
 

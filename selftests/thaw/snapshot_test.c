@@ -207,6 +207,14 @@ TEST_F(snap, named_open)
 	ASSERT_LE(0, ret);
 	close(ret);
 	close(fd2);
+	/* Unreferenced: in the cache, if the module keeps one, else gone. */
+	if (thaw_stats(self->dev).cached_objects) {
+		ret = thaw_snap_open(self->dev, "fn-hello.v1");
+		ASSERT_LE(0, ret);
+		EXPECT_EQ(a.id, thaw_snap_stats(ret).id);
+		close(ret);
+		EXPECT_EQ(1, thaw_cache_drop(self->dev));
+	}
 	EXPECT_EQ(-ENOENT, thaw_snap_open(self->dev, "fn-hello.v1"));
 }
 

@@ -66,6 +66,34 @@ static inline int thaw_snap_create(int dev, int fd, __u64 off, __u64 len,
 	return ret < 0 ? -errno : ret;
 }
 
+/* The same with THAW_SNAP_CREATE_* @flags (and the default density). */
+static inline int thaw_snap_create_flags(int dev, int fd, __u64 off,
+					 __u64 len, const char *name,
+					 __u32 flags)
+{
+	struct thaw_snap_create c = { .fd = fd, .offset = off, .length = len,
+				      .flags = flags };
+	int ret;
+
+	if (name)
+		strncpy((char *)c.name, name, sizeof(c.name) - 1);
+	ret = ioctl(dev, THAW_IOC_SNAP_CREATE, &c);
+	return ret < 0 ? -errno : ret;
+}
+
+/*
+ * Free the module's cached objects (THAW_IOC_CACHE_DROP): how many, 0 for
+ * a module without a cache, or -errno.
+ */
+static inline long thaw_cache_drop(int dev)
+{
+	struct thaw_cache_drop d = { 0 };
+
+	if (ioctl(dev, THAW_IOC_CACHE_DROP, &d) < 0)
+		return errno == ENOTTY ? 0 : -errno;
+	return d.objects;
+}
+
 static inline int thaw_snap_open(int dev, const char *name)
 {
 	struct thaw_snap_open o = { 0 };
@@ -161,6 +189,21 @@ err:
 	return -errno;
 }
 
+/*
+ * @fd opened again read-only, and @fd closed: a source no one has open for
+ * writing (a lazy object needs one).  -errno on failure.
+ */
+static inline int thaw_reopen_ro(int fd)
+{
+	char path[64];
+	int ro;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	close(fd);
+	return ro < 0 ? -errno : ro;
+}
+
 /* Does @p (one page) hold thaw_fill_page(idx, seed)? */
 static inline int thaw_page_matches(const void *p, unsigned long idx,
 				    unsigned int seed)
@@ -218,9 +261,14 @@ static inline int thaw_param_read(const char *name, char *buf, size_t len)
 	return 0;
 }
 
-/* Nothing thaw.ko holds is left: every test ends with this. */
+/*
+ * Nothing thaw.ko holds is left, once its cache of unreferenced named
+ * objects is dropped: every test ends with this.
+ */
 #define EXPECT_NO_THAW_OBJECTS(dev) do {				\
-	struct thaw_stats __st = thaw_stats(dev);			\
+	struct thaw_stats __st;						\
+	EXPECT_LE(0, thaw_cache_drop(dev));				\
+	__st = thaw_stats(dev);						\
 	EXPECT_EQ(0, __st.snapshots);					\
 	EXPECT_EQ(0, __st.clones);					\
 	EXPECT_EQ(0, __st.pinned_pages);				\

@@ -108,7 +108,7 @@ check_page() { # PAGE HELPTEXT [FOREIGN...]
 }
 help=$(build/bin/thawvm --help 2>&1; echo --help --version)
 check_page man1/thawvm.1 "$help"
-help=$(for c in snapshot restore invoke wait-ready probe hold stats api merge-diff; do
+help=$(for c in snapshot restore invoke wait-ready probe hold stats drop-cache api merge-diff; do
 	build/bin/thawctl "$c" --help 2>&1; done; echo --help --version)
 check_page man1/thawctl.1 "$help" --busybox
 help=$(build/bin/thaw-uffd-handler --help 2>&1; echo --version)

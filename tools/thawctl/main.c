@@ -26,6 +26,8 @@ static const struct thawctl_cmd cmds[] = {
 	  thawctl__api },
 	{ "hold", "keep thaw.ko's object for a snapshot alive between clones",
 	  thawctl__hold },
+	{ "drop-cache", "free the snapshot objects thaw.ko keeps unused",
+	  thawctl__drop_cache },
 };
 
 static int usage(FILE *f)

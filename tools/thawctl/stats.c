@@ -23,6 +23,7 @@ static struct nla_policy stats_policy[THAW_A_MAX + 1] = {
 	[THAW_A_SNAP_NAME] = { .type = NLA_STRING, .maxlen = THAW_NAME_MAX },
 	[THAW_A_PID] = { .type = NLA_U32 },
 	[THAW_A_STATE] = { .type = NLA_U32 },
+	[THAW_A_SNAP_STATE] = { .type = NLA_U32 },
 };
 
 static void stats_policy_init(void)
@@ -39,7 +40,11 @@ static void stats_policy_init(void)
 		THAW_A_SPLITS, THAW_A_WSET_WRITTEN, THAW_A_PRIVATE_REGIONS,
 		THAW_A_PRIVATE_MADE, THAW_A_PRIVATE_BUDGET,
 		THAW_A_PRIVATE_CHOSEN, THAW_A_PRIVATE_OVER_BUDGET,
-		THAW_A_PRIVATE_ALLOC_FAILED,
+		THAW_A_PRIVATE_ALLOC_FAILED, THAW_A_CACHED_OBJECTS,
+		THAW_A_CACHED_PAGES, THAW_A_CACHE_LIMIT, THAW_A_EVICTIONS,
+		THAW_A_FILLED_FAULT, THAW_A_FILLED_PREMAP,
+		THAW_A_FILLED_BACKGROUND, THAW_A_FILL_WAITS,
+		THAW_A_FILL_ERRORS, THAW_A_REGIONS, THAW_A_FILLED_REGIONS,
 	};
 
 	for (size_t i = 0; i < sizeof(u64s) / sizeof(u64s[0]); i++)
@@ -76,22 +81,50 @@ static int on_summary(struct nl_msg *msg, void *arg)
 		u64_or_zero(tb, THAW_A_CLONES),
 		u64_or_zero(tb, THAW_A_PINNED_PAGES),
 		u64_or_zero(tb, THAW_A_PINNED_LIMIT));
+	fprintf(ctx->out,
+		"cache: %" PRIu64 " objects, %" PRIu64 " of %" PRIu64
+		" pages, %" PRIu64 " evicted; regions filled: %" PRIu64
+		" by faults, %" PRIu64 " by premaps, %" PRIu64
+		" in the background, %" PRIu64 " waits, %" PRIu64 " errors\n",
+		u64_or_zero(tb, THAW_A_CACHED_OBJECTS),
+		u64_or_zero(tb, THAW_A_CACHED_PAGES),
+		u64_or_zero(tb, THAW_A_CACHE_LIMIT),
+		u64_or_zero(tb, THAW_A_EVICTIONS),
+		u64_or_zero(tb, THAW_A_FILLED_FAULT),
+		u64_or_zero(tb, THAW_A_FILLED_PREMAP),
+		u64_or_zero(tb, THAW_A_FILLED_BACKGROUND),
+		u64_or_zero(tb, THAW_A_FILL_WAITS),
+		u64_or_zero(tb, THAW_A_FILL_ERRORS));
 	ctx->rows++;
 	return NL_OK;
+}
+
+/* An object's state, as one word. */
+static const char *snap_state(uint32_t state)
+{
+	if (state & THAW_SNAP_STATE_CACHED)
+		return state & THAW_SNAP_STATE_FILLING ? "cached,filling" :
+							 "cached";
+	if (state & THAW_SNAP_STATE_FILLING)
+		return "filling";
+	return state & THAW_SNAP_STATE_LAZY ? "filled" : "-";
 }
 
 static int on_snapshot(struct nl_msg *msg, void *arg)
 {
 	struct stats_ctx *ctx = arg;
 	struct nlattr *tb[THAW_A_MAX + 1];
+	uint32_t state;
 
 	if (stats_parse(msg, tb) < 0)
 		return NL_SKIP;
+	state = tb[THAW_A_SNAP_STATE] ? nla_get_u32(tb[THAW_A_SNAP_STATE]) : 0;
 	fprintf(ctx->out,
 		"%8" PRIu64 " %-20s %9" PRIu64 " %9" PRIu64 " %9" PRIu64
 		" %9" PRIu64 " %6" PRIu64 " %8" PRIu64 " %9" PRIu64 " %9" PRIu64
 		" %9" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64
-		" %8" PRIu64 "\n",
+		" %8" PRIu64 " %7" PRIu64 " %7" PRIu64 " %6" PRIu64 " %6" PRIu64
+		" %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %s\n",
 		u64_or_zero(tb, THAW_A_SNAP_ID),
 		tb[THAW_A_SNAP_NAME] ? nla_get_string(tb[THAW_A_SNAP_NAME]) :
 				       "-",
@@ -108,7 +141,14 @@ static int on_snapshot(struct nl_msg *msg, void *arg)
 		u64_or_zero(tb, THAW_A_ZERO_REGIONS),
 		u64_or_zero(tb, THAW_A_SMALL_REGIONS),
 		u64_or_zero(tb, THAW_A_HUGE_FALLBACKS),
-		u64_or_zero(tb, THAW_A_WSET_WRITTEN));
+		u64_or_zero(tb, THAW_A_WSET_WRITTEN),
+		u64_or_zero(tb, THAW_A_REGIONS),
+		u64_or_zero(tb, THAW_A_FILLED_REGIONS),
+		u64_or_zero(tb, THAW_A_FILLED_FAULT),
+		u64_or_zero(tb, THAW_A_FILLED_PREMAP),
+		u64_or_zero(tb, THAW_A_FILLED_BACKGROUND),
+		u64_or_zero(tb, THAW_A_FILL_WAITS),
+		u64_or_zero(tb, THAW_A_FILL_ERRORS), snap_state(state));
 	ctx->rows++;
 	return NL_OK;
 }
@@ -236,10 +276,11 @@ int thawctl__stats(int argc, char **argv)
 	if (ret < 0 || summary)
 		goto done;
 	fprintf(ctx.out,
-		"\n%8s %-20s %9s %9s %9s %9s %6s %8s %9s %9s %9s %6s %6s %6s %6s %8s\n",
+		"\n%8s %-20s %9s %9s %9s %9s %6s %8s %9s %9s %9s %6s %6s %6s %6s %8s %7s %7s %6s %6s %6s %6s %6s %s\n",
 		"SNAPSHOT", "NAME", "PAGES", "DATA", "ZERO", "PINNED", "CLONES",
 		"WSET", "FAULTS", "PREMAPPED", "PRIVATE", "R2M", "RZERO",
-		"R4K", "R2MERR", "WWRITTEN");
+		"R4K", "R2MERR", "WWRITTEN", "REGIONS", "FILLED", "FFAULT",
+		"FPREMAP", "FBG", "FWAIT", "FERR", "STATE");
 	ret = stats_request(sk, family, THAW_CMD_GET_SNAPSHOT, 1, on_snapshot,
 			    &ctx);
 	if (ret < 0)

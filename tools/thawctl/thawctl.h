@@ -38,6 +38,7 @@ int thawctl__rewind(int argc, char **argv);
 int thawctl__merge_diff(int argc, char **argv);
 int thawctl__api(int argc, char **argv);
 int thawctl__hold(int argc, char **argv);
+int thawctl__drop_cache(int argc, char **argv);
 
 /* thawctl's exit status for a function's status (invoke.c). */
 int thawctl__exit_code(enum thaw_status status);

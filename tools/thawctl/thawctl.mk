@@ -9,9 +9,9 @@ CFLAGS_stats := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 THAWCTL_STATS_OBJS := $(O)/tools/thawctl/stats.o $(O)/tools/thawctl/options.o
 THAWCTL_STATS_LIBS = $(TOOLS_LIB) $(LIBTHAW) $(NLGENL_LIBS) \
 	$(TOOLS_LIB_LIBS) $(LIBTHAW_LIBS)
-THAWCTL_OBJS := $(addprefix $(O)/tools/thawctl/,main.o api.o hold.o \
-	invoke.o merge-diff.o probe.o restore.o rewind.o snapshot.o stats.o \
-	wait-ready.o options.o)
+THAWCTL_OBJS := $(addprefix $(O)/tools/thawctl/,main.o api.o drop-cache.o \
+	hold.o invoke.o merge-diff.o probe.o restore.o rewind.o snapshot.o \
+	stats.o wait-ready.o options.o)
 PROGS += $(O)/bin/thawctl
 
 $(O)/bin/thawctl: $(THAWCTL_OBJS) $(TOOLS_LIB) $(PROTO_OBJS) $(LIBTHAW)

@@ -40,6 +40,8 @@
 #define THAW_FEATURE_HUGE		(1ULL << 5)	/* 2 MiB objects, PMDs */
 #define THAW_FEATURE_WSET_WRITTEN	(1ULL << 6)	/* written bits */
 #define THAW_FEATURE_PRIVATE_HUGE	(1ULL << 7)	/* private copies */
+#define THAW_FEATURE_LAZY		(1ULL << 8)	/* filled on first use */
+#define THAW_FEATURE_CACHE		(1ULL << 9)	/* unreferenced kept */
 #define THAW_FEATURE_RESET_KEEP		(1ULL << 10)	/* reset in place */
 
 /**
@@ -67,6 +69,7 @@ struct thaw_api {
  *   0x50-0x5f  statistics
  */
 #define THAW_IOC_API		_IOWR(THAW_IOCTL_MAGIC, 0x00, struct thaw_api)
+#define THAW_IOC_CACHE_DROP	_IOWR(THAW_IOCTL_MAGIC, 0x01, struct thaw_cache_drop)
 
 /* Snapshot objects (ioctls on /dev/thaw) */
 #define THAW_IOC_SNAP_CREATE	_IOW(THAW_IOCTL_MAGIC, 0x10, struct thaw_snap_create)
@@ -122,6 +125,15 @@ struct thaw_snap_create {
  */
 #define THAW_SNAP_CREATE_HUGE		(1U << 0)
 
+/*
+ * THAW_IOC_SNAP_CREATE (THAW_FEATURE_LAZY): do not copy the file now; the
+ * object keeps the file open, denies writes to it (ETXTBSY, as for a
+ * running executable) and fills each 2 MiB region on its first use (a
+ * fault, a premap, or a background fill started at once), then lets go of
+ * the file.  A file open for writing is refused with ETXTBSY.
+ */
+#define THAW_SNAP_CREATE_LAZY		(1U << 1)
+
 /* Pages in one region of a huge object (2 MiB of 4 KiB pages). */
 #define THAW_REGION_PAGES		512
 
@@ -141,6 +153,25 @@ struct thaw_snap_open {
 };
 
 #define THAW_SNAP_OPEN_SIZE_VER0	104
+
+/**
+ * struct thaw_cache_drop - THAW_IOC_CACHE_DROP on /dev/thaw: free every
+ * cached object (THAW_FEATURE_CACHE)
+ * @flags:    in: must be zero
+ * @pad:      in: must be zero
+ * @reserved: in: must be zero
+ * @objects:  out: cached objects freed
+ * @pages:    out: pinned pages they held
+ */
+struct thaw_cache_drop {
+	__u32 flags;
+	__u32 pad;
+	__u64 reserved[2];
+	__u64 objects;
+	__u64 pages;
+};
+
+#define THAW_CACHE_DROP_SIZE_VER0	40
 
 /**
  * struct thaw_wset_io - THAW_IOC_WSET_SET / THAW_IOC_WSET_GET: move the
@@ -236,13 +267,28 @@ struct thaw_clone_op {
  * @flags:        in: must be zero
  * @pad:          in: must be zero
  * @reserved:     in: must be zero
- * @snapshots:    out: live snapshot objects
+ * @snapshots:    out: live snapshot objects (an fd or a clone refers to
+ *                them; cached objects are counted in @cached_objects)
  * @clones:       out: live clone mappings
  * @pinned_pages: out: pages held by all objects (data, zero page and page
  *                tables of the objects) and by the clones' private 2 MiB
  *                copies, counted against @pinned_limit
  * @pinned_limit: out: the cap on @pinned_pages (module parameter
  *                max_pinned_mb, in pages)
+ * @cached_objects: out: named objects no fd or clone refers to, kept for
+ *                THAW_IOC_SNAP_OPEN (not in @snapshots)
+ * @cached_pages: out: pages they hold (in @pinned_pages)
+ * @cache_limit:  out: the cap on @cached_pages (module parameter
+ *                cache_mb, in pages)
+ * @evictions:    out: cached objects freed to make room (cache limits,
+ *                max_pinned_mb, max_snapshots), since the module loaded
+ * @filled_fault: out: 2 MiB regions of lazy objects filled by a page
+ *                fault, since the module loaded
+ * @filled_premap: out: ... by THAW_IOC_CLONE_PREMAP (and a reset's remap)
+ * @filled_background: out: ... by the background fill
+ * @fill_waits:   out: faults and premaps that waited for a region being
+ *                filled by someone else
+ * @fill_errors:  out: region fills that failed (the region stays unfilled)
  */
 struct thaw_stats {
 	__u32 flags;
@@ -252,9 +298,19 @@ struct thaw_stats {
 	__u64 clones;
 	__u64 pinned_pages;
 	__u64 pinned_limit;
+	__u64 cached_objects;
+	__u64 cached_pages;
+	__u64 cache_limit;
+	__u64 evictions;
+	__u64 filled_fault;
+	__u64 filled_premap;
+	__u64 filled_background;
+	__u64 fill_waits;
+	__u64 fill_errors;
 };
 
 #define THAW_STATS_SIZE_VER0		56
+#define THAW_STATS_SIZE_VER1		128	/* + the cache and the fills */
 
 /**
  * struct thaw_snap_stats - THAW_IOC_SNAP_STATS on a snapshot fd
@@ -280,6 +336,18 @@ struct thaw_stats {
  * @huge_fallbacks: out: of @small_regions, those stored in 4 KiB pages
  *                 because a 2 MiB allocation failed
  * @wset_written:  out: entries of the working set marked written
+ * @regions:       out: 2 MiB regions of the object (the last may be
+ *                 partial)
+ * @filled_regions: out: regions filled (all of them, but for a lazy
+ *                 object still filling)
+ * @filled_fault:  out: regions a page fault filled (lazy objects)
+ * @filled_premap: out: regions a premap or a reset's remap filled
+ * @filled_background: out: regions the background fill filled
+ * @fill_waits:    out: faults and premaps that waited for a region being
+ *                 filled
+ * @fill_errors:   out: region fills that failed
+ * @state:         out: THAW_SNAP_STATE_* bits
+ * @pad2:          out: zero
  */
 struct thaw_snap_stats {
 	__u32 flags;
@@ -300,11 +368,28 @@ struct thaw_snap_stats {
 	__u64 zero_regions;
 	__u64 huge_fallbacks;
 	__u64 wset_written;
+	__u64 regions;
+	__u64 filled_regions;
+	__u64 filled_fault;
+	__u64 filled_premap;
+	__u64 filled_background;
+	__u64 fill_waits;
+	__u64 fill_errors;
+	__u32 state;
+	__u32 pad2;
 };
 
 #define THAW_SNAP_STATS_SIZE_VER0	104
 #define THAW_SNAP_STATS_SIZE_VER1	136	/* + the region counts */
 #define THAW_SNAP_STATS_SIZE_VER2	144	/* + wset_written */
+#define THAW_SNAP_STATS_SIZE_VER3	208	/* + the lazy fill */
+
+/* Created with THAW_SNAP_CREATE_LAZY. */
+#define THAW_SNAP_STATE_LAZY		(1U << 0)
+/* Holds its memory file (writes to it denied): regions left to fill. */
+#define THAW_SNAP_STATE_FILLING		(1U << 1)
+/* No fd or clone refers to it: kept in the cache (netlink only). */
+#define THAW_SNAP_STATE_CACHED		(1U << 2)
 
 /**
  * struct thaw_clone_stats - THAW_IOC_CLONE_STATS on a snapshot fd
@@ -386,7 +471,8 @@ struct thaw_clone_stats {
  * Generic netlink family "thaw" (init network namespace only; every command
  * needs CAP_NET_ADMIN).  THAW_CMD_GET_STATS answers with the module-wide
  * counts; THAW_CMD_GET_SNAPSHOT and THAW_CMD_GET_CLONE are dumps with one
- * message per live object.  Counters are THAW_A_* u64 attributes named as
+ * message per live object (cached objects included, THAW_SNAP_STATE_CACHED
+ * in THAW_A_SNAP_STATE).  Counters are THAW_A_* u64 attributes named as
  * in the ioctl structures above.
  */
 #define THAW_GENL_NAME		"thaw"
@@ -447,6 +533,21 @@ enum thaw_attr {
 	THAW_A_PRIVATE_CHOSEN,	/* u64 */
 	THAW_A_PRIVATE_OVER_BUDGET,	/* u64 */
 	THAW_A_PRIVATE_ALLOC_FAILED,	/* u64 */
+	/* THAW_CMD_GET_STATS */
+	THAW_A_CACHED_OBJECTS,	/* u64 */
+	THAW_A_CACHED_PAGES,	/* u64 */
+	THAW_A_CACHE_LIMIT,	/* u64 */
+	THAW_A_EVICTIONS,	/* u64 */
+	/* THAW_CMD_GET_STATS and THAW_CMD_GET_SNAPSHOT */
+	THAW_A_FILLED_FAULT,	/* u64 */
+	THAW_A_FILLED_PREMAP,	/* u64 */
+	THAW_A_FILLED_BACKGROUND,	/* u64 */
+	THAW_A_FILL_WAITS,	/* u64 */
+	THAW_A_FILL_ERRORS,	/* u64 */
+	/* THAW_CMD_GET_SNAPSHOT */
+	THAW_A_REGIONS,		/* u64 */
+	THAW_A_FILLED_REGIONS,	/* u64 */
+	THAW_A_SNAP_STATE,	/* u32: THAW_SNAP_STATE_* */
 	__THAW_A_MAX,
 };
 #define THAW_A_MAX		(__THAW_A_MAX - 1)

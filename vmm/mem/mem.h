@@ -223,4 +223,14 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 			struct guest_mem_thaw_info *info,
 			char *err, size_t errlen);
 
+/*
+ * A Full snapshot's memory file was just written to @mem_path: where
+ * thaw.ko is loaded and keeps unreferenced objects (its cache), make the
+ * file's object now and leave it in the cache, so that the first Thaw
+ * restore of the snapshot on this host finds it filled instead of reading
+ * the file (Documentation/admin-guide/snapshots.rst, "The first restore").
+ * Best effort: logged, never an error of the snapshot.
+ */
+void guest_mem__thaw_register(const char *mem_path);
+
 #endif

@@ -308,3 +308,25 @@ err:
 	free(mem);
 	return ret;
 }
+
+void guest_mem__thaw_register(const char *mem_path)
+{
+	struct thaw_object_info info;
+	char err[512] = "";
+	int ret;
+
+	if (access(THAW_DEV_PATH, F_OK))
+		return;
+	ret = thaw_object__register(mem_path, NULL, &info, err, sizeof(err));
+	if (ret == -EOPNOTSUPP)
+		pr_debug("thaw: no object registered for %s: %s", mem_path,
+			 err);
+	else if (ret)
+		pr_warn("thaw: no object registered for %s: %s", mem_path,
+			err);
+	else
+		pr_info("thaw: object %s for %s %s in %llu ms, left in thaw.ko's cache for the first restore",
+			info.name, mem_path,
+			info.created ? "created" : "found",
+			(unsigned long long)(info.create_ns / 1000000));
+}
