@@ -402,7 +402,8 @@ struct thaw_snap_stats {
  * @shared_pages:  out: pages that map the snapshot's pages now
  * @zero_pages:    out: of those, pages that map the zero page
  * @private_pages: out: pages dirtied (copied on write or discarded) since
- *                 the mapping was made or last reset
+ *                 the mapping was made or last reset, and the pages
+ *                 THAW_CLONE_RESET_KEEP kept
  * @faults:        out: page faults served by the module for this clone
  * @cow_faults:    out: of those, write faults (a private copy at once)
  * @premapped:     out: pages mapped by THAW_IOC_CLONE_PREMAP and
