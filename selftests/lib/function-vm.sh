@@ -235,8 +235,16 @@ vm_console() {
 }
 
 vm_cleanup() {
-	local name
+	local name hung=()
 	for name in "${vm_names[@]}"; do
+		# Never ready in BOOT_TIMEOUT while its VMM ran on, with no
+		# error from it: a nested guest hung (under TCG the emulation
+		# has done this; "Deaths under TCG" in vmtest.rst).
+		if [ "$VMM" = thawvm ] && vm_alive "$name" &&
+		   grep -q 'no ready notification' "$work/$name.ready.err" 2>/dev/null &&
+		   [ ! -s "$work/$name.vmm.log" ]; then
+			hung+=("$name")
+		fi
 		kill "${vm_ready_pid[$name]:-}" 2>/dev/null
 		if vm_alive "$name"; then
 			kill "${vm_pid[$name]}" 2>/dev/null
@@ -249,6 +257,9 @@ vm_cleanup() {
 	# (selftests/run reruns such a test once under TCG).
 	grep -h 'triple fault' "$work"/*.vmm.log 2>/dev/null |
 		sed 's/^/nested guest died: /' | diag
+	for name in "${hung[@]}"; do
+		echo "nested guest died: $name: hung, no ready notification in $BOOT_TIMEOUT s, its VMM running and silent" | diag
+	done
 	rm -rf "$work"
 }
 trap vm_cleanup EXIT
