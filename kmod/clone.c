@@ -221,6 +221,16 @@ static enum thaw_pmd_kind thaw_addr_pmd_kind(struct mm_struct *mm,
 	return thaw_pmd_kind(pmd_offset(pud, addr));
 }
 
+/* A PMD mapped in the clone: by its premap, or by a fault.  Under @lock. */
+static void thaw_clone_count_pmd(struct thaw_clone *clone)
+{
+	clone->pmd_maps++;
+	if (clone->premapper == current)
+		clone->premapped += THAW_REGION_NR;
+	else
+		clone->faults++;
+}
+
 /*
  * Map clone region @ri with one read-only PMD of the object's folio.  Under
  * @lock, so that nothing sets @split or clears @pmd_mapped meanwhile (the
@@ -249,11 +259,7 @@ static vm_fault_t thaw_clone_install_pmd(struct thaw_clone *clone,
 	clone->pmd_regions++;
 	if (page_folio(head) == thaw_snap_zero_folio(snap))
 		clone->pmd_zero++;
-	clone->pmd_maps++;
-	if (clone->premapper == current)
-		clone->premapped += THAW_REGION_NR;
-	else
-		clone->faults++;
+	thaw_clone_count_pmd(clone);
 	return VM_FAULT_NOPAGE;
 }
 
@@ -284,11 +290,7 @@ static vm_fault_t thaw_clone_map_priv(struct thaw_clone *clone,
 	pmd = READ_ONCE(*vmf->pmd);
 	if (!pmd_leaf(pmd) || pmd_pfn(pmd) != pfn)
 		return VM_FAULT_NOPAGE;
-	clone->pmd_maps++;
-	if (clone->premapper == current)
-		clone->premapped += THAW_REGION_NR;
-	else
-		clone->faults++;
+	thaw_clone_count_pmd(clone);
 	return VM_FAULT_NOPAGE;
 }
 
