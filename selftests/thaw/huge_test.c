@@ -34,25 +34,9 @@
 #define NREG		4
 #define TAIL		100
 #define NPAGES		(NREG * RP + TAIL)
-#define SPARSE		10
+#define SPARSE		THAW_TEST_SPARSE
 #define MIN_PAGES	128
 #define SEED		9
-
-static int layout_hole(unsigned long i)
-{
-	unsigned long r = i / RP, k = i % RP;
-
-	switch (r) {
-	case 1:
-		return 1;
-	case 2:
-		return k >= SPARSE;
-	case 3:
-		return k & 1;
-	default:
-		return 0;
-	}
-}
 
 /* A huge object of @len bytes of @fd, 2 MiB regions from @min pages. */
 static int huge_create(int dev, int fd, __u64 len, __u32 min)
@@ -134,7 +118,7 @@ FIXTURE_SETUP(huge)
 	}
 	if (self->ps != 4096)
 		SETUP_SKIP("4 KiB pages only");
-	self->src = thaw_memfd(NPAGES, SEED, layout_hole);
+	self->src = thaw_memfd(NPAGES, SEED, thaw_layout_hole);
 	ASSERT_LE(0, self->src);
 	self->file = malloc(self->len);
 	ASSERT_NE(NULL, self->file);

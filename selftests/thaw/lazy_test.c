@@ -26,24 +26,8 @@
 #define TAIL		100
 #define NPAGES		(NREG * RP + TAIL)
 #define REGIONS		(NREG + 1)
-#define SPARSE		10
+#define SPARSE		THAW_TEST_SPARSE
 #define SEED		21
-
-static int layout_hole(unsigned long i)
-{
-	unsigned long r = i / RP, k = i % RP;
-
-	switch (r) {
-	case 1:
-		return 1;
-	case 2:
-		return k >= SPARSE;
-	case 3:
-		return k & 1;
-	default:
-		return 0;
-	}
-}
 
 /* Is every page of @mem (@n pages) the file's, seeded @seed? */
 static unsigned long bad_pages(const char *mem, unsigned long n, long ps,
@@ -54,7 +38,7 @@ static unsigned long bad_pages(const char *mem, unsigned long n, long ps,
 	for (i = 0; i < n; i++) {
 		const char *p = mem + i * ps;
 
-		if (layout_hole(i) ? !thaw_page_is_zero(p) :
+		if (thaw_layout_hole(i) ? !thaw_page_is_zero(p) :
 				     !thaw_page_matches(p, i, seed))
 			bad++;
 	}
@@ -85,7 +69,7 @@ FIXTURE_SETUP(lazy)
 	ASSERT_EQ(0, thaw_param_read("fill_background", self->bg,
 				     sizeof(self->bg)));
 	ASSERT_EQ(0, thaw_param_write("fill_background", "0"));
-	self->src = thaw_memfd(NPAGES, SEED, layout_hole);
+	self->src = thaw_memfd(NPAGES, SEED, thaw_layout_hole);
 	ASSERT_LE(0, self->src);
 	self->src = thaw_reopen_ro(self->src);
 	ASSERT_LE(0, self->src);
@@ -327,7 +311,7 @@ TEST_F(lazy, object_keeps_its_content)
 	w = open(self->path, O_WRONLY | O_CLOEXEC);
 	ASSERT_LE(0, w);
 	for (i = 0; i < NPAGES; i++) {
-		if (layout_hole(i))
+		if (thaw_layout_hole(i))
 			continue;
 		thaw_fill_page(buf, i, SEED + 1);
 		ASSERT_EQ(self->ps, pwrite(w, buf, self->ps, i * self->ps));

@@ -318,4 +318,27 @@ static inline int thaw_param_read(const char *name, char *buf, size_t len)
 		}							\
 	}
 
+/*
+ * The region layout of the huge and lazy object tests: region 0 dense, 1
+ * all zero, 2 sparse (THAW_TEST_SPARSE data pages), 3 half zero, then
+ * whatever follows dense.  Is page @i a hole?
+ */
+#define THAW_TEST_SPARSE	10
+
+static inline int thaw_layout_hole(unsigned long i)
+{
+	unsigned long r = i / THAW_REGION_PAGES, k = i % THAW_REGION_PAGES;
+
+	switch (r) {
+	case 1:
+		return 1;
+	case 2:
+		return k >= THAW_TEST_SPARSE;
+	case 3:
+		return k & 1;
+	default:
+		return 0;
+	}
+}
+
 #endif
