@@ -74,6 +74,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/wait_bit.h>
 
 #include "thaw.h"
 
@@ -515,22 +516,34 @@ static struct folio *thaw_private_alloc(struct thaw_clone *clone,
 /*
  * A write into clone region @ri (PMD entry @kind): give the region its
  * private copy if it may have one.  The copy is made outside @lock and
- * published under it if the answer still holds.  True when the region has
- * a copy (made here or by a racing fault); false: 4 KiB, and the clone
- * counted why.
+ * published under it if the answer still holds; meanwhile the region's bit
+ * in @copying is set, and a task that wants the same copy (a fault beside
+ * THAW_CLONE_PREMAP_COPY_ONLY) waits for it rather than making a second.
+ * True when the region has a copy (made here or by a racing task); false:
+ * 4 KiB, and the clone counted why.
  */
 static bool thaw_clone_make_private(struct thaw_clone *clone,
 				    struct vm_area_struct *vma,
 				    unsigned long ri, enum thaw_pmd_kind kind)
 {
+	unsigned long *word = &clone->copying[BIT_WORD(ri)];
 	enum thaw_priv_ok ok;
 	struct folio *folio;
 	bool have;
 
-	spin_lock(&clone->lock);
-	ok = thaw_clone_priv_ok(clone, vma, ri, kind);
+	for (;;) {
+		spin_lock(&clone->lock);
+		ok = thaw_clone_priv_ok(clone, vma, ri, kind);
+		if (ok != THAW_PRIV_YES || !test_bit(ri, clone->copying))
+			break;
+		spin_unlock(&clone->lock);
+		/* One region's copy: milliseconds. */
+		wait_on_bit(word, ri % BITS_PER_LONG, TASK_UNINTERRUPTIBLE);
+	}
 	if (ok == THAW_PRIV_OVER_BUDGET)
 		clone->private_over_budget++;
+	if (ok == THAW_PRIV_YES)
+		set_bit(ri, clone->copying);
 	spin_unlock(&clone->lock);
 	if (ok != THAW_PRIV_YES)
 		return ok == THAW_PRIV_HAVE;
@@ -549,7 +562,11 @@ static bool thaw_clone_make_private(struct thaw_clone *clone,
 		folio = NULL;
 	}
 	have = thaw_clone_priv(clone, ri);
+	clear_bit_unlock(ri, clone->copying);
+	/* The clear before wake_up_bit()'s look at the wait queue. */
+	smp_mb__after_atomic();
 	spin_unlock(&clone->lock);
+	wake_up_bit(word, ri % BITS_PER_LONG);
 	if (folio)
 		thaw_private_free(folio);
 	return have;
@@ -920,6 +937,7 @@ static void thaw_clone_free(struct thaw_clone *clone)
 	kvfree(clone->priv_map);
 	kvfree(clone->chosen);
 	kvfree(clone->wanted);
+	kvfree(clone->copying);
 	kfree(clone);
 }
 
@@ -936,10 +954,12 @@ static int thaw_clone_alloc_regions(struct thaw_clone *clone)
 	clone->priv_map = thaw_region_bitmap(clone);
 	clone->chosen = thaw_region_bitmap(clone);
 	clone->wanted = thaw_region_bitmap(clone);
+	clone->copying = thaw_region_bitmap(clone);
 	clone->priv = kvcalloc(clone->nr_regions, sizeof(*clone->priv),
 			       GFP_KERNEL_ACCOUNT);
 	if (!clone->split || !clone->pmd_mapped || !clone->priv_map ||
-	    !clone->chosen || !clone->wanted || !clone->priv)
+	    !clone->chosen || !clone->wanted || !clone->copying ||
+	    !clone->priv)
 		return -ENOMEM;
 	return 0;
 }
@@ -1410,54 +1430,127 @@ static int thaw_clone_choose_now(struct thaw_clone *clone)
 
 #if THAW_HUGE
 /*
- * Make the private copies of the chosen regions now and map them, as a
- * write of the guest would but without one (THAW_CLONE_PREMAP_PRIVATE):
- * the object's PMD, if any, is zapped and the copy faulted in.  A region
- * that cannot get its copy is left as it is.  Needs mmap_lock.
+ * Make clone region @ri's private copy, if it is chosen and has none, and
+ * map it, as a write of the guest would but without one: the object's
+ * PMD, if any, is zapped and the copy faulted in.  A region that cannot
+ * get its copy is left as it is.  Needs mmap_lock.
  */
+int thaw_clone_copy_region(struct thaw_clone *clone,
+			   struct vm_area_struct *vma, unsigned long ri,
+			   unsigned long *mapped)
+{
+	unsigned long addr;
+	bool want, shared;
+	int ret;
+
+	if (!clone->huge || ri >= clone->nr_regions)
+		return 0;
+	spin_lock(&clone->lock);
+	want = test_bit(ri, clone->chosen) && !thaw_clone_priv(clone, ri);
+	spin_unlock(&clone->lock);
+	if (!want)
+		return 0;
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	addr = clone->start + ((thaw_clone_region_first(clone, ri) -
+				clone->pgoff) << PAGE_SHIFT);
+	if (!thaw_clone_make_private(clone, vma, ri,
+				     thaw_addr_pmd_kind(vma->vm_mm, addr)))
+		return 0;
+	spin_lock(&clone->lock);
+	shared = test_bit(ri, clone->pmd_mapped);
+	spin_unlock(&clone->lock);
+	if (shared)
+		zap_page_range(vma, addr, PMD_SIZE);
+	ret = thaw_clone_fault_in(clone, vma, addr);
+	if (!ret && thaw_addr_pmd_kind(vma->vm_mm, addr) == THAW_PMD_LEAF)
+		*mapped += THAW_REGION_NR;
+	return ret;
+}
+
+/* The copies of all the chosen regions (THAW_CLONE_PREMAP_PRIVATE). */
 int thaw_clone_copy_chosen(struct thaw_clone *clone,
 			   struct vm_area_struct *vma, unsigned long *mapped)
 {
-	enum thaw_pmd_kind kind;
-	unsigned long ri, addr;
-	bool shared, have;
+	unsigned long ri;
 	int ret = 0;
 
-	if (!clone->huge)
-		return 0;
-	for (ri = 0; !ret; ri++) {
-		spin_lock(&clone->lock);
-		ri = find_next_bit(clone->chosen, clone->nr_regions, ri);
-		have = ri < clone->nr_regions && thaw_clone_priv(clone, ri);
-		spin_unlock(&clone->lock);
-		if (ri >= clone->nr_regions)
-			break;
-		if (have)
-			continue;
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		addr = clone->start + ((thaw_clone_region_first(clone, ri) -
-					clone->pgoff) << PAGE_SHIFT);
-		kind = thaw_addr_pmd_kind(vma->vm_mm, addr);
-		if (!thaw_clone_make_private(clone, vma, ri, kind))
-			continue;
-		spin_lock(&clone->lock);
-		shared = test_bit(ri, clone->pmd_mapped);
-		spin_unlock(&clone->lock);
-		if (shared)
-			zap_page_range(vma, addr, PMD_SIZE);
-		ret = thaw_clone_fault_in(clone, vma, addr);
-		kind = thaw_addr_pmd_kind(vma->vm_mm, addr);
-		if (!ret && kind == THAW_PMD_LEAF)
-			*mapped += THAW_REGION_NR;
+	for (ri = 0; ri < clone->nr_regions && !ret; ri++) {
+		ret = thaw_clone_copy_region(clone, vma, ri, mapped);
 		cond_resched();
 	}
 	return ret;
 }
+
+/*
+ * The chosen regions without a copy, in the reverse of the order in which
+ * @ws first touched them, into a new array *@out of *@nr (kvfree() it):
+ * for a thread that makes the copies while the guest runs.  The guest
+ * makes the copies it needs first itself, at its first write there; that
+ * thread starts from those it will need last, and they meet.  Needs
+ * mmap_lock.
+ */
+int thaw_clone_copy_order(struct thaw_clone *clone, struct thaw_wset *ws,
+			  u32 **out, u32 *nr)
+{
+	unsigned long *want, ri;
+	u32 *list, cap, n = 0, i;
+
+	*out = NULL;
+	*nr = 0;
+	if (!clone->huge)
+		return 0;
+	want = thaw_region_bitmap(clone);
+	spin_lock(&clone->lock);
+	cap = clone->nr_chosen;
+	if (want)
+		bitmap_andnot(want, clone->chosen, clone->priv_map,
+			      clone->nr_regions);
+	spin_unlock(&clone->lock);
+	list = kvmalloc_array(max(cap, 1U), sizeof(u32), GFP_KERNEL_ACCOUNT);
+	if (!want || !list) {
+		kvfree(want);
+		kvfree(list);
+		return -ENOMEM;
+	}
+	for (i = 0; i < ws->nr && n < cap; i++) {
+		u32 page = ws->order[i];
+
+		if (!(i & 1023))
+			cond_resched();
+		if (page < clone->pgoff ||
+		    page - clone->pgoff >= clone->nr_pages)
+			continue;
+		ri = thaw_clone_region(clone, page - clone->pgoff);
+		if (__test_and_clear_bit(ri, want))
+			list[n++] = ri;
+	}
+	kvfree(want);
+	for (i = 0; i < n / 2; i++)
+		swap(list[i], list[n - 1 - i]);
+	*out = list;
+	*nr = n;
+	return 0;
+}
 #else
+int thaw_clone_copy_region(struct thaw_clone *clone,
+			   struct vm_area_struct *vma, unsigned long ri,
+			   unsigned long *mapped)
+{
+	return 0;
+}
+
 int thaw_clone_copy_chosen(struct thaw_clone *clone,
 			   struct vm_area_struct *vma, unsigned long *mapped)
 {
+	return 0;
+}
+
+int thaw_clone_copy_order(struct thaw_clone *clone, struct thaw_wset *ws,
+			  u32 **out, u32 *nr)
+{
+	*out = NULL;
+	*nr = 0;
 	return 0;
 }
 #endif

@@ -255,6 +255,11 @@ struct thaw_clone {
 	unsigned long *priv_map;	/* @lock: bit set where @priv is */
 	unsigned long *chosen;		/* @lock: may get a private copy */
 	unsigned long *wanted;		/* @lock: written, beyond the budget */
+	/*
+	 * Set (atomically, under @lock) while a task makes a region's copy;
+	 * another that wants the same copy waits on the bit.
+	 */
+	unsigned long *copying;
 	u32 private_budget;		/* @lock */
 	u32 nr_chosen;			/* @lock: bits set in @chosen */
 	u64 nr_private;			/* @lock: entries in @priv */
@@ -370,8 +375,13 @@ long thaw_clone_stats(struct thaw_snap *snap, unsigned int cmd,
 		      unsigned long arg);
 int thaw_clone_choose(struct thaw_clone *clone, struct thaw_wset *ws,
 		      u32 budget);
+int thaw_clone_copy_region(struct thaw_clone *clone,
+			   struct vm_area_struct *vma, unsigned long ri,
+			   unsigned long *mapped);
 int thaw_clone_copy_chosen(struct thaw_clone *clone,
 			   struct vm_area_struct *vma, unsigned long *mapped);
+int thaw_clone_copy_order(struct thaw_clone *clone, struct thaw_wset *ws,
+			  u32 **out, u32 *nr);
 void thaw_clone_fill_stats(struct thaw_clone *clone,
 			   struct thaw_clone_stats *st);
 

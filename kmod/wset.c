@@ -477,20 +477,17 @@ long thaw_clone_stop(struct thaw_snap *snap, unsigned int cmd,
 
 /* Private 2 MiB copies only where 2 MiB mappings work (thaw.h). */
 #define THAW_CLONE_PREMAP_FLAGS	(THAW_HUGE ? THAW_CLONE_PREMAP_BUDGET | \
-				 THAW_CLONE_PREMAP_PRIVATE : 0)
+				 THAW_CLONE_PREMAP_PRIVATE | \
+				 THAW_CLONE_PREMAP_COPY_ONLY : 0)
 
 /*
  * Choose the clone's regions for private copies from @ws, with the budget
- * the caller gives or the clone's own; with THAW_CLONE_PREMAP_PRIVATE make
- * the copies now.
+ * the caller gives or the clone's own.
  */
-static int thaw_premap_private(struct thaw_clone *clone,
-			       struct vm_area_struct *vma,
-			       struct thaw_wset *ws, struct thaw_clone_op *op,
-			       unsigned long *mapped)
+static int thaw_premap_choose(struct thaw_clone *clone, struct thaw_wset *ws,
+			      const struct thaw_clone_op *op)
 {
 	u32 budget;
-	int ret;
 
 	if (op->flags & THAW_CLONE_PREMAP_BUDGET) {
 		budget = op->private_budget;
@@ -499,10 +496,46 @@ static int thaw_premap_private(struct thaw_clone *clone,
 		budget = clone->private_budget;
 		spin_unlock(&clone->lock);
 	}
-	ret = thaw_clone_choose(clone, ws, budget);
-	if (ret || !(op->flags & THAW_CLONE_PREMAP_PRIVATE))
-		return ret;
-	return thaw_clone_copy_chosen(clone, vma, mapped);
+	return thaw_clone_choose(clone, ws, budget);
+}
+
+/*
+ * THAW_CLONE_PREMAP_COPY_ONLY: choose, then make the chosen regions'
+ * copies one at a time, in thaw_clone_copy_order(), the mmap lock let go
+ * between two (each takes milliseconds: the vCPUs beside this thread
+ * fault meanwhile, and a writer of the mmap lock does not wait for them
+ * all).  The clone is looked up again each time; gone, it is -EINVAL.
+ */
+static int thaw_premap_copies(struct thaw_snap *snap, struct mm_struct *mm,
+			      struct thaw_wset *ws,
+			      const struct thaw_clone_op *op,
+			      unsigned long *mapped)
+{
+	struct vm_area_struct *vma;
+	struct thaw_clone *clone;
+	u32 *order = NULL, nr = 0, i;
+	int ret;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	clone = thaw_clone_lookup(snap, mm, op->addr, &vma);
+	ret = clone ? thaw_premap_choose(clone, ws, op) : -EINVAL;
+	if (!ret)
+		ret = thaw_clone_copy_order(clone, ws, &order, &nr);
+	mmap_read_unlock(mm);
+	for (i = 0; i < nr && !ret; i++) {
+		cond_resched();
+		if (mmap_read_lock_killable(mm)) {
+			ret = -EINTR;
+			break;
+		}
+		clone = thaw_clone_lookup(snap, mm, op->addr, &vma);
+		ret = clone ? thaw_clone_copy_region(clone, vma, order[i],
+						     mapped) : -EINVAL;
+		mmap_read_unlock(mm);
+	}
+	kvfree(order);
+	return ret;
 }
 
 long thaw_clone_premap(struct thaw_snap *snap, unsigned int cmd,
@@ -520,6 +553,9 @@ long thaw_clone_premap(struct thaw_snap *snap, unsigned int cmd,
 	ret = thaw_clone_op_args(&op, cmd, arg, THAW_CLONE_PREMAP_FLAGS);
 	if (ret)
 		return ret;
+	if ((op.flags & THAW_CLONE_PREMAP_COPY_ONLY) &&
+	    !(op.flags & THAW_CLONE_PREMAP_PRIVATE))
+		return -EINVAL;
 	ws = thaw_snap_get_wset(snap);
 	if (!ws)
 		return -ENODATA;
@@ -528,20 +564,24 @@ long thaw_clone_premap(struct thaw_snap *snap, unsigned int cmd,
 	 * mmap lock is taken, and so before the regions are chosen.
 	 */
 	ret = thaw_snap_fill_wset(snap, ws);
-	if (ret) {
-		thaw_wset_put(ws);
-		return ret;
+	if (ret)
+		goto out_put;
+	if (op.flags & THAW_CLONE_PREMAP_COPY_ONLY) {
+		ret = thaw_premap_copies(snap, mm, ws, &op, &mapped);
+		goto out_put;
 	}
 	if (mmap_read_lock_killable(mm)) {
-		thaw_wset_put(ws);
-		return -EINTR;
+		ret = -EINTR;
+		goto out_put;
 	}
 	clone = thaw_clone_lookup(snap, mm, op.addr, &vma);
 	if (!clone) {
 		ret = -EINVAL;
 		goto out;
 	}
-	ret = thaw_premap_private(clone, vma, ws, &op, &mapped);
+	ret = thaw_premap_choose(clone, ws, &op);
+	if (!ret && (op.flags & THAW_CLONE_PREMAP_PRIVATE))
+		ret = thaw_clone_copy_chosen(clone, vma, &mapped);
 	if (ret)
 		goto out;
 	/* The clone may map a window of the object: [first, last). */
@@ -567,6 +607,7 @@ long thaw_clone_premap(struct thaw_snap *snap, unsigned int cmd,
 	}
 out:
 	mmap_read_unlock(mm);
+out_put:
 	thaw_wset_put(ws);
 	if (ret)
 		return ret;

@@ -1006,6 +1006,11 @@ TEST_F(huge, private_args)
 	op.flags = THAW_CLONE_RESET_DROP_PRIVATE;
 	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->snap, THAW_IOC_CLONE_PREMAP, &op));
 	EXPECT_EQ(0, __thaw_ioctl(self->snap, THAW_IOC_CLONE_RESET, &op));
+	/* COPY_ONLY makes copies: never without PRIVATE. */
+	op.flags = THAW_CLONE_PREMAP_COPY_ONLY;
+	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->snap, THAW_IOC_CLONE_PREMAP, &op));
+	op.flags |= THAW_CLONE_PREMAP_BUDGET;
+	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->snap, THAW_IOC_CLONE_PREMAP, &op));
 	EXPECT_EQ(0, thaw_clone_stats(self->snap, a).private_made);
 	munmap(a, self->len);
 }
@@ -1120,6 +1125,98 @@ TEST_F(huge, premap_copies_chosen_regions)
 	st = thaw_clone_stats(self->snap, b);
 	EXPECT_EQ(0, st.private_regions);
 	EXPECT_EQ(2, st.pmd_regions);
+	munmap(b, self->len);
+}
+
+struct copy_writer {
+	char *a;
+	size_t ps;
+	volatile int stop;
+	unsigned long writes;
+};
+
+/* Write a count into one page of regions 0 and 3 each, until stopped. */
+static void *copy_writer_run(void *arg)
+{
+	struct copy_writer *w = arg;
+
+	while (!w->stop) {
+		w->writes++;
+		*(volatile unsigned long *)(w->a + 9 * w->ps) = w->writes;
+		*(volatile unsigned long *)(w->a + (3 * RP + 9) * w->ps) =
+			w->writes;
+	}
+	return NULL;
+}
+
+/*
+ * THAW_CLONE_PREMAP_COPY_ONLY beside a thread that writes into both
+ * chosen regions (a vCPU beside thawvm's copier), round after round:
+ * each region gets one copy, made by whichever came first (the other
+ * waits for it); no write is lost, nothing else changes, the object and
+ * another clone see the file.  With no premap before it, the copies are
+ * all the call maps.
+ */
+TEST_F_TIMEOUT(huge, copy_only_beside_writers, 300)
+{
+	struct thaw_clone_stats st;
+	unsigned long made = 0, by_call = 0;
+	char *a, *b;
+	int round;
+
+	NEED_PRIVATE(self);
+	if (!(self->features & THAW_FEATURE_COPY_ONLY))
+		SKIP(return, "no THAW_FEATURE_COPY_ONLY");
+	ASSERT_EQ(0, wset_set_written(self->snap, two_regions, 5));
+	b = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, b);
+	for (round = 0; round < 40; round++) {
+		struct copy_writer w = { .ps = self->ps };
+		pthread_t t;
+		long n;
+
+		a = map_clone(self, self->snap, self->len, 0);
+		ASSERT_NE(MAP_FAILED, a);
+		if (round & 1)
+			ASSERT_LE(0, premap(self->snap, a, 0, 0));
+		w.a = a;
+		ASSERT_EQ(0, pthread_create(&t, NULL, copy_writer_run, &w));
+		n = premap(self->snap, a, THAW_CLONE_PREMAP_PRIVATE |
+				       THAW_CLONE_PREMAP_COPY_ONLY, 0);
+		w.stop = 1;
+		pthread_join(t, NULL);
+		ASSERT_LE(0, n);
+		EXPECT_EQ(0, n % RP);
+		EXPECT_GE(2 * RP, n);
+		by_call += n / RP;
+		st = thaw_clone_stats(self->snap, a);
+		EXPECT_EQ(2, st.private_regions);
+		EXPECT_EQ(2, st.private_made);
+		EXPECT_EQ(0, st.splits);
+		EXPECT_EQ(2 * 2048, smaps_pmd_kb(a));
+		made += st.private_made;
+		/* The writer may not have run at all. */
+		EXPECT_EQ(w.writes ? w.writes :
+			  *(unsigned long *)(self->file + 9 * self->ps),
+			  *(unsigned long *)(a + 9 * self->ps));
+		EXPECT_EQ(w.writes ? w.writes :
+			  *(unsigned long *)(self->file +
+					     (3 * RP + 9) * self->ps),
+			  *(unsigned long *)(a + (3 * RP + 9) * self->ps));
+		EXPECT_EQ(0, memcmp(a + 10 * self->ps,
+				    self->file + 10 * self->ps,
+				    (3 * RP - 1) * self->ps));
+		EXPECT_EQ(0, memcmp(a + (3 * RP + 10) * self->ps,
+				    self->file + (3 * RP + 10) * self->ps,
+				    self->len - (3 * RP + 10) * self->ps));
+		/* Again: nothing left to copy. */
+		EXPECT_EQ(0, premap(self->snap, a, THAW_CLONE_PREMAP_PRIVATE |
+					    THAW_CLONE_PREMAP_COPY_ONLY, 0));
+		munmap(a, self->len);
+	}
+	EXPECT_EQ(0, memcmp(b, self->file, self->len));
+	TH_LOG("%d rounds: %lu copies, %lu of them by the call", round, made,
+	       by_call);
 	munmap(b, self->len);
 }
 

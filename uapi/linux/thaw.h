@@ -43,6 +43,7 @@
 #define THAW_FEATURE_LAZY		(1ULL << 8)	/* filled on first use */
 #define THAW_FEATURE_CACHE		(1ULL << 9)	/* unreferenced kept */
 #define THAW_FEATURE_RESET_KEEP		(1ULL << 10)	/* reset in place */
+#define THAW_FEATURE_COPY_ONLY		(1ULL << 11)	/* copies apart */
 
 /**
  * struct thaw_api - API handshake, the first ioctl on a /dev/thaw fd
@@ -261,6 +262,19 @@ struct thaw_clone_op {
  */
 #define THAW_CLONE_PREMAP_BUDGET	(1U << 3)
 #define THAW_CLONE_PREMAP_PRIVATE	(1U << 4)
+/*
+ * THAW_IOC_CLONE_PREMAP (THAW_FEATURE_COPY_ONLY), with
+ * THAW_CLONE_PREMAP_PRIVATE: choose the regions and make their private
+ * copies, one at a time, and map nothing else.  For a thread of the VMM
+ * while the vCPUs already run, after a premap without
+ * THAW_CLONE_PREMAP_PRIVATE mapped the working set read-only: the copies
+ * leave the restore's path.  The copies are made last-needed first (the
+ * reverse of the working set's first touches: the guest's own first
+ * writes make those it needs first); the mmap lock is let go between two;
+ * a fault that wants a copy being made waits for it.  @count: the pages
+ * of the copies this call mapped.
+ */
+#define THAW_CLONE_PREMAP_COPY_ONLY	(1U << 6)
 
 /**
  * struct thaw_stats - THAW_IOC_STATS on /dev/thaw: module-wide counts
