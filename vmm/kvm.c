@@ -442,6 +442,11 @@ static void *loop_thread(void *arg)
 	return NULL;
 }
 
+static int copier_filter(void)
+{
+	return seccomp__apply(SECCOMP_COPIER);
+}
+
 int kvm__run(struct kvm *kvm, char *err, size_t errlen)
 {
 	unsigned int i;
@@ -453,6 +458,16 @@ int kvm__run(struct kvm *kvm, char *err, size_t errlen)
 	if (ret)
 		return err__set(err, errlen, -EINVAL, "signal handlers: %s",
 				strerror(-ret));
+	/* What the memory backend does beside the vCPUs starts with them. */
+	if (kvm->mem && !kvm->mem_started) {
+		ret = guest_mem__start(kvm->mem, kvm->cfg->no_seccomp ? NULL :
+					       copier_filter);
+		if (ret)
+			return err__set(err, errlen, ret,
+					"guest memory's helper thread: %s",
+					strerror(-ret));
+		kvm->mem_started = true;
+	}
 	pthread_mutex_lock(&kvm->rc.lock);
 	kvm->rc.members = kvm->nr_cpus + 1;
 	pthread_mutex_unlock(&kvm->rc.lock);

@@ -78,6 +78,7 @@ struct kvm {
 	bool loop_ok;
 	pthread_t loop_thread;
 	bool loop_started;
+	bool mem_started;		/* guest_mem__start() done */
 	struct boot_info boot;
 	char cmdline[LAYOUT_CMDLINE_MAX];
 

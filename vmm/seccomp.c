@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <linux/kvm.h>
+#include <linux/thaw.h>
 #include <seccomp.h>
 
 #include "lib/log.h"
@@ -51,9 +52,15 @@ static const struct rule devices_rules[] = {
 	{ SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX) },
 };
 
+/* The one call of the Thaw backend's copier thread (vmm/mem/thaw.c). */
+static const struct rule copier_rules[] = {
+	{ SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, THAW_IOC_CLONE_PREMAP) },
+};
+
 static const char *const role_names[] = {
 	[SECCOMP_VCPU] = "vcpu",
 	[SECCOMP_DEVICES] = "devices",
+	[SECCOMP_COPIER] = "copier",
 };
 
 static void sigsys_handler(int sig, siginfo_t *si, void *uc)
@@ -117,6 +124,8 @@ int seccomp__apply(enum seccomp_role role)
 		ret = add(ctx, vcpu_rules, ARRAY_SIZE(vcpu_rules));
 	if (!ret && role == SECCOMP_DEVICES)
 		ret = add(ctx, devices_rules, ARRAY_SIZE(devices_rules));
+	if (!ret && role == SECCOMP_COPIER)
+		ret = add(ctx, copier_rules, ARRAY_SIZE(copier_rules));
 	if (!ret)
 		ret = seccomp_load(ctx);
 	seccomp_release(ctx);

@@ -13,6 +13,7 @@
 enum seccomp_role {
 	SECCOMP_VCPU,
 	SECCOMP_DEVICES,
+	SECCOMP_COPIER,		/* the Thaw backend's private copies */
 };
 
 /* Once per process, before the first filtered thread starts. */

@@ -305,6 +305,11 @@ void guest_mem__merge_log(struct guest_mem *mem, unsigned int region,
 	}
 }
 
+int guest_mem__start(struct guest_mem *mem, int (*filter)(void))
+{
+	return mem->ops->start ? mem->ops->start(mem, filter) : 0;
+}
+
 int guest_mem__can_reset(const struct guest_mem *mem, char *err,
 			 size_t errlen)
 {

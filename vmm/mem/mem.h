@@ -71,6 +71,14 @@ struct guest_mem_ops {
 			 size_t errlen);
 	int (*reset)(struct guest_mem *mem, uint64_t *pages, char *err,
 		     size_t errlen);
+	/*
+	 * Optional: the vCPUs are about to run for the first time; start
+	 * what the backend does beside them (Thaw: the private 2 MiB copies
+	 * of the regions the guest writes most), in threads of its own,
+	 * each of which first calls @filter (its seccomp filter) if given
+	 * and stops if that fails; release() waits for them.
+	 */
+	int (*start)(struct guest_mem *mem, int (*filter)(void));
 };
 
 struct guest_mem {
@@ -167,6 +175,8 @@ void guest_mem__mark_dirty(const struct guest_mem *mem, const void *hva,
 /* OR in KVM's dirty log (KVM_GET_DIRTY_LOG's bitmap) of region @region. */
 void guest_mem__merge_log(struct guest_mem *mem, unsigned int region,
 			  const uint64_t *map);
+/* The backend's start (ops above), if it has one: 0 or -errno. */
+int guest_mem__start(struct guest_mem *mem, int (*filter)(void));
 /*
  * The backend's reset (ops above): -EOPNOTSUPP with a message when it
  * has none or cannot on this RAM.

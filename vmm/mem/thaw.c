@@ -6,6 +6,7 @@
  * runs it; see mem.h for the contract.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,15 @@ struct thaw_mem {
 	int dev;			/* /dev/thaw */
 	uint64_t features;		/* what the module offers */
 	bool recording;			/* THAW_IOC_CLONE_RECORD is on */
+	/*
+	 * The private 2 MiB copies are left to a thread beside the vCPUs
+	 * (THAW_CLONE_PREMAP_COPY_ONLY): @copies until it starts.
+	 */
+	bool copies;
+	bool copier_started;
+	int (*filter)(void);
+	pthread_t copier;
+	struct guest_mem *mem;
 };
 
 static uint64_t now_ns(void)
@@ -55,10 +65,57 @@ static int clone_op(struct guest_mem *mem, unsigned long req, uint32_t flags,
 	return 0;
 }
 
+/*
+ * The copier thread: the chosen regions' private copies while the vCPUs
+ * run.  Their faults make a copy the thread has not reached (or wait for
+ * the one it is making), so nothing depends on when it finishes.
+ */
+static void *thaw_copier(void *arg)
+{
+	struct thaw_mem *t = arg;
+	uint64_t start = now_ns(), pages = 0;
+	int ret;
+
+	pthread_setname_np(pthread_self(), "thaw-copies");
+	if (t->filter && t->filter())
+		return NULL;
+	ret = clone_op(t->mem, THAW_IOC_CLONE_PREMAP,
+		       THAW_CLONE_PREMAP_PRIVATE | THAW_CLONE_PREMAP_COPY_ONLY,
+		       &pages);
+	if (ret)
+		pr_warn("thaw: private 2 MiB copies beside the vCPUs: %s",
+			strerror(-ret));
+	else
+		pr_info("thaw: %llu pages of private 2 MiB copies made beside the vCPUs in %llu us",
+			(unsigned long long)pages,
+			(unsigned long long)((now_ns() - start) / 1000));
+	return NULL;
+}
+
+static int thaw_start(struct guest_mem *mem, int (*filter)(void))
+{
+	struct thaw_mem *t = mem->priv;
+	int ret;
+
+	if (!t->copies)
+		return 0;
+	t->copies = false;
+	t->filter = filter;
+	t->mem = mem;
+	ret = pthread_create(&t->copier, NULL, thaw_copier, t);
+	if (ret)
+		return -ret;
+	t->copier_started = true;
+	return 0;
+}
+
 static void thaw_release(struct guest_mem *mem)
 {
 	struct thaw_mem *t = mem->priv;
 
+	/* Its ioctl ends after the copy it is making. */
+	if (t && t->copier_started)
+		pthread_join(t->copier, NULL);
 	/* Unmapping drops a recording in progress with the clone. */
 	if (mem->base)
 		munmap(mem->base, mem->ram_size);
@@ -204,6 +261,7 @@ static const struct guest_mem_ops thaw_ops = {
 	.stats = thaw_stats,
 	.can_reset = thaw_can_reset,
 	.reset = thaw_reset,
+	.start = thaw_start,
 };
 
 int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
@@ -278,14 +336,18 @@ int guest_mem__new_thaw(struct guest_mem **out, uint64_t ram_size,
 	} else if (info->obj.wset_pages) {
 		/*
 		 * Where the module makes private 2 MiB copies, the regions its
-		 * working set shows written the most get theirs now, within
-		 * the module's per-clone budget, before the vCPUs run: the
-		 * guest's writes there then fault neither in the host nor in
-		 * KVM's tables.
+		 * working set shows written the most get theirs before the
+		 * guest writes there: it then faults neither in the host nor
+		 * in KVM's tables.  Each copy costs an allocation and 2 MiB
+		 * copied; where the module can, a thread makes them while the
+		 * vCPUs run (thaw_start()), else the premap makes them now.
 		 */
-		uint32_t flags = t->features & THAW_FEATURE_PRIVATE_HUGE ?
-				 THAW_CLONE_PREMAP_PRIVATE : 0;
+		uint32_t flags = 0;
 
+		if (t->features & THAW_FEATURE_COPY_ONLY)
+			t->copies = true;
+		else if (t->features & THAW_FEATURE_PRIVATE_HUGE)
+			flags = THAW_CLONE_PREMAP_PRIVATE;
 		start = now_ns();
 		ret = clone_op(mem, THAW_IOC_CLONE_PREMAP, flags,
 			       &info->premapped);
