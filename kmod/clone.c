@@ -1359,16 +1359,17 @@ int thaw_clone_map_range(struct thaw_clone *clone, struct vm_area_struct *vma,
 /*
  * Choose clone regions for private copies: the first @budget regions of
  * @ws's ranking that the clone may map with a PMD (filled ones: a premap
- * fills the working set's regions first); those after them are "wanted"
- * (a write there is counted over budget).  The bitmaps are built
+ * fills the working set's regions first) and whose copy saves at least
+ * private_min_faults faults; those after them are "wanted" (a write there
+ * is counted over budget).  The bitmaps are built
  * outside @lock, preemptibly, and swapped in.  Copies the clone holds stay
  * whatever the new choice, and count against the budget.
  */
 int thaw_clone_choose(struct thaw_clone *clone, struct thaw_wset *ws,
 		      u32 budget)
 {
+	u32 i, n = 0, min_faults = thaw_private_min_faults();
 	unsigned long *chosen, *wanted;
-	u32 i, n = 0;
 
 	if (!clone->huge) {
 		spin_lock(&clone->lock);
@@ -1386,6 +1387,9 @@ int thaw_clone_choose(struct thaw_clone *clone, struct thaw_wset *ws,
 	for (i = 0; ws && i < ws->nr_ranked; i++) {
 		unsigned long r = ws->ranked[i], ri;
 
+		/* Ranked by the faults saved: the rest save fewer. */
+		if (ws->ranked_faults[i] < min_faults)
+			break;
 		if (!(i & 1023))
 			cond_resched();
 		if (r < clone->region0 ||

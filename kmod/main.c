@@ -73,6 +73,18 @@ module_param(private_huge_max, uint, 0644);
 MODULE_PARM_DESC(private_huge_max,
 		 "Private 2 MiB copies a new clone may hold, chosen from the working set (0: none)");
 
+/*
+ * The faults a private copy must save (touched + written pages of its
+ * region in the working set) for the region to get one: a copy costs a
+ * 2 MiB allocation, zeroed where init_on_alloc is on, and 2 MiB copied,
+ * and 2 MiB of private memory; 64 second-level faults (and their 4 KiB
+ * copies) cost about as much time on hardware.
+ */
+static unsigned int private_min_faults = 64;
+module_param(private_min_faults, uint, 0644);
+MODULE_PARM_DESC(private_min_faults,
+		 "Faults a region's private 2 MiB copy must save (touched + written pages in the working set) for the region to get one");
+
 /* Fault injection for the 4 KiB fallbacks of 2 MiB pages (tests). */
 static unsigned int fail_huge_alloc;
 module_param(fail_huge_alloc, uint, 0644);
@@ -180,6 +192,11 @@ unsigned int thaw_huge_min_pages(void)
 u32 thaw_private_huge_max(void)
 {
 	return READ_ONCE(private_huge_max);
+}
+
+u32 thaw_private_min_faults(void)
+{
+	return READ_ONCE(private_min_faults);
 }
 
 bool thaw_fill_background_on(void)

@@ -80,9 +80,11 @@ struct thaw_wset {
 	unsigned long *written;		/* bit i: @order[i] was written */
 	/*
 	 * Object regions with a written page, by the faults a private copy
-	 * saves (touched + written pages in the region), most first.
+	 * saves (touched + written pages in the region: @ranked_faults),
+	 * most first.
 	 */
 	u32 *ranked;
+	u32 *ranked_faults;
 	u32 nr_ranked;
 };
 
@@ -285,6 +287,7 @@ int thaw_max_page_refs(void);
 unsigned int thaw_huge_min_pages(void);
 bool thaw_huge_alloc_fails(void);
 u32 thaw_private_huge_max(void);
+u32 thaw_private_min_faults(void);
 bool thaw_fill_fails(void);
 bool thaw_fill_background_on(void);
 unsigned long thaw_cache_limit(void);

@@ -37,6 +37,7 @@ static void thaw_wset_release(struct kref *ref)
 	kvfree(ws->order);
 	kvfree(ws->written);
 	kvfree(ws->ranked);
+	kvfree(ws->ranked_faults);
 	kfree(ws);
 }
 
@@ -115,12 +116,16 @@ static int thaw_wset_rank(struct thaw_wset *ws, const u64 *keys)
 	sort(rank, n, sizeof(u64), thaw_u64_cmp, NULL);
 	ws->ranked = kvmalloc_array(max(n, 1U), sizeof(u32),
 				    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!ws->ranked) {
+	ws->ranked_faults = kvmalloc_array(max(n, 1U), sizeof(u32),
+					   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!ws->ranked || !ws->ranked_faults) {
 		kvfree(rank);
 		return -ENOMEM;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		ws->ranked[i] = (u32)rank[i];
+		ws->ranked_faults[i] = U32_MAX - (u32)(rank[i] >> 32);
+	}
 	ws->nr_ranked = n;
 	kvfree(rank);
 	return 0;

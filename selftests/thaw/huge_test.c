@@ -125,10 +125,12 @@ FIXTURE_SETUP(huge)
 	ASSERT_EQ(self->len, pread(self->src, self->file, self->len, 0));
 	self->snap = huge_create(self->dev, self->src, self->len, MIN_PAGES);
 	ASSERT_LE(0, self->snap) TH_LOG("SNAP_CREATE: %s", strerror(-self->snap));
+	thaw_private_any_region(1);
 }
 
 FIXTURE_TEARDOWN(huge)
 {
+	thaw_private_any_region(0);
 	thaw_param_write("fail_huge_alloc", "0");
 	if (self->features & THAW_FEATURE_PRIVATE_HUGE)
 		thaw_param_write("private_huge_max", "16");
@@ -1012,6 +1014,44 @@ TEST_F(huge, private_args)
 	op.flags |= THAW_CLONE_PREMAP_BUDGET;
 	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->snap, THAW_IOC_CLONE_PREMAP, &op));
 	EXPECT_EQ(0, thaw_clone_stats(self->snap, a).private_made);
+	munmap(a, self->len);
+}
+
+/*
+ * private_min_faults: a region whose copy would save fewer faults
+ * (touched + written pages in the working set) gets none and is not
+ * "wanted" either: a write there splits it, not counted over budget.
+ */
+TEST_F(huge, min_faults_leaves_sparse_regions)
+{
+	struct thaw_clone_stats st;
+	char *a;
+
+	NEED_PRIVATE(self);
+	ASSERT_EQ(0, wset_set_written(self->snap, two_regions, 5));
+	/* Region 0 saves 5 faults, region 3 saves 3. */
+	ASSERT_EQ(0, thaw_param_write("private_min_faults", "4"));
+	a = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	EXPECT_EQ(1, thaw_clone_stats(self->snap, a).private_chosen);
+	a[5 * self->ps] = 1;
+	a[(3 * RP + 1) * self->ps] = 1;
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(1, st.private_regions);
+	EXPECT_EQ(1, st.splits);
+	EXPECT_EQ(0, st.private_over_budget);
+	EXPECT_EQ(0, memcmp(a + (3 * RP + 2) * self->ps,
+			    self->file + (3 * RP + 2) * self->ps,
+			    self->len - (3 * RP + 2) * self->ps));
+	munmap(a, self->len);
+	/* The choice is made again at a premap, from the parameter then. */
+	ASSERT_EQ(0, thaw_param_write("private_min_faults", "6"));
+	a = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	EXPECT_EQ(0, thaw_clone_stats(self->snap, a).private_chosen);
+	ASSERT_EQ(0, thaw_param_write("private_min_faults", "1"));
+	EXPECT_LE(0, premap(self->snap, a, 0, 0));
+	EXPECT_EQ(2, thaw_clone_stats(self->snap, a).private_chosen);
 	munmap(a, self->len);
 }
 

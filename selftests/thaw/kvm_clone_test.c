@@ -76,10 +76,12 @@ FIXTURE_SETUP(kvmclone)
 	free(page);
 	self->snap = thaw_snap_create(self->dev, self->src, 0, self->len, NULL);
 	ASSERT_LE(0, self->snap);
+	thaw_private_any_region(1);
 }
 
 FIXTURE_TEARDOWN(kvmclone)
 {
+	thaw_private_any_region(0);
 	for (int i = 0; i < 4; i++) {
 		vm_destroy(&self->vm[i]);
 		if (self->mem[i] != MAP_FAILED)

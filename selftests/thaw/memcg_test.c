@@ -87,12 +87,14 @@ FIXTURE_SETUP(memcg)
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	ASSERT_EQ(0, write_file(self->file, pid));
 	self->joined = 1;
+	thaw_private_any_region(1);
 }
 
 FIXTURE_TEARDOWN(memcg)
 {
 	char pid[32];
 
+	thaw_private_any_region(0);
 	if (self->src >= 0)
 		close(self->src);
 	if (self->joined) {

@@ -243,6 +243,19 @@ static inline int thaw_param_write(const char *name, const char *val)
 	return ret;
 }
 
+/*
+ * The tests' working sets are a few pages: let a region that any of them
+ * touches get a private 2 MiB copy (private_min_faults, default 64),
+ * and put the default back after.  Ignored where the module has none.
+ */
+#define THAW_PRIVATE_MIN_FAULTS_DEFAULT	"64"
+
+static inline void thaw_private_any_region(int on)
+{
+	thaw_param_write("private_min_faults",
+			 on ? "1" : THAW_PRIVATE_MIN_FAULTS_DEFAULT);
+}
+
 static inline int thaw_param_read(const char *name, char *buf, size_t len)
 {
 	char path[128];
