@@ -295,6 +295,8 @@ static vm_fault_t thaw_clone_map_priv(struct thaw_clone *clone,
 	return VM_FAULT_NOPAGE;
 }
 
+static void thaw_clone_refresh(struct thaw_clone *clone, unsigned long ri);
+
 /*
  * A read fault at clone page @rel: if its region may have a PMD, install
  * one (VM_FAULT_NOPAGE): its private copy's, or the object's.  Else 0 when
@@ -311,6 +313,9 @@ static vm_fault_t thaw_clone_fault_pmd(struct thaw_clone *clone,
 
 	if (!thaw_clone_region_huge(clone, ri))
 		return 0;
+	/* Set only with the mmap lock held for writing: stable here. */
+	if (test_bit(ri, clone->stale))
+		thaw_clone_refresh(clone, ri);
 	spin_lock(&clone->lock);
 	if (thaw_clone_priv(clone, ri)) {
 		ret = thaw_clone_map_priv(clone, vmf, ri);
@@ -433,6 +438,45 @@ static vm_fault_t thaw_clone_fault_small(struct thaw_clone *clone,
 	return VM_FAULT_NOPAGE;
 }
 
+/*
+ * Write the object's region @ri back into @folio, a private copy of it
+ * (a reset, a stale copy's refresh): page by page, only the pages that
+ * differ.  Comparing reads what copying would read and writes nothing
+ * where the guest wrote nothing, so a page the guest only read (its code
+ * among them) keeps its cache lines, and under emulation (TCG) the code
+ * translated from it.
+ */
+static void thaw_private_fill(struct thaw_clone *clone, struct folio *folio,
+			      unsigned long ri)
+{
+	struct thaw_snap *snap = clone->snap;
+	unsigned long first = thaw_clone_region_first(clone, ri), k;
+	bool zero = page_folio(snap->pages[first]) ==
+		    thaw_snap_zero_folio(snap);
+
+	for (k = 0; k < THAW_REGION_NR; k++) {
+		struct page *dst = folio_page(folio, k);
+		void *d = kmap_local_page(dst);
+		bool same;
+
+		if (zero) {
+			same = !memchr_inv(d, 0, PAGE_SIZE);
+		} else {
+			void *s = kmap_local_page(snap->pages[first + k]);
+
+			same = !memcmp(d, s, PAGE_SIZE);
+			kunmap_local(s);
+		}
+		kunmap_local(d);
+		if (same)
+			continue;
+		if (zero)
+			clear_highpage(dst);
+		else
+			copy_highpage(dst, snap->pages[first + k]);
+	}
+}
+
 #if THAW_HUGE
 /* Clear the dirty bits of clone region @ri: it has a private copy now. */
 static void thaw_clone_clean_region(struct thaw_clone *clone,
@@ -514,6 +558,41 @@ static struct folio *thaw_private_alloc(struct thaw_clone *clone,
 }
 
 /*
+ * Clone region @ri's private copy is stale (a THAW_CLONE_RESET_PRIVATE_LATER
+ * reset zapped it without rewriting it): write the object's region into
+ * it before anything maps it, once, however many tasks fault there (the
+ * others wait on its bit in @copying).  Needs mmap_lock, which keeps the
+ * copy in place (taking it away needs the lock for writing).
+ */
+static void thaw_clone_refresh(struct thaw_clone *clone, unsigned long ri)
+{
+	unsigned long *word = &clone->copying[BIT_WORD(ri)];
+
+	for (;;) {
+		spin_lock(&clone->lock);
+		if (!test_bit(ri, clone->stale)) {
+			spin_unlock(&clone->lock);
+			return;
+		}
+		if (!test_bit(ri, clone->copying))
+			break;
+		spin_unlock(&clone->lock);
+		wait_on_bit(word, ri % BITS_PER_LONG, TASK_UNINTERRUPTIBLE);
+	}
+	set_bit(ri, clone->copying);
+	spin_unlock(&clone->lock);
+	thaw_private_fill(clone, clone->priv[ri], ri);
+	spin_lock(&clone->lock);
+	__clear_bit(ri, clone->stale);
+	clone->private_refreshed++;
+	clear_bit_unlock(ri, clone->copying);
+	/* The clear before wake_up_bit()'s look at the wait queue. */
+	smp_mb__after_atomic();
+	spin_unlock(&clone->lock);
+	wake_up_bit(word, ri % BITS_PER_LONG);
+}
+
+/*
  * A write into clone region @ri (PMD entry @kind): give the region its
  * private copy if it may have one.  The copy is made outside @lock and
  * published under it if the answer still holds; meanwhile the region's bit
@@ -588,12 +667,17 @@ static vm_fault_t thaw_clone_fault_write_pmd(struct thaw_clone *clone,
 	    !thaw_clone_make_private(clone, vmf->vma, ri,
 				     thaw_pmd_kind(vmf->pmd)))
 		return 0;
+	thaw_clone_refresh(clone, ri);
 	spin_lock(&clone->lock);
 	ret = thaw_clone_map_priv(clone, vmf, ri);
 	spin_unlock(&clone->lock);
 	return ret;
 }
 #else
+static void thaw_clone_refresh(struct thaw_clone *clone, unsigned long ri)
+{
+}
+
 static vm_fault_t thaw_clone_fault_write_pmd(struct thaw_clone *clone,
 					     struct vm_fault *vmf,
 					     unsigned long rel)
@@ -731,6 +815,7 @@ static vm_fault_t thaw_clone_huge_fault(struct vm_fault *vmf,
 	}
 	if (thaw_clone_region_huge(clone, ri) &&
 	    thaw_clone_make_private(clone, vma, ri, THAW_PMD_LEAF)) {
+		thaw_clone_refresh(clone, ri);
 		spin_lock(&clone->lock);
 		pfn = folio_pfn(thaw_clone_priv(clone, ri));
 		ret = VM_FAULT_FALLBACK;
@@ -938,6 +1023,7 @@ static void thaw_clone_free(struct thaw_clone *clone)
 	kvfree(clone->chosen);
 	kvfree(clone->wanted);
 	kvfree(clone->copying);
+	kvfree(clone->stale);
 	kfree(clone);
 }
 
@@ -955,11 +1041,12 @@ static int thaw_clone_alloc_regions(struct thaw_clone *clone)
 	clone->chosen = thaw_region_bitmap(clone);
 	clone->wanted = thaw_region_bitmap(clone);
 	clone->copying = thaw_region_bitmap(clone);
+	clone->stale = thaw_region_bitmap(clone);
 	clone->priv = kvcalloc(clone->nr_regions, sizeof(*clone->priv),
 			       GFP_KERNEL_ACCOUNT);
 	if (!clone->split || !clone->pmd_mapped || !clone->priv_map ||
 	    !clone->chosen || !clone->wanted || !clone->copying ||
-	    !clone->priv)
+	    !clone->stale || !clone->priv)
 		return -ENOMEM;
 	return 0;
 }
@@ -1434,23 +1521,25 @@ static int thaw_clone_choose_now(struct thaw_clone *clone)
 
 #if THAW_HUGE
 /*
- * Make clone region @ri's private copy, if it is chosen and has none, and
- * map it, as a write of the guest would but without one: the object's
- * PMD, if any, is zapped and the copy faulted in.  A region that cannot
- * get its copy is left as it is.  Needs mmap_lock.
+ * Make clone region @ri's private copy, if it is chosen and has none, or
+ * rewrite it if it is stale, and map it, as a write of the guest would but
+ * without one: the object's PMD, if any, is zapped and the copy faulted
+ * in.  A region that cannot get its copy is left as it is.  Needs
+ * mmap_lock.
  */
 int thaw_clone_copy_region(struct thaw_clone *clone,
 			   struct vm_area_struct *vma, unsigned long ri,
 			   unsigned long *mapped)
 {
+	bool want, shared, have;
 	unsigned long addr;
-	bool want, shared;
 	int ret;
 
 	if (!clone->huge || ri >= clone->nr_regions)
 		return 0;
 	spin_lock(&clone->lock);
-	want = test_bit(ri, clone->chosen) && !thaw_clone_priv(clone, ri);
+	have = thaw_clone_priv(clone, ri);
+	want = have ? test_bit(ri, clone->stale) : test_bit(ri, clone->chosen);
 	spin_unlock(&clone->lock);
 	if (!want)
 		return 0;
@@ -1458,8 +1547,10 @@ int thaw_clone_copy_region(struct thaw_clone *clone,
 		return -EINTR;
 	addr = clone->start + ((thaw_clone_region_first(clone, ri) -
 				clone->pgoff) << PAGE_SHIFT);
-	if (!thaw_clone_make_private(clone, vma, ri,
-				     thaw_addr_pmd_kind(vma->vm_mm, addr)))
+	if (have)
+		thaw_clone_refresh(clone, ri);
+	else if (!thaw_clone_make_private(clone, vma, ri,
+					  thaw_addr_pmd_kind(vma->vm_mm, addr)))
 		return 0;
 	spin_lock(&clone->lock);
 	shared = test_bit(ri, clone->pmd_mapped);
@@ -1487,8 +1578,8 @@ int thaw_clone_copy_chosen(struct thaw_clone *clone,
 }
 
 /*
- * The chosen regions without a copy, in the reverse of the order in which
- * @ws first touched them, into a new array *@out of *@nr (kvfree() it):
+ * The chosen regions without a copy, and the stale copies, in the reverse
+ * of the order in which @ws first touched them, into a new array *@out of *@nr (kvfree() it):
  * for a thread that makes the copies while the guest runs.  The guest
  * makes the copies it needs first itself, at its first write there; that
  * thread starts from those it will need last, and they meet.  Needs
@@ -1507,9 +1598,12 @@ int thaw_clone_copy_order(struct thaw_clone *clone, struct thaw_wset *ws,
 	want = thaw_region_bitmap(clone);
 	spin_lock(&clone->lock);
 	cap = clone->nr_chosen;
-	if (want)
+	if (want) {
 		bitmap_andnot(want, clone->chosen, clone->priv_map,
 			      clone->nr_regions);
+		bitmap_or(want, want, clone->stale, clone->nr_regions);
+		cap += bitmap_weight(clone->stale, clone->nr_regions);
+	}
 	spin_unlock(&clone->lock);
 	list = kvmalloc_array(max(cap, 1U), sizeof(u32), GFP_KERNEL_ACCOUNT);
 	if (!want || !list) {
@@ -1702,34 +1796,19 @@ static int thaw_clone_reset_keep_run(struct thaw_clone *clone,
 	return ret;
 }
 
-/* Fill @folio, a private copy of clone region @ri, with the object's. */
-static void thaw_private_fill(struct thaw_clone *clone, struct folio *folio,
-			      unsigned long ri)
-{
-	struct thaw_snap *snap = clone->snap;
-	unsigned long first = thaw_clone_region_first(clone, ri), k;
-	bool zero = page_folio(snap->pages[first]) ==
-		    thaw_snap_zero_folio(snap);
-
-	for (k = 0; k < THAW_REGION_NR; k++) {
-		if (zero)
-			clear_highpage(folio_page(folio, k));
-		else
-			copy_highpage(folio_page(folio, k),
-				      snap->pages[first + k]);
-	}
-}
-
 /*
  * Reset the private copies: copy the object's region back into each, in
  * place, so that its PMD (and KVM's 2 MiB entry) stays, O(copies); with
- * @drop, zap and free them instead.  With @remap, map them (or, dropped,
- * the object's region) if nothing does.  The mmap lock is held for
- * writing, so no fault changes @priv meanwhile.
+ * @drop, zap and free them instead; with @later, zap them and mark them
+ * stale, for the next fault in the region or THAW_CLONE_PREMAP_COPY_ONLY
+ * to rewrite (thaw_clone_refresh()), O(1) each.  With @remap, map them
+ * (or, dropped, the object's region) if nothing does; not stale ones.
+ * The mmap lock is held for writing, so no fault changes @priv meanwhile.
  */
 static int thaw_clone_reset_private(struct thaw_clone *clone,
 				    struct vm_area_struct *vma, bool drop,
-				    bool remap, unsigned long *count,
+				    bool later, bool remap,
+				    unsigned long *count,
 				    unsigned long *mapped)
 {
 	unsigned long ri, rel, addr;
@@ -1742,18 +1821,29 @@ static int thaw_clone_reset_private(struct thaw_clone *clone,
 		rel = thaw_clone_region_first(clone, ri) - clone->pgoff;
 		addr = clone->start + (rel << PAGE_SHIFT);
 		folio = clone->priv[ri];
+		*count += THAW_REGION_NR;
 		if (drop) {
 			zap_page_range(vma, addr, PMD_SIZE);
 			spin_lock(&clone->lock);
 			clone->priv[ri] = NULL;
 			__clear_bit(ri, clone->priv_map);
+			__clear_bit(ri, clone->stale);
 			clone->nr_private--;
 			spin_unlock(&clone->lock);
 			thaw_private_free(folio);
+		} else if (later) {
+			if (!test_bit(ri, clone->stale))
+				zap_page_range(vma, addr, PMD_SIZE);
+			spin_lock(&clone->lock);
+			__set_bit(ri, clone->stale);
+			spin_unlock(&clone->lock);
+			continue;
+		} else if (test_bit(ri, clone->stale)) {
+			/* Rewritten at its next fault: nothing to do now. */
+			continue;
 		} else {
 			thaw_private_fill(clone, folio, ri);
 		}
-		*count += THAW_REGION_NR;
 		if (remap && !ret)
 			ret = thaw_clone_map_range(clone, vma, rel,
 						   THAW_REGION_NR, true,
@@ -1795,6 +1885,7 @@ static int thaw_clone_do_reset(struct thaw_clone *clone,
 	*count = 0;
 	ret = thaw_clone_reset_private(clone, vma,
 				       flags & THAW_CLONE_RESET_DROP_PRIVATE,
+				       flags & THAW_CLONE_RESET_PRIVATE_LATER,
 				       remap, count, mapped);
 	i = 0;
 	if (!overflow) {
@@ -1866,7 +1957,8 @@ static int thaw_clone_do_reset(struct thaw_clone *clone,
 /* Private copies only where 2 MiB mappings work (thaw.h). */
 #define THAW_CLONE_RESET_FLAGS	(THAW_CLONE_RESET_REMAP | \
 				 THAW_CLONE_RESET_KEEP | (THAW_HUGE ? \
-				 THAW_CLONE_RESET_DROP_PRIVATE : 0))
+				 THAW_CLONE_RESET_DROP_PRIVATE | \
+				 THAW_CLONE_RESET_PRIVATE_LATER : 0))
 
 long thaw_clone_reset(struct thaw_snap *snap, unsigned int cmd,
 		      unsigned long arg)
@@ -1881,6 +1973,9 @@ long thaw_clone_reset(struct thaw_snap *snap, unsigned int cmd,
 	ret = thaw_clone_op_args(&op, cmd, arg, THAW_CLONE_RESET_FLAGS);
 	if (ret)
 		return ret;
+	if ((op.flags & THAW_CLONE_RESET_DROP_PRIVATE) &&
+	    (op.flags & THAW_CLONE_RESET_PRIVATE_LATER))
+		return -EINVAL;
 	if (mmap_write_lock_killable(mm))
 		return -EINTR;
 	clone = thaw_clone_lookup(snap, mm, op.addr, &vma);
@@ -1921,6 +2016,7 @@ void thaw_clone_fill_stats(struct thaw_clone *clone,
 	st->private_chosen = clone->nr_chosen;
 	st->private_over_budget = clone->private_over_budget;
 	st->private_alloc_failed = clone->private_alloc_failed;
+	st->private_refreshed = clone->private_refreshed;
 	spin_unlock(&clone->lock);
 	st->pad2 = 0;
 }

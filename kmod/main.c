@@ -30,7 +30,8 @@
 				 THAW_FEATURE_RESET_KEEP | \
 				 (THAW_HUGE ? THAW_FEATURE_HUGE | \
 					      THAW_FEATURE_PRIVATE_HUGE | \
-					      THAW_FEATURE_COPY_ONLY : 0))
+					      THAW_FEATURE_COPY_ONLY | \
+					      THAW_FEATURE_RESET_LATER : 0))
 
 static unsigned int max_pinned_mb;
 module_param(max_pinned_mb, uint, 0644);

@@ -134,7 +134,9 @@ static int thaw_nl_fill_clone(struct sk_buff *skb, struct list_head *node)
 	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_OVER_BUDGET,
 			    st.private_over_budget) ||
 	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_ALLOC_FAILED,
-			    st.private_alloc_failed))
+			    st.private_alloc_failed) ||
+	    thaw_nl_put_u64(skb, THAW_A_PRIVATE_REFRESHED,
+			    st.private_refreshed))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -262,12 +262,18 @@ struct thaw_clone {
 	 * another that wants the same copy waits on the bit.
 	 */
 	unsigned long *copying;
+	/*
+	 * @lock (set also with the mmap lock held for writing): a private
+	 * copy a THAW_CLONE_RESET_PRIVATE_LATER reset left to rewrite.
+	 */
+	unsigned long *stale;
 	u32 private_budget;		/* @lock */
 	u32 nr_chosen;			/* @lock: bits set in @chosen */
 	u64 nr_private;			/* @lock: entries in @priv */
 	u64 private_made;		/* @lock */
 	u64 private_over_budget;	/* @lock */
 	u64 private_alloc_failed;	/* @lock */
+	u64 private_refreshed;		/* @lock */
 	/* @lock: a task in premap or reset, whose PMDs count as premapped */
 	struct task_struct *premapper;
 };

@@ -1018,6 +1018,67 @@ TEST_F(huge, private_args)
 }
 
 /*
+ * THAW_CLONE_RESET_PRIVATE_LATER: the copies are unmapped and stale; a
+ * read of one rewrites it (no new copy), THAW_CLONE_PREMAP_COPY_ONLY the
+ * other; a reset without the flag leaves a stale copy stale; never read
+ * stale, never seen by another clone.  Not with DROP_PRIVATE.
+ */
+TEST_F(huge, reset_later_rewrites_at_fault)
+{
+	struct thaw_clone_stats st;
+	char *a, *b;
+
+	NEED_PRIVATE(self);
+	if (!(self->features & THAW_FEATURE_RESET_LATER))
+		SKIP(return, "no THAW_FEATURE_RESET_LATER");
+	ASSERT_EQ(0, wset_set_written(self->snap, two_regions, 5));
+	a = map_clone(self, self->snap, self->len, 0);
+	b = map_clone(self, self->snap, self->len, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	ASSERT_NE(MAP_FAILED, b);
+	a[5 * self->ps] ^= 0x5a;
+	a[(3 * RP + 1) * self->ps] ^= 0x5a;
+	EXPECT_EQ(2 * 2048, smaps_pmd_kb(a));
+	EXPECT_EQ(-EINVAL, thaw_clone_op(self->snap, THAW_IOC_CLONE_RESET, a,
+					 THAW_CLONE_RESET_DROP_PRIVATE |
+					 THAW_CLONE_RESET_PRIVATE_LATER));
+	EXPECT_EQ(2 * RP, thaw_clone_op(self->snap, THAW_IOC_CLONE_RESET, a,
+					THAW_CLONE_RESET_REMAP |
+					THAW_CLONE_RESET_PRIVATE_LATER));
+	EXPECT_EQ(0, smaps_pmd_kb(a));
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(2, st.private_regions);
+	EXPECT_EQ(0, st.private_refreshed);
+	/* Again, and a reset without the flag: still stale, not rewritten. */
+	EXPECT_EQ(2 * RP, thaw_clone_op(self->snap, THAW_IOC_CLONE_RESET, a,
+					THAW_CLONE_RESET_PRIVATE_LATER));
+	EXPECT_EQ(2 * RP, thaw_clone_op(self->snap, THAW_IOC_CLONE_RESET, a,
+					THAW_CLONE_RESET_REMAP));
+	EXPECT_EQ(0, thaw_clone_stats(self->snap, a).private_refreshed);
+	/* A read rewrites region 0's copy and maps it. */
+	EXPECT_EQ(0, memcmp(a, self->file, SZ_2M));
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(1, st.private_refreshed);
+	EXPECT_EQ(2, st.private_made);
+	EXPECT_EQ(2048, smaps_pmd_kb(a));
+	/* The call rewrites region 3's. */
+	EXPECT_EQ(RP, premap(self->snap, a, THAW_CLONE_PREMAP_PRIVATE |
+				     THAW_CLONE_PREMAP_COPY_ONLY, 0));
+	EXPECT_EQ(2, thaw_clone_stats(self->snap, a).private_refreshed);
+	EXPECT_EQ(0, memcmp(a, self->file, self->len));
+	EXPECT_EQ(0, memcmp(b, self->file, self->len));
+	/* A write after: private, counted nowhere else. */
+	a[5 * self->ps] ^= 0x5a;
+	EXPECT_EQ(self->file[5 * self->ps] ^ 0x5a, a[5 * self->ps]);
+	EXPECT_EQ(self->file[5 * self->ps], b[5 * self->ps]);
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(2, st.private_made);
+	EXPECT_EQ(0, st.splits);
+	munmap(a, self->len);
+	munmap(b, self->len);
+}
+
+/*
  * private_min_faults: a region whose copy would save fewer faults
  * (touched + written pages in the working set) gets none and is not
  * "wanted" either: a write there splits it, not counted over budget.
@@ -1190,6 +1251,44 @@ static void *copy_writer_run(void *arg)
 }
 
 /*
+ * A THAW_CLONE_RESET_PRIVATE_LATER reset of @a, then the writer and
+ * THAW_CLONE_PREMAP_COPY_ONLY again: the stale copies are rewritten once
+ * each (by the call or at the writer's fault), then written; nothing
+ * reads them stale.
+ */
+static void copy_only_after_reset(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(huge) *self, char *a)
+{
+	struct copy_writer w = { .ps = self->ps, .a = a };
+	__u64 before = thaw_clone_stats(self->snap, a).private_refreshed;
+	struct thaw_clone_stats st;
+	pthread_t t;
+	long n;
+
+	ASSERT_LE(2 * RP, thaw_clone_op(self->snap, THAW_IOC_CLONE_RESET, a,
+					THAW_CLONE_RESET_REMAP |
+					THAW_CLONE_RESET_KEEP |
+					THAW_CLONE_RESET_PRIVATE_LATER));
+	ASSERT_EQ(0, pthread_create(&t, NULL, copy_writer_run, &w));
+	n = premap(self->snap, a, THAW_CLONE_PREMAP_PRIVATE |
+			       THAW_CLONE_PREMAP_COPY_ONLY, 0);
+	w.stop = 1;
+	pthread_join(t, NULL);
+	EXPECT_LE(0, n);
+	st = thaw_clone_stats(self->snap, a);
+	EXPECT_EQ(2, st.private_refreshed - before);
+	EXPECT_EQ(2, st.private_made);
+	EXPECT_EQ(w.writes ? w.writes :
+		  *(unsigned long *)(self->file + 9 * self->ps),
+		  *(unsigned long *)(a + 9 * self->ps));
+	EXPECT_EQ(0, memcmp(a + 10 * self->ps, self->file + 10 * self->ps,
+			    (3 * RP - 1) * self->ps));
+	EXPECT_EQ(0, memcmp(a + (3 * RP + 10) * self->ps,
+			    self->file + (3 * RP + 10) * self->ps,
+			    self->len - (3 * RP + 10) * self->ps));
+}
+
+/*
  * THAW_CLONE_PREMAP_COPY_ONLY beside a thread that writes into both
  * chosen regions (a vCPU beside thawvm's copier), round after round:
  * each region gets one copy, made by whichever came first (the other
@@ -1252,6 +1351,8 @@ TEST_F_TIMEOUT(huge, copy_only_beside_writers, 300)
 		/* Again: nothing left to copy. */
 		EXPECT_EQ(0, premap(self->snap, a, THAW_CLONE_PREMAP_PRIVATE |
 					    THAW_CLONE_PREMAP_COPY_ONLY, 0));
+		if (self->features & THAW_FEATURE_RESET_LATER)
+			copy_only_after_reset(_metadata, self, a);
 		munmap(a, self->len);
 	}
 	EXPECT_EQ(0, memcmp(b, self->file, self->len));

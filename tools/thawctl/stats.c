@@ -45,6 +45,7 @@ static void stats_policy_init(void)
 		THAW_A_FILLED_FAULT, THAW_A_FILLED_PREMAP,
 		THAW_A_FILLED_BACKGROUND, THAW_A_FILL_WAITS,
 		THAW_A_FILL_ERRORS, THAW_A_REGIONS, THAW_A_FILLED_REGIONS,
+		THAW_A_PRIVATE_REFRESHED,
 	};
 
 	for (size_t i = 0; i < sizeof(u64s) / sizeof(u64s[0]); i++)
@@ -167,7 +168,7 @@ static int on_clone(struct nl_msg *msg, void *arg)
 		" %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %9" PRIu64
 		" %9" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64
 		" %6" PRIu64 " %7" PRIu64 " %6" PRIu64 " %6" PRIu64 " %7" PRIu64
-		" %6" PRIu64 " %s\n",
+		" %6" PRIu64 " %7" PRIu64 " %s\n",
 		u64_or_zero(tb, THAW_A_CLONE_ID),
 		u64_or_zero(tb, THAW_A_SNAP_ID),
 		tb[THAW_A_PID] ? nla_get_u32(tb[THAW_A_PID]) : 0,
@@ -189,6 +190,7 @@ static int on_clone(struct nl_msg *msg, void *arg)
 		u64_or_zero(tb, THAW_A_PRIVATE_CHOSEN),
 		u64_or_zero(tb, THAW_A_PRIVATE_OVER_BUDGET),
 		u64_or_zero(tb, THAW_A_PRIVATE_ALLOC_FAILED),
+		u64_or_zero(tb, THAW_A_PRIVATE_REFRESHED),
 		state & THAW_CLONE_STATE_RECORDING ? "recording" : "-");
 	ctx->rows++;
 	return NL_OK;
@@ -286,11 +288,11 @@ int thawctl__stats(int argc, char **argv)
 	if (ret < 0)
 		goto done;
 	fprintf(ctx.out,
-		"\n%8s %8s %8s %9s %9s %9s %9s %9s %9s %9s %9s %6s %6s %6s %6s %6s %7s %6s %6s %7s %6s %s\n",
+		"\n%8s %8s %8s %9s %9s %9s %9s %9s %9s %9s %9s %6s %6s %6s %6s %6s %7s %6s %6s %7s %6s %7s %s\n",
 		"CLONE", "SNAPSHOT", "PID", "PAGES", "SHARED", "ZERO",
 		"PRIVATE", "FAULTS", "COW", "PREMAPPED", "RECORDED", "RESETS",
 		"PMD", "PMDMAP", "SPLITS", "P2M", "P2MMADE", "BUDGET", "CHOSEN",
-		"OVERBUD", "P2MERR", "STATE");
+		"OVERBUD", "P2MERR", "P2MRFSH", "STATE");
 	ret = stats_request(sk, family, THAW_CMD_GET_CLONE, 1, on_clone, &ctx);
 done:
 	if (ret < 0)

@@ -44,6 +44,7 @@
 #define THAW_FEATURE_CACHE		(1ULL << 9)	/* unreferenced kept */
 #define THAW_FEATURE_RESET_KEEP		(1ULL << 10)	/* reset in place */
 #define THAW_FEATURE_COPY_ONLY		(1ULL << 11)	/* copies apart */
+#define THAW_FEATURE_RESET_LATER	(1ULL << 12)	/* copies later */
 
 /**
  * struct thaw_api - API handshake, the first ioctl on a /dev/thaw fd
@@ -256,6 +257,16 @@ struct thaw_clone_op {
  */
 #define THAW_CLONE_RESET_KEEP		(1U << 5)
 /*
+ * THAW_IOC_CLONE_RESET (THAW_FEATURE_RESET_LATER): do not rewrite the
+ * clone's private 2 MiB copies now; unmap each (KVM drops its entry) and
+ * mark it stale.  The next fault in its region, or
+ * THAW_CLONE_PREMAP_COPY_ONLY from a thread beside the vCPUs, rewrites it
+ * (no allocation) and maps it again; nothing reads it stale.  A reset then
+ * costs O(dirty 4 KiB pages + copies), not 2 MiB copied per copy.  Not
+ * with THAW_CLONE_RESET_DROP_PRIVATE.
+ */
+#define THAW_CLONE_RESET_PRIVATE_LATER	(1U << 7)
+/*
  * THAW_IOC_CLONE_PREMAP (THAW_FEATURE_PRIVATE_HUGE): set the clone's budget
  * of private 2 MiB copies to @private_budget before choosing its regions;
  * and copy the chosen regions now, mapped writable, before the guest runs.
@@ -446,6 +457,9 @@ struct thaw_snap_stats {
  *                 spent
  * @private_alloc_failed: out: writes into a chosen region that split it
  *                 to 4 KiB because no 2 MiB page could be had
+ * @private_refreshed: out: private 2 MiB copies rewritten after a
+ *                 THAW_CLONE_RESET_PRIVATE_LATER reset, at a fault or by
+ *                 THAW_CLONE_PREMAP_COPY_ONLY
  */
 struct thaw_clone_stats {
 	__u64 addr;
@@ -474,11 +488,13 @@ struct thaw_clone_stats {
 	__u64 private_chosen;
 	__u64 private_over_budget;
 	__u64 private_alloc_failed;
+	__u64 private_refreshed;
 };
 
 #define THAW_CLONE_STATS_SIZE_VER0	128
 #define THAW_CLONE_STATS_SIZE_VER1	152	/* + the 2 MiB counts */
 #define THAW_CLONE_STATS_SIZE_VER2	200	/* + the private copies */
+#define THAW_CLONE_STATS_SIZE_VER3	208	/* + private_refreshed */
 
 #define THAW_CLONE_STATE_RECORDING	(1U << 0)
 
@@ -563,6 +579,8 @@ enum thaw_attr {
 	THAW_A_REGIONS,		/* u64 */
 	THAW_A_FILLED_REGIONS,	/* u64 */
 	THAW_A_SNAP_STATE,	/* u32: THAW_SNAP_STATE_* */
+	/* THAW_CMD_GET_CLONE */
+	THAW_A_PRIVATE_REFRESHED,	/* u64 */
 	__THAW_A_MAX,
 };
 #define THAW_A_MAX		(__THAW_A_MAX - 1)
