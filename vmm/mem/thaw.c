@@ -33,9 +33,11 @@ struct thaw_mem {
 	bool recording;			/* THAW_IOC_CLONE_RECORD is on */
 	/*
 	 * The private 2 MiB copies are left to a thread beside the vCPUs
-	 * (THAW_CLONE_PREMAP_COPY_ONLY): @copies until it starts.
+	 * (THAW_CLONE_PREMAP_COPY_ONLY): @copies until it starts; a rewind
+	 * leaves the copies' rewriting to a new one.
 	 */
 	bool copies;
+	bool started;			/* thaw_start() ran: @filter is set */
 	bool copier_started;
 	int (*filter)(void);
 	pthread_t copier;
@@ -86,27 +88,39 @@ static void *thaw_copier(void *arg)
 		pr_warn("thaw: private 2 MiB copies beside the vCPUs: %s",
 			strerror(-ret));
 	else
-		pr_info("thaw: %llu pages of private 2 MiB copies made beside the vCPUs in %llu us",
+		pr_info("thaw: %llu pages of private 2 MiB copies made or rewritten beside the vCPUs in %llu us",
 			(unsigned long long)pages,
 			(unsigned long long)((now_ns() - start) / 1000));
 	return NULL;
 }
 
-static int thaw_start(struct guest_mem *mem, int (*filter)(void))
+/* A copier thread, after the one before it (if any) has ended. */
+static int thaw_copier_start(struct thaw_mem *t)
 {
-	struct thaw_mem *t = mem->priv;
 	int ret;
 
-	if (!t->copies)
-		return 0;
-	t->copies = false;
-	t->filter = filter;
-	t->mem = mem;
+	if (t->copier_started) {
+		pthread_join(t->copier, NULL);
+		t->copier_started = false;
+	}
 	ret = pthread_create(&t->copier, NULL, thaw_copier, t);
 	if (ret)
 		return -ret;
 	t->copier_started = true;
 	return 0;
+}
+
+static int thaw_start(struct guest_mem *mem, int (*filter)(void))
+{
+	struct thaw_mem *t = mem->priv;
+
+	t->filter = filter;
+	t->mem = mem;
+	t->started = true;
+	if (!t->copies)
+		return 0;
+	t->copies = false;
+	return thaw_copier_start(t);
 }
 
 static void thaw_release(struct guest_mem *mem)
@@ -237,20 +251,31 @@ static int thaw_can_reset(const struct guest_mem *mem, char *err,
 static int thaw_reset(struct guest_mem *mem, uint64_t *pages, char *err,
 		      size_t errlen)
 {
-	const struct thaw_mem *t = mem->priv;
+	struct thaw_mem *t = mem->priv;
 	uint32_t flags = THAW_CLONE_RESET_REMAP;
 	int ret;
 
 	/*
-	 * A rewound VM is rewound again: its private copies are rewritten
-	 * in place and kept, so KVM keeps its entries for them too.
+	 * A rewound VM is rewound again: its private 4 KiB copies are
+	 * rewritten in place and kept, so KVM keeps its entries for them
+	 * too.  Its private 2 MiB copies are left stale, for a copier thread
+	 * beside the vCPUs (or the guest's first fault there) to rewrite.
 	 */
 	if (t->features & THAW_FEATURE_RESET_KEEP)
 		flags |= THAW_CLONE_RESET_KEEP;
+	if ((t->features & THAW_FEATURE_RESET_LATER) && t->started)
+		flags |= THAW_CLONE_RESET_PRIVATE_LATER;
 	ret = clone_op(mem, THAW_IOC_CLONE_RESET, flags, pages);
 	if (ret)
 		return err__set(err, errlen, ret, "THAW_IOC_CLONE_RESET: %s",
 				strerror(-ret));
+	if (!(flags & THAW_CLONE_RESET_PRIVATE_LATER))
+		return 0;
+	/* Nothing depends on it: a fault rewrites what it has not. */
+	ret = thaw_copier_start(t);
+	if (ret)
+		pr_warn("thaw: no copier thread after the rewind: %s",
+			strerror(-ret));
 	return 0;
 }
 
