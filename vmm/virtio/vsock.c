@@ -322,7 +322,7 @@ int vsock__restore(struct vsock *v, const struct vsock_state *st)
 	return virtio_mmio__restore(v->vm, &st->mmio);
 }
 
-int vsock__init(struct kvm *kvm)
+int vsock__init(struct kvm *kvm, char *err, size_t errlen)
 {
 	const struct vm_vsock_config *cfg = &kvm->cfg->vsock;
 	struct vsock *v;
