@@ -7,7 +7,8 @@
  * way a driver would, and then breaks the rules: descriptor loops, bad
  * rings, lying lengths, a foreign source CID, data beyond credit, packets
  * for connections that do not exist, floods of REQUESTs; and on the host
- * side, broken CONNECT handshakes.  The device must answer each the way
+ * side, broken CONNECT handshakes and a second machine given the first
+ * one's uds_path.  The device must answer each the way
  * Documentation/admin-guide/vsock.rst says and keep working for the next
  * driver after a reset.
  */
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -286,6 +288,28 @@ static bool closed_within(int fd, int s)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * A host program connects to @uds for guest port @port: its fd, with the
+ * REQUEST the guest (us) got for it in @h; -1 if none came.
+ */
+static int host_connects(struct drv *d, const char *uds, uint32_t port,
+			 struct vsock_hdr *h)
+{
+	char line[32];
+	int fd, n;
+
+	fd = connect_unix(uds);
+	if (fd < 0)
+		return -1;
+	n = snprintf(line, sizeof(line), "CONNECT %u\n", port);
+	if (write(fd, line, n) != n || !rx(d, h, NULL, 0) ||
+	    h->op != VSOCK_OP_REQUEST || h->dst_port != port) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 FIXTURE(hostile) {
@@ -642,23 +666,16 @@ TEST_F_TIMEOUT(hostile, bad_handshakes_closed, 120)
 		close(fd);
 	}
 	/* A good one: the guest (us) sees the REQUEST; we refuse it. */
-	fd = connect_unix(self->uds);
+	fd = host_connects(d, self->uds, 4242, &h);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(13, write(fd, "CONNECT 4242\n", 13));
-	ASSERT_TRUE(rx(d, &h, NULL, 0));
-	EXPECT_EQ(VSOCK_OP_REQUEST, h.op);
-	EXPECT_EQ(4242, h.dst_port);
 	EXPECT_LE(49152, h.src_port);
 	hdr(&h, 4242, h.src_port, VSOCK_OP_RST, 0);
 	tx(d, &h, NULL, 0);
 	EXPECT_TRUE(closed_within(fd, 5));
 	close(fd);
 	/* Accepted: OK <port>. */
-	fd = connect_unix(self->uds);
+	fd = host_connects(d, self->uds, 4243, &h);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(13, write(fd, "CONNECT 4243\n", 13));
-	ASSERT_TRUE(rx(d, &h, NULL, 0));
-	ASSERT_EQ(VSOCK_OP_REQUEST, h.op);
 	snprintf(line, sizeof(line), "OK %u\n", h.src_port);
 	hdr(&h, 4243, h.src_port, VSOCK_OP_RESPONSE, 0);
 	tx(d, &h, NULL, 0);
@@ -671,6 +688,116 @@ TEST_F_TIMEOUT(hostile, bad_handshakes_closed, 120)
 		EXPECT_STREQ(line, got);
 	}
 	close(fd);
+}
+
+/* Is the socket file at @path still the one @st describes? */
+static bool same_file(const char *path, const struct stat *st)
+{
+	struct stat now;
+
+	return !lstat(path, &now) && now.st_dev == st->st_dev &&
+	       now.st_ino == st->st_ino;
+}
+
+/*
+ * A second machine given the first one's uds_path (two restores of one
+ * snapshot, say) is refused, by name, and takes nothing from the first:
+ * host connections still reach the first machine's guest.
+ */
+TEST_F_TIMEOUT(hostile, uds_path_in_use_refused, 120)
+{
+	struct drv *d = &self->d;
+	struct vmm *second;
+	struct vsock_hdr h;
+	struct stat st;
+	char err[256] = "";
+	int fd;
+
+	ASSERT_EQ(0x0f, drv_init(d));
+	ASSERT_EQ(0, lstat(self->uds, &st));
+	second = vmm__new();
+	ASSERT_NE(NULL, second);
+	EXPECT_EQ(-EADDRINUSE, vmm__start(second, &self->cfg, err,
+					  sizeof(err)));
+	TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, self->uds));
+	EXPECT_NE(NULL, strstr(err, "another process listens on it"));
+	vmm__free(second);
+	EXPECT_TRUE(same_file(self->uds, &st));
+
+	fd = host_connects(d, self->uds, 4244, &h);
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * A socket file nobody listens on (a killed VMM's) is taken over; any
+ * other file at uds_path is refused and left alone.
+ */
+TEST_F_TIMEOUT(hostile, stale_uds_path_replaced, 120)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[160], err[256] = "";
+	struct vm_config cfg;
+	struct vmm *second;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/stale.sock", self->dir);
+	ASSERT_EQ(0, set_path(&sa, path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
+	close(fd);			/* the file stays, nobody listens */
+	vm_config__init(&cfg);
+	ASSERT_EQ(0, vm_config__copy(&cfg, &self->cfg));
+	free(cfg.vsock.uds_path);
+	cfg.vsock.uds_path = strdup(path);
+	second = vmm__new();
+	ASSERT_NE(NULL, second);
+	EXPECT_EQ(0, vmm__start(second, &cfg, err, sizeof(err)))
+		TH_LOG("%s", err);
+	fd = connect_unix(path);
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		close(fd);
+	vmm__free(second);
+	EXPECT_NE(0, access(path, F_OK));	/* its own: removed */
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	close(fd);
+	second = vmm__new();
+	ASSERT_NE(NULL, second);
+	EXPECT_EQ(-EADDRINUSE, vmm__start(second, &cfg, err, sizeof(err)));
+	TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, path));
+	vmm__free(second);
+	EXPECT_EQ(0, access(path, F_OK));
+	vm_config__free(&cfg);
+}
+
+/*
+ * A machine that exits removes its uds_path only if the socket there is
+ * still its own: not one another process put there since.
+ */
+TEST_F_TIMEOUT(hostile, exit_leaves_a_foreign_uds_path, 120)
+{
+	struct stat st;
+	int l, fd;
+
+	ASSERT_EQ(0, unlink(self->uds));
+	l = listen_unix(self->uds);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, lstat(self->uds, &st));
+	vmm__free(self->vmm);
+	self->vmm = NULL;
+	EXPECT_TRUE(same_file(self->uds, &st));
+	fd = connect_unix(self->uds);
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		close(fd);
+	close(l);
 }
 
 TEST_HARNESS_MAIN

@@ -24,11 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/unix-sock.h"
 #include "vmm/kvm.h"
 #include "vmm/list.h"
 #include "vmm/uring.h"
@@ -84,6 +84,7 @@ struct vsock_uds {
 	struct vsock *dev;
 	uint64_t guest_cid;
 	char *path;
+	struct unix_sock_id id;		/* the socket file we bound at path */
 	int listen_fd;
 	struct uring_poll listen_poll;
 	struct list_node all;
@@ -725,18 +726,13 @@ static void uds_set_cid(void *priv, uint64_t guest_cid)
 }
 
 static int uds_create(struct kvm *kvm, struct vsock *dev, uint64_t guest_cid,
-		      const char *uds_path, void **out)
+		      const char *uds_path, void **out, char *err,
+		      size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct vsock_uds *b;
-	struct stat st;
 	unsigned int i;
 	int ret;
 
-	/* The machine's configuration was checked (vsock_uds__path_ok()). */
-	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", uds_path) >=
-	    (int)sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
@@ -754,27 +750,19 @@ static int uds_create(struct kvm *kvm, struct vsock *dev, uint64_t guest_cid,
 		ret = -ENOMEM;
 		goto err;
 	}
-	/* A socket left by an earlier run is stale; anything else stays. */
-	if (lstat(uds_path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(uds_path);
-	b->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-			      SOCK_CLOEXEC, 0);
-	if (b->listen_fd < 0) {
-		ret = -errno;
+	/*
+	 * A stale socket (a killed VMM's) is replaced; one another VMM
+	 * listens on is its guest's, never ours to take.
+	 */
+	ret = unix_sock__listen("uds_path", uds_path, LISTEN_BACKLOG, &b->id,
+				err, errlen);
+	if (ret < 0)
 		goto err;
-	}
-	if (bind(b->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(b->listen_fd, LISTEN_BACKLOG) < 0) {
-		ret = -errno;
-		pr_err("vsock: %s: %s", uds_path, strerror(errno));
-		goto err;
-	}
+	b->listen_fd = ret;
 	uring__poll_init(&b->listen_poll, b->listen_fd, POLLIN, listen_fn, b);
 	*out = b;
 	return 0;
 err:
-	if (b->listen_fd >= 0)
-		close(b->listen_fd);
 	free(b->path);
 	free(b);
 	return ret;
@@ -803,8 +791,8 @@ static void uds_free(void *priv)
 		free(c);
 	}
 	if (b->listen_fd >= 0) {
+		unix_sock__unlink(b->path, &b->id);
 		close(b->listen_fd);
-		unlink(b->path);
 	}
 	free(b->path);
 	free(b);

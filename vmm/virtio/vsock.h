@@ -10,6 +10,7 @@
 #define THAW_VMM_VIRTIO_VSOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -72,8 +73,10 @@ int vsock__restore(struct vsock *v, const struct vsock_state *st);
  */
 struct vsock_backend_ops {
 	const char *name;
+	/* -errno, and why in @err (uds_path in use, say). */
 	int (*create)(struct kvm *kvm, struct vsock *dev, uint64_t guest_cid,
-		      const char *uds_path, void **out);
+		      const char *uds_path, void **out, char *err,
+		      size_t errlen);
 	/* The loop is gone or never ran: free everything. */
 	void (*free)(void *b);
 	/* Start taking host connections (the loop is about to run). */
