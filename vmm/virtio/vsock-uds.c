@@ -14,7 +14,8 @@
  * connection and buffer at most that much of what the guest sent and the
  * host socket has not taken yet; a guest that sends beyond its credit is
  * reset.  Towards the guest we read from the host socket only as much as
- * the guest's credit allows and only while it has rx buffers posted.
+ * the guest's credit allows and only into rx buffers it posted with room
+ * past the header; a header-only buffer carries a control packet.
  *
  * Everything here runs on the device loop thread.
  */
@@ -483,7 +484,7 @@ static int conn_fill(struct conn *c, struct vsock_hdr *h,
 	} else if (c->pending & PEND_RESPONSE) {
 		c->pending &= ~PEND_RESPONSE;
 		op = VSOCK_OP_RESPONSE;
-	} else if (can_send_data(c)) {
+	} else if (can_send_data(c) && cap) {
 		max = peer_credit(c);
 		if (max > cap)
 			max = cap;
@@ -516,6 +517,15 @@ static int conn_fill(struct conn *c, struct vsock_hdr *h,
 	} else if (!op && (c->pending & PEND_CREDIT_REQUEST)) {
 		c->pending &= ~PEND_CREDIT_REQUEST;
 		op = VSOCK_OP_CREDIT_REQUEST;
+	} else if (!op && !cap && can_send_data(c)) {
+		/*
+		 * Data to send, but the buffer holds a header only.  A read
+		 * into nothing would return 0 and look like the host's EOF:
+		 * the data stays in the socket for a buffer with room, and
+		 * this one goes back with our credit, a packet any driver
+		 * takes, rather than block the ring.
+		 */
+		op = VSOCK_OP_CREDIT_UPDATE;
 	}
 	if (c->readable && !peer_credit(c) && !c->credit_requested &&
 	    c->state == CONN_ESTABLISHED) {

@@ -88,8 +88,9 @@ struct vsock_backend_ops {
 	bool (*pending)(void *b);
 	/*
 	 * Build the next packet for the guest: fills @h and writes up to
-	 * @cap payload bytes into @buf.  Returns 1, or 0 if there was
-	 * nothing after all.
+	 * @cap payload bytes into @buf.  @cap is 0 for a buffer with room
+	 * for the header only: a control packet then.  Returns 1, or 0 if
+	 * there was nothing after all.
 	 */
 	int (*fill)(void *b, struct vsock_hdr *h, const struct iovec *buf,
 		    unsigned int n, uint32_t cap);
