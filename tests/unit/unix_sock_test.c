@@ -6,6 +6,7 @@
  * its path only while the path is still its own.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -233,6 +234,13 @@ static void clear_stale(void **state)
 	close(l);
 	assert_int_equal(unix_sock__clear_stale(f->path, NULL, 0), 1);
 	assert_int_equal(access(f->path, F_OK), -1);
+	/* Never a file that is not a socket. */
+	close(open(f->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	assert_int_equal(unix_sock__clear_stale(f->path, f->err,
+						sizeof(f->err)),
+			 -EADDRINUSE);
+	assert_non_null(strstr(f->err, "is not a socket"));
+	assert_int_equal(access(f->path, F_OK), 0);
 }
 
 int main(void)
