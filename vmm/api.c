@@ -12,9 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -22,6 +19,7 @@
 
 #include "lib/err.h"
 #include "lib/log.h"
+#include "lib/unix-sock.h"
 #include "vmm/api.h"
 #include "vmm/snapshot/snapshot.h"
 #include "thaw-version.h"
@@ -30,6 +28,7 @@ struct api {
 	struct MHD_Daemon *daemon;
 	int listen_fd;
 	char *sock_path;
+	struct unix_sock_id sock_id;	/* the file we bound at sock_path */
 	char *id;
 	struct vmm *vmm;
 	pthread_mutex_t lock;
@@ -724,55 +723,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	}
 }
 
-/*
- * A socket file nobody listens on is what a killed thawvm leaves behind:
- * take its place.  One somebody listens on is another thawvm's: refuse.
- */
-static bool stale_socket(const struct sockaddr_un *sa)
-{
-	struct stat st;
-	bool stale;
-	int fd;
-
-	if (lstat(sa->sun_path, &st) || !S_ISSOCK(st.st_mode))
-		return false;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
-	stale = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) &&
-		errno == ECONNREFUSED;
-	close(fd);
-	return stale;
-}
-
-static int listen_unix(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, ret;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	if (ret && errno == EADDRINUSE && stale_socket(&sa)) {
-		pr_warn("api: %s: removing a stale socket", path);
-		unlink(path);
-		ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	}
-	if (ret || listen(fd, 64)) {
-		ret = -errno;
-		close(fd);
-		return ret;
-	}
-	return fd;
-}
-
 int api__start(struct api **out, const char *sock_path, const char *id,
 	       struct vmm *vmm, const struct vm_config *cfg, bool started)
 {
+	char err[512];
 	struct api *api;
 	int ret;
 
@@ -792,10 +746,10 @@ int api__start(struct api **out, const char *sock_path, const char *id,
 	ret = vm_config__copy(&api->cfg, cfg);
 	if (ret)
 		goto err_free;
-	ret = listen_unix(sock_path);
+	ret = unix_sock__listen("--api-sock", sock_path, 64, &api->sock_id,
+				err, sizeof(err));
 	if (ret < 0) {
-		pr_err("api: cannot listen on %s: %s", sock_path,
-		       strerror(-ret));
+		pr_err("api: %s", err);
 		goto err_cfg;
 	}
 	api->listen_fd = ret;
@@ -817,8 +771,8 @@ int api__start(struct api **out, const char *sock_path, const char *id,
 	return 0;
 
 err_sock:
+	unix_sock__unlink(sock_path, &api->sock_id);
 	close(api->listen_fd);
-	unlink(sock_path);
 err_cfg:
 	vm_config__free(&api->cfg);
 err_free:
@@ -834,8 +788,8 @@ void api__stop(struct api *api)
 	if (!api)
 		return;
 	MHD_stop_daemon(api->daemon);
+	unix_sock__unlink(api->sock_path, &api->sock_id);
 	close(api->listen_fd);
-	unlink(api->sock_path);
 	vm_config__free(&api->cfg);
 	free(api->sock_path);
 	free(api->id);

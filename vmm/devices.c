@@ -59,6 +59,7 @@ static void sorted(const struct device_init **order)
 int devices__init(struct kvm *kvm, char *err, size_t errlen)
 {
 	const struct device_init *order[NR_DEVICES];
+	char why[256];
 	size_t i;
 	int ret;
 
@@ -66,10 +67,11 @@ int devices__init(struct kvm *kvm, char *err, size_t errlen)
 	for (i = 0; i < NR_DEVICES; i++) {
 		if (!order[i]->init)
 			continue;
-		ret = order[i]->init(kvm);
+		why[0] = '\0';
+		ret = order[i]->init(kvm, why, sizeof(why));
 		if (ret) {
 			snprintf(err, errlen, "device %s: %s", order[i]->name,
-				 strerror(-ret));
+				 why[0] ? why : strerror(-ret));
 			pr_err("%s", err);
 			while (i--)
 				if (order[i]->exit)

@@ -2,9 +2,9 @@
 /*
  * Device registration: every device of the machine is one entry in the
  * table in vmm/devices.c, with a priority.  devices__init() runs the init
- * functions by priority and, when one fails, names it and runs the exit
- * functions of those done, in reverse; devices__exit() runs all of them in
- * reverse.
+ * functions by priority and, when one fails, names it with the reason it
+ * gave (its message, else its errno's) and runs the exit functions of
+ * those done, in reverse; devices__exit() runs all of them in reverse.
  *
  * A device with state to keep across a snapshot also names its section of
  * the state file and how to save, check and restore it (struct
@@ -68,7 +68,8 @@ enum device_prio {
 struct device_init {
 	const char *name;
 	enum device_prio prio;
-	int (*init)(struct kvm *kvm);	/* 0 or -errno; absent -> skipped */
+	/* 0, or -errno and why in @err; absent -> skipped */
+	int (*init)(struct kvm *kvm, char *err, size_t errlen);
 	void (*exit)(struct kvm *kvm);	/* safe after a failed init */
 	const struct device_snap *snap;	/* NULL: nothing to save */
 };
@@ -86,17 +87,17 @@ void devices__exit(struct kvm *kvm);
 const struct device_init *devices__get(size_t i);
 
 /* The devices' entry points. */
-int serial__init(struct kvm *kvm);
+int serial__init(struct kvm *kvm, char *err, size_t errlen);
 void serial__exit(struct kvm *kvm);
-int i8042__init(struct kvm *kvm);
+int i8042__init(struct kvm *kvm, char *err, size_t errlen);
 void i8042__exit(struct kvm *kvm);
-int pm__init(struct kvm *kvm);
+int pm__init(struct kvm *kvm, char *err, size_t errlen);
 void pm__exit(struct kvm *kvm);
-int boot_timer__init(struct kvm *kvm);
+int boot_timer__init(struct kvm *kvm, char *err, size_t errlen);
 void boot_timer__exit(struct kvm *kvm);
-int vmgenid__init(struct kvm *kvm);
+int vmgenid__init(struct kvm *kvm, char *err, size_t errlen);
 void vmgenid__exit(struct kvm *kvm);
-int vsock__init(struct kvm *kvm);
+int vsock__init(struct kvm *kvm, char *err, size_t errlen);
 void vsock__exit(struct kvm *kvm);
 
 /* Their snapshot sections. */

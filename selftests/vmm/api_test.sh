@@ -4,12 +4,13 @@
 # thawvm's HTTP API (Documentation/admin-guide/api.rst) with curl on the
 # Unix socket: every endpoint's success path and its 400 cases, the
 # pre-boot/post-boot rules, then a real boot of the stock kernel with the
-# echo function through InstanceStart, pause/resume, metrics and
-# SendCtrlAltDel ending thawvm cleanly.
+# echo function through InstanceStart (a second thawvm given its uds_path
+# is refused), pause/resume, metrics and SendCtrlAltDel ending thawvm
+# cleanly.
 set -uo pipefail
 . "$(dirname "$0")/../lib/function-vm.sh"
 
-PLAN=52
+PLAN=54
 VMM=thawvm
 tap_plan $PLAN api "$(curl_missing)"
 
@@ -108,6 +109,21 @@ out=$("$thawctl" invoke --uds "$work/api.vsock" --request-id api-1 \
 	--payload '{"x":1}' --timeout 120 2>&1)
 check "an invocation round-trips" '[[ "$out" == *"\"echo\":{\"x\":1}"* ]]' ||
 	echo "$out" | diag
+
+# A second thawvm given the running VM's uds_path: refused, by name, and
+# the first keeps its socket (the invocations below go through it).
+steal=$work/steal.sock
+api_start steal "$steal"
+req "$steal" PUT /boot-source "{\"kernel_image_path\":\"$THAW_KERNEL\"}"
+req "$steal" PUT /vsock "{\"guest_cid\":4,\"uds_path\":\"$work/api.vsock\"}"
+req "$steal" PUT /actions '{"action_type":"InstanceStart"}'
+expect "InstanceStart on a uds_path another thawvm listens on: 400" 400 \
+	"$work/api.vsock: another process listens on it"
+kill -TERM "${api_pid[steal]}"
+api_wait steal 20
+rc=$?
+check "the refused thawvm exits 0 and leaves the uds_path to the first (rc $rc)" \
+	'[ $rc = 0 ] && [ -S "$work/api.vsock" ]'
 
 t0=$(date +%s%N)
 good=0

@@ -4,7 +4,8 @@
 # thawvm's snapshot endpoints end to end on the stock kernel: the echo
 # function booted through the API, snapshotted at ready (Full, then a Diff),
 # restored in fresh thawvm processes with the File, Uffd and Thaw backends, with
-# the same answers as the warm VM and a new vsock CID; every bad snapshot
+# the same answers as the warm VM and a new vsock CID (a second clone given
+# a running one's uds_path is refused); every bad snapshot
 # refused with a message and without half-starting a VM; a Diff merged over
 # its base; a thawvm killed in the middle of a load leaves no process and
 # no socket in the way.
@@ -14,7 +15,7 @@ set -uo pipefail
 trap 'api_cleanup; vm_cleanup' EXIT
 
 handler=$top/build/bin/thaw-uffd-handler
-PLAN=62
+PLAN=64
 VMM=thawvm
 why=$(curl_missing)
 [ -x "$handler" ] || why="thaw-uffd-handler not built"
@@ -120,6 +121,18 @@ req "$B" GET /
 expect "File clone: GET / says Running" 200 '"state":"Running"'
 req "$B" GET /vm/config
 expect "File clone: GET /vm/config shows the restored machine" 200 '"guest_cid":5'
+# A second clone of the snapshot given B's uds_path: refused, by name,
+# and B keeps its socket.
+S=$work/s.sock
+api_start s "$S"
+req "$S" PUT /snapshot/load "$(load_body "$snap/base/state" File "$snap/base/memory" 16 "$work/b.vsock")"
+expect "a load onto the uds_path a running clone listens on: 400" 400 \
+	"$work/b.vsock: another process listens on it"
+kill -TERM "${api_pid[s]}"
+api_wait s 60 >/dev/null
+got=$(invoke "$work/b.vsock" w-3 "$payload")
+check "File clone: still answers on its uds_path" \
+	'[[ "$got" == *"\"echo\":$payload"* ]]' || echo "$got" | diag
 req "$B" PUT /snapshot/load "$(load_body "$snap/base/state" File "$snap/base/memory" 6 "$work/b2.vsock")"
 expect "a second load: 400" 400 "after starting"
 req "$B" PUT /snapshot/wset "{\"wset_path\":\"$work/b.wset\"}"

@@ -6,10 +6,11 @@
  * virtio-mmio registers and builds rings and packets in guest memory the
  * way a driver would, and then breaks the rules: descriptor loops, bad
  * rings, lying lengths, a foreign source CID, data beyond credit, packets
- * for connections that do not exist, floods of REQUESTs; and on the host
- * side, broken CONNECT handshakes.  The device must answer each the way
- * Documentation/admin-guide/vsock.rst says and keep working for the next
- * driver after a reset.
+ * for connections that do not exist, floods of REQUESTs, rx buffers with
+ * no room past the header; and on the host side, broken CONNECT
+ * handshakes and a second machine given the first one's uds_path.  The
+ * device must answer each the way Documentation/admin-guide/vsock.rst says
+ * and keep working for the next driver after a reset.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,6 +77,7 @@ struct drv {
 	uint16_t avail_idx[3];
 	uint16_t used_seen[3];
 	uint16_t next_desc[3];
+	uint32_t rx_len;		/* of the rx buffers we post */
 };
 
 static uint32_t rd(struct drv *d, uint64_t off)
@@ -153,16 +156,21 @@ static void setup_queue(struct drv *d, int q)
 static void post_rx(struct drv *d, uint16_t i)
 {
 	desc(d, RX)[i] = (struct virtq_desc){
-		.addr = BUF(RX, i), .len = BUF_SIZE, .flags = VIRTQ_DESC_F_WRITE,
+		.addr = BUF(RX, i), .len = d->rx_len,
+		.flags = VIRTQ_DESC_F_WRITE,
 	};
 	offer(d, RX, i);
 }
 
-/* A driver's bring-up: reset, features, queues, DRIVER_OK, rx buffers. */
-static uint32_t drv_init(struct drv *d)
+/*
+ * A driver's bring-up: reset, features, queues, DRIVER_OK, rx buffers of
+ * @rx_len bytes.
+ */
+static uint32_t drv_init_rx(struct drv *d, uint32_t rx_len)
 {
 	unsigned int q, i;
 
+	d->rx_len = rx_len;
 	wr(d, R_STATUS, 0);
 	memset(d->avail_idx, 0, sizeof(d->avail_idx));
 	memset(d->used_seen, 0, sizeof(d->used_seen));
@@ -185,6 +193,11 @@ static uint32_t drv_init(struct drv *d)
 	for (i = 0; i < NUM; i++)
 		post_rx(d, i);
 	return rd(d, R_STATUS);
+}
+
+static uint32_t drv_init(struct drv *d)
+{
+	return drv_init_rx(d, BUF_SIZE);
 }
 
 static void hdr(struct vsock_hdr *h, uint32_t src_port, uint32_t dst_port,
@@ -283,6 +296,60 @@ static bool closed_within(int fd, int s)
 		ssize_t r = read(fd, c, sizeof(c));
 
 		if (r <= 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The guest (us) connects from @port to host port 5000: the host's end,
+ * or -1.
+ */
+static int guest_connects(struct drv *d, int l5000, uint32_t port)
+{
+	struct vsock_hdr h;
+
+	hdr(&h, port, 5000, VSOCK_OP_REQUEST, 0);
+	tx(d, &h, NULL, 0);
+	if (!rx(d, &h, NULL, 0) || h.op != VSOCK_OP_RESPONSE)
+		return -1;
+	return accept(l5000, NULL, NULL);
+}
+
+/*
+ * A host program connects to @uds for guest port @port: its fd, with the
+ * REQUEST the guest (us) got for it in @h; -1 if none came.
+ */
+static int host_connects(struct drv *d, const char *uds, uint32_t port,
+			 struct vsock_hdr *h)
+{
+	char line[32];
+	int fd, n;
+
+	fd = connect_unix(uds);
+	if (fd < 0)
+		return -1;
+	n = snprintf(line, sizeof(line), "CONNECT %u\n", port);
+	if (write(fd, line, n) != n || !rx(d, h, NULL, 0) ||
+	    h->op != VSOCK_OP_REQUEST || h->dst_port != port) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * The next data packet within @tries packets, none of them closing or
+ * resetting the connection on the way (@h says which did).
+ */
+static bool rx_data(struct drv *d, struct vsock_hdr *h, void *data,
+		    size_t max, int tries)
+{
+	while (tries-- > 0) {
+		if (!rx(d, h, data, max) || h->op == VSOCK_OP_SHUTDOWN ||
+		    h->op == VSOCK_OP_RST)
+			return false;
+		if (h->op == VSOCK_OP_RW)
 			return true;
 	}
 	return false;
@@ -568,11 +635,7 @@ TEST_F_TIMEOUT(hostile, beyond_credit_is_reset, 120)
 	bool reset = false;
 
 	ASSERT_EQ(0x0f, drv_init(d));
-	hdr(&h, 1011, 5000, VSOCK_OP_REQUEST, 0);
-	tx(d, &h, NULL, 0);
-	ASSERT_TRUE(rx(d, &h, NULL, 0));
-	ASSERT_EQ(VSOCK_OP_RESPONSE, h.op);
-	c = accept(self->l5000, NULL, NULL);
+	c = guest_connects(d, self->l5000, 1011);
 	ASSERT_LE(0, c);
 	/* The host reads nothing: what the socket does not take is ours. */
 	setsockopt(c, SOL_SOCKET, SO_RCVBUF, &sb, sizeof(sb));
@@ -642,23 +705,16 @@ TEST_F_TIMEOUT(hostile, bad_handshakes_closed, 120)
 		close(fd);
 	}
 	/* A good one: the guest (us) sees the REQUEST; we refuse it. */
-	fd = connect_unix(self->uds);
+	fd = host_connects(d, self->uds, 4242, &h);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(13, write(fd, "CONNECT 4242\n", 13));
-	ASSERT_TRUE(rx(d, &h, NULL, 0));
-	EXPECT_EQ(VSOCK_OP_REQUEST, h.op);
-	EXPECT_EQ(4242, h.dst_port);
 	EXPECT_LE(49152, h.src_port);
 	hdr(&h, 4242, h.src_port, VSOCK_OP_RST, 0);
 	tx(d, &h, NULL, 0);
 	EXPECT_TRUE(closed_within(fd, 5));
 	close(fd);
 	/* Accepted: OK <port>. */
-	fd = connect_unix(self->uds);
+	fd = host_connects(d, self->uds, 4243, &h);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(13, write(fd, "CONNECT 4243\n", 13));
-	ASSERT_TRUE(rx(d, &h, NULL, 0));
-	ASSERT_EQ(VSOCK_OP_REQUEST, h.op);
 	snprintf(line, sizeof(line), "OK %u\n", h.src_port);
 	hdr(&h, 4243, h.src_port, VSOCK_OP_RESPONSE, 0);
 	tx(d, &h, NULL, 0);
@@ -671,6 +727,160 @@ TEST_F_TIMEOUT(hostile, bad_handshakes_closed, 120)
 		EXPECT_STREQ(line, got);
 	}
 	close(fd);
+}
+
+/*
+ * rx buffers with room for the header only: they carry control packets,
+ * never the host's data, and never its end of stream.  The data waits in
+ * the host socket for a buffer with room; the connection stays up.
+ */
+TEST_F_TIMEOUT(hostile, header_only_rx_buffers, 120)
+{
+	struct drv *d = &self->d;
+	struct vsock_hdr h;
+	char buf[64];
+	int c, i;
+
+	ASSERT_EQ(0x0f, drv_init_rx(d, VSOCK_HDR_SIZE));
+	c = guest_connects(d, self->l5000, 1012);
+	ASSERT_LE(0, c);
+
+	ASSERT_EQ(3, write(c, "hey", 3));
+	for (i = 0; i < 2 * NUM; i++) {
+		ASSERT_TRUE(rx(d, &h, NULL, 0));
+		ASSERT_EQ(VSOCK_OP_CREDIT_UPDATE, h.op);
+		EXPECT_EQ(1012, h.dst_port);
+		EXPECT_EQ(0, h.len);
+	}
+	/* Buffers with room from now on: the data, once those ahead go. */
+	d->rx_len = BUF_SIZE;
+	ASSERT_TRUE(rx_data(d, &h, buf, sizeof(buf), 2 * NUM))
+		TH_LOG("op %u", h.op);
+	ASSERT_EQ(3, h.len);
+	EXPECT_EQ(0, memcmp(buf, "hey", 3));
+
+	/* Still open both ways. */
+	ASSERT_EQ(4, write(c, "more", 4));
+	ASSERT_TRUE(rx_data(d, &h, buf, sizeof(buf), 2 * NUM))
+		TH_LOG("op %u", h.op);
+	ASSERT_EQ(4, h.len);
+	EXPECT_EQ(0, memcmp(buf, "more", 4));
+	hdr(&h, 1012, 5000, VSOCK_OP_RW, 5);
+	tx(d, &h, "hello", 0);
+	ASSERT_EQ(5, read(c, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "hello", 5));
+	EXPECT_FALSE(closed_within(c, 1));
+	close(c);
+}
+
+/* Is the socket file at @path still the one @st describes? */
+static bool same_file(const char *path, const struct stat *st)
+{
+	struct stat now;
+
+	return !lstat(path, &now) && now.st_dev == st->st_dev &&
+	       now.st_ino == st->st_ino;
+}
+
+/*
+ * A second machine given the first one's uds_path (two restores of one
+ * snapshot, say) is refused, by name, and takes nothing from the first:
+ * host connections still reach the first machine's guest.
+ */
+TEST_F_TIMEOUT(hostile, uds_path_in_use_refused, 120)
+{
+	struct drv *d = &self->d;
+	struct vmm *second;
+	struct vsock_hdr h;
+	struct stat st;
+	char err[256] = "";
+	int fd;
+
+	ASSERT_EQ(0x0f, drv_init(d));
+	ASSERT_EQ(0, lstat(self->uds, &st));
+	second = vmm__new();
+	ASSERT_NE(NULL, second);
+	EXPECT_EQ(-EADDRINUSE, vmm__start(second, &self->cfg, err,
+					  sizeof(err)));
+	TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, self->uds));
+	EXPECT_NE(NULL, strstr(err, "another process listens on it"));
+	vmm__free(second);
+	EXPECT_TRUE(same_file(self->uds, &st));
+
+	fd = host_connects(d, self->uds, 4244, &h);
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * A socket file nobody listens on (a killed VMM's) is taken over; any
+ * other file at uds_path is refused and left alone.
+ */
+TEST_F_TIMEOUT(hostile, stale_uds_path_replaced, 120)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[160], err[256] = "";
+	struct vm_config cfg;
+	struct vmm *second;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/stale.sock", self->dir);
+	ASSERT_EQ(0, set_path(&sa, path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
+	close(fd);			/* the file stays, nobody listens */
+	vm_config__init(&cfg);
+	ASSERT_EQ(0, vm_config__copy(&cfg, &self->cfg));
+	free(cfg.vsock.uds_path);
+	cfg.vsock.uds_path = strdup(path);
+	second = vmm__new();
+	ASSERT_NE(NULL, second);
+	EXPECT_EQ(0, vmm__start(second, &cfg, err, sizeof(err)))
+		TH_LOG("%s", err);
+	fd = connect_unix(path);
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		close(fd);
+	vmm__free(second);
+	EXPECT_NE(0, access(path, F_OK));	/* its own: removed */
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	close(fd);
+	second = vmm__new();
+	ASSERT_NE(NULL, second);
+	EXPECT_EQ(-EADDRINUSE, vmm__start(second, &cfg, err, sizeof(err)));
+	TH_LOG("%s", err);
+	EXPECT_NE(NULL, strstr(err, path));
+	vmm__free(second);
+	EXPECT_EQ(0, access(path, F_OK));
+	vm_config__free(&cfg);
+}
+
+/*
+ * A machine that exits removes its uds_path only if the socket there is
+ * still its own: not one another process put there since.
+ */
+TEST_F_TIMEOUT(hostile, exit_leaves_a_foreign_uds_path, 120)
+{
+	struct stat st;
+	int l, fd;
+
+	ASSERT_EQ(0, unlink(self->uds));
+	l = listen_unix(self->uds);
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, lstat(self->uds, &st));
+	vmm__free(self->vmm);
+	self->vmm = NULL;
+	EXPECT_TRUE(same_file(self->uds, &st));
+	fd = connect_unix(self->uds);
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		close(fd);
+	close(l);
 }
 
 TEST_HARNESS_MAIN

@@ -3,7 +3,7 @@
  * The thawvm API client (tools/lib/thawvm-api.c) and process helpers
  * (tools/lib/proc.c) against a fake thawvm: a thread serving canned
  * HTTP answers on a real Unix socket, some of them wrong, late or huge;
- * then spawning, socket waits and stale sockets with real processes.
+ * then spawning and socket waits with real processes.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -338,36 +338,6 @@ static void test_stop(void **state)
 	assert_true(proc__exited(pid, NULL));
 }
 
-static void test_stale_socket(void **state)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char dir[] = "/tmp/vmproc-test.XXXXXX", path[128];
-	int fd;
-	FILE *f;
-
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/s.sock", dir);
-	strcpy(sun.sun_path, path);
-	assert_int_equal(proc__clear_stale_socket(path), 0);	/* absent */
-	/* A live listener is left alone. */
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	assert_int_equal(listen(fd, 1), 0);
-	assert_int_equal(proc__clear_stale_socket(path), -EADDRINUSE);
-	/* Its owner gone, the file is stale and removed. */
-	close(fd);
-	assert_int_equal(proc__clear_stale_socket(path), 0);
-	assert_int_equal(access(path, F_OK), -1);
-	/* Never a file that is not a socket. */
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fclose(f);
-	assert_int_equal(proc__clear_stale_socket(path), -EADDRINUSE);
-	assert_int_equal(access(path, F_OK), 0);
-	unlink(path);
-	rmdir(dir);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,7 +352,6 @@ int main(void)
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_spawn_and_wait),
 		cmocka_unit_test(test_stop),
-		cmocka_unit_test(test_stale_socket),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

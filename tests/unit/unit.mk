@@ -8,9 +8,10 @@ CMOCKA_LIBS := $(call pkg,cmocka)
 $(O)/tests/unit/%_test: $(O)/tests/unit/%_test.o
 	$(call link,$(CMOCKA_LIBS) $(UNIT_LIBS) -lpthread)
 
-# lib/: CRC-32C, the snapshot files, working sets, the Uffd protocol.
+# lib/: CRC-32C, the snapshot files, working sets, the Uffd protocol,
+# listening Unix sockets.
 UNIT_TESTS += $(addprefix $(O)/tests/unit/,crc32c_test snapfile_test \
-	wset_test memfile_test uffd_msg_test)
+	wset_test memfile_test uffd_msg_test unix_sock_test)
 $(O)/tests/unit/crc32c_test: $(LIBTHAW)
 $(O)/tests/unit/snapfile_test: $(LIBTHAW)
 $(O)/tests/unit/wset_test: $(LIBTHAW)
@@ -18,6 +19,7 @@ $(O)/tests/unit/memfile_test: $(LIBTHAW)
 $(O)/tests/unit/memfile_test: UNIT_LIBS := $(call pkg,liburing)
 $(O)/tests/unit/uffd_msg_test: $(LIBTHAW)
 $(O)/tests/unit/uffd_msg_test: UNIT_LIBS := $(call pkg,json-c)
+$(O)/tests/unit/unix_sock_test: $(LIBTHAW)
 
 # The machine's pure logic (vmm/): the config parser, encoders, builders.
 UNIT_TESTS += $(addprefix $(O)/tests/unit/,config_test aml_test acpi_test \

@@ -52,6 +52,7 @@
 
 #include "lib/err.h"
 #include "lib/snapfile.h"
+#include "lib/unix-sock.h"
 #include "proto/proto.h"
 #include "tools/bench/qmp.h"
 #include "tools/lib/clone.h"
@@ -355,7 +356,7 @@ static int qemu_spawn(struct vm *v, const char *mem_obj, const char *extra1,
 			 "THAW_QEMU");
 	if (ret)
 		return err__set(v->err, sizeof(v->err), ret, "%s", prog);
-	proc__clear_stale_socket(v->qmp_path);
+	unix_sock__clear_stale(v->qmp_path, NULL, 0);
 	snprintf(machine, sizeof(machine),
 		 "microvm,acpi=on,auto-kernel-cmdline=off,memory-backend=ram");
 	snprintf(mem, sizeof(mem), "%u", o->mem_mib);
@@ -737,7 +738,7 @@ static pid_t start_handler(const struct opts *o, char *err, size_t errlen)
 		       "THAW_UFFD_HANDLER"))
 		return err__set(err, errlen, -1, "%s", prog);
 	snprintf(sock, sizeof(sock), "%s/uffd.sock", o->work);
-	proc__clear_stale_socket(sock);
+	unix_sock__clear_stale(sock, NULL, 0);
 	util__path(mem, o->snapdir, SNAP_DIR_MEMORY);
 	util__path(wset, o->snapdir, SNAP_DIR_WSET);
 	util__path(out, o->work, "uffd.out");

@@ -12,6 +12,7 @@
 
 #include "lib/err.h"
 #include "lib/snapfile.h"
+#include "lib/unix-sock.h"
 #include "lib/vsock-uds.h"
 #include "tools/lib/clone.h"
 #include "tools/lib/proc.h"
@@ -62,14 +63,11 @@ static int snap_path(char *out, size_t len, const struct clone_opts *o,
 static int claim_socket(const char *path, const char *what, char *err,
 			size_t errlen)
 {
-	int ret = proc__clear_stale_socket(path);
+	char why[256];
+	int ret = unix_sock__clear_stale(path, why, sizeof(why));
 
-	if (ret == -EADDRINUSE)
-		return err__set(err, errlen, ret,
-				"%s %s is in use (a running VM?)", what, path);
-	if (ret)
-		return err__set(err, errlen, ret, "%s %s: %s", what, path,
-				strerror(-ret));
+	if (ret < 0)
+		return err__set(err, errlen, ret, "%s %s", what, why);
 	return 0;
 }
 
@@ -276,11 +274,11 @@ void clone__stop(struct clone *c)
 	c->handler_pid = 0;
 	/* What a process killed before its cleanup leaves. */
 	if (c->handler_sock[0])
-		proc__clear_stale_socket(c->handler_sock);
+		unix_sock__clear_stale(c->handler_sock, NULL, 0);
 	if (c->api_sock)
-		proc__clear_stale_socket(c->api_sock);
+		unix_sock__clear_stale(c->api_sock, NULL, 0);
 	if (c->uds)
-		proc__clear_stale_socket(c->uds);
+		unix_sock__clear_stale(c->uds, NULL, 0);
 }
 
 static uint64_t member_u64(struct json_object *o, const char *key)

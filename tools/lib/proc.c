@@ -255,22 +255,3 @@ int proc__stop(pid_t pid, unsigned int grace_ms)
 		sleep_ms(10);
 	return -1;
 }
-
-int proc__clear_stale_socket(const char *path)
-{
-	struct stat st;
-	int ret;
-
-	if (lstat(path, &st))
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EADDRINUSE;
-	ret = try_connect(path);
-	if (!ret)
-		return -EADDRINUSE;
-	if (ret != -ECONNREFUSED)
-		return ret;
-	if (unlink(path) && errno != ENOENT)
-		return -errno;
-	return 0;
-}

@@ -65,13 +65,6 @@ bool proc__exited(pid_t pid, int *status);
  */
 int proc__stop(pid_t pid, unsigned int grace_ms);
 
-/*
- * Remove @path if it is a socket nobody listens on (left by a process
- * that was killed).  0 when @path is free now, -EADDRINUSE when something
- * answers there or it is not a socket.
- */
-int proc__clear_stale_socket(const char *path);
-
 /* A short description of a wait status: "exit status 2", "signal 9". */
 const char *proc__status_str(int status, char *buf, size_t len);
 

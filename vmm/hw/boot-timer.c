@@ -41,7 +41,7 @@ static const struct bus_ops timer_bus_ops = {
 	.write = timer_write,
 };
 
-int boot_timer__init(struct kvm *kvm)
+int boot_timer__init(struct kvm *kvm, char *err, size_t errlen)
 {
 	struct boot_timer *bt;
 	int ret;

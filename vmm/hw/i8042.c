@@ -339,7 +339,7 @@ static const struct bus_ops i8042_cmd_ops = {
 	.write = cmd_write,
 };
 
-int i8042__init(struct kvm *kvm)
+int i8042__init(struct kvm *kvm, char *err, size_t errlen)
 {
 	struct i8042 *k;
 	int ret;

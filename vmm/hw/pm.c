@@ -66,7 +66,7 @@ static const struct bus_ops pm_bus_ops = {
 	.write = pm_write,
 };
 
-int pm__init(struct kvm *kvm)
+int pm__init(struct kvm *kvm, char *err, size_t errlen)
 {
 	struct pm *pm;
 	int ret;

@@ -242,7 +242,7 @@ void serial__restore(struct serial *s, const struct serial_state *st)
 	pthread_mutex_unlock(&s->lock);
 }
 
-int serial__init(struct kvm *kvm)
+int serial__init(struct kvm *kvm, char *err, size_t errlen)
 {
 	const char *path = kvm->cfg->serial_out_path;
 	struct serial *s;

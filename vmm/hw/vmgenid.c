@@ -25,7 +25,7 @@ struct vmgenid {
 	uint64_t generation;		/* under lock */
 };
 
-int vmgenid__init(struct kvm *kvm)
+int vmgenid__init(struct kvm *kvm, char *err, size_t errlen)
 {
 	struct vmgenid *v;
 

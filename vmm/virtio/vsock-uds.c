@@ -14,7 +14,8 @@
  * connection and buffer at most that much of what the guest sent and the
  * host socket has not taken yet; a guest that sends beyond its credit is
  * reset.  Towards the guest we read from the host socket only as much as
- * the guest's credit allows and only while it has rx buffers posted.
+ * the guest's credit allows and only into rx buffers it posted with room
+ * past the header; a header-only buffer carries a control packet.
  *
  * Everything here runs on the device loop thread.
  */
@@ -24,11 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/unix-sock.h"
 #include "vmm/kvm.h"
 #include "vmm/list.h"
 #include "vmm/uring.h"
@@ -84,6 +85,7 @@ struct vsock_uds {
 	struct vsock *dev;
 	uint64_t guest_cid;
 	char *path;
+	struct unix_sock_id id;		/* the socket file we bound at path */
 	int listen_fd;
 	struct uring_poll listen_poll;
 	struct list_node all;
@@ -482,7 +484,7 @@ static int conn_fill(struct conn *c, struct vsock_hdr *h,
 	} else if (c->pending & PEND_RESPONSE) {
 		c->pending &= ~PEND_RESPONSE;
 		op = VSOCK_OP_RESPONSE;
-	} else if (can_send_data(c)) {
+	} else if (can_send_data(c) && cap) {
 		max = peer_credit(c);
 		if (max > cap)
 			max = cap;
@@ -515,6 +517,15 @@ static int conn_fill(struct conn *c, struct vsock_hdr *h,
 	} else if (!op && (c->pending & PEND_CREDIT_REQUEST)) {
 		c->pending &= ~PEND_CREDIT_REQUEST;
 		op = VSOCK_OP_CREDIT_REQUEST;
+	} else if (!op && !cap && can_send_data(c)) {
+		/*
+		 * Data to send, but the buffer holds a header only.  A read
+		 * into nothing would return 0 and look like the host's EOF:
+		 * the data stays in the socket for a buffer with room, and
+		 * this one goes back with our credit, a packet any driver
+		 * takes, rather than block the ring.
+		 */
+		op = VSOCK_OP_CREDIT_UPDATE;
 	}
 	if (c->readable && !peer_credit(c) && !c->credit_requested &&
 	    c->state == CONN_ESTABLISHED) {
@@ -725,18 +736,13 @@ static void uds_set_cid(void *priv, uint64_t guest_cid)
 }
 
 static int uds_create(struct kvm *kvm, struct vsock *dev, uint64_t guest_cid,
-		      const char *uds_path, void **out)
+		      const char *uds_path, void **out, char *err,
+		      size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct vsock_uds *b;
-	struct stat st;
 	unsigned int i;
 	int ret;
 
-	/* The machine's configuration was checked (vsock_uds__path_ok()). */
-	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", uds_path) >=
-	    (int)sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
@@ -754,27 +760,19 @@ static int uds_create(struct kvm *kvm, struct vsock *dev, uint64_t guest_cid,
 		ret = -ENOMEM;
 		goto err;
 	}
-	/* A socket left by an earlier run is stale; anything else stays. */
-	if (lstat(uds_path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(uds_path);
-	b->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-			      SOCK_CLOEXEC, 0);
-	if (b->listen_fd < 0) {
-		ret = -errno;
+	/*
+	 * A stale socket (a killed VMM's) is replaced; one another VMM
+	 * listens on is its guest's, never ours to take.
+	 */
+	ret = unix_sock__listen("uds_path", uds_path, LISTEN_BACKLOG, &b->id,
+				err, errlen);
+	if (ret < 0)
 		goto err;
-	}
-	if (bind(b->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(b->listen_fd, LISTEN_BACKLOG) < 0) {
-		ret = -errno;
-		pr_err("vsock: %s: %s", uds_path, strerror(errno));
-		goto err;
-	}
+	b->listen_fd = ret;
 	uring__poll_init(&b->listen_poll, b->listen_fd, POLLIN, listen_fn, b);
 	*out = b;
 	return 0;
 err:
-	if (b->listen_fd >= 0)
-		close(b->listen_fd);
 	free(b->path);
 	free(b);
 	return ret;
@@ -803,8 +801,8 @@ static void uds_free(void *priv)
 		free(c);
 	}
 	if (b->listen_fd >= 0) {
+		unix_sock__unlink(b->path, &b->id);
 		close(b->listen_fd);
-		unlink(b->path);
 	}
 	free(b->path);
 	free(b);

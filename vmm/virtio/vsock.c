@@ -322,7 +322,7 @@ int vsock__restore(struct vsock *v, const struct vsock_state *st)
 	return virtio_mmio__restore(v->vm, &st->mmio);
 }
 
-int vsock__init(struct kvm *kvm)
+int vsock__init(struct kvm *kvm, char *err, size_t errlen)
 {
 	const struct vm_vsock_config *cfg = &kvm->cfg->vsock;
 	struct vsock *v;
@@ -340,7 +340,7 @@ int vsock__init(struct kvm *kvm)
 	v->guest_cid = cfg->guest_cid;
 	v->ops = &vsock_uds_ops;
 	ret = v->ops->create(kvm, v, v->guest_cid, cfg->uds_path,
-			     &v->backend);
+			     &v->backend, err, errlen);
 	if (ret)
 		goto err;
 	ret = virtio_mmio__init(kvm, &vsock_ops, v, &v->vm);

@@ -10,6 +10,7 @@
 #define THAW_VMM_VIRTIO_VSOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -72,8 +73,10 @@ int vsock__restore(struct vsock *v, const struct vsock_state *st);
  */
 struct vsock_backend_ops {
 	const char *name;
+	/* -errno, and why in @err (uds_path in use, say). */
 	int (*create)(struct kvm *kvm, struct vsock *dev, uint64_t guest_cid,
-		      const char *uds_path, void **out);
+		      const char *uds_path, void **out, char *err,
+		      size_t errlen);
 	/* The loop is gone or never ran: free everything. */
 	void (*free)(void *b);
 	/* Start taking host connections (the loop is about to run). */
@@ -85,8 +88,9 @@ struct vsock_backend_ops {
 	bool (*pending)(void *b);
 	/*
 	 * Build the next packet for the guest: fills @h and writes up to
-	 * @cap payload bytes into @buf.  Returns 1, or 0 if there was
-	 * nothing after all.
+	 * @cap payload bytes into @buf.  @cap is 0 for a buffer with room
+	 * for the header only: a control packet then.  Returns 1, or 0 if
+	 * there was nothing after all.
 	 */
 	int (*fill)(void *b, struct vsock_hdr *h, const struct iovec *buf,
 		    unsigned int n, uint32_t cap);
