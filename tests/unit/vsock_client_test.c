@@ -6,6 +6,7 @@
  * thread on a real Unix socket plays the VMM.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -218,9 +219,61 @@ static void messages(void **state)
 	assert_null(body);
 }
 
+/*
+ * "<uds>_<port>", where the guest connects to the host: a socket a killed
+ * run left is replaced; a live listener's (another VM's tool) and a file
+ * that is not a socket are refused, and left where they are.
+ */
+static void listen_takes_only_stale(void **state)
+{
+	char dir[] = "/tmp/vsock-client-test.XXXXXX", uds[64], path[96];
+	char err[256] = "", got[96];
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int live, fd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(uds, sizeof(uds), "%s/v.sock", dir);
+	snprintf(path, sizeof(path), "%s_1234", uds);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	live = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(live >= 0);
+	assert_int_equal(bind(live, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(live, 1), 0);
+
+	fd = vsock_client__listen(uds, 1234, got, sizeof(got), err,
+				  sizeof(err));
+	assert_int_equal(fd, -EADDRINUSE);
+	assert_non_null(strstr(err, "another process listens on it"));
+	assert_int_equal(stat(path, &st), 0);
+
+	/* The listener gone, its file is stale: replaced. */
+	close(live);
+	fd = vsock_client__listen(uds, 1234, got, sizeof(got), err,
+				  sizeof(err));
+	assert_true(fd >= 0);
+	assert_string_equal(got, path);
+	close(fd);
+	unlink(path);
+
+	/* Not a socket: refused, kept. */
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = vsock_client__listen(uds, 1234, got, sizeof(got), err,
+				  sizeof(err));
+	assert_int_equal(fd, -EADDRINUSE);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	unlink(path);
+	rmdir(dir);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(listen_takes_only_stale),
 		cmocka_unit_test(connect_ok),
 		cmocka_unit_test(connect_hostile),
 		cmocka_unit_test(no_such_socket),

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 #include <linux/vm_sockets.h>
 
 #include "lib/err.h"
+#include "lib/unix-sock.h"
 #include "tools/lib/util.h"
 #include "tools/lib/vsock-client.h"
 
@@ -256,7 +256,6 @@ int vsock_client__listen(const char *uds, uint32_t port, char *path,
 	struct sockaddr *sa = (struct sockaddr *)&vaddr;
 	socklen_t salen = sizeof(vaddr);
 	int fd, ret, family = AF_VSOCK;
-	struct stat st;
 
 	if (pathlen)
 		path[0] = '\0';
@@ -265,9 +264,13 @@ int vsock_client__listen(const char *uds, uint32_t port, char *path,
 		    (int)pathlen || unix_addr(&sun, path))
 			return err__set(err, errlen, -ENAMETOOLONG,
 					"%s_%u: path too long", uds, port);
-		/* Only ever remove a socket: never a file by mistake. */
-		if (!lstat(path, &st) && S_ISSOCK(st.st_mode))
-			unlink(path);
+		/*
+		 * Only ever remove a socket nobody listens on (a killed
+		 * run's): never a live listener's, nor another file.
+		 */
+		ret = unix_sock__clear_stale(path, err, errlen);
+		if (ret < 0)
+			return ret;
 		family = AF_UNIX;
 		sa = (struct sockaddr *)&sun;
 		salen = sizeof(sun);

@@ -35,8 +35,10 @@ int vsock_client__connect(const struct vsock_target *t, uint64_t deadline,
 
 /*
  * Listen for connections the guest makes to the host (CID 2) on @port: on
- * "<uds>_<port>" (a stale socket file there is replaced; the name goes to
- * @path) when @uds is set, else on AF_VSOCK port @port.
+ * "<uds>_<port>" (a stale socket file there is replaced; one another
+ * process listens on, or another file, is refused with -EADDRINUSE and a
+ * message; the name goes to @path) when @uds is set, else on AF_VSOCK port
+ * @port.
  */
 int vsock_client__listen(const char *uds, uint32_t port, char *path,
 			 size_t pathlen, char *err, size_t errlen);
