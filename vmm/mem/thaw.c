@@ -37,11 +37,10 @@ struct thaw_mem {
 	 * leaves the copies' rewriting to a new one.
 	 */
 	bool copies;
-	bool started;			/* thaw_start() ran: @filter is set */
 	bool copier_started;
 	int (*filter)(void);
 	pthread_t copier;
-	struct guest_mem *mem;
+	struct guest_mem *mem;		/* set by thaw_start(), with @filter */
 };
 
 static uint64_t now_ns(void)
@@ -116,7 +115,6 @@ static int thaw_start(struct guest_mem *mem, int (*filter)(void))
 
 	t->filter = filter;
 	t->mem = mem;
-	t->started = true;
 	if (!t->copies)
 		return 0;
 	t->copies = false;
@@ -263,7 +261,7 @@ static int thaw_reset(struct guest_mem *mem, uint64_t *pages, char *err,
 	 */
 	if (t->features & THAW_FEATURE_RESET_KEEP)
 		flags |= THAW_CLONE_RESET_KEEP;
-	if ((t->features & THAW_FEATURE_RESET_LATER) && t->started)
+	if ((t->features & THAW_FEATURE_RESET_LATER) && t->mem)
 		flags |= THAW_CLONE_RESET_PRIVATE_LATER;
 	ret = clone_op(mem, THAW_IOC_CLONE_RESET, flags, pages);
 	if (ret)
