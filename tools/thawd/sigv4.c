@@ -30,6 +30,7 @@
 
 /* How much of a request's own text a message quotes at most. */
 #define QUOTE		64
+#define SPAN_QUOTE(s)	(int)((s).len < QUOTE ? (s).len : QUOTE), (s).p
 
 #define MSG_MISMATCH \
 	"The request signature we calculated does not match the signature " \
@@ -206,24 +207,22 @@ static int parse_authorization(const char *value, struct auth *a, char *err,
 	p += strlen(ALGORITHM);
 
 	for (;;) {
-		const char *key, *eq, *end;
-		struct span v;
+		struct span k, v;
 
 		while (is_space(*p))
 			p++;
 		if (!*p)
 			break;
-		key = p;
+		k.p = p;
 		while (*p && *p != '=' && *p != ',' && !is_space(*p))
 			p++;
 		if (*p != '=')
 			goto malformed;
-		eq = p++;
+		k.len = p++ - k.p;
 		v.p = p;
 		while (*p && *p != ',' && !is_space(*p))
 			p++;
-		end = p;
-		v.len = end - v.p;
+		v.len = p - v.p;
 		while (is_space(*p))
 			p++;
 		if (*p == ',')
@@ -231,24 +230,22 @@ static int parse_authorization(const char *value, struct auth *a, char *err,
 		else if (*p)
 			goto malformed;
 
-#define KEY_IS(k) ((size_t)(eq - key) == strlen(k) && !memcmp(key, k, eq - key))
-		if (KEY_IS("Credential") && !have_cred) {
+		if (span_is(k, "Credential") && !have_cred) {
 			have_cred = true;
 			if (parse_credential(v, a))
 				return err__set(err, errlen, -EINVAL,
 						"Credential must have the form "
 						"AKID/YYYYMMDD/region/service/"
 						TERMINATOR);
-		} else if (KEY_IS("SignedHeaders") && !have_sh) {
+		} else if (span_is(k, "SignedHeaders") && !have_sh) {
 			have_sh = true;
 			a->signed_headers = v;
-		} else if (KEY_IS("Signature") && !have_sig) {
+		} else if (span_is(k, "Signature") && !have_sig) {
 			have_sig = true;
 			a->signature = v;
 		} else {
 			goto malformed;
 		}
-#undef KEY_IS
 	}
 
 	if (!have_cred || !have_sh || !have_sig)
@@ -260,10 +257,12 @@ static int parse_authorization(const char *value, struct auth *a, char *err,
 				QUOTE, value);
 	if (a->signature.len != HEX_LEN)
 		goto bad_signature;
-	for (size_t i = 0; i < HEX_LEN; i++)
-		if (hex_val(a->signature.p[i]) < 0 ||
-		    (a->signature.p[i] >= 'A' && a->signature.p[i] <= 'F'))
+	for (size_t i = 0; i < HEX_LEN; i++) {
+		char c = a->signature.p[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
 			goto bad_signature;
+	}
 	return 0;
 
 malformed:
@@ -317,7 +316,7 @@ static int check_signed_headers(const struct sigv4_request *r, struct span sh,
 		if (!find_header(r, name.p, name.len, &first))
 			return err__set(err, errlen, -EINVAL,
 					"The signed header '%.*s' is not in the request",
-					QUOTE, name.p);
+					SPAN_QUOTE(name));
 	}
 	if (!host)
 		return err__set(err, errlen, -EINVAL,
@@ -327,7 +326,7 @@ static int check_signed_headers(const struct sigv4_request *r, struct span sh,
 bad:
 	return err__set(err, errlen, -EINVAL,
 			"SignedHeaders must be lowercase header names, sorted, separated by ';': '%.*s'",
-			QUOTE, sh.p);
+			SPAN_QUOTE(sh));
 }
 
 static int decimal(const char *s, int n)
@@ -758,7 +757,7 @@ int sigv4__verify(const struct sigv4_request *r, const struct sigv4_key *keys,
 		return err__set(err, errlen, -EINVAL,
 				"Credential should be scoped with a valid terminator: '"
 				TERMINATOR "', not '%.*s'.",
-				QUOTE, a.terminator.p);
+				SPAN_QUOTE(a.terminator));
 	if (!a.region.len)
 		return err__set(err, errlen, -EINVAL,
 				"Credential should be scoped to a valid region.");
@@ -776,7 +775,7 @@ int sigv4__verify(const struct sigv4_request *r, const struct sigv4_key *keys,
 	if (a.date.len != 8 || memcmp(a.date.p, amz_date, 8))
 		return err__set(err, errlen, -ETIME,
 				"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%.*s' != '%.8s', from '%s'.",
-				QUOTE, a.date.p, amz_date, amz_date);
+				SPAN_QUOTE(a.date), amz_date, amz_date);
 	if (!span_is(a.service, service))
 		return err__set(err, errlen, -EACCES,
 				"Credential should be scoped to correct service: '%s'.",
