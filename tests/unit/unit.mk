@@ -49,3 +49,9 @@ $(O)/tests/unit/vsock_client_test: $(TOOLS_LIB) $(PROTO_OBJS) $(LIBTHAW)
 $(O)/tests/unit/vsock_client_test: UNIT_LIBS := $(call pkg,json-c)
 $(O)/tests/unit/thawvm_api_test: $(TOOLS_LIB) $(PROTO_OBJS) $(LIBTHAW)
 $(O)/tests/unit/thawvm_api_test: UNIT_LIBS = $(TOOLS_LIB_LIBS)
+
+# thawd's AWS Signature Version 4 verifier, against requests that Debian's
+# awscli signed (sigv4_vectors.h, written by sigv4_vectors.py).
+UNIT_TESTS += $(O)/tests/unit/sigv4_test
+$(O)/tests/unit/sigv4_test: $(O)/tools/thawd/sigv4.o
+$(O)/tests/unit/sigv4_test: UNIT_LIBS := $(call pkg,libcrypto)
