@@ -624,9 +624,9 @@ static int payload_hash(const struct sigv4_request *r, const char **line,
 	size_t i;
 	int n;
 
+	*line = body_hex;
 	if (!sha256_hex(r->body ? r->body : "", r->body_len, body_hex))
 		return err__set(err, errlen, -ENOMEM, "libcrypto: SHA-256 failed");
-	*line = body_hex;
 	n = find_header(r, "x-amz-content-sha256", 20, &i);
 	if (!n)
 		return 0;
