@@ -16,6 +16,7 @@ static int log_fd = STDERR_FILENO;		/* protected by log_lock */
 static enum log_level log_level = LOG_WARN;	/* protected by log_lock */
 static bool show_level;				/* protected by log_lock */
 static bool show_origin;			/* protected by log_lock */
+static const char *prog_name = "thawvm";	/* protected by log_lock */
 static struct timespec start_time;
 
 __attribute__((constructor)) static void log_start(void)
@@ -93,7 +94,7 @@ void log__printf(enum log_level level, const char *file, int line,
 		pthread_mutex_unlock(&log_lock);
 		return;
 	}
-	len = snprintf(buf, sizeof(buf), "[thawvm %llu.%06llu]",
+	len = snprintf(buf, sizeof(buf), "[%s %llu.%06llu]", prog_name,
 		       (unsigned long long)(ns / 1000000000ull),
 		       (unsigned long long)(ns % 1000000000ull / 1000));
 	n = len > 0 ? (size_t)len : 0;
@@ -117,5 +118,13 @@ void log__printf(enum log_level level, const char *file, int line,
 	if (write(log_fd, buf, n) < 0) {
 		/* Nowhere left to report a failing log. */
 	}
+	pthread_mutex_unlock(&log_lock);
+}
+
+void log__set_program(const char *name, enum log_level level)
+{
+	pthread_mutex_lock(&log_lock);
+	prog_name = name;
+	log_level = level;
 	pthread_mutex_unlock(&log_lock);
 }

@@ -37,6 +37,11 @@ void log__printf(enum log_level level, const char *file, int line,
 /* Apply a logger configuration; 0, or -errno with a message in @err. */
 int log__configure(const struct log_config *lc, char *err,
 		   size_t errlen);
+/*
+ * The program other than thawvm that logs with these (its name in the
+ * prefix) and the level it starts at; @name must live for good.
+ */
+void log__set_program(const char *name, enum log_level level);
 /* Wall-clock milliseconds, for log and metrics timestamps. */
 uint64_t log__now_ms(void);
 
