@@ -98,6 +98,7 @@ include proto/proto.mk
 include tools/lib/lib.mk
 include vmm/vmm.mk
 include tools/thawctl/thawctl.mk
+include tools/thawd/thawd.mk
 include tools/guest/guest.mk
 include tools/uffd-handler/uffd-handler.mk
 include tools/bench/bench.mk

@@ -55,3 +55,9 @@ $(O)/tests/unit/thawvm_api_test: UNIT_LIBS = $(TOOLS_LIB_LIBS)
 UNIT_TESTS += $(O)/tests/unit/sigv4_test
 $(O)/tests/unit/sigv4_test: $(O)/tools/thawd/sigv4.o
 $(O)/tests/unit/sigv4_test: UNIT_LIBS := $(call pkg,libcrypto)
+# thawd's configuration and function.json parsers, with bad files.
+UNIT_TESTS += $(O)/tests/unit/thawd_config_test
+$(O)/tests/unit/thawd_config_test: $(O)/tools/thawd/config.o \
+	$(O)/tools/thawd/catalog.o $(TOOLS_LIB) $(PROTO_OBJS) $(LIBTHAW)
+$(O)/tests/unit/thawd_config_test: UNIT_LIBS = $(TOOLS_LIB_LIBS) \
+	$(LIBTHAW_LIBS)

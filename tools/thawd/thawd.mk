@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: GPL-2.0
+# thawd: the worker-host agent (tools/thawd/thawd.h has the map).  The HTTP
+# side is libmicrohttpd, as thawvm's API; SigV4's hashes and base64 are
+# OpenSSL's libcrypto.  Its option-less subcommands share nothing with
+# thawctl's parser; what starting and invoking a VM takes is in tools/lib/.
+THAWD_OBJS := $(addprefix $(O)/tools/thawd/,main.o config.o catalog.o \
+	pool.o invoke.o http.o queue.o metrics.o sigv4.o)
+PROGS += $(O)/bin/thawd
+
+$(O)/bin/thawd: $(THAWD_OBJS) $(TOOLS_LIB) $(PROTO_OBJS) $(LIBTHAW)
+	$(call link,$(TOOLS_LIB_LIBS) $(LIBTHAW_LIBS) \
+		$(call pkg,libmicrohttpd) $(call pkg,libcrypto) -lpthread)
