@@ -24,12 +24,13 @@ DKMSDIR ?= /usr/src
 
 # Programs for BINDIR, and thaw-init, which only runs inside a function VM,
 # for LIBEXECDIR/thaw (mkfunc packs it).  The benches stay in the tree.
-INSTALL_BIN := $(addprefix $(O)/bin/,thawvm thawctl thaw-uffd-handler)
+INSTALL_BIN := $(addprefix $(O)/bin/,thawvm thawctl thawd thaw-uffd-handler)
 INSTALL_LIBEXEC := $(O)/bin/thaw-init
-# The services of the daemons thaw has today: one object holder and one
-# Uffd handler per snapshot.  thawd.service, the worker agent's
-# (DESIGN.md), joins this list when thawd exists.
-SYSTEMD_UNITS := thaw-hold@.service thaw-uffd-handler@.service
+# The services: one object holder and one Uffd handler per snapshot, and
+# the worker agent (its configuration in /etc/thawd, like modprobe's in
+# /etc whatever PREFIX says).
+SYSTEMD_UNITS := thaw-hold@.service thaw-uffd-handler@.service thawd.service
+THAWD_CONFDIR ?= /etc/thawd
 # thaw.ko's DKMS source: what Kbuild reads, and dkms.conf.
 DKMS_SRC := Kbuild VERSION kmod/Kbuild uapi/linux/thaw.h \
 	$(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h)
@@ -50,7 +51,7 @@ install: programs man
 		$(DESTDIR)$(DOCDIR)/examples/echo $(DESTDIR)$(DOCDIR)/admin-guide \
 		$(DESTDIR)$(UDEVDIR)/rules.d \
 		$(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
-		$(DESTDIR)$(MODPROBEDIR) \
+		$(DESTDIR)$(MODPROBEDIR) $(DESTDIR)$(THAWD_CONFDIR) \
 		$(addprefix $(DESTDIR)$(MANDIR)/man,$(sort $(MAN_SECTIONS)))
 	$(Q)$(INSTALL) -m 0755 $(INSTALL_BIN) $(DESTDIR)$(BINDIR)/
 	$(Q)sed -e 's|^libexecdir=$$|libexecdir=$(LIBEXECDIR)/thaw|' \
@@ -70,6 +71,7 @@ install: programs man
 	done
 	$(Q)$(INSTALL) -m 0644 dist/sysusers.d/thaw.conf $(DESTDIR)$(SYSUSERSDIR)/
 	$(Q)$(INSTALL) -m 0644 dist/modprobe.d/thaw.conf $(DESTDIR)$(MODPROBEDIR)/
+	$(Q)$(INSTALL) -m 0644 dist/thawd.json $(DESTDIR)$(THAWD_CONFDIR)/
 	$(Q)$(INSTALL) -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	$(Q)$(INSTALL) -m 0644 Documentation/admin-guide/*.rst \
 		$(DESTDIR)$(DOCDIR)/admin-guide/

@@ -21,13 +21,16 @@ fi
 
 # 1. Every file, where Debian's packages and the man pages say it is.
 expected="/etc/modprobe.d/thaw.conf
+/etc/thawd/thawd.json
 /usr/bin/mkfunc
 /usr/bin/thaw-uffd-handler
 /usr/bin/thawctl
+/usr/bin/thawd
 /usr/bin/thawvm
 /usr/include/thaw/linux/thaw.h
 /usr/lib/systemd/system/thaw-hold@.service
 /usr/lib/systemd/system/thaw-uffd-handler@.service
+/usr/lib/systemd/system/thawd.service
 /usr/lib/sysusers.d/thaw.conf
 /usr/lib/udev/rules.d/60-thaw.rules
 /usr/libexec/thaw/thaw-init
@@ -40,6 +43,7 @@ $(cd Documentation && ls admin-guide/*.rst | sed 's|^|/usr/share/doc/thaw/|')
 /usr/share/man/man1/thawvm.1
 /usr/share/man/man4/thaw.4
 /usr/share/man/man8/thaw-init.8
+/usr/share/man/man8/thawd.8
 /usr/share/pkgconfig/thaw.pc"
 got=$(cd "$d" && find . ! -type d | sed 's|^\.||' | LC_ALL=C sort)
 expected=$(echo "$expected" | LC_ALL=C sort)
@@ -53,7 +57,7 @@ fi
 
 # 2. Modes, and the installed copies know the installed paths and version.
 bad=
-for f in usr/bin/{mkfunc,thawctl,thawvm,thaw-uffd-handler} \
+for f in usr/bin/{mkfunc,thawctl,thawd,thawvm,thaw-uffd-handler} \
 	 usr/libexec/thaw/thaw-init usr/share/doc/thaw/examples/echo/bootstrap; do
 	[ "$(stat -c %a "$d/$f")" = 755 ] || bad+=" $f:$(stat -c %a "$d/$f")"
 done
@@ -117,6 +121,8 @@ help=$(tools/guest/mkfunc --help 2>&1; echo --version)
 check_page man1/mkfunc.1 "$help" --show-depends
 help=$(build/bin/thaw-init --help 2>&1; echo --version)
 check_page man8/thaw-init.8 "$help"
+help=$(build/bin/thawd --help 2>&1; build/bin/thawd function --help 2>&1; echo --version)
+check_page man8/thawd.8 "$help" --endpoint-url --function-name --cli-binary-format
 params=$(modinfo -F parm kmod/thaw.ko 2>/dev/null | cut -d: -f1 | sort)
 if [ -n "$params" ]; then
 	for p in $params; do
