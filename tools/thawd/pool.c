@@ -563,9 +563,25 @@ static void *reaper_main(void *arg)
 	return NULL;
 }
 
+/* The console, log and sockets a VM of CID @cid had in run_dir. */
+static void forget_files(unsigned int cid)
+{
+	static const char *const ext[] = { "console", "log", "api", "vsock",
+					   "api.uffd" };
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		if (thawd__pathf(path, sizeof(path), "%s/vm-%u.%s",
+				 thawd.cfg.run_dir, cid, ext[i]))
+			continue;
+		unlink(path);
+	}
+}
+
 /*
  * VMs an agent killed with SIGKILL left running: their pid files are in
- * run_dir.  Stop each one that is still a thawvm on our socket.
+ * run_dir.  Stop each one that is still a thawvm on our socket, and
+ * remove what each left in run_dir.
  */
 static void stop_orphans(void)
 {
@@ -593,6 +609,7 @@ static void stop_orphans(void)
 			fclose(f);
 		}
 		unlink(path);
+		forget_files(cid);
 		if (pid <= 1)
 			continue;
 		snprintf(cmd, sizeof(cmd), "/proc/%d/cmdline", pid);

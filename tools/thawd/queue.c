@@ -319,7 +319,16 @@ static void run_one(const char *name)
 	}
 	if (res.vm)
 		pool__release(res.vm, res.outcome);
-	if (res.outcome == INV_OK) {
+	if (res.outcome == INV_SERVICE_ERROR && thawd.draining) {
+		/* Not the event's fault: it waits for the next start. */
+		char from[PATH_MAX], to[PATH_MAX];
+
+		thawd__pathf(from, sizeof(from), "%s/running/%s", qdir, name);
+		thawd__pathf(to, sizeof(to), "%s/ready/%s", qdir, name);
+		if (rename(from, to))
+			pr_err("async: %s: %s (left in running/)", name,
+			       strerror(errno));
+	} else if (res.outcome == INV_OK) {
 		drop_running(name);
 	} else {
 		if (asprintf(&error, "%s: %.*s", res.error_type,
