@@ -467,25 +467,39 @@ static int create(struct create_args *a)
 			a->fc.name, tmp);
 		return 1;
 	}
-	if (a->update) {
-		thawd__pathf(old, sizeof(old), "%s/.%s.old-%d", top, a->fc.name,
-			 (int)getpid());
-		if (rename(final, old)) {
-			fprintf(stderr, "thawd function: %s: %s\n", final,
-				strerror(errno));
-			return 1;
-		}
-	}
-	if (rename(tmp, final)) {
+	/*
+	 * update swaps the folders in one step where the file system can
+	 * (renameat2 RENAME_EXCHANGE), so that the function never looks
+	 * deleted to a running agent; elsewhere, two renames.
+	 */
+	if (a->update && !renameat2(AT_FDCWD, tmp, AT_FDCWD, final,
+				    RENAME_EXCHANGE)) {
+		rm_tree(tmp);
+	} else if (a->update && errno != EINVAL && errno != ENOSYS) {
 		fprintf(stderr, "thawd function: %s: %s\n", final,
 			strerror(errno));
-		if (a->update && rename(old, final))
-			fprintf(stderr, "thawd function: and %s is now %s\n",
-				final, old);
 		return 1;
+	} else {
+		if (a->update) {
+			thawd__pathf(old, sizeof(old), "%s/.%s.old-%d", top,
+				     a->fc.name, (int)getpid());
+			if (rename(final, old)) {
+				fprintf(stderr, "thawd function: %s: %s\n",
+					final, strerror(errno));
+				return 1;
+			}
+		}
+		if (rename(tmp, final)) {
+			fprintf(stderr, "thawd function: %s: %s\n", final,
+				strerror(errno));
+			if (a->update && rename(old, final))
+				fprintf(stderr, "thawd function: and %s is now %s\n",
+					final, old);
+			return 1;
+		}
+		if (a->update)
+			rm_tree(old);
 	}
-	if (a->update)
-		rm_tree(old);
 	printf("%s revision %llu\n", a->fc.name,
 	       (unsigned long long)a->fc.revision);
 	return 0;

@@ -102,6 +102,7 @@ struct function *pool__function(const char *name, char *err, size_t errlen)
 		f = find_locked(name);
 		if (f && !f->gone) {
 			f->gone = true;
+			f->epoch++;
 			pthread_cond_signal(&reaper_wake);
 		}
 		pthread_mutex_unlock(&thawd.lock);
@@ -136,6 +137,9 @@ struct function *pool__function(const char *name, char *err, size_t errlen)
 		f->next = thawd.fns;
 		thawd.fns = f;
 	}
+	/* A new epoch: VMs of the old settings or files are not reused. */
+	if (f->gone || f->cfg.revision != fc.revision)
+		f->epoch++;
 	if (f->cfg.revision != fc.revision && f->cfg.revision)
 		pr_info("function %s: revision %llu replaces %llu", name,
 			(unsigned long long)fc.revision,
@@ -301,7 +305,7 @@ static struct vm *vm_new_locked(struct function *fn)
 		return NULL;
 	}
 	vm->fn = fn;
-	vm->revision = fn->cfg.revision;
+	vm->epoch = fn->epoch;
 	fn->vms++;
 	fn->starting++;
 	thawd.vms++;
@@ -378,7 +382,7 @@ int pool__acquire(struct function *fn, bool wait, uint64_t deadline_ms,
 		/* A VM that died while idle (killed, crashed) is not used. */
 		if (proc__exited(v->c.pid, NULL))
 			v->c.pid = 0;	/* reaped: nothing to stop */
-		if (v->revision == fn->cfg.revision && v->c.pid) {
+		if (v->epoch == fn->epoch && v->c.pid) {
 			vm = v;
 			vm->next = NULL;
 			break;
@@ -458,7 +462,7 @@ void pool__release(struct vm *vm, enum inv_outcome outcome)
 	fn->running--;
 	thawd.running--;
 	if (keep && !thawd.draining && !fn->gone &&
-	    vm->revision == fn->cfg.revision) {
+	    vm->epoch == fn->epoch) {
 		vm->idle_since_ms = util__now_ms();
 		vm->next = fn->idle;
 		fn->idle = vm;
@@ -474,7 +478,7 @@ void pool__release(struct vm *vm, enum inv_outcome outcome)
 /*
  * Once a second: stop the VMs idle past idle_ttl_s beyond a function's
  * provisioned concurrency, and those of deleted functions or old
- * revisions; then restore VMs for functions short of their provisioned
+ * revisions (epochs); then restore VMs for functions short of their provisioned
  * concurrency, one at a time.
  */
 static void reap_once(void)
@@ -491,7 +495,7 @@ static void reap_once(void)
 
 		while (*pp) {
 			struct vm *v = *pp;
-			bool old = f->gone || v->revision != f->cfg.revision ||
+			bool old = f->gone || v->epoch != f->epoch ||
 				   thawd.draining;
 
 						if (old || (now - v->idle_since_ms >= ttl &&

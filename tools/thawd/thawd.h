@@ -129,6 +129,10 @@ struct function {
 	char dir[512];			/* STATE/functions/NAME */
 	struct timespec mtime;		/* of function.json, when read */
 	bool gone;			/* deleted from the catalogue */
+	uint64_t epoch;			/* one more at every change of the
+					 * settings, revision or existence:
+					 * a VM of another epoch is retired
+					 */
 	uint32_t running;		/* invocations now */
 	uint32_t vms;			/* VMs, idle or busy or starting */
 	uint32_t starting;		/* of those, being restored */
@@ -140,7 +144,7 @@ struct function {
 
 struct vm {
 	struct function *fn;
-	uint64_t revision;		/* fn->cfg.revision it was made from */
+	uint64_t epoch;			/* fn->epoch it was made in */
 	uint32_t cid;
 	struct clone c;
 	struct clone_opts o;
