@@ -62,14 +62,16 @@ tap_total() {
 # vmtest_death LOG STATUS: how a tools/vmtest/run machine died, from its
 # output LOG and exit STATUS, or nothing if it did not (STATUS is then
 # CMD's): guard (kernel stack guard page hit), stackend (corrupted stack
-# end), panic (another panic or oops), hang (--timeout passed, a soft lockup
-# included), machine (it stopped some other way).  Documentation/dev-tools/vmtest.rst, "Deaths
+# end), softlockup (a CPU stuck 40 s: tools/vmtest/run panics on it),
+# panic (another panic or oops), hang (--timeout passed), machine (it
+# stopped some other way).  Documentation/dev-tools/vmtest.rst, "Deaths
 # under TCG".
 vmtest_death() {
 	case "$2" in 124|125) ;; *) return 0 ;; esac
 	grep -q 'vmtest: .*accelerator \(tcg\|kvm\)' "$1" || return 0
 	if grep -q 'stack guard page was hit' "$1"; then echo guard
 	elif grep -q 'corrupted stack end detected' "$1"; then echo stackend
+	elif grep -q 'Kernel panic - not syncing: softlockup' "$1"; then echo softlockup
 	elif grep -qE 'Kernel panic|Oops:' "$1"; then echo panic
 	elif [ "$2" = 124 ]; then echo hang
 	else echo machine

@@ -16,7 +16,7 @@ ok() { n=$((n + 1)); echo "ok $n $*"; }
 notok() { n=$((n + 1)); echo "not ok $n $*"; }
 skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
-echo "1..13"
+echo "1..14"
 
 # --- vmtest_death on what tools/vmtest/run prints.
 stopped='vmtest: the machine stopped without an exit status (qemu exit 0, accelerator tcg)'
@@ -28,6 +28,10 @@ $stopped" 125)" = guard ]'
 check "corrupted stack end alone: stackend" \
 	'[ "$(death_of "[ 9.2] Kernel panic - not syncing: corrupted stack end detected inside scheduler
 $stopped" 125)" = stackend ]'
+check "a soft lockup made a panic: softlockup" \
+	'[ "$(death_of "[ 77.2] watchdog: BUG: soft lockup - CPU#0 stuck for 41s! [vcpu0:374]
+[ 77.3] Kernel panic - not syncing: softlockup: hung tasks
+$stopped" 125)" = softlockup ]'
 check "another panic: panic" \
 	'[ "$(death_of "[ 3.0] Kernel panic - not syncing: Fatal exception
 $stopped" 125)" = panic ]'
