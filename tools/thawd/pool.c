@@ -458,6 +458,12 @@ void pool__release(struct vm *vm, enum inv_outcome outcome)
 	}
 	if (!keep && outcome == INV_SERVICE_ERROR)
 		log_vm_tail(vm, "failed during an invocation");
+	/*
+	 * What the function printed is in its log already; a warm VM's
+	 * console starts again (thawvm appends: it writes at the new end).
+	 */
+	if (keep && truncate(vm->console, 0) && errno != ENOENT)
+		pr_warn("%s: %s", vm->console, strerror(errno));
 	pthread_mutex_lock(&thawd.lock);
 	fn->running--;
 	thawd.running--;

@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# thawd end to end, in vmtest: two functions in its catalogue (the shell
+# test function and the heavy-init sample), each made by 'thawd function
+# create' (boot, SnapStart snapshot, working set), served on the Invoke
+# API to Debian's unmodified awscli (SigV4-signed) and to curl
+# --aws-sigv4 for the load: RequestResponse, Event, DryRun, the log tail,
+# an unknown function, a wrong signature; reserved concurrency N against
+# 4N requests at once (exactly N run, the rest 429 at once, /metrics
+# agrees, promtool accepts it); a timeout; a VM killed in the middle of
+# an invocation; 100 Event invocations across a SIGKILL of the agent; a
+# SIGTERM drain.
+set -uo pipefail
+here=$(dirname "$0")
+. "$here/../lib/function-vm.sh"
+
+PLAN=29
+thawd=$top/build/bin/thawd
+aws=/usr/bin/aws
+tap_plan $PLAN "thawd" "$([ -x "$thawd" ] || echo "build/bin/thawd not built")"
+
+port=19091
+url=http://127.0.0.1:$port
+key=AKIDTHAWDTEST
+secret=thawd-test-secret
+state=$work/state
+run=$work/run
+cfg=$work/thawd.json
+N=2				# the shell function's reserved concurrency
+cat > "$cfg" <<EOF
+{
+	"listen": "127.0.0.1:$port",
+	"state_dir": "$state",
+	"run_dir": "$run",
+	"max_concurrency": 16,
+	"max_vms": 12,
+	"cid_base": 3000,
+	"async": { "workers": 2, "retries": 2, "backoff_ms": 500 },
+	"credentials": [ { "access_key_id": "$key", "secret_access_key": "$secret" } ]
+}
+EOF
+
+thawd_pid=
+cleanup() {
+	[ -n "$thawd_pid" ] && kill -9 "$thawd_pid" 2>/dev/null
+	pkill -9 -f "thawvm --api-sock $run/" 2>/dev/null
+	vm_cleanup
+}
+trap cleanup EXIT
+
+start_thawd() {
+	"$thawd" --config "$cfg" >> "$work/thawd.log" 2>&1 &
+	thawd_pid=$!
+	for ((i = 0; i < 100; i++)); do
+		curl -sf "$url/ping" >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# awscli as a user runs it: signed with the key above, no retries.
+awsi() {
+	env HOME="$work" AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY="${SECRET:-$secret}" \
+		AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
+		AWS_MAX_ATTEMPTS=1 AWS_CONFIG_FILE=/dev/null \
+		AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER= \
+		"$aws" lambda invoke --endpoint-url "$url" \
+		--cli-read-timeout 300 --cli-binary-format raw-in-base64-out "$@"
+}
+# inv NAME PAYLOAD OUT [CURL ARGS]: a signed invocation; prints the status.
+inv() {
+	local name=$1 payload=$2 out=$3
+	shift 3
+	curl -s --aws-sigv4 "aws:amz:us-east-1:lambda" --user "$key:$secret" \
+		-o "$out" -w '%{http_code}' -X POST \
+		-H 'Content-Type: application/json' --data-binary "$payload" \
+		"$@" "$url/2015-03-31/functions/$name/invocations"
+}
+metric() {
+	curl -s "$url/metrics" | awk -v k="$1" '$1 == k { print $2 }'
+}
+have_aws() { [ -x "$aws" ]; }
+
+# --- The catalogue.
+"$mkfunc" "$here/../guest/testfunc/bootstrap" "$work/shell.cpio.gz" --busybox \
+	--name shell 2>&1 | diag
+"$mkfunc" "$top/tools/guest/samples/heavy/bootstrap" "$work/heavy.cpio.gz" \
+	--busybox --name heavy --env HEAVY_INIT_MB=4 2>&1 | diag
+t0=$(date +%s)
+"$thawd" function create shell "$work/shell.cpio.gz" --config "$cfg" \
+	--timeout 3 --reserved $N --payload '{"action":"sum"}' \
+	--boot-timeout "$BOOT_TIMEOUT" > "$work/create-shell.out" 2>&1 &
+p1=$!
+"$thawd" function create heavy "$work/heavy.cpio.gz" --config "$cfg" \
+	--memory 128 --timeout 10 --boot-timeout "$BOOT_TIMEOUT" \
+	> "$work/create-heavy.out" 2>&1 &
+p2=$!
+wait $p1; rc1=$?
+wait $p2; rc2=$?
+check "function create shell: snapshot and working set ($(($(date +%s) - t0)) s)" \
+	'[ $rc1 = 0 ] && [ -s "$state/functions/shell/snapshot/wset" ]' ||
+	{ diag < "$work/create-shell.out"; tail -n 30 "$state/functions/.shell.new-"*/snapshot.console 2>/dev/null | diag; }
+check "function create heavy" \
+	'[ $rc2 = 0 ] && [ -s "$state/functions/heavy/snapshot/state" ]' ||
+	diag < "$work/create-heavy.out"
+"$thawd" function list --config "$cfg" > "$work/list" 2>&1
+check "function list shows both, shell with reserved concurrency $N" \
+	'grep -q "^heavy " "$work/list" && grep -Eq "^shell +1 +128 +1 +3 +$N " "$work/list"' ||
+	diag < "$work/list"
+"$thawd" function create shell "$work/shell.cpio.gz" --config "$cfg" \
+	> "$work/dup" 2>&1
+check "function create of an existing name is refused" \
+	'[ $? != 0 ] && grep -q "already exists" "$work/dup"'
+"$thawd" --config "$cfg" --check-config > "$work/cc" 2>&1
+check "thawd --check-config" '[ $? = 0 ] && grep -q ": ok;" "$work/cc"' ||
+	diag < "$work/cc"
+
+start_thawd
+check "thawd serves on $url" '[ $? = 0 ]' || diag < "$work/thawd.log"
+
+# --- awscli, unmodified: four calls at once (Python is slow under TCG).
+SKIP_REASON="Debian's awscli is not installed"
+if have_aws; then
+	awsi --function-name shell --log-type Tail \
+		--payload '{"action":"log","tag":"tailtest"}' "$work/r1.json" \
+		> "$work/r1.meta" 2> "$work/r1.err" &
+	a1=$!
+	awsi --function-name shell --invocation-type Event \
+		--payload '{"action":"log","tag":"awsevent"}' "$work/r2.json" \
+		> "$work/r2.meta" 2> "$work/r2.err" &
+	a2=$!
+	awsi --function-name nosuch "$work/r3.json" > /dev/null 2> "$work/r3.err" &
+	a3=$!
+	SECRET=wrong awsi --function-name shell "$work/r4.json" > /dev/null \
+		2> "$work/r4.err" &
+	a4=$!
+	wait $a1; wait $a2
+	wait $a3; rc3=$?
+	wait $a4; rc4=$?
+	check "aws lambda invoke shell: the function's answer" \
+		'grep -q "\"StatusCode\": 200" "$work/r1.meta" &&
+		 grep -q "\"logged\":\"tailtest\"" "$work/r1.json" &&
+		 grep -q "\"ExecutedVersion\": \"\$LATEST\"" "$work/r1.meta"' ||
+		cat "$work/r1.meta" "$work/r1.err" "$work/r1.json" "$work/thawd.log" | diag
+	sed -n 's/.*"LogResult": "\([^"]*\)".*/\1/p' "$work/r1.meta" |
+		base64 -d > "$work/r1.log" 2>/dev/null
+	check "aws lambda invoke --log-type Tail: the function's output, END and REPORT" \
+		'grep -q "testfunc: log tailtest" "$work/r1.log" &&
+		 grep -q "^END RequestId: " "$work/r1.log" &&
+		 grep -q "^REPORT RequestId: .*Duration: .*Memory Size: 128 MB" "$work/r1.log"' ||
+		cat "$work/r1.log" | diag
+	check "aws lambda invoke --invocation-type Event: 202" \
+		'grep -q "\"StatusCode\": 202" "$work/r2.meta"' ||
+		cat "$work/r2.meta" "$work/r2.err" | diag
+	check "an unknown function: ResourceNotFoundException" \
+		'[ $rc3 != 0 ] && grep -q ResourceNotFoundException "$work/r3.err"' ||
+		diag < "$work/r3.err"
+	check "a wrong SigV4 signature: 403 InvalidSignatureException" \
+		'[ $rc4 != 0 ] && grep -q "InvalidSignatureException" "$work/r4.err"' ||
+		diag < "$work/r4.err"
+else
+	for ((i = 0; i < 5; i++)); do tap_skip "awscli"; done
+fi
+code=$(inv heavy '{}' "$work/heavy.out")
+check "heavy: the digest its init computed ($code)" \
+	'[ "$code" = 200 ] && grep -q "\"init_digest\":\"[0-9a-f]\{64\}\"" "$work/heavy.out"' ||
+	diag < "$work/heavy.out"
+code=$(inv shell '{}' /dev/null -H 'X-Amz-Invocation-Type: DryRun')
+check "DryRun: 204 ($code)" '[ "$code" = 204 ]'
+code=$(curl -s -o "$work/unsigned" -w '%{http_code}' -X POST -d '{}' \
+	"$url/2015-03-31/functions/shell/invocations")
+check "an unsigned request: 403 ($code)" '[ "$code" = 403 ]'
+
+# --- Reserved concurrency: N at once, the rest 429 at once.
+base_thr=$(metric 'thawd_throttles_total{function="shell"}')
+base_ok=$(metric 'thawd_invocation_outcomes_total{function="shell",outcome="ok"}')
+declare -a cpid
+for ((i = 0; i < 4 * N; i++)); do
+	(
+		s=$(date +%s%N)
+		c=$(inv shell '{"action":"sleep","seconds":"3"}' "$work/c$i.out")
+		echo "$c $((($(date +%s%N) - s) / 1000000))" > "$work/c$i.code"
+	) &
+	cpid[$i]=$!
+done
+for ((i = 0; i < 4 * N; i++)); do wait "${cpid[$i]}"; done
+ok=0 thr=0 fast=0 other=()
+for ((i = 0; i < 4 * N; i++)); do
+	read -r c ms < "$work/c$i.code"
+	case "$c" in
+	200) ok=$((ok + 1)) ;;
+	429) thr=$((thr + 1)); [ "$ms" -lt 2000 ] && fast=$((fast + 1)) ;;
+	*) other+=("$c") ;;
+	esac
+done
+check "$((4 * N)) requests at once, reserved $N: $ok ran, $thr got 429" \
+	'[ $ok = $N ] && [ $thr = $((3 * N)) ]' ||
+	{ echo "other: ${other[*]}"; cat "$work"/c*.code; cat "$work"/c*.out; } | diag
+check "every 429 came at once, before the $N running ended ($fast of $thr under 2 s)" \
+	'[ $fast = $thr ]'
+curl -s "$url/metrics" > "$work/metrics"
+d_thr=$(($(metric 'thawd_throttles_total{function="shell"}') - ${base_thr:-0}))
+d_ok=$(($(metric 'thawd_invocation_outcomes_total{function="shell",outcome="ok"}') - ${base_ok:-0}))
+check "/metrics agrees with the clients: $d_thr throttles, $d_ok more ok" \
+	'[ $d_thr = $((3 * N)) ] && [ $d_ok -ge $N ]'
+SKIP_REASON="promtool (Debian's prometheus) is not installed"
+if command -v promtool >/dev/null; then
+	promtool check metrics < "$work/metrics" > "$work/promtool" 2>&1
+	check "promtool check metrics accepts /metrics" '[ $? = 0 ]' ||
+		diag < "$work/promtool"
+else
+	tap_skip "promtool"
+fi
+
+# --- A timeout (3 s) on a warm VM, then a VM killed in an invocation.
+inv shell '{}' "$work/warm.out" > /dev/null
+s=$(date +%s%N)
+code=$(inv shell '{"action":"sleep","seconds":"8"}' "$work/to.out" -D "$work/to.hdr")
+ms=$((($(date +%s%N) - s) / 1000000))
+check "a function past its 3 s timeout: Task timed out in $ms ms" \
+	'[ "$code" = 200 ] && grep -qi "^X-Amz-Function-Error: Unhandled" "$work/to.hdr" &&
+	 grep -q "Task timed out after 3.00 seconds" "$work/to.out" && [ $ms -lt 4000 ]' ||
+	{ cat "$work/to.hdr" "$work/to.out"; } | diag
+code=$(inv shell '{}' "$work/after.out")
+check "the next invocation is answered ($code)" '[ "$code" = 200 ]'
+inv shell '{"action":"sleep","seconds":"5"}' "$work/kill.out" > "$work/kill.code" &
+kp=$!
+sleep 2
+pkill -9 -f "thawvm --api-sock $run/" 2>/dev/null
+wait $kp
+code=$(cat "$work/kill.code")
+check "a VM killed in an invocation: 5xx ServiceException ($code)" \
+	'[ "${code:0:1}" = 5 ] && grep -q ServiceException "$work/kill.out"' ||
+	diag < "$work/kill.out"
+code=$(inv shell '{}' "$work/next.out")
+check "and the next invocation succeeds on a new VM ($code)" \
+	'[ "$code" = 200 ] && grep -q "\"echo\":{}" "$work/next.out"' ||
+	{ diag < "$work/next.out"; tail -n 20 "$work/thawd.log" | diag; }
+
+# --- 100 Event invocations across a SIGKILL of the agent.
+EV=100
+bad=0
+for ((i = 0; i < EV; i++)); do
+	[ $i = 40 ] && {
+		sleep 1
+		kill -9 "$thawd_pid"
+		wait "$thawd_pid" 2>/dev/null
+		start_thawd || bad=$((bad + 1000))
+	}
+	code=$(inv shell "{\"action\":\"log\",\"tag\":\"ev$i\"}" /dev/null \
+		-H 'X-Amz-Invocation-Type: Event')
+	[ "$code" = 202 ] || bad=$((bad + 1))
+done
+check "$EV Events accepted with 202 across a SIGKILL and restart ($bad refused)" \
+	'[ $bad = 0 ]'
+for ((t = 0; t < 600; t++)); do
+	[ -z "$(ls -A "$state/queue/ready" "$state/queue/running" 2>/dev/null)" ] && break
+	sleep 1
+done
+missing=()
+for ((i = 0; i < EV; i++)); do
+	grep -q "testfunc: log ev$i " "$state/logs/shell.log" || missing+=("ev$i")
+done
+check "every Event ran at least once (${#missing[@]} missing, queue empty after $t s)" \
+	'[ ${#missing[@]} = 0 ] && [ -z "$(ls -A "$state/queue/dead")" ]' ||
+	{ echo "missing: ${missing[*]}"; ls -l "$state/queue"/*; } | diag
+check "the restarted agent stopped the VMs the killed one left" \
+	'grep -q "left by an earlier thawd" "$work/thawd.log"' ||
+	tail -n 20 "$work/thawd.log" | diag
+
+# --- Event retries: a function error, twice retried, then a dead letter.
+inv shell '{"action":"error"}' /dev/null -H 'X-Amz-Invocation-Type: Event' > /dev/null
+for ((t = 0; t < 120; t++)); do
+	[ -n "$(ls -A "$state/queue/dead" 2>/dev/null)" ] && break
+	sleep 1
+done
+dl=$(ls "$state/queue/dead" 2>/dev/null | head -n 1)
+check "a failing Event: tried 3 times, then in dead/ with its error" \
+	'[ -n "$dl" ] && head -n 1 "$state/queue/dead/$dl" | grep -q "\"attempt\":3" &&
+	 head -n 1 "$state/queue/dead/$dl" | grep -q "Test.Failed"' ||
+	{ ls -l "$state/queue"/*; head -n 1 "$state/queue/dead/"* 2>/dev/null; } | diag
+
+# --- SIGTERM drains: the running invocation finishes, then nothing is left.
+inv shell '{"action":"sleep","seconds":"2"}' "$work/drain.out" > "$work/drain.code" &
+dp=$!
+sleep 1
+kill -TERM "$thawd_pid"
+wait $dp
+wait "$thawd_pid"
+rc=$?
+check "SIGTERM: the running invocation is answered ($(cat "$work/drain.code")), thawd exits 0 ($rc)" \
+	'[ "$(cat "$work/drain.code")" = 200 ] && [ $rc = 0 ]'
+thawd_pid=
+sleep 1
+left=$(pgrep -f "thawvm --api-sock $run/" | wc -l)
+socks=$(find "$run" -name 'vm-*' 2>/dev/null | wc -l)
+check "no VM, socket or pid file left ($left VMs, $socks files)" \
+	'[ "$left" = 0 ] && [ "$socks" = 0 ]' || ls -l "$run" | diag
+check "START, END and REPORT lines in the function's log" \
+	'grep -q "^START RequestId: " "$state/logs/shell.log" &&
+	 grep -q "Restore Duration: " "$state/logs/shell.log"'
