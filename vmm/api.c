@@ -206,6 +206,7 @@ static json_object *stats_to_json(const struct vmm_stats *st)
 	ADD(vsock_tx_bytes);
 	ADD(vsock_conns);
 	ADD(vsock_rsts);
+	ADD(log_missed_count);
 	ADD(start_us);
 	ADD(first_run_us);
 	ADD(boot_ready_us);
