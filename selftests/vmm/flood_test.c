@@ -6,6 +6,8 @@
  *  - the serial console written in a loop into a pipe nobody reads: the
  *    vCPU keeps running (its exits go on) once the pipe is full, what
  *    reaches the pipe is bounded, and the bytes dropped are counted;
+ *  - the same into a file, with the serial section's rate_limiter: the
+ *    file grows no faster than the bucket lets it;
  *  - a virtio device broken and reset in a loop (queue ready with no
  *    rings, then status 0): the log gets a bounded number of lines.
  *
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -114,23 +117,19 @@ static int start(struct __test_metadata *_metadata, FIXTURE_DATA(flood) *self,
 	return 0;
 }
 
-static uint64_t exits_io(struct vmm *vmm)
-{
-	struct vmm_stats st;
-
-	vmm__stats(vmm, &st);
-	return st.exits_io;
-}
-
 /*
  * The console into a one-page pipe that is never read: once it is full,
- * the vCPU still runs (2 s of exits), and the pipe holds what it holds.
- * The read end is closed before the machine is stopped, so that a vCPU
- * blocked in write(2) gets EPIPE and the test ends either way.
+ * the vCPU still runs (2 s of exits) and the console tries the pipe
+ * again every 10 ms at most; once the console's own buffer is
+ * full too, what comes next is dropped and counted, and the pipe holds
+ * what it holds.  The read end is closed before the machine is stopped,
+ * so that a vCPU blocked in write(2) gets EPIPE and the test ends either
+ * way.
  */
 TEST_F_TIMEOUT(flood, serial_into_full_pipe, 120)
 {
-	uint64_t before, after;
+	uint64_t before, after, flushes;
+	struct vmm_stats st;
 	char path[64];
 	double t0;
 	int p[2], n = 0;
@@ -149,19 +148,80 @@ TEST_F_TIMEOUT(flood, serial_into_full_pipe, 120)
 		usleep(10000);
 	}
 	TH_LOG("pipe full (%d bytes) after %.1f s", n, now_s() - t0);
-	before = exits_io(self->vmm);
+	vmm__stats(self->vmm, &st);
+	before = st.exits_io;
+	flushes = st.uart_flush_count;
 	sleep(2);
-	after = exits_io(self->vmm);
-	TH_LOG("exits while the pipe was full: %llu",
-	       (unsigned long long)(after - before));
+	vmm__stats(self->vmm, &st);
+	after = st.exits_io;
+	flushes = st.uart_flush_count - flushes;
+	TH_LOG("while the pipe was full: %llu exits, %llu write(2)s",
+	       (unsigned long long)(after - before),
+	       (unsigned long long)flushes);
 	/* Two port writes a loop: the vCPU went round at least 100 times. */
 	EXPECT_LT(200, after - before);
+	/* A try every 10 ms at most, not one a line. */
+	EXPECT_GE(300, flushes);
+	/* Past the pipe and the console's buffer (16 KiB), and then some. */
+	do {
+		usleep(10000);
+		vmm__stats(self->vmm, &st);
+	} while (st.uart_write_count < PIPE_BYTES + 16384 + 4096 &&
+		 now_s() - t0 < 60);
+	TH_LOG("uart: %llu bytes, %llu write(2)s, %llu dropped",
+	       (unsigned long long)st.uart_write_count,
+	       (unsigned long long)st.uart_flush_count,
+	       (unsigned long long)st.uart_missed_write_count);
+	EXPECT_LT(0, st.uart_missed_write_count);
 	ASSERT_EQ(0, ioctl(p[0], FIONREAD, &n));
 	EXPECT_GE(fcntl(p[0], F_GETPIPE_SZ), n);
+	EXPECT_GE(st.uart_write_count, n + st.uart_missed_write_count);
 	close(p[0]);
 	vmm__stop(self->vmm);
 	EXPECT_EQ(VMM_EXIT_OK, vmm__wait(self->vmm));
 	close(p[1]);
+}
+
+/*
+ * The serial section's rate_limiter (Firecracker's TokenBucket, bytes):
+ * 1 KiB a second into a file, from a guest that writes as fast as it
+ * can for 3 s.  The file holds at most what the bucket let through; the
+ * rest is counted as dropped by the rate limiter.
+ */
+TEST_F_TIMEOUT(flood, serial_rate_limited, 120)
+{
+	struct vmm_stats st;
+	char path[160];
+	struct stat sb;
+	double t0, t;
+
+	snprintf(path, sizeof(path), "%s/serial.out", self->dir);
+	self->cfg.serial_out_path = strdup(path);
+	self->cfg.serial_rate_limiter = (struct vm_token_bucket){
+		.present = true, .size = 1024, .refill_time = 1000,
+	};
+	t0 = now_s();
+	ASSERT_EQ(0, start(_metadata, self, code_serial_flood,
+			   sizeof(code_serial_flood)));
+	sleep(3);
+	vmm__stop(self->vmm);
+	EXPECT_EQ(VMM_EXIT_OK, vmm__wait(self->vmm));
+	t = now_s() - t0;
+	vmm__stats(self->vmm, &st);
+	ASSERT_EQ(0, stat(path, &sb));
+	TH_LOG("%.1f s: %llu bytes sent, %lld in the file, %llu dropped by the rate limiter",
+	       t, (unsigned long long)st.uart_write_count,
+	       (long long)sb.st_size,
+	       (unsigned long long)st.uart_rate_limiter_dropped_bytes);
+	EXPECT_LT(0, sb.st_size);
+	/* A full bucket, then 1 KiB a second (one more for rounding). */
+	EXPECT_GE(1024 * (t + 2), sb.st_size);
+	EXPECT_LT(0, st.uart_rate_limiter_dropped_bytes);
+	/* Every byte is accounted for, but an 'A' waiting for its '\n'. */
+	EXPECT_LE(sb.st_size + st.uart_rate_limiter_dropped_bytes +
+		  st.uart_missed_write_count, st.uart_write_count);
+	EXPECT_GE(sb.st_size + st.uart_rate_limiter_dropped_bytes +
+		  st.uart_missed_write_count + 1, st.uart_write_count);
 }
 
 /* Lines of @path that hold @what. */
