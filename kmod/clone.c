@@ -81,6 +81,9 @@
 /* Longest dirty list per clone; beyond it a reset walks the bitmap. */
 #define THAW_DIRTY_LIST_MAX	65536
 
+/* Bits of a clone's bitmap cleared between two scheduling points. */
+#define THAW_CLEAR_BITS		(1UL << 20)
+
 static u64 thaw_next_clone_id = 1;	/* thaw_objects_lock */
 
 /* vm_private_data of a detached copy of a clone that had private copies. */
@@ -929,34 +932,24 @@ static void thaw_clone_invalidate_small(struct thaw_clone *clone,
 }
 
 /*
- * Called for every pte change in the clone's range.  Only
- * MMU_NOTIFY_CLEAR replaces or drops pages while the VMA lives
- * (copy-on-write, MADV_DONTNEED, our own reset); protection changes keep
- * the page, and unmap/release end the VMA.  Never sleeps.
+ * Pages the invalidate callback handles under one hold of the clone's
+ * lock: a multiple of a region (so a region is never cut in two), 128 MiB
+ * of the clone.  A MADV_DONTNEED over a huge clone (2^28 pages for 1 TiB)
+ * visits every mapped page: batch by batch, with a scheduling point
+ * between two where the caller may sleep.
  */
-static bool thaw_clone_invalidate(struct mmu_interval_notifier *mni,
-				  const struct mmu_notifier_range *range,
-				  unsigned long cur_seq)
+#define THAW_INVALIDATE_BATCH	(64 * THAW_REGION_NR)
+
+/* Clone pages [@rel, @rel + @n) were cleared; one batch, under @lock. */
+static void thaw_clone_invalidate_batch(struct thaw_clone *clone,
+					unsigned long rel, unsigned long n)
 {
-	struct thaw_clone *clone = container_of(mni, struct thaw_clone,
-						notifier);
-	unsigned long end = clone->start + (clone->nr_pages << PAGE_SHIFT);
-	unsigned long first, last, rel, n, i;
+	unsigned long i;
 
-	if (range->event != MMU_NOTIFY_CLEAR)
-		return true;
-	first = max(range->start, clone->start);
-	last = min(range->end, end);
-	if (first >= last)
-		return true;
-
-	rel = (first - clone->start) >> PAGE_SHIFT;
-	n = ((last - clone->start + PAGE_SIZE - 1) >> PAGE_SHIFT) - rel;
-	spin_lock(&clone->lock);
+	lockdep_assert_held(&clone->lock);
 	if (!clone->pmd_regions && !clone->nr_private) {
 		thaw_clone_invalidate_small(clone, rel, n);
-		spin_unlock(&clone->lock);
-		return true;
+		return;
 	}
 	/*
 	 * A region one of our PMDs mapped has no 4 KiB page: clearing the
@@ -984,7 +977,47 @@ static bool thaw_clone_invalidate(struct mmu_interval_notifier *mni,
 			continue;
 		thaw_clone_invalidate_small(clone, s, e - s);
 	}
-	spin_unlock(&clone->lock);
+}
+
+/*
+ * Called for every pte change in the clone's range.  Only
+ * MMU_NOTIFY_CLEAR replaces or drops pages while the VMA lives
+ * (copy-on-write, MADV_DONTNEED, our own reset); protection changes keep
+ * the page, and unmap/release end the VMA.  Sleeps only between batches,
+ * and only where the range says it may.
+ */
+static bool thaw_clone_invalidate(struct mmu_interval_notifier *mni,
+				  const struct mmu_notifier_range *range,
+				  unsigned long cur_seq)
+{
+	struct thaw_clone *clone = container_of(mni, struct thaw_clone,
+						notifier);
+	unsigned long end = clone->start + (clone->nr_pages << PAGE_SHIFT);
+	bool blockable = mmu_notifier_range_blockable(range);
+	unsigned long first, last, rel, n, k;
+
+	if (range->event != MMU_NOTIFY_CLEAR)
+		return true;
+	first = max(range->start, clone->start);
+	last = min(range->end, end);
+	if (first >= last)
+		return true;
+
+	rel = (first - clone->start) >> PAGE_SHIFT;
+	n = ((last - clone->start + PAGE_SIZE - 1) >> PAGE_SHIFT) - rel;
+	while (n) {
+		/* To the next batch boundary of the object's pages. */
+		k = THAW_INVALIDATE_BATCH -
+		    ((clone->pgoff + rel) & (THAW_INVALIDATE_BATCH - 1));
+		k = min(k, n);
+		spin_lock(&clone->lock);
+		thaw_clone_invalidate_batch(clone, rel, k);
+		spin_unlock(&clone->lock);
+		rel += k;
+		n -= k;
+		if (n && blockable)
+			cond_resched();
+	}
 	return true;
 }
 
@@ -1423,7 +1456,8 @@ static int thaw_clone_map_chunk(struct thaw_clone *clone,
 /*
  * Map the snapshot's pages [@rel, @rel + @n) into the clone: whole regions
  * by one PMD each where they may be (thaw_clone_pmd_ok()), the rest in
- * 4 KiB pages (thaw_clone_insert_small()).  Needs mmap_lock.
+ * 4 KiB pages (thaw_clone_insert_small()).  Needs mmap_lock; sleeps
+ * between regions, and stops with -EINTR there on a fatal signal.
  */
 int thaw_clone_map_range(struct thaw_clone *clone, struct vm_area_struct *vma,
 			 unsigned long rel, unsigned long n, bool premap,
@@ -1439,6 +1473,12 @@ int thaw_clone_map_range(struct thaw_clone *clone, struct vm_area_struct *vma,
 		ret = thaw_clone_map_chunk(clone, vma, rel, k, premap, mapped);
 		rel += k;
 		n -= k;
+		/* A run may span the whole clone: a region at a time. */
+		if (n && !ret) {
+			cond_resched();
+			if (fatal_signal_pending(current))
+				ret = -EINTR;
+		}
 	}
 	return ret;
 }
@@ -1925,6 +1965,16 @@ static int thaw_clone_do_reset(struct thaw_clone *clone,
 		}
 	}
 
+	/*
+	 * Still @resetting: the bitmap is ours.  Cleared here, preemptibly,
+	 * not under the lock: a huge clone's is megabytes.
+	 */
+	if (!ret && overflow)
+		for (rel = 0; rel < clone->nr_pages; rel += n) {
+			n = min(clone->nr_pages - rel, THAW_CLEAR_BITS);
+			bitmap_clear(clone->dirty, rel, n);
+			cond_resched();
+		}
 	spin_lock(&clone->lock);
 	if (ret) {
 		/*
@@ -1938,9 +1988,7 @@ static int thaw_clone_do_reset(struct thaw_clone *clone,
 		spin_unlock(&clone->lock);
 		return ret;
 	}
-	if (overflow) {
-		bitmap_zero(clone->dirty, clone->nr_pages);
-	} else if (!keep) {
+	if (!overflow && !keep) {
 		for (i = 0; i < nr; i++)
 			__clear_bit(clone->dirty_list[i], clone->dirty);
 	}

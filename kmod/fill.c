@@ -54,6 +54,9 @@
 /* Regions one object fills in a turn of the background fill. */
 #define THAW_FILL_BATCH	8
 
+/* Working-set entries or regions looked at between scheduling points. */
+#define THAW_FILL_SCAN	4096
+
 static struct kthread_worker *thaw_fill_worker;
 
 /* Module-wide counters of the fills, since the module loaded. */
@@ -650,6 +653,8 @@ int thaw_snap_fill_wset(struct thaw_snap *snap, struct thaw_wset *ws)
 	int ret;
 
 	for (i = 0; i < ws->nr; i++) {
+		if (!(i % THAW_FILL_SCAN))
+			cond_resched();
 		r = ws->sorted[i] >> THAW_REGION_ORDER;
 		if (r == last)
 			continue;
@@ -667,12 +672,16 @@ int thaw_snap_fill_wset(struct thaw_snap *snap, struct thaw_wset *ws)
  * The next region the background fill should fill, passed over from now
  * on: the working set's first, then the others in order; ULONG_MAX when
  * every region left is filled or being filled (a region whose fill failed
- * is not tried again: a fault will).
+ * is not tried again: a fault will).  The working set may have 2^28
+ * entries: at most THAW_FILL_SCAN are looked at under @fill_lock at a
+ * time.
  */
 static unsigned long thaw_fill_next(struct thaw_snap *snap)
 {
 	struct thaw_wset *ws = thaw_snap_get_wset(snap);
-	unsigned long r;
+	unsigned long r = ULONG_MAX;
+	bool more = true;
+	u32 k;
 
 	if (ws != snap->bg_wset) {
 		if (snap->bg_wset)
@@ -682,20 +691,26 @@ static unsigned long thaw_fill_next(struct thaw_snap *snap)
 	} else if (ws) {
 		thaw_wset_put(ws);
 	}
-	spin_lock(&snap->fill_lock);
-	while (ws && snap->bg_wset_next < ws->nr) {
-		r = ws->sorted[snap->bg_wset_next++] >> THAW_REGION_ORDER;
-		if (!test_bit(r, snap->filled) && !test_bit(r, snap->filling))
-			goto out;
+	while (more) {
+		spin_lock(&snap->fill_lock);
+		for (k = 0; k < THAW_FILL_SCAN; k++) {
+			if (ws && snap->bg_wset_next < ws->nr)
+				r = ws->sorted[snap->bg_wset_next++] >>
+				    THAW_REGION_ORDER;
+			else if (snap->bg_next < snap->nr_regions)
+				r = snap->bg_next++;
+			else
+				break;
+			if (!test_bit(r, snap->filled) &&
+			    !test_bit(r, snap->filling))
+				break;
+			r = ULONG_MAX;
+		}
+		more = k == THAW_FILL_SCAN;
+		spin_unlock(&snap->fill_lock);
+		if (more)
+			cond_resched();
 	}
-	while (snap->bg_next < snap->nr_regions) {
-		r = snap->bg_next++;
-		if (!test_bit(r, snap->filled) && !test_bit(r, snap->filling))
-			goto out;
-	}
-	r = ULONG_MAX;
-out:
-	spin_unlock(&snap->fill_lock);
 	return r;
 }
 

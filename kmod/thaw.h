@@ -197,6 +197,7 @@ struct thaw_rec {
 	u32 *log;			/* clone lock: object page indices */
 	u32 nr;				/* clone lock: entries in @log */
 	pgoff_t pgoff;			/* immutable: the clone's first page */
+	unsigned long nr_pages;		/* immutable: the clone's pages */
 };
 
 /*

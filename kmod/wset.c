@@ -19,13 +19,21 @@
  * it, ranks the object's 2 MiB regions for private copies: a region with a
  * written page, by the second-level faults a copy of it would save
  * (the pages touched in it, plus those written, which would fault twice).
+ *
+ * A working set may have as many entries as its object has pages (2^28 for
+ * 1 TiB), so nothing here walks it, or copies it, without a scheduling
+ * point every THAW_WSET_CHUNK entries, and the calls that do are killable.
+ * Entries are unique page indices: they are sorted by setting their bits
+ * in a bitmap of the object's pages and reading the bits back in order,
+ * and the regions ranked by a counting sort of their savings (at most
+ * 2 * 512), both linear and preemptible, where a comparison sort of 2^28
+ * entries would hold the CPU for seconds.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/uaccess.h>
 
 #include "thaw.h"
@@ -46,11 +54,14 @@ void thaw_wset_put(struct thaw_wset *ws)
 	kref_put(&ws->ref, thaw_wset_release);
 }
 
-static int thaw_u32_cmp(const void *a, const void *b)
-{
-	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+/* Entries handled, or bitmap bits read, between two scheduling points. */
+#define THAW_WSET_CHUNK		65536U
 
-	return x < y ? -1 : x > y;
+/* Between two chunks of a long loop: -EINTR on a fatal signal. */
+static int thaw_wset_yield(void)
+{
+	cond_resched();
+	return fatal_signal_pending(current) ? -EINTR : 0;
 }
 
 /*
@@ -78,83 +89,153 @@ static struct thaw_wset *thaw_wset_alloc(u32 nr)
 	return ws;
 }
 
-static int thaw_u64_cmp(const void *a, const void *b)
+/* copy_from_user() of @n entries, a chunk at a time. */
+static int thaw_wset_copy_in(u32 *dst, const u32 __user *src, u32 n)
 {
-	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+	u32 i, k;
+	int ret;
 
-	return x < y ? -1 : x > y;
-}
-
-/*
- * Rank the object's regions for private copies from @keys, the entries as
- * (page << 1 | written), sorted.  A region's sort key is
- * (~savings << 32 | region), so ascending order is the ranking.
- */
-static int thaw_wset_rank(struct thaw_wset *ws, const u64 *keys)
-{
-	u32 i, n = 0, region, touched, written;
-	u64 *rank;
-
-	rank = kvmalloc_array(ws->nr_written, sizeof(u64),
-			      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!rank)
-		return -ENOMEM;
-	for (i = 0; i < ws->nr; ) {
-		region = (keys[i] >> 1) >> THAW_REGION_ORDER;
-		touched = written = 0;
-		for (; i < ws->nr && (keys[i] >> 1) >> THAW_REGION_ORDER ==
-				     region; i++) {
-			touched++;
-			written += keys[i] & 1;
-		}
-		if (written)
-			rank[n++] = (u64)(U32_MAX - (touched + written)) << 32 |
-				    region;
-		if (!(i & 1023))
-			cond_resched();
+	for (i = 0; i < n; i += k) {
+		k = min(n - i, THAW_WSET_CHUNK);
+		if (copy_from_user(dst + i, src + i, k * sizeof(u32)))
+			return -EFAULT;
+		ret = thaw_wset_yield();
+		if (ret)
+			return ret;
 	}
-	sort(rank, n, sizeof(u64), thaw_u64_cmp, NULL);
-	ws->ranked = kvmalloc_array(max(n, 1U), sizeof(u32),
-				    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	ws->ranked_faults = kvmalloc_array(max(n, 1U), sizeof(u32),
-					   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!ws->ranked || !ws->ranked_faults) {
-		kvfree(rank);
-		return -ENOMEM;
-	}
-	for (i = 0; i < n; i++) {
-		ws->ranked[i] = (u32)rank[i];
-		ws->ranked_faults[i] = U32_MAX - (u32)(rank[i] >> 32);
-	}
-	ws->nr_ranked = n;
-	kvfree(rank);
 	return 0;
 }
 
-/* Sort, count the written entries and rank the regions. */
-static int thaw_wset_seal(struct thaw_wset *ws)
+/* copy_to_user() of @n entries, a chunk at a time. */
+static int thaw_wset_copy_out(u32 __user *dst, const u32 *src, u32 n)
 {
-	u64 *keys;
-	u32 i;
+	u32 i, k;
 	int ret;
 
-	ws->nr_written = bitmap_weight(ws->written, ws->nr);
-	if (!ws->nr_written) {
-		memcpy(ws->sorted, ws->order, ws->nr * sizeof(u32));
-		sort(ws->sorted, ws->nr, sizeof(u32), thaw_u32_cmp, NULL);
-		return 0;
+	for (i = 0; i < n; i += k) {
+		k = min(n - i, THAW_WSET_CHUNK);
+		if (copy_to_user(dst + i, src + i, k * sizeof(u32)))
+			return -EFAULT;
+		ret = thaw_wset_yield();
+		if (ret)
+			return ret;
 	}
-	keys = kvmalloc_array(ws->nr, sizeof(u64),
-			      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!keys)
+	return 0;
+}
+
+/*
+ * The regions with a written page, in ascending order, with the faults a
+ * private copy of each would save (touched + written pages, at most
+ * 2 * THAW_REGION_NR), as the sorted walk meets them.
+ */
+struct thaw_wset_regions {
+	u32 *region;
+	u16 *faults;
+	u32 n;
+};
+
+/*
+ * Rank @rs for private copies: most faults saved first, ties in region
+ * order.  A counting sort over the faults saved (at most 1024 values):
+ * linear, where a comparison sort of 2^19 regions (1 TiB) is not.
+ */
+static int thaw_wset_rank(struct thaw_wset *ws, struct thaw_wset_regions *rs)
+{
+	const u32 nf = 2 * THAW_REGION_NR + 1;
+	u32 i, f, pos, *at;
+
+	ws->ranked = kvmalloc_array(max(rs->n, 1U), sizeof(u32),
+				    GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	ws->ranked_faults = kvmalloc_array(max(rs->n, 1U), sizeof(u32),
+					   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	at = kcalloc(nf, sizeof(u32), GFP_KERNEL);
+	if (!ws->ranked || !ws->ranked_faults || !at) {
+		kfree(at);
 		return -ENOMEM;
-	for (i = 0; i < ws->nr; i++)
-		keys[i] = (u64)ws->order[i] << 1 | test_bit(i, ws->written);
-	sort(keys, ws->nr, sizeof(u64), thaw_u64_cmp, NULL);
-	for (i = 0; i < ws->nr; i++)
-		ws->sorted[i] = keys[i] >> 1;
-	ret = thaw_wset_rank(ws, keys);
-	kvfree(keys);
+	}
+	for (i = 0; i < rs->n; i++)
+		at[rs->faults[i]]++;
+	/* at[f]: where the first region saving f faults goes. */
+	for (pos = 0, f = nf; f-- > 0; ) {
+		u32 c = at[f];
+
+		at[f] = pos;
+		pos += c;
+	}
+	for (i = 0; i < rs->n; i++) {
+		u32 j = at[rs->faults[i]]++;
+
+		ws->ranked[j] = rs->region[i];
+		ws->ranked_faults[j] = rs->faults[i];
+		if (!(i % THAW_WSET_CHUNK))
+			cond_resched();
+	}
+	ws->nr_ranked = rs->n;
+	kfree(at);
+	return 0;
+}
+
+/*
+ * Seal @ws: @ws->sorted from @seen, the bitmap of its pages (bit b is
+ * page @base + b, @span bits), read back in order a window at a time;
+ * then the written count and the ranking, from @written (indexed as
+ * @seen; NULL: no page written).  -EINTR on a fatal signal.
+ */
+static int thaw_wset_seal(struct thaw_wset *ws, const unsigned long *seen,
+			  const unsigned long *written, unsigned long base,
+			  unsigned long span)
+{
+	struct thaw_wset_regions rs = { };
+	unsigned long w, end, b, cur = ULONG_MAX, r;
+	u32 k = 0, touched = 0, wr = 0, nr_written = 0;
+	int ret;
+
+	rs.region = kvmalloc_array(span / THAW_REGION_NR + 2, sizeof(u32),
+				   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	rs.faults = kvmalloc_array(span / THAW_REGION_NR + 2, sizeof(u16),
+				   GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	ret = -ENOMEM;
+	if (!rs.region || !rs.faults)
+		goto out;
+	for (w = 0; w < span; w = end) {
+		end = min(span, w + THAW_WSET_CHUNK);
+		for (b = find_next_bit(seen, end, w); b < end;
+		     b = find_next_bit(seen, end, b + 1)) {
+			ret = -EINVAL;
+			if (WARN_ON_ONCE(k == ws->nr))
+				goto out;
+			ws->sorted[k++] = base + b;
+			r = (base + b) >> THAW_REGION_ORDER;
+			if (r != cur) {
+				if (wr) {
+					rs.region[rs.n] = cur;
+					rs.faults[rs.n++] = touched + wr;
+				}
+				cur = r;
+				touched = wr = 0;
+			}
+			touched++;
+			if (written && test_bit(b, written)) {
+				wr++;
+				nr_written++;
+			}
+		}
+		ret = thaw_wset_yield();
+		if (ret)
+			goto out;
+	}
+	if (wr) {
+		rs.region[rs.n] = cur;
+		rs.faults[rs.n++] = touched + wr;
+	}
+	ret = -EINVAL;
+	if (WARN_ON_ONCE(k != ws->nr))
+		goto out;
+	ws->nr_written = nr_written;
+	ret = rs.n ? thaw_wset_rank(ws, &rs) : 0;
+out:
+	kvfree(rs.region);
+	kvfree(rs.faults);
 	return ret;
 }
 
@@ -201,7 +282,7 @@ static int thaw_wset_check_args(struct thaw_snap *snap,
 long thaw_wset_set(struct thaw_snap *snap, unsigned int cmd,
 		   unsigned long arg)
 {
-	unsigned long *seen = NULL;
+	unsigned long *seen = NULL, *wpages = NULL;
 	struct thaw_wset_io io;
 	struct thaw_wset *ws;
 	u32 i;
@@ -224,37 +305,54 @@ long thaw_wset_set(struct thaw_snap *snap, unsigned int cmd,
 	ws = thaw_wset_alloc(io.count);
 	if (!ws)
 		return -ENOMEM;
-	ret = -EFAULT;
-	if (copy_from_user(ws->order, u64_to_user_ptr(io.pages),
-			   (size_t)io.count * sizeof(u32)))
+	ret = thaw_wset_copy_in(ws->order, u64_to_user_ptr(io.pages),
+				io.count);
+	if (ret)
 		goto err;
 	ret = -ENOMEM;
 	seen = kvcalloc(BITS_TO_LONGS(snap->nr_pages), sizeof(long),
 			GFP_KERNEL_ACCOUNT);
 	if (!seen)
 		goto err;
-	ret = -EINVAL;
+	/* The written pages, by page: the ranking walks pages in order. */
+	if (io.flags & THAW_WSET_IO_WRITTEN) {
+		wpages = kvcalloc(BITS_TO_LONGS(snap->nr_pages), sizeof(long),
+				  GFP_KERNEL_ACCOUNT);
+		if (!wpages)
+			goto err;
+	}
 	for (i = 0; i < io.count; i++) {
 		u32 idx = ws->order[i];
+		bool w = false;
 
+		if (!(i % THAW_WSET_CHUNK)) {
+			ret = thaw_wset_yield();
+			if (ret)
+				goto err;
+		}
 		if (io.flags & THAW_WSET_IO_WRITTEN) {
-			if (idx & THAW_WSET_WRITTEN)
-				__set_bit(i, ws->written);
+			w = idx & THAW_WSET_WRITTEN;
 			idx &= THAW_WSET_PAGE_MASK;
 			ws->order[i] = idx;
 		}
+		ret = -EINVAL;
 		if (idx >= snap->nr_pages || __test_and_set_bit(idx, seen))
 			goto err;
+		if (w) {
+			__set_bit(i, ws->written);
+			__set_bit(idx, wpages);
+		}
 	}
-	kvfree(seen);
-	seen = NULL;
-	ret = thaw_wset_seal(ws);
+	ret = thaw_wset_seal(ws, seen, wpages, 0, snap->nr_pages);
 	if (ret)
 		goto err;
+	kvfree(seen);
+	kvfree(wpages);
 	thaw_snap_set_wset(snap, ws);
 	return 0;
 err:
 	kvfree(seen);
+	kvfree(wpages);
 	thaw_wset_put(ws);
 	return ret;
 }
@@ -279,7 +377,9 @@ static int thaw_wset_put_written(struct thaw_wset *ws, u32 __user *dst)
 			ret = -EFAULT;
 			break;
 		}
-		cond_resched();
+		ret = thaw_wset_yield();
+		if (ret)
+			break;
 	}
 	kfree(buf);
 	return ret;
@@ -310,9 +410,9 @@ long thaw_wset_get(struct thaw_snap *snap, unsigned int cmd,
 		if (io.flags & THAW_WSET_IO_WRITTEN)
 			ret = thaw_wset_put_written(ws,
 						    u64_to_user_ptr(io.pages));
-		else if (copy_to_user(u64_to_user_ptr(io.pages), ws->order,
-				      (size_t)nr * sizeof(u32)))
-			ret = -EFAULT;
+		else
+			ret = thaw_wset_copy_out(u64_to_user_ptr(io.pages),
+						 ws->order, nr);
 		if (ret)
 			goto out;
 	}
@@ -343,6 +443,7 @@ static struct thaw_rec *thaw_rec_alloc(struct thaw_clone *clone)
 	if (!rec)
 		return NULL;
 	rec->pgoff = clone->pgoff;
+	rec->nr_pages = nr_pages;
 	rec->seen = kvcalloc(BITS_TO_LONGS(nr_pages), sizeof(long),
 			     GFP_KERNEL_ACCOUNT);
 	rec->written = kvcalloc(BITS_TO_LONGS(nr_pages), sizeof(long),
@@ -426,16 +527,24 @@ static struct thaw_wset *thaw_wset_stored(struct thaw_rec *rec)
 	ws = thaw_wset_alloc(rec->nr);
 	if (!ws)
 		return ERR_PTR(-ENOMEM);
-	memcpy(ws->order, rec->log, rec->nr * sizeof(u32));
-	for (i = 0; i < rec->nr; i++)
+	for (i = 0; i < rec->nr; i++) {
+		if (!(i % THAW_WSET_CHUNK)) {
+			ret = thaw_wset_yield();
+			if (ret)
+				goto err;
+		}
+		ws->order[i] = rec->log[i];
 		if (test_bit(rec->log[i] - rec->pgoff, rec->written))
 			__set_bit(i, ws->written);
-	ret = thaw_wset_seal(ws);
-	if (ret) {
-		thaw_wset_put(ws);
-		return ERR_PTR(ret);
 	}
+	ret = thaw_wset_seal(ws, rec->seen, rec->written, rec->pgoff,
+			     rec->nr_pages);
+	if (ret)
+		goto err;
 	return ws;
+err:
+	thaw_wset_put(ws);
+	return ERR_PTR(ret);
 }
 
 long thaw_clone_stop(struct thaw_snap *snap, unsigned int cmd,
@@ -595,8 +704,11 @@ long thaw_clone_premap(struct thaw_snap *snap, unsigned int cmd,
 	for (i = 0; i < ws->nr && !ret; i += n) {
 		u32 idx = ws->sorted[i];
 
-		for (n = 1; i + n < ws->nr && ws->sorted[i + n] == idx + n; n++)
+		/* A run at most a chunk long: a scheduling point after each. */
+		for (n = 1; i + n < ws->nr && n < THAW_WSET_CHUNK &&
+		     ws->sorted[i + n] == idx + n; n++)
 			;
+		cond_resched();
 		if (idx + n <= first || idx >= last)
 			continue;
 		if (fatal_signal_pending(current)) {
@@ -608,7 +720,6 @@ long thaw_clone_premap(struct thaw_snap *snap, unsigned int cmd,
 					   max(idx, first) - first,
 					   min(idx + n, last) - max(idx, first),
 					   true, &mapped);
-		cond_resched();
 	}
 out:
 	mmap_read_unlock(mm);

@@ -13,6 +13,7 @@
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int log_fd = STDERR_FILENO;		/* protected by log_lock */
+static uint64_t log_missed;			/* protected by log_lock */
 static enum log_level log_level = LOG_WARN;	/* protected by log_lock */
 static bool show_level;				/* protected by log_lock */
 static bool show_origin;			/* protected by log_lock */
@@ -39,6 +40,48 @@ uint64_t log__now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+bool log__ratelimit(struct log_ratelimit *rl, enum log_level level,
+		    const char *file, int line)
+{
+	uint64_t now = token_bucket__now_ns(), missed = 0;
+	bool ok;
+
+	pthread_mutex_lock(&log_lock);
+	if (level > log_level || level == LOG_OFF) {
+		pthread_mutex_unlock(&log_lock);
+		return false;
+	}
+	if (!rl->started) {
+		token_bucket__init(&rl->tb, LOG_RATELIMIT_BURST, 0,
+				   LOG_RATELIMIT_MS, now);
+		rl->started = true;
+	}
+	ok = token_bucket__take(&rl->tb, 1, now);
+	if (!ok) {
+		rl->missed++;
+		log_missed++;
+	} else {
+		missed = rl->missed;
+		rl->missed = 0;
+	}
+	pthread_mutex_unlock(&log_lock);
+	if (missed)
+		log__printf(level, file, line,
+			    "%llu lines of the next kind suppressed (rate limit)",
+			    (unsigned long long)missed);
+	return ok;
+}
+
+uint64_t log__missed(void)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&log_lock);
+	n = log_missed;
+	pthread_mutex_unlock(&log_lock);
+	return n;
 }
 
 static const char *const level_names[] = {

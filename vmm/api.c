@@ -206,6 +206,11 @@ static json_object *stats_to_json(const struct vmm_stats *st)
 	ADD(vsock_tx_bytes);
 	ADD(vsock_conns);
 	ADD(vsock_rsts);
+	ADD(uart_write_count);
+	ADD(uart_flush_count);
+	ADD(uart_missed_write_count);
+	ADD(uart_rate_limiter_dropped_bytes);
+	ADD(log_missed_count);
 	ADD(start_us);
 	ADD(first_run_us);
 	ADD(boot_ready_us);

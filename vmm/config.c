@@ -506,11 +506,67 @@ int vm_config__parse_metrics(struct vm_config *cfg, json_object *obj,
 	return ret;
 }
 
+/* A TokenBucket object: size and refill_time required, as Firecracker's. */
+static int parse_token_bucket(json_object *obj, const char *what,
+			      struct vm_token_bucket *tb, char *err,
+			      size_t errlen)
+{
+	static const char *const fields[] = {
+		"size", "one_time_burst", "refill_time", NULL
+	};
+	struct vm_token_bucket b = { .present = true };
+	int ret;
+
+	ret = check_fields(obj, what, fields, err, errlen);
+	if (ret)
+		return ret;
+	if (get_u64(obj, what, "size", true, 0, INT64_MAX, &b.size, err,
+		    errlen) < 0 ||
+	    get_u64(obj, what, "one_time_burst", false, 0, INT64_MAX,
+		    &b.one_time_burst, err, errlen) < 0 ||
+	    get_u64(obj, what, "refill_time", true, 0, INT64_MAX,
+		    &b.refill_time, err, errlen) < 0)
+		return -EINVAL;
+	*tb = b;
+	return 0;
+}
+
 int vm_config__parse_serial(struct vm_config *cfg, json_object *obj,
 			    char *err, size_t errlen)
 {
-	return parse_path_section(obj, "serial", "serial_out_path", false,
-				  &cfg->serial_out_path, err, errlen);
+	static const char *const fields[] = {
+		"serial_out_path", "rate_limiter", NULL
+	};
+	static const char what[] = "serial";
+	struct vm_token_bucket rl = { 0 };
+	char *path = NULL;
+	json_object *v;
+	int ret;
+
+	ret = check_fields(obj, what, fields, err, errlen);
+	if (ret)
+		return ret;
+	ret = get_string(obj, what, "serial_out_path", false, &path, err,
+			 errlen);
+	if (ret < 0)
+		return ret;
+	if (path && !path[0]) {
+		free(path);
+		return err__set(err, errlen, -EINVAL,
+				"%s: `serial_out_path` is empty", what);
+	}
+	if (json_object_object_get_ex(obj, "rate_limiter", &v)) {
+		ret = parse_token_bucket(v, "serial: rate_limiter", &rl, err,
+					 errlen);
+		if (ret) {
+			free(path);
+			return ret;
+		}
+	}
+	free(cfg->serial_out_path);
+	cfg->serial_out_path = path;
+	cfg->serial_rate_limiter = rl;
+	return 0;
 }
 
 /* A device list this VMM does not have: only an empty array is accepted. */
@@ -906,9 +962,22 @@ json_object *vm_config__to_json(const struct vm_config *cfg)
 		add_str(s, "metrics_path", cfg->metrics.metrics_path);
 		json_object_object_add(o, "metrics", s);
 	}
-	if (cfg->serial_out_path) {
+	if (cfg->serial_out_path || cfg->serial_rate_limiter.present) {
+		const struct vm_token_bucket *rl = &cfg->serial_rate_limiter;
+
 		s = json_object_new_object();
 		add_str(s, "serial_out_path", cfg->serial_out_path);
+		if (rl->present) {
+			json_object *b = json_object_new_object();
+
+			json_object_object_add(b, "size",
+					       json_object_new_int64((int64_t)rl->size));
+			json_object_object_add(b, "one_time_burst",
+					       json_object_new_int64((int64_t)rl->one_time_burst));
+			json_object_object_add(b, "refill_time",
+					       json_object_new_int64((int64_t)rl->refill_time));
+			json_object_object_add(s, "rate_limiter", b);
+		}
 		json_object_object_add(o, "serial", s);
 	}
 	json_object_object_add(o, "drives", json_object_new_array());

@@ -54,6 +54,18 @@ struct vm_metrics_config {
 	char *metrics_path;
 };
 
+/*
+ * Firecracker's TokenBucket (the serial section's rate_limiter, in bytes):
+ * @size tokens refilled every @refill_time ms, @one_time_burst spent
+ * first; a @size or @refill_time of 0 is no limit (lib/token-bucket.h).
+ */
+struct vm_token_bucket {
+	bool present;
+	uint64_t size;
+	uint64_t one_time_burst;
+	uint64_t refill_time;		/* ms */
+};
+
 struct vm_config {
 	bool has_boot_source;
 	struct vm_boot_source boot_source;
@@ -62,6 +74,7 @@ struct vm_config {
 	struct log_config logger;	/* lib/log.h */
 	struct vm_metrics_config metrics;
 	char *serial_out_path;		/* NULL: the console goes to stdout */
+	struct vm_token_bucket serial_rate_limiter;
 	/*
 	 * Do not load the seccomp filters of the vCPU and device threads
 	 * (vmm/seccomp.h), as Firecracker's --no-seccomp.

@@ -45,6 +45,10 @@ struct kvm_counters {
 	atomic_uint_fast64_t vsock_tx_bytes;
 	atomic_uint_fast64_t vsock_conns;
 	atomic_uint_fast64_t vsock_rsts;
+	atomic_uint_fast64_t uart_write_count;	/* bytes the guest sent */
+	atomic_uint_fast64_t uart_flush_count;	/* write(2)s of them */
+	atomic_uint_fast64_t uart_missed_write_count;	/* output full/gone */
+	atomic_uint_fast64_t uart_rate_limiter_dropped_bytes;
 	atomic_uint_fast64_t first_run_ns;	/* monotonic; 0 = not yet */
 	atomic_uint_fast64_t boot_ready_ns;	/* guest wrote 123 to 0x3f0 */
 };

@@ -449,6 +449,13 @@ void vmm__stats(struct vmm *vmm, struct vmm_stats *out)
 	out->vsock_tx_bytes = atomic_load(&c->vsock_tx_bytes);
 	out->vsock_conns = atomic_load(&c->vsock_conns);
 	out->vsock_rsts = atomic_load(&c->vsock_rsts);
+	out->uart_write_count = atomic_load(&c->uart_write_count);
+	out->uart_flush_count = atomic_load(&c->uart_flush_count);
+	out->uart_missed_write_count =
+		atomic_load(&c->uart_missed_write_count);
+	out->uart_rate_limiter_dropped_bytes =
+		atomic_load(&c->uart_rate_limiter_dropped_bytes);
+	out->log_missed_count = log__missed();
 	out->start_us = since_start_us(vmm->kvm.start_ns);
 	out->first_run_us = since_start_us(atomic_load(&c->first_run_ns));
 	out->boot_ready_us = since_start_us(atomic_load(&c->boot_ready_ns));

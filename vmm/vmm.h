@@ -105,6 +105,12 @@ struct vmm_stats {
 	uint64_t vsock_tx_bytes;
 	uint64_t vsock_conns;		/* connections opened, both ways */
 	uint64_t vsock_rsts;		/* RSTs sent to the guest */
+	/* Serial output (vmm/hw/serial.c), Firecracker's uart metrics. */
+	uint64_t uart_write_count;	/* bytes the guest sent */
+	uint64_t uart_flush_count;	/* write(2)s of them */
+	uint64_t uart_missed_write_count;	/* dropped: output full or gone */
+	uint64_t uart_rate_limiter_dropped_bytes;
+	uint64_t log_missed_count;	/* rate-limited log lines left out */
 	uint64_t start_us;		/* vmm__start() called */
 	uint64_t first_run_us;		/* the boot vCPU entered the guest */
 	uint64_t boot_ready_us;		/* the guest wrote 123 to port 0x3f0 */

@@ -241,12 +241,51 @@ static void logger_metrics_serial(void **state)
 	vm_config__free(&cfg);
 }
 
+/* The serial section's rate_limiter: Firecracker's TokenBucket. */
+static void serial_rate_limiter(void **state)
+{
+	static const char *const bad[] = {
+		"{\"rate_limiter\":{\"size\":10}}",
+		"{\"rate_limiter\":{\"refill_time\":10}}",
+		"{\"rate_limiter\":{\"size\":-1,\"refill_time\":10}}",
+		"{\"rate_limiter\":{\"size\":1,\"refill_time\":1,\"x\":1}}",
+		"{\"rate_limiter\":{\"size\":\"1\",\"refill_time\":1}}",
+		"{\"rate_limiter\":[]}",
+	};
+	struct vm_config cfg;
+
+	vm_config__init(&cfg);
+	assert_int_equal(0, apply(&cfg,
+		"{\"serial_out_path\":\"/tmp/s\",\"rate_limiter\":"
+		"{\"size\":4096,\"one_time_burst\":100,\"refill_time\":1000}}",
+		vm_config__parse_serial));
+	assert_string_equal(cfg.serial_out_path, "/tmp/s");
+	assert_true(cfg.serial_rate_limiter.present);
+	assert_int_equal(4096, cfg.serial_rate_limiter.size);
+	assert_int_equal(100, cfg.serial_rate_limiter.one_time_burst);
+	assert_int_equal(1000, cfg.serial_rate_limiter.refill_time);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(-EINVAL, apply(&cfg, bad[i],
+						vm_config__parse_serial));
+		assert_non_null(strstr(err, "serial: rate_limiter"));
+		/* refused: what was there stays */
+		assert_int_equal(4096, cfg.serial_rate_limiter.size);
+		assert_string_equal(cfg.serial_out_path, "/tmp/s");
+	}
+	/* A new PUT /serial replaces the whole section. */
+	assert_int_equal(0, apply(&cfg, "{\"serial_out_path\":\"/tmp/t\"}",
+				  vm_config__parse_serial));
+	assert_false(cfg.serial_rate_limiter.present);
+	vm_config__free(&cfg);
+}
+
 static const char full_file[] =
 	"{\"boot-source\":{\"kernel_image_path\":\"/vmlinuz\",\"initrd_path\":\"/f.cpio.gz\",\"boot_args\":\"console=ttyS0\"},"
 	"\"machine-config\":{\"vcpu_count\":2,\"mem_size_mib\":256},"
 	"\"vsock\":{\"guest_cid\":7,\"uds_path\":\"/tmp/v.sock\"},"
 	"\"logger\":{\"log_path\":\"/tmp/l\",\"level\":\"Info\"},"
 	"\"metrics\":{\"metrics_path\":\"/tmp/m\"},"
+	"\"serial\":{\"rate_limiter\":{\"size\":4096,\"refill_time\":1000}},"
 	"\"drives\":[],\"network-interfaces\":[]}";
 
 static void config_file(void **state)
@@ -271,6 +310,10 @@ static void config_file(void **state)
 	assert_string_equal(again.boot_source.initrd_path, "/f.cpio.gz");
 	assert_int_equal(again.machine.mem_size_mib, 256);
 	assert_string_equal(again.metrics.metrics_path, "/tmp/m");
+	assert_true(again.serial_rate_limiter.present);
+	assert_int_equal(4096, again.serial_rate_limiter.size);
+	assert_int_equal(1000, again.serial_rate_limiter.refill_time);
+	assert_null(again.serial_out_path);
 	json_object_put(out);
 
 	assert_int_equal(0, vm_config__copy(&copy, &again));
@@ -439,6 +482,7 @@ int main(void)
 		cmocka_unit_test(machine_bad),
 		cmocka_unit_test(vsock),
 		cmocka_unit_test(logger_metrics_serial),
+		cmocka_unit_test(serial_rate_limiter),
 		cmocka_unit_test(config_file),
 		cmocka_unit_test(config_file_bad),
 		cmocka_unit_test(snapshot_rewind),

@@ -9,9 +9,9 @@ $(O)/tests/unit/%_test: $(O)/tests/unit/%_test.o
 	$(call link,$(CMOCKA_LIBS) $(UNIT_LIBS) -lpthread)
 
 # lib/: CRC-32C, the snapshot files, working sets, the Uffd protocol,
-# listening Unix sockets.
+# listening Unix sockets, token buckets and the log's rate limit.
 UNIT_TESTS += $(addprefix $(O)/tests/unit/,crc32c_test snapfile_test \
-	wset_test memfile_test uffd_msg_test unix_sock_test)
+	wset_test memfile_test uffd_msg_test unix_sock_test ratelimit_test)
 $(O)/tests/unit/crc32c_test: $(LIBTHAW)
 $(O)/tests/unit/snapfile_test: $(LIBTHAW)
 $(O)/tests/unit/wset_test: $(LIBTHAW)
@@ -20,6 +20,7 @@ $(O)/tests/unit/memfile_test: UNIT_LIBS := $(call pkg,liburing)
 $(O)/tests/unit/uffd_msg_test: $(LIBTHAW)
 $(O)/tests/unit/uffd_msg_test: UNIT_LIBS := $(call pkg,json-c)
 $(O)/tests/unit/unix_sock_test: $(LIBTHAW)
+$(O)/tests/unit/ratelimit_test: $(LIBTHAW)
 
 # The machine's pure logic (vmm/): the config parser, encoders, builders.
 UNIT_TESTS += $(addprefix $(O)/tests/unit/,config_test aml_test acpi_test \

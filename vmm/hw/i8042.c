@@ -97,7 +97,7 @@ static int push(struct i8042 *k, uint8_t b)
 
 static void reset_machine(struct i8042 *k)
 {
-	pr_info("guest reset through the i8042");
+	pr_guest_info("guest reset through the i8042");
 	kvm__halt(k->kvm, VMM_EXIT_GUEST_RESET);
 }
 

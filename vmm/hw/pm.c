@@ -43,16 +43,16 @@ static void pm_write(void *dev, uint64_t off, const void *data, uint32_t len)
 			break;
 		if (((v & SLP_TYP_MASK) >> SLP_TYP_SHIFT) ==
 		    LAYOUT_PM_S5_TYPE) {
-			pr_info("guest powered off");
+			pr_guest_info("guest powered off");
 			kvm__halt(pm->kvm, VMM_EXIT_OK);
 		} else {
-			pr_warn("guest asked for sleep type %u: ignored",
+			pr_guest_warn("guest asked for sleep type %u: ignored",
 				(v & SLP_TYP_MASK) >> SLP_TYP_SHIFT);
 		}
 		break;
 	case LAYOUT_PM_RESET:
 		if (v == LAYOUT_PM_RESET_VALUE) {
-			pr_info("guest reset through the ACPI reset register");
+			pr_guest_info("guest reset through the ACPI reset register");
 			kvm__halt(pm->kvm, VMM_EXIT_GUEST_RESET);
 		}
 		break;

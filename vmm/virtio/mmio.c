@@ -62,7 +62,7 @@ void virtio_mmio__signal(struct virtio_mmio *vm, uint32_t why)
 
 	atomic_fetch_or(&vm->interrupt_status, why);
 	if (write(vm->irqfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		pr_warn("%s: irqfd: %s", vm->ops->name, strerror(errno));
+		pr_guest_warn("%s: irqfd: %s", vm->ops->name, strerror(errno));
 }
 
 void virtio_mmio__kick(struct virtio_mmio *vm, unsigned int queue)
@@ -72,14 +72,14 @@ void virtio_mmio__kick(struct virtio_mmio *vm, unsigned int queue)
 	if (queue < vm->ops->nr_queues &&
 	    write(vm->ioeventfd[queue], &one, sizeof(one)) < 0 &&
 	    errno != EAGAIN)
-		pr_warn("%s: ioeventfd: %s", vm->ops->name, strerror(errno));
+		pr_guest_warn("%s: ioeventfd: %s", vm->ops->name, strerror(errno));
 }
 
 void virtio_mmio__break(struct virtio_mmio *vm, const char *why)
 {
 	if (vm->broken)
 		return;
-	pr_warn("%s: %s: device needs a reset", vm->ops->name, why);
+	pr_guest_warn("%s: %s: device needs a reset", vm->ops->name, why);
 	vm->broken = true;
 	vm->status |= VIRTIO_STATUS_NEEDS_RESET;
 	if (vm->status & VIRTIO_STATUS_DRIVER_OK)

@@ -333,8 +333,8 @@ static void guest_connect(struct vsock_uds *b, const struct vsock_hdr *h)
 	if (fd < 0)
 		goto refuse;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		pr_debug("vsock: guest connect to %s: %s", sa.sun_path,
-			 strerror(errno));
+		pr_guest_debug("vsock: guest connect to %s: %s",
+			       sa.sun_path, strerror(errno));
 		close(fd);
 		goto refuse;
 	}

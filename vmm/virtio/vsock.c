@@ -141,15 +141,15 @@ static void process_tx(struct vsock *v)
 			break;
 		/* Anything short or inconsistent is dropped, unanswered. */
 		if (c->out_len < VSOCK_HDR_SIZE) {
-			pr_debug("vsock: tx packet shorter than its header");
+			pr_guest_debug("vsock: tx packet shorter than its header");
 			goto done;
 		}
 		iov__to_buf(c->iov, c->nr_out, 0, raw, sizeof(raw));
 		vsock__hdr_decode(raw, &h);
 		if (h.len > c->out_len - VSOCK_HDR_SIZE ||
 		    h.src_cid != v->guest_cid) {
-			pr_debug("vsock: tx packet len %u / cid %llu refused",
-				 h.len, (unsigned long long)h.src_cid);
+			pr_guest_debug("vsock: tx packet len %u / cid %llu refused",
+				       h.len, (unsigned long long)h.src_cid);
 			goto done;
 		}
 		n = iov__slice(c->iov, c->nr_out, VSOCK_HDR_SIZE, h.len,
