@@ -11,6 +11,7 @@
 # agrees, promtool accepts it); a timeout; a VM killed in the middle of
 # an invocation; 100 Event invocations across a SIGKILL of the agent; a
 # SIGTERM drain.
+# selftest-timeout: 1500
 set -uo pipefail
 here=$(dirname "$0")
 . "$here/../lib/function-vm.sh"
@@ -28,6 +29,8 @@ state=$work/state
 run=$work/run
 cfg=$work/thawd.json
 N=2				# the shell function's reserved concurrency
+TO=6				# and its timeout, in s (a shell function
+				# under TCG takes a second beside its sleep)
 cat > "$cfg" <<EOF
 {
 	"listen": "127.0.0.1:$port",
@@ -41,8 +44,12 @@ cat > "$cfg" <<EOF
 }
 EOF
 
+# On any failure, thawd's own log ends the output.
+failed=0
+tap_fail() { tap_n=$((tap_n + 1)); failed=1; echo "not ok $tap_n $*"; }
 thawd_pid=
 cleanup() {
+	[ $failed = 0 ] || { echo "thawd's log:"; tail -n 60 "$work/thawd.log"; } | diag
 	[ -n "$thawd_pid" ] && kill -9 "$thawd_pid" 2>/dev/null
 	pkill -9 -f "thawvm --api-sock $run/" 2>/dev/null
 	vm_cleanup
@@ -50,9 +57,10 @@ cleanup() {
 trap cleanup EXIT
 
 start_thawd() {
+	local t
 	"$thawd" --config "$cfg" >> "$work/thawd.log" 2>&1 &
 	thawd_pid=$!
-	for ((i = 0; i < 100; i++)); do
+	for ((t = 0; t < 100; t++)); do
 		curl -sf "$url/ping" >/dev/null && return 0
 		sleep 0.1
 	done
@@ -71,8 +79,8 @@ awsi() {
 inv() {
 	local name=$1 payload=$2 out=$3
 	shift 3
-	curl -s --aws-sigv4 "aws:amz:us-east-1:lambda" --user "$key:$secret" \
-		-o "$out" -w '%{http_code}' -X POST \
+	curl -s --max-time 120 --aws-sigv4 "aws:amz:us-east-1:lambda" \
+		--user "$key:$secret" -o "$out" -w '%{http_code}' -X POST \
 		-H 'Content-Type: application/json' --data-binary "$payload" \
 		"$@" "$url/2015-03-31/functions/$name/invocations"
 }
@@ -88,7 +96,7 @@ have_aws() { [ -x "$aws" ]; }
 	--busybox --name heavy --env HEAVY_INIT_MB=4 2>&1 | diag
 t0=$(date +%s)
 "$thawd" function create shell "$work/shell.cpio.gz" --config "$cfg" \
-	--timeout 3 --reserved $N --payload '{"action":"sum"}' \
+	--timeout $TO --reserved $N --payload '{"action":"sum"}' \
 	--boot-timeout "$BOOT_TIMEOUT" > "$work/create-shell.out" 2>&1 &
 p1=$!
 "$thawd" function create heavy "$work/heavy.cpio.gz" --config "$cfg" \
@@ -97,6 +105,12 @@ p1=$!
 p2=$!
 wait $p1; rc1=$?
 wait $p2; rc2=$?
+# A nested guest that hung at boot under TCG (vmtest.rst, "Deaths under
+# TCG"): say so, so that selftests/run reruns this program once.
+for f in shell heavy; do
+	grep -q "was not ready in time" "$work/create-$f.out" &&
+		echo "# nested guest died: thawd function create $f: no ready notification in $BOOT_TIMEOUT s (hung at boot)"
+done
 check "function create shell: snapshot and working set ($(($(date +%s) - t0)) s)" \
 	'[ $rc1 = 0 ] && [ -s "$state/functions/shell/snapshot/wset" ]' ||
 	{ diag < "$work/create-shell.out"; tail -n 30 "$state/functions/.shell.new-"*/snapshot.console 2>/dev/null | diag; }
@@ -105,7 +119,7 @@ check "function create heavy" \
 	diag < "$work/create-heavy.out"
 "$thawd" function list --config "$cfg" > "$work/list" 2>&1
 check "function list shows both, shell with reserved concurrency $N" \
-	'grep -q "^heavy " "$work/list" && grep -Eq "^shell +1 +128 +1 +3 +$N " "$work/list"' ||
+	'grep -q "^heavy " "$work/list" && grep -Eq "^shell +1 +128 +1 +$TO +$N " "$work/list"' ||
 	diag < "$work/list"
 "$thawd" function create shell "$work/shell.cpio.gz" --config "$cfg" \
 	> "$work/dup" 2>&1
@@ -171,33 +185,34 @@ code=$(curl -s -o "$work/unsigned" -w '%{http_code}' -X POST -d '{}' \
 	"$url/2015-03-31/functions/shell/invocations")
 check "an unsigned request: 403 ($code)" '[ "$code" = 403 ]'
 
-# --- Reserved concurrency: N at once, the rest 429 at once.
+# --- Reserved concurrency: N at once, the rest 429 at once (each 429
+# back before the first of the N running ones ends).
 base_thr=$(metric 'thawd_throttles_total{function="shell"}')
 base_ok=$(metric 'thawd_invocation_outcomes_total{function="shell",outcome="ok"}')
 declare -a cpid
 for ((i = 0; i < 4 * N; i++)); do
 	(
 		s=$(date +%s%N)
-		c=$(inv shell '{"action":"sleep","seconds":"3"}' "$work/c$i.out")
-		echo "$c $((($(date +%s%N) - s) / 1000000))" > "$work/c$i.code"
+		c=$(inv shell '{"action":"sleep","seconds":"2"}' "$work/c$i.out")
+		echo "$c $(($(date +%s%N) / 1000000)) $(((s) / 1000000))" > "$work/c$i.code"
 	) &
 	cpid[$i]=$!
 done
 for ((i = 0; i < 4 * N; i++)); do wait "${cpid[$i]}"; done
-ok=0 thr=0 fast=0 other=()
+ok=0 thr=0 other=() first_ok=99999999999999 last_thr=0
 for ((i = 0; i < 4 * N; i++)); do
-	read -r c ms < "$work/c$i.code"
+	read -r c end _ < "$work/c$i.code"
 	case "$c" in
-	200) ok=$((ok + 1)) ;;
-	429) thr=$((thr + 1)); [ "$ms" -lt 2000 ] && fast=$((fast + 1)) ;;
+	200) ok=$((ok + 1)); [ "$end" -lt "$first_ok" ] && first_ok=$end ;;
+	429) thr=$((thr + 1)); [ "$end" -gt "$last_thr" ] && last_thr=$end ;;
 	*) other+=("$c") ;;
 	esac
 done
 check "$((4 * N)) requests at once, reserved $N: $ok ran, $thr got 429" \
 	'[ $ok = $N ] && [ $thr = $((3 * N)) ]' ||
 	{ echo "other: ${other[*]}"; cat "$work"/c*.code; cat "$work"/c*.out; } | diag
-check "every 429 came at once, before the $N running ended ($fast of $thr under 2 s)" \
-	'[ $fast = $thr ]'
+check "every 429 came at once: the last $((first_ok - last_thr)) ms before the first answer" \
+	'[ $thr -gt 0 ] && [ $last_thr -lt $first_ok ]'
 curl -s "$url/metrics" > "$work/metrics"
 d_thr=$(($(metric 'thawd_throttles_total{function="shell"}') - ${base_thr:-0}))
 d_ok=$(($(metric 'thawd_invocation_outcomes_total{function="shell",outcome="ok"}') - ${base_ok:-0}))
@@ -212,26 +227,28 @@ else
 	tap_skip "promtool"
 fi
 
-# --- A timeout (3 s) on a warm VM, then a VM killed in an invocation.
+# --- A timeout on a warm VM, then a VM killed in an invocation.
 inv shell '{}' "$work/warm.out" > /dev/null
-s=$(date +%s%N)
-code=$(inv shell '{"action":"sleep","seconds":"8"}' "$work/to.out" -D "$work/to.hdr")
-ms=$((($(date +%s%N) - s) / 1000000))
-check "a function past its 3 s timeout: Task timed out in $ms ms" \
+read -r code secs < <(inv shell '{"action":"sleep","seconds":"30"}' "$work/to.out" \
+	-D "$work/to.hdr" -w '%{http_code} %{time_total}')
+ms=$(awk -v s="$secs" 'BEGIN { printf "%d", s * 1000 }')
+check "a function past its $TO s timeout: Task timed out in $ms ms (curl's time)" \
 	'[ "$code" = 200 ] && grep -qi "^X-Amz-Function-Error: Unhandled" "$work/to.hdr" &&
-	 grep -q "Task timed out after 3.00 seconds" "$work/to.out" && [ $ms -lt 4000 ]' ||
+	 grep -q "Task timed out after $TO.00 seconds" "$work/to.out" &&
+	 [ $ms -ge $((TO * 1000)) ] && [ $ms -lt $((TO * 1000 + 1000)) ]' ||
 	{ cat "$work/to.hdr" "$work/to.out"; } | diag
 code=$(inv shell '{}' "$work/after.out")
 check "the next invocation is answered ($code)" '[ "$code" = 200 ]'
-inv shell '{"action":"sleep","seconds":"5"}' "$work/kill.out" > "$work/kill.code" &
+inv shell '{"action":"sleep","seconds":"5"}' "$work/kill.out" -D "$work/kill.hdr" \
+	> "$work/kill.code" &
 kp=$!
 sleep 2
 pkill -9 -f "thawvm --api-sock $run/" 2>/dev/null
 wait $kp
 code=$(cat "$work/kill.code")
 check "a VM killed in an invocation: 5xx ServiceException ($code)" \
-	'[ "${code:0:1}" = 5 ] && grep -q ServiceException "$work/kill.out"' ||
-	diag < "$work/kill.out"
+	'[ "${code:0:1}" = 5 ] && grep -qi "^x-amzn-ErrorType: ServiceException" "$work/kill.hdr"' ||
+	cat "$work/kill.hdr" "$work/kill.out" | diag
 code=$(inv shell '{}' "$work/next.out")
 check "and the next invocation succeeds on a new VM ($code)" \
 	'[ "$code" = 200 ] && grep -q "\"echo\":{}" "$work/next.out"' ||
@@ -253,10 +270,12 @@ for ((i = 0; i < EV; i++)); do
 done
 check "$EV Events accepted with 202 across a SIGKILL and restart ($bad refused)" \
 	'[ $bad = 0 ]'
-for ((t = 0; t < 600; t++)); do
-	[ -z "$(ls -A "$state/queue/ready" "$state/queue/running" 2>/dev/null)" ] && break
+t0=$SECONDS
+while [ $((SECONDS - t0)) -lt 600 ]; do
+	[ -z "$(ls -A "$state/queue/ready")$(ls -A "$state/queue/running")" ] && break
 	sleep 1
 done
+t=$((SECONDS - t0))
 missing=()
 for ((i = 0; i < EV; i++)); do
 	grep -q "testfunc: log ev$i " "$state/logs/shell.log" || missing+=("ev$i")
@@ -270,7 +289,8 @@ check "the restarted agent stopped the VMs the killed one left" \
 
 # --- Event retries: a function error, twice retried, then a dead letter.
 inv shell '{"action":"error"}' /dev/null -H 'X-Amz-Invocation-Type: Event' > /dev/null
-for ((t = 0; t < 120; t++)); do
+t0=$SECONDS
+while [ $((SECONDS - t0)) -lt 120 ]; do
 	[ -n "$(ls -A "$state/queue/dead" 2>/dev/null)" ] && break
 	sleep 1
 done
