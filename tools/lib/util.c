@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Small helpers of the tools (tools/lib/util.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tools/lib/util.h"
 
@@ -66,4 +68,25 @@ int util__path(char *out, const char *dir, const char *name)
 	out[d] = '/';
 	memcpy(out + d + 1, name, n + 1);
 	return 0;
+}
+
+ssize_t util__read_tail(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	off_t size;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	size = lseek(fd, 0, SEEK_END);
+	if (size > (off_t)len - 1)
+		lseek(fd, size - (off_t)len + 1, SEEK_SET);
+	else
+		lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
 }

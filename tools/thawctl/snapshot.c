@@ -114,23 +114,11 @@ static void progress_end(struct work *w)
 static void show_tail(const char *what, const char *path, int lines)
 {
 	char buf[8192];
-	ssize_t n;
-	off_t size;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = util__read_tail(path, buf, sizeof(buf));
 	char *p;
 
-	if (fd < 0)
-		return;
-	size = lseek(fd, 0, SEEK_END);
-	if (size > (off_t)sizeof(buf) - 1)
-		lseek(fd, size - (off_t)sizeof(buf) + 1, SEEK_SET);
-	else
-		lseek(fd, 0, SEEK_SET);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
 	if (n <= 0)
 		return;
-	buf[n] = '\0';
 	p = buf + n;
 	while (p > buf && lines >= 0)
 		if (*--p == '\n')

@@ -175,25 +175,11 @@ static void pid_file(const struct vm *vm, char *out, size_t len)
 static void log_vm_tail(const struct vm *vm, const char *why)
 {
 	char buf[2048];
-	ssize_t n;
-	off_t size;
-	int fd = open(vm->log, O_RDONLY | O_CLOEXEC);
 
 	pr_warn("function %s: VM %u (pid %d) %s", vm->fn->cfg.name, vm->cid,
 		(int)vm->c.pid, why);
-	if (fd < 0)
-		return;
-	size = lseek(fd, 0, SEEK_END);
-	if (size > (off_t)sizeof(buf) - 1)
-		lseek(fd, size - (off_t)sizeof(buf) + 1, SEEK_SET);
-	else
-		lseek(fd, 0, SEEK_SET);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n > 0) {
-		buf[n] = '\0';
+	if (util__read_tail(vm->log, buf, sizeof(buf)) > 0)
 		pr_warn("its VMM's last words:\n%s", buf);
-	}
 }
 
 /* Stop a VM we own (not on any list) and forget it. */
