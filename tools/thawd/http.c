@@ -280,7 +280,14 @@ static int client_context(const char *b64, char **out)
 		pad++;
 	n -= (int)pad;
 	raw[n] = '\0';
-	o = json_tokener_parse((char *)raw);
+	/*
+	 * It reaches the runtime as a header (Lambda-Runtime-Client-Context),
+	 * which the invocation protocol takes in printable ASCII only.
+	 */
+	for (int i = 0; i < n; i++)
+		if (raw[i] < 0x20 || raw[i] > 0x7e)
+			n = -1;
+	o = n < 0 ? NULL : json_tokener_parse((char *)raw);
 	if (!o || !json_object_is_type(o, json_type_object) ||
 	    strlen((char *)raw) != (size_t)n) {
 		json_object_put(o);
