@@ -145,7 +145,8 @@ static void write_log(struct function *fn, struct vm *vm,
 	if (res->start == VM_RESTORED || res->start == VM_PROVISIONED)
 		snprintf(restore, sizeof(restore), "\tRestore Duration: %llu ms",
 			 (unsigned long long)vm->restore_ms);
-	cap = out_len + 1024;
+	/* Room for the output, three request ids and the fixed text. */
+	cap = out_len + 3 * strlen(rq->request_id) + 1024;
 	text = malloc(cap);
 	if (!text) {
 		free(out);
