@@ -71,7 +71,10 @@ static uint32_t cid_alloc_locked(void)
 
 static void cid_free_locked(uint32_t cid, bool stranger)
 {
-	thawd.cids[cid - thawd.cfg.cid_base] = stranger ? 2 : 0;
+	/* 0: a VM that lost its CID to a stranger and found no other. */
+	if (cid >= thawd.cfg.cid_base &&
+	    cid - thawd.cfg.cid_base < thawd.cfg.cid_count)
+		thawd.cids[cid - thawd.cfg.cid_base] = stranger ? 2 : 0;
 }
 
 static struct function *find_locked(const char *name)
