@@ -493,7 +493,7 @@ static void reap_once(void)
 			bool old = f->gone || v->epoch != f->epoch ||
 				   thawd.draining;
 
-						if (old || (now - v->idle_since_ms >= ttl &&
+			if (old || (now - v->idle_since_ms >= ttl &&
 				    f->vms - removed > f->cfg.provisioned)) {
 				*pp = v->next;
 				f->n_idle--;
