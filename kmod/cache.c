@@ -9,6 +9,8 @@
  * it away.  Anonymous objects cannot be found again and are freed as
  * before.
  *
+ * A cached object is found only by its owner (owner.c), as a live one.
+ *
  * The cache is bounded: its objects' pinned pages stay within cache_mb,
  * and those of one owner (the creator's euid) within cache_owner_mb when
  * it is set; an object that does not fit pushes out the least recently
@@ -43,7 +45,7 @@ static unsigned long thaw_cache_pages(const kuid_t *owner)
 
 	lockdep_assert_held(&thaw_objects_lock);
 	list_for_each_entry(snap, &thaw_cache_lru, lru)
-		if (!owner || uid_eq(snap->owner, *owner))
+		if (!owner || uid_eq(snap->owner.uid, *owner))
 			n += READ_ONCE(snap->pinned);
 	return n;
 }
@@ -67,7 +69,7 @@ static struct thaw_snap *thaw_cache_oldest(const kuid_t *owner)
 	struct thaw_snap *snap;
 
 	list_for_each_entry(snap, &thaw_cache_lru, lru)
-		if (!owner || uid_eq(snap->owner, *owner))
+		if (!owner || uid_eq(snap->owner.uid, *owner))
 			return snap;
 	return NULL;
 }
@@ -106,7 +108,7 @@ bool thaw_cache_keep(struct thaw_snap *snap, struct list_head *evicted)
 	lockdep_assert_held(&thaw_objects_lock);
 	if (!snap->name[0] || size > limit || (own && size > own))
 		return false;
-	if (own && !thaw_cache_fit(&snap->owner, size, own, evicted))
+	if (own && !thaw_cache_fit(&snap->owner.uid, size, own, evicted))
 		return false;
 	if (!thaw_cache_fit(NULL, size, limit, evicted))
 		return false;
@@ -182,7 +184,7 @@ void thaw_cache_trim(void)
 	mutex_lock(&thaw_objects_lock);
 	thaw_cache_fit(NULL, 0, thaw_cache_limit(), &evicted);
 	list_for_each_entry_safe(snap, next, &thaw_cache_lru, lru)
-		if (own && thaw_cache_pages(&snap->owner) > own)
+		if (own && thaw_cache_pages(&snap->owner.uid) > own)
 			thaw_cache_evict(snap, &evicted);
 	mutex_unlock(&thaw_objects_lock);
 	thaw_cache_free(&evicted);

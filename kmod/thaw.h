@@ -109,6 +109,15 @@ struct thaw_fill_counts {
 };
 
 /*
+ * An object's owner (owner.c): the creator's credentials.  Immutable; set
+ * at creation.
+ */
+struct thaw_owner {
+	kuid_t uid;			/* the creator's euid */
+	struct user_namespace *ns;	/* the creator's (a reference) */
+};
+
+/*
  * A snapshot object.  Its content never changes once a region is filled:
  * the fields marked "immutable" are read without a lock by faults and
  * ioctls.  A region's pages (@pages[r * 512 ...]) are written once, by the
@@ -121,7 +130,7 @@ struct thaw_snap {
 	struct kref ref;
 	u64 id;				/* set once under thaw_objects_lock */
 	char name[THAW_NAME_MAX];	/* immutable; "" when anonymous */
-	kuid_t owner;			/* immutable: the creator's euid */
+	struct thaw_owner owner;	/* immutable */
 	unsigned long nr_pages;		/* immutable */
 	unsigned long nr_regions;	/* immutable: 2 MiB regions, rounded up */
 	/* immutable: non-zero pages a 2 MiB folio needs; 0: 4 KiB object */
@@ -323,6 +332,12 @@ void thaw_snap_fill_stats(struct thaw_snap *snap, struct thaw_snap_stats *st);
 void thaw_fill_stats(struct thaw_stats *st);
 int thaw_pin(unsigned long n);
 void thaw_unpin(unsigned long n);
+
+/* owner.c */
+int thaw_owner_init(struct thaw_owner *o);
+void thaw_owner_release(struct thaw_owner *o);
+bool thaw_owner_is_current(const struct thaw_owner *o);
+bool thaw_owner_may_open(const struct thaw_owner *o);
 
 /* fill.c */
 struct folio *thaw_alloc_huge(gfp_t gfp);

@@ -2,7 +2,8 @@
 /*
  * Objects belong to their creator (issue 14, holes 1 and 3): another user
  * cannot open a named object, live or cached, nor plant one under the name
- * a victim will use (names are per owner); an object's pinned pages are
+ * a victim will use (names are per owner; only THAW_SNAP_OPEN_OWNER with
+ * CAP_SYS_ADMIN reaches another owner's); an object's pinned pages are
  * charged to its creator's RLIMIT_MEMLOCK (seen as VmPin) and to per-user
  * caps beside the global ones.
  *
@@ -235,6 +236,87 @@ TEST_F(owner, poisoned_name_not_returned)
 		EXPECT_EQ(-ENOENT, fd);
 	}
 	close(src);
+	close(to_child[1]);
+	close(to_parent[0]);
+}
+
+/* THAW_IOC_SNAP_OPEN of @uid's object @name (THAW_SNAP_OPEN_OWNER). */
+static int open_owner(int dev, const char *name, uid_t uid)
+{
+	struct thaw_snap_open o = { .flags = THAW_SNAP_OPEN_OWNER,
+				    .owner_uid = uid };
+	int ret;
+
+	strncpy((char *)o.name, name, sizeof(o.name) - 1);
+	ret = ioctl(dev, THAW_IOC_SNAP_OPEN, &o);
+	return ret < 0 ? -errno : ret;
+}
+
+/*
+ * THAW_SNAP_OPEN_OWNER names another owner's object: root (CAP_SYS_ADMIN)
+ * opens nobody's; a third user gets EPERM; the owner itself may name
+ * itself.
+ */
+TEST_F(owner, open_other_owner)
+{
+	int to_child[2], to_parent[2], fd;
+	__u64 features = 0;
+	char c = 0;
+	pid_t pid, pid2;
+
+	close(thaw_open_api(&features));
+	if (!(features & THAW_FEATURE_OWNER))
+		SKIP(return, "no THAW_FEATURE_OWNER");
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int usrc, ufd, fd2;
+
+		close(to_child[1]);
+		close(to_parent[0]);
+		if (become_nobody(64 << 20))
+			_exit(10);
+		usrc = thaw_memfd(NPAGES, SEED_USER, NULL);
+		if (usrc < 0)
+			_exit(11);
+		ufd = thaw_snap_create(self->dev, usrc, 0, self->len,
+				       "o-user");
+		if (ufd < 0)
+			_exit(12);
+		fd2 = open_owner(self->dev, "o-user", NOBODY);
+		if (fd2 < 0)
+			_exit(13);
+		close(fd2);
+		if (write(to_parent[1], &c, 1) != 1 ||
+		    read(to_child[0], &c, 1) != 1)
+			_exit(14);
+		_exit(0);
+	}
+	close(to_child[0]);
+	close(to_parent[1]);
+	ASSERT_EQ(1, read(to_parent[0], &c, 1));
+
+	EXPECT_EQ(-ENOENT, thaw_snap_open(self->dev, "o-user"));
+	fd = open_owner(self->dev, "o-user", NOBODY);
+	ASSERT_LE(0, fd);
+	EXPECT_TRUE(object_holds(fd, self->len, SEED_USER));
+	close(fd);
+	EXPECT_EQ(-ENOENT, open_owner(self->dev, "o-user", 1234));
+
+	pid2 = fork();
+	ASSERT_LE(0, pid2);
+	if (pid2 == 0) {
+		if (become(NOBODY - 1, 64 << 20))
+			_exit(10);
+		_exit(open_owner(self->dev, "o-user", NOBODY) == -EPERM ?
+		      0 : 11);
+	}
+	EXPECT_EQ(0, child_status(pid2));
+
+	ASSERT_EQ(1, write(to_child[1], &c, 1));
+	EXPECT_EQ(0, child_status(pid));
 	close(to_child[1]);
 	close(to_parent[0]);
 }
