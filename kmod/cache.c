@@ -17,9 +17,11 @@
  * used ones (of its owner first), and one larger than a limit is not
  * kept.  Cached objects stay on the object list (stats, netlink, names)
  * and keep counting against max_pinned_mb and max_snapshots, and stay
- * charged to their creator's memory cgroup; a creation or a private copy
- * that would pass max_pinned_mb, or a creation at max_snapshots, evicts
- * cached objects first, least recently used first.  THAW_IOC_CACHE_DROP
+ * charged to their creator's memory cgroup, RLIMIT_MEMLOCK and per-user
+ * caps; a creation or a private copy that would pass max_pinned_mb, or a
+ * creation at max_snapshots, evicts cached objects first, least recently
+ * used first; one that would pass its owner's RLIMIT_MEMLOCK,
+ * max_pinned_mb_per_user or max_snapshots_per_user evicts that owner's.  THAW_IOC_CACHE_DROP
  * and lowering cache_mb free them; so does the module's unload.
  *
  * Everything here is under thaw_objects_lock; evicted objects are freed
@@ -57,6 +59,7 @@ static void thaw_cache_evict(struct thaw_snap *snap,
 	lockdep_assert_held(&thaw_objects_lock);
 	list_del_init(&snap->node);
 	thaw_nr_snapshots--;
+	thaw_owner_listed(&snap->owner, -1);
 	list_move_tail(&snap->lru, evicted);
 	snap->cached = false;
 	thaw_nr_cached--;
@@ -140,6 +143,20 @@ bool thaw_cache_evict_one(struct list_head *evicted)
 	return true;
 }
 
+/*
+ * Evict the least recently used cached object of @uid, if any
+ * (max_snapshots_per_user).
+ */
+bool thaw_cache_evict_owner(kuid_t uid, struct list_head *evicted)
+{
+	struct thaw_snap *old = thaw_cache_oldest(&uid);
+
+	if (!old)
+		return false;
+	thaw_cache_evict(old, evicted);
+	return true;
+}
+
 /* Free evicted objects; thaw_objects_lock is not held. */
 void thaw_cache_free(struct list_head *evicted)
 {
@@ -172,6 +189,23 @@ bool thaw_cache_shrink(unsigned long need)
 	mutex_unlock(&thaw_objects_lock);
 	thaw_cache_free(&evicted);
 	return freed > 0;
+}
+
+/*
+ * An object of @uid would pass its owner's limits on pinned memory
+ * (owner.c): evict and free that owner's least recently used cached
+ * object.  True when there was one (the caller tries again).
+ */
+bool thaw_cache_shrink_owner(kuid_t uid)
+{
+	LIST_HEAD(evicted);
+	bool ret;
+
+	mutex_lock(&thaw_objects_lock);
+	ret = thaw_cache_evict_owner(uid, &evicted);
+	mutex_unlock(&thaw_objects_lock);
+	thaw_cache_free(&evicted);
+	return ret;
 }
 
 /* cache_mb or cache_owner_mb was lowered: evict what no longer fits. */

@@ -73,6 +73,32 @@ void thaw_unpin(unsigned long n)
 	atomic_long_sub(n, &thaw_pinned);
 }
 
+/*
+ * Count @n pages of @snap against its owner (owner.c: -EDQUOT past
+ * max_pinned_mb_per_user, -ENOMEM past RLIMIT_MEMLOCK) and max_pinned_mb
+ * (-EDQUOT), the owner's cached objects making room first for the
+ * owner's limits, anyone's for max_pinned_mb.  Under none of the
+ * module's locks.
+ */
+int thaw_snap_pin(struct thaw_snap *snap, unsigned long n)
+{
+	int ret;
+
+	while ((ret = thaw_owner_charge(&snap->owner, n)))
+		if (!thaw_cache_shrink_owner(snap->owner.uid))
+			return ret;
+	ret = thaw_pin(n);
+	if (ret)
+		thaw_owner_uncharge(&snap->owner, n);
+	return ret;
+}
+
+void thaw_snap_unpin(struct thaw_snap *snap, unsigned long n)
+{
+	thaw_unpin(n);
+	thaw_owner_uncharge(&snap->owner, n);
+}
+
 /* Pages the pointer array of an object of @nr_pages pages takes. */
 static unsigned long thaw_snap_array_pages(unsigned long nr_pages)
 {
@@ -127,7 +153,7 @@ void thaw_snap_free(struct thaw_snap *snap)
 		mem_cgroup_put(snap->memcg);
 	bitmap_free(snap->filled);
 	bitmap_free(snap->filling);
-	thaw_unpin(snap->pinned);
+	thaw_snap_unpin(snap, snap->pinned);
 	thaw_owner_release(&snap->owner);
 	mutex_destroy(&snap->lock);
 	kfree(snap);
@@ -151,6 +177,7 @@ static void thaw_snap_release(struct kref *ref)
 	if (!list_empty(&snap->node)) {
 		list_del_init(&snap->node);
 		thaw_nr_snapshots--;
+		thaw_owner_listed(&snap->owner, -1);
 	}
 	mutex_unlock(&thaw_objects_lock);
 	thaw_cache_free(&evicted);
@@ -169,9 +196,9 @@ void thaw_snap_put(struct thaw_snap *snap)
 
 /*
  * A new object of @nr_pages pages, owned by the caller.  Its page array
- * and zero page count against max_pinned_mb; a lazy object also reserves
+ * and zero page are pinned (thaw_snap_pin()); a lazy object also reserves
  * what its regions could take (every page, and the zeroed 2 MiB folio of
- * a huge one), so that no fill runs past the cap.
+ * a huge one), so that no fill runs past a cap or the owner's limit.
  */
 static struct thaw_snap *thaw_snap_alloc(unsigned long nr_pages,
 					 unsigned int huge_min, bool lazy)
@@ -204,9 +231,10 @@ static struct thaw_snap *thaw_snap_alloc(unsigned long nr_pages,
 	pin = snap->base_pinned;
 	if (lazy)
 		pin += nr_pages + (huge_min ? THAW_REGION_NR : 0);
-	if (thaw_pin(pin)) {
+	ret = thaw_snap_pin(snap, pin);
+	if (ret) {
 		thaw_snap_free(snap);
-		return ERR_PTR(-EDQUOT);
+		return ERR_PTR(ret);
 	}
 	snap->pinned = pin;
 	snap->pages = kvcalloc(nr_pages, sizeof(struct page *), THAW_GFP_META);
@@ -263,7 +291,8 @@ static struct thaw_snap *thaw_snap_find(const char *name, const kuid_t *uid)
 
 /*
  * List the object (and its name) so that stats and SNAP_OPEN see it.  At
- * max_snapshots, cached objects make room, least recently used first.
+ * max_snapshots_per_user, the owner's cached objects make room, at
+ * max_snapshots anyone's, least recently used first.
  */
 static int thaw_snap_publish(struct thaw_snap *snap)
 {
@@ -273,6 +302,9 @@ static int thaw_snap_publish(struct thaw_snap *snap)
 	mutex_lock(&thaw_objects_lock);
 	if (snap->name[0] && thaw_snap_find(snap->name, NULL))
 		ret = -EEXIST;
+	while (!ret && thaw_owner_at_cap(&snap->owner))
+		if (!thaw_cache_evict_owner(snap->owner.uid, &evicted))
+			ret = -EDQUOT;
 	while (!ret && thaw_nr_snapshots >= thaw_max_snapshots())
 		if (!thaw_cache_evict_one(&evicted))
 			ret = -EDQUOT;
@@ -280,6 +312,7 @@ static int thaw_snap_publish(struct thaw_snap *snap)
 		snap->id = thaw_next_snap_id++;
 		list_add_tail(&snap->node, &thaw_snapshots);
 		thaw_nr_snapshots++;
+		thaw_owner_listed(&snap->owner, 1);
 	}
 	mutex_unlock(&thaw_objects_lock);
 	thaw_cache_free(&evicted);
