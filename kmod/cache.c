@@ -9,15 +9,19 @@
  * it away.  Anonymous objects cannot be found again and are freed as
  * before.
  *
+ * A cached object is found only by its owner (owner.c), as a live one.
+ *
  * The cache is bounded: its objects' pinned pages stay within cache_mb,
  * and those of one owner (the creator's euid) within cache_owner_mb when
  * it is set; an object that does not fit pushes out the least recently
  * used ones (of its owner first), and one larger than a limit is not
  * kept.  Cached objects stay on the object list (stats, netlink, names)
  * and keep counting against max_pinned_mb and max_snapshots, and stay
- * charged to their creator's memory cgroup; a creation or a private copy
- * that would pass max_pinned_mb, or a creation at max_snapshots, evicts
- * cached objects first, least recently used first.  THAW_IOC_CACHE_DROP
+ * charged to their creator's memory cgroup, RLIMIT_MEMLOCK and per-user
+ * caps; a creation or a private copy that would pass max_pinned_mb, or a
+ * creation at max_snapshots, evicts cached objects first, least recently
+ * used first; one that would pass its owner's RLIMIT_MEMLOCK,
+ * max_pinned_mb_per_user or max_snapshots_per_user evicts that owner's.  THAW_IOC_CACHE_DROP
  * and lowering cache_mb free them; so does the module's unload.
  *
  * Everything here is under thaw_objects_lock; evicted objects are freed
@@ -43,7 +47,7 @@ static unsigned long thaw_cache_pages(const kuid_t *owner)
 
 	lockdep_assert_held(&thaw_objects_lock);
 	list_for_each_entry(snap, &thaw_cache_lru, lru)
-		if (!owner || uid_eq(snap->owner, *owner))
+		if (!owner || uid_eq(snap->owner.uid, *owner))
 			n += READ_ONCE(snap->pinned);
 	return n;
 }
@@ -55,6 +59,7 @@ static void thaw_cache_evict(struct thaw_snap *snap,
 	lockdep_assert_held(&thaw_objects_lock);
 	list_del_init(&snap->node);
 	thaw_nr_snapshots--;
+	thaw_owner_listed(&snap->owner, -1);
 	list_move_tail(&snap->lru, evicted);
 	snap->cached = false;
 	thaw_nr_cached--;
@@ -67,7 +72,7 @@ static struct thaw_snap *thaw_cache_oldest(const kuid_t *owner)
 	struct thaw_snap *snap;
 
 	list_for_each_entry(snap, &thaw_cache_lru, lru)
-		if (!owner || uid_eq(snap->owner, *owner))
+		if (!owner || uid_eq(snap->owner.uid, *owner))
 			return snap;
 	return NULL;
 }
@@ -106,7 +111,7 @@ bool thaw_cache_keep(struct thaw_snap *snap, struct list_head *evicted)
 	lockdep_assert_held(&thaw_objects_lock);
 	if (!snap->name[0] || size > limit || (own && size > own))
 		return false;
-	if (own && !thaw_cache_fit(&snap->owner, size, own, evicted))
+	if (own && !thaw_cache_fit(&snap->owner.uid, size, own, evicted))
 		return false;
 	if (!thaw_cache_fit(NULL, size, limit, evicted))
 		return false;
@@ -131,6 +136,20 @@ void thaw_cache_revive(struct thaw_snap *snap)
 bool thaw_cache_evict_one(struct list_head *evicted)
 {
 	struct thaw_snap *old = thaw_cache_oldest(NULL);
+
+	if (!old)
+		return false;
+	thaw_cache_evict(old, evicted);
+	return true;
+}
+
+/*
+ * Evict the least recently used cached object of @uid, if any
+ * (max_snapshots_per_user).
+ */
+bool thaw_cache_evict_owner(kuid_t uid, struct list_head *evicted)
+{
+	struct thaw_snap *old = thaw_cache_oldest(&uid);
 
 	if (!old)
 		return false;
@@ -172,6 +191,23 @@ bool thaw_cache_shrink(unsigned long need)
 	return freed > 0;
 }
 
+/*
+ * An object of @uid would pass its owner's limits on pinned memory
+ * (owner.c): evict and free that owner's least recently used cached
+ * object.  True when there was one (the caller tries again).
+ */
+bool thaw_cache_shrink_owner(kuid_t uid)
+{
+	LIST_HEAD(evicted);
+	bool ret;
+
+	mutex_lock(&thaw_objects_lock);
+	ret = thaw_cache_evict_owner(uid, &evicted);
+	mutex_unlock(&thaw_objects_lock);
+	thaw_cache_free(&evicted);
+	return ret;
+}
+
 /* cache_mb or cache_owner_mb was lowered: evict what no longer fits. */
 void thaw_cache_trim(void)
 {
@@ -182,7 +218,7 @@ void thaw_cache_trim(void)
 	mutex_lock(&thaw_objects_lock);
 	thaw_cache_fit(NULL, 0, thaw_cache_limit(), &evicted);
 	list_for_each_entry_safe(snap, next, &thaw_cache_lru, lru)
-		if (own && thaw_cache_pages(&snap->owner) > own)
+		if (own && thaw_cache_pages(&snap->owner.uid) > own)
 			thaw_cache_evict(snap, &evicted);
 	mutex_unlock(&thaw_objects_lock);
 	thaw_cache_free(&evicted);

@@ -180,14 +180,15 @@ static bool thaw_fill_hole(struct thaw_fill *f, loff_t pos)
 }
 
 /*
- * Count @n pages against max_pinned_mb for the region being filled: an
- * eager object pins them now (it is not published yet: @pinned is its
+ * Count @n pages against max_pinned_mb and the owner's limits for the
+ * region being filled: an eager object pins them now, in its creator's
+ * THAW_IOC_SNAP_CREATE (it is not published yet: @pinned is its
  * creator's); a lazy one reserved them when it was created.
  */
 static int thaw_fill_pin(struct thaw_fill *f, unsigned long n)
 {
 	if (!f->reserved) {
-		int ret = thaw_pin(n);
+		int ret = thaw_snap_pin(f->snap, n);
 
 		if (ret)
 			return ret;
@@ -268,7 +269,7 @@ static struct folio *thaw_fill_zero_folio(struct thaw_fill *f)
 	zf = thaw_alloc_huge(THAW_GFP_HUGE | __GFP_ZERO);
 	if (!zf)
 		return NULL;
-	if (!f->reserved && thaw_pin(THAW_REGION_NR)) {
+	if (!f->reserved && thaw_snap_pin(snap, THAW_REGION_NR)) {
 		folio_put(zf);
 		return NULL;
 	}
@@ -510,7 +511,7 @@ static void thaw_fill_end(struct thaw_snap *snap, unsigned long r,
 	spin_unlock(&snap->fill_lock);
 	wake_up_all(&snap->fill_wq);
 	if (excess)
-		thaw_unpin(excess);
+		thaw_snap_unpin(snap, excess);
 	if (src)
 		thaw_fill_let_go(src, snap->denied);
 }

@@ -27,7 +27,7 @@
 				 THAW_FEATURE_RESET | THAW_FEATURE_STATS | \
 				 THAW_FEATURE_WSET_WRITTEN | \
 				 THAW_FEATURE_LAZY | THAW_FEATURE_CACHE | \
-				 THAW_FEATURE_RESET_KEEP | \
+				 THAW_FEATURE_RESET_KEEP | THAW_FEATURE_OWNER | \
 				 (THAW_HUGE ? THAW_FEATURE_HUGE | \
 					      THAW_FEATURE_PRIVATE_HUGE | \
 					      THAW_FEATURE_COPY_ONLY | \
@@ -41,6 +41,21 @@ MODULE_PARM_DESC(max_pinned_mb,
 static unsigned int max_snapshots = 4096;
 module_param(max_snapshots, uint, 0644);
 MODULE_PARM_DESC(max_snapshots, "Cap on live snapshot objects");
+
+/*
+ * Per user (the creator's euid, whatever its user namespace), beside the
+ * global caps, so that one user cannot take them all (kmod/owner.c); 0:
+ * none.  Cached objects count, and a user's own make room first.
+ */
+static unsigned int max_snapshots_per_user;
+module_param(max_snapshots_per_user, uint, 0644);
+MODULE_PARM_DESC(max_snapshots_per_user,
+		 "Cap on the snapshot objects of one user (creator's euid), cached ones included (0: none)");
+
+static unsigned int max_pinned_mb_per_user;
+module_param(max_pinned_mb_per_user, uint, 0644);
+MODULE_PARM_DESC(max_pinned_mb_per_user,
+		 "Cap on the memory the snapshot objects of one user (creator's euid) hold, in MiB (0: none)");
 
 /*
  * Every mapping of an object page holds a page reference.  One zero page
@@ -177,6 +192,17 @@ unsigned long thaw_pinned_limit(void)
 unsigned int thaw_max_snapshots(void)
 {
 	return READ_ONCE(max_snapshots);
+}
+
+unsigned long thaw_pinned_user_limit(void)
+{
+	return (unsigned long)READ_ONCE(max_pinned_mb_per_user) <<
+	       (20 - PAGE_SHIFT);
+}
+
+unsigned int thaw_max_snapshots_per_user(void)
+{
+	return READ_ONCE(max_snapshots_per_user);
 }
 
 int thaw_max_page_refs(void)

@@ -73,6 +73,32 @@ void thaw_unpin(unsigned long n)
 	atomic_long_sub(n, &thaw_pinned);
 }
 
+/*
+ * Count @n pages of @snap against its owner (owner.c: -EDQUOT past
+ * max_pinned_mb_per_user, -ENOMEM past RLIMIT_MEMLOCK) and max_pinned_mb
+ * (-EDQUOT), the owner's cached objects making room first for the
+ * owner's limits, anyone's for max_pinned_mb.  Under none of the
+ * module's locks.
+ */
+int thaw_snap_pin(struct thaw_snap *snap, unsigned long n)
+{
+	int ret;
+
+	while ((ret = thaw_owner_charge(&snap->owner, n)))
+		if (!thaw_cache_shrink_owner(snap->owner.uid))
+			return ret;
+	ret = thaw_pin(n);
+	if (ret)
+		thaw_owner_uncharge(&snap->owner, n);
+	return ret;
+}
+
+void thaw_snap_unpin(struct thaw_snap *snap, unsigned long n)
+{
+	thaw_unpin(n);
+	thaw_owner_uncharge(&snap->owner, n);
+}
+
 /* Pages the pointer array of an object of @nr_pages pages takes. */
 static unsigned long thaw_snap_array_pages(unsigned long nr_pages)
 {
@@ -127,7 +153,8 @@ void thaw_snap_free(struct thaw_snap *snap)
 		mem_cgroup_put(snap->memcg);
 	bitmap_free(snap->filled);
 	bitmap_free(snap->filling);
-	thaw_unpin(snap->pinned);
+	thaw_snap_unpin(snap, snap->pinned);
+	thaw_owner_release(&snap->owner);
 	mutex_destroy(&snap->lock);
 	kfree(snap);
 }
@@ -150,6 +177,7 @@ static void thaw_snap_release(struct kref *ref)
 	if (!list_empty(&snap->node)) {
 		list_del_init(&snap->node);
 		thaw_nr_snapshots--;
+		thaw_owner_listed(&snap->owner, -1);
 	}
 	mutex_unlock(&thaw_objects_lock);
 	thaw_cache_free(&evicted);
@@ -167,16 +195,17 @@ void thaw_snap_put(struct thaw_snap *snap)
 }
 
 /*
- * A new object of @nr_pages pages.  Its page array and zero page count
- * against max_pinned_mb; a lazy object also reserves what its regions
- * could take (every page, and the zeroed 2 MiB folio of a huge one), so
- * that no fill runs past the cap.
+ * A new object of @nr_pages pages, owned by the caller.  Its page array
+ * and zero page are pinned (thaw_snap_pin()); a lazy object also reserves
+ * what its regions could take (every page, and the zeroed 2 MiB folio of
+ * a huge one), so that no fill runs past a cap or the owner's limit.
  */
 static struct thaw_snap *thaw_snap_alloc(unsigned long nr_pages,
 					 unsigned int huge_min, bool lazy)
 {
 	unsigned long array = thaw_snap_array_pages(nr_pages), pin;
 	struct thaw_snap *snap;
+	int ret;
 
 	snap = kzalloc(sizeof(*snap), GFP_KERNEL_ACCOUNT);
 	if (!snap)
@@ -192,15 +221,20 @@ static struct thaw_snap *thaw_snap_alloc(unsigned long nr_pages,
 	snap->nr_regions = DIV_ROUND_UP(nr_pages, THAW_REGION_NR);
 	snap->huge_min = huge_min;
 	snap->lazy = lazy;
-	snap->owner = current_euid();
+	ret = thaw_owner_init(&snap->owner);
+	if (ret) {
+		thaw_snap_free(snap);
+		return ERR_PTR(ret);
+	}
 
 	snap->base_pinned = array + 1;
 	pin = snap->base_pinned;
 	if (lazy)
 		pin += nr_pages + (huge_min ? THAW_REGION_NR : 0);
-	if (thaw_pin(pin)) {
+	ret = thaw_snap_pin(snap, pin);
+	if (ret) {
 		thaw_snap_free(snap);
-		return ERR_PTR(-EDQUOT);
+		return ERR_PTR(ret);
 	}
 	snap->pinned = pin;
 	snap->pages = kvcalloc(nr_pages, sizeof(struct page *), THAW_GFP_META);
@@ -235,20 +269,30 @@ static int thaw_check_name(const u8 *name)
 	return 0;
 }
 
-static struct thaw_snap *thaw_snap_find(const char *name)
+/*
+ * The caller's object named @name (owner.c: names are per owner), or with
+ * @uid, the object of that name whose owner has that uid, whoever the
+ * caller is.
+ */
+static struct thaw_snap *thaw_snap_find(const char *name, const kuid_t *uid)
 {
 	struct thaw_snap *snap;
 
 	lockdep_assert_held(&thaw_objects_lock);
-	list_for_each_entry(snap, &thaw_snapshots, node)
-		if (snap->name[0] && !strcmp(snap->name, name))
+	list_for_each_entry(snap, &thaw_snapshots, node) {
+		if (!snap->name[0] || strcmp(snap->name, name))
+			continue;
+		if (uid ? uid_eq(snap->owner.uid, *uid) :
+			  thaw_owner_is_current(&snap->owner))
 			return snap;
+	}
 	return NULL;
 }
 
 /*
  * List the object (and its name) so that stats and SNAP_OPEN see it.  At
- * max_snapshots, cached objects make room, least recently used first.
+ * max_snapshots_per_user, the owner's cached objects make room, at
+ * max_snapshots anyone's, least recently used first.
  */
 static int thaw_snap_publish(struct thaw_snap *snap)
 {
@@ -256,8 +300,11 @@ static int thaw_snap_publish(struct thaw_snap *snap)
 	int ret = 0;
 
 	mutex_lock(&thaw_objects_lock);
-	if (snap->name[0] && thaw_snap_find(snap->name))
+	if (snap->name[0] && thaw_snap_find(snap->name, NULL))
 		ret = -EEXIST;
+	while (!ret && thaw_owner_at_cap(&snap->owner))
+		if (!thaw_cache_evict_owner(snap->owner.uid, &evicted))
+			ret = -EDQUOT;
 	while (!ret && thaw_nr_snapshots >= thaw_max_snapshots())
 		if (!thaw_cache_evict_one(&evicted))
 			ret = -EDQUOT;
@@ -265,6 +312,7 @@ static int thaw_snap_publish(struct thaw_snap *snap)
 		snap->id = thaw_next_snap_id++;
 		list_add_tail(&snap->node, &thaw_snapshots);
 		thaw_nr_snapshots++;
+		thaw_owner_listed(&snap->owner, 1);
 	}
 	mutex_unlock(&thaw_objects_lock);
 	thaw_cache_free(&evicted);
@@ -374,7 +422,7 @@ long thaw_snap_create(unsigned int cmd, unsigned long arg)
 	/* Fail early on a name in use; thaw_snap_publish() decides. */
 	if (args.name[0]) {
 		mutex_lock(&thaw_objects_lock);
-		ret = thaw_snap_find(args.name) ? -EEXIST : 0;
+		ret = thaw_snap_find(args.name, NULL) ? -EEXIST : 0;
 		mutex_unlock(&thaw_objects_lock);
 		if (ret)
 			return ret;
@@ -413,13 +461,15 @@ long thaw_snap_open(unsigned int cmd, unsigned long arg)
 {
 	struct thaw_snap_open args;
 	struct thaw_snap *snap;
+	kuid_t uid;
 	int ret;
 
 	ret = thaw_copy_arg(&args, sizeof(args), THAW_SNAP_OPEN_SIZE_VER0,
 			    cmd, arg);
 	if (ret)
 		return ret;
-	if (args.flags || args.pad ||
+	if ((args.flags & ~THAW_SNAP_OPEN_OWNER) || args.pad || args.pad2 ||
+	    (!(args.flags & THAW_SNAP_OPEN_OWNER) && args.owner_uid) ||
 	    !thaw_all_zero(args.reserved, ARRAY_SIZE(args.reserved)))
 		return -EINVAL;
 	ret = thaw_check_name(args.name);
@@ -427,9 +477,19 @@ long thaw_snap_open(unsigned int cmd, unsigned long arg)
 		return ret;
 	if (!args.name[0])
 		return -EINVAL;
+	if (args.flags & THAW_SNAP_OPEN_OWNER) {
+		uid = make_kuid(current_user_ns(), args.owner_uid);
+		if (!uid_valid(uid))
+			return -EINVAL;
+	}
 
 	mutex_lock(&thaw_objects_lock);
-	snap = thaw_snap_find(args.name);
+	snap = thaw_snap_find(args.name, args.flags & THAW_SNAP_OPEN_OWNER ?
+					 &uid : NULL);
+	if (snap && !thaw_owner_may_open(&snap->owner)) {
+		mutex_unlock(&thaw_objects_lock);
+		return -EPERM;
+	}
 	/*
 	 * A listed object has a reference, or is cached (with none): release
 	 * and eviction both happen under the lock.

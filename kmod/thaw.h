@@ -109,6 +109,20 @@ struct thaw_fill_counts {
 };
 
 /*
+ * An object's owner (owner.c): the creator's credentials and where its
+ * pinned pages are charged.  Immutable; set at creation.
+ */
+struct thaw_owner {
+	kuid_t uid;			/* the creator's euid */
+	struct user_namespace *ns;	/* the creator's (a reference) */
+	struct thaw_user *user;		/* per-user caps (a reference) */
+	/* RLIMIT_MEMLOCK's user (a reference); NULL with CAP_IPC_LOCK */
+	struct user_struct *locked;
+	unsigned long memlock;		/* RLIMIT_MEMLOCK at creation, pages */
+	struct mm_struct *mm;		/* VmPin (mmgrab()); NULL if none */
+};
+
+/*
  * A snapshot object.  Its content never changes once a region is filled:
  * the fields marked "immutable" are read without a lock by faults and
  * ioctls.  A region's pages (@pages[r * 512 ...]) are written once, by the
@@ -121,7 +135,7 @@ struct thaw_snap {
 	struct kref ref;
 	u64 id;				/* set once under thaw_objects_lock */
 	char name[THAW_NAME_MAX];	/* immutable; "" when anonymous */
-	kuid_t owner;			/* immutable: the creator's euid */
+	struct thaw_owner owner;	/* immutable */
 	unsigned long nr_pages;		/* immutable */
 	unsigned long nr_regions;	/* immutable: 2 MiB regions, rounded up */
 	/* immutable: non-zero pages a 2 MiB folio needs; 0: 4 KiB object */
@@ -299,6 +313,8 @@ bool thaw_fill_fails(void);
 bool thaw_fill_background_on(void);
 unsigned long thaw_cache_limit(void);
 unsigned long thaw_cache_owner_limit(void);
+unsigned long thaw_pinned_user_limit(void);
+unsigned int thaw_max_snapshots_per_user(void);
 
 /* ioctl argument helpers (main.c) */
 int thaw_copy_arg(void *dst, size_t ksize, size_t min, unsigned int cmd,
@@ -323,6 +339,18 @@ void thaw_snap_fill_stats(struct thaw_snap *snap, struct thaw_snap_stats *st);
 void thaw_fill_stats(struct thaw_stats *st);
 int thaw_pin(unsigned long n);
 void thaw_unpin(unsigned long n);
+int thaw_snap_pin(struct thaw_snap *snap, unsigned long n);
+void thaw_snap_unpin(struct thaw_snap *snap, unsigned long n);
+
+/* owner.c */
+int thaw_owner_init(struct thaw_owner *o);
+void thaw_owner_release(struct thaw_owner *o);
+bool thaw_owner_is_current(const struct thaw_owner *o);
+bool thaw_owner_may_open(const struct thaw_owner *o);
+int thaw_owner_charge(struct thaw_owner *o, unsigned long n);
+void thaw_owner_uncharge(struct thaw_owner *o, unsigned long n);
+bool thaw_owner_at_cap(const struct thaw_owner *o);
+void thaw_owner_listed(struct thaw_owner *o, int n);
 
 /* fill.c */
 struct folio *thaw_alloc_huge(gfp_t gfp);
@@ -355,7 +383,9 @@ static inline struct folio *thaw_snap_zero_folio(struct thaw_snap *snap)
 bool thaw_cache_keep(struct thaw_snap *snap, struct list_head *evicted);
 void thaw_cache_revive(struct thaw_snap *snap);
 bool thaw_cache_evict_one(struct list_head *evicted);
+bool thaw_cache_evict_owner(kuid_t uid, struct list_head *evicted);
 bool thaw_cache_shrink(unsigned long need);
+bool thaw_cache_shrink_owner(kuid_t uid);
 void thaw_cache_free(struct list_head *evicted);
 void thaw_cache_trim(void);
 unsigned long thaw_cache_drop(unsigned long *pages);

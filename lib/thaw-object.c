@@ -108,11 +108,11 @@ static int create_error(int ret, const char *name, char *err, size_t errlen)
 	switch (ret) {
 	case -EDQUOT:
 		return err__set(err, errlen, ret,
-				"thaw.ko: creating object %s would pass its cap on pinned memory or objects (module parameters max_pinned_mb, max_snapshots)",
+				"thaw.ko: creating object %s would pass its cap on pinned memory or objects (module parameters max_pinned_mb, max_snapshots, max_pinned_mb_per_user, max_snapshots_per_user)",
 				name);
 	case -ENOMEM:
 		return err__set(err, errlen, ret,
-				"thaw.ko: out of memory creating object %s (memory cgroup limit?)",
+				"thaw.ko: out of memory creating object %s (RLIMIT_MEMLOCK, ulimit -l, too small? memory cgroup limit?)",
 				name);
 	default:
 		return err__set(err, errlen, ret, "THAW_IOC_SNAP_CREATE %s: %s",

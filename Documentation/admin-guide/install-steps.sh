@@ -24,6 +24,7 @@ modinfo -F version thaw
 # step: user
 adduser "$user" kvm
 adduser "$user" thaw
+echo "$user - memlock 4194304" > "/etc/security/limits.d/thaw-$user.conf"
 
 # step: function
 cp -r /usr/share/doc/thaw/examples/echo . && chmod +x echo/bootstrap

@@ -238,7 +238,7 @@ TEST_F(snap, bad_names)
 	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->dev, THAW_IOC_SNAP_CREATE, &c));
 	/* Anonymous objects cannot be opened. */
 	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->dev, THAW_IOC_SNAP_OPEN, &o));
-	o.flags = 1;
+	o.flags = 1U << 31;			/* unknown */
 	strcpy((char *)o.name, "x");
 	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->dev, THAW_IOC_SNAP_OPEN, &o));
 }

@@ -23,8 +23,10 @@ step() { awk -v s="# step: $1" '$0 == s { on = 1; next } /^# step: / { on = 0 } 
 # udevadm does nothing in a chroot unless told to.
 in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 	DEBIAN_FRONTEND=noninteractive SYSTEMD_IGNORE_CHROOT=1 LC_ALL=C.UTF-8 HOME=/root ver="$v" kver="$kver" user=tester "$@"; }
-# As the user the guide's user step made, in its home.
-as_user() { chroot "$root" setpriv --reuid=tester --regid=tester --init-groups \
+# As the user the guide's user step made, in its home, with the memlock
+# limit its limits.d line gives at a login (pam_limits; not in a chroot).
+as_user() { chroot "$root" prlimit --memlock=4294967296 \
+	setpriv --reuid=tester --regid=tester --init-groups \
 	env -i PATH=/usr/bin:/bin LC_ALL=C.UTF-8 HOME=/home/tester ver="$v" \
 	kver="$kver" bash -ec "cd /home/tester; $1"; }
 

@@ -45,6 +45,7 @@
 #define THAW_FEATURE_RESET_KEEP		(1ULL << 10)	/* reset in place */
 #define THAW_FEATURE_COPY_ONLY		(1ULL << 11)	/* copies apart */
 #define THAW_FEATURE_RESET_LATER	(1ULL << 12)	/* copies later */
+#define THAW_FEATURE_OWNER		(1ULL << 13)	/* owned objects */
 
 /**
  * struct thaw_api - API handshake, the first ioctl on a /dev/thaw fd
@@ -141,18 +142,31 @@ struct thaw_snap_create {
 
 /**
  * struct thaw_snap_open - THAW_IOC_SNAP_OPEN: a new file descriptor for a
- * live, named snapshot object
- * @flags:    in: must be zero
- * @pad:      in: must be zero
- * @name:     in: the name given at THAW_IOC_SNAP_CREATE
- * @reserved: in: must be zero
+ * live, named snapshot object of the caller's (THAW_FEATURE_OWNER: names
+ * are per owner, the creator's effective uid and user namespace)
+ * @flags:     in: THAW_SNAP_OPEN_*
+ * @pad:       in: must be zero
+ * @name:      in: the name given at THAW_IOC_SNAP_CREATE
+ * @owner_uid: in: with THAW_SNAP_OPEN_OWNER, the owner's uid in the
+ *             caller's user namespace; else must be zero
+ * @pad2:      in: must be zero
+ * @reserved:  in: must be zero
  */
 struct thaw_snap_open {
 	__u32 flags;
 	__u32 pad;
 	__u8 name[THAW_NAME_MAX];
-	__u64 reserved[4];
+	__u32 owner_uid;
+	__u32 pad2;
+	__u64 reserved[3];
 };
+
+/*
+ * THAW_IOC_SNAP_OPEN (THAW_FEATURE_OWNER): open @owner_uid's object of
+ * that name, not the caller's; EPERM unless the caller is its owner or
+ * has CAP_SYS_ADMIN in the owner's user namespace.
+ */
+#define THAW_SNAP_OPEN_OWNER		(1U << 0)
 
 #define THAW_SNAP_OPEN_SIZE_VER0	104
 
