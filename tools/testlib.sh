@@ -16,7 +16,7 @@
 
 # run_tap DIR NAME TIMEOUT CMD...: run CMD, stream and keep its output.
 run_tap() {
-	local dir=$1 name=$2 t=$3 rc
+	local dir=$1 name=$2 t=$3 rc t0=$SECONDS
 	shift 3
 	mkdir -p "$dir/$(dirname "$name")"
 	rm -f "$dir/$name.rc"
@@ -26,6 +26,8 @@ run_tap() {
 	echo "$rc" > "$dir/$name.rc"
 	[ "$rc" = 124 ] && echo "not ok - $name: timed out after $t s" |
 		tee -a "$dir/$name.tap"
+	# Where the suite's time goes (kept out of NAME.tap).
+	echo "# === $name: status $rc, $((SECONDS - t0)) s"
 	return 0
 }
 
