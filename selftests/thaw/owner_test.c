@@ -78,6 +78,27 @@ static int become_nobody(rlim_t memlock)
 	return become(NOBODY, memlock);
 }
 
+/*
+ * In a child: become nobody and create an object of nobody's content
+ * named @name (NULL: anonymous); its fd, with *@src its memfd.  Exits
+ * 10, 11 or 12 at the step that failed.
+ */
+static int nobody_creates(int dev, size_t len, rlim_t memlock,
+			  const char *name, int *src)
+{
+	int fd;
+
+	if (become_nobody(memlock))
+		_exit(10);
+	*src = thaw_memfd(NPAGES, SEED_USER, NULL);
+	if (*src < 0)
+		_exit(11);
+	fd = thaw_snap_create(dev, *src, 0, len, name);
+	if (fd < 0)
+		_exit(12);
+	return fd;
+}
+
 /* The child's exit status, or -1 if it did not exit. */
 static int child_status(pid_t pid)
 {
@@ -191,15 +212,8 @@ TEST_F(owner, poisoned_name_not_returned)
 		/* A parent that died is an EOF: the child never hangs. */
 		close(to_child[1]);
 		close(to_parent[0]);
-		if (become_nobody(64 << 20))
-			_exit(10);
-		usrc = thaw_memfd(NPAGES, SEED_USER, NULL);
-		if (usrc < 0)
-			_exit(11);
-		ufd = thaw_snap_create(self->dev, usrc, 0, self->len,
-				       "o-victim");
-		if (ufd < 0)
-			_exit(12);
+		ufd = nobody_creates(self->dev, self->len, 64 << 20,
+				     "o-victim", &usrc);
 		if (write(to_parent[1], &c, 1) != 1 ||
 		    read(to_child[0], &c, 1) != 1)
 			_exit(13);
@@ -276,15 +290,8 @@ TEST_F(owner, open_other_owner)
 
 		close(to_child[1]);
 		close(to_parent[0]);
-		if (become_nobody(64 << 20))
-			_exit(10);
-		usrc = thaw_memfd(NPAGES, SEED_USER, NULL);
-		if (usrc < 0)
-			_exit(11);
-		ufd = thaw_snap_create(self->dev, usrc, 0, self->len,
-				       "o-user");
-		if (ufd < 0)
-			_exit(12);
+		ufd = nobody_creates(self->dev, self->len, 64 << 20,
+				     "o-user", &usrc);
 		fd2 = open_owner(self->dev, "o-user", NOBODY);
 		if (fd2 < 0)
 			_exit(13);
@@ -292,6 +299,8 @@ TEST_F(owner, open_other_owner)
 		if (write(to_parent[1], &c, 1) != 1 ||
 		    read(to_child[0], &c, 1) != 1)
 			_exit(14);
+		/* The object lived until the parent was done with it. */
+		close(ufd);
 		_exit(0);
 	}
 	close(to_child[0]);
@@ -489,14 +498,8 @@ TEST_F(owner, per_user_pinned_cap)
 	if (pid == 0) {
 		int usrc, ufd;
 
-		if (become_nobody(RLIM_INFINITY))
-			_exit(10);
-		usrc = thaw_memfd(NPAGES, SEED_USER, NULL);
-		if (usrc < 0)
-			_exit(11);
-		ufd = thaw_snap_create(self->dev, usrc, 0, self->len, NULL);
-		if (ufd < 0)
-			_exit(12);
+		ufd = nobody_creates(self->dev, self->len, RLIM_INFINITY,
+				     NULL, &usrc);
 		if (thaw_snap_create(self->dev, usrc, 0, self->len, NULL) !=
 		    -EDQUOT)
 			_exit(13);
