@@ -55,6 +55,15 @@
  * is huge is known once it is filled; until then thaw_snap_region_huge()
  * says no, and nothing maps it.
  *
+ * Zero pages: a 4 KiB read of a page the object stores as its zero page
+ * (or as a page of its zeroed 2 MiB folio) maps the kernel's zero page with
+ * a special pte (vmf_insert_mixed(), as do_anonymous_page() maps it), which
+ * takes no reference and no mapcount: no number of clones, forks or GUPs
+ * of them can move the count of a page of the object that way, and a huge
+ * sparse object costs page tables only.  A write to it copies on write as
+ * from the object's own zero page.  max_page_maps caps the mappings of the
+ * other pages, each of which a clone maps at most once.
+ *
  * The VMA is never split or moved (may_split and mremap refuse), so one VMA
  * is one clone for its whole life.  A copy of the VMA (fork after
  * MADV_DOFORK) is a detached mapping: it serves the same pages and
@@ -415,6 +424,44 @@ static void thaw_clone_clear_mapped(struct thaw_clone *clone,
 		clone->zero--;
 }
 
+/* Map the kernel's zero page at @addr; a present pte is left alone. */
+static vm_fault_t thaw_insert_zero(struct vm_area_struct *vma,
+				   unsigned long addr)
+{
+	return vmf_insert_mixed(vma, addr, pfn_to_pfn_t(my_zero_pfn(addr)));
+}
+
+/*
+ * A read of a zero page of the object (of a clone, or of a detached copy
+ * when @clone is NULL): the kernel's zero page, no reference taken.  Noted
+ * before the pte goes in, as the core mm's own faults are, so that a
+ * copy-on-write of it that another thread makes at once reaches the
+ * notifier after the note.
+ */
+static vm_fault_t thaw_clone_fault_zero(struct thaw_clone *clone,
+					struct vm_fault *vmf,
+					unsigned long rel)
+{
+	bool was;
+	vm_fault_t ret;
+
+	if (!clone)
+		return thaw_insert_zero(vmf->vma, vmf->address);
+	spin_lock(&clone->lock);
+	clone->faults++;
+	was = test_bit(rel, clone->mapped);
+	thaw_clone_set_mapped(clone, rel);
+	thaw_clone_rec_touch(clone, rel, false);
+	spin_unlock(&clone->lock);
+	ret = thaw_insert_zero(vmf->vma, vmf->address);
+	if ((ret & VM_FAULT_ERROR) && !was) {
+		spin_lock(&clone->lock);
+		thaw_clone_clear_mapped(clone, rel);
+		spin_unlock(&clone->lock);
+	}
+	return ret;
+}
+
 /*
  * A read of a page of a 2 MiB folio in 4 KiB: mapped here, not by the core
  * mm, whose finish_fault() would map the whole folio with a PMD that holds
@@ -749,6 +796,8 @@ static vm_fault_t thaw_clone_fault(struct vm_fault *vmf)
 		if (ret)
 			return ret;
 	}
+	if (!write && thaw_snap_page_zero(snap, page))
+		return thaw_clone_fault_zero(clone, vmf, rel);
 	if (folio_ref_count(page_folio(page)) >= thaw_max_page_refs())
 		return VM_FAULT_SIGBUS;
 	if (!write && PageCompound(page))
@@ -1294,27 +1343,18 @@ struct thaw_clone *thaw_clone_lookup(struct thaw_snap *snap,
 /*
  * How many of the @n pages from @pages can be mapped once more each without
  * passing the reference cap.  A mapping of a page of a folio takes a
- * reference on the folio (tail pages have none of their own), and the zero
- * page may come many times.  @pages are within one region: one folio, or
- * 4 KiB pages and the zero page.
+ * reference on the folio (tail pages have none of their own).  @pages are
+ * within one region, and none is a zero page (thaw_clone_insert_zero()).
  */
-static unsigned long thaw_refs_allow(struct thaw_snap *snap,
-				     struct page **pages, unsigned long n)
+static unsigned long thaw_refs_allow(struct page **pages, unsigned long n)
 {
-	int max = thaw_max_page_refs(), zero = -1, refs = 0;
+	int max = thaw_max_page_refs(), refs = 0;
 	struct folio *cur = NULL;
 	unsigned long i;
 
 	for (i = 0; i < n; i++) {
 		struct folio *folio = page_folio(pages[i]);
 
-		if (pages[i] == snap->zero_page) {
-			if (zero < 0)
-				zero = page_ref_count(snap->zero_page);
-			if (zero++ >= max)
-				break;
-			continue;
-		}
 		if (folio != cur) {
 			cur = folio;
 			refs = folio_ref_count(folio);
@@ -1326,26 +1366,59 @@ static unsigned long thaw_refs_allow(struct thaw_snap *snap,
 }
 
 /*
- * Map the snapshot's pages [@rel, @rel + @n) of the clone read-only in
- * 4 KiB pages, in batches; pages already mapped (or copied) are left
- * alone.  Adds the number of pages mapped to *@mapped (and, if @premap, to
- * the clone's premapped count).  Needs mmap_lock, and no PMD over the
- * range now or later (see thaw_clone_pmd_ok()).
+ * Map clone page @rel, a zero page of the object, as the kernel's zero page
+ * (no reference: see the top of this file), unless something is mapped
+ * there.  Counted as thaw_clone_insert_small() counts.
  */
-static int thaw_clone_insert_small(struct thaw_clone *clone,
-				   struct vm_area_struct *vma,
-				   unsigned long rel, unsigned long n,
-				   bool premap, unsigned long *mapped)
+static int thaw_clone_insert_zero(struct thaw_clone *clone,
+				  struct vm_area_struct *vma,
+				  unsigned long rel, bool premap,
+				  unsigned long *mapped)
+{
+	unsigned long addr = clone->start + (rel << PAGE_SHIFT);
+	spinlock_t *ptl;
+	vm_fault_t ret;
+	pte_t *ptep;
+	bool zero;
+
+	ret = thaw_insert_zero(vma, addr);
+	if (ret & VM_FAULT_OOM)
+		return -ENOMEM;
+	if (ret & VM_FAULT_ERROR)
+		return -EFAULT;
+	/*
+	 * vmf_insert_mixed() says nothing of a pte that was there: look.  Not
+	 * under the pte lock: @lock nests outside it (the PMD installs).
+	 */
+	if (follow_pte(vma->vm_mm, addr, &ptep, &ptl))
+		return 0;
+	__acquire(ptl);		/* follow_pte() returns with it held */
+	zero = is_zero_pfn(pte_pfn(*ptep));
+	pte_unmap_unlock(ptep, ptl);
+	if (!zero)
+		return 0;
+	spin_lock(&clone->lock);
+	if (!test_bit(rel, clone->mapped)) {
+		thaw_clone_set_mapped(clone, rel);
+		if (premap)
+			clone->premapped++;
+		(*mapped)++;
+	}
+	spin_unlock(&clone->lock);
+	return 0;
+}
+
+/*
+ * Map the pages [@rel, @rel + @n) of the clone, none a zero page, with
+ * vm_insert_pages() in batches; pages already present are skipped.
+ */
+static int thaw_clone_insert_run(struct thaw_clone *clone,
+				 struct vm_area_struct *vma,
+				 unsigned long rel, unsigned long n,
+				 bool premap, unsigned long *mapped)
 {
 	struct thaw_snap *snap = clone->snap;
-	unsigned long allow;
-	int over = 0;
 
-	allow = thaw_refs_allow(snap, &snap->pages[clone->pgoff + rel], n);
-	if (allow < n) {
-		n = allow;
-		over = -EOVERFLOW;
-	}
 	while (n) {
 		unsigned long left = n, done, i;
 		int ret;
@@ -1368,7 +1441,49 @@ static int thaw_clone_insert_small(struct thaw_clone *clone,
 		rel += done + 1;
 		n = left - 1;
 	}
-	return over;
+	return 0;
+}
+
+/*
+ * Map the snapshot's pages [@rel, @rel + @n) of the clone read-only in
+ * 4 KiB pages; pages already mapped (or copied) are left alone.  Stops with
+ * -EOVERFLOW at the first page past the reference cap.  Adds the number of
+ * pages mapped to *@mapped (and, if @premap, to the clone's premapped
+ * count).  Needs mmap_lock, and no PMD over the range now or later (see
+ * thaw_clone_pmd_ok()).
+ */
+static int thaw_clone_insert_small(struct thaw_clone *clone,
+				   struct vm_area_struct *vma,
+				   unsigned long rel, unsigned long n,
+				   bool premap, unsigned long *mapped)
+{
+	struct thaw_snap *snap = clone->snap;
+	struct page **pages = &snap->pages[clone->pgoff];
+	unsigned long end = rel + n, run, allow;
+	int ret;
+
+	while (rel < end) {
+		if (thaw_snap_page_zero(snap, pages[rel])) {
+			ret = thaw_clone_insert_zero(clone, vma, rel, premap,
+						     mapped);
+			if (ret)
+				return ret;
+			rel++;
+			continue;
+		}
+		for (run = 1; rel + run < end; run++)
+			if (thaw_snap_page_zero(snap, pages[rel + run]))
+				break;
+		allow = thaw_refs_allow(&pages[rel], run);
+		ret = thaw_clone_insert_run(clone, vma, rel, allow, premap,
+					    mapped);
+		if (ret)
+			return ret;
+		if (allow < run)
+			return -EOVERFLOW;
+		rel += run;
+	}
+	return 0;
 }
 
 /*

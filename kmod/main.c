@@ -58,9 +58,9 @@ MODULE_PARM_DESC(max_pinned_mb_per_user,
 		 "Cap on the memory the snapshot objects of one user (creator's euid) hold, in MiB (0: none)");
 
 /*
- * Every mapping of an object page holds a page reference.  One zero page
- * serves all the zero pages of an object, so a huge sparse object could
- * otherwise push its reference count past INT_MAX.
+ * Every 4 KiB mapping of a data page of an object holds a page reference:
+ * this keeps the count below INT_MAX.  Zero pages are mapped as the
+ * kernel's zero page and take none (clone.c).
  */
 static unsigned int max_page_maps = 1U << 30;
 module_param(max_page_maps, uint, 0644);

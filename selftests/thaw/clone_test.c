@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include <linux/userfaultfd.h>
@@ -20,11 +21,6 @@
 static int holes(unsigned long i)
 {
 	return i >= 24;		/* the last 8 pages are zero */
-}
-
-static int holes_all(unsigned long i)
-{
-	return 1;
 }
 
 THAW_SNAP_FIXTURE(clone, NPAGES, 9, holes)
@@ -315,41 +311,177 @@ static int read_sigbus(const char *p)
 }
 
 /*
- * max_page_maps caps the mappings of any one object page (the zero page of
- * a sparse object above all): past it a fault gets SIGBUS and a premap
- * EOVERFLOW, instead of the page's reference count overflowing.
+ * max_page_maps caps the mappings of any one object page: past it a fault
+ * gets SIGBUS and a premap EOVERFLOW, instead of the page's reference
+ * count overflowing.  (Zero pages take no reference: below.)
  */
 TEST_F(clone, page_map_cap)
 {
 	__u32 set[] = { 1, 2, 3 };
 	struct thaw_wset_io io = { .pages = (uintptr_t)set, .count = 3 };
-	char old[32];
-	int src, zero;
-	char *a, *b;
+	char *m[11], old[32];
+	char *b;
+	int i;
 
-	src = thaw_memfd(NPAGES, 0, holes_all);
-	ASSERT_LE(0, src);
-	zero = thaw_snap_create(self->dev, src, 0, self->len, NULL);
-	ASSERT_LE(0, zero);
 	ASSERT_EQ(0, thaw_param_read("max_page_maps", old, sizeof(old)));
-	/* The zero page holds 1 reference of its own: 10 mappings. */
+	/* Page 1 holds 1 reference of its own: 10 mappings. */
 	ASSERT_EQ(0, thaw_param_write("max_page_maps", "11"));
-	a = mmap(NULL, self->len, PROT_READ, MAP_PRIVATE, zero, 0);
-	ASSERT_NE(MAP_FAILED, a);
-	ASSERT_EQ(0, madvise(a, self->len, MADV_RANDOM));
-	for (int i = 0; i < 10; i++)
-		EXPECT_FALSE(read_sigbus(a + i * self->ps));
-	EXPECT_TRUE(read_sigbus(a + 10 * self->ps));
-	b = mmap(NULL, self->len, PROT_READ, MAP_PRIVATE, zero, 0);
+	for (i = 0; i < 11; i++) {
+		m[i] = map_clone(self);
+		ASSERT_NE(MAP_FAILED, m[i]);
+	}
+	for (i = 0; i < 10; i++)
+		EXPECT_FALSE(read_sigbus(m[i] + self->ps));
+	EXPECT_TRUE(read_sigbus(m[10] + self->ps));
+	b = map_clone(self);
 	ASSERT_NE(MAP_FAILED, b);
-	ASSERT_EQ(0, __thaw_ioctl(zero, THAW_IOC_WSET_SET, &io));
-	EXPECT_EQ(-EOVERFLOW, thaw_clone_op(zero, THAW_IOC_CLONE_PREMAP, b, 0));
+	ASSERT_EQ(0, __thaw_ioctl(self->snap, THAW_IOC_WSET_SET, &io));
+	EXPECT_EQ(-EOVERFLOW, thaw_clone_op(self->snap, THAW_IOC_CLONE_PREMAP,
+					    b, 0));
 	ASSERT_EQ(0, thaw_param_write("max_page_maps", old));
 	/* Below the cap again, faults work. */
-	EXPECT_FALSE(read_sigbus(a + 10 * self->ps));
+	EXPECT_FALSE(read_sigbus(m[10] + self->ps));
+	EXPECT_TRUE(thaw_page_matches(m[10] + self->ps, 1, 9));
 	munmap(b, self->len);
-	munmap(a, self->len);
-	close(zero);
+	for (i = 0; i < 11; i++)
+		munmap(m[i], self->len);
+}
+
+/* The page frame behind @p (root only), or 0. */
+static uint64_t pfn_of(const void *p)
+{
+	uint64_t e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	off_t off = (uintptr_t)p / thaw_page_size() * sizeof(e);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, sizeof(e), off) != sizeof(e))
+		e = 0;
+	close(fd);
+	return (e & (1ULL << 63)) ? e & ((1ULL << 55) - 1) : 0;
+}
+
+#define ZPAGES		4096	/* 16 MiB: 8 regions */
+#define ZFORKS		256	/* 256 x ~4000 zero ptes: 10^6 */
+#define ZGUPS		16	/* process_vm_readv of the whole clone */
+
+/* One page of 512 written: sparse regions, on 4 KiB pages; the last one
+ * all zero (the object's zeroed 2 MiB folio where objects are huge).
+ */
+static int holes_sparse(unsigned long i)
+{
+	return i % 512 != 5 || i >= ZPAGES - 512;
+}
+
+/*
+ * The object's zero pages (its 4 KiB zero page and the pages of its
+ * zeroed 2 MiB folio) are mapped as the kernel's zero page, which takes no
+ * reference: with max_page_maps at 11, a clone still reads thousands of
+ * them, 256 forked copies of it (10^6 zero ptes) and GUPs of all of it
+ * change nothing, and another clone reads them all after.  On a module that
+ * mapped its own zero page, the 11th zero page read got SIGBUS.
+ */
+TEST_F(clone, zero_pages_take_no_reference)
+{
+	size_t len = (size_t)ZPAGES * self->ps;
+	int src, snap, i, bad = 0, pipefd[2];
+	pid_t kids[ZFORKS];
+	char *a, *b, *anon, *buf, old[32];
+	struct iovec local, remote;
+	uint64_t zpfn;
+
+	src = thaw_memfd(ZPAGES, 3, holes_sparse);
+	ASSERT_LE(0, src);
+	snap = thaw_snap_create(self->dev, src, 0, len, NULL);
+	ASSERT_LE(0, snap);
+	ASSERT_EQ(0, thaw_param_read("max_page_maps", old, sizeof(old)));
+	ASSERT_EQ(0, thaw_param_write("max_page_maps", "11"));
+
+	a = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, snap, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	/* 4 KiB pages everywhere, one fault per page. */
+	ASSERT_EQ(0, madvise(a, len, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, madvise(a, len, MADV_RANDOM));
+	for (i = 0; i < ZPAGES; i++) {
+		if (read_sigbus(a + (size_t)i * self->ps)) {
+			bad++;
+			continue;
+		}
+		if (holes_sparse(i) ? !thaw_page_is_zero(a + (size_t)i * self->ps) :
+		    !thaw_page_matches(a + (size_t)i * self->ps, i, 3))
+			bad++;
+	}
+	EXPECT_EQ(0, bad);
+
+	/* The kernel's zero page: what an anonymous page only read maps. */
+	anon = mmap(NULL, self->ps, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+	(void)*(volatile char *)anon;
+	zpfn = pfn_of(anon);
+	if (zpfn) {
+		EXPECT_EQ(zpfn, pfn_of(a + 6 * self->ps));
+		EXPECT_EQ(zpfn, pfn_of(a + (size_t)(ZPAGES - 1) * self->ps));
+		EXPECT_NE(zpfn, pfn_of(a + 5 * self->ps));
+	} else {
+		TH_LOG("no page frames in /proc/self/pagemap: not root?");
+	}
+
+	/* 10^6 zero ptes in forked copies, alive at once. */
+	ASSERT_EQ(0, madvise(a, len, MADV_DOFORK));
+	ASSERT_EQ(0, pipe(pipefd));
+	for (i = 0; i < ZFORKS; i++) {
+		kids[i] = fork();
+		ASSERT_LE(0, kids[i]);
+		if (kids[i] == 0) {
+			char c;
+
+			close(pipefd[1]);
+			/* A copy reads zero too, and still has every pte. */
+			if (!thaw_page_is_zero(a + 7 * self->ps))
+				_exit(1);
+			_exit(read(pipefd[0], &c, 1) == 0 ? 0 : 2);
+		}
+	}
+	close(pipefd[0]);
+
+	/* GUP of the whole clone, again and again. */
+	buf = malloc(len);
+	ASSERT_NE(NULL, buf);
+	local = (struct iovec){ .iov_base = buf, .iov_len = len };
+	remote = (struct iovec){ .iov_base = a, .iov_len = len };
+	for (i = 0; i < ZGUPS; i++)
+		EXPECT_EQ((ssize_t)len,
+			  process_vm_readv(getpid(), &local, 1, &remote, 1, 0));
+	free(buf);
+
+	/* Another clone, under the cap of 11, reads every zero page. */
+	b = mmap(NULL, len, PROT_READ, MAP_PRIVATE, snap, 0);
+	ASSERT_NE(MAP_FAILED, b);
+	ASSERT_EQ(0, madvise(b, len, MADV_NOHUGEPAGE));
+	for (i = 0, bad = 0; i < ZPAGES; i++)
+		if (holes_sparse(i) && read_sigbus(b + (size_t)i * self->ps))
+			bad++;
+	EXPECT_EQ(0, bad);
+	/* A write to a zero page copies it, in the clone alone. */
+	a[6 * self->ps] = 1;
+	EXPECT_TRUE(thaw_page_is_zero(b + 6 * self->ps));
+
+	close(pipefd[1]);
+	for (i = 0, bad = 0; i < ZFORKS; i++) {
+		int st;
+
+		if (waitpid(kids[i], &st, 0) != kids[i] ||
+		    !WIFEXITED(st) || WEXITSTATUS(st))
+			bad++;
+	}
+	EXPECT_EQ(0, bad);
+	ASSERT_EQ(0, thaw_param_write("max_page_maps", old));
+	munmap(anon, self->ps);
+	munmap(b, len);
+	munmap(a, len);
+	close(snap);
 	close(src);
 }
 

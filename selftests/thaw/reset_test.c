@@ -125,6 +125,50 @@ TEST_F(reset, remap_leaves_no_fault)
 }
 
 /*
+ * A thousand dirty-and-reset rounds, a zero page written and read in each:
+ * the clone and the module end where they started (nothing private,
+ * nothing more mapped or pinned), and the clone reads the snapshot.
+ */
+#define RESET_ROUNDS	1000
+
+TEST_F(reset, thousand_resets_leave_counters)
+{
+	struct thaw_clone_stats st0, st1;
+	struct thaw_stats m0, m1;
+	char *a = premapped_dirty_clone(_metadata, self);
+	int k, bad = 0;
+
+	ASSERT_NE(MAP_FAILED, a);
+	ASSERT_EQ(NDIRTY, thaw_clone_op(self->snap, THAW_IOC_CLONE_RESET, a,
+					THAW_CLONE_RESET_REMAP));
+	st0 = thaw_clone_stats(self->snap, a);
+	m0 = thaw_stats(self->dev);
+	for (k = 0; k < RESET_ROUNDS; k++) {
+		for (size_t i = 0; i < NDIRTY; i++)
+			a[dirty[i] * self->ps + k % 64] = (char)k;
+		a[245 * self->ps] = 1;			/* a zero page */
+		(void)*(volatile char *)(a + 246 * self->ps);
+		if (thaw_clone_op(self->snap, THAW_IOC_CLONE_RESET, a,
+				  THAW_CLONE_RESET_REMAP) != NDIRTY + 1)
+			bad++;
+	}
+	EXPECT_EQ(0, bad);
+	st1 = thaw_clone_stats(self->snap, a);
+	m1 = thaw_stats(self->dev);
+	EXPECT_EQ(0, st1.private_pages);
+	EXPECT_EQ(st0.shared_pages, st1.shared_pages);
+	EXPECT_EQ(st0.zero_pages, st1.zero_pages);
+	EXPECT_EQ(st0.faults, st1.faults);
+	EXPECT_EQ(st0.resets + RESET_ROUNDS, st1.resets);
+	EXPECT_EQ(NDIRTY + 1, st1.reset_pages);	/* the last reset's */
+	EXPECT_EQ(m0.snapshots, m1.snapshots);
+	EXPECT_EQ(m0.clones, m1.clones);
+	EXPECT_EQ(m0.pinned_pages, m1.pinned_pages);
+	expect_snapshot_content(_metadata, a, self->ps);
+	munmap(a, self->len);
+}
+
+/*
  * THAW_CLONE_RESET_KEEP: the private copies are rewritten in place: no
  * page is dropped, so no fault follows, not even for the next writes to
  * them (their entries stay writable, as KVM's would); they stay counted
