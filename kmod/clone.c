@@ -926,6 +926,11 @@ static vm_fault_t thaw_clone_map_pages(struct vm_fault *vmf,
 		return ret;
 	if (vmf->vma->vm_flags & VM_RAND_READ)
 		return 0;
+	/*
+	 * Stable until the fault ends: a recording starts and stops only
+	 * with the clone's faults excluded (wset.c), so no page this maps
+	 * can miss a recording's log.
+	 */
 	spin_lock(&clone->lock);
 	recording = clone->rec;
 	spin_unlock(&clone->lock);

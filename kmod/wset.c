@@ -473,9 +473,25 @@ int thaw_clone_op_args(struct thaw_clone_op *op, unsigned int cmd,
 	return 0;
 }
 
+/*
+ * @clone->rec decides whether a fault may map pages it does not log
+ * (fault-around, PMDs: clone.c), so it changes only with every fault of
+ * the clone excluded.  Holding mmap_lock for writing does that in 6.1; where
+ * faults may run under the VMA's own lock instead (CONFIG_PER_VMA_LOCK,
+ * 6.4 and later), the VMA must be write-locked too.
+ */
+static void thaw_rec_exclude_faults(struct vm_area_struct *vma)
+{
+	mmap_assert_write_locked(vma->vm_mm);
+#ifdef CONFIG_PER_VMA_LOCK
+	vma_start_write(vma);
+#endif
+}
+
 long thaw_clone_record(struct thaw_snap *snap, unsigned int cmd,
 		       unsigned long arg)
 {
+	struct vm_area_struct *vma;
 	struct mm_struct *mm = current->mm;
 	struct thaw_rec *rec = NULL;
 	struct thaw_clone *clone;
@@ -485,16 +501,14 @@ long thaw_clone_record(struct thaw_snap *snap, unsigned int cmd,
 	ret = thaw_clone_op_args(&op, cmd, arg, 0);
 	if (ret)
 		return ret;
-	/*
-	 * For writing: whether a huge region may get a PMD depends on the
-	 * recording, and must not change under a fault (clone.c).
-	 */
+	/* For writing: thaw_rec_exclude_faults(). */
 	if (mmap_write_lock_killable(mm))
 		return -EINTR;
-	clone = thaw_clone_lookup(snap, mm, op.addr, NULL);
+	clone = thaw_clone_lookup(snap, mm, op.addr, &vma);
 	ret = -EINVAL;
 	if (!clone)
 		goto out;
+	thaw_rec_exclude_faults(vma);
 	ret = -ENOMEM;
 	rec = thaw_rec_alloc(clone);
 	if (!rec)
@@ -554,17 +568,19 @@ long thaw_clone_stop(struct thaw_snap *snap, unsigned int cmd,
 	struct thaw_rec *rec = NULL;
 	struct thaw_wset *ws = NULL;
 	struct thaw_clone *clone;
+	struct vm_area_struct *vma;
 	struct thaw_clone_op op;
 	int ret;
 
 	ret = thaw_clone_op_args(&op, cmd, arg, THAW_CLONE_STOP_DISCARD);
 	if (ret)
 		return ret;
-	/* For writing, as for THAW_IOC_CLONE_RECORD. */
+	/* For writing: thaw_rec_exclude_faults(). */
 	if (mmap_write_lock_killable(mm))
 		return -EINTR;
-	clone = thaw_clone_lookup(snap, mm, op.addr, NULL);
+	clone = thaw_clone_lookup(snap, mm, op.addr, &vma);
 	if (clone) {
+		thaw_rec_exclude_faults(vma);
 		spin_lock(&clone->lock);
 		rec = clone->rec;
 		clone->rec = NULL;
