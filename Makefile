@@ -11,6 +11,8 @@
 # make deb        the Debian packages thaw and thaw-dkms, into build/deb
 # make kmod       only the module;  make -C $(KDIR) M=$(PWD) works too
 # make SAN=1      the ASan+UBSan variant, into build/san
+# make fuzz       build the libFuzzer harnesses (FUZZ=1: clang, into
+#                 build/fuzz) and run each for FUZZ_TIME seconds
 # make V=1        show the commands;  WERROR=0 lets warnings pass
 #
 # The kernel side is built by Kbuild (see ./Kbuild); this file is only read
@@ -38,8 +40,12 @@ quiet = @printf '  %-7s %s\n'
 endif
 
 SAN ?= 0
+FUZZ ?= 0
 WERROR ?= 1
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+O ?= build/fuzz
+CC := clang
+else ifeq ($(SAN),1)
 O ?= build/san
 else
 O ?= build
@@ -60,6 +66,16 @@ BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I$(CURDIR)/uapi -I$(CURDIR) \
 ifeq ($(SAN),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
+BASE_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(BASE_CFLAGS))
+endif
+# The harnesses (tests/fuzz) link -fsanitize=fuzzer; everything else gets
+# its coverage instrumentation only.  The KVM structs that end in a
+# flexible array (kvm_xsave) sit inside ours, a GNU extension gcc accepts
+# silently and clang warns about.
+ifeq ($(FUZZ),1)
+WARNINGS += -Wno-gnu-variable-sized-type-not-at-end
+SAN_FLAGS := -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
 BASE_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(BASE_CFLAGS))
 endif
 ALL_CFLAGS = $(BASE_CFLAGS) $(WARNINGS) $(SAN_FLAGS) $(CFLAGS)
@@ -103,6 +119,7 @@ include tools/guest/guest.mk
 include tools/uffd-handler/uffd-handler.mk
 include tools/bench/bench.mk
 include tests/unit/unit.mk
+include tests/fuzz/fuzz.mk
 include selftests/selftests.mk
 include Documentation/man/man.mk
 include dist/dist.mk

@@ -430,9 +430,11 @@ struct json_object *proto__invoke_to_meta(const struct thaw_invoke *inv)
 
 	if (!meta)
 		return NULL;
+	/* No deadline is no field: the reader refuses 0. */
 	if (add_string(meta, "request_id", inv->request_id) ||
-	    json_object_object_add(meta, "deadline_ms",
-				   json_object_new_int64(inv->deadline_ms)) ||
+	    (inv->deadline_ms &&
+	     json_object_object_add(meta, "deadline_ms",
+				    json_object_new_int64(inv->deadline_ms))) ||
 	    add_string(meta, "function_arn", inv->function_arn) ||
 	    add_string(meta, "trace_id", inv->trace_id) ||
 	    add_string(meta, "client_context", inv->client_context) ||

@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The HTTP API: routing, Firecracker's pre-boot/post-boot rules, JSON
- * bodies.  libmicrohttpd does HTTP on its own thread (one request at a time,
- * like Firecracker's API thread); api->lock serialises handlers anyway so
- * that the configuration is never seen half-changed.
+ * The HTTP API's server: libmicrohttpd does HTTP on its own thread (one
+ * request at a time, like Firecracker's API thread); the routes are in
+ * vmm/api-route.c.  api->lock serialises them anyway so that the
+ * configuration is never seen half-changed.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,22 +19,15 @@
 #include "lib/log.h"
 #include "lib/unix-sock.h"
 #include "vmm/api.h"
-#include "vmm/snapshot/snapshot.h"
-#include "thaw-version.h"
+#include "vmm/api-route.h"
 
 struct api {
 	struct MHD_Daemon *daemon;
 	int listen_fd;
 	char *sock_path;
 	struct unix_sock_id sock_id;	/* the file we bound at sock_path */
-	char *id;
-	struct vmm *vmm;
 	pthread_mutex_t lock;
-	struct vm_config cfg;		/* protected by @lock */
-	bool started;			/* protected by @lock */
-	bool configured;		/* a boot resource was set; @lock */
-	uint64_t requests;		/* protected by @lock */
-	uint64_t bad_requests;		/* protected by @lock */
+	struct api_state st;		/* protected by @lock */
 };
 
 /* One HTTP request being received. */
@@ -45,598 +36,6 @@ struct api_req {
 	size_t len;
 	bool too_big;
 };
-
-/* What a handler answers: a status and an optional JSON body. */
-struct api_resp {
-	unsigned int status;
-	json_object *body;
-};
-
-#define MSG_AFTER_BOOT	"The requested operation is not supported after starting the microVM."
-#define MSG_BEFORE_BOOT	"The requested operation is not supported before starting the microVM."
-
-static void resp_error(struct api_resp *r, unsigned int status,
-		       const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void resp_error(struct api_resp *r, unsigned int status,
-		       const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	r->status = status;
-	json_object_put(r->body);
-	r->body = json_object_new_object();
-	json_object_object_add(r->body, "fault_message",
-			       json_object_new_string(msg));
-}
-
-static const char *state_name(enum vmm_state s)
-{
-	switch (s) {
-	case VMM_NOT_STARTED:
-		return "Not started";
-	case VMM_RUNNING:
-		return "Running";
-	case VMM_PAUSED:
-		return "Paused";
-	default:
-		return "Halted";
-	}
-}
-
-/*
- * A body-taking handler: parse the body, apply @parse to a copy of the
- * configuration, commit the copy only on success.
- */
-typedef int (*section_parser)(struct vm_config *, struct json_object *,
-			      char *, size_t);
-
-static void put_section(struct api *api, struct api_resp *r, json_object *b,
-			section_parser parse)
-{
-	char err[512] = "";
-
-	if (api->started) {
-		resp_error(r, 400, MSG_AFTER_BOOT);
-		return;
-	}
-	if (parse(&api->cfg, b, err, sizeof(err))) {
-		resp_error(r, 400, "%s", err);
-		return;
-	}
-	r->status = 204;
-}
-
-static int put_logger(struct vm_config *c, struct json_object *o, char *e,
-		      size_t n);
-static int put_metrics(struct vm_config *c, struct json_object *o, char *e,
-		       size_t n);
-
-/* A section that configures the machine: no snapshot load after it. */
-static void put_boot_section(struct api *api, struct api_resp *r,
-			     json_object *b, section_parser parse)
-{
-	put_section(api, r, b, parse);
-	if (r->status == 204 && parse != put_logger && parse != put_metrics)
-		api->configured = true;
-}
-
-static int put_machine(struct vm_config *c, struct json_object *o, char *e,
-		       size_t n)
-{
-	return vm_config__parse_machine(c, o, false, e, n);
-}
-
-static int patch_machine(struct vm_config *c, struct json_object *o, char *e,
-			 size_t n)
-{
-	return vm_config__parse_machine(c, o, true, e, n);
-}
-
-/* PUT /logger: the file (or FIFO) must open before the config changes. */
-static int put_logger(struct vm_config *c, struct json_object *o, char *e,
-		      size_t n)
-{
-	struct vm_config tmp;
-	int ret;
-
-	vm_config__init(&tmp);
-	ret = vm_config__parse_logger(&tmp, o, e, n);
-	if (!ret)
-		ret = log__configure(&tmp.logger, e, n);
-	if (!ret) {
-		free(c->logger.log_path);
-		free(c->logger.level);
-		c->logger = tmp.logger;
-		memset(&tmp.logger, 0, sizeof(tmp.logger));
-	}
-	vm_config__free(&tmp);
-	return ret;
-}
-
-static int put_metrics(struct vm_config *c, struct json_object *o, char *e,
-		       size_t n)
-{
-	struct vm_config tmp;
-	int ret, fd;
-
-	if (c->metrics.present)
-		return err__set(e, n, -EINVAL,
-				"Metrics system already initialized");
-	vm_config__init(&tmp);
-	ret = vm_config__parse_metrics(&tmp, o, e, n);
-	if (!ret) {
-		fd = open(tmp.metrics.metrics_path,
-			  O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC,
-			  0600);
-		if (fd < 0) {
-			snprintf(e, n, "Cannot open metrics_path %s: %s",
-				 tmp.metrics.metrics_path, strerror(errno));
-			ret = -EINVAL;
-		} else {
-			close(fd);
-			c->metrics = tmp.metrics;
-			memset(&tmp.metrics, 0, sizeof(tmp.metrics));
-		}
-	}
-	vm_config__free(&tmp);
-	return ret;
-}
-
-static json_object *stats_to_json(const struct vmm_stats *st)
-{
-	json_object *o = json_object_new_object();
-
-#define ADD(f) json_object_object_add(o, #f, json_object_new_int64((int64_t)st->f))
-	ADD(exits_io);
-	ADD(exits_mmio);
-	ADD(exits_hlt);
-	ADD(exits_intr);
-	ADD(exits_shutdown);
-	ADD(exits_system_event);
-	ADD(exits_other);
-	ADD(io_unhandled);
-	ADD(vsock_rx_packets);
-	ADD(vsock_tx_packets);
-	ADD(vsock_rx_bytes);
-	ADD(vsock_tx_bytes);
-	ADD(vsock_conns);
-	ADD(vsock_rsts);
-	ADD(uart_write_count);
-	ADD(uart_flush_count);
-	ADD(uart_missed_write_count);
-	ADD(uart_rate_limiter_dropped_bytes);
-	ADD(log_missed_count);
-	ADD(start_us);
-	ADD(first_run_us);
-	ADD(boot_ready_us);
-	ADD(rewinds);
-	ADD(rewind_pages);
-	ADD(rewind_last_us);
-#undef ADD
-	return o;
-}
-
-/* Write one line of metrics, Firecracker-style: a JSON object per flush. */
-static int flush_metrics(struct api *api, char *err, size_t errlen)
-{
-	struct vmm_stats st;
-	json_object *o;
-	const char *line;
-	int fd, ret = 0;
-
-	if (!api->cfg.metrics.present)
-		return err__set(err, errlen, -EINVAL,
-				"The metrics system is not initialized.");
-	vmm__stats(api->vmm, &st);
-	o = json_object_new_object();
-	json_object_object_add(o, "utc_timestamp_ms",
-			       json_object_new_int64((int64_t)log__now_ms()));
-	json_object_object_add(o, "api_requests",
-			       json_object_new_int64((int64_t)api->requests));
-	json_object_object_add(o, "api_bad_requests",
-			       json_object_new_int64((int64_t)api->bad_requests));
-	json_object_object_add(o, "vmm", stats_to_json(&st));
-	line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	fd = open(api->cfg.metrics.metrics_path,
-		  O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 || dprintf(fd, "%s\n", line) < 0) {
-		snprintf(err, errlen, "Cannot write metrics: %s",
-			 strerror(errno));
-		ret = -EIO;
-	}
-	if (fd >= 0)
-		close(fd);
-	json_object_put(o);
-	return ret;
-}
-
-static void put_actions(struct api *api, struct api_resp *r, json_object *b)
-{
-	char err[512] = "";
-	json_object *v;
-	const char *action;
-	int ret;
-
-	if (!json_object_is_type(b, json_type_object)) {
-		resp_error(r, 400, "actions: expected a JSON object");
-		return;
-	}
-	json_object_object_foreach(b, key, val) {
-		(void)val;
-		if (strcmp(key, "action_type")) {
-			resp_error(r, 400, "actions: unknown field `%s`", key);
-			return;
-		}
-	}
-	if (!json_object_object_get_ex(b, "action_type", &v) ||
-	    !json_object_is_type(v, json_type_string)) {
-		resp_error(r, 400, "actions: missing field `action_type`");
-		return;
-	}
-	action = json_object_get_string(v);
-	if (!strcmp(action, "InstanceStart")) {
-		if (api->started) {
-			resp_error(r, 400, MSG_AFTER_BOOT);
-			return;
-		}
-		if (!api->cfg.has_boot_source) {
-			resp_error(r, 400,
-				   "Cannot start microvm without kernel configuration.");
-			return;
-		}
-		ret = vmm__start(api->vmm, &api->cfg, err, sizeof(err));
-		if (ret) {
-			resp_error(r, 400, "Failed to start microVM: %s",
-				   err[0] ? err : strerror(-ret));
-			return;
-		}
-		api->started = true;
-		r->status = 204;
-	} else if (!strcmp(action, "SendCtrlAltDel")) {
-		if (!api->started) {
-			resp_error(r, 400, MSG_BEFORE_BOOT);
-			return;
-		}
-		ret = vmm__send_ctrl_alt_del(api->vmm, err, sizeof(err));
-		if (ret) {
-			resp_error(r, 400, "%s", err[0] ? err : strerror(-ret));
-			return;
-		}
-		r->status = 204;
-	} else if (!strcmp(action, "FlushMetrics")) {
-		if (flush_metrics(api, err, sizeof(err))) {
-			resp_error(r, 400, "%s", err);
-			return;
-		}
-		r->status = 204;
-	} else {
-		resp_error(r, 400,
-			   "actions: unknown action_type `%s` (InstanceStart, SendCtrlAltDel, FlushMetrics)",
-			   action);
-	}
-}
-
-static void patch_vm(struct api *api, struct api_resp *r, json_object *b)
-{
-	char err[512] = "";
-	json_object *v;
-	const char *s;
-	int ret;
-
-	if (!json_object_is_type(b, json_type_object)) {
-		resp_error(r, 400, "vm: expected a JSON object");
-		return;
-	}
-	json_object_object_foreach(b, key, val) {
-		(void)val;
-		if (strcmp(key, "state")) {
-			resp_error(r, 400, "vm: unknown field `%s`", key);
-			return;
-		}
-	}
-	if (!json_object_object_get_ex(b, "state", &v) ||
-	    !json_object_is_type(v, json_type_string)) {
-		resp_error(r, 400, "vm: missing field `state`");
-		return;
-	}
-	s = json_object_get_string(v);
-	if (strcmp(s, "Paused") && strcmp(s, "Resumed")) {
-		resp_error(r, 400, "vm: `state` must be Paused or Resumed");
-		return;
-	}
-	if (!api->started) {
-		resp_error(r, 400, MSG_BEFORE_BOOT);
-		return;
-	}
-	if (!strcmp(s, "Paused"))
-		ret = vmm__pause(api->vmm, err, sizeof(err));
-	else
-		ret = vmm__resume(api->vmm, err, sizeof(err));
-	if (ret) {
-		resp_error(r, 400, "%s", err[0] ? err : strerror(-ret));
-		return;
-	}
-	r->status = 204;
-}
-
-static void put_snapshot_create(struct api *api, struct api_resp *r,
-				json_object *b)
-{
-	struct snapshot_create_params p;
-	char err[512] = "";
-	int ret;
-
-	if (vm_config__parse_snapshot_create(&p, b, err, sizeof(err))) {
-		resp_error(r, 400, "%s", err);
-		return;
-	}
-	if (!api->started) {
-		resp_error(r, 400, MSG_BEFORE_BOOT);
-	} else {
-		ret = vmm__snapshot_create(api->vmm, &p, err, sizeof(err));
-		if (ret)
-			resp_error(r, 400, "%s", err[0] ? err : strerror(-ret));
-		else
-			r->status = 204;
-	}
-	snapshot_create_params__free(&p);
-}
-
-static void put_snapshot_load(struct api *api, struct api_resp *r,
-			      json_object *b)
-{
-	struct snapshot_load_params p;
-	struct vm_config cfg;
-	char err[512] = "";
-	int ret;
-
-	if (vm_config__parse_snapshot_load(&p, b, err, sizeof(err))) {
-		resp_error(r, 400, "%s", err);
-		return;
-	}
-	if (api->started) {
-		resp_error(r, 400,
-			   "Loading a microVM snapshot not allowed after starting the microVM.");
-		goto out;
-	}
-	if (api->configured) {
-		resp_error(r, 400,
-			   "Loading a microVM snapshot not allowed after configuring boot-specific resources.");
-		goto out;
-	}
-	vm_config__init(&cfg);
-	ret = vmm__snapshot_load(api->vmm, &p, &cfg, err, sizeof(err));
-	if (ret) {
-		resp_error(r, 400, "Failed to load the snapshot: %s",
-			   err[0] ? err : strerror(-ret));
-		vm_config__free(&cfg);
-		goto out;
-	}
-	/* The machine the snapshot made, with the logger and metrics kept. */
-	cfg.logger = api->cfg.logger;
-	cfg.metrics = api->cfg.metrics;
-	memset(&api->cfg.logger, 0, sizeof(api->cfg.logger));
-	memset(&api->cfg.metrics, 0, sizeof(api->cfg.metrics));
-	vm_config__free(&api->cfg);
-	api->cfg = cfg;
-	api->started = true;
-	r->status = 204;
-out:
-	snapshot_load_params__free(&p);
-}
-
-/*
- * PUT /snapshot/rewind (our extension): back to the loaded snapshot, in
- * place.  200 with what it did; 400 with why, the VM as it was, when it
- * cannot; 400 with the VM stopped if it failed halfway.
- */
-static void put_snapshot_rewind(struct api *api, struct api_resp *r,
-				json_object *b)
-{
-	struct snapshot_rewind_params p;
-	struct snapshot_rewind_stats st;
-	char err[512] = "";
-	json_object *o;
-	int ret;
-
-	if (vm_config__parse_snapshot_rewind(&p, b, err, sizeof(err))) {
-		resp_error(r, 400, "%s", err);
-		return;
-	}
-	if (!api->started) {
-		resp_error(r, 400, MSG_BEFORE_BOOT);
-		return;
-	}
-	ret = vmm__snapshot_rewind(api->vmm, &p, &st, err, sizeof(err));
-	if (ret) {
-		resp_error(r, 400, "Failed to rewind the microVM: %s",
-			   err[0] ? err : strerror(-ret));
-		return;
-	}
-	if (p.vsock_cid)
-		api->cfg.vsock.guest_cid = p.vsock_cid;
-	o = json_object_new_object();
-	json_object_object_add(o, "backend",
-			       json_object_new_string(st.backend));
-	json_object_object_add(o, "pages",
-			       json_object_new_int64((int64_t)st.pages));
-	json_object_object_add(o, "pause_us",
-			       json_object_new_int64((int64_t)(st.pause_ns / 1000)));
-	json_object_object_add(o, "memory_us",
-			       json_object_new_int64((int64_t)(st.memory_ns / 1000)));
-	json_object_object_add(o, "state_us",
-			       json_object_new_int64((int64_t)(st.state_ns / 1000)));
-	if (api->cfg.vsock.present)
-		json_object_object_add(o, "guest_cid",
-				       json_object_new_int64(api->cfg.vsock.guest_cid));
-	json_object_object_add(o, "state", json_object_new_string(
-			       p.resume_vm ? "Running" : "Paused"));
-	r->status = 200;
-	r->body = o;
-}
-
-static void put_snapshot_wset(struct api *api, struct api_resp *r,
-			      json_object *b)
-{
-	char err[512] = "";
-	json_object *v;
-	int ret;
-
-	if (!json_object_is_type(b, json_type_object)) {
-		resp_error(r, 400, "snapshot/wset: expected a JSON object");
-		return;
-	}
-	json_object_object_foreach(b, key, val) {
-		(void)val;
-		if (strcmp(key, "wset_path")) {
-			resp_error(r, 400, "snapshot/wset: unknown field `%s`",
-				   key);
-			return;
-		}
-	}
-	if (!json_object_object_get_ex(b, "wset_path", &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    !json_object_get_string_len(v)) {
-		resp_error(r, 400, "snapshot/wset: missing field `wset_path`");
-		return;
-	}
-	if (!api->started) {
-		resp_error(r, 400, MSG_BEFORE_BOOT);
-		return;
-	}
-	ret = vmm__snapshot_wset(api->vmm, json_object_get_string(v), err,
-				 sizeof(err));
-	if (ret) {
-		resp_error(r, 400, "%s", err[0] ? err : strerror(-ret));
-		return;
-	}
-	r->status = 204;
-}
-
-static void get_instance(struct api *api, struct api_resp *r)
-{
-	r->status = 200;
-	r->body = json_object_new_object();
-	json_object_object_add(r->body, "id", json_object_new_string(api->id));
-	json_object_object_add(r->body, "state",
-			       json_object_new_string(state_name(vmm__state(api->vmm))));
-	json_object_object_add(r->body, "vmm_version",
-			       json_object_new_string(THAW_VERSION));
-	json_object_object_add(r->body, "app_name",
-			       json_object_new_string("thawvm"));
-}
-
-static void get_version(struct api *api, struct api_resp *r)
-{
-	r->status = 200;
-	r->body = json_object_new_object();
-	/* Firecracker's clients read this key. */
-	json_object_object_add(r->body, "firecracker_version",
-			       json_object_new_string(THAW_VERSION));
-	json_object_object_add(r->body, "thawvm_version",
-			       json_object_new_string(THAW_VERSION));
-}
-
-enum { M_GET = 1, M_PUT = 2, M_PATCH = 4 };
-
-struct route {
-	const char *path;
-	unsigned int method;
-	section_parser parse;		/* pre-boot section PUT/PATCH */
-	void (*with_body)(struct api *, struct api_resp *, json_object *);
-	void (*no_body)(struct api *, struct api_resp *);
-};
-
-static void get_machine(struct api *api, struct api_resp *r)
-{
-	r->status = 200;
-	r->body = vm_config__machine_to_json(&api->cfg);
-}
-
-static void get_vm_config(struct api *api, struct api_resp *r)
-{
-	r->status = 200;
-	r->body = vm_config__to_json(&api->cfg);
-}
-
-static const struct route routes[] = {
-	{ "/", M_GET, NULL, NULL, get_instance },
-	{ "/version", M_GET, NULL, NULL, get_version },
-	{ "/machine-config", M_GET, NULL, NULL, get_machine },
-	{ "/vm/config", M_GET, NULL, NULL, get_vm_config },
-	{ "/boot-source", M_PUT, vm_config__parse_boot_source, NULL, NULL },
-	{ "/machine-config", M_PUT, put_machine, NULL, NULL },
-	{ "/machine-config", M_PATCH, patch_machine, NULL, NULL },
-	{ "/vsock", M_PUT, vm_config__parse_vsock, NULL, NULL },
-	{ "/logger", M_PUT, put_logger, NULL, NULL },
-	{ "/metrics", M_PUT, put_metrics, NULL, NULL },
-	{ "/serial", M_PUT, vm_config__parse_serial, NULL, NULL },
-	{ "/actions", M_PUT, NULL, put_actions, NULL },
-	{ "/vm", M_PATCH, NULL, patch_vm, NULL },
-	{ "/snapshot/create", M_PUT, NULL, put_snapshot_create, NULL },
-	{ "/snapshot/load", M_PUT, NULL, put_snapshot_load, NULL },
-	{ "/snapshot/wset", M_PUT, NULL, put_snapshot_wset, NULL },
-	{ "/snapshot/rewind", M_PUT, NULL, put_snapshot_rewind, NULL },
-};
-
-static unsigned int method_bit(const char *m)
-{
-	if (!strcmp(m, "GET"))
-		return M_GET;
-	if (!strcmp(m, "PUT"))
-		return M_PUT;
-	if (!strcmp(m, "PATCH"))
-		return M_PATCH;
-	return 0;
-}
-
-static void dispatch(struct api *api, const char *method, const char *url,
-		     const struct api_req *req, struct api_resp *r)
-{
-	unsigned int m = method_bit(method);
-	const struct route *rt = NULL;
-	char err[512] = "";
-	json_object *body;
-
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if (routes[i].method == m && !strcmp(routes[i].path, url)) {
-			rt = &routes[i];
-			break;
-		}
-	if (!rt) {
-		resp_error(r, 400, "Invalid request method and/or path: %s %s.",
-			   method, url);
-		return;
-	}
-	if (rt->no_body) {
-		if (req->len) {
-			resp_error(r, 400, "%s %s takes no body", method, url);
-			return;
-		}
-		rt->no_body(api, r);
-		return;
-	}
-	if (req->too_big) {
-		resp_error(r, 400, "Request payload larger than %d bytes",
-			   API_MAX_BODY);
-		return;
-	}
-	body = vm_config__parse_json(req->body, req->len, err, sizeof(err));
-	if (!body) {
-		resp_error(r, 400, "%s", err);
-		return;
-	}
-	if (rt->parse)
-		put_boot_section(api, r, body, rt->parse);
-	else
-		rt->with_body(api, r, body);
-	json_object_put(body);
-}
 
 static enum MHD_Result send_resp(struct MHD_Connection *conn,
 				 struct api_resp *r)
@@ -697,10 +96,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	}
 
 	pthread_mutex_lock(&api->lock);
-	api->requests++;
-	dispatch(api, method, url, req, &r);
+	api->st.requests++;
+	api__dispatch(&api->st, method, url, req->body, req->len, req->too_big,
+		      &r);
 	if (r.status >= 400)
-		api->bad_requests++;
+		api->st.bad_requests++;
 	pthread_mutex_unlock(&api->lock);
 	if (r.status >= 400 && r.body) {
 		json_object *m;
@@ -739,16 +139,16 @@ int api__start(struct api **out, const char *sock_path, const char *id,
 	if (!api)
 		return -ENOMEM;
 	api->listen_fd = -1;
-	api->vmm = vmm;
-	api->started = started;
+	api->st.vmm = vmm;
+	api->st.started = started;
 	pthread_mutex_init(&api->lock, NULL);
 	api->sock_path = strdup(sock_path);
-	api->id = strdup(id);
-	if (!api->sock_path || !api->id) {
+	api->st.id = strdup(id);
+	if (!api->sock_path || !api->st.id) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
-	ret = vm_config__copy(&api->cfg, cfg);
+	ret = vm_config__copy(&api->st.cfg, cfg);
 	if (ret)
 		goto err_free;
 	ret = unix_sock__listen("--api-sock", sock_path, 64, &api->sock_id,
@@ -779,10 +179,10 @@ err_sock:
 	unix_sock__unlink(sock_path, &api->sock_id);
 	close(api->listen_fd);
 err_cfg:
-	vm_config__free(&api->cfg);
+	vm_config__free(&api->st.cfg);
 err_free:
 	free(api->sock_path);
-	free(api->id);
+	free(api->st.id);
 	pthread_mutex_destroy(&api->lock);
 	free(api);
 	return ret;
@@ -795,9 +195,9 @@ void api__stop(struct api *api)
 	MHD_stop_daemon(api->daemon);
 	unix_sock__unlink(api->sock_path, &api->sock_id);
 	close(api->listen_fd);
-	vm_config__free(&api->cfg);
+	vm_config__free(&api->st.cfg);
 	free(api->sock_path);
-	free(api->id);
+	free(api->st.id);
 	pthread_mutex_destroy(&api->lock);
 	free(api);
 }

@@ -46,6 +46,29 @@ struct kvm_vm_state {
 	struct kvm_clock_data clock;
 };
 
+/*
+ * vmm/snapshot/snapshot.c, SNAP_SEC_VM_CONFIG: what the machine to restore
+ * into looks like (the fuzzer's corpus maker writes one too).
+ */
+#define SNAP_CFG_SMT		(1u << 0)
+#define SNAP_CFG_VSOCK		(1u << 1)
+#define SNAP_CFG_DIRTY		(1u << 2)
+#define SNAP_CFG_HUGE_2M	(1u << 3)
+
+struct snap_vm_config {
+	uint32_t vcpu_count;
+	uint32_t flags;			/* SNAP_CFG_* */
+	uint64_t mem_size_mib;
+	uint32_t guest_cid;
+	uint32_t reserved;
+	char uds_path[104];		/* NUL-terminated; vsock-uds.h */
+};
+
+/* SNAP_SEC_IRQCHIP */
+struct snap_irqchip {
+	struct kvm_irqchip chip[3];	/* PIC master, PIC slave, IOAPIC */
+};
+
 /* vmm/hw/serial.c */
 struct serial_state {
 	uint8_t ier, lcr, mcr, lsr, msr, scr, dll, dlm, fcr;

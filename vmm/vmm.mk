@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # thawvm.  The machine is every vmm object but the control plane's
-# (main.o, api.o, config.o): $(VMM_OBJS), which the selftests of the machine
-# link too, with $(VMM_LIBS).
+# (main.o, api.o, api-route.o, config.o): $(VMM_OBJS), which the
+# selftests of the machine link too, with $(VMM_LIBS).
 VMM_OBJS := $(addprefix $(O)/vmm/, \
 	kvm.o kvm-cpu.o kvm-cpu-dump.o kvm-state.o bus.o devices.o vmm.o \
 	uring.o seccomp.o \
@@ -13,7 +13,8 @@ VMM_OBJS := $(addprefix $(O)/vmm/, \
 VMM_LIBS = $(or $(call pkg,liburing),-luring) \
 	$(or $(call pkg,libseccomp),-lseccomp) $(LIBTHAW_LIBS)
 
-THAWVM_OBJS := $(O)/vmm/main.o $(O)/vmm/api.o $(O)/vmm/config.o
+THAWVM_OBJS := $(O)/vmm/main.o $(O)/vmm/api.o $(O)/vmm/api-route.o \
+	$(O)/vmm/config.o
 PROGS += $(O)/bin/thawvm
 
 $(O)/bin/thawvm: $(THAWVM_OBJS) $(VMM_OBJS)

@@ -236,6 +236,28 @@ static void invoke_valid(void **state)
 	proto__invoke_free(&inv);
 }
 
+/*
+ * An invoke without a deadline (deadline_ms 0: thaw-init applies the
+ * function's timeout) encodes to a meta the guest takes: no deadline_ms
+ * rather than 0, which it refuses.  Found by tests/fuzz/proto_fuzz.c.
+ */
+static void invoke_no_deadline_round_trip(void **state)
+{
+	struct thaw_invoke inv = { .request_id = "a" }, back;
+	struct json_object *o, *v;
+	char err[160];
+
+	o = proto__invoke_to_meta(&inv);
+	assert_non_null(o);
+	assert_false(json_object_object_get_ex(o, "deadline_ms", &v));
+	assert_int_equal(proto__invoke_from_meta(o, &back, err, sizeof(err)),
+			 0);
+	assert_string_equal(back.request_id, "a");
+	assert_int_equal(back.deadline_ms, 0);
+	json_object_put(o);
+	proto__invoke_free(&back);
+}
+
 static void invoke_hostile(void **state)
 {
 	static const char *const bad[] = {
@@ -409,6 +431,7 @@ int main(void)
 		cmocka_unit_test(frame_limits),
 		cmocka_unit_test(meta_hostile),
 		cmocka_unit_test(invoke_valid),
+		cmocka_unit_test(invoke_no_deadline_round_trip),
 		cmocka_unit_test(invoke_hostile),
 		cmocka_unit_test(probe_fields),
 		cmocka_unit_test(result_fields),

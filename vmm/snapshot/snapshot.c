@@ -30,25 +30,6 @@
 #include "vmm/snapshot/snapshot.h"
 #include "thaw-version.h"
 
-/* SNAP_SEC_VM_CONFIG: what the machine to restore into looks like. */
-#define SNAP_CFG_SMT		(1u << 0)
-#define SNAP_CFG_VSOCK		(1u << 1)
-#define SNAP_CFG_DIRTY		(1u << 2)
-#define SNAP_CFG_HUGE_2M	(1u << 3)
-
-struct snap_vm_config {
-	uint32_t vcpu_count;
-	uint32_t flags;			/* SNAP_CFG_* */
-	uint64_t mem_size_mib;
-	uint32_t guest_cid;
-	uint32_t reserved;
-	char uds_path[104];		/* NUL-terminated; vsock-uds.h */
-};
-
-struct snap_irqchip {
-	struct kvm_irqchip chip[3];	/* PIC master, PIC slave, IOAPIC */
-};
-
 struct snapshot_image {
 	struct snapfile *file;
 	struct snap_manifest manifest;
@@ -430,10 +411,10 @@ static int check_config(const struct snapshot_image *img, char *err,
 	return check_devices(img, err, errlen);
 }
 
-int snapshot__read(const char *path, struct snapshot_image **out,
-		   char *err, size_t errlen)
+/* Every check of a state file already opened into @img->file. */
+static int image_from_file(struct snapshot_image *img, char *err,
+			   size_t errlen)
 {
-	struct snapshot_image *img;
 	const struct snap_irqchip *chips;
 	const struct kvm_pit_state2 *pit;
 	const struct kvm_clock_data *clock;
@@ -441,22 +422,13 @@ int snapshot__read(const char *path, struct snapshot_image **out,
 	const struct device_init *d;
 	const void *buf;
 	size_t len, i;
-	int ret;
+	int ret = 0;
 
-	img = calloc(1, sizeof(*img));
-	if (!img)
-		return err__set(err, errlen, -ENOMEM, "out of memory");
-	ret = snapfile__open(path, SNAPFILE_TYPE_STATE, &img->file, err,
-			     errlen);
-	if (ret)
-		goto err;
-	if (snapfile__get(img->file, SNAP_SEC_MANIFEST, &buf, &len)) {
-		ret = err__set(err, errlen, -EBADMSG, "snapshot: no manifest");
-		goto err;
-	}
+	if (snapfile__get(img->file, SNAP_SEC_MANIFEST, &buf, &len))
+		return err__set(err, errlen, -EBADMSG, "snapshot: no manifest");
 	ret = snap_manifest__decode(buf, len, &img->manifest, err, errlen);
 	if (ret)
-		goto err;
+		return ret;
 	cfg = section(img->file, SNAP_SEC_VM_CONFIG, sizeof(*cfg),
 		      "machine configuration", true, &ret, err, errlen);
 	chips = section(img->file, SNAP_SEC_IRQCHIP, sizeof(*chips),
@@ -472,13 +444,11 @@ int snapshot__read(const char *path, struct snapshot_image **out,
 					      d->snap->required, &ret, err,
 					      errlen);
 	if (ret)
-		goto err;
+		return ret;
 	img->cfg = *cfg;
-	if (!img->cfg.vcpu_count || img->cfg.vcpu_count > VM_MAX_VCPUS) {
-		ret = err__set(err, errlen, -EBADMSG, "snapshot: %u vCPUs",
-			       img->cfg.vcpu_count);
-		goto err;
-	}
+	if (!img->cfg.vcpu_count || img->cfg.vcpu_count > VM_MAX_VCPUS)
+		return err__set(err, errlen, -EBADMSG, "snapshot: %u vCPUs",
+				img->cfg.vcpu_count);
 	for (i = 0; i < img->cfg.vcpu_count; i++) {
 		char what[32];
 
@@ -488,20 +458,55 @@ int snapshot__read(const char *path, struct snapshot_image **out,
 				       err, errlen);
 	}
 	if (ret)
-		goto err;
+		return ret;
 	img->vm.pic_master = chips->chip[0];
 	img->vm.pic_slave = chips->chip[1];
 	img->vm.ioapic = chips->chip[2];
 	img->vm.pit = *pit;
 	img->vm.clock = *clock;
-	ret = check_config(img, err, errlen);
-	if (ret)
-		goto err;
+	return check_config(img, err, errlen);
+}
+
+/* An image of the opened @file (taken, even on error) once it passes. */
+static int image_new(struct snapfile *file, struct snapshot_image **out,
+		     char *err, size_t errlen)
+{
+	struct snapshot_image *img;
+	int ret;
+
+	img = calloc(1, sizeof(*img));
+	if (!img) {
+		snapfile__close(file);
+		return err__set(err, errlen, -ENOMEM, "out of memory");
+	}
+	img->file = file;
+	ret = image_from_file(img, err, errlen);
+	if (ret) {
+		snapshot__free(img);
+		return ret;
+	}
 	*out = img;
 	return 0;
-err:
-	snapshot__free(img);
-	return ret;
+}
+
+int snapshot__read(const char *path, struct snapshot_image **out,
+		   char *err, size_t errlen)
+{
+	struct snapfile *f;
+	int ret;
+
+	ret = snapfile__open(path, SNAPFILE_TYPE_STATE, &f, err, errlen);
+	return ret ?: image_new(f, out, err, errlen);
+}
+
+int snapshot__parse(const void *buf, size_t len,
+		    struct snapshot_image **out, char *err, size_t errlen)
+{
+	struct snapfile *f;
+	int ret;
+
+	ret = snapfile__parse(buf, len, SNAPFILE_TYPE_STATE, &f, err, errlen);
+	return ret ?: image_new(f, out, err, errlen);
 }
 
 void snapshot__free(struct snapshot_image *img)

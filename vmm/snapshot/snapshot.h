@@ -91,6 +91,9 @@ int snapshot__save(struct kvm *kvm, const struct snapshot_create_params *p,
 
 int snapshot__read(const char *path, struct snapshot_image **out,
 		   char *err, size_t errlen);
+/* The same checks on a state file's bytes (copied): for tests and fuzzing. */
+int snapshot__parse(const void *buf, size_t len,
+		    struct snapshot_image **out, char *err, size_t errlen);
 /* The configuration of the machine to build, with @p's overrides. */
 int snapshot__config(const struct snapshot_image *img,
 		     const struct snapshot_load_params *p,
