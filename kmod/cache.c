@@ -21,8 +21,10 @@
  * caps; a creation or a private copy that would pass max_pinned_mb, or a
  * creation at max_snapshots, evicts cached objects first, least recently
  * used first; one that would pass its owner's RLIMIT_MEMLOCK,
- * max_pinned_mb_per_user or max_snapshots_per_user evicts that owner's.  THAW_IOC_CACHE_DROP
- * and lowering cache_mb free them; so does the module's unload.
+ * max_pinned_mb_per_user or max_snapshots_per_user evicts that owner's.
+ * THAW_IOC_CACHE_DROP frees the caller's (every owner's with
+ * THAW_CACHE_DROP_ALL), lowering cache_mb what no longer fits, the
+ * module's unload all of them.
  *
  * Everything here is under thaw_objects_lock; evicted objects are freed
  * after it is dropped (thaw_cache_free()), since freeing waits for the
@@ -224,15 +226,29 @@ void thaw_cache_trim(void)
 	thaw_cache_free(&evicted);
 }
 
-/* Free every cached object (THAW_IOC_CACHE_DROP, unload): how many. */
-unsigned long thaw_cache_drop(unsigned long *pages)
+/* The least recently used cached object of the caller's, or NULL. */
+static struct thaw_snap *thaw_cache_oldest_own(void)
+{
+	struct thaw_snap *snap;
+
+	list_for_each_entry(snap, &thaw_cache_lru, lru)
+		if (thaw_owner_is_current(&snap->owner))
+			return snap;
+	return NULL;
+}
+
+/*
+ * Free the cached objects of the caller (@own: THAW_IOC_CACHE_DROP), or of
+ * every owner (THAW_CACHE_DROP_ALL, the unload): how many.
+ */
+unsigned long thaw_cache_drop(bool own, unsigned long *pages)
 {
 	unsigned long n = 0, p = 0;
 	struct thaw_snap *old;
 	LIST_HEAD(evicted);
 
 	mutex_lock(&thaw_objects_lock);
-	while ((old = thaw_cache_oldest(NULL))) {
+	while ((old = own ? thaw_cache_oldest_own() : thaw_cache_oldest(NULL))) {
 		p += READ_ONCE(old->pinned);
 		n++;
 		thaw_cache_evict(old, &evicted);

@@ -28,6 +28,7 @@
 				 THAW_FEATURE_WSET_WRITTEN | \
 				 THAW_FEATURE_LAZY | THAW_FEATURE_CACHE | \
 				 THAW_FEATURE_RESET_KEEP | THAW_FEATURE_OWNER | \
+				 THAW_FEATURE_CACHE_DROP_OWN | \
 				 (THAW_HUGE ? THAW_FEATURE_HUGE | \
 					      THAW_FEATURE_PRIVATE_HUGE | \
 					      THAW_FEATURE_COPY_ONLY | \
@@ -354,10 +355,13 @@ static long thaw_ioc_cache_drop(unsigned int cmd, unsigned long arg)
 			    arg);
 	if (ret)
 		return ret;
-	if (d.flags || d.pad || !thaw_all_zero(d.reserved,
-					       ARRAY_SIZE(d.reserved)))
+	if ((d.flags & ~THAW_CACHE_DROP_ALL) || d.pad ||
+	    !thaw_all_zero(d.reserved, ARRAY_SIZE(d.reserved)))
 		return -EINVAL;
-	d.objects = thaw_cache_drop(&pages);
+	/* Another owner's objects are not the caller's to drop. */
+	if ((d.flags & THAW_CACHE_DROP_ALL) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	d.objects = thaw_cache_drop(!(d.flags & THAW_CACHE_DROP_ALL), &pages);
 	d.pages = pages;
 	return thaw_put_arg(arg, cmd, &d, sizeof(d));
 }
@@ -495,7 +499,7 @@ static void __exit thaw_exit(void)
 	 * none, and go now (each stops its background fill), before the
 	 * fill thread does.
 	 */
-	thaw_cache_drop(NULL);
+	thaw_cache_drop(false, NULL);
 	thaw_fill_exit();
 	WARN_ON(!list_empty(&thaw_snapshots) || !list_empty(&thaw_clones) ||
 		atomic_long_read(&thaw_pinned));

@@ -388,7 +388,7 @@ bool thaw_cache_shrink(unsigned long need);
 bool thaw_cache_shrink_owner(kuid_t uid);
 void thaw_cache_free(struct list_head *evicted);
 void thaw_cache_trim(void);
-unsigned long thaw_cache_drop(unsigned long *pages);
+unsigned long thaw_cache_drop(bool own, unsigned long *pages);
 void thaw_cache_stats(struct thaw_stats *st);
 
 /* Is object region @r (object pages r * 512 ...) stored in a 2 MiB folio? */

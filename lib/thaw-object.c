@@ -390,8 +390,9 @@ int thaw_object__hold(const char *mem_path, const char *wset_path,
 	return snap;
 }
 
-int thaw_object__drop_cache(const char *dev_path, uint64_t *objects,
-			    uint64_t *pages, char *err, size_t errlen)
+int thaw_object__drop_cache(const char *dev_path, bool all,
+			    uint64_t *objects, uint64_t *pages, char *err,
+			    size_t errlen)
 {
 	struct thaw_cache_drop d;
 	uint64_t features;
@@ -402,8 +403,14 @@ int thaw_object__drop_cache(const char *dev_path, uint64_t *objects,
 	if (!ret && !(features & THAW_FEATURE_CACHE))
 		ret = err__set(err, errlen, -EOPNOTSUPP,
 			       "thaw.ko keeps no unreferenced object (no THAW_FEATURE_CACHE)");
+	/* Before THAW_FEATURE_CACHE_DROP_OWN a drop freed every owner's. */
+	if (!ret && !all && !(features & THAW_FEATURE_CACHE_DROP_OWN))
+		ret = err__set(err, errlen, -EOPNOTSUPP,
+			       "this thaw.ko drops every owner's cached objects at once: ask for all of them");
 	if (!ret) {
 		memset(&d, 0, sizeof(d));
+		if (all && (features & THAW_FEATURE_CACHE_DROP_OWN))
+			d.flags = THAW_CACHE_DROP_ALL;
 		if (ioctl(dev, THAW_IOC_CACHE_DROP, &d) < 0)
 			ret = err__set(err, errlen, -errno,
 				       "THAW_IOC_CACHE_DROP: %s",

@@ -87,12 +87,14 @@ int thaw_object__hold(const char *mem_path, const char *wset_path,
 		      char *err, size_t errlen);
 
 /*
- * Free every object in the module's cache (THAW_IOC_CACHE_DROP): their
- * number and pinned pages in *@objects and *@pages.  0, or -errno:
- * -EOPNOTSUPP where the module has no cache.
+ * Free the caller's objects in the module's cache, or with @all every
+ * owner's (THAW_IOC_CACHE_DROP; @all needs CAP_SYS_ADMIN): their number and
+ * pinned pages in *@objects and *@pages.  0, or -errno: -EOPNOTSUPP where
+ * the module has no cache, or can only drop all and @all is false; -EPERM.
  */
-int thaw_object__drop_cache(const char *dev_path, uint64_t *objects,
-			    uint64_t *pages, char *err, size_t errlen);
+int thaw_object__drop_cache(const char *dev_path, bool all,
+			    uint64_t *objects, uint64_t *pages, char *err,
+			    size_t errlen);
 
 /*
  * The object name for a memory file: its device, inode, size and ctime,

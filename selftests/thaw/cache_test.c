@@ -305,7 +305,12 @@ TEST_F(cache, drop)
 	EXPECT_EQ(2, d.objects);
 	EXPECT_EQ(2 * self->obj_pages, d.pages);
 	EXPECT_EQ(0, thaw_stats(self->dev).pinned_pages);
-	d.flags = 1;
+	/* Every owner's: root may. */
+	ASSERT_EQ(0, cache_one(self, "c-z"));
+	d = (struct thaw_cache_drop){ .flags = THAW_CACHE_DROP_ALL };
+	ASSERT_EQ(0, __thaw_ioctl(self->dev, THAW_IOC_CACHE_DROP, &d));
+	EXPECT_EQ(1, d.objects);
+	d = (struct thaw_cache_drop){ .flags = 2 };
 	EXPECT_EQ(-EINVAL, __thaw_ioctl(self->dev, THAW_IOC_CACHE_DROP, &d));
 	d.flags = 0;
 	d.reserved[1] = 1;

@@ -254,6 +254,51 @@ TEST_F(owner, poisoned_name_not_returned)
 	close(to_parent[0]);
 }
 
+/*
+ * THAW_IOC_CACHE_DROP frees the caller's cached objects only: another
+ * owner's need THAW_CACHE_DROP_ALL, which needs CAP_SYS_ADMIN.
+ */
+TEST_F(owner, cache_drop_own_only)
+{
+	struct thaw_cache_drop d = { 0 };
+	int src, fd;
+	pid_t pid;
+
+	src = thaw_memfd(NPAGES, SEED_ROOT, NULL);
+	ASSERT_LE(0, src);
+	fd = thaw_snap_create(self->dev, src, 0, self->len, "o-rootcache");
+	ASSERT_LE(0, fd);
+	close(fd);				/* cached, root's */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct thaw_cache_drop ud = { 0 };
+		int usrc, ufd;
+
+		ufd = nobody_creates(self->dev, self->len, 64 << 20,
+				     "o-usercache", &usrc);
+		close(ufd);			/* cached, nobody's */
+		if (ioctl(self->dev, THAW_IOC_CACHE_DROP, &ud) ||
+		    ud.objects != 1)
+			_exit(20);
+		ud = (struct thaw_cache_drop){ .flags = THAW_CACHE_DROP_ALL };
+		if (ioctl(self->dev, THAW_IOC_CACHE_DROP, &ud) == 0 ||
+		    errno != EPERM)
+			_exit(21);
+		_exit(0);
+	}
+	EXPECT_EQ(0, child_status(pid));
+	/* nobody's drop left root's object cached. */
+	fd = thaw_snap_open(self->dev, "o-rootcache");
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		close(fd);
+	ASSERT_EQ(0, __thaw_ioctl(self->dev, THAW_IOC_CACHE_DROP, &d));
+	EXPECT_EQ(1, d.objects);
+	EXPECT_EQ(0, thaw_stats(self->dev).snapshots);
+	close(src);
+}
+
 /* THAW_IOC_SNAP_OPEN of @uid's object @name (THAW_SNAP_OPEN_OWNER). */
 static int open_owner(int dev, const char *name, uid_t uid)
 {

@@ -82,15 +82,21 @@ static inline int thaw_snap_create_flags(int dev, int fd, __u64 off,
 }
 
 /*
- * Free the module's cached objects (THAW_IOC_CACHE_DROP): how many, 0 for
- * a module without a cache, or -errno.
+ * Free the module's cached objects, every owner's (THAW_IOC_CACHE_DROP with
+ * THAW_CACHE_DROP_ALL; a module without that flag drops all anyway): how
+ * many, 0 for a module without a cache, or -errno.
  */
 static inline long thaw_cache_drop(int dev)
 {
-	struct thaw_cache_drop d = { 0 };
+	struct thaw_cache_drop d = { .flags = THAW_CACHE_DROP_ALL };
+	int ret = __thaw_ioctl(dev, THAW_IOC_CACHE_DROP, &d);
 
-	if (ioctl(dev, THAW_IOC_CACHE_DROP, &d) < 0)
-		return errno == ENOTTY ? 0 : -errno;
+	if (ret == -EINVAL) {
+		memset(&d, 0, sizeof(d));
+		ret = __thaw_ioctl(dev, THAW_IOC_CACHE_DROP, &d);
+	}
+	if (ret)
+		return ret == -ENOTTY ? 0 : ret;
 	return d.objects;
 }
 

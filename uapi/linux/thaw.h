@@ -46,6 +46,7 @@
 #define THAW_FEATURE_COPY_ONLY		(1ULL << 11)	/* copies apart */
 #define THAW_FEATURE_RESET_LATER	(1ULL << 12)	/* copies later */
 #define THAW_FEATURE_OWNER		(1ULL << 13)	/* owned objects */
+#define THAW_FEATURE_CACHE_DROP_OWN	(1ULL << 14)	/* drop one's own */
 
 /**
  * struct thaw_api - API handshake, the first ioctl on a /dev/thaw fd
@@ -171,9 +172,10 @@ struct thaw_snap_open {
 #define THAW_SNAP_OPEN_SIZE_VER0	104
 
 /**
- * struct thaw_cache_drop - THAW_IOC_CACHE_DROP on /dev/thaw: free every
- * cached object (THAW_FEATURE_CACHE)
- * @flags:    in: must be zero
+ * struct thaw_cache_drop - THAW_IOC_CACHE_DROP on /dev/thaw: free the
+ * caller's cached objects (THAW_FEATURE_CACHE; before
+ * THAW_FEATURE_CACHE_DROP_OWN, every owner's)
+ * @flags:    in: THAW_CACHE_DROP_* or zero
  * @pad:      in: must be zero
  * @reserved: in: must be zero
  * @objects:  out: cached objects freed
@@ -188,6 +190,9 @@ struct thaw_cache_drop {
 };
 
 #define THAW_CACHE_DROP_SIZE_VER0	40
+
+/* Every owner's cached objects; needs CAP_SYS_ADMIN (THAW_FEATURE_CACHE_DROP_OWN) */
+#define THAW_CACHE_DROP_ALL		(1U << 0)
 
 /**
  * struct thaw_wset_io - THAW_IOC_WSET_SET / THAW_IOC_WSET_GET: move the
