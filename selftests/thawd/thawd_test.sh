@@ -16,7 +16,7 @@ set -uo pipefail
 here=$(dirname "$0")
 . "$here/../lib/function-vm.sh"
 
-PLAN=29
+PLAN=30
 thawd=$top/build/bin/thawd
 aws=/usr/bin/aws
 tap_plan $PLAN "thawd" "$([ -x "$thawd" ] || echo "build/bin/thawd not built")"
@@ -224,6 +224,17 @@ d_thr=$(($(metric 'thawd_throttles_total{function="shell"}') - ${base_thr:-0}))
 d_ok=$(($(metric 'thawd_invocation_outcomes_total{function="shell",outcome="ok"}') - ${base_ok:-0}))
 check "/metrics agrees with the clients: $d_thr throttles, $d_ok more ok" \
 	'[ $d_thr = $((3 * N)) ] && [ $d_ok -ge $N ]'
+mval() { awk -v k="$1" '$1 == k { print $2 }' "$work/metrics"; }
+SKIP_REASON="no thaw.ko: the VMs are File clones"
+if [ -c /dev/thaw ]; then
+	check "/metrics has thaw.ko's memory: up $(mval thaw_module_up), $(mval thaw_module_snapshots) objects, $(mval thaw_module_clones) clones, $(mval thaw_module_pinned_bytes) bytes pinned, $(mval thaw_clones_private_bytes) private" \
+		'[ "$(mval thaw_module_up)" = 1 ] && [ "$(mval thaw_module_snapshots)" -ge 1 ] &&
+		 [ "$(mval thaw_module_clones)" -ge 1 ] && [ "$(mval thaw_module_pinned_bytes)" -gt 0 ] &&
+		 [ -n "$(mval thaw_clones_shared_bytes)" ]' ||
+		grep "^thaw_" "$work/metrics" | diag
+else
+	tap_skip "thaw.ko's memory in /metrics"
+fi
 SKIP_REASON="promtool (Debian's prometheus) is not installed"
 if command -v promtool >/dev/null; then
 	promtool check metrics < "$work/metrics" > "$work/promtool" 2>&1

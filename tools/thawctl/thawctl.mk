@@ -2,10 +2,8 @@
 # thawctl: main.c, one file per subcommand, and options.c, the parser they
 # share; what a subcommand does beyond its options is in tools/lib/.
 # stats reads thaw.ko's counters through the "thaw" generic netlink family
-# with libnl-genl-3; the netlink selftests run it too: they link
+# (tools/lib/thaw-genl.c); the netlink selftests run it too: they link
 # THAWCTL_STATS_OBJS, $(PROTO_OBJS) and THAWCTL_STATS_LIBS.
-NLGENL_LIBS := $(call pkg,libnl-genl-3.0)
-CFLAGS_stats := $(shell pkg-config --cflags libnl-genl-3.0 2>/dev/null)
 THAWCTL_STATS_OBJS := $(O)/tools/thawctl/stats.o $(O)/tools/thawctl/options.o
 THAWCTL_STATS_LIBS = $(TOOLS_LIB) $(LIBTHAW) $(NLGENL_LIBS) \
 	$(TOOLS_LIB_LIBS) $(LIBTHAW_LIBS)

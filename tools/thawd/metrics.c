@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "tools/lib/thaw-genl.h"
 #include "tools/lib/util.h"
 #include "tools/thawd/thawd.h"
 
@@ -134,11 +136,64 @@ static const char *const outcome_label[INV_OUTCOME_COUNT] = {
 	[INV_SERVICE_ERROR] = "service_error",
 };
 
+/*
+ * thaw.ko's memory, read at each scrape through its generic netlink family
+ * (needs CAP_NET_ADMIN): thaw_module_up 0 and nothing more where it cannot
+ * be read (no module, or no permission).
+ */
+static void module_metrics(struct buf *b)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	struct thaw_genl_totals t;
+	char err[256];
+	bool up;
+
+	up = !thaw_genl__totals(&t, err, sizeof(err));
+	help(b, "thaw_module_up", "gauge",
+	     "1 when thaw.ko's counters could be read (generic netlink).");
+	put(b, "thaw_module_up %d\n", up);
+	if (!up)
+		return;
+	help(b, "thaw_module_snapshots", "gauge",
+	     "Snapshot objects thaw.ko holds, cached ones included.");
+	put(b, "thaw_module_snapshots %llu\n", (unsigned long long)t.snapshots);
+	help(b, "thaw_module_clones", "gauge", "Clone mappings of them.");
+	put(b, "thaw_module_clones %llu\n", (unsigned long long)t.clones);
+	help(b, "thaw_module_pinned_bytes", "gauge",
+	     "Memory the objects pin, shared by every clone of each.");
+	put(b, "thaw_module_pinned_bytes %llu\n",
+	    (unsigned long long)t.pinned_pages * ps);
+	help(b, "thaw_module_pinned_limit_bytes", "gauge",
+	     "max_pinned_mb: the most the objects may pin.");
+	put(b, "thaw_module_pinned_limit_bytes %llu\n",
+	    (unsigned long long)t.pinned_limit * ps);
+	help(b, "thaw_module_cached_bytes", "gauge",
+	     "Pinned memory of objects no one uses, kept for the next restore.");
+	put(b, "thaw_module_cached_bytes %llu\n",
+	    (unsigned long long)t.cached_pages * ps);
+	help(b, "thaw_module_cached_objects", "gauge", "Those objects.");
+	put(b, "thaw_module_cached_objects %llu\n",
+	    (unsigned long long)t.cached_objects);
+	help(b, "thaw_module_evictions_total", "counter",
+	     "Cached objects freed to make room.");
+	put(b, "thaw_module_evictions_total %llu\n",
+	    (unsigned long long)t.evictions);
+	help(b, "thaw_clones_shared_bytes", "gauge",
+	     "Object memory mapped in clones, all clones (each counts it).");
+	put(b, "thaw_clones_shared_bytes %llu\n",
+	    (unsigned long long)t.clone_shared_pages * ps);
+	help(b, "thaw_clones_private_bytes", "gauge",
+	     "Memory clones made their own by writing, all clones.");
+	put(b, "thaw_clones_private_bytes %llu\n",
+	    (unsigned long long)t.clone_private_pages * ps);
+}
+
 char *metrics__text(size_t *len)
 {
 	struct buf b = {};
 	struct function *f;
 
+	module_metrics(&b);
 	pthread_mutex_lock(&thawd.lock);
 	help(&b, "thawd_invocations_total", "counter",
 	     "Invocations run on a VM, by invocation type.");

@@ -8,5 +8,5 @@ THAWD_OBJS := $(addprefix $(O)/tools/thawd/,main.o config.o catalog.o \
 PROGS += $(O)/bin/thawd
 
 $(O)/bin/thawd: $(THAWD_OBJS) $(TOOLS_LIB) $(PROTO_OBJS) $(LIBTHAW)
-	$(call link,$(TOOLS_LIB_LIBS) $(LIBTHAW_LIBS) \
+	$(call link,$(TOOLS_LIB_LIBS) $(NLGENL_LIBS) $(LIBTHAW_LIBS) \
 		$(call pkg,libmicrohttpd) $(call pkg,libcrypto) -lpthread)
