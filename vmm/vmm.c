@@ -24,6 +24,8 @@ struct vmm {
 	struct vm_config cfg;		/* our copy, owned */
 	struct kvm kvm;
 	bool have_kvm;
+	/* The device loop's ring, for the process: see kvm.h. */
+	struct uring_loop loop;
 	bool stop_requested;		/* vmm__stop() before a start */
 	/* A load's image and clock choice, kept for rewinds; under lock. */
 	struct snapshot_image *img;
@@ -36,8 +38,17 @@ struct vmm *vmm__new(void)
 {
 	struct vmm *vmm = calloc(1, sizeof(*vmm));
 
+	int ret;
+
 	if (!vmm)
 		return NULL;
+	ret = kvm__loop_init(&vmm->loop);
+	if (ret) {
+		uring__exit(&vmm->loop);
+		free(vmm);
+		errno = -ret;
+		return NULL;
+	}
 	pthread_mutex_init(&vmm->lock, NULL);
 	pthread_cond_init(&vmm->cond, NULL);
 	vmm->state = VMM_NOT_STARTED;
@@ -94,6 +105,14 @@ enum vmm_state vmm__state(struct vmm *vmm)
 	return s;
 }
 
+/* A machine that failed to start; the ring is kept for the next one. */
+static void discard_machine(struct vmm *vmm)
+{
+	kvm__exit(&vmm->kvm);
+	vmm->have_kvm = false;
+	uring__reset(&vmm->loop);
+}
+
 int vmm__start(struct vmm *vmm, const struct vm_config *cfg,
 	       char *err, size_t errlen)
 {
@@ -112,14 +131,14 @@ int vmm__start(struct vmm *vmm, const struct vm_config *cfg,
 		goto out;
 	}
 	memset(&vmm->kvm, 0, sizeof(vmm->kvm));
+	vmm->kvm.loop = &vmm->loop;
 	vmm->have_kvm = true;
 	ret = kvm__init(&vmm->kvm, &vmm->cfg, err, errlen);
 	if (!ret)
 		ret = kvm__run(&vmm->kvm, err, errlen);
 	if (ret) {
 		pr_err("InstanceStart failed: %s", err);
-		kvm__exit(&vmm->kvm);
-		vmm->have_kvm = false;
+		discard_machine(vmm);
 		vm_config__free(&vmm->cfg);
 		goto out;
 	}
@@ -281,6 +300,7 @@ int vmm__snapshot_load(struct vmm *vmm, const struct snapshot_load_params *p,
 	if (ret)
 		goto out_cfg;
 	memset(&vmm->kvm, 0, sizeof(vmm->kvm));
+	vmm->kvm.loop = &vmm->loop;
 	vmm->have_kvm = true;
 	/* From here the machine owns @mem. */
 	ret = kvm__init_restore(&vmm->kvm, &vmm->cfg, mem, err, errlen);
@@ -291,8 +311,7 @@ int vmm__snapshot_load(struct vmm *vmm, const struct snapshot_load_params *p,
 		ret = p->resume_vm ? kvm__run(&vmm->kvm, err, errlen) :
 		      kvm__run_paused(&vmm->kvm, err, errlen);
 	if (ret) {
-		kvm__exit(&vmm->kvm);
-		vmm->have_kvm = false;
+		discard_machine(vmm);
 		goto out_cfg;
 	}
 	ret = vm_config__copy(cfg_out, &vmm->cfg);
@@ -481,6 +500,7 @@ void vmm__free(struct vmm *vmm)
 		return;
 	if (vmm->have_kvm)
 		kvm__exit(&vmm->kvm);
+	uring__exit(&vmm->loop);
 	snapshot__free(vmm->img);
 	if (vmm->state != VMM_NOT_STARTED)
 		vm_config__free(&vmm->cfg);
