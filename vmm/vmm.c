@@ -26,6 +26,7 @@ struct vmm {
 	bool have_kvm;
 	/* The device loop's ring, for the process: see kvm.h. */
 	struct uring_loop loop;
+	bool no_seccomp;		/* vmm__no_seccomp(), for every machine */
 	bool stop_requested;		/* vmm__stop() before a start */
 	/* A load's image and clock choice, kept for rewinds; under lock. */
 	struct snapshot_image *img;
@@ -130,6 +131,7 @@ int vmm__start(struct vmm *vmm, const struct vm_config *cfg,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
+	vmm->cfg.no_seccomp |= vmm->no_seccomp;
 	memset(&vmm->kvm, 0, sizeof(vmm->kvm));
 	vmm->kvm.loop = &vmm->loop;
 	vmm->have_kvm = true;
@@ -296,6 +298,7 @@ int vmm__snapshot_load(struct vmm *vmm, const struct snapshot_load_params *p,
 	ret = snapshot__config(img, p, &vmm->cfg, err, errlen);
 	if (ret)
 		goto out_cfg;
+	vmm->cfg.no_seccomp = vmm->no_seccomp;
 	ret = snapshot__open_memory(img, p, &mem, err, errlen);
 	if (ret)
 		goto out_cfg;
@@ -492,6 +495,11 @@ struct kvm *vmm__machine(struct vmm *vmm)
 	kvm = vmm->state == VMM_NOT_STARTED ? NULL : &vmm->kvm;
 	pthread_mutex_unlock(&vmm->lock);
 	return kvm;
+}
+
+void vmm__no_seccomp(struct vmm *vmm)
+{
+	vmm->no_seccomp = true;
 }
 
 void vmm__free(struct vmm *vmm)
