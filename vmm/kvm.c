@@ -344,7 +344,7 @@ static void loop_on_wake(void *arg)
 	struct kvm *kvm = arg;
 
 	if (kvm__park(kvm, NULL))
-		uring__stop(&kvm->loop);
+		uring__stop(kvm->loop);
 }
 
 /*
@@ -389,13 +389,21 @@ static int machine_init(struct kvm *kvm, const struct vm_config *cfg,
 	ret = setup_memory(kvm, mem, err, errlen);
 	if (ret)
 		return ret;
-	ret = uring__init(&kvm->loop, LOOP_ENTRIES);
-	if (ret)
-		return err__set(err, errlen, ret, "io_uring: %s",
-				strerror(-ret));
+	if (!kvm->loop) {
+		ret = kvm__loop_init(&kvm->own_loop);
+		if (ret) {
+			uring__exit(&kvm->own_loop);
+			return err__set(err, errlen, ret, "io_uring: %s",
+					strerror(-ret));
+		}
+		kvm->loop = &kvm->own_loop;
+	} else if (!kvm->loop->ring_ok) {
+		return err__set(err, errlen, -EIO,
+				"io_uring: lost with an earlier failed start");
+	}
 	kvm->loop_ok = true;
-	kvm->loop.on_wake = loop_on_wake;
-	kvm->loop.wake_arg = kvm;
+	kvm->loop->on_wake = loop_on_wake;
+	kvm->loop->wake_arg = kvm;
 
 	ret = devices__init(kvm, err, errlen);
 	if (ret)
@@ -414,6 +422,11 @@ static int machine_init(struct kvm *kvm, const struct vm_config *cfg,
 	if (ret)
 		return ret;
 	return create_cpus(kvm, err, errlen);
+}
+
+int kvm__loop_init(struct uring_loop *l)
+{
+	return uring__init(l, LOOP_ENTRIES);
 }
 
 int kvm__init(struct kvm *kvm, const struct vm_config *cfg, char *err,
@@ -437,7 +450,7 @@ static void *loop_thread(void *arg)
 		kvm__halt(kvm, VMM_EXIT_ERROR);
 		return NULL;
 	}
-	if (uring__run(&kvm->loop))
+	if (uring__run(kvm->loop))
 		kvm__halt(kvm, VMM_EXIT_ERROR);
 	return NULL;
 }
@@ -523,9 +536,12 @@ void kvm__exit(struct kvm *kvm)
 	if (kvm->loop_started)
 		pthread_join(kvm->loop_thread, NULL);
 	kvm->loop_started = false;
-	/* No thread runs now: the loop's pending requests die with it. */
-	if (kvm->loop_ok)
-		uring__exit(&kvm->loop);
+	/*
+	 * No thread runs now: the loop's pending requests die with its own
+	 * ring; a ring lent by the caller is the caller's to reset or close.
+	 */
+	if (kvm->loop_ok && kvm->loop == &kvm->own_loop)
+		uring__exit(kvm->loop);
 	kvm->loop_ok = false;
 	devices__exit(kvm);
 	for (i = 0; i < kvm->nr_cpus; i++) {
@@ -626,7 +642,7 @@ static void kick_all(struct kvm *kvm)
 		if (kvm->cpus[i])
 			kvm_cpu__kick(kvm->cpus[i]);
 	if (kvm->loop_ok)
-		uring__wake(&kvm->loop);
+		uring__wake(kvm->loop);
 }
 
 int kvm__pause(struct kvm *kvm)

@@ -78,7 +78,13 @@ struct kvm {
 	struct kvm_cpu *cpus[VM_MAX_VCPUS];
 	struct bus pio;
 	struct bus mmio;
-	struct uring_loop loop;
+	/*
+	 * The device loop: the caller's (set before kvm__init(), kept by the
+	 * caller, as thawvm does so that no ring is created under seccomp)
+	 * or, when NULL, own_loop, created and closed with the machine.
+	 */
+	struct uring_loop *loop;
+	struct uring_loop own_loop;
 	bool loop_ok;
 	pthread_t loop_thread;
 	bool loop_started;
@@ -103,6 +109,9 @@ struct kvm {
 /* Monotonic nanoseconds, and those of the process start. */
 uint64_t kvm__now_ns(void);
 uint64_t kvm__process_start_ns(void);
+
+/* A ring for struct kvm's loop, before the machine exists. */
+int kvm__loop_init(struct uring_loop *l);
 
 /*
  * Create the VM, RAM, irqchip, PIT, devices, ACPI tables, load the kernel

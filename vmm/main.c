@@ -14,6 +14,8 @@
 #include "lib/log.h"
 #include "vmm/api.h"
 #include "thaw-version.h"
+#include "vmm/exit.h"
+#include "vmm/seccomp.h"
 #include "vmm/vmm.h"
 
 #define CONFIG_FILE_MAX	(1 << 20)
@@ -30,7 +32,7 @@ static void usage(FILE *f)
 		"  --no-api            no API socket (needs --config-file)\n"
 		"  --id ID             instance id, reported by GET /\n"
 		"  --level LEVEL       log level: Error, Warning, Info, Debug\n"
-		"  --no-seccomp        do not confine the vCPU and device threads\n"
+		"  --no-seccomp        no seccomp filter on any thread\n"
 		"Exit status: 0 guest powered off, 1 error, 2 bad arguments or\n"
 		"configuration, 3 guest reset, 4 guest crashed (triple fault).\n");
 }
@@ -72,6 +74,7 @@ struct sig_ctx {
 	sigset_t set;
 	pthread_mutex_t lock;
 	struct vmm *vmm;	/* protected by @lock; NULL once freed */
+	bool no_seccomp;
 };
 
 /* SIGINT/SIGTERM/SIGHUP: stop the VM and exit through the normal path. */
@@ -80,6 +83,9 @@ static void *signal_thread(void *arg)
 	struct sig_ctx *sc = arg;
 	int sig;
 
+	pthread_setname_np(pthread_self(), "signals");
+	if (!sc->no_seccomp && seccomp__apply(SECCOMP_SIGNALS))
+		exit(VMM_EXIT_ERROR);
 	for (;;) {
 		if (sigwait(&sc->set, &sig))
 			continue;
@@ -201,12 +207,24 @@ int main(int argc, char **argv)
 
 	vmm = vmm__new();
 	if (!vmm) {
-		fprintf(stderr, "thawvm: out of memory\n");
+		fprintf(stderr, "thawvm: %s\n", strerror(errno));
 		vm_config__free(&cfg);
 		return VMM_EXIT_ERROR;
 	}
 	pthread_mutex_init(&sc.lock, NULL);
 	sc.vmm = vmm;
+	sc.no_seccomp = no_seccomp;
+	/*
+	 * Start-up is over (the configuration read, the device loop's ring
+	 * made): the control plane's filter, before any thread exists, so
+	 * that every thread runs under it (vmm/seccomp.h).
+	 */
+	if (no_seccomp) {
+		vmm__no_seccomp(vmm);
+	} else if (seccomp__init() || seccomp__apply(SECCOMP_CONTROL)) {
+		rc = VMM_EXIT_ERROR;
+		goto out;
+	}
 	if (pthread_create(&sig_thread, NULL, signal_thread, &sc)) {
 		rc = VMM_EXIT_ERROR;
 		goto out;

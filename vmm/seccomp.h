@@ -1,24 +1,37 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * libseccomp filters for the machine's own threads: each vCPU thread and
- * the device loop load, for themselves only, an allowlist of the system
- * calls their role makes (measured with strace over the vmm selftests);
- * anything else raises SIGSYS, whose handler names the call and ends the
- * process with VMM_EXIT_ERROR (vmm/exit.h).  The control plane's threads
- * are not filtered here.
+ * libseccomp filters on every thread of thawvm.  Filters stack and threads
+ * inherit them: the main thread loads the control plane's allowlist once
+ * start-up is done (vmm/main.c), before it creates any thread, so every
+ * later thread runs under it; the signal thread, each vCPU thread, the
+ * device loop and the Thaw backend's copier then load their own, narrower
+ * list on top.  The API thread (libmicrohttpd's) keeps the control plane's:
+ * it builds, loads, snapshots and rewinds the machine.
+ *
+ * The lists were measured with strace -ff over the vmm selftests (their
+ * snapshot_test.sh loads with every backend) and hold for the snapshot
+ * selftests (Documentation/admin-guide/machine.rst, "seccomp").  No list
+ * lets a thread map or protect memory executable; none has io_uring_setup or
+ * io_uring_register (the device loop's ring is made at start-up and
+ * restricted, vmm/uring.h); the control plane gets EPERM for
+ * io_uring_setup (lib/memfile.c then writes with pwrite), every other call
+ * outside a list raises SIGSYS, whose handler names the call and the
+ * thread's role and ends the process with VMM_EXIT_ERROR (vmm/exit.h).
  */
 #ifndef THAW_VMM_SECCOMP_H
 #define THAW_VMM_SECCOMP_H
 
 enum seccomp_role {
+	SECCOMP_CONTROL,	/* main, API: also every role below */
+	SECCOMP_SIGNALS,	/* main.c's sigwait thread */
 	SECCOMP_VCPU,
 	SECCOMP_DEVICES,
 	SECCOMP_COPIER,		/* the Thaw backend's private copies */
 };
 
-/* Once per process, before the first filtered thread starts. */
+/* The SIGSYS handler; before the first filter.  0 or -errno. */
 int seccomp__init(void);
-/* Filter the calling thread; 0 or -errno. */
+/* Filter the calling thread, and the threads it creates; 0 or -errno. */
 int seccomp__apply(enum seccomp_role role);
 
 #endif

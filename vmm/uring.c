@@ -8,9 +8,12 @@
 
 #include "lib/log.h"
 #include "vmm/uring.h"
+#include "vmm/util.h"
 
 /* user_data of requests whose completion nobody waits for. */
 #define URING_NO_OWNER	0
+/* user_data of uring__reset()'s cancel request. */
+#define URING_RESET	1
 
 static struct io_uring_sqe *get_sqe(struct uring_loop *l)
 {
@@ -46,6 +49,7 @@ int uring__poll_arm(struct uring_loop *l, struct uring_poll *p)
 	io_uring_prep_poll_add(sqe, p->fd, p->mask);
 	io_uring_sqe_set_data(sqe, p);
 	p->armed = true;
+	l->armed++;
 	return 0;
 }
 
@@ -99,25 +103,124 @@ static void wake_fn(struct uring_poll *p, int res)
 		uring__poll_arm(l, &l->wake_poll);
 }
 
+/*
+ * The loop's three opcodes and no register operation once enabled: a
+ * thread that gets hold of the ring cannot open, read, write or connect
+ * through it what the seccomp filters deny it directly.
+ */
+static int restrict_ring(struct io_uring *ring)
+{
+	static const uint8_t ops[] = {
+		IORING_OP_POLL_ADD, IORING_OP_POLL_REMOVE,
+		IORING_OP_ASYNC_CANCEL,
+	};
+	struct io_uring_restriction res[ARRAY_SIZE(ops)];
+	size_t i;
+	int ret;
+
+	memset(res, 0, sizeof(res));
+	for (i = 0; i < ARRAY_SIZE(ops); i++) {
+		res[i].opcode = IORING_RESTRICTION_SQE_OP;
+		res[i].sqe_op = ops[i];
+	}
+	/*
+	 * The raw call: Debian 12's liburing.so.2.3 declares but does not
+	 * export io_uring_register_restrictions() and io_uring_enable_rings().
+	 */
+	ret = io_uring_register(ring->ring_fd, IORING_REGISTER_RESTRICTIONS,
+				res, ARRAY_SIZE(res));
+	if (!ret)
+		ret = io_uring_register(ring->ring_fd,
+					IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+	return ret;
+}
+
+static void loop_reinit(struct uring_loop *l)
+{
+	list__init(&l->work);
+	l->on_wake = NULL;
+	l->wake_arg = NULL;
+	l->stop = false;
+	l->armed = 0;
+	uring__poll_init(&l->wake_poll, l->wake_fd, POLLIN, wake_fn, l);
+}
+
 int uring__init(struct uring_loop *l, unsigned int entries)
 {
+	struct io_uring_params params = { .flags = IORING_SETUP_R_DISABLED };
 	int ret;
 
 	memset(l, 0, sizeof(*l));
-	list__init(&l->work);
 	pthread_mutex_init(&l->lock, NULL);
 	l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (l->wake_fd < 0)
 		return -errno;
-	ret = io_uring_queue_init(entries, &l->ring, 0);
+	ret = io_uring_queue_init_params(entries, &l->ring, &params);
 	if (ret < 0) {
 		close(l->wake_fd);
 		l->wake_fd = -1;
 		return ret;
 	}
 	l->ring_ok = true;
-	uring__poll_init(&l->wake_poll, l->wake_fd, POLLIN, wake_fn, l);
+	ret = restrict_ring(&l->ring);
+	if (ret < 0)
+		return ret;
+	loop_reinit(l);
 	return uring__poll_arm(l, &l->wake_poll);
+}
+
+int uring__reset(struct uring_loop *l)
+{
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	bool cancelled = false;
+	uint64_t v;
+	int ret;
+
+	if (!l->ring_ok)
+		return -EINVAL;
+	sqe = get_sqe(l);
+	if (!sqe)
+		return -EBUSY;
+	/* Whatever is queued goes in first, then is cancelled with the rest. */
+	io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+	io_uring_sqe_set_data64(sqe, URING_RESET);
+	ret = io_uring_submit(&l->ring);
+	if (ret < 0)
+		goto dead;
+	/*
+	 * The cancel's answer, then every owned poll's: nothing may come
+	 * later.  A poll the cancel missed would wait forever: a second's
+	 * silence gives the ring up instead.
+	 */
+	while (!cancelled || l->armed) {
+		struct __kernel_timespec ts = { .tv_sec = 1 };
+
+		ret = io_uring_wait_cqe_timeout(&l->ring, &cqe, &ts);
+		if (ret == -EINTR)
+			continue;
+		if (ret < 0)
+			goto dead;
+		while (io_uring_peek_cqe(&l->ring, &cqe) == 0) {
+			uint64_t data = io_uring_cqe_get_data64(cqe);
+
+			io_uring_cqe_seen(&l->ring, cqe);
+			if (data == URING_RESET)
+				cancelled = true;
+			else if (data != URING_NO_OWNER)
+				l->armed--;
+		}
+	}
+	if (read(l->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		pr_warn("event loop: eventfd read: %s", strerror(errno));
+	loop_reinit(l);
+	return uring__poll_arm(l, &l->wake_poll);
+dead:
+	/* Polls may still complete into freed owners: never use it again. */
+	pr_err("event loop: reset: %s", strerror(-ret));
+	io_uring_queue_exit(&l->ring);
+	l->ring_ok = false;
+	return ret;
 }
 
 void uring__exit(struct uring_loop *l)
@@ -176,6 +279,7 @@ int uring__run(struct uring_loop *l)
 			if (!p)
 				continue;
 			p->armed = false;
+			l->armed--;
 			l->polls_completed++;
 			p->fn(p, res);
 		}

@@ -8,6 +8,12 @@
  * Lifetime rule: a struct uring_poll stays allocated while it is armed.
  * uring__poll_cancel() makes the pending poll complete (res -ECANCELED, or
  * a real result if it raced) and only then may its owner free it.
+ *
+ * The ring is created disabled, restricted to the opcodes above (poll add,
+ * poll remove, cancel) and to no register operation, then enabled: see
+ * restrict_ring().  thawvm creates it before its seccomp filters forbid
+ * io_uring_setup and keeps it for the process; uring__reset() readies it
+ * for a second machine after a failed start.
  */
 #ifndef THAW_VMM_URING_H
 #define THAW_VMM_URING_H
@@ -47,10 +53,17 @@ struct uring_loop {
 	pthread_mutex_t lock;		/* protects work */
 	struct list_node work;
 	bool stop;			/* loop thread only */
+	unsigned int armed;		/* polls with an owner; loop thread only */
 	uint64_t polls_completed;	/* loop thread only */
 };
 
 int uring__init(struct uring_loop *l, unsigned int entries);
+/*
+ * No thread runs the loop: cancel every request, wait for every owned poll
+ * to complete, forget the deferred work; the ring is as uring__init() left
+ * it.  On failure the ring is closed and later calls fail.
+ */
+int uring__reset(struct uring_loop *l);
 void uring__exit(struct uring_loop *l);
 
 /* Loop thread (or before uring__run()). */

@@ -24,6 +24,9 @@ struct vmm {
 	struct vm_config cfg;		/* our copy, owned */
 	struct kvm kvm;
 	bool have_kvm;
+	/* The device loop's ring, for the process: see kvm.h. */
+	struct uring_loop loop;
+	bool no_seccomp;		/* vmm__no_seccomp(), for every machine */
 	bool stop_requested;		/* vmm__stop() before a start */
 	/* A load's image and clock choice, kept for rewinds; under lock. */
 	struct snapshot_image *img;
@@ -36,8 +39,17 @@ struct vmm *vmm__new(void)
 {
 	struct vmm *vmm = calloc(1, sizeof(*vmm));
 
+	int ret;
+
 	if (!vmm)
 		return NULL;
+	ret = kvm__loop_init(&vmm->loop);
+	if (ret) {
+		uring__exit(&vmm->loop);
+		free(vmm);
+		errno = -ret;
+		return NULL;
+	}
 	pthread_mutex_init(&vmm->lock, NULL);
 	pthread_cond_init(&vmm->cond, NULL);
 	vmm->state = VMM_NOT_STARTED;
@@ -94,6 +106,14 @@ enum vmm_state vmm__state(struct vmm *vmm)
 	return s;
 }
 
+/* A machine that failed to start; the ring is kept for the next one. */
+static void discard_machine(struct vmm *vmm)
+{
+	kvm__exit(&vmm->kvm);
+	vmm->have_kvm = false;
+	uring__reset(&vmm->loop);
+}
+
 int vmm__start(struct vmm *vmm, const struct vm_config *cfg,
 	       char *err, size_t errlen)
 {
@@ -111,15 +131,16 @@ int vmm__start(struct vmm *vmm, const struct vm_config *cfg,
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
+	vmm->cfg.no_seccomp |= vmm->no_seccomp;
 	memset(&vmm->kvm, 0, sizeof(vmm->kvm));
+	vmm->kvm.loop = &vmm->loop;
 	vmm->have_kvm = true;
 	ret = kvm__init(&vmm->kvm, &vmm->cfg, err, errlen);
 	if (!ret)
 		ret = kvm__run(&vmm->kvm, err, errlen);
 	if (ret) {
 		pr_err("InstanceStart failed: %s", err);
-		kvm__exit(&vmm->kvm);
-		vmm->have_kvm = false;
+		discard_machine(vmm);
 		vm_config__free(&vmm->cfg);
 		goto out;
 	}
@@ -277,10 +298,12 @@ int vmm__snapshot_load(struct vmm *vmm, const struct snapshot_load_params *p,
 	ret = snapshot__config(img, p, &vmm->cfg, err, errlen);
 	if (ret)
 		goto out_cfg;
+	vmm->cfg.no_seccomp = vmm->no_seccomp;
 	ret = snapshot__open_memory(img, p, &mem, err, errlen);
 	if (ret)
 		goto out_cfg;
 	memset(&vmm->kvm, 0, sizeof(vmm->kvm));
+	vmm->kvm.loop = &vmm->loop;
 	vmm->have_kvm = true;
 	/* From here the machine owns @mem. */
 	ret = kvm__init_restore(&vmm->kvm, &vmm->cfg, mem, err, errlen);
@@ -291,8 +314,7 @@ int vmm__snapshot_load(struct vmm *vmm, const struct snapshot_load_params *p,
 		ret = p->resume_vm ? kvm__run(&vmm->kvm, err, errlen) :
 		      kvm__run_paused(&vmm->kvm, err, errlen);
 	if (ret) {
-		kvm__exit(&vmm->kvm);
-		vmm->have_kvm = false;
+		discard_machine(vmm);
 		goto out_cfg;
 	}
 	ret = vm_config__copy(cfg_out, &vmm->cfg);
@@ -475,12 +497,18 @@ struct kvm *vmm__machine(struct vmm *vmm)
 	return kvm;
 }
 
+void vmm__no_seccomp(struct vmm *vmm)
+{
+	vmm->no_seccomp = true;
+}
+
 void vmm__free(struct vmm *vmm)
 {
 	if (!vmm)
 		return;
 	if (vmm->have_kvm)
 		kvm__exit(&vmm->kvm);
+	uring__exit(&vmm->loop);
 	snapshot__free(vmm->img);
 	if (vmm->state != VMM_NOT_STARTED)
 		vm_config__free(&vmm->cfg);

@@ -28,6 +28,8 @@ struct vmm;
 
 struct vmm *vmm__new(void);
 void vmm__free(struct vmm *vmm);
+/* --no-seccomp: no filter on the machine's threads, whatever builds it. */
+void vmm__no_seccomp(struct vmm *vmm);
 
 /* The configuration is copied; it may be changed until vmm__start(). */
 enum vmm_state vmm__state(struct vmm *vmm);

@@ -5,7 +5,8 @@
 # one even before the objects exist.
 VMM_SELFTESTS := $(patsubst selftests/%.c,$(O)/selftests/%,\
 	$(wildcard selftests/vmm/*_test.c))
-SELFTESTS += $(VMM_SELFTESTS) $(O)/selftests/vmm/vsock_peer
+SELFTESTS += $(VMM_SELFTESTS) $(O)/selftests/vmm/vsock_peer \
+	$(O)/selftests/vmm/sc_inject
 
 $(VMM_SELFTESTS): $(O)/selftests/vmm/%_test: selftests/vmm/%_test.c \
 		selftests/vmm/vmm_test.h $(O)/vmm/config.o $(VMM_OBJS)
@@ -16,3 +17,9 @@ $(O)/selftests/vmm/vsock_peer: selftests/vmm/vsock_peer.c
 	$(quiet) CC $@
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -O2 -static -o $@ $<
+
+# seccomp_test.sh's attacker: a forbidden call injected into a thread.
+$(O)/selftests/vmm/sc_inject: selftests/vmm/sc_inject.c
+	$(quiet) CC $@
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -O2 -o $@ $<

@@ -35,6 +35,10 @@ $(O)/tests/unit/bootparams_test: $(O)/vmm/x86/boot.o $(O)/vmm/mem/mem.o \
 $(O)/tests/unit/virtq_test: $(O)/vmm/virtio/queue.o $(O)/vmm/mem/mem.o \
 	$(LIBTHAW)
 $(O)/tests/unit/cpuid_test: $(O)/vmm/x86/cpuid.o
+# The device loop's restricted ring.
+UNIT_TESTS += $(O)/tests/unit/uring_test
+$(O)/tests/unit/uring_test: $(O)/vmm/uring.o $(LIBTHAW)
+$(O)/tests/unit/uring_test: UNIT_LIBS := $(call pkg,liburing)
 
 # The invocation protocol (proto/).
 UNIT_TESTS += $(O)/tests/unit/proto_test

@@ -127,7 +127,7 @@ static void reset_transport(struct virtio_mmio *vm)
 		virtq__reset(&vm->vqs[q]);
 	vm->work_reset = true;
 	vm->work_activate = false;
-	uring__defer(&vm->kvm->loop, &vm->work);
+	uring__defer(vm->kvm->loop, &vm->work);
 }
 
 static void write_status(struct virtio_mmio *vm, uint32_t v)
@@ -152,7 +152,7 @@ static void write_status(struct virtio_mmio *vm, uint32_t v)
 	vm->status = v | (old & VIRTIO_STATUS_NEEDS_RESET);
 	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(old & VIRTIO_STATUS_DRIVER_OK)) {
 		vm->work_activate = true;
-		uring__defer(&vm->kvm->loop, &vm->work);
+		uring__defer(vm->kvm->loop, &vm->work);
 	}
 }
 
@@ -349,7 +349,7 @@ static void notify_fn(struct uring_poll *p, int res)
 	if (virtio_mmio__live(vm) && vm->vqs[q].ready)
 		vm->ops->notify(vm->dev, q);
 	pthread_mutex_unlock(&vm->lock);
-	uring__poll_arm(&vm->kvm->loop, p);
+	uring__poll_arm(vm->kvm->loop, p);
 }
 
 int virtio_mmio__init(struct kvm *kvm, const struct virtio_dev_ops *ops,
@@ -398,7 +398,7 @@ int virtio_mmio__init(struct kvm *kvm, const struct virtio_dev_ops *ops,
 			goto err;
 		uring__poll_init(&vm->notify_poll[q], vm->ioeventfd[q], POLLIN,
 				 notify_fn, vm);
-		ret = uring__poll_arm(&kvm->loop, &vm->notify_poll[q]);
+		ret = uring__poll_arm(kvm->loop, &vm->notify_poll[q]);
 		if (ret)
 			goto err;
 	}

@@ -202,8 +202,8 @@ static void kill_conn(struct conn *c, bool rst)
 	c->dead = true;
 	/* The host program sees the end now, not when the polls return. */
 	shutdown(c->fd, SHUT_RDWR);
-	uring__poll_cancel(&b->kvm->loop, &c->pin);
-	uring__poll_cancel(&b->kvm->loop, &c->pout);
+	uring__poll_cancel(b->kvm->loop, &c->pin);
+	uring__poll_cancel(b->kvm->loop, &c->pout);
 	maybe_free(c);
 }
 
@@ -667,7 +667,7 @@ out:
 
 static void update_polls(struct conn *c)
 {
-	struct uring_loop *l = &c->b->kvm->loop;
+	struct uring_loop *l = c->b->kvm->loop;
 	bool want_in;
 
 	if (c->dead)
@@ -714,7 +714,7 @@ static void listen_fn(struct uring_poll *p, int res)
 	}
 	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
 		pr_warn("vsock: accept on %s: %s", b->path, strerror(errno));
-	uring__poll_arm(&b->kvm->loop, &b->listen_poll);
+	uring__poll_arm(b->kvm->loop, &b->listen_poll);
 	vsock__rx_pump(b->dev);
 }
 
@@ -782,7 +782,7 @@ static int uds_start(void *priv)
 {
 	struct vsock_uds *b = priv;
 
-	return uring__poll_arm(&b->kvm->loop, &b->listen_poll);
+	return uring__poll_arm(b->kvm->loop, &b->listen_poll);
 }
 
 /* The loop is gone: no poll will ever complete, free everything. */
