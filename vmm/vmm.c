@@ -38,7 +38,6 @@ struct vmm {
 struct vmm *vmm__new(void)
 {
 	struct vmm *vmm = calloc(1, sizeof(*vmm));
-
 	int ret;
 
 	if (!vmm)
