@@ -141,9 +141,15 @@ static const char *const outcome_label[INV_OUTCOME_COUNT] = {
  * (needs CAP_NET_ADMIN): thaw_module_up 0 and nothing more where it cannot
  * be read (no module, or no permission).
  */
+/* One of thaw.ko's totals, and what one of its units is in bytes. */
+struct module_metric {
+	const char *name, *type, *help;
+	uint64_t value, unit;
+};
+
 static void module_metrics(struct buf *b)
 {
-	long ps = sysconf(_SC_PAGESIZE);
+	uint64_t ps = sysconf(_SC_PAGESIZE);
 	struct thaw_genl_totals t;
 	char err[256];
 	bool up;
@@ -154,38 +160,39 @@ static void module_metrics(struct buf *b)
 	put(b, "thaw_module_up %d\n", up);
 	if (!up)
 		return;
-	help(b, "thaw_module_snapshots", "gauge",
-	     "Snapshot objects thaw.ko holds, cached ones included.");
-	put(b, "thaw_module_snapshots %llu\n", (unsigned long long)t.snapshots);
-	help(b, "thaw_module_clones", "gauge", "Clone mappings of them.");
-	put(b, "thaw_module_clones %llu\n", (unsigned long long)t.clones);
-	help(b, "thaw_module_pinned_bytes", "gauge",
-	     "Memory the objects pin, shared by every clone of each.");
-	put(b, "thaw_module_pinned_bytes %llu\n",
-	    (unsigned long long)t.pinned_pages * ps);
-	help(b, "thaw_module_pinned_limit_bytes", "gauge",
-	     "max_pinned_mb: the most the objects may pin.");
-	put(b, "thaw_module_pinned_limit_bytes %llu\n",
-	    (unsigned long long)t.pinned_limit * ps);
-	help(b, "thaw_module_cached_bytes", "gauge",
-	     "Pinned memory of objects no one uses, kept for the next restore.");
-	put(b, "thaw_module_cached_bytes %llu\n",
-	    (unsigned long long)t.cached_pages * ps);
-	help(b, "thaw_module_cached_objects", "gauge", "Those objects.");
-	put(b, "thaw_module_cached_objects %llu\n",
-	    (unsigned long long)t.cached_objects);
-	help(b, "thaw_module_evictions_total", "counter",
-	     "Cached objects freed to make room.");
-	put(b, "thaw_module_evictions_total %llu\n",
-	    (unsigned long long)t.evictions);
-	help(b, "thaw_clones_shared_bytes", "gauge",
-	     "Object memory mapped in clones, all clones (each counts it).");
-	put(b, "thaw_clones_shared_bytes %llu\n",
-	    (unsigned long long)t.clone_shared_pages * ps);
-	help(b, "thaw_clones_private_bytes", "gauge",
-	     "Memory clones made their own by writing, all clones.");
-	put(b, "thaw_clones_private_bytes %llu\n",
-	    (unsigned long long)t.clone_private_pages * ps);
+
+	const struct module_metric m[] = {
+		{ "thaw_module_snapshots", "gauge",
+		  "Snapshot objects thaw.ko holds, cached ones included.",
+		  t.snapshots, 1 },
+		{ "thaw_module_clones", "gauge", "Clone mappings of them.",
+		  t.clones, 1 },
+		{ "thaw_module_pinned_bytes", "gauge",
+		  "Memory the objects pin, shared by every clone of each.",
+		  t.pinned_pages, ps },
+		{ "thaw_module_pinned_limit_bytes", "gauge",
+		  "max_pinned_mb: the most the objects may pin.",
+		  t.pinned_limit, ps },
+		{ "thaw_module_cached_bytes", "gauge",
+		  "Pinned memory of objects no one uses, kept for the next restore.",
+		  t.cached_pages, ps },
+		{ "thaw_module_cached_objects", "gauge", "Those objects.",
+		  t.cached_objects, 1 },
+		{ "thaw_module_evictions_total", "counter",
+		  "Cached objects freed to make room.", t.evictions, 1 },
+		{ "thaw_clones_shared_bytes", "gauge",
+		  "Object memory mapped in clones, all clones (each counts it).",
+		  t.clone_shared_pages, ps },
+		{ "thaw_clones_private_bytes", "gauge",
+		  "Memory clones made their own by writing, all clones.",
+		  t.clone_private_pages, ps },
+	};
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		help(b, m[i].name, m[i].type, m[i].help);
+		put(b, "%s %llu\n", m[i].name,
+		    (unsigned long long)(m[i].value * m[i].unit));
+	}
 }
 
 char *metrics__text(size_t *len)
