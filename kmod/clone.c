@@ -403,14 +403,16 @@ static void thaw_clone_rec_touch(struct thaw_clone *clone, unsigned long rel,
 		__set_bit(rel, rec->written);
 }
 
-static void thaw_clone_set_mapped(struct thaw_clone *clone, unsigned long rel)
+/* Clone page @rel maps the object's page: false if it already did. */
+static bool thaw_clone_set_mapped(struct thaw_clone *clone, unsigned long rel)
 {
 	lockdep_assert_held(&clone->lock);
 	if (__test_and_set_bit(rel, clone->mapped))
-		return;
+		return false;
 	clone->shared++;
 	if (thaw_clone_is_zero(clone, rel))
 		clone->zero++;
+	return true;
 }
 
 static void thaw_clone_clear_mapped(struct thaw_clone *clone,
@@ -1371,6 +1373,25 @@ static unsigned long thaw_refs_allow(struct page **pages, unsigned long n)
 }
 
 /*
+ * Pages [@rel, @rel + @n) were just mapped, by a premap if @premap: note
+ * them; how many were not mapped before.
+ */
+static unsigned long thaw_clone_note_mapped(struct thaw_clone *clone,
+					    unsigned long rel, unsigned long n,
+					    bool premap)
+{
+	unsigned long i, fresh = 0;
+
+	spin_lock(&clone->lock);
+	for (i = 0; i < n; i++)
+		fresh += thaw_clone_set_mapped(clone, rel + i);
+	if (premap)
+		clone->premapped += fresh;
+	spin_unlock(&clone->lock);
+	return fresh;
+}
+
+/*
  * Map clone page @rel, a zero page of the object, as the kernel's zero page
  * (no reference: see the top of this file), unless something is mapped
  * there.  Counted as thaw_clone_insert_small() counts.
@@ -1400,16 +1421,8 @@ static int thaw_clone_insert_zero(struct thaw_clone *clone,
 	__acquire(ptl);		/* follow_pte() returns with it held */
 	zero = is_zero_pfn(pte_pfn(*ptep));
 	pte_unmap_unlock(ptep, ptl);
-	if (!zero)
-		return 0;
-	spin_lock(&clone->lock);
-	if (!test_bit(rel, clone->mapped)) {
-		thaw_clone_set_mapped(clone, rel);
-		if (premap)
-			clone->premapped++;
-		(*mapped)++;
-	}
-	spin_unlock(&clone->lock);
+	if (zero)
+		*mapped += thaw_clone_note_mapped(clone, rel, 1, premap);
 	return 0;
 }
 
@@ -1425,19 +1438,13 @@ static int thaw_clone_insert_run(struct thaw_clone *clone,
 	struct thaw_snap *snap = clone->snap;
 
 	while (n) {
-		unsigned long left = n, done, i;
+		unsigned long left = n, done;
 		int ret;
 
 		ret = vm_insert_pages(vma, clone->start + (rel << PAGE_SHIFT),
 				      &snap->pages[clone->pgoff + rel], &left);
 		done = n - left;
-		spin_lock(&clone->lock);
-		for (i = 0; i < done; i++)
-			thaw_clone_set_mapped(clone, rel + i);
-		if (premap)
-			clone->premapped += done;
-		spin_unlock(&clone->lock);
-		*mapped += done;
+		*mapped += thaw_clone_note_mapped(clone, rel, done, premap);
 		if (!ret)
 			break;
 		if (ret != -EBUSY || !left)
