@@ -2,21 +2,23 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # thawd end to end, in vmtest: two functions in its catalogue (the shell
-# test function and the heavy-init sample), each made by 'thawd function
-# create' (boot, SnapStart snapshot, working set), served on the Invoke
-# API to Debian's unmodified awscli (SigV4-signed) and to curl
-# --aws-sigv4 for the load: RequestResponse, Event, DryRun, the log tail,
-# an unknown function, a wrong signature; reserved concurrency N against
-# 4N requests at once (exactly N run, the rest 429 at once, /metrics
-# agrees, promtool accepts it); a timeout; a VM killed in the middle of
-# an invocation; 100 Event invocations across a SIGKILL of the agent; a
-# SIGTERM drain.
+# test function, from a zip of its code, and the heavy-init sample, from
+# mkfunc's image), each made by 'thawd function create' (boot, SnapStart
+# snapshot, working set), served on the Invoke API to Debian's unmodified
+# awscli (SigV4-signed) and to curl --aws-sigv4 for the load:
+# RequestResponse, Event, DryRun, the log tail, an unknown function, a
+# wrong signature; a published version and an alias (qualifiers in the
+# path, the query and awscli's --qualifier; unknown and malformed ones);
+# reserved concurrency N against 4N requests at once over $LATEST and the
+# alias (exactly N run, the rest 429 at once, /metrics agrees, promtool
+# accepts it); a timeout; a VM killed in the middle of an invocation; 100
+# Event invocations across a SIGKILL of the agent; a SIGTERM drain.
 # selftest-timeout: 1500
 set -uo pipefail
 here=$(dirname "$0")
 . "$here/../lib/function-vm.sh"
 
-PLAN=30
+PLAN=36
 thawd=$top/build/bin/thawd
 aws=/usr/bin/aws
 tap_plan $PLAN "thawd" "$([ -x "$thawd" ] || echo "build/bin/thawd not built")"
@@ -75,28 +77,36 @@ awsi() {
 		"$aws" lambda invoke --endpoint-url "$url" \
 		--cli-read-timeout 300 --cli-binary-format raw-in-base64-out "$@"
 }
-# inv NAME PAYLOAD OUT [CURL ARGS]: a signed invocation; prints the status.
+# inv NAME[?Qualifier=Q] PAYLOAD OUT [CURL ARGS]: a signed invocation;
+# prints the status.  (curl signs the path as it is, where SigV4 wants it
+# encoded twice: a qualifier goes in the query, NAME:Q is awscli's.)
 inv() {
-	local name=$1 payload=$2 out=$3
+	local name=${1%%\?*} query=${1#"${1%%\?*}"} payload=$2 out=$3
 	shift 3
 	curl -s --max-time 120 --aws-sigv4 "aws:amz:us-east-1:lambda" \
 		--user "$key:$secret" -o "$out" -w '%{http_code}' -X POST \
 		-H 'Content-Type: application/json' --data-binary "$payload" \
-		"$@" "$url/2015-03-31/functions/$name/invocations"
+		"$@" "$url/2015-03-31/functions/$name/invocations$query"
 }
 metric() {
 	curl -s "$url/metrics" | awk -v k="$1" '$1 == k { print $2 }'
 }
 have_aws() { [ -x "$aws" ]; }
 
-# --- The catalogue.
-"$mkfunc" "$here/../guest/testfunc/bootstrap" "$work/shell.cpio.gz" --busybox \
-	--name shell 2>&1 | diag
+# --- The catalogue: shell from a zip (as Lambda takes a custom runtime's
+# code: bootstrap at the top; Python's zipfile keeps its mode), heavy from
+# mkfunc's image.
+export MKFUNC=$mkfunc
+mkdir -p "$work/code/lib"
+cp "$here/../guest/testfunc/bootstrap" "$work/code/bootstrap"
+echo hello > "$work/code/lib/hello.txt"
+(cd "$work/code" && python3 -m zipfile -c "$work/shell.zip" bootstrap lib)
 "$mkfunc" "$top/tools/guest/samples/heavy/bootstrap" "$work/heavy.cpio.gz" \
 	--busybox --name heavy --env HEAVY_INIT_MB=4 2>&1 | diag
 t0=$(date +%s)
-"$thawd" function create shell "$work/shell.cpio.gz" --config "$cfg" \
+"$thawd" function create shell "$work/shell.zip" --config "$cfg" \
 	--timeout $TO --reserved $N --payload '{"action":"sum"}' \
+	--handler index.handler --env CUSTOM=fromzip \
 	--boot-timeout "$BOOT_TIMEOUT" > "$work/create-shell.out" 2>&1 &
 p1=$!
 "$thawd" function create heavy "$work/heavy.cpio.gz" --config "$cfg" \
@@ -111,7 +121,7 @@ for f in shell heavy; do
 	grep -q "was not ready in time" "$work/create-$f.out" &&
 		echo "# nested guest died: thawd function create $f: no ready notification in $BOOT_TIMEOUT s (hung at boot)"
 done
-check "function create shell: snapshot and working set ($(($(date +%s) - t0)) s)" \
+check "function create shell from a zip: snapshot and working set ($(($(date +%s) - t0)) s)" \
 	'[ $rc1 = 0 ] && [ -s "$state/functions/shell/snapshot/wset" ]' ||
 	{ diag < "$work/create-shell.out"; tail -n 30 "$state/functions/.shell.new-"*/snapshot.console 2>/dev/null | diag; }
 check "function create heavy" \
@@ -121,7 +131,7 @@ check "function create heavy" \
 check "function list shows both, shell with reserved concurrency $N" \
 	'grep -q "^heavy " "$work/list" && grep -Eq "^shell +1 +128 +1 +$TO +$N " "$work/list"' ||
 	diag < "$work/list"
-"$thawd" function create shell "$work/shell.cpio.gz" --config "$cfg" \
+"$thawd" function create shell "$work/heavy.cpio.gz" --config "$cfg" \
 	> "$work/dup" 2>&1
 check "function create of an existing name is refused" \
 	'[ $? != 0 ] && grep -q "already exists" "$work/dup"'
@@ -137,6 +147,34 @@ check "thawd --check-config" '[ $? = 0 ] && grep -q ": ok;" "$work/cc"' ||
 
 start_thawd
 check "thawd serves on $url" '[ $? = 0 ]' || diag < "$work/thawd.log"
+
+# --- Versions and aliases: version 1 of shell, the alias live on it.
+"$thawd" function publish shell --config "$cfg" > "$work/pub" 2>&1 &&
+	"$thawd" function alias shell live 1 --config "$cfg" >> "$work/pub" 2>&1
+check "function publish shell, alias live -> 1" \
+	'grep -q "^shell version 1 " "$work/pub" && grep -q "^shell:live -> 1" "$work/pub" &&
+	 [ -s "$state/versions/shell/1/snapshot/state" ]' || diag < "$work/pub"
+code=$(inv 'shell?Qualifier=live' '{"action":"env"}' "$work/live.out" -D "$work/live.hdr")
+check "alias live runs version 1, with the zip's handler and environment ($code)" \
+	'[ "$code" = 200 ] && grep -qi "^X-Amz-Executed-Version: 1" "$work/live.hdr" &&
+	 grep -q "\"arn\":\"arn:aws:lambda:us-east-1:[0-9]*:function:shell:live\"" "$work/live.out" &&
+	 grep -q "\"handler\":\"index.handler\"" "$work/live.out" &&
+	 grep -q "\"custom\":\"fromzip\"" "$work/live.out" &&
+	 grep -q "\"task_root\":\"/var/task\"" "$work/live.out"' ||
+	cat "$work/live.hdr" "$work/live.out" | diag
+code=$(inv 'shell?Qualifier=1' '{}' "$work/q1.out" -D "$work/q1.hdr")
+check "?Qualifier=1: version 1 ($code)" \
+	'[ "$code" = 200 ] && grep -qi "^X-Amz-Executed-Version: 1" "$work/q1.hdr"' ||
+	cat "$work/q1.hdr" "$work/q1.out" | diag
+c1=$(inv 'shell?Qualifier=7' '{}' "$work/v7.out")
+c2=$(inv 'shell?Qualifier=no.such' '{}' "$work/v8.out")
+check "an unknown version: 404 ($c1); a malformed qualifier: 400 ($c2)" \
+	'[ "$c1" = 404 ] && grep -q "function:shell:7" "$work/v7.out" && [ "$c2" = 400 ]' ||
+	cat "$work/v7.out" "$work/v8.out" | diag
+"$thawd" function delete shell:1 --config "$cfg" > "$work/del1" 2>&1
+check "deleting version 1 while live points at it is refused" \
+	'[ $? != 0 ] && grep -q "alias .live. points at version 1" "$work/del1" &&
+	 [ -d "$state/versions/shell/1" ]' || diag < "$work/del1"
 
 # --- awscli, unmodified: four calls at once (Python is slow under TCG).
 SKIP_REASON="Debian's awscli is not installed"
@@ -157,6 +195,9 @@ if have_aws; then
 	wait $a1; wait $a2
 	wait $a3; rc3=$?
 	wait $a4; rc4=$?
+	# After the others: shell's reserved concurrency is 2.
+	awsi --function-name shell:live "$work/r5.json" > "$work/r5.meta" \
+		2> "$work/r5.err"
 	check "aws lambda invoke shell: the function's answer" \
 		'grep -q "\"StatusCode\": 200" "$work/r1.meta" &&
 		 grep -q "\"logged\":\"tailtest\"" "$work/r1.json" &&
@@ -178,8 +219,12 @@ if have_aws; then
 	check "a wrong SigV4 signature: 403 InvalidSignatureException" \
 		'[ $rc4 != 0 ] && grep -q "InvalidSignatureException" "$work/r4.err"' ||
 		diag < "$work/r4.err"
+	check "aws lambda invoke --function-name shell:live: ExecutedVersion 1" \
+		'grep -q "\"StatusCode\": 200" "$work/r5.meta" &&
+		 grep -q "\"ExecutedVersion\": \"1\"" "$work/r5.meta"' ||
+		cat "$work/r5.meta" "$work/r5.err" | diag
 else
-	for ((i = 0; i < 5; i++)); do tap_skip "awscli"; done
+	for ((i = 0; i < 6; i++)); do tap_skip "awscli"; done
 fi
 code=$(inv heavy '{}' "$work/heavy.out")
 check "heavy: the digest its init computed ($code)" \
@@ -192,14 +237,25 @@ code=$(curl -s -o "$work/unsigned" -w '%{http_code}' -X POST -d '{}' \
 check "an unsigned request: 403 ($code)" '[ "$code" = 403 ]'
 
 # --- Reserved concurrency: N at once, the rest 429 at once (each 429
-# back before the first of the N running ones ends).
-base_thr=$(metric 'thawd_throttles_total{function="shell"}')
-base_ok=$(metric 'thawd_invocation_outcomes_total{function="shell",outcome="ok"}')
+# back before the first of the N running ones ends).  Half the requests
+# go to the alias: the limit is the function's, whatever the qualifier.
+# shellm KEY: a metric of shell, summed over $LATEST and version 1.
+shellm() {
+	local v1 v2
+	v1=$(metric "${1/function=\"shell\"/function=\"shell\",version=\"\$LATEST\"}")
+	v2=$(metric "${1/function=\"shell\"/function=\"shell\",version=\"1\"}")
+	echo $((${v1:-0} + ${v2:-0}))
+}
+curl -s "$url/metrics" > "$work/metrics0"
+base_thr=$(shellm 'thawd_throttles_total{function="shell"}')
+base_ok=$(shellm 'thawd_invocation_outcomes_total{function="shell",outcome="ok"}')
 declare -a cpid
 for ((i = 0; i < 4 * N; i++)); do
+	q=shell
+	[ $((i % 2)) = 1 ] && q='shell?Qualifier=live'
 	(
 		s=$(date +%s%N)
-		c=$(inv shell '{"action":"sleep","seconds":"2"}' "$work/c$i.out")
+		c=$(inv $q '{"action":"sleep","seconds":"2"}' "$work/c$i.out")
 		echo "$c $(($(date +%s%N) / 1000000)) $(((s) / 1000000))" > "$work/c$i.code"
 	) &
 	cpid[$i]=$!
@@ -214,16 +270,17 @@ for ((i = 0; i < 4 * N; i++)); do
 	*) other+=("$c") ;;
 	esac
 done
-check "$((4 * N)) requests at once, reserved $N: $ok ran, $thr got 429" \
+check "$((4 * N)) requests at once to \$LATEST and live, reserved $N: $ok ran, $thr got 429" \
 	'[ $ok = $N ] && [ $thr = $((3 * N)) ]' ||
 	{ echo "other: ${other[*]}"; cat "$work"/c*.code; cat "$work"/c*.out; } | diag
 check "every 429 came at once: the last $((first_ok - last_thr)) ms before the first answer" \
 	'[ $thr -gt 0 ] && [ $last_thr -lt $first_ok ]'
 curl -s "$url/metrics" > "$work/metrics"
-d_thr=$(($(metric 'thawd_throttles_total{function="shell"}') - ${base_thr:-0}))
-d_ok=$(($(metric 'thawd_invocation_outcomes_total{function="shell",outcome="ok"}') - ${base_ok:-0}))
+d_thr=$(($(shellm 'thawd_throttles_total{function="shell"}') - base_thr))
+d_ok=$(($(shellm 'thawd_invocation_outcomes_total{function="shell",outcome="ok"}') - base_ok))
 check "/metrics agrees with the clients: $d_thr throttles, $d_ok more ok" \
-	'[ $d_thr = $((3 * N)) ] && [ $d_ok -ge $N ]'
+	'[ $d_thr = $((3 * N)) ] && [ $d_ok -ge $N ]' ||
+	{ echo "before: $base_thr throttles, $base_ok ok"; grep -h 'shell.*\(ok\|throttles\)' "$work/metrics0" "$work/metrics"; } | diag
 mval() { awk -v k="$1" '$1 == k { print $2 }' "$work/metrics"; }
 SKIP_REASON="no thaw.ko: the VMs are File clones"
 if [ -c /dev/thaw ]; then

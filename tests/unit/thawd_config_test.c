@@ -182,7 +182,7 @@ static void function_good(void **state)
 		       " \"timeout_s\": 900, \"reserved_concurrency\": 3,"
 		       " \"provisioned_concurrency\": 2, \"fresh_per_invocation\": true,"
 		       " \"backend\": \"Uffd\", \"description\": \"d\"}");
-	assert_int_equal(catalog__read(dir, "echo", &fc, NULL, err, sizeof(err)), 0);
+	assert_int_equal(catalog__read(dir, "echo", 0, &fc, NULL, err, sizeof(err)), 0);
 	assert_int_equal(fc.revision, 4);
 	assert_int_equal(fc.memory_mib, 256);
 	assert_int_equal(fc.timeout_s, 900);
@@ -191,7 +191,7 @@ static void function_good(void **state)
 	assert_true(fc.fresh);
 	assert_int_equal(fc.backend, CLONE_UFFD);
 	put_fn("plain", "{\"name\": \"plain\", \"reserved_concurrency\": null}");
-	assert_int_equal(catalog__read(dir, "plain", &fc, NULL, err, sizeof(err)), 0);
+	assert_int_equal(catalog__read(dir, "plain", 0, &fc, NULL, err, sizeof(err)), 0);
 	assert_int_equal(fc.reserved, -1);
 	assert_int_equal(fc.timeout_s, 3);
 	assert_int_equal(fc.backend, -1);
@@ -217,6 +217,9 @@ static void function_bad(void **state)
 		{ "{\"name\": \"f\", \"backend\": \"Disk\"}", "backend" },
 		{ "{\"name\": \"f\", \"revision\": 0}", "revision" },
 		{ "{\"name\": \"f\", \"description\": 7}", "description" },
+		{ "{\"name\": \"f\", \"version\": 0}", "version: not a version" },
+		{ "{\"name\": \"f\", \"version\": \"1\"}", "version: not a version" },
+		{ "{\"name\": \"f\", \"version\": 3}", "is version 3, not 0" },
 		{ "not json", "function.json" },
 	};
 	struct fn_config fc;
@@ -228,17 +231,90 @@ static void function_bad(void **state)
 
 		put_fn("f", cases[i].text);
 		err[0] = '\0';
-		ret = catalog__read(dir, "f", &fc, NULL, err, sizeof(err));
+		ret = catalog__read(dir, "f", 0, &fc, NULL, err, sizeof(err));
 		if (!ret || !strstr(err, cases[i].says))
 			fail_msg("case %zu (%s): ret %d, '%s' lacks '%s'", i,
 				 cases[i].text, ret, err, cases[i].says);
 	}
-	assert_int_equal(catalog__read(dir, "absent", &fc, NULL, err,
+	assert_int_equal(catalog__read(dir, "absent", 0, &fc, NULL, err,
 				       sizeof(err)), -ENOENT);
-	assert_int_equal(catalog__read(dir, "a/b", &fc, NULL, err,
+	assert_int_equal(catalog__read(dir, "a/b", 0, &fc, NULL, err,
 				       sizeof(err)), -EINVAL);
-	assert_int_equal(catalog__read(dir, "", &fc, NULL, err,
+	assert_int_equal(catalog__read(dir, "", 0, &fc, NULL, err,
 				       sizeof(err)), -EINVAL);
+}
+
+/* Write STATE/versions/NAME/SUB/FILE. */
+static void put_version_file(const char *name, const char *sub,
+			     const char *file, const char *text)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/versions", dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/versions/%s", dir, name);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/versions/%s/%s", dir, name, sub);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/versions/%s/%s/%s", dir, name, sub,
+		 file);
+	put_file(path, text);
+}
+
+/* Qualifiers: $LATEST, version numbers, aliases, and what is none. */
+static void function_qualifiers(void **state)
+{
+	static const char *const bad[] = {
+		"0", "01", "1234567890", "a b", "x:y", "-1x/", "$LATEST2",
+	};
+	struct fn_config fc;
+	char err[512];
+	uint32_t v = 99;
+
+	(void)state;
+	put_fn("q", "{\"name\": \"q\", \"revision\": 2}");
+	assert_int_equal(catalog__resolve(dir, "q", "", &v, err, sizeof(err)), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(catalog__resolve(dir, "q", "$LATEST", &v, err,
+					  sizeof(err)), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(catalog__resolve(dir, "q", "17", &v, err, sizeof(err)), 0);
+	assert_int_equal(v, 17);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (catalog__resolve(dir, "q", bad[i], &v, err, sizeof(err)) !=
+		    -EINVAL)
+			fail_msg("qualifier '%s' was taken", bad[i]);
+	/* An alias: its file names the version. */
+	assert_int_equal(catalog__resolve(dir, "q", "live", &v, err,
+					  sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "no alias `live`"));
+	put_version_file("q", "aliases", "live.json",
+			 "{\"name\": \"live\", \"function_version\": \"3\"}");
+	assert_int_equal(catalog__resolve(dir, "q", "live", &v, err,
+					  sizeof(err)), 0);
+	assert_int_equal(v, 3);
+	put_version_file("q", "aliases", "edge.json",
+			 "{\"name\": \"edge\", \"function_version\": \"$LATEST\"}");
+	assert_int_equal(catalog__resolve(dir, "q", "edge", &v, err,
+					  sizeof(err)), 0);
+	assert_int_equal(v, 0);
+	put_version_file("q", "aliases", "broken.json",
+			 "{\"name\": \"broken\", \"function_version\": \"../1\"}");
+	assert_int_equal(catalog__resolve(dir, "q", "broken", &v, err,
+					  sizeof(err)), -EIO);
+	/* A published version's file says which version it is. */
+	put_version_file("q", "3", "function.json",
+			 "{\"name\": \"q\", \"revision\": 2, \"version\": 3}");
+	assert_int_equal(catalog__read(dir, "q", 3, &fc, NULL, err, sizeof(err)), 0);
+	assert_int_equal(fc.version, 3);
+	assert_int_equal(fc.revision, 2);
+	put_version_file("q", "4", "function.json",
+			 "{\"name\": \"q\", \"revision\": 2, \"version\": 3}");
+	assert_int_equal(catalog__read(dir, "q", 4, &fc, NULL, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "is version 3, not 4"));
+	assert_int_equal(catalog__read(dir, "q", 5, &fc, NULL, err, sizeof(err)),
+			 -ENOENT);
 }
 
 static void function_names(void **state)
@@ -266,6 +342,7 @@ int main(void)
 		cmocka_unit_test(function_good),
 		cmocka_unit_test(function_bad),
 		cmocka_unit_test(function_names),
+		cmocka_unit_test(function_qualifiers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

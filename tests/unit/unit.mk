@@ -60,9 +60,17 @@ $(O)/tests/unit/thawvm_api_test: UNIT_LIBS = $(TOOLS_LIB_LIBS)
 UNIT_TESTS += $(O)/tests/unit/sigv4_test
 $(O)/tests/unit/sigv4_test: $(O)/tools/thawd/sigv4.o
 $(O)/tests/unit/sigv4_test: UNIT_LIBS := $(call pkg,libcrypto)
+# thawd's zip images: good and hostile zips unpacked.
+UNIT_TESTS += $(O)/tests/unit/thawd_image_test
+$(O)/tests/unit/thawd_image_test: $(O)/tools/thawd/image.o \
+	$(O)/tools/thawd/catalog.o $(O)/tools/thawd/config.o $(TOOLS_LIB) \
+	$(PROTO_OBJS) $(LIBTHAW)
+$(O)/tests/unit/thawd_image_test: UNIT_LIBS = $(TOOLS_LIB_LIBS) \
+	$(LIBTHAW_LIBS) $(call pkg,libarchive)
 # thawd's configuration and function.json parsers, with bad files.
 UNIT_TESTS += $(O)/tests/unit/thawd_config_test
 $(O)/tests/unit/thawd_config_test: $(O)/tools/thawd/config.o \
-	$(O)/tools/thawd/catalog.o $(TOOLS_LIB) $(PROTO_OBJS) $(LIBTHAW)
+	$(O)/tools/thawd/catalog.o $(O)/tools/thawd/image.o $(TOOLS_LIB) \
+	$(PROTO_OBJS) $(LIBTHAW)
 $(O)/tests/unit/thawd_config_test: UNIT_LIBS = $(TOOLS_LIB_LIBS) \
-	$(LIBTHAW_LIBS)
+	$(LIBTHAW_LIBS) $(call pkg,libarchive)

@@ -302,12 +302,13 @@ static int client_context(const char *b64, char **out)
 static enum MHD_Result invoke(struct MHD_Connection *c, struct req *r,
 			      const char *url, const char *method)
 {
-	char name[THAWD_NAME_MAX + 1], qual[130], fname[256], err[256];
+	char name[THAWD_NAME_MAX + 1] = "", qual[THAWD_QUAL_MAX] = "";
+	char fname[256], err[256];
 	const char *type, *logtype, *cc, *qarg, *reason = NULL;
 	struct inv_request rq = {};
 	struct inv_result res;
 	enum MHD_Result answered = MHD_NO;
-	struct function *fn;
+	struct function *fn = NULL;
 	char *ctx = NULL;
 	size_t flen;
 	int ret;
@@ -348,12 +349,20 @@ static enum MHD_Result invoke(struct MHD_Connection *c, struct req *r,
 				  NULL, "The derived qualifier from the function name does not match the specified qualifier.");
 	if (qarg)
 		snprintf(qual, sizeof(qual), "%s", qarg);
-	fn = ret ? NULL : pool__function(name, err, sizeof(err));
-	if (!fn || (qual[0] && strcmp(qual, "$LATEST")))
-		return send_error(c, r, 404, "ResourceNotFoundException", NULL,
-				  "Function not found: arn:aws:lambda:%s:%s:function:%s%s%.64s",
+	if (!ret)
+		ret = pool__function(name, qual, &fn, err, sizeof(err));
+	if (ret == -EINVAL && qual[0])
+		return send_error(c, r, 400, "InvalidParameterValueException",
+				  NULL, "1 validation error detected: Value '%.140s' at 'qualifier' failed to satisfy constraint: Member must satisfy regular expression pattern: (|[a-zA-Z0-9$_-]+)",
+				  qual);
+	if (ret)
+		return send_error(c, r, ret == -EIO ? 500 : 404,
+				  ret == -EIO ? "ServiceException" :
+				  "ResourceNotFoundException", NULL,
+				  "Function not found: arn:aws:lambda:%s:%s:function:%s%s%.140s",
 				  thawd.cfg.region, thawd.cfg.account,
-				  ret ? fname : name, qual[0] ? ":" : "", qual);
+				  name[0] ? name : fname, qual[0] ? ":" : "",
+				  qual);
 	if (strcmp(type, "RequestResponse") && strcmp(type, "Event") &&
 	    strcmp(type, "DryRun"))
 		return send_error(c, r, 400, "InvalidParameterValueException",
@@ -394,8 +403,8 @@ static enum MHD_Result invoke(struct MHD_Connection *c, struct req *r,
 		return queue(c, r, 204, NULL, 0, NULL, NULL);
 	}
 	if (!strcmp(type, "Event")) {
-		ret = queue__put(fn->cfg.name, r->request_id, r->body, r->len,
-				 ctx);
+		ret = queue__put(fn->cfg.name, qual, r->request_id, r->body,
+				 r->len, ctx);
 		free(ctx);
 		if (ret)
 			return send_error(c, r, 500, "ServiceException", NULL,
@@ -404,6 +413,7 @@ static enum MHD_Result invoke(struct MHD_Connection *c, struct req *r,
 		return queue(c, r, 202, NULL, 0, NULL, NULL);
 	}
 	rq.request_id = r->request_id;
+	rq.qualifier = qual;
 	rq.payload = r->body ? r->body : "";
 	rq.len = r->len;
 	rq.client_context = ctx;
@@ -420,14 +430,16 @@ static enum MHD_Result invoke(struct MHD_Connection *c, struct req *r,
 				      NULL, "%.*s", (int)res.body_len,
 				      res.body ? res.body : "");
 	} else {
+		char ver[16];
 		const char *hdrs[] = {
-			"X-Amz-Executed-Version", "$LATEST",
+			"X-Amz-Executed-Version", ver,
 			"X-Amz-Function-Error",
 			res.error_type[0] ? res.error_type : NULL,
 			"X-Amz-Log-Result", res.tail_b64,
 			NULL,
 		};
 
+		fn__version_name(fn, ver, sizeof(ver));
 		answered = queue(c, r, 200, res.body, res.body_len,
 				 "application/json", hdrs);
 		res.body = NULL;

@@ -140,7 +140,7 @@ static void write_log(struct function *fn, struct vm *vm,
 {
 	size_t out_len, cap, n = 0;
 	char *out = read_output(vm->console, from, &out_len), *text;
-	char restore[96] = "";
+	char restore[96] = "", ver[16];
 
 	if (res->start == VM_RESTORED || res->start == VM_PROVISIONED)
 		snprintf(restore, sizeof(restore), "\tRestore Duration: %llu ms",
@@ -152,8 +152,9 @@ static void write_log(struct function *fn, struct vm *vm,
 		free(out);
 		return;
 	}
-	n += snprintf(text + n, cap - n, "START RequestId: %s Version: $LATEST\n",
-		      rq->request_id);
+	fn__version_name(fn, ver, sizeof(ver));
+	n += snprintf(text + n, cap - n, "START RequestId: %s Version: %s\n",
+		      rq->request_id, ver);
 	if (out_len) {
 		memcpy(text + n, out, out_len);
 		n += out_len;
@@ -216,7 +217,7 @@ int invoke__run(struct function *fn, const struct inv_request *rq,
 	struct invoke_reply reply;
 	struct thaw_invoke inv = {};
 	uint64_t timeout_ms = fn->cfg.timeout_s * 1000ull, t0;
-	char err[512], arn[256];
+	char err[512], arn[320];
 	struct vm *vm;
 	off_t from;
 	int ret;
@@ -237,8 +238,11 @@ int invoke__run(struct function *fn, const struct inv_request *rq,
 	res->vm = vm;
 	res->start = vm->next_start;
 	snprintf(inv.request_id, sizeof(inv.request_id), "%s", rq->request_id);
-	snprintf(arn, sizeof(arn), "arn:aws:lambda:%s:%s:function:%s",
-		 thawd.cfg.region, thawd.cfg.account, fn->cfg.name);
+	/* As Lambda: the ARN the caller invoked, its qualifier included. */
+	snprintf(arn, sizeof(arn), "arn:aws:lambda:%s:%s:function:%s%s%s",
+		 thawd.cfg.region, thawd.cfg.account, fn->cfg.name,
+		 rq->qualifier && rq->qualifier[0] ? ":" : "",
+		 rq->qualifier ? rq->qualifier : "");
 	inv.function_arn = arn;
 	inv.client_context = (char *)rq->client_context;
 	if (invoke__prepare(&inv, timeout_ms, INVOKE_ENTROPY, true)) {

@@ -108,20 +108,20 @@ static void help(struct buf *b, const char *name, const char *type,
 	put(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
-static void histogram(struct buf *b, const char *name, const char *fn,
+static void histogram(struct buf *b, const char *name, const char *labels,
 		      const struct histogram *h)
 {
 	uint64_t cum = 0;
 
 	for (int i = 0; i < METRIC_BUCKETS; i++) {
 		cum += h->counts[i];
-		put(b, "%s_bucket{function=\"%s\",le=\"%g\"} %llu\n", name, fn,
+		put(b, "%s_bucket{%s,le=\"%g\"} %llu\n", name, labels,
 		    bounds[i], (unsigned long long)cum);
 	}
-	put(b, "%s_bucket{function=\"%s\",le=\"+Inf\"} %llu\n", name, fn,
+	put(b, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, labels,
 	    (unsigned long long)h->n);
-	put(b, "%s_sum{function=\"%s\"} %.6f\n", name, fn, h->sum);
-	put(b, "%s_count{function=\"%s\"} %llu\n", name, fn,
+	put(b, "%s_sum{%s} %.6f\n", name, labels, h->sum);
+	put(b, "%s_count{%s} %llu\n", name, labels,
 	    (unsigned long long)h->n);
 }
 
@@ -205,85 +205,85 @@ char *metrics__text(size_t *len)
 	help(&b, "thawd_invocations_total", "counter",
 	     "Invocations run on a VM, by invocation type.");
 	for (f = thawd.fns; f; f = f->next) {
-		put(&b, "thawd_invocations_total{function=\"%s\",type=\"RequestResponse\"} %llu\n",
-		    f->cfg.name, (unsigned long long)f->m.invocations[0]);
-		put(&b, "thawd_invocations_total{function=\"%s\",type=\"Event\"} %llu\n",
-		    f->cfg.name, (unsigned long long)f->m.invocations[1]);
+		put(&b, "thawd_invocations_total{%s,type=\"RequestResponse\"} %llu\n",
+		    f->label, (unsigned long long)f->m.invocations[0]);
+		put(&b, "thawd_invocations_total{%s,type=\"Event\"} %llu\n",
+		    f->label, (unsigned long long)f->m.invocations[1]);
 	}
 	help(&b, "thawd_invocation_starts_total", "counter",
 	     "How the VM of each invocation was ready: warm, restored for it, provisioned ahead, rewound.");
 	for (f = thawd.fns; f; f = f->next)
 		for (int i = 0; i < VM_START_COUNT; i++)
-			put(&b, "thawd_invocation_starts_total{function=\"%s\",start=\"%s\"} %llu\n",
-			    f->cfg.name, start_label[i],
+			put(&b, "thawd_invocation_starts_total{%s,start=\"%s\"} %llu\n",
+			    f->label, start_label[i],
 			    (unsigned long long)f->m.starts[i]);
 	help(&b, "thawd_invocation_outcomes_total", "counter",
 	     "How invocations ended.");
 	for (f = thawd.fns; f; f = f->next)
 		for (int i = 0; i < INV_OUTCOME_COUNT; i++)
-			put(&b, "thawd_invocation_outcomes_total{function=\"%s\",outcome=\"%s\"} %llu\n",
-			    f->cfg.name, outcome_label[i],
+			put(&b, "thawd_invocation_outcomes_total{%s,outcome=\"%s\"} %llu\n",
+			    f->label, outcome_label[i],
 			    (unsigned long long)f->m.outcomes[i]);
 	help(&b, "thawd_errors_total", "counter",
 	     "Invocations that did not end in ok (Lambda's Errors).");
 	for (f = thawd.fns; f; f = f->next)
-		put(&b, "thawd_errors_total{function=\"%s\"} %llu\n",
-		    f->cfg.name, (unsigned long long)(f->m.outcomes[INV_FUNCTION_ERROR] +
+		put(&b, "thawd_errors_total{%s} %llu\n",
+		    f->label, (unsigned long long)(f->m.outcomes[INV_FUNCTION_ERROR] +
 			f->m.outcomes[INV_INIT_ERROR] + f->m.outcomes[INV_TIMEOUT] +
 			f->m.outcomes[INV_SERVICE_ERROR]));
 	help(&b, "thawd_throttles_total", "counter",
 	     "Synchronous invocations refused with 429 by a concurrency limit.");
 	for (f = thawd.fns; f; f = f->next)
-		put(&b, "thawd_throttles_total{function=\"%s\"} %llu\n",
-		    f->cfg.name, (unsigned long long)f->m.throttles);
+		put(&b, "thawd_throttles_total{%s} %llu\n",
+		    f->label, (unsigned long long)f->m.throttles);
 	help(&b, "thawd_dry_runs_total", "counter", "DryRun invocations.");
 	for (f = thawd.fns; f; f = f->next)
-		put(&b, "thawd_dry_runs_total{function=\"%s\"} %llu\n",
-		    f->cfg.name, (unsigned long long)f->m.dry_runs);
+		put(&b, "thawd_dry_runs_total{%s} %llu\n",
+		    f->label, (unsigned long long)f->m.dry_runs);
 	help(&b, "thawd_async_retries_total", "counter",
 	     "Event invocations tried again after an error.");
 	for (f = thawd.fns; f; f = f->next)
-		put(&b, "thawd_async_retries_total{function=\"%s\"} %llu\n",
-		    f->cfg.name, (unsigned long long)f->m.async_retries);
+		put(&b, "thawd_async_retries_total{%s} %llu\n",
+		    f->label, (unsigned long long)f->m.async_retries);
 	help(&b, "thawd_async_dead_letters_total", "counter",
 	     "Event invocations given up on, written to the dead-letter folder.");
 	for (f = thawd.fns; f; f = f->next)
-		put(&b, "thawd_async_dead_letters_total{function=\"%s\"} %llu\n",
-		    f->cfg.name, (unsigned long long)f->m.async_dead);
+		put(&b, "thawd_async_dead_letters_total{%s} %llu\n",
+		    f->label, (unsigned long long)f->m.async_dead);
 	help(&b, "thawd_concurrent_executions", "gauge",
 	     "Invocations running now.");
 	for (f = thawd.fns; f; f = f->next)
-		put(&b, "thawd_concurrent_executions{function=\"%s\"} %u\n",
-		    f->cfg.name, f->running);
+		put(&b, "thawd_concurrent_executions{%s} %u\n",
+		    f->label, f->running);
 	help(&b, "thawd_vms", "gauge",
 	     "The function's VMs: idle (ready), busy, starting.");
 	for (f = thawd.fns; f; f = f->next) {
-		put(&b, "thawd_vms{function=\"%s\",state=\"idle\"} %u\n",
-		    f->cfg.name, f->n_idle);
-		put(&b, "thawd_vms{function=\"%s\",state=\"starting\"} %u\n",
-		    f->cfg.name, f->starting);
-		put(&b, "thawd_vms{function=\"%s\",state=\"busy\"} %u\n",
-		    f->cfg.name, f->vms - f->n_idle - f->starting);
+		put(&b, "thawd_vms{%s,state=\"idle\"} %u\n",
+		    f->label, f->n_idle);
+		put(&b, "thawd_vms{%s,state=\"starting\"} %u\n",
+		    f->label, f->starting);
+		put(&b, "thawd_vms{%s,state=\"busy\"} %u\n",
+		    f->label, f->vms - f->n_idle - f->starting);
 	}
 	help(&b, "thawd_provisioned_concurrency", "gauge",
 	     "VMs the function keeps restored ahead of traffic.");
 	for (f = thawd.fns; f; f = f->next)
-		put(&b, "thawd_provisioned_concurrency{function=\"%s\"} %u\n",
-		    f->cfg.name, f->cfg.provisioned);
+		put(&b, "thawd_provisioned_concurrency{%s} %u\n",
+		    f->label, f->cfg.provisioned);
 	help(&b, "thawd_duration_seconds", "histogram",
 	     "Invocation duration, from the request to the VM to its answer.");
 	for (f = thawd.fns; f; f = f->next)
-		histogram(&b, "thawd_duration_seconds", f->cfg.name,
+		histogram(&b, "thawd_duration_seconds", f->label,
 			  &f->m.duration);
 	help(&b, "thawd_restore_duration_seconds", "histogram",
 	     "Restoring a VM from the function's snapshot (start of thawvm to loaded).");
 	for (f = thawd.fns; f; f = f->next)
-		histogram(&b, "thawd_restore_duration_seconds", f->cfg.name,
+		histogram(&b, "thawd_restore_duration_seconds", f->label,
 			  &f->m.restore);
 	help(&b, "thawd_rewind_duration_seconds", "histogram",
 	     "Rewinding a VM to its snapshot after an invocation.");
 	for (f = thawd.fns; f; f = f->next)
-		histogram(&b, "thawd_rewind_duration_seconds", f->cfg.name,
+		histogram(&b, "thawd_rewind_duration_seconds", f->label,
 			  &f->m.rewind);
 	help(&b, "thawd_host_vms", "gauge", "VMs on this host, all functions.");
 	put(&b, "thawd_host_vms %u\n", thawd.vms);

@@ -77,83 +77,139 @@ static void cid_free_locked(uint32_t cid, bool stranger)
 		thawd.cids[cid - thawd.cfg.cid_base] = stranger ? 2 : 0;
 }
 
-static struct function *find_locked(const char *name)
+static struct function *find_locked(const char *name, uint32_t version)
 {
 	for (struct function *f = thawd.fns; f; f = f->next)
-		if (!strcmp(f->cfg.name, name))
+		if (f->cfg.version == version && !strcmp(f->cfg.name, name))
 			return f;
 	return NULL;
 }
 
-struct function *pool__function(const char *name, char *err, size_t errlen)
+/* Mark @name's entry for @version gone: its VMs are retired. */
+static void gone(const char *name, uint32_t version)
+{
+	struct function *f;
+
+	pthread_mutex_lock(&thawd.lock);
+	f = find_locked(name, version);
+	if (f && !f->gone) {
+		f->gone = true;
+		f->epoch++;
+		pthread_cond_signal(&reaper_wake);
+	}
+	pthread_mutex_unlock(&thawd.lock);
+}
+
+/* The entry of @name's @version, as its function.json says now. */
+static int function_entry(const char *name, uint32_t version,
+			  struct function *root, struct function **out,
+			  char *err, size_t errlen)
 {
 	struct fn_config fc;
 	struct timespec mt;
 	struct function *f;
-	char path[PATH_MAX];
+	char dir[PATH_MAX], path[PATH_MAX];
 	struct stat st;
 	int ret;
 
-	if (!catalog__name_ok(name) ||
-	    catalog__path(path, sizeof(path), thawd.cfg.state_dir, name,
-			  "function.json")) {
-		err__set(err, errlen, -ENOENT, "not a function name");
-		return NULL;
-	}
+	if (catalog__dir(dir, sizeof(dir), thawd.cfg.state_dir, name,
+			 version) ||
+	    thawd__pathf(path, sizeof(path), "%s/function.json", dir))
+		return err__set(err, errlen, -ENOENT, "not a function name");
 	if (stat(path, &st)) {
-		pthread_mutex_lock(&thawd.lock);
-		f = find_locked(name);
-		if (f && !f->gone) {
-			f->gone = true;
-			f->epoch++;
-			pthread_cond_signal(&reaper_wake);
-		}
-		pthread_mutex_unlock(&thawd.lock);
-		err__set(err, errlen, -ENOENT, "no such function");
-		return NULL;
+		gone(name, version);
+		return err__set(err, errlen, -ENOENT, version ?
+				"no such version" : "no such function");
 	}
 	pthread_mutex_lock(&thawd.lock);
-	f = find_locked(name);
+	f = find_locked(name, version);
 	if (f && !f->gone && f->mtime.tv_sec == st.st_mtim.tv_sec &&
 	    f->mtime.tv_nsec == st.st_mtim.tv_nsec) {
 		pthread_mutex_unlock(&thawd.lock);
-		return f;
+		*out = f;
+		return 0;
 	}
 	pthread_mutex_unlock(&thawd.lock);
 
-	ret = catalog__read(thawd.cfg.state_dir, name, &fc, &mt, err, errlen);
+	ret = catalog__read(thawd.cfg.state_dir, name, version, &fc, &mt, err,
+			    errlen);
 	if (ret) {
 		pr_err("function %s: %s", name, err);
 		if (ret != -ENOENT)
 			err__set(err, errlen, -EIO, "the function's settings are unreadable");
-		return NULL;
+		return ret == -ENOENT ? ret : -EIO;
 	}
 	pthread_mutex_lock(&thawd.lock);
-	f = find_locked(name);
+	f = find_locked(name, version);
 	if (!f) {
 		f = calloc(1, sizeof(*f));
 		if (!f) {
 			pthread_mutex_unlock(&thawd.lock);
-			err__set(err, errlen, -ENOMEM, "out of memory");
-			return NULL;
+			return err__set(err, errlen, -ENOMEM, "out of memory");
 		}
 		f->next = thawd.fns;
 		thawd.fns = f;
 	}
-	/* A new epoch: VMs of the old settings or files are not reused. */
-	if (f->gone || f->cfg.revision != fc.revision)
+	/*
+	 * A new epoch: VMs of the old settings or files are not reused.  A
+	 * published version never changes, so a new file there is a new
+	 * version of the same number (the function deleted and made again).
+	 */
+	if (f->gone || f->cfg.revision != fc.revision || version)
 		f->epoch++;
-	if (f->cfg.revision != fc.revision && f->cfg.revision)
+	if (f->cfg.revision != fc.revision && f->cfg.revision && !version)
 		pr_info("function %s: revision %llu replaces %llu", name,
 			(unsigned long long)fc.revision,
 			(unsigned long long)f->cfg.revision);
 	f->cfg = fc;
+	f->root = root ? root : f;
 	f->mtime = mt;
 	f->gone = false;
-	catalog__path(f->dir, sizeof(f->dir), thawd.cfg.state_dir, name, NULL);
+	catalog__dir(f->dir, sizeof(f->dir), thawd.cfg.state_dir, name,
+		     version);
+	if (version)
+		snprintf(f->label, sizeof(f->label),
+			 "function=\"%s\",version=\"%u\"", name, version);
+	else
+		snprintf(f->label, sizeof(f->label),
+			 "function=\"%s\",version=\"$LATEST\"", name);
 	pthread_cond_signal(&reaper_wake);
 	pthread_mutex_unlock(&thawd.lock);
-	return f;
+	*out = f;
+	return 0;
+}
+
+void fn__version_name(const struct function *fn, char *out, size_t len)
+{
+	if (fn->cfg.version)
+		snprintf(out, len, "%u", fn->cfg.version);
+	else
+		snprintf(out, len, "$LATEST");
+}
+
+int pool__function(const char *name, const char *qual,
+		   struct function **out, char *err, size_t errlen)
+{
+	struct function *root;
+	uint32_t version;
+	int ret;
+
+	*out = NULL;
+	if (!catalog__name_ok(name))
+		return err__set(err, errlen, -ENOENT, "not a function name");
+	/* $LATEST first: it says whether the function exists at all. */
+	ret = function_entry(name, 0, NULL, &root, err, errlen);
+	if (ret)
+		return ret;
+	ret = catalog__resolve(thawd.cfg.state_dir, name, qual, &version, err,
+			       errlen);
+	if (ret)
+		return ret == -EINVAL ? ret : -ENOENT;
+	if (!version) {
+		*out = root;
+		return 0;
+	}
+	return function_entry(name, version, root, out, err, errlen);
 }
 
 static void vm_paths(struct vm *vm)
@@ -337,15 +393,16 @@ int pool__acquire(struct function *fn, bool wait, uint64_t deadline_ms,
 	*reason = NULL;
 	pthread_mutex_lock(&thawd.lock);
 	for (;;) {
-		uint32_t limit = fn->cfg.reserved >= 0 ?
-				 (uint32_t)fn->cfg.reserved : UINT32_MAX;
+		/* Reserved concurrency is the function's, every qualifier's. */
+		uint32_t limit = fn->root->cfg.reserved >= 0 ?
+				 (uint32_t)fn->root->cfg.reserved : UINT32_MAX;
 
 		if (thawd.draining) {
 			pthread_mutex_unlock(&thawd.lock);
 			return err__set(err, errlen, -ESHUTDOWN,
 					"the agent is shutting down");
 		}
-		if (fn->running >= limit)
+		if (fn->root->fn_running >= limit)
 			*reason = "ReservedFunctionConcurrentInvocationLimitExceeded";
 		else if (thawd.running >= thawd.cfg.max_concurrency)
 			*reason = "ConcurrentInvocationLimitExceeded";
@@ -362,6 +419,7 @@ int pool__acquire(struct function *fn, bool wait, uint64_t deadline_ms,
 	}
 	*reason = NULL;
 	fn->running++;
+	fn->root->fn_running++;
 	thawd.running++;
 	while (fn->idle) {
 		struct vm *v = fn->idle;
@@ -386,6 +444,7 @@ int pool__acquire(struct function *fn, bool wait, uint64_t deadline_ms,
 			vm = vm_new_locked(fn);
 		if (!vm) {
 			fn->running--;
+			fn->root->fn_running--;
 			thawd.running--;
 			fn->m.throttles += !wait;
 			*reason = "ConcurrentInvocationLimitExceeded";
@@ -409,6 +468,7 @@ int pool__acquire(struct function *fn, bool wait, uint64_t deadline_ms,
 	fn->starting--;
 	if (ret) {
 		fn->running--;
+		fn->root->fn_running--;
 		thawd.running--;
 	}
 	pthread_mutex_unlock(&thawd.lock);
@@ -455,6 +515,7 @@ void pool__release(struct vm *vm, enum inv_outcome outcome)
 		pr_warn("%s: %s", vm->console, strerror(errno));
 	pthread_mutex_lock(&thawd.lock);
 	fn->running--;
+	fn->root->fn_running--;
 	thawd.running--;
 	if (keep && !thawd.draining && !fn->gone &&
 	    vm->epoch == fn->epoch) {
@@ -484,6 +545,24 @@ static void reap_once(void)
 	char err[512];
 
 	pthread_mutex_lock(&thawd.lock);
+	/*
+	 * A function deleted from the catalogue (or a version of it) is
+	 * noticed here too, not only at its next invocation, so that its
+	 * idle and provisioned VMs go.
+	 */
+	for (struct function *f = thawd.fns; f; f = f->next) {
+		char path[PATH_MAX];
+
+		if (f->gone)
+			continue;
+		if ((f->root != f && f->root->gone) ||
+		    (!thawd__pathf(path, sizeof(path), "%s/function.json",
+				   f->dir) && access(path, F_OK) &&
+		     errno == ENOENT)) {
+			f->gone = true;
+			f->epoch++;
+		}
+	}
 	for (struct function *f = thawd.fns; f; f = f->next) {
 		struct vm **pp = &f->idle;
 		uint32_t removed = 0;

@@ -109,8 +109,9 @@ static void event_name(char *out, size_t len, uint64_t not_before,
 		 (unsigned long long)(n % 1000000), request_id);
 }
 
-int queue__put(const char *function, const char *request_id,
-	       const char *payload, size_t len, const char *client_context)
+int queue__put(const char *function, const char *qualifier,
+	       const char *request_id, const char *payload, size_t len,
+	       const char *client_context)
 {
 	struct json_object *meta = json_object_new_object();
 	uint64_t now = realtime_ms();
@@ -119,6 +120,10 @@ int queue__put(const char *function, const char *request_id,
 
 	json_object_object_add(meta, "function",
 			       json_object_new_string(function));
+	/* As given: an alias is resolved when the event runs. */
+	if (qualifier && qualifier[0])
+		json_object_object_add(meta, "qualifier",
+				       json_object_new_string(qualifier));
 	json_object_object_add(meta, "request_id",
 			       json_object_new_string(request_id));
 	json_object_object_add(meta, "attempt", json_object_new_int(0));
@@ -278,10 +283,10 @@ static void dead_letter(const char *name, struct function *fn,
 static void run_one(const char *name)
 {
 	struct json_object *meta = NULL, *v;
-	const char *fname, *id, *reason = NULL;
+	const char *fname, *qual, *id, *reason = NULL;
 	struct inv_request rq = {};
 	struct inv_result res;
-	struct function *fn;
+	struct function *fn = NULL;
 	char err[256], *payload = NULL, *error = NULL;
 	size_t len = 0;
 	int attempt = 0, ret;
@@ -301,13 +306,16 @@ static void run_one(const char *name)
 	id = meta_str(meta, "request_id");
 	if (json_object_object_get_ex(meta, "attempt", &v))
 		attempt = json_object_get_int(v);
-	fn = fname ? pool__function(fname, err, sizeof(err)) : NULL;
+	qual = meta_str(meta, "qualifier");
+	if (fname)
+		pool__function(fname, qual ? qual : "", &fn, err, sizeof(err));
 	if (!fn || !id) {
 		dead_letter(name, NULL, meta, payload, len,
 			    "ResourceNotFoundException: the function is gone");
 		goto out;
 	}
 	rq.request_id = id;
+	rq.qualifier = qual;
 	rq.payload = payload;
 	rq.len = len;
 	rq.client_context = meta_str(meta, "client_context");

@@ -8,7 +8,10 @@
  * The pieces:
  *   config.c	the agent's configuration file (--config, --check-config)
  *   catalog.c	the functions on disk (STATE/functions/NAME/function.json,
- *		its image and snapshot), and 'thawd function ...'
+ *		its image and snapshot; published versions and aliases),
+ *		and 'thawd function ...'
+ *   image.c	a function's image from a zip of its code (libarchive,
+ *		mkfunc)
  *   pool.c	execution environments: one invocation per VM at a time,
  *		warm reuse, restore on a miss, rewind, limits, idle reaping
  *   invoke.c	one invocation on a VM: the log tail, START/END/REPORT
@@ -81,8 +84,14 @@ struct fn_config {
 	bool fresh;			/* rewind after every invocation */
 	int backend;			/* -1: the agent's choice */
 	char description[256];
-	uint64_t revision;		/* bumped by every update */
+	uint64_t revision;		/* bumped by every update; a version
+					 * keeps the one it was published from
+					 */
+	uint32_t version;		/* 0: $LATEST; else a published one */
 };
+
+#define THAWD_ALIAS_MAX		128	/* Lambda: 128 characters */
+#define THAWD_QUAL_MAX		(THAWD_ALIAS_MAX + 1)
 
 struct vm;
 
@@ -124,16 +133,27 @@ struct fn_metrics {
 	struct histogram duration, restore, rewind;
 };
 
+/*
+ * One entry per function and qualifier that has been invoked: $LATEST,
+ * and each published version (an alias resolves to one of these).  The
+ * $LATEST entry is the root: it holds the function-wide settings
+ * (reserved concurrency) and the function-wide count of invocations.
+ */
 struct function {
 	struct fn_config cfg;
-	char dir[512];			/* STATE/functions/NAME */
+	struct function *root;		/* the $LATEST entry; itself there */
+	char label[THAWD_NAME_MAX + 48];/* the metrics' labels */
+	char dir[512];			/* STATE/functions/NAME, or
+					 * STATE/versions/NAME/N
+					 */
 	struct timespec mtime;		/* of function.json, when read */
 	bool gone;			/* deleted from the catalogue */
 	uint64_t epoch;			/* one more at every change of the
 					 * settings, revision or existence:
 					 * a VM of another epoch is retired
 					 */
-	uint32_t running;		/* invocations now */
+	uint32_t running;		/* invocations now, this qualifier */
+	uint32_t fn_running;		/* root only: every qualifier's */
 	uint32_t vms;			/* VMs, idle or busy or starting */
 	uint32_t starting;		/* of those, being restored */
 	struct vm *idle;		/* ready VMs, most recently used first */
@@ -186,13 +206,58 @@ int thawd__pathf(char *out, size_t len, const char *fmt, ...)
 int catalog__path(char *out, size_t len, const char *state_dir,
 		  const char *name, const char *file);
 bool catalog__name_ok(const char *name);
+/* The folder of @name's @version (0: $LATEST). */
+int catalog__dir(char *out, size_t len, const char *state_dir,
+		 const char *name, uint32_t version);
 int catalog__read(const char *state_dir, const char *name,
-		  struct fn_config *fc, struct timespec *mtime, char *err,
-		  size_t errlen);
+		  uint32_t version, struct fn_config *fc,
+		  struct timespec *mtime, char *err, size_t errlen);
+/*
+ * The version a qualifier names: "" and "$LATEST" are 0, digits are a
+ * version (which may not exist), anything else an alias, read from the
+ * catalogue.  -EINVAL: not a qualifier; -ENOENT: no such alias.
+ */
+int catalog__resolve(const char *state_dir, const char *name,
+		     const char *qual, uint32_t *version, char *err,
+		     size_t errlen);
 int thawd__function_cmd(int argc, char **argv);
 
-/* pool.c: find a function (reloading it when its file changed). */
-struct function *pool__function(const char *name, char *err, size_t errlen);
+/* image.c */
+struct image_opts {
+	const char *name;		/* the function's */
+	uint32_t memory_mib;
+	const char *handler;		/* _HANDLER, or NULL */
+	char **envs;			/* NAME=VALUE, the function's environment */
+	size_t n_envs;
+	const char *mkfunc;		/* NULL: $MKFUNC, beside us, or $PATH */
+};
+
+#define IMAGE_UNZIPPED_MAX	(250ull << 20)	/* Lambda's limit */
+
+/* 1 if @path is a zip, 0 if not, -errno if it cannot be read. */
+int image__is_zip(const char *path);
+/*
+ * Unpack @zip into the folder @dest: files, folders and links only, no
+ * absolute path or `..`, nothing through a link, at most @max_bytes.
+ */
+int image__unzip(const char *zip, const char *dest, uint64_t max_bytes,
+		 char *err, size_t errlen);
+/*
+ * Unpack @zip into @code (made here; the caller removes it) and make the
+ * initramfs @out from it with mkfunc.
+ */
+int image__from_zip(const char *zip, const char *code, const char *out,
+		    const struct image_opts *o, char *err, size_t errlen);
+
+/*
+ * pool.c: find a function's entry for a qualifier (reloading it when its
+ * file changed).  -ENOENT: no such function, version or alias;
+ * -EINVAL: @qual is not a qualifier; -EIO: its settings are unreadable.
+ */
+int pool__function(const char *name, const char *qual,
+		   struct function **out, char *err, size_t errlen);
+/* "$LATEST" or the version number, as X-Amz-Executed-Version has it. */
+void fn__version_name(const struct function *fn, char *out, size_t len);
 /*
  * Take a VM of @fn for one invocation.  -EAGAIN when a concurrency limit
  * says no (then *@reason is "ReservedFunctionConcurrentInvocationLimitExceeded"
@@ -213,6 +278,7 @@ bool pool__wait_idle(uint64_t timeout_ms);
 /* invoke.c */
 struct inv_request {
 	const char *request_id;
+	const char *qualifier;		/* as the caller gave it, or "" */
 	const char *payload;
 	size_t len;
 	const char *client_context;	/* decoded JSON, or NULL */
@@ -251,8 +317,9 @@ void http__stop(void);
 /* queue.c */
 int queue__start(char *err, size_t errlen);
 /* Write an Event invocation to the queue, durably; 0 or -errno. */
-int queue__put(const char *function, const char *request_id,
-	       const char *payload, size_t len, const char *client_context);
+int queue__put(const char *function, const char *qualifier,
+	       const char *request_id, const char *payload, size_t len,
+	       const char *client_context);
 void queue__stop(void);
 /* Count what is queued into thawd.queue_depth and queue_oldest_ms. */
 void queue__gauges(void);
