@@ -248,7 +248,14 @@ shellm() {
 }
 curl -s "$url/metrics" > "$work/metrics0"
 base_thr=$(shellm 'thawd_throttles_total{function="shell"}')
-base_ok=$(shellm 'thawd_invocation_outcomes_total{function="shell",outcome="ok"}')
+# What ran: ok, or a timeout where the restore of the alias's first VM
+# and the sleep together pass the timeout in a loaded test machine (the
+# client sees a 200 then too, with X-Amz-Function-Error).
+ran() {
+	echo $(($(shellm 'thawd_invocation_outcomes_total{function="shell",outcome="ok"}') +
+		$(shellm 'thawd_invocation_outcomes_total{function="shell",outcome="timeout"}')))
+}
+base_ok=$(ran)
 declare -a cpid
 for ((i = 0; i < 4 * N; i++)); do
 	q=shell
@@ -277,10 +284,10 @@ check "every 429 came at once: the last $((first_ok - last_thr)) ms before the f
 	'[ $thr -gt 0 ] && [ $last_thr -lt $first_ok ]'
 curl -s "$url/metrics" > "$work/metrics"
 d_thr=$(($(shellm 'thawd_throttles_total{function="shell"}') - base_thr))
-d_ok=$(($(shellm 'thawd_invocation_outcomes_total{function="shell",outcome="ok"}') - base_ok))
-check "/metrics agrees with the clients: $d_thr throttles, $d_ok more ok" \
+d_ok=$(($(ran) - base_ok))
+check "/metrics agrees with the clients: $d_thr throttles, $d_ok more ran" \
 	'[ $d_thr = $((3 * N)) ] && [ $d_ok -ge $N ]' ||
-	{ echo "before: $base_thr throttles, $base_ok ok"; grep -h 'shell.*\(ok\|throttles\)' "$work/metrics0" "$work/metrics"; } | diag
+	{ echo "before: $base_thr throttles, $base_ok ran"; grep -h '_\(outcomes\|throttles\)_total{function="shell"' "$work/metrics0" "$work/metrics"; } | diag
 mval() { awk -v k="$1" '$1 == k { print $2 }' "$work/metrics"; }
 SKIP_REASON="no thaw.ko: the VMs are File clones"
 if [ -c /dev/thaw ]; then
