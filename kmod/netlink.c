@@ -94,7 +94,9 @@ static int thaw_nl_fill_snap(struct sk_buff *skb, struct list_head *node)
 	    thaw_nl_put_fills(skb, st.filled_fault, st.filled_premap,
 			      st.filled_background, st.fill_waits,
 			      st.fill_errors) ||
-	    nla_put_u32(skb, THAW_A_SNAP_STATE, st.state))
+	    nla_put_u32(skb, THAW_A_SNAP_STATE, st.state) ||
+	    nla_put_u32(skb, THAW_A_SNAP_OWNER_UID,
+			from_kuid_munged(current_user_ns(), snap->owner.uid)))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -195,6 +195,10 @@ TEST_F(nl, counts_match_ioctls)
 			     &v[0], name, &v[1], &v[2], &v[3], &v[4], &v[5],
 			     &v[6], &v[7], &v[8], &v[9]));
 	EXPECT_STREQ("nl-test", name);
+	/* The last column: the owner's uid, as the reader sees it. */
+	snprintf(name, sizeof(name), " %u\n", (unsigned int)geteuid());
+	EXPECT_EQ(0, strncmp(strchr(row, '\n') - strlen(name) + 1, name,
+			     strlen(name))) TH_LOG("%.300s", row);
 	EXPECT_EQ(ss.pages, v[1]);
 	EXPECT_EQ(ss.data_pages, v[2]);
 	EXPECT_EQ(16, v[3]);

@@ -32,6 +32,7 @@ static void policy_init(void)
 	policy[THAW_A_PID].type = NLA_U32;
 	policy[THAW_A_STATE].type = NLA_U32;
 	policy[THAW_A_SNAP_STATE].type = NLA_U32;
+	policy[THAW_A_SNAP_OWNER_UID].type = NLA_U32;
 }
 
 /* libnl's NLE_* as an errno, for the callers' exit paths. */

@@ -64,15 +64,20 @@ static const char *snap_state(uint32_t state)
 static int on_snapshot(struct nlattr **tb, void *arg)
 {
 	struct stats_ctx *ctx = arg;
+	char owner[16] = "-";
 	uint32_t state;
 
 	state = thaw_genl__u32(tb, THAW_A_SNAP_STATE);
+	/* A module before the owner was shown leaves the column blank. */
+	if (tb[THAW_A_SNAP_OWNER_UID])
+		snprintf(owner, sizeof(owner), "%" PRIu32,
+			 thaw_genl__u32(tb, THAW_A_SNAP_OWNER_UID));
 	fprintf(ctx->out,
 		"%8" PRIu64 " %-20s %9" PRIu64 " %9" PRIu64 " %9" PRIu64
 		" %9" PRIu64 " %6" PRIu64 " %8" PRIu64 " %9" PRIu64 " %9" PRIu64
 		" %9" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %6" PRIu64
 		" %8" PRIu64 " %7" PRIu64 " %7" PRIu64 " %6" PRIu64 " %6" PRIu64
-		" %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %s\n",
+		" %6" PRIu64 " %6" PRIu64 " %6" PRIu64 " %-14s %s\n",
 		thaw_genl__u64(tb, THAW_A_SNAP_ID),
 		thaw_genl__str(tb, THAW_A_SNAP_NAME) ?: "-",
 		thaw_genl__u64(tb, THAW_A_PAGES),
@@ -95,7 +100,8 @@ static int on_snapshot(struct nlattr **tb, void *arg)
 		thaw_genl__u64(tb, THAW_A_FILLED_PREMAP),
 		thaw_genl__u64(tb, THAW_A_FILLED_BACKGROUND),
 		thaw_genl__u64(tb, THAW_A_FILL_WAITS),
-		thaw_genl__u64(tb, THAW_A_FILL_ERRORS), snap_state(state));
+		thaw_genl__u64(tb, THAW_A_FILL_ERRORS), snap_state(state),
+		owner);
 	ctx->rows++;
 	return 0;
 }
@@ -176,11 +182,11 @@ int thawctl__stats(int argc, char **argv)
 	if (ret || summary)
 		goto done;
 	fprintf(ctx.out,
-		"\n%8s %-20s %9s %9s %9s %9s %6s %8s %9s %9s %9s %6s %6s %6s %6s %8s %7s %7s %6s %6s %6s %6s %6s %s\n",
+		"\n%8s %-20s %9s %9s %9s %9s %6s %8s %9s %9s %9s %6s %6s %6s %6s %8s %7s %7s %6s %6s %6s %6s %6s %-14s %s\n",
 		"SNAPSHOT", "NAME", "PAGES", "DATA", "ZERO", "PINNED", "CLONES",
 		"WSET", "FAULTS", "PREMAPPED", "PRIVATE", "R2M", "RZERO",
 		"R4K", "R2MERR", "WWRITTEN", "REGIONS", "FILLED", "FFAULT",
-		"FPREMAP", "FBG", "FWAIT", "FERR", "STATE");
+		"FPREMAP", "FBG", "FWAIT", "FERR", "STATE", "OWNER");
 	ret = thaw_genl__request(g, THAW_CMD_GET_SNAPSHOT, true, on_snapshot,
 				 &ctx, err, sizeof(err));
 	if (ret)

@@ -600,6 +600,8 @@ enum thaw_attr {
 	THAW_A_SNAP_STATE,	/* u32: THAW_SNAP_STATE_* */
 	/* THAW_CMD_GET_CLONE */
 	THAW_A_PRIVATE_REFRESHED,	/* u64 */
+	/* THAW_CMD_GET_SNAPSHOT (THAW_FEATURE_OWNER) */
+	THAW_A_SNAP_OWNER_UID,	/* u32: in the reader's user namespace */
 	__THAW_A_MAX,
 };
 #define THAW_A_MAX		(__THAW_A_MAX - 1)
