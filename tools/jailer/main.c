@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "thaw-version.h"
 #include "tools/jailer/jailer.h"
 
 static void usage(FILE *f)
@@ -53,6 +54,7 @@ static void usage(FILE *f)
 static const struct jail_opts *opts;
 static struct jail_cgroup cg = { .parent_fd = -1, .orig_fd = -1 };
 static int jail_dirfd = -1;	/* CHROOT/EXEC */
+static int child_pipe = -1;	/* --new-pid-ns child: tells the parent */
 static bool jail_created;	/* CHROOT/EXEC/ID made by us */
 
 /* A step failed: say which, undo what was made, exit 1. */
@@ -66,6 +68,12 @@ die_step(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	/* The parent cleans up once the child is gone. */
+	if (child_pipe >= 0) {
+		if (write(child_pipe, "x", 1) < 0)
+			_exit(JAIL_EXIT_FAIL);
+		_exit(JAIL_EXIT_FAIL);
+	}
 	cgroup__undo(opts, &cg);
 	if (jail_created && jail_dirfd >= 0)
 		jail__remove(jail_dirfd, opts->id);
@@ -215,18 +223,14 @@ static void spawn(const struct jail_opts *o)
 			 strerror(errno));
 	if (!child) {
 		close(p[0]);
+		child_pipe = p[1];
 		if (mount("proc", "/proc", "proc",
 			  MS_NOSUID | MS_NODEV | MS_NOEXEC, "subset=pid") &&
 		    mount("proc", "/proc", "proc",
 			  MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
-			fprintf(stderr, "thaw-jailer: mounting /proc: %s\n",
-				strerror(errno));
-			goto fail;
+			die_step("mounting /proc: %s", strerror(errno));
 		}
 		return;	/* on to drop privileges and exec; p[1] closes there */
-fail:
-		n = write(p[1], "x", 1);
-		_exit((int)n && JAIL_EXIT_FAIL);
 	}
 	close(p[1]);
 	snprintf(path, sizeof(path), "/%s.pid", o->exec_name);
@@ -267,6 +271,10 @@ int main(int argc, char **argv)
 
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("thaw-jailer %s\n", THAW_VERSION);
 		return 0;
 	}
 	if (jail__parse(argc, argv, &o, err, sizeof(err))) {
@@ -339,5 +347,7 @@ int main(int argc, char **argv)
 	/* No privileges left to undo the cgroup or the jail with. */
 	fprintf(stderr, "thaw-jailer: exec %s in the jail: %s\n", exec_path,
 		strerror(errno));
+	if (child_pipe >= 0 && write(child_pipe, "x", 1) < 0)
+		return JAIL_EXIT_FAIL;
 	return JAIL_EXIT_FAIL;
 }

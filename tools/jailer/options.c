@@ -255,7 +255,8 @@ int jail__parse(int argc, char **argv, struct jail_opts *o, char *err,
 			o->new_pid_ns = true;
 			break;
 		default:
-			ret = bad(err, errlen, "unknown option or missing value: %s",
+			ret = bad(err, errlen,
+				  "%s: unknown option or missing value (the VMM's arguments go after '--')",
 				  argv[optind - 1]);
 		}
 	}
