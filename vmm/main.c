@@ -38,6 +38,7 @@ static void usage(FILE *f)
 		"  --start-time-us US, --start-time-cpu-us US\n"
 		"                      when a jailer began, on CLOCK_MONOTONIC, and\n"
 		"                      the CPU time it used (logged)\n"
+		"  --seccomp-filter    refused: thawvm builds each thread's filter\n"
 		"Exit status: 0 guest powered off, 1 error, 2 bad arguments or\n"
 		"configuration, 3 guest reset, 4 guest crashed (triple fault).\n");
 }
