@@ -14,7 +14,7 @@ set -uo pipefail
 . "$(dirname "$0")/../lib/thawvm-api.sh"
 
 jailer=$top/build/bin/thaw-jailer
-PLAN=32
+PLAN=35
 why=$(curl_missing)
 [ -x "$jailer" ] || why="thaw-jailer not built"
 [ "$(id -u)" = 0 ] || why="not root"
@@ -77,7 +77,8 @@ touch "$work/host-only-file"
 
 # --- The original VM, jailed.
 A=$(root_of fn)
-jail_start fn fn --cgroup memory.max=536870912 --cgroup pids.max=64
+jail_start fn fn --cgroup memory.max=536870912 --cgroup pids.max=64 \
+	--resource-limit no-file=1024 --resource-limit fsize=1073741824
 check "the jailer starts thawvm; its API socket is in the jail" \
 	'[ -S "$A/run/api.sock" ]' || diag < "$work/fn.vmm.log"
 req "$A/run/api.sock" GET /
@@ -95,6 +96,10 @@ nnp=$(awk '/^NoNewPrivs:/ { print $2 }' "/proc/$pid/status")
 check "no new privileges ($nnp)" '[ "$nnp" = 1 ]'
 cgline=$(cat "/proc/$pid/cgroup")
 check "it is in the cgroup thawvm/fn ($cgline)" '[ "$cgline" = "0::/thawvm/fn" ]'
+lim=$(awk '/^Max open files/ { f = $4 } /^Max file size/ { s = $4 }
+	END { print f, s }' "/proc/$pid/limits")
+check "its rlimits are the asked ones (no-file, fsize: $lim)" \
+	'[ "$lim" = "1024 1073741824" ]'
 mmax=$(cat "$cg/fn/memory.max" 2>/dev/null)
 pmax=$(cat "$cg/fn/pids.max" 2>/dev/null)
 check "the cgroup's memory.max and pids.max are the asked ones ($mmax, $pmax)" \
@@ -166,6 +171,36 @@ check "the clone is jailed too: uid, cgroup, no host file" \
 	 [ ! -e "/proc/$cpid/root$work/host-only-file" ]'
 kill -TERM "${api_pid[clone]}"
 api_wait clone 60 >/dev/null
+
+# --- Without --new-pid-ns the jailer becomes the VMM; --daemonize.
+P=$(root_of plain)
+"$jailer" --id plain --exec-file "$thawvm" --uid $UID_ --gid $GID_ \
+	--chroot-base-dir "$base" -- --api-sock /run/api.sock \
+	> "$work/plain.console" 2> "$work/plain.vmm.log" &
+api_pid[plain]=$!
+for ((i = 0; i < 100; i++)); do [ -S "$P/run/api.sock" ] && break; sleep 0.1; done
+req "$P/run/api.sock" GET /
+comm=$(cat "/proc/${api_pid[plain]}/comm" 2>/dev/null)
+check "without --new-pid-ns the jailer execs thawvm in place ($comm), no /proc in its jail" \
+	'[ "$code" = 200 ] && [ "$comm" = thawvm ] &&
+	 [ "$(status_ids "${api_pid[plain]}")" = "$UID_ $GID_" ] &&
+	 [ ! -e "/proc/${api_pid[plain]}/root/proc" ]'
+kill -TERM "${api_pid[plain]}"
+api_wait plain 60 >/dev/null
+D=$(root_of daemon)
+"$jailer" --id daemon --exec-file "$thawvm" --uid $UID_ --gid $GID_ \
+	--chroot-base-dir "$base" --new-pid-ns --daemonize \
+	-- --api-sock /run/api.sock > "$work/daemon.out" 2>&1 &
+wait $!
+drc=$?
+for ((i = 0; i < 100; i++)); do [ -S "$D/run/api.sock" ] && break; sleep 0.1; done
+req "$D/run/api.sock" GET /
+dpid=$(vmm_pid daemon)
+sid=$(awk '{ print $6 }' "/proc/$dpid/stat" 2>/dev/null)
+check "--daemonize: the jailer exits $drc, the VMM runs on in its own session ($sid), stdio on /dev/null" \
+	'[ "$drc" = 0 ] && [ "$code" = 200 ] && [ "$(readlink "/proc/$dpid/fd/1")" = /dev/null ] &&
+	 [ "$sid" != "$(awk "{ print \$6 }" /proc/$$/stat)" ]'
+kill -TERM "$dpid" 2>/dev/null
 
 # --- memory.max is enforced: 24 MiB cannot hold a booting 128 MiB guest.
 S=$(root_of small)

@@ -9,10 +9,10 @@ cd "$top" || exit 1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 jailer=build/bin/thaw-jailer
-echo "1..24"
+echo "1..26"
 n=0
 if [ ! -x "$jailer" ]; then
-	for ((i = 1; i <= 24; i++)); do
+	for ((i = 1; i <= 26; i++)); do
 		echo "ok $i # SKIP $jailer not built"
 	done
 	exit 0
@@ -85,4 +85,20 @@ if [ $? = 0 ] && [[ "$out" == *"usage: thaw-jailer"* ]]; then
 	echo "ok $n --help prints the usage"
 else
 	echo "not ok $n --help: $out"
+fi
+
+# thawvm's side of the jailer's command line.
+n=$((n + 1))
+out=$(build/bin/thawvm --seccomp-filter /x 2>&1)
+if [ $? = 2 ] && [[ "$out" == *"--seccomp-filter is not supported"* ]]; then
+	echo "ok $n thawvm refuses Firecracker's --seccomp-filter: $out"
+else
+	echo "not ok $n thawvm --seccomp-filter: $out"
+fi
+n=$((n + 1))
+out=$(build/bin/thawvm --start-time-us 12x 2>&1)
+if [ $? = 2 ] && [[ "$out" == *"--start-time-us '12x'"* ]]; then
+	echo "ok $n thawvm refuses a --start-time-us that is not a number"
+else
+	echo "not ok $n thawvm --start-time-us 12x: $out"
 fi
