@@ -117,6 +117,7 @@ include tools/thawctl/thawctl.mk
 include tools/thawd/thawd.mk
 include tools/guest/guest.mk
 include tools/uffd-handler/uffd-handler.mk
+include tools/jailer/jailer.mk
 include tools/bench/bench.mk
 include tests/unit/unit.mk
 include tests/fuzz/fuzz.mk

@@ -24,7 +24,8 @@ DKMSDIR ?= /usr/src
 
 # Programs for BINDIR, and thaw-init, which only runs inside a function VM,
 # for LIBEXECDIR/thaw (mkfunc packs it).  The benches stay in the tree.
-INSTALL_BIN := $(addprefix $(O)/bin/,thawvm thawctl thawd thaw-uffd-handler)
+INSTALL_BIN := $(addprefix $(O)/bin/,thawvm thawctl thawd thaw-uffd-handler \
+	thaw-jailer)
 INSTALL_LIBEXEC := $(O)/bin/thaw-init
 # The services: one object holder and one Uffd handler per snapshot, and
 # the worker agent (its configuration in /etc/thawd, like modprobe's in

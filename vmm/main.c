@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -25,6 +26,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: thawvm [--api-sock PATH] [--config-file FILE] [--no-api]\n"
 		"              [--id ID] [--level LEVEL] [--no-seccomp] [--version]\n"
+		"              [--start-time-us US] [--start-time-cpu-us US]\n"
 		"  --api-sock PATH     serve the HTTP API on this Unix socket\n"
 		"                      (default /run/thawvm.socket)\n"
 		"  --config-file FILE  configure from FILE (Firecracker's schema)\n"
@@ -33,6 +35,10 @@ static void usage(FILE *f)
 		"  --id ID             instance id, reported by GET /\n"
 		"  --level LEVEL       log level: Error, Warning, Info, Debug\n"
 		"  --no-seccomp        no seccomp filter on any thread\n"
+		"  --start-time-us US, --start-time-cpu-us US\n"
+		"                      when a jailer began, on CLOCK_MONOTONIC, and\n"
+		"                      the CPU time it used (logged)\n"
+		"  --seccomp-filter    refused: thawvm builds each thread's filter\n"
 		"Exit status: 0 guest powered off, 1 error, 2 bad arguments or\n"
 		"configuration, 3 guest reset, 4 guest crashed (triple fault).\n");
 }
@@ -68,6 +74,27 @@ static char *read_file(const char *path, size_t *len)
 	buf[n] = 0;
 	*len = (size_t)n;
 	return buf;
+}
+
+static int parse_us(const char *s, unsigned long long *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
+/* CLOCK_MONOTONIC, as the jailer's --start-time-us is. */
+static unsigned long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000 +
+	       (unsigned long long)ts.tv_nsec / 1000;
 }
 
 struct sig_ctx {
@@ -108,6 +135,9 @@ int main(int argc, char **argv)
 		{ "level", required_argument, NULL, 'l' },
 		{ "no-seccomp", no_argument, NULL, 's' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "start-time-us", required_argument, NULL, 'T' },
+		{ "start-time-cpu-us", required_argument, NULL, 'C' },
+		{ "seccomp-filter", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -123,6 +153,7 @@ int main(int argc, char **argv)
 	static struct sig_ctx sc;
 	struct vmm *vmm;
 	pthread_t sig_thread;
+	unsigned long long start_us = 0, start_cpu_us = 0;
 	bool no_api = false, no_seccomp = false;
 	char err[512] = "";
 	int c, rc;
@@ -153,6 +184,21 @@ int main(int argc, char **argv)
 		case 's':
 			no_seccomp = true;
 			break;
+		case 'T':
+		case 'C':
+			if (parse_us(optarg, c == 'T' ? &start_us :
+				     &start_cpu_us)) {
+				fprintf(stderr, "thawvm: --%s '%s': microseconds\n",
+					c == 'T' ? "start-time-us" :
+					"start-time-cpu-us", optarg);
+				return VMM_EXIT_BAD_ARGS;
+			}
+			break;
+		case 'F':
+			/* Each thread's filter is built in (vmm/seccomp.c). */
+			fprintf(stderr,
+				"thawvm: --seccomp-filter is not supported: thawvm builds its own filter for each thread (--no-seccomp turns them off)\n");
+			return VMM_EXIT_BAD_ARGS;
 		case 'V':
 			printf("thawvm %s\n", THAW_VERSION);
 			return 0;
@@ -170,6 +216,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return VMM_EXIT_BAD_ARGS;
 	}
+
+	if (start_us)
+		pr_info("started by a jailer: %llu us after it began, which used %llu us of CPU",
+			now_us() - start_us, start_cpu_us);
 
 	vm_config__init(&cfg);
 	cfg.no_seccomp = no_seccomp;

@@ -23,6 +23,7 @@ fi
 expected="/etc/modprobe.d/thaw.conf
 /etc/thawd/thawd.json
 /usr/bin/mkfunc
+/usr/bin/thaw-jailer
 /usr/bin/thaw-uffd-handler
 /usr/bin/thawctl
 /usr/bin/thawd
@@ -38,6 +39,7 @@ expected="/etc/modprobe.d/thaw.conf
 $(cd Documentation && ls admin-guide/*.rst | sed 's|^|/usr/share/doc/thaw/|')
 /usr/share/doc/thaw/examples/echo/bootstrap
 /usr/share/man/man1/mkfunc.1
+/usr/share/man/man1/thaw-jailer.1
 /usr/share/man/man1/thaw-uffd-handler.1
 /usr/share/man/man1/thawctl.1
 /usr/share/man/man1/thawvm.1
@@ -57,7 +59,7 @@ fi
 
 # 2. Modes, and the installed copies know the installed paths and version.
 bad=
-for f in usr/bin/{mkfunc,thawctl,thawd,thawvm,thaw-uffd-handler} \
+for f in usr/bin/{mkfunc,thawctl,thawd,thawvm,thaw-uffd-handler,thaw-jailer} \
 	 usr/libexec/thaw/thaw-init usr/share/doc/thaw/examples/echo/bootstrap; do
 	[ "$(stat -c %a "$d/$f")" = 755 ] || bad+=" $f:$(stat -c %a "$d/$f")"
 done
@@ -117,6 +119,9 @@ help=$(for c in snapshot restore invoke wait-ready probe hold stats drop-cache a
 check_page man1/thawctl.1 "$help" --busybox
 help=$(build/bin/thaw-uffd-handler --help 2>&1; echo --version)
 check_page man1/thaw-uffd-handler.1 "$help" --backend --uffd-sock
+help=$(build/bin/thaw-jailer --help 2>&1; echo --help --version)
+check_page man1/thaw-jailer.1 "$help" --api-sock --start-time-us --start-time-cpu-us \
+	--unix-socket
 help=$(tools/guest/mkfunc --help 2>&1; echo --version)
 check_page man1/mkfunc.1 "$help" --show-depends
 help=$(build/bin/thaw-init --help 2>&1; echo --version)

@@ -20,13 +20,13 @@ fi
 
 bad=
 for p in build/bin/thawvm build/bin/thawctl build/bin/thaw-uffd-handler \
-	 build/bin/thaw-init tools/guest/mkfunc; do
+	 build/bin/thaw-jailer build/bin/thaw-init tools/guest/mkfunc; do
 	out=$("$p" --version 2>&1)
 	echo "# $p --version: $out"
 	[ "$out" = "$(basename "$p") $v" ] || bad+=" $p"
 done
 if [ -z "$bad" ]; then
-	echo "ok 2 thawvm, thawctl, thaw-uffd-handler, thaw-init, mkfunc --version say $v"
+	echo "ok 2 thawvm, thawctl, thaw-uffd-handler, thaw-jailer, thaw-init, mkfunc --version say $v"
 else
 	echo "not ok 2 --version says $v:$bad do not"
 fi
