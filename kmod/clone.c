@@ -170,9 +170,10 @@ static bool thaw_clone_pmd_ok(struct thaw_clone *clone,
 	       !test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags);
 }
 
-static void thaw_private_free(struct folio *folio)
+static void thaw_private_free(struct thaw_clone *clone, struct folio *folio)
 {
 	folio_put(folio);
+	thaw_owner_uncharge(&clone->mapper, THAW_REGION_NR);
 	thaw_unpin(THAW_REGION_NR);
 }
 
@@ -581,7 +582,9 @@ static enum thaw_priv_ok thaw_clone_priv_ok(struct thaw_clone *clone,
 /*
  * A copy of the object's region for clone region @ri: a 2 MiB page
  * charged to the memory cgroup of @mm (the clone's process, whoever
- * faults) and counted against max_pinned_mb.  NULL when none can be had.
+ * faults), to the mapping task's RLIMIT_MEMLOCK and per-user cap, and
+ * counted against max_pinned_mb.  NULL when none can be had: the fault
+ * then copies in 4 KiB.
  */
 static struct folio *thaw_private_alloc(struct thaw_clone *clone,
 					struct mm_struct *mm, unsigned long ri)
@@ -594,6 +597,10 @@ static struct folio *thaw_private_alloc(struct thaw_clone *clone,
 
 	if (thaw_pin(THAW_REGION_NR))
 		return NULL;
+	if (thaw_owner_charge(&clone->mapper, THAW_REGION_NR)) {
+		thaw_unpin(THAW_REGION_NR);
+		return NULL;
+	}
 	zero = page_folio(snap->pages[first]) == thaw_snap_zero_folio(snap);
 	memcg = get_mem_cgroup_from_mm(mm);
 	old = set_active_memcg(memcg);
@@ -601,6 +608,7 @@ static struct folio *thaw_private_alloc(struct thaw_clone *clone,
 	set_active_memcg(old);
 	mem_cgroup_put(memcg);
 	if (!folio) {
+		thaw_owner_uncharge(&clone->mapper, THAW_REGION_NR);
 		thaw_unpin(THAW_REGION_NR);
 		return NULL;
 	}
@@ -699,7 +707,7 @@ static bool thaw_clone_make_private(struct thaw_clone *clone,
 	spin_unlock(&clone->lock);
 	wake_up_bit(word, ri % BITS_PER_LONG);
 	if (folio)
-		thaw_private_free(folio);
+		thaw_private_free(clone, folio);
 	return have;
 }
 
@@ -1093,7 +1101,7 @@ static void thaw_clone_free_private(struct thaw_clone *clone)
 	if (!clone->priv_map)
 		return;
 	for_each_set_bit(ri, clone->priv_map, clone->nr_regions) {
-		thaw_private_free(clone->priv[ri]);
+		thaw_private_free(clone, clone->priv[ri]);
 		clone->priv[ri] = NULL;
 		cond_resched();
 	}
@@ -1102,6 +1110,8 @@ static void thaw_clone_free_private(struct thaw_clone *clone)
 static void thaw_clone_free(struct thaw_clone *clone)
 {
 	thaw_clone_free_private(clone);
+	/* Nothing is charged now; a clone that never had one holds NULLs. */
+	thaw_owner_release(&clone->mapper);
 	kvfree(clone->mapped);
 	kvfree(clone->dirty);
 	kvfree(clone->dirty_list);
@@ -1286,7 +1296,8 @@ int thaw_clone_mmap(struct thaw_snap *snap, struct vm_area_struct *vma)
 	clone->huge = THAW_HUGE && thaw_snap_may_be_huge(snap) &&
 		      !(((vma->vm_start >> PAGE_SHIFT) - vma->vm_pgoff) &
 			(THAW_REGION_NR - 1));
-	if (clone->huge && thaw_clone_alloc_regions(clone)) {
+	if (clone->huge && (thaw_clone_alloc_regions(clone) ||
+			    thaw_owner_init(&clone->mapper))) {
 		thaw_clone_free(clone);
 		return -ENOMEM;
 	}
@@ -1997,7 +2008,7 @@ static int thaw_clone_reset_private(struct thaw_clone *clone,
 			__clear_bit(ri, clone->stale);
 			clone->nr_private--;
 			spin_unlock(&clone->lock);
-			thaw_private_free(folio);
+			thaw_private_free(clone, folio);
 		} else if (later) {
 			if (!test_bit(ri, clone->stale))
 				zap_page_range(vma, addr, PMD_SIZE);

@@ -238,6 +238,12 @@ struct thaw_clone {
 	bool huge;
 	unsigned long region0;		/* immutable: object region of page 0 */
 	unsigned long nr_regions;	/* immutable: regions the clone spans */
+	/*
+	 * immutable, if @huge: the mapping task's credentials, which its
+	 * private 2 MiB copies are charged to (RLIMIT_MEMLOCK, the per-user
+	 * cap, VmPin), as an object is to its creator's.
+	 */
+	struct thaw_owner mapper;
 
 	spinlock_t lock;
 	unsigned long *mapped;		/* @lock: page maps the snapshot's */
