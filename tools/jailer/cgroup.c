@@ -20,19 +20,6 @@
 
 #define CGROUP_ROOT	"/sys/fs/cgroup"
 
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-{
-	va_list ap;
-	size_t n;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	n = strlen(err);
-	snprintf(err + n, errlen - n, ": %s", strerror(-ret));
-	return ret;
-}
-
 static int write_at(int dirfd, const char *file, const char *value)
 {
 	size_t n = strlen(value);
@@ -83,7 +70,7 @@ static int controllers(const struct jail_opts *o, char *out, size_t len,
 	ret = read_file(CGROUP_ROOT "/cgroup.controllers", avail,
 			sizeof(avail));
 	if (ret)
-		return fail(err, errlen, ret, CGROUP_ROOT "/cgroup.controllers");
+		return jail__fail(err, errlen, ret, CGROUP_ROOT "/cgroup.controllers");
 	out[0] = 0;
 	for (unsigned int i = 0; i < o->n_cgroups; i++) {
 		const char *key = o->cgroups[i].key;
@@ -92,7 +79,7 @@ static int controllers(const struct jail_opts *o, char *out, size_t len,
 
 		snprintf(word, sizeof(word), "+%.*s", (int)n, key);
 		if (!has_word(avail, word + 1, n))
-			return fail(err, errlen, -EOPNOTSUPP,
+			return jail__fail(err, errlen, -EOPNOTSUPP,
 				    "--cgroup %s: no %.*s controller in %s",
 				    key, (int)n, key, CGROUP_ROOT);
 		if (has_word(out, word, n + 1))
@@ -119,7 +106,7 @@ static int enable(int dirfd, const char *where, const char *ctrls,
 		snprintf(one, sizeof(one), "%.*s", (int)n, p);
 		ret = write_at(dirfd, "cgroup.subtree_control", one);
 		if (ret)
-			return fail(err, errlen, ret,
+			return jail__fail(err, errlen, ret,
 				    "enabling %s in %s/cgroup.subtree_control",
 				    one + 1, where);
 		p += n + (p[n] == ' ');
@@ -138,7 +125,7 @@ int cgroup__join(const struct jail_opts *o, struct jail_cgroup *cg,
 	cg->parent_fd = cg->orig_fd = -1;
 	cg->created = false;
 	if (statfs(CGROUP_ROOT, &sf) || sf.f_type != CGROUP2_SUPER_MAGIC)
-		return fail(err, errlen, -ENOENT,
+		return jail__fail(err, errlen, -ENOENT,
 			    "cgroup v2 is not mounted at " CGROUP_ROOT);
 	ret = controllers(o, ctrls, sizeof(ctrls), err, errlen);
 	if (ret)
@@ -146,7 +133,7 @@ int cgroup__join(const struct jail_opts *o, struct jail_cgroup *cg,
 	/* Where this process is now ("0::/path"), to go back on failure. */
 	ret = read_file("/proc/self/cgroup", self, sizeof(self));
 	if (ret || strncmp(self, "0::/", 4))
-		return fail(err, errlen, ret ? ret : -ENOENT,
+		return jail__fail(err, errlen, ret ? ret : -ENOENT,
 			    "/proc/self/cgroup: no cgroup v2 line");
 	nl = strchr(self, '\n');
 	if (nl)
@@ -154,13 +141,13 @@ int cgroup__join(const struct jail_opts *o, struct jail_cgroup *cg,
 	snprintf(where, sizeof(where), CGROUP_ROOT "%s", self + 3);
 	cg->orig_fd = open(where, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg->orig_fd < 0)
-		return fail(err, errlen, -errno, "%s", where);
+		return jail__fail(err, errlen, -errno, "%s", where);
 
 	/* From the root down to PARENT: made if missing, controllers on. */
 	snprintf(where, sizeof(where), CGROUP_ROOT);
 	fd = open(where, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "%s", where);
+		return jail__fail(err, errlen, -errno, "%s", where);
 	for (p = o->parent_cgroup; ; ) {
 		size_t n = strcspn(p, "/");
 		char name[256];
@@ -172,13 +159,13 @@ int cgroup__join(const struct jail_opts *o, struct jail_cgroup *cg,
 		snprintf(where + strlen(where), sizeof(where) - strlen(where),
 			 "/%s", name);
 		if (mkdirat(fd, name, 0755) && errno != EEXIST) {
-			ret = fail(err, errlen, -errno, "mkdir %s", where);
+			ret = jail__fail(err, errlen, -errno, "mkdir %s", where);
 			break;
 		}
 		next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 			      O_CLOEXEC);
 		if (next < 0) {
-			ret = fail(err, errlen, -errno, "%s", where);
+			ret = jail__fail(err, errlen, -errno, "%s", where);
 			break;
 		}
 		close(fd);
@@ -194,22 +181,22 @@ int cgroup__join(const struct jail_opts *o, struct jail_cgroup *cg,
 	if (!mkdirat(fd, o->id, 0755))
 		cg->created = true;
 	else if (errno != EEXIST)
-		return fail(err, errlen, -errno, "mkdir %s", cg->path);
+		return jail__fail(err, errlen, -errno, "mkdir %s", cg->path);
 	fd = openat(cg->parent_fd, o->id, O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "%s", cg->path);
+		return jail__fail(err, errlen, -errno, "%s", cg->path);
 	for (unsigned int i = 0; i < o->n_cgroups && !ret; i++) {
 		ret = write_at(fd, o->cgroups[i].key, o->cgroups[i].value);
 		if (ret)
-			fail(err, errlen, ret, "writing '%s' to %s/%s",
+			jail__fail(err, errlen, ret, "writing '%s' to %s/%s",
 			     o->cgroups[i].value, cg->path, o->cgroups[i].key);
 	}
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	if (!ret) {
 		ret = write_at(fd, "cgroup.procs", pid);
 		if (ret)
-			fail(err, errlen, ret, "joining %s", cg->path);
+			jail__fail(err, errlen, ret, "joining %s", cg->path);
 	}
 	close(fd);
 	return ret;

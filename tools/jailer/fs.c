@@ -22,7 +22,8 @@
 
 #include "tools/jailer/jailer.h"
 
-static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+/* err__set() with the errno @ret names after the message. */
+int jail__fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
 	va_list ap;
 	size_t n;
@@ -45,7 +46,7 @@ static int mkdirs(const char *root, const char *rel, char *err,
 	const char *p = rel;
 
 	if (n + strlen(rel) + 2 > sizeof(path))
-		return fail(err, errlen, -ENAMETOOLONG, "%s%s", root, rel);
+		return jail__fail(err, errlen, -ENAMETOOLONG, "%s%s", root, rel);
 	memcpy(path, root, n + 1);
 	while (*p) {
 		size_t k;
@@ -63,9 +64,9 @@ static int mkdirs(const char *root, const char *rel, char *err,
 		if (!mkdir(path, 0755))
 			continue;
 		if (errno != EEXIST)
-			return fail(err, errlen, -errno, "mkdir %s", path);
+			return jail__fail(err, errlen, -errno, "mkdir %s", path);
 		if (lstat(path, &st) || !S_ISDIR(st.st_mode))
-			return fail(err, errlen, -ENOTDIR, "%s", path);
+			return jail__fail(err, errlen, -ENOTDIR, "%s", path);
 	}
 	return 0;
 }
@@ -112,7 +113,7 @@ static int place(const char *root, const char *src, const char *rel,
 	int ret;
 
 	if (!realpath(src, real) || stat(real, &st))
-		return fail(err, errlen, -errno, "%s", src);
+		return jail__fail(err, errlen, -errno, "%s", src);
 	snprintf(dir, sizeof(dir), "%s", rel);
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
@@ -123,13 +124,13 @@ static int place(const char *root, const char *src, const char *rel,
 	}
 	if ((size_t)snprintf(dst, sizeof(dst), "%s%s", root, rel) >=
 	    sizeof(dst))
-		return fail(err, errlen, -ENAMETOOLONG, "%s", rel);
+		return jail__fail(err, errlen, -ENAMETOOLONG, "%s", rel);
 	if (unlink(dst) && errno != ENOENT)
-		return fail(err, errlen, -errno, "unlink %s", dst);
+		return jail__fail(err, errlen, -errno, "unlink %s", dst);
 	if (!link(real, dst))
 		return 0;
 	ret = copy_file(real, dst, st.st_mode & 0755);
-	return ret ? fail(err, errlen, ret, "copying %s to %s", real, dst) : 0;
+	return ret ? jail__fail(err, errlen, ret, "copying %s to %s", real, dst) : 0;
 }
 
 /* --- the exec file's interpreter and libraries, from its ELF headers --- */
@@ -159,7 +160,7 @@ static int add_lib(const char *root, const char *name, struct libs *l,
 		if (!strcmp(l->name[i], name))
 			return 0;
 	if (l->n == LIBS_MAX || strchr(name, '/'))
-		return fail(err, errlen, -E2BIG, "library %s", name);
+		return jail__fail(err, errlen, -E2BIG, "library %s", name);
 	l->name[l->n] = strdup(name);
 	if (!l->name[l->n])
 		return -ENOMEM;
@@ -171,7 +172,7 @@ static int add_lib(const char *root, const char *name, struct libs *l,
 		ret = place(root, path, path, err, errlen);
 		return ret ? ret : add_elf(root, path, l, false, err, errlen);
 	}
-	return fail(err, errlen, -ENOENT,
+	return jail__fail(err, errlen, -ENOENT,
 		    "library %s (looked in /lib, /usr/lib and their x86_64-linux-gnu)",
 		    name);
 }
@@ -200,21 +201,21 @@ static int add_elf(const char *root, const char *path, struct libs *l,
 		ret = -errno;
 		if (fd >= 0)
 			close(fd);
-		return fail(err, errlen, ret, "%s", path);
+		return jail__fail(err, errlen, ret, "%s", path);
 	}
 	size = (size_t)st.st_size;
 	m = size >= sizeof(*eh) ?
 	    mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
 	close(fd);
 	if (m == MAP_FAILED)
-		return fail(err, errlen, -ENOEXEC, "%s", path);
+		return jail__fail(err, errlen, -ENOEXEC, "%s", path);
 	eh = (const void *)m;
 	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
 	    eh->e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh->e_machine != EM_X86_64 ||
 	    !in_file(size, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr)) ||
 	    !in_file(size, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr))) {
-		ret = fail(err, errlen, -ENOEXEC, "%s: not an x86-64 ELF file",
+		ret = jail__fail(err, errlen, -ENOEXEC, "%s: not an x86-64 ELF file",
 			   path);
 		goto out;
 	}
@@ -226,7 +227,7 @@ static int add_elf(const char *root, const char *path, struct libs *l,
 			continue;
 		if (!in_file(size, ph->p_offset, ph->p_filesz) ||
 		    ph->p_filesz >= sizeof(interp) || ph->p_filesz < 2) {
-			ret = fail(err, errlen, -ENOEXEC, "%s: PT_INTERP", path);
+			ret = jail__fail(err, errlen, -ENOEXEC, "%s: PT_INTERP", path);
 			goto out;
 		}
 		memcpy(interp, m + ph->p_offset, ph->p_filesz);
@@ -243,13 +244,13 @@ static int add_elf(const char *root, const char *path, struct libs *l,
 			continue;
 		if (sh[i].sh_link >= eh->e_shnum ||
 		    !in_file(size, sh[i].sh_offset, sh[i].sh_size)) {
-			ret = fail(err, errlen, -ENOEXEC, "%s: .dynamic", path);
+			ret = jail__fail(err, errlen, -ENOEXEC, "%s: .dynamic", path);
 			break;
 		}
 		str = &sh[sh[i].sh_link];
 		if (!in_file(size, str->sh_offset, str->sh_size) ||
 		    !str->sh_size || m[str->sh_offset + str->sh_size - 1]) {
-			ret = fail(err, errlen, -ENOEXEC, "%s: .dynstr", path);
+			ret = jail__fail(err, errlen, -ENOEXEC, "%s: .dynstr", path);
 			break;
 		}
 		for (const Elf64_Dyn *d = (const void *)(m + sh[i].sh_offset);
@@ -258,7 +259,7 @@ static int add_elf(const char *root, const char *path, struct libs *l,
 			if (d->d_tag != DT_NEEDED)
 				continue;
 			if (d->d_un.d_val >= str->sh_size) {
-				ret = fail(err, errlen, -ENOEXEC,
+				ret = jail__fail(err, errlen, -ENOEXEC,
 					   "%s: DT_NEEDED", path);
 				break;
 			}
@@ -294,19 +295,19 @@ static int make_node(const struct jail_opts *o, const char *root,
 	if (stat(dev, &st) || !S_ISCHR(st.st_mode)) {
 		if (!needed)
 			return 0;
-		return fail(err, errlen, -ENODEV, "%s", dev);
+		return jail__fail(err, errlen, -ENODEV, "%s", dev);
 	}
 	ret = mkdirs(root, "/dev/net", err, errlen);
 	if (ret)
 		return ret;
 	snprintf(dst, sizeof(dst), "%s%s", root, dev);
 	if (unlink(dst) && errno != ENOENT)
-		return fail(err, errlen, -errno, "unlink %s", dst);
+		return jail__fail(err, errlen, -errno, "unlink %s", dst);
 	if (mknod(dst, S_IFCHR | 0600, st.st_rdev))
-		return fail(err, errlen, -errno, "mknod %s (%u:%u)", dst,
+		return jail__fail(err, errlen, -errno, "mknod %s (%u:%u)", dst,
 			    major(st.st_rdev), minor(st.st_rdev));
 	if (lchown(dst, o->uid, o->gid))
-		return fail(err, errlen, -errno, "chown %s", dst);
+		return jail__fail(err, errlen, -errno, "chown %s", dst);
 	return 0;
 }
 
@@ -335,7 +336,7 @@ int jail__build(const struct jail_opts *o, const char *root, char *err,
 		return ret;
 	snprintf(path, sizeof(path), "%s/run", root);
 	if (lchown(path, o->uid, o->gid) || lchown(root, o->uid, o->gid))
-		return fail(err, errlen, -errno, "chown %s", root);
+		return jail__fail(err, errlen, -errno, "chown %s", root);
 	if (o->new_pid_ns)
 		return mkdirs(root, "/proc", err, errlen);
 	return 0;

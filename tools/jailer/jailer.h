@@ -54,6 +54,9 @@ int jail__build(const struct jail_opts *o, const char *root, char *err,
 		size_t errlen);
 /* Remove the entry @name of the folder @dirfd, with what is below it. */
 void jail__remove(int dirfd, const char *name);
+/* err__set() that adds ": strerror(-@ret)" to the message; returns @ret. */
+int jail__fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 struct jail_cgroup {
 	int parent_fd;		/* the parent cgroup's folder, or -1 */
