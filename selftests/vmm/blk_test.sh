@@ -7,7 +7,7 @@
 # guest (selftests/vmm/init, scenario blk) mounts root= (/dev/vda), reads
 # and writes it, cannot write the read-only one, reads /dev/hwrng.  Then a
 # snapshot, restored with the File backend onto the same disk and with
-# the Thaw backend onto a copy (drive_overrides): each clone reads what
+# the Thaw and Uffd backends onto copies (drive_overrides): each clone reads what
 # the guest wrote before the snapshot from the disk and writes again, and
 # the host finds every write in the images (debugfs).  Bad input: a
 # missing backing file, two root devices, a bad drive id, PUT after the
@@ -18,9 +18,11 @@ set -uo pipefail
 . "$(dirname "$0")/../lib/thawvm-api.sh"
 trap 'api_cleanup; vm_cleanup' EXIT
 
-PLAN=37
+PLAN=40
 VMM=thawvm
+handler=$top/build/bin/thaw-uffd-handler
 why=$(curl_missing)
+[ -x "$handler" ] || why="thaw-uffd-handler not built"
 command -v mke2fs >/dev/null && command -v debugfs >/dev/null ||
 	why="e2fsprogs (mke2fs, debugfs) not installed"
 [ -x "$top/build/selftests/vmm/vsock_peer" ] || why="vsock_peer not built"
@@ -112,8 +114,9 @@ rc=$?
 check "the original thawvm exits ($rc)" '[ $rc = 0 ]'
 check "the guest's write before the snapshot is in the image" \
 	'[ "$(disk_cat "$work/root.ext4" boot.txt)" = "written by the guest" ]'
-# The disk as the snapshot knows it, for a clone of its own.
+# The disk as the snapshot knows it, for clones of their own.
 cp "$work/root.ext4" "$work/root-c.ext4"
+cp "$work/root.ext4" "$work/root-u.ext4"
 
 # --- File backend, the same disk.
 B=$work/b.sock
@@ -144,6 +147,24 @@ expect "load (Thaw) with drive_overrides onto its own copy" 204
 wait_line "$work/c.console" "wrote restore1" 120
 check "Thaw clone: reads the pre-snapshot write from its copy" \
 	'grep -q "THAW-TEST: restored 1 read written by the guest" "$work/c.console"'
+
+# --- Uffd backend (the handler serves guest RAM), its own copy too.
+"$handler" "$work/h.sock" "$work/snap/memory" --once > "$work/h.out" \
+	2> "$work/h.err" &
+hpid=$!
+for ((i = 0; i < 50; i++)); do [ -S "$work/h.sock" ] && break; sleep 0.1; done
+U=$work/u.sock
+api_start u "$U"
+req "$U" PUT /snapshot/load "{\"snapshot_path\":\"$work/snap/state\",\"mem_backend\":{\"backend_type\":\"Uffd\",\"backend_path\":\"$work/h.sock\"},\"resume_vm\":true,\"vsock_override\":{\"uds_path\":\"$work/u.vsock\",\"guest_cid\":6},\"drive_overrides\":[{\"drive_id\":\"rootfs\",\"path_on_host\":\"$work/root-u.ext4\"}]}"
+expect "load (Uffd) with drive_overrides onto its own copy" 204
+wait_line "$work/u.console" "wrote restore1" 120
+check "Uffd clone: reads the pre-snapshot write from its copy" \
+	'grep -q "THAW-TEST: restored 1 read written by the guest" "$work/u.console"'
+kill -TERM "${api_pid[u]}"
+api_wait u 60 >/dev/null
+wait "$hpid"
+check "Uffd clone's write is in its own copy" \
+	'[ "$(disk_cat "$work/root-u.ext4" restore1.txt)" = "written after restore 1" ]'
 
 kill -TERM "${api_pid[b]}" "${api_pid[c]}"
 api_wait b 60
