@@ -682,6 +682,11 @@ static void drive_free(struct blk *b)
 {
 	if (!b)
 		return;
+	/* No request answered or started from here: wait for those out. */
+	lock(b);
+	b->epoch++;
+	b->stalled = false;
+	unlock(b);
 	drain(b);
 	if (b->fd >= 0) {
 		ring_set_file(b->slot, -1);
