@@ -276,7 +276,9 @@ static int prepare(struct blk *b, struct blk_req *r)
 	switch (r->type) {
 	case VIRTIO_BLK_T_IN:
 		len = c->in_len - 1;
+		/* The used length (data and status) must fit in 32 bits. */
 		if (c->out_len != BLK_HDR_SIZE || len % BLK_SECTOR_SIZE ||
+		    len >= UINT32_MAX ||
 		    !in_disk(b, sector, len / BLK_SECTOR_SIZE))
 			goto ioerr;
 		nr = iov__slice(in, c->nr_in, 0, len, r->data, BLK_QUEUE_SIZE);
