@@ -63,6 +63,12 @@ struct device_snap {
 	int (*restore)(struct kvm *kvm, const void *state, char *err,
 		       size_t errlen);
 	/*
+	 * Optional, before a rewind returns guest memory (the machine
+	 * paused): finish the I/O the device has in flight into guest
+	 * memory, so that none lands in the rewound pages.
+	 */
+	void (*quiesce)(struct kvm *kvm);
+	/*
 	 * Optional, once every device and vCPU is restored and before the
 	 * vCPUs run: tell the guest what changed under it.  As often as
 	 * restore.

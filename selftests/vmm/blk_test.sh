@@ -12,13 +12,14 @@
 # the host finds every write in the images (debugfs).  Bad input: a
 # missing backing file, two root devices, a bad drive id, PUT after the
 # start, PATCH of a missing drive, a clone load onto a writable disk a
-# running clone holds, an override of a drive the snapshot lacks.
+# running clone holds, an override of a drive the snapshot lacks, a
+# rewind of a clone with a writable drive.
 set -uo pipefail
 . "$(dirname "$0")/../lib/function-vm.sh"
 . "$(dirname "$0")/../lib/thawvm-api.sh"
 trap 'api_cleanup; vm_cleanup' EXIT
 
-PLAN=40
+PLAN=41
 VMM=thawvm
 handler=$top/build/bin/thaw-uffd-handler
 why=$(curl_missing)
@@ -147,6 +148,9 @@ expect "load (Thaw) with drive_overrides onto its own copy" 204
 wait_line "$work/c.console" "wrote restore1" 120
 check "Thaw clone: reads the pre-snapshot write from its copy" \
 	'grep -q "THAW-TEST: restored 1 read written by the guest" "$work/c.console"'
+req "$C" PUT /snapshot/rewind '{}'
+expect "a rewind of a clone with a writable drive: 400" 400 \
+	"drive rootfs is writable"
 
 # --- Uffd backend (the handler serves guest RAM), its own copy too.
 "$handler" "$work/h.sock" "$work/snap/memory" --once > "$work/h.out" \

@@ -73,6 +73,9 @@ void blk__test_notify(struct blk *b);
 bool blk__test_broken(const struct blk *b);
 void blk__test_free(struct blk *b);
 
+/* The id of a writable drive of @kvm, or NULL: none (a rewind refuses). */
+const char *blk__writable(struct kvm *kvm);
+
 /*
  * PATCH /drives/{id} after the start: the drive reads and writes @path
  * from now on (requests in flight finish on the old file) and the guest
