@@ -512,6 +512,58 @@ static void get_version(struct api_state *api, struct api_resp *r)
 			       json_object_new_string(THAW_VERSION));
 }
 
+/*
+ * /drives/{drive_id}: PUT before the start (a drive added or replaced),
+ * PATCH after it (a new backing file), as Firecracker.
+ */
+static void drive_request(struct api_state *api, struct api_resp *r,
+			  bool patch, const char *id, json_object *b)
+{
+	char err[512] = "";
+	char *path = NULL;
+	int ret;
+
+	if (!patch) {
+		if (api->started) {
+			resp_error(r, 400, MSG_AFTER_BOOT);
+			return;
+		}
+		if (vm_config__parse_drive(&api->cfg, b, id, err,
+					   sizeof(err))) {
+			resp_error(r, 400, "%s", err);
+			return;
+		}
+		api->configured = true;
+		r->status = 204;
+		return;
+	}
+	if (vm_config__parse_drive_patch(b, id, &path, err, sizeof(err))) {
+		resp_error(r, 400, "%s", err);
+		return;
+	}
+	if (!api->started) {
+		resp_error(r, 400, MSG_BEFORE_BOOT);
+		goto out;
+	}
+	if (!vm_config__drive(&api->cfg, id)) {
+		resp_error(r, 400, "drives: the microVM has no drive %s", id);
+		goto out;
+	}
+	if (path) {
+		ret = vmm__drive_update(api->vmm, id, path, err, sizeof(err));
+		if (ret) {
+			resp_error(r, 400, "%s", err[0] ? err : strerror(-ret));
+			goto out;
+		}
+		free(vm_config__drive(&api->cfg, id)->path_on_host);
+		vm_config__drive(&api->cfg, id)->path_on_host = path;
+		path = NULL;
+	}
+	r->status = 204;
+out:
+	free(path);
+}
+
 enum { M_GET = 1, M_PUT = 2, M_PATCH = 4 };
 
 struct route {
@@ -546,6 +598,7 @@ static const struct route routes[] = {
 	{ "/logger", M_PUT, put_logger, NULL, NULL },
 	{ "/metrics", M_PUT, put_metrics, NULL, NULL },
 	{ "/serial", M_PUT, vm_config__parse_serial, NULL, NULL },
+	{ "/entropy", M_PUT, vm_config__parse_entropy, NULL, NULL },
 	{ "/actions", M_PUT, NULL, put_actions, NULL },
 	{ "/vm", M_PATCH, NULL, patch_vm, NULL },
 	{ "/snapshot/create", M_PUT, NULL, put_snapshot_create, NULL },
@@ -574,6 +627,21 @@ void api__dispatch(struct api_state *api, const char *method,
 	char err[512] = "";
 	json_object *body;
 
+	if (!strncmp(url, "/drives/", 8) && (m == M_PUT || m == M_PATCH)) {
+		if (too_big) {
+			resp_error(r, 400, "Request payload larger than %d bytes",
+				   API_MAX_BODY);
+			return;
+		}
+		body = vm_config__parse_json(body_text, len, err, sizeof(err));
+		if (!body) {
+			resp_error(r, 400, "%s", err);
+			return;
+		}
+		drive_request(api, r, m == M_PATCH, url + 8, body);
+		json_object_put(body);
+		return;
+	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		if (routes[i].method == m && !strcmp(routes[i].path, url)) {
 			rt = &routes[i];

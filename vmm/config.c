@@ -6,13 +6,17 @@
  * numbers and trailing garbage are errors with a message for fault_message.
  * JSON itself is json-c's job.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -38,6 +42,14 @@ static void boot_source_free(struct vm_boot_source *bs)
 	memset(bs, 0, sizeof(*bs));
 }
 
+static void drive_free(struct vm_drive_config *d)
+{
+	free(d->drive_id);
+	free(d->path_on_host);
+	free(d->partuuid);
+	memset(d, 0, sizeof(*d));
+}
+
 void vm_config__free(struct vm_config *cfg)
 {
 	boot_source_free(&cfg->boot_source);
@@ -46,6 +58,8 @@ void vm_config__free(struct vm_config *cfg)
 	free(cfg->logger.level);
 	free(cfg->metrics.metrics_path);
 	free(cfg->serial_out_path);
+	for (unsigned int i = 0; i < cfg->nr_drives; i++)
+		drive_free(&cfg->drives[i]);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -74,11 +88,33 @@ int vm_config__copy(struct vm_config *dst, const struct vm_config *src)
 	    (src->logger.log_path && !dst->logger.log_path) ||
 	    (src->logger.level && !dst->logger.level) ||
 	    (src->metrics.metrics_path && !dst->metrics.metrics_path) ||
-	    (src->serial_out_path && !dst->serial_out_path)) {
+	    (src->serial_out_path && !dst->serial_out_path) ||
+	    vm_config__copy_drives(dst, src)) {
 		vm_config__free(dst);
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+int vm_config__copy_drives(struct vm_config *dst, const struct vm_config *src)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < src->nr_drives; i++) {
+		const struct vm_drive_config *s = &src->drives[i];
+		struct vm_drive_config *d = &dst->drives[i];
+
+		*d = *s;
+		d->drive_id = dup_or_null(s->drive_id);
+		d->path_on_host = dup_or_null(s->path_on_host);
+		d->partuuid = dup_or_null(s->partuuid);
+		if (!d->drive_id || !d->path_on_host ||
+		    (s->partuuid && !d->partuuid))
+			ret = -ENOMEM;
+	}
+	dst->nr_drives = src->nr_drives;
+	return ret;
 }
 
 json_object *vm_config__parse_json(const char *text, size_t len,
@@ -569,6 +605,312 @@ int vm_config__parse_serial(struct vm_config *cfg, json_object *obj,
 	return 0;
 }
 
+/*
+ * Firecracker's RateLimiter ({bandwidth, ops}, each a TokenBucket).
+ * thawvm does not rate-limit drives or the entropy device: a limiter that
+ * limits nothing (no bucket, or a size or refill_time of 0) is accepted,
+ * any other refused.
+ */
+static int parse_no_rate_limiter(json_object *obj, const char *what,
+				 char *err, size_t errlen)
+{
+	static const char *const fields[] = { "bandwidth", "ops", NULL };
+	static const char *const keys[] = { "bandwidth", "ops" };
+	struct vm_token_bucket tb;
+	char bwhat[96];
+	json_object *v;
+	size_t i;
+	int ret;
+
+	if (json_object_is_type(obj, json_type_null))
+		return 0;
+	ret = check_fields(obj, what, fields, err, errlen);
+	if (ret)
+		return ret;
+	for (i = 0; i < 2; i++) {
+		if (!json_object_object_get_ex(obj, keys[i], &v) ||
+		    json_object_is_type(v, json_type_null))
+			continue;
+		snprintf(bwhat, sizeof(bwhat), "%s: %s", what, keys[i]);
+		ret = parse_token_bucket(v, bwhat, &tb, err, errlen);
+		if (ret)
+			return ret;
+		if (tb.size && tb.refill_time)
+			return err__set(err, errlen, -EINVAL,
+					"%s: thawvm does not rate-limit this device (leave `rate_limiter` out)",
+					what);
+	}
+	return 0;
+}
+
+/* Firecracker's drive ids: letters, digits and underscores. */
+static bool drive_id_ok(const char *id)
+{
+	size_t n = strlen(id), i;
+
+	if (!n || n > VM_DRIVE_ID_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)id[i]) && id[i] != '_')
+			return false;
+	return true;
+}
+
+/* The backing file opens as the drive will open it (vmm/virtio/blk.c). */
+static int drive_path_check(const char *what, const char *path, bool ro,
+			    char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0)
+		return err__set(err, errlen, -EINVAL,
+				"%s: cannot open path_on_host %s%s: %s", what,
+				path, ro ? "" : " for writing", strerror(errno));
+	if (fstat(fd, &st) || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
+		close(fd);
+		return err__set(err, errlen, -EINVAL,
+				"%s: path_on_host %s is not a file or a block device",
+				what, path);
+	}
+	close(fd);
+	return 0;
+}
+
+struct vm_drive_config *vm_config__drive(struct vm_config *cfg,
+					 const char *id)
+{
+	unsigned int i;
+
+	for (i = 0; i < cfg->nr_drives; i++)
+		if (!strcmp(cfg->drives[i].drive_id, id))
+			return &cfg->drives[i];
+	return NULL;
+}
+
+int vm_config__parse_drive(struct vm_config *cfg, json_object *obj,
+			   const char *id, char *err, size_t errlen)
+{
+	static const char *const fields[] = {
+		"drive_id", "path_on_host", "is_root_device", "is_read_only",
+		"partuuid", "cache_type", "io_engine", "rate_limiter",
+		"direct_io", "socket", NULL
+	};
+	static const char what[] = "drives";
+	struct vm_drive_config d = { 0 }, *old;
+	char *cache = NULL, *engine = NULL;
+	json_object *v;
+	unsigned int i;
+	bool root = false;
+	int ret;
+
+	ret = check_fields(obj, what, fields, err, errlen);
+	if (ret)
+		return ret;
+	if (json_object_object_get_ex(obj, "socket", NULL))
+		return err__set(err, errlen, -EINVAL,
+				"%s: vhost-user drives (`socket`) are not supported",
+				what);
+	if (!json_object_object_get_ex(obj, "is_root_device", NULL)) {
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: missing field `is_root_device`", what);
+		goto err;
+	}
+	if (get_string(obj, what, "drive_id", true, &d.drive_id, err,
+		       errlen) < 0 ||
+	    get_string(obj, what, "path_on_host", true, &d.path_on_host, err,
+		       errlen) < 0 ||
+	    get_string(obj, what, "partuuid", false, &d.partuuid, err,
+		       errlen) < 0 ||
+	    get_string(obj, what, "cache_type", false, &cache, err,
+		       errlen) < 0 ||
+	    get_string(obj, what, "io_engine", false, &engine, err,
+		       errlen) < 0 ||
+	    get_bool(obj, what, "is_root_device", &root, err, errlen) < 0 ||
+	    get_bool(obj, what, "is_read_only", &d.is_read_only, err,
+		     errlen) < 0 ||
+	    get_bool(obj, what, "direct_io", &d.direct_io, err, errlen) < 0) {
+		ret = -EINVAL;
+		goto err;
+	}
+	d.is_root_device = root;
+	if (!drive_id_ok(d.drive_id)) {
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: `drive_id` must be 1 to %d letters, digits or underscores",
+			       what, VM_DRIVE_ID_MAX);
+		goto err;
+	}
+	if (id && strcmp(id, d.drive_id)) {
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: the drive_id in the path (%s) and in the body (%s) differ",
+			       what, id, d.drive_id);
+		goto err;
+	}
+	if (!d.path_on_host[0] || strlen(d.path_on_host) >= PATH_MAX) {
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: `path_on_host` is empty or too long", what);
+		goto err;
+	}
+	if (d.partuuid && (!d.partuuid[0] || strlen(d.partuuid) > 36 ||
+			   strspn(d.partuuid, "0123456789abcdefABCDEF-") !=
+			   strlen(d.partuuid))) {
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: `partuuid` must be a partition UUID (hex digits and dashes)",
+			       what);
+		goto err;
+	}
+	if (!cache || !strcmp(cache, "Unsafe")) {
+		d.cache_type = VM_CACHE_UNSAFE;
+	} else if (!strcmp(cache, "Writeback")) {
+		d.cache_type = VM_CACHE_WRITEBACK;
+	} else {
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: `cache_type` must be Unsafe or Writeback",
+			       what);
+		goto err;
+	}
+	if (!engine || !strcmp(engine, "Sync")) {
+		d.io_async = false;
+	} else if (!strcmp(engine, "Async")) {
+		d.io_async = true;
+	} else {
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: `io_engine` must be Sync or Async", what);
+		goto err;
+	}
+	if (json_object_object_get_ex(obj, "rate_limiter", &v)) {
+		ret = parse_no_rate_limiter(v, "drives: rate_limiter", err,
+					    errlen);
+		if (ret)
+			goto err;
+	}
+	for (i = 0; i < cfg->nr_drives; i++)
+		if (root && cfg->drives[i].is_root_device &&
+		    strcmp(cfg->drives[i].drive_id, d.drive_id)) {
+			ret = err__set(err, errlen, -EINVAL,
+				       "%s: a root block device already exists (%s)",
+				       what, cfg->drives[i].drive_id);
+			goto err;
+		}
+	old = vm_config__drive(cfg, d.drive_id);
+	if (!old && cfg->nr_drives == VM_MAX_DRIVES) {
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: at most %d drives", what, VM_MAX_DRIVES);
+		goto err;
+	}
+	ret = drive_path_check(what, d.path_on_host, d.is_read_only, err,
+			       errlen);
+	if (ret)
+		goto err;
+	if (!old)
+		old = &cfg->drives[cfg->nr_drives++];
+	else
+		drive_free(old);
+	*old = d;
+	free(cache);
+	free(engine);
+	return 0;
+err:
+	free(cache);
+	free(engine);
+	drive_free(&d);
+	return ret;
+}
+
+int vm_config__parse_drive_patch(json_object *obj, const char *id,
+				 char **path, char *err, size_t errlen)
+{
+	static const char *const fields[] = {
+		"drive_id", "path_on_host", "rate_limiter", NULL
+	};
+	static const char what[] = "drives";
+	char *did = NULL, *p = NULL;
+	json_object *v;
+	int ret;
+
+	ret = check_fields(obj, what, fields, err, errlen);
+	if (ret)
+		return ret;
+	if (get_string(obj, what, "drive_id", true, &did, err, errlen) < 0 ||
+	    get_string(obj, what, "path_on_host", false, &p, err,
+		       errlen) < 0) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (strcmp(did, id)) {
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: the drive_id in the path (%s) and in the body (%s) differ",
+			       what, id, did);
+		goto out;
+	}
+	if (json_object_object_get_ex(obj, "rate_limiter", &v)) {
+		ret = parse_no_rate_limiter(v, "drives: rate_limiter", err,
+					    errlen);
+		if (ret)
+			goto out;
+	}
+	if (p && (!p[0] || strlen(p) >= PATH_MAX)) {
+		ret = err__set(err, errlen, -EINVAL,
+			       "%s: `path_on_host` is empty or too long", what);
+		goto out;
+	}
+	*path = p;
+	p = NULL;
+out:
+	free(did);
+	free(p);
+	return ret;
+}
+
+static int parse_drives(struct vm_config *cfg, json_object *v, char *err,
+			size_t errlen)
+{
+	size_t i, n;
+	int ret;
+
+	if (!json_object_is_type(v, json_type_array))
+		return err__set(err, errlen, -EINVAL,
+				"`drives` must be an array");
+	n = json_object_array_length(v);
+	for (i = 0; i < n; i++) {
+		json_object *d = json_object_array_get_idx(v, i);
+		json_object *idv;
+
+		if (json_object_is_type(d, json_type_object) &&
+		    json_object_object_get_ex(d, "drive_id", &idv) &&
+		    json_object_is_type(idv, json_type_string) &&
+		    vm_config__drive(cfg, json_object_get_string(idv)))
+			return err__set(err, errlen, -EINVAL,
+					"drives: drive_id %s given twice",
+					json_object_get_string(idv));
+		ret = vm_config__parse_drive(cfg, d, NULL, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int vm_config__parse_entropy(struct vm_config *cfg, json_object *obj,
+			     char *err, size_t errlen)
+{
+	static const char *const fields[] = { "rate_limiter", NULL };
+	json_object *v;
+	int ret;
+
+	ret = check_fields(obj, "entropy", fields, err, errlen);
+	if (ret)
+		return ret;
+	if (json_object_object_get_ex(obj, "rate_limiter", &v)) {
+		ret = parse_no_rate_limiter(v, "entropy: rate_limiter", err,
+					    errlen);
+		if (ret)
+			return ret;
+	}
+	cfg->entropy.present = true;
+	return 0;
+}
+
 /* A device list this VMM does not have: only an empty array is accepted. */
 static int parse_absent_devices(json_object *v, const char *key, char *err,
 				size_t errlen)
@@ -610,8 +952,11 @@ int vm_config__parse_file(struct vm_config *cfg, const char *text,
 			ret = vm_config__parse_metrics(cfg, val, err, errlen);
 		else if (!strcmp(key, "serial"))
 			ret = vm_config__parse_serial(cfg, val, err, errlen);
-		else if (!strcmp(key, "drives") ||
-			 !strcmp(key, "network-interfaces") ||
+		else if (!strcmp(key, "drives"))
+			ret = parse_drives(cfg, val, err, errlen);
+		else if (!strcmp(key, "entropy"))
+			ret = vm_config__parse_entropy(cfg, val, err, errlen);
+		else if (!strcmp(key, "network-interfaces") ||
 			 !strcmp(key, "pmem"))
 			ret = parse_absent_devices(val, key, err, errlen);
 		else
@@ -691,7 +1036,57 @@ void snapshot_load_params__free(struct snapshot_load_params *p)
 	free(p->backend_path);
 	free(p->vsock_uds_path);
 	free(p->wset_path);
+	for (unsigned int i = 0; i < p->nr_drive_overrides; i++) {
+		free(p->drive_overrides[i].drive_id);
+		free(p->drive_overrides[i].path_on_host);
+	}
 	memset(p, 0, sizeof(*p));
+}
+
+/* [{drive_id, path_on_host}, ...]: each drive once. */
+static int parse_drive_overrides(struct snapshot_load_params *p,
+				 json_object *a, char *err, size_t errlen)
+{
+	static const char *const fields[] = {
+		"drive_id", "path_on_host", NULL
+	};
+	static const char what[] = "snapshot/load: drive_overrides";
+	struct snapshot_drive_override *o;
+	size_t i, n;
+	unsigned int j;
+	int ret;
+
+	if (!json_object_is_type(a, json_type_array))
+		return err__set(err, errlen, -EINVAL, "%s: expected an array",
+				what);
+	n = json_object_array_length(a);
+	if (n > VM_MAX_DRIVES)
+		return err__set(err, errlen, -EINVAL,
+				"%s: at most %d entries", what, VM_MAX_DRIVES);
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+
+		ret = check_fields(e, what, fields, err, errlen);
+		if (ret)
+			return ret;
+		o = &p->drive_overrides[p->nr_drive_overrides++];
+		if (get_string(e, what, "drive_id", true, &o->drive_id, err,
+			       errlen) < 0 ||
+		    get_string(e, what, "path_on_host", true,
+			       &o->path_on_host, err, errlen) < 0)
+			return -EINVAL;
+		if (!o->path_on_host[0] || strlen(o->path_on_host) >= PATH_MAX)
+			return err__set(err, errlen, -EINVAL,
+					"%s: `path_on_host` is empty or too long",
+					what);
+		for (j = 0; j + 1 < p->nr_drive_overrides; j++)
+			if (!strcmp(p->drive_overrides[j].drive_id,
+				    o->drive_id))
+				return err__set(err, errlen, -EINVAL,
+						"%s: drive %s given twice",
+						what, o->drive_id);
+	}
+	return 0;
 }
 
 static int parse_mem_backend(struct snapshot_load_params *p, json_object *o,
@@ -761,7 +1156,8 @@ int vm_config__parse_snapshot_load(struct snapshot_load_params *p,
 		"snapshot_path", "mem_backend", "mem_file_path", "resume_vm",
 		"track_dirty_pages", "enable_diff_snapshots", "vsock_override",
 		"clock_realtime", "huge_pages", "network_overrides",
-		"wset_path", "record_wset", "enable_rewind", NULL
+		"wset_path", "record_wset", "enable_rewind", "drive_overrides",
+		NULL
 	};
 	static const char what[] = "snapshot/load";
 	bool diff_old = false;
@@ -818,6 +1214,11 @@ int vm_config__parse_snapshot_load(struct snapshot_load_params *p,
 	}
 	if (json_object_object_get_ex(obj, "vsock_override", &v)) {
 		ret = parse_vsock_override(p, v, err, errlen);
+		if (ret)
+			goto err;
+	}
+	if (json_object_object_get_ex(obj, "drive_overrides", &v)) {
+		ret = parse_drive_overrides(p, v, err, errlen);
 		if (ret)
 			goto err;
 	}
@@ -925,6 +1326,33 @@ json_object *vm_config__machine_to_json(const struct vm_config *cfg)
 	return o;
 }
 
+static json_object *drives_to_json(const struct vm_config *cfg)
+{
+	json_object *a = json_object_new_array(), *d;
+	unsigned int i;
+
+	for (i = 0; a && i < cfg->nr_drives; i++) {
+		const struct vm_drive_config *c = &cfg->drives[i];
+
+		d = json_object_new_object();
+		add_str(d, "drive_id", c->drive_id);
+		add_str(d, "path_on_host", c->path_on_host);
+		json_object_object_add(d, "is_root_device",
+				       json_object_new_boolean(c->is_root_device));
+		add_str(d, "partuuid", c->partuuid);
+		json_object_object_add(d, "is_read_only",
+				       json_object_new_boolean(c->is_read_only));
+		add_str(d, "cache_type", c->cache_type == VM_CACHE_WRITEBACK ?
+			"Writeback" : "Unsafe");
+		add_str(d, "io_engine", c->io_async ? "Async" : "Sync");
+		if (c->direct_io)
+			json_object_object_add(d, "direct_io",
+					       json_object_new_boolean(true));
+		json_object_array_add(a, d);
+	}
+	return a;
+}
+
 json_object *vm_config__to_json(const struct vm_config *cfg)
 {
 	json_object *o = json_object_new_object(), *s;
@@ -980,7 +1408,9 @@ json_object *vm_config__to_json(const struct vm_config *cfg)
 		}
 		json_object_object_add(o, "serial", s);
 	}
-	json_object_object_add(o, "drives", json_object_new_array());
+	json_object_object_add(o, "drives", drives_to_json(cfg));
+	if (cfg->entropy.present)
+		json_object_object_add(o, "entropy", json_object_new_object());
 	json_object_object_add(o, "network-interfaces", json_object_new_array());
 	return o;
 }

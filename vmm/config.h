@@ -49,6 +49,35 @@ struct vm_vsock_config {
 	char *uds_path;			/* host side: Firecracker's protocol */
 };
 
+/*
+ * A virtio-blk drive (PUT /drives/{drive_id}, the `drives` section):
+ * vmm/virtio/blk.c.  At most VM_MAX_DRIVES; the root device is the first
+ * drive the guest sees (/dev/vda) and adds root= to the command line.
+ */
+#define VM_MAX_DRIVES		4
+#define VM_DRIVE_ID_MAX		64	/* characters, [A-Za-z0-9_] */
+
+enum vm_cache_type {
+	VM_CACHE_UNSAFE,		/* no flush offered (Firecracker's default) */
+	VM_CACHE_WRITEBACK,		/* flush offered, fdatasync() */
+};
+
+struct vm_drive_config {
+	char *drive_id;
+	char *path_on_host;
+	char *partuuid;			/* NULL: root=/dev/vda */
+	bool is_root_device;
+	bool is_read_only;
+	bool io_async;			/* io_engine Async (else Sync) */
+	bool direct_io;			/* our extension: O_DIRECT */
+	enum vm_cache_type cache_type;
+};
+
+/* virtio-rng (PUT /entropy, the `entropy` section): vmm/virtio/rng.c. */
+struct vm_entropy_config {
+	bool present;
+};
+
 struct vm_metrics_config {
 	bool present;
 	char *metrics_path;
@@ -75,6 +104,9 @@ struct vm_config {
 	struct vm_metrics_config metrics;
 	char *serial_out_path;		/* NULL: the console goes to stdout */
 	struct vm_token_bucket serial_rate_limiter;
+	unsigned int nr_drives;
+	struct vm_drive_config drives[VM_MAX_DRIVES];
+	struct vm_entropy_config entropy;
 	/*
 	 * Do not load the seccomp filters of the vCPU and device threads
 	 * (vmm/seccomp.h), as Firecracker's --no-seccomp.
@@ -112,6 +144,23 @@ int vm_config__parse_metrics(struct vm_config *cfg, struct json_object *obj,
 			     char *err, size_t errlen);
 int vm_config__parse_serial(struct vm_config *cfg, struct json_object *obj,
 			    char *err, size_t errlen);
+/*
+ * PUT /drives/{@id} (@id NULL: the config file's `drives` entries): add
+ * or replace a drive.  Checks that path_on_host opens as asked.
+ */
+int vm_config__parse_drive(struct vm_config *cfg, struct json_object *obj,
+			   const char *id, char *err, size_t errlen);
+/* PATCH /drives/{@id}: the new path_on_host into *@path (owned). */
+int vm_config__parse_drive_patch(struct json_object *obj, const char *id,
+				 char **path, char *err, size_t errlen);
+/* Drive @id's configuration, or NULL. */
+struct vm_drive_config *vm_config__drive(struct vm_config *cfg,
+					 const char *id);
+/* Deep-copy @src's drives into @dst (whose pointers are @src's). */
+int vm_config__copy_drives(struct vm_config *dst,
+			   const struct vm_config *src);
+int vm_config__parse_entropy(struct vm_config *cfg, struct json_object *obj,
+			     char *err, size_t errlen);
 /* Firecracker's --config-file document. */
 int vm_config__parse_file(struct vm_config *cfg, const char *text,
 			  size_t len, char *err, size_t errlen);

@@ -27,6 +27,8 @@ static const struct device_init device_table[] = {
 	  &vsock__snap },
 	{ "vmgenid", DEVICE_PRIO_LEGACY, vmgenid__init, vmgenid__exit,
 	  &vmgenid__snap },
+	{ "virtio-blk", DEVICE_PRIO_VIRTIO, blk__init, blk__exit, &blk__snap },
+	{ "virtio-rng", DEVICE_PRIO_VIRTIO, rng__init, rng__exit, &rng__snap },
 };
 
 #define NR_DEVICES ARRAY_SIZE(device_table)

@@ -21,6 +21,7 @@
 
 struct kvm;
 struct vm_config;
+struct snapshot_load_params;
 
 /*
  * A device's part of a snapshot: its plain-data state (vmm/persist.h) as
@@ -42,6 +43,15 @@ struct device_snap {
 	int (*check)(const struct vm_config *cfg, const void *state,
 		     char *err, size_t errlen);
 	/*
+	 * Optional, for a load, once every check passed and before the
+	 * machine is built: add to @cfg (the snapshot's machine) what the
+	 * device is built from, from its @state (NULL: none saved) and the
+	 * load's overrides @p.  -errno with a message.
+	 */
+	int (*config)(struct vm_config *cfg, const void *state,
+		      const struct snapshot_load_params *p, char *err,
+		      size_t errlen);
+	/*
 	 * Load @state (NULL: none saved) into the device; -errno, message.
 	 * Twice or more in a machine's life: after a load the device is
 	 * fresh, after a rewind (vmm/snapshot/rewind.c) it has run since,
@@ -52,6 +62,12 @@ struct device_snap {
 	 */
 	int (*restore)(struct kvm *kvm, const void *state, char *err,
 		       size_t errlen);
+	/*
+	 * Optional, before a rewind returns guest memory (the machine
+	 * paused): finish the I/O the device has in flight into guest
+	 * memory, so that none lands in the rewound pages.
+	 */
+	void (*quiesce)(struct kvm *kvm);
 	/*
 	 * Optional, once every device and vCPU is restored and before the
 	 * vCPUs run: tell the guest what changed under it.  As often as
@@ -99,11 +115,17 @@ int vmgenid__init(struct kvm *kvm, char *err, size_t errlen);
 void vmgenid__exit(struct kvm *kvm);
 int vsock__init(struct kvm *kvm, char *err, size_t errlen);
 void vsock__exit(struct kvm *kvm);
+int blk__init(struct kvm *kvm, char *err, size_t errlen);
+void blk__exit(struct kvm *kvm);
+int rng__init(struct kvm *kvm, char *err, size_t errlen);
+void rng__exit(struct kvm *kvm);
 
 /* Their snapshot sections. */
 extern const struct device_snap serial__snap;
 extern const struct device_snap i8042__snap;
 extern const struct device_snap vmgenid__snap;
 extern const struct device_snap vsock__snap;
+extern const struct device_snap blk__snap;
+extern const struct device_snap rng__snap;
 
 #endif

@@ -279,6 +279,22 @@ static int build_cmdline(struct kvm *kvm, char *err, size_t errlen)
 
 	n = snprintf(kvm->cmdline, cap, "%s",
 		     bs->boot_args ? bs->boot_args : BOOT_DEFAULT_CMDLINE);
+	/* The root drive, as Firecracker: the first the guest sees. */
+	for (i = 0; i < kvm->cfg->nr_drives && n < cap; i++) {
+		const struct vm_drive_config *d = &kvm->cfg->drives[i];
+
+		if (!d->is_root_device)
+			continue;
+		if (d->partuuid)
+			n += snprintf(kvm->cmdline + n, cap - n,
+				      " root=PARTUUID=%s", d->partuuid);
+		else
+			n += snprintf(kvm->cmdline + n, cap - n,
+				      " root=/dev/vda");
+		if (n < cap)
+			n += snprintf(kvm->cmdline + n, cap - n, " %s",
+				      d->is_read_only ? "ro" : "rw");
+	}
 	for (i = 0; bs->virtio_mmio_cmdline && i < kvm->nr_virtio && n < cap;
 	     i++) {
 		const struct virtio_mmio *vm = kvm->virtio[i];

@@ -28,6 +28,8 @@ struct boot_timer;
 struct virtio_mmio;
 struct vsock;
 struct vmgenid;
+struct blk_set;
+struct rng;
 
 /* Counters: relaxed atomics, read by vmm__stats(). */
 struct kvm_counters {
@@ -98,6 +100,8 @@ struct kvm {
 	struct boot_timer *boot_timer;
 	struct vmgenid *vmgenid;
 	struct vsock *vsock;
+	struct blk_set *blk;		/* vmm/virtio/blk.c: the drives */
+	struct rng *rng;		/* vmm/virtio/rng.c */
 	unsigned int nr_virtio;
 	struct virtio_mmio *virtio[LAYOUT_VIRTIO_SLOTS];
 

@@ -126,4 +126,44 @@ struct vsock_state {
 	struct virtio_mmio_state mmio;
 };
 
+/*
+ * vmm/virtio/blk.c, SNAP_SEC_DEV_BLOCK(0): every drive, in the machine's
+ * order (the guest's vda, vdb, ...).  A load rebuilds the drives from it
+ * (path_on_host reopened, or the load's drive_overrides) and refuses a
+ * backing file whose size is not the saved one.  No request is in flight
+ * in a snapshot: the save waits for them.
+ */
+#define PERSIST_DRIVE_ID	72	/* VM_DRIVE_ID_MAX + NUL, padded */
+#define PERSIST_DRIVE_PATH	4096	/* PATH_MAX */
+#define PERSIST_PARTUUID	40
+
+#define BLK_STATE_RO		(1u << 0)
+#define BLK_STATE_ROOT		(1u << 1)
+#define BLK_STATE_WRITEBACK	(1u << 2)
+#define BLK_STATE_ASYNC		(1u << 3)
+#define BLK_STATE_DIRECT	(1u << 4)
+#define BLK_STATE_FLAGS		0x1fu
+
+struct blk_drive_state {
+	char drive_id[PERSIST_DRIVE_ID];	/* NUL-terminated */
+	char path[PERSIST_DRIVE_PATH];		/* NUL-terminated */
+	char partuuid[PERSIST_PARTUUID];	/* "" for none */
+	uint64_t sectors;			/* the guest's capacity */
+	uint64_t features;			/* offered, VERSION_1 aside */
+	uint32_t flags;				/* BLK_STATE_* */
+	uint32_t pad;				/* zero */
+	struct virtio_mmio_state mmio;
+};
+
+struct blk_state {
+	uint32_t nr_drives;			/* 1..VM_MAX_DRIVES */
+	uint32_t pad;
+	struct blk_drive_state drives[VM_MAX_DRIVES];
+};
+
+/* vmm/virtio/rng.c, SNAP_SEC_DEV_RNG(0). */
+struct rng_state {
+	struct virtio_mmio_state mmio;
+};
+
 #endif

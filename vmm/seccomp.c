@@ -11,6 +11,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <linux/fs.h>
+#include <linux/io_uring.h>
 #include <linux/kvm.h>
 #include <linux/thaw.h>
 #include <linux/userfaultfd.h>
@@ -96,6 +98,9 @@ static const struct rule control_rules[] = {
 	ANY(epoll_wait), ANY(poll), ANY(ppoll),
 	/* The device loop's ring, reset after a failed start. */
 	ANY(io_uring_enter),
+	/* A drive's file into the block ring's table (vmm/virtio/blk.h). */
+	{ SCMP_SYS(io_uring_register), 1,
+	  SCMP_A1(SCMP_CMP_EQ, IORING_REGISTER_FILES_UPDATE) },
 	/* Threads, their names and filters; waits. */
 	ANY(clone3), ANY(set_robust_list), ANY(rseq),
 	{ SCMP_SYS(clone), 1,
@@ -134,6 +139,7 @@ static const unsigned long control_ioctls[] = {
 	THAW_IOC_CLONE_STOP,
 	USERFAULTFD_IOC_NEW, UFFDIO_API, UFFDIO_REGISTER, UFFDIO_UNREGISTER,
 	UFFDIO_COPY,
+	BLKGETSIZE64,	/* a drive on a block device */
 	TCGETS,
 };
 

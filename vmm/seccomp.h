@@ -11,9 +11,11 @@
  * The lists were measured with strace -ff over the vmm selftests (their
  * snapshot_test.sh loads with every backend) and hold for the snapshot
  * selftests (Documentation/admin-guide/machine.rst, "seccomp").  No list
- * lets a thread map or protect memory executable; none has io_uring_setup or
- * io_uring_register (the device loop's ring is made at start-up and
- * restricted, vmm/uring.h); the control plane gets EPERM for
+ * lets a thread map or protect memory executable; none has io_uring_setup,
+ * and io_uring_register only for IORING_REGISTER_FILES_UPDATE (the control
+ * plane's, to put a drive's file in the block ring's table): the device
+ * loop's ring and the block ring are made at start-up and restricted
+ * (vmm/uring.h, vmm/virtio/blk.h); the control plane gets EPERM for
  * io_uring_setup (lib/memfile.c then writes with pwrite), every other call
  * outside a list raises SIGSYS, whose handler names the call and the
  * thread's role and ends the process with VMM_EXIT_ERROR (vmm/exit.h).

@@ -15,6 +15,7 @@
 #include "vmm/kvm.h"
 #include "vmm/mem/mem.h"
 #include "vmm/snapshot/snapshot.h"
+#include "vmm/virtio/blk.h"
 #include "vmm/vmm.h"
 
 struct vmm {
@@ -43,6 +44,9 @@ struct vmm *vmm__new(void)
 	if (!vmm)
 		return NULL;
 	ret = kvm__loop_init(&vmm->loop);
+	/* The drives' ring too, while io_uring_setup is allowed. */
+	if (!ret)
+		ret = blk__ring_init();
 	if (ret) {
 		uring__exit(&vmm->loop);
 		free(vmm);
@@ -80,6 +84,7 @@ static int copy_config(struct vm_config *dst, const struct vm_config *src)
 	ret |= dup_str(&dst->logger.level, src->logger.level);
 	ret |= dup_str(&dst->metrics.metrics_path, src->metrics.metrics_path);
 	ret |= dup_str(&dst->serial_out_path, src->serial_out_path);
+	ret |= vm_config__copy_drives(dst, src);
 	if (ret) {
 		vm_config__free(dst);
 		return -ENOMEM;
@@ -514,4 +519,36 @@ void vmm__free(struct vmm *vmm)
 	pthread_mutex_destroy(&vmm->lock);
 	pthread_cond_destroy(&vmm->cond);
 	free(vmm);
+}
+
+int vmm__drive_update(struct vmm *vmm, const char *id, const char *path,
+		      char *err, size_t errlen)
+{
+	struct vm_drive_config *d;
+	char *copy;
+	int ret;
+
+	pthread_mutex_lock(&vmm->lock);
+	halted_check(vmm);
+	if (vmm->state != VMM_RUNNING && vmm->state != VMM_PAUSED) {
+		ret = err__set(err, errlen, -EINVAL,
+			       "the microVM is not running");
+		goto out;
+	}
+	d = vm_config__drive(&vmm->cfg, id);
+	copy = strdup(path);
+	if (!copy) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = blk__swap(&vmm->kvm, id, path, err, errlen);
+	if (!ret && d) {
+		free(d->path_on_host);
+		d->path_on_host = copy;
+	} else {
+		free(copy);
+	}
+out:
+	pthread_mutex_unlock(&vmm->lock);
+	return ret;
 }

@@ -81,6 +81,13 @@ int vmm__snapshot_rewind(struct vmm *vmm,
 			 size_t errlen);
 
 /*
+ * PATCH /drives/{@id}: the running (or paused) machine's drive reads and
+ * writes @path from now on.  -errno with a message.
+ */
+int vmm__drive_update(struct vmm *vmm, const char *id, const char *path,
+		      char *err, size_t errlen);
+
+/*
  * Ask the machine to stop (thawvm got a signal): a running guest halts with
  * VMM_EXIT_OK; before vmm__start(), vmm__wait() returns VMM_EXIT_OK and
  * later starts are refused.

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build the initramfs of selftests/vmm/boot_test: static busybox, the
 # virtio-mmio and vsock modules of the stock kernel in dependency order,
-# vsock_peer, and selftests/vmm/init as /init.
-#   mkinitramfs.sh OUT.cpio.gz VSOCK_PEER
+# vsock_peer, and selftests/vmm/init as /init; any further MODULE (virtio_blk,
+# ext4, virtio-rng: blk_test.sh) with its dependencies too.
+#   mkinitramfs.sh OUT.cpio.gz VSOCK_PEER [MODULE...]
 # Needs THAW_MODULES (the guest kernel's /lib/modules/V), as vmtest sets.
 set -eu
 out=$1
 peer=$2
+shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 : "${THAW_MODULES:?THAW_MODULES is not set}"
 kver=$(basename "$THAW_MODULES")
@@ -21,7 +23,7 @@ cp /bin/busybox "$stage/bin/busybox"
 cp "$peer" "$stage/bin/vsock_peer"
 cp "$here/init" "$stage/init"
 chmod 755 "$stage/init"
-for m in virtio_mmio vmw_vsock_virtio_transport; do
+for m in virtio_mmio vmw_vsock_virtio_transport "$@"; do
 	modprobe -d "$root" -S "$kver" --show-depends "$m" |
 		awk '$1 == "insmod" { print $2 }'
 done | awk '!seen[$0]++' | while read -r f; do

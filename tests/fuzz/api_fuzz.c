@@ -17,6 +17,7 @@
 
 #include <json-c/json.h>
 
+#include "lib/err.h"
 #include "lib/log.h"
 #include "tests/fuzz/fuzz.h"
 #include "vmm/api-route.h"
@@ -124,6 +125,13 @@ int vmm__snapshot_rewind(struct vmm *vmm,
 	st->pages = 3;
 	state = p->resume_vm ? VMM_RUNNING : VMM_PAUSED;
 	return 0;
+}
+
+int vmm__drive_update(struct vmm *vmm, const char *id, const char *path,
+		      char *err, size_t errlen)
+{
+	return state == VMM_RUNNING || state == VMM_PAUSED ? 0 :
+	       err__set(err, errlen, -EINVAL, "the microVM is not running");
 }
 
 void vmm__stats(struct vmm *vmm, struct vmm_stats *out)

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <json-c/json.h>
@@ -472,6 +474,156 @@ static void snapshot_load_rewind(void **state)
 	assert_non_null(strstr(err, "`enable_rewind` must be true or false"));
 }
 
+/* A scratch backing file; its path in @path (PATH_MAX). */
+static void scratch(char *path)
+{
+	int fd;
+
+	strcpy(path, "/tmp/config_test.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(0, ftruncate(fd, 1 << 20));
+	close(fd);
+}
+
+/* PUT /drives/{@id} with @body into @cfg. */
+static int put_drive(struct vm_config *cfg, const char *id, const char *body)
+{
+	json_object *o;
+	int ret;
+
+	err[0] = 0;
+	o = vm_config__parse_json(body, strlen(body), err, sizeof(err));
+	if (!o)
+		return -1000;
+	ret = vm_config__parse_drive(cfg, o, id, err, sizeof(err));
+	json_object_put(o);
+	return ret;
+}
+
+static void drives(void **state)
+{
+	char a[PATH_MAX], b[PATH_MAX], body[2 * PATH_MAX], file[4 * PATH_MAX];
+	struct vm_config cfg, again, copy;
+	const char *text;
+	json_object *out, *o;
+	char *path = NULL;
+
+	scratch(a);
+	scratch(b);
+	vm_config__init(&cfg);
+	snprintf(body, sizeof(body),
+		 "{\"drive_id\":\"rootfs\",\"path_on_host\":\"%s\",\"is_root_device\":true,\"is_read_only\":false,\"io_engine\":\"Async\",\"cache_type\":\"Writeback\",\"partuuid\":\"0eaa91a0-01\",\"rate_limiter\":{\"bandwidth\":{\"size\":0,\"refill_time\":100}}}",
+		 a);
+	assert_int_equal(0, put_drive(&cfg, "rootfs", body));
+	snprintf(body, sizeof(body),
+		 "{\"drive_id\":\"data_1\",\"path_on_host\":\"%s\",\"is_root_device\":false,\"is_read_only\":true,\"rate_limiter\":null}",
+		 b);
+	assert_int_equal(0, put_drive(&cfg, "data_1", body));
+	/* A PUT of a known id replaces it. */
+	assert_int_equal(0, put_drive(&cfg, "data_1", body));
+	assert_int_equal(2, cfg.nr_drives);
+	assert_true(cfg.drives[0].is_root_device);
+	assert_true(cfg.drives[0].io_async);
+	assert_int_equal(VM_CACHE_WRITEBACK, cfg.drives[0].cache_type);
+	assert_string_equal("0eaa91a0-01", cfg.drives[0].partuuid);
+	assert_true(cfg.drives[1].is_read_only);
+	assert_false(cfg.drives[1].io_async);
+
+	/* Refused, and the configuration as it was. */
+	snprintf(body, sizeof(body),
+		 "{\"drive_id\":\"two\",\"path_on_host\":\"%s\",\"is_root_device\":true}",
+		 b);
+	assert_int_equal(-EINVAL, put_drive(&cfg, "two", body));
+	assert_non_null(strstr(err, "root block device already exists"));
+	assert_int_equal(-EINVAL, put_drive(&cfg, "x", "{\"drive_id\":\"x\",\"path_on_host\":\"/nonexistent/disk\",\"is_root_device\":false}"));
+	assert_non_null(strstr(err, "cannot open path_on_host /nonexistent/disk"));
+	assert_int_equal(-EINVAL, put_drive(&cfg, "a-b", "{\"drive_id\":\"a-b\",\"path_on_host\":\"/x\",\"is_root_device\":false}"));
+	assert_non_null(strstr(err, "letters, digits or underscores"));
+	assert_int_equal(-EINVAL, put_drive(&cfg, "y", "{\"drive_id\":\"x\",\"path_on_host\":\"/x\",\"is_root_device\":false}"));
+	assert_non_null(strstr(err, "differ"));
+	assert_int_equal(-EINVAL, put_drive(&cfg, "x", "{\"drive_id\":\"x\",\"path_on_host\":\"/x\"}"));
+	assert_non_null(strstr(err, "missing field `is_root_device`"));
+	assert_int_equal(-EINVAL, put_drive(&cfg, "x", "{\"drive_id\":\"x\",\"path_on_host\":\"/x\",\"is_root_device\":false,\"cache_type\":\"None\"}"));
+	assert_non_null(strstr(err, "Unsafe or Writeback"));
+	assert_int_equal(-EINVAL, put_drive(&cfg, "x", "{\"drive_id\":\"x\",\"path_on_host\":\"/x\",\"is_root_device\":false,\"io_engine\":\"Fast\"}"));
+	assert_int_equal(-EINVAL, put_drive(&cfg, "x", "{\"drive_id\":\"x\",\"socket\":\"/s\",\"is_root_device\":false}"));
+	assert_non_null(strstr(err, "vhost-user"));
+	assert_int_equal(-EINVAL, put_drive(&cfg, "x", "{\"drive_id\":\"x\",\"path_on_host\":\"/x\",\"is_root_device\":false,\"rate_limiter\":{\"ops\":{\"size\":10,\"refill_time\":1000}}}"));
+	assert_non_null(strstr(err, "does not rate-limit"));
+	assert_int_equal(-EINVAL, put_drive(&cfg, "x", "{\"drive_id\":\"x\",\"path_on_host\":\"/x\",\"is_root_device\":false,\"partuuid\":\"zz\"}"));
+	assert_int_equal(2, cfg.nr_drives);
+
+	/* PATCH: drive_id and a path. */
+	o = json_tokener_parse("{\"drive_id\":\"data_1\",\"path_on_host\":\"/new\"}");
+	assert_int_equal(0, vm_config__parse_drive_patch(o, "data_1", &path, err,
+							 sizeof(err)));
+	assert_string_equal("/new", path);
+	free(path);
+	path = NULL;
+	assert_int_equal(-EINVAL, vm_config__parse_drive_patch(o, "other", &path,
+							       err, sizeof(err)));
+	json_object_put(o);
+	o = json_tokener_parse("{\"drive_id\":\"data_1\",\"is_read_only\":true}");
+	assert_int_equal(-EINVAL, vm_config__parse_drive_patch(o, "data_1", &path,
+							       err, sizeof(err)));
+	json_object_put(o);
+
+	/* GET /vm/config round-trips through a config file, entropy too. */
+	cfg.entropy.present = true;
+	assert_int_equal(0, apply(&cfg, "{\"kernel_image_path\":\"/k\"}",
+				  vm_config__parse_boot_source));
+	out = vm_config__to_json(&cfg);
+	text = json_object_to_json_string(out);
+	vm_config__init(&again);
+	assert_int_equal(0, vm_config__parse_file(&again, text, strlen(text),
+						  err, sizeof(err)));
+	assert_int_equal(2, again.nr_drives);
+	assert_string_equal(again.drives[1].path_on_host, b);
+	assert_true(again.drives[1].is_read_only);
+	assert_true(again.entropy.present);
+	json_object_put(out);
+	assert_int_equal(0, vm_config__copy(&copy, &again));
+	assert_ptr_not_equal(copy.drives[0].path_on_host,
+			     again.drives[0].path_on_host);
+	assert_string_equal(copy.drives[0].partuuid, "0eaa91a0-01");
+	vm_config__free(&copy);
+	vm_config__free(&again);
+
+	/* A config file: the same id twice, two roots. */
+	snprintf(file, sizeof(file),
+		 "{\"boot-source\":{\"kernel_image_path\":\"/k\"},\"drives\":[{\"drive_id\":\"a\",\"path_on_host\":\"%s\",\"is_root_device\":false},{\"drive_id\":\"a\",\"path_on_host\":\"%s\",\"is_root_device\":false}]}",
+		 a, b);
+	vm_config__init(&again);
+	assert_int_equal(-EINVAL, vm_config__parse_file(&again, file,
+							strlen(file), err,
+							sizeof(err)));
+	assert_non_null(strstr(err, "given twice"));
+	vm_config__free(&again);
+	vm_config__free(&cfg);
+	unlink(a);
+	unlink(b);
+}
+
+/* PUT /snapshot/load's drive_overrides. */
+static void snapshot_load_drives(void **state)
+{
+	struct snapshot_load_params p;
+
+	assert_int_equal(0, load_body(&p, LOAD("File", ",\"drive_overrides\":[{\"drive_id\":\"rootfs\",\"path_on_host\":\"/c/1.ext4\"},{\"drive_id\":\"data\",\"path_on_host\":\"/c/2.ext4\"}]")));
+	assert_int_equal(2, p.nr_drive_overrides);
+	assert_string_equal("data", p.drive_overrides[1].drive_id);
+	assert_string_equal("/c/1.ext4", p.drive_overrides[0].path_on_host);
+	snapshot_load_params__free(&p);
+	assert_int_equal(-EINVAL, load_body(&p, LOAD("File", ",\"drive_overrides\":[{\"drive_id\":\"a\",\"path_on_host\":\"/1\"},{\"drive_id\":\"a\",\"path_on_host\":\"/2\"}]")));
+	assert_non_null(strstr(err, "given twice"));
+	assert_int_equal(-EINVAL, load_body(&p, LOAD("File", ",\"drive_overrides\":{}")));
+	assert_int_equal(-EINVAL, load_body(&p, LOAD("File", ",\"drive_overrides\":[{\"drive_id\":\"a\"}]")));
+	assert_non_null(strstr(err, "missing field `path_on_host`"));
+	assert_int_equal(-EINVAL, load_body(&p, LOAD("File", ",\"drive_overrides\":[{\"drive_id\":\"a\",\"path_on_host\":\"/1\",\"x\":1}]")));
+	assert_int_equal(-EINVAL, load_body(&p, LOAD("File", ",\"drive_overrides\":[1,2,3,4,5]")));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,6 +640,8 @@ int main(void)
 		cmocka_unit_test(snapshot_rewind),
 		cmocka_unit_test(snapshot_rewind_bad),
 		cmocka_unit_test(snapshot_load_rewind),
+		cmocka_unit_test(drives),
+		cmocka_unit_test(snapshot_load_drives),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

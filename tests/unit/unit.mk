@@ -35,6 +35,10 @@ $(O)/tests/unit/bootparams_test: $(O)/vmm/x86/boot.o $(O)/vmm/mem/mem.o \
 $(O)/tests/unit/virtq_test: $(O)/vmm/virtio/queue.o $(O)/vmm/mem/mem.o \
 	$(LIBTHAW)
 $(O)/tests/unit/cpuid_test: $(O)/vmm/x86/cpuid.o
+# virtio-blk's request path on its io_uring, against hostile rings.
+UNIT_TESTS += $(O)/tests/unit/blk_test
+$(O)/tests/unit/blk_test: $(O)/vmm/config.o $(VMM_OBJS)
+$(O)/tests/unit/blk_test: UNIT_LIBS = $(VMM_LIBS) $(call pkg,json-c)
 # The device loop's restricted ring.
 UNIT_TESTS += $(O)/tests/unit/uring_test
 $(O)/tests/unit/uring_test: $(O)/vmm/uring.o $(LIBTHAW)

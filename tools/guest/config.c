@@ -86,6 +86,7 @@ static const struct opt opts[] = {
 	{ "session_token", OPT_STRING, CFG_OFF(session_token), 0,
 	  GUEST_TOKEN_MAX },
 	{ "generation_file", OPT_PATH, CFG_OFF(generation_file) },
+	{ "code_disk", OPT_PATH, CFG_OFF(code_disk) },
 	{ "timeout", OPT_U32, CFG_OFF(timeout), 1, 86400 },
 	{ "user", OPT_USER, 0 },
 	{ "api_port", OPT_U32, CFG_OFF(api_port), 1, 65535 },

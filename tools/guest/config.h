@@ -41,6 +41,9 @@ struct guest_config {
 	char *secret_access_key;
 	char *session_token;
 	char *generation_file;		/* the restore counter (generation.c) */
+	char *code_disk;		/* a block device mounted read-only on
+					 * task_root; NULL: none
+					 */
 	uint32_t timeout;		/* s, when a request has no deadline */
 	uid_t uid;			/* the runtime's user and group */
 	gid_t gid;

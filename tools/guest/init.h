@@ -140,6 +140,12 @@ void init__stopped(struct init *init);
 
 /* system.c */
 int system__setup(struct init *init);
+/*
+ * After the settings: root=/dev/vdX on the command line makes that disk
+ * the root (thaw-init goes on in it), and the code_disk setting mounts
+ * one read-only on task_root.  -errno, reported.
+ */
+int system__mount_disks(struct init *init);
 void system__boot_done(void);
 int system__add_entropy(const uint8_t *buf, size_t len);
 int system__sync_clock(int64_t host_ns, int64_t *stepped_ns);

@@ -266,6 +266,8 @@ int main(int argc, char **argv)
 	}
 	if (load_config(&init, config, cmdline))
 		fatal(&init);
+	if (init.pid1 && system__mount_disks(&init))
+		fatal(&init);
 	init.memory_mb = init.cfg.memory_size ?: system__memory_mb();
 	signal(SIGPIPE, SIG_IGN);
 

@@ -8,7 +8,15 @@
  * Modules are loaded with finit_module() from a folder mkfunc fills in
  * load order, not with libkmod: Debian ships libkmod only as a shared
  * library, thaw-init is static, and the order is already resolved on the
- * host by modprobe --show-depends.
+ * host by modprobe --show-depends.  Those of a device (virtio_blk and
+ * ext4 in blk/) are loaded only when the VMM gave the device: the virtio
+ * bus lists it once virtio_mmio is in.
+ *
+ * Disks: root=/dev/vdX on the kernel command line (thawvm and Firecracker
+ * add it for the root drive) becomes the root file system, moved under /
+ * as switch_root does; thaw-init goes on in it and the function's files
+ * come from the disk.  The code_disk setting mounts a disk read-only on
+ * task_root.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -34,6 +42,9 @@
 #include "tools/guest/init.h"
 
 #define MODULE_DIR	"/lib/thaw/modules"
+#define BLK_MODULE_DIR	MODULE_DIR "/blk"
+#define VIRTIO_ID_BLOCK	2
+#define NEW_ROOT	"/sysroot"
 /* Firecracker's boot timer: the guest writes this byte to this port. */
 #define BOOT_TIMER_PORT	0x3f0
 #define BOOT_TIMER_BYTE	123
@@ -112,36 +123,198 @@ static int ko_filter(const struct dirent *d)
 	return len > 3 && !strcmp(d->d_name + len - 3, ".ko");
 }
 
-static void load_modules(const struct init *init)
+static void load_modules(const struct init *init, const char *dir)
 {
 	struct dirent **names;
 	int n;
 
-	n = scandir(MODULE_DIR, &names, ko_filter, alphasort);
+	n = scandir(dir, &names, ko_filter, alphasort);
 	if (n < 0) {
 		if (errno != ENOENT)
-			init__err("%s: %m", MODULE_DIR);
+			init__err("%s: %m", dir);
 		return;
 	}
 	for (int i = 0; i < n; i++) {
 		char path[PATH_MAX];
 		int fd;
 
-		snprintf(path, sizeof(path), "%s/%s", MODULE_DIR,
-			 names[i]->d_name);
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
 		free(names[i]);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			init__err("%s: %m", path);
 			continue;
 		}
-		if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST)
-			init__err("loading %s: %m", path);
-		else
+		if (!syscall(SYS_finit_module, fd, "", 0) || errno == EEXIST)
 			init__log(init, "loaded %s", path);
+		/* Hardware the VM lacks (crc32c-intel without SSE4.2). */
+		else if (errno == ENODEV)
+			init__log(init, "skipped %s: no such device", path);
+		else
+			init__err("loading %s: %m", path);
 		close(fd);
 	}
 	free(names);
+}
+
+/* Does the virtio bus have a device of type @id? */
+static bool virtio_present(unsigned int id)
+{
+	struct dirent *d;
+	bool found = false;
+	DIR *dir;
+
+	dir = opendir("/sys/bus/virtio/devices");
+	if (!dir)
+		return false;
+	while (!found && (d = readdir(dir))) {
+		char path[PATH_MAX];
+		unsigned int dev;
+		FILE *f;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/virtio/devices/%s/device",
+			 d->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		found = fscanf(f, "%x", &dev) == 1 && dev == id;
+		fclose(f);
+	}
+	closedir(dir);
+	return found;
+}
+
+/* Wait up to a second for @dev (devtmpfs names it as the driver probes). */
+static int wait_dev(const char *dev)
+{
+	struct stat st;
+
+	for (int i = 0; i < 100; i++) {
+		if (!stat(dev, &st))
+			return S_ISBLK(st.st_mode) ? 0 : -ENOTBLK;
+		usleep(10000);
+	}
+	return -ENOENT;
+}
+
+/* One word of /proc/cmdline: KEY=value's value, or KEY's presence. */
+static bool cmdline_word(const char *cmdline, const char *key, char *val,
+			 size_t len)
+{
+	size_t k = strlen(key);
+	const char *p = cmdline;
+
+	while (*p) {
+		size_t n;
+
+		while (*p == ' ' || *p == '\n')
+			p++;
+		n = strcspn(p, " \n");
+		if (n >= k && !strncmp(p, key, k) &&
+		    (n == k || p[k] == '=')) {
+			if (val) {
+				size_t v = n > k ? n - k - 1 : 0;
+
+				if (v >= len)
+					return false;
+				memcpy(val, p + k + 1, v);
+				val[v] = 0;
+			}
+			return true;
+		}
+		p += n;
+	}
+	return false;
+}
+
+/*
+ * root=@dev becomes /: mounted on NEW_ROOT, the API file systems moved
+ * into it, then it is moved onto / and made the root, as switch_root
+ * does (the initramfs stays in memory: thaw-init runs from it).
+ */
+static int switch_root(struct init *init, const char *dev, bool ro,
+		       const char *fstype)
+{
+	static const char *const moved[] = { "/dev", "/proc", "/sys", "/run",
+					     "/tmp" };
+	char to[PATH_MAX];
+	int ret;
+
+	ret = wait_dev(dev);
+	if (ret) {
+		errno = -ret;
+		init__err("root=%s: %m", dev);
+		return ret;
+	}
+	if (mkdir(NEW_ROOT, 0755) && errno != EEXIST)
+		return -errno;
+	if (mount(dev, NEW_ROOT, fstype, ro ? MS_RDONLY : 0, NULL)) {
+		ret = -errno;
+		init__err("mounting root=%s (%s) on %s: %m", dev, fstype,
+			  NEW_ROOT);
+		return ret;
+	}
+	for (size_t i = 0; i < sizeof(moved) / sizeof(moved[0]); i++) {
+		snprintf(to, sizeof(to), "%s%s", NEW_ROOT, moved[i]);
+		if (mkdir(to, 0755) && errno != EEXIST)
+			init__err("root=%s has no %s: %m", dev, moved[i]);
+		else if (mount(moved[i], to, NULL, MS_MOVE, NULL))
+			init__err("moving %s into root=%s: %m", moved[i], dev);
+	}
+	if (chdir(NEW_ROOT) || mount(".", "/", NULL, MS_MOVE, NULL) ||
+	    chroot(".") || chdir("/")) {
+		ret = -errno;
+		init__err("switching to root=%s: %m", dev);
+		return ret;
+	}
+	init__log(init, "root is %s (%s, %s)", dev, fstype, ro ? "ro" : "rw");
+	return 0;
+}
+
+int system__mount_disks(struct init *init)
+{
+	char cmdline[4096], root[PATH_MAX], fstype[32] = "ext4";
+	const char *code = init->cfg.code_disk;
+	ssize_t n;
+	int fd, ret;
+
+	fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, cmdline, sizeof(cmdline) - 1);
+	close(fd);
+	cmdline[n > 0 ? n : 0] = 0;
+	if (cmdline_word(cmdline, "root", root, sizeof(root))) {
+		if (strncmp(root, "/dev/vd", 7)) {
+			init__err("root=%s: thaw-init mounts root=/dev/vdX only; staying in the initramfs",
+				  root);
+		} else {
+			cmdline_word(cmdline, "rootfstype", fstype,
+				     sizeof(fstype));
+			ret = switch_root(init, root,
+					  !cmdline_word(cmdline, "rw", NULL, 0),
+					  fstype);
+			if (ret)
+				return ret;
+		}
+	}
+	if (!code)
+		return 0;
+	ret = wait_dev(code);
+	if (!ret && mkdir(init->cfg.task_root, 0755) && errno != EEXIST)
+		ret = -errno;
+	if (!ret && mount(code, init->cfg.task_root, "ext4",
+			  MS_RDONLY | MS_NODEV | MS_NOSUID, NULL))
+		ret = -errno;
+	if (ret) {
+		errno = -ret;
+		init__err("code_disk %s on %s: %m", code, init->cfg.task_root);
+		return ret;
+	}
+	init__log(init, "code disk %s on %s", code, init->cfg.task_root);
+	return 0;
 }
 
 static int loopback_up(void)
@@ -177,7 +350,9 @@ int system__setup(struct init *init)
 	/* Ctrl-Alt-Del becomes SIGINT to us instead of an instant reboot. */
 	if (reboot(RB_DISABLE_CAD))
 		init__err("reboot(RB_DISABLE_CAD): %m");
-	load_modules(init);
+	load_modules(init, MODULE_DIR);
+	if (virtio_present(VIRTIO_ID_BLOCK))
+		load_modules(init, BLK_MODULE_DIR);
 	ret = loopback_up();
 	if (ret) {
 		errno = -ret;

@@ -16,12 +16,24 @@
 
 #include "lib/err.h"
 #include "lib/log.h"
+#include "vmm/devices.h"
 #include "vmm/kvm.h"
 #include "vmm/mem/mem.h"
 #include "vmm/snapshot/snapshot.h"
+#include "vmm/virtio/blk.h"
 
 int snapshot__can_rewind(struct kvm *kvm, char *err, size_t errlen)
 {
+	const char *id = blk__writable(kvm);
+
+	/*
+	 * The guest's caches of a disk go back with its memory, the disk
+	 * does not: the file system would be corrupted.
+	 */
+	if (id)
+		return err__set(err, errlen, -EOPNOTSUPP,
+				"drive %s is writable: a rewind returns memory, not disks (make it read-only to rewind)",
+				id);
 	return guest_mem__can_reset(kvm->mem, err, errlen);
 }
 
@@ -57,8 +69,14 @@ int snapshot__rewind(const struct snapshot_image *img, struct kvm *kvm,
 	uint64_t t0, t1;
 	int ret;
 
+	const struct device_init *d;
+	size_t i;
+
 	st->backend = kvm->mem->ops->name;
 	t0 = kvm__now_ns();
+	for (i = 0; (d = devices__get(i)); i++)
+		if (d->snap && d->snap->quiesce)
+			d->snap->quiesce(kvm);
 	if (kvm->mem->dirty) {
 		ret = collect_guest_writes(kvm, err, errlen);
 		if (ret)

@@ -65,6 +65,12 @@ struct snapshot_load_params {
 	bool enable_rewind;		/* File: KVM's dirty log from the
 					 * start; Uffd: refused
 					 */
+	/* drive_overrides (our extension): a drive's new path_on_host. */
+	unsigned int nr_drive_overrides;
+	struct snapshot_drive_override {
+		char *drive_id;
+		char *path_on_host;
+	} drive_overrides[VM_MAX_DRIVES];
 };
 
 /* PUT /snapshot/rewind (our extension). */
