@@ -27,6 +27,8 @@ static const struct device_init device_table[] = {
 	  &vsock__snap },
 	{ "vmgenid", DEVICE_PRIO_LEGACY, vmgenid__init, vmgenid__exit,
 	  &vmgenid__snap },
+	{ "virtio-net", DEVICE_PRIO_VIRTIO, net__init, net__exit,
+	  &net__snap },
 };
 
 #define NR_DEVICES ARRAY_SIZE(device_table)

@@ -21,6 +21,7 @@
 
 struct kvm;
 struct vm_config;
+struct snapshot_load_params;
 
 /*
  * A device's part of a snapshot: its plain-data state (vmm/persist.h) as
@@ -41,6 +42,14 @@ struct device_snap {
 	 */
 	int (*check)(const struct vm_config *cfg, const void *state,
 		     char *err, size_t errlen);
+	/*
+	 * Optional, before any machine exists, after check: a load builds
+	 * its machine from @cfg (the snapshot's machine-config so far);
+	 * put in what this device's saved @state (NULL: none) says it
+	 * needs, with the load's overrides @p applied; -errno, message.
+	 */
+	int (*config)(const void *state, const struct snapshot_load_params *p,
+		      struct vm_config *cfg, char *err, size_t errlen);
 	/*
 	 * Load @state (NULL: none saved) into the device; -errno, message.
 	 * Twice or more in a machine's life: after a load the device is
@@ -99,11 +108,14 @@ int vmgenid__init(struct kvm *kvm, char *err, size_t errlen);
 void vmgenid__exit(struct kvm *kvm);
 int vsock__init(struct kvm *kvm, char *err, size_t errlen);
 void vsock__exit(struct kvm *kvm);
+int net__init(struct kvm *kvm, char *err, size_t errlen);
+void net__exit(struct kvm *kvm);
 
 /* Their snapshot sections. */
 extern const struct device_snap serial__snap;
 extern const struct device_snap i8042__snap;
 extern const struct device_snap vmgenid__snap;
 extern const struct device_snap vsock__snap;
+extern const struct device_snap net__snap;
 
 #endif

@@ -9,6 +9,7 @@ VMM_OBJS := $(addprefix $(O)/vmm/, \
 	hw/serial.o hw/i8042.o hw/pm.o hw/boot-timer.o hw/vmgenid.o \
 	mem/mem.o mem/restore.o mem/thaw.o \
 	virtio/queue.o virtio/mmio.o virtio/vsock.o virtio/vsock-uds.o \
+	virtio/net.o virtio/net-rxtx.o virtio/tap.o \
 	snapshot/snapshot.o snapshot/rewind.o) $(LIBTHAW)
 VMM_LIBS = $(or $(call pkg,liburing),-luring) \
 	$(or $(call pkg,libseccomp),-lseccomp) $(LIBTHAW_LIBS)

@@ -522,6 +522,10 @@ int snapshot__config(const struct snapshot_image *img,
 		     const struct snapshot_load_params *p,
 		     struct vm_config *cfg, char *err, size_t errlen)
 {
+	const struct device_init *d;
+	size_t i;
+	int ret;
+
 	if ((p->vsock_uds_path || p->vsock_cid) &&
 	    !(img->cfg.flags & SNAP_CFG_VSOCK)) {
 		vm_config__init(cfg);
@@ -530,6 +534,12 @@ int snapshot__config(const struct snapshot_image *img,
 	}
 	if (machine_config(&img->cfg, cfg))
 		return err__set(err, errlen, -ENOMEM, "out of memory");
+	for (i = 0; (d = devices__get(i)); i++)
+		if (d->snap && d->snap->config) {
+			ret = d->snap->config(img->dev[i], p, cfg, err, errlen);
+			if (ret)
+				return ret;
+		}
 	cfg->machine.track_dirty_pages = p->track_dirty_pages;
 	if (p->vsock_cid)
 		cfg->vsock.guest_cid = p->vsock_cid;

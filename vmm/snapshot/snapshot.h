@@ -65,6 +65,12 @@ struct snapshot_load_params {
 	bool enable_rewind;		/* File: KVM's dirty log from the
 					 * start; Uffd: refused
 					 */
+	/* network_overrides: another tap for a saved interface. */
+	unsigned int nr_net_overrides;
+	struct snapshot_net_override {
+		char iface_id[VM_NET_ID_MAX];
+		char host_dev_name[VM_NET_DEV_MAX];
+	} net_overrides[VM_MAX_NET_IFACES];
 };
 
 /* PUT /snapshot/rewind (our extension). */
