@@ -177,6 +177,12 @@ static json_object *stats_to_json(const struct vmm_stats *st)
 	ADD(vsock_tx_bytes);
 	ADD(vsock_conns);
 	ADD(vsock_rsts);
+	ADD(net_rx_packets);
+	ADD(net_tx_packets);
+	ADD(net_rx_bytes);
+	ADD(net_tx_bytes);
+	ADD(net_rx_dropped);
+	ADD(net_tx_dropped);
 	ADD(uart_write_count);
 	ADD(uart_flush_count);
 	ADD(uart_missed_write_count);
