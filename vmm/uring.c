@@ -67,6 +67,12 @@ int uring__poll_cancel(struct uring_loop *l, struct uring_poll *p)
 	return 0;
 }
 
+/*
+ * The work queued so far, each once.  A work stays marked queued until
+ * it is off our list: a uring__defer() from another thread in between
+ * (a vCPU resetting a device again) finds it queued and leaves it, and
+ * one after it puts it back on l->work, never on two lists at once.
+ */
 static void run_deferred(struct uring_loop *l)
 {
 	struct list_node todo, *n, *tmp;
@@ -74,17 +80,17 @@ static void run_deferred(struct uring_loop *l)
 	list__init(&todo);
 	pthread_mutex_lock(&l->lock);
 	list_for_each_safe(n, tmp, &l->work) {
-		struct uring_work *w = container_of(n, struct uring_work, node);
-
 		list__del(n);
-		w->queued = false;
 		list__add_tail(n, &todo);
 	}
 	pthread_mutex_unlock(&l->lock);
 	list_for_each_safe(n, tmp, &todo) {
 		struct uring_work *w = container_of(n, struct uring_work, node);
 
+		pthread_mutex_lock(&l->lock);
 		list__del(n);
+		w->queued = false;
+		pthread_mutex_unlock(&l->lock);
 		w->fn(w);
 	}
 }
