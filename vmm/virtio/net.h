@@ -14,9 +14,11 @@
  * merging costs nothing more (the driver posts page-sized buffers, not
  * 64 KiB ones for every frame).
  *
- * A later frame responder (MMDS's 169.254.169.254) sits at one point:
- * net_dev__tx_frame's caller sees every frame the guest sends, with its
- * header, before the tap does (see net.c, tx_frame()).
+ * A frame responder (MMDS's 169.254.169.254, to come) has one place on
+ * each side: tx_process() in net.c holds every frame the guest sends,
+ * checked, before it goes to the tap, and could answer it instead; its
+ * answers would go into a free host rx buffer and the rx FIFO, where
+ * frames from the tap wait for guest buffers.
  */
 #ifndef THAW_VMM_VIRTIO_NET_H
 #define THAW_VMM_VIRTIO_NET_H
