@@ -69,6 +69,9 @@ server() {
 }
 
 ip tuntap add $TAP mode tap
+# The clones' taps get this MAC too (tools/netns-clones' default): the
+# guest's ARP entry for its gateway holds in every clone.
+ip link set $TAP address 06:00:ac:10:00:01
 ip addr add 172.16.0.1/24 dev $TAP
 ip link set $TAP up
 server 172.16.0.1 "$work/host.log"
