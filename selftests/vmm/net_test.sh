@@ -36,7 +36,7 @@ trap cleanup EXIT
 
 VMM=thawvm
 why=$(curl_missing)
-[ -z "$why" ] && ! command -v socat > /dev/null && why="socat not installed"
+[ -z "$why" ] && ! command -v python3 > /dev/null && why="python3 not installed"
 [ -z "$why" ] && ! command -v nft > /dev/null && why="nft not installed (nftables)"
 [ -z "$why" ] && ! command -v ip > /dev/null && why="ip not installed (iproute2)"
 if [ -z "$why" ]; then
@@ -52,20 +52,36 @@ invoke() { # UDS ID PAYLOAD
 	"$thawctl" invoke --uds "$1" --request-id "$2" --payload "$3" \
 		--timeout 120 2>&1
 }
-# ask UDS ID HOST MSG: the function sends MSG to HOST:8000; its reply.
+# ask UDS ID HOST MSG: the function asks HOST:8000 for /MSG; its reply.
 ask() {
 	invoke "$1" "$2" "{\"host\":\"$3\",\"port\":8000,\"msg\":\"$4\"}"
 }
 load_body() { # STATE BACKEND PATH CID UDS [EXTRA_JSON]
 	echo "{\"snapshot_path\":\"$1\",\"mem_backend\":{\"backend_type\":\"$2\",\"backend_path\":\"$3\"},\"resume_vm\":true,\"vsock_override\":{\"uds_path\":\"$5\",\"guest_cid\":$4}${6:-}}"
 }
-# server ADDR LOG: a TCP server on ADDR:8000 answering "PEER MSG" to a
-# line MSG, and logging it.
+# server ADDR LOG: an HTTP server on ADDR:8000 answering GET /MSG with
+# "PEER MSG" (PEER: the client's address as the host sees it), and
+# logging that line.
 server() {
-	socat "TCP-LISTEN:8000,bind=$1,fork,reuseaddr" \
-		SYSTEM:"read m; echo \"\$SOCAT_PEERADDR \$m\" | tee -a $2" \
-		2> /dev/null &
+	python3 - "$1" "$2" <<'PY' 2> /dev/null &
+import http.server, sys
+addr, log = sys.argv[1], sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        line = "%s %s" % (self.client_address[0], self.path.lstrip("/"))
+        with open(log, "a") as f:
+            f.write(line + "\n")
+        body = (line + "\n").encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer((addr, 8000), H).serve_forever()
+PY
 	server_pids+=($!)
+	sleep 1
 }
 
 ip tuntap add $TAP mode tap
