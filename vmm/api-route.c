@@ -20,6 +20,7 @@
 #include "vmm/api.h"
 #include "vmm/api-route.h"
 #include "vmm/snapshot/snapshot.h"
+#include "vmm/virtio/tap.h"
 #include "thaw-version.h"
 
 #define MSG_AFTER_BOOT	"The requested operation is not supported after starting the microVM."
@@ -176,6 +177,12 @@ static json_object *stats_to_json(const struct vmm_stats *st)
 	ADD(vsock_tx_bytes);
 	ADD(vsock_conns);
 	ADD(vsock_rsts);
+	ADD(net_rx_packets);
+	ADD(net_tx_packets);
+	ADD(net_rx_bytes);
+	ADD(net_tx_bytes);
+	ADD(net_rx_dropped);
+	ADD(net_tx_dropped);
 	ADD(uart_write_count);
 	ADD(uart_flush_count);
 	ADD(uart_missed_write_count);
@@ -586,6 +593,126 @@ static void get_vm_config(struct api_state *api, struct api_resp *r)
 	r->body = vm_config__to_json(&api->cfg);
 }
 
+/*
+ * PUT /network-interfaces/{iface_id}: Firecracker's.  The tap must exist
+ * and be ours to attach to now, as Firecracker checks at the PUT.
+ */
+static void put_net(struct api_state *api, struct api_resp *r,
+		    const char *id, json_object *b)
+{
+	struct vm_config tmp;
+	char err[512] = "";
+	unsigned int i;
+
+	if (api->started) {
+		resp_error(r, 400, MSG_AFTER_BOOT);
+		return;
+	}
+	tmp = api->cfg;		/* only its interfaces change */
+	if (vm_config__parse_net(&tmp, id, b, err, sizeof(err))) {
+		resp_error(r, 400, "%s", err);
+		return;
+	}
+	for (i = 0; i < tmp.nr_net; i++)
+		if (!strcmp(tmp.net[i].iface_id, id))
+			break;
+	if (tap__check(tmp.net[i].host_dev_name, err, sizeof(err))) {
+		resp_error(r, 400, "network-interfaces %s: %s", id, err);
+		return;
+	}
+	api->cfg.nr_net = tmp.nr_net;
+	memcpy(api->cfg.net, tmp.net, sizeof(tmp.net));
+	api->configured = true;
+	r->status = 204;
+}
+
+/*
+ * PATCH /network-interfaces/{iface_id}: after boot, Firecracker's way to
+ * change an interface's rate limiters.  thawvm has none: a body without
+ * them (or with nulls) is a no-op, with them it is refused.
+ */
+static void patch_net(struct api_state *api, struct api_resp *r,
+		      const char *id, json_object *b)
+{
+	static const char *const fields[] = {
+		"iface_id", "rx_rate_limiter", "tx_rate_limiter", NULL
+	};
+	json_object *v;
+	unsigned int i;
+
+	if (!api->started) {
+		resp_error(r, 400, MSG_BEFORE_BOOT);
+		return;
+	}
+	if (!json_object_is_type(b, json_type_object)) {
+		resp_error(r, 400, "network-interfaces: expected a JSON object");
+		return;
+	}
+	json_object_object_foreach(b, key, val) {
+		const char *const *f;
+
+		for (f = fields; *f && strcmp(*f, key); f++)
+			;
+		if (!*f) {
+			resp_error(r, 400, "network-interfaces: unknown field `%s`",
+				   key);
+			return;
+		}
+		if (strcmp(key, "iface_id") && val) {
+			resp_error(r, 400,
+				   "network-interfaces: `%s`: thawvm has no rate limiters on network interfaces",
+				   key);
+			return;
+		}
+	}
+	if (!json_object_object_get_ex(b, "iface_id", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), id)) {
+		resp_error(r, 400,
+			   "network-interfaces: the body's iface_id must be the path's (%s)",
+			   id);
+		return;
+	}
+	for (i = 0; i < api->cfg.nr_net; i++)
+		if (!strcmp(api->cfg.net[i].iface_id, id))
+			break;
+	if (i == api->cfg.nr_net) {
+		resp_error(r, 400, "network-interfaces: no interface `%s`", id);
+		return;
+	}
+	r->status = 204;
+}
+
+/* Routes whose path ends in an id: /network-interfaces/{iface_id}. */
+struct id_route {
+	const char *prefix;
+	unsigned int method;
+	void (*fn)(struct api_state *, struct api_resp *, const char *id,
+		   json_object *);
+};
+
+static const struct id_route id_routes[] = {
+	{ "/network-interfaces/", M_PUT, put_net },
+	{ "/network-interfaces/", M_PATCH, patch_net },
+};
+
+static const struct id_route *find_id_route(unsigned int m, const char *url,
+					    const char **id)
+{
+	size_t i, n;
+
+	for (i = 0; i < sizeof(id_routes) / sizeof(id_routes[0]); i++) {
+		n = strlen(id_routes[i].prefix);
+		if (id_routes[i].method == m &&
+		    !strncmp(url, id_routes[i].prefix, n) && url[n] &&
+		    !strchr(url + n, '/')) {
+			*id = url + n;
+			return &id_routes[i];
+		}
+	}
+	return NULL;
+}
+
 static const struct route routes[] = {
 	{ "/", M_GET, NULL, NULL, get_instance },
 	{ "/version", M_GET, NULL, NULL, get_version },
@@ -623,7 +750,9 @@ void api__dispatch(struct api_state *api, const char *method,
 		   bool too_big, struct api_resp *r)
 {
 	unsigned int m = method_bit(method);
+	const struct id_route *idr = NULL;
 	const struct route *rt = NULL;
+	const char *id = NULL;
 	char err[512] = "";
 	json_object *body;
 
@@ -647,12 +776,14 @@ void api__dispatch(struct api_state *api, const char *method,
 			rt = &routes[i];
 			break;
 		}
-	if (!rt) {
+	if (!rt)
+		idr = find_id_route(m, url, &id);
+	if (!rt && !idr) {
 		resp_error(r, 400, "Invalid request method and/or path: %s %s.",
 			   method, url);
 		return;
 	}
-	if (rt->no_body) {
+	if (rt && rt->no_body) {
 		if (len) {
 			resp_error(r, 400, "%s %s takes no body", method, url);
 			return;
@@ -670,7 +801,9 @@ void api__dispatch(struct api_state *api, const char *method,
 		resp_error(r, 400, "%s", err);
 		return;
 	}
-	if (rt->parse)
+	if (idr)
+		idr->fn(api, r, id, body);
+	else if (rt->parse)
 		put_boot_section(api, r, body, rt->parse);
 	else
 		rt->with_body(api, r, body);

@@ -396,6 +396,159 @@ int vm_config__parse_machine(struct vm_config *cfg, json_object *obj,
 	return 0;
 }
 
+int vm_config__parse_mac(const char *s, uint8_t *mac)
+{
+	unsigned int i, v[6];
+	char end;
+
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &end) != 6)
+		return -EINVAL;
+	for (i = 0; i < 6; i++) {
+		/* sscanf's %x takes a sign or a lone digit: only two hex digits. */
+		if (!isxdigit((unsigned char)s[3 * i]) ||
+		    !isxdigit((unsigned char)s[3 * i + 1]))
+			return -EINVAL;
+		mac[i] = (uint8_t)v[i];
+	}
+	/* A guest's own address: not multicast (nor broadcast). */
+	return mac[0] & 1 ? -EINVAL : 0;
+}
+
+/* A rate limiter: absent or null only (none is implemented). */
+static int no_rate_limiter(json_object *obj, const char *what,
+			   const char *key, char *err, size_t errlen)
+{
+	json_object *v;
+
+	if (json_object_object_get_ex(obj, key, &v) && v)
+		return err__set(err, errlen, -EINVAL,
+				"%s: `%s`: thawvm has no rate limiters on network interfaces",
+				what, key);
+	return 0;
+}
+
+static bool name_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	return n && n < max && !strpbrk(s, "/ \t\n:");
+}
+
+int vm_config__parse_net(struct vm_config *cfg, const char *id,
+			 json_object *obj, char *err, size_t errlen)
+{
+	static const char *const fields[] = {
+		"iface_id", "host_dev_name", "guest_mac", "rx_rate_limiter",
+		"tx_rate_limiter", NULL
+	};
+	static const char what[] = "network-interfaces";
+	char *body_id = NULL, *dev = NULL, *mac = NULL;
+	struct vm_net_config n;
+	unsigned int i, slot;
+	int ret;
+
+	memset(&n, 0, sizeof(n));
+	ret = check_fields(obj, what, fields, err, errlen);
+	if (ret)
+		return ret;
+	if (get_string(obj, what, "iface_id", true, &body_id, err, errlen) < 0 ||
+	    get_string(obj, what, "host_dev_name", true, &dev, err, errlen) < 0 ||
+	    get_string(obj, what, "guest_mac", false, &mac, err, errlen) < 0 ||
+	    no_rate_limiter(obj, what, "rx_rate_limiter", err, errlen) ||
+	    no_rate_limiter(obj, what, "tx_rate_limiter", err, errlen)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = -EINVAL;
+	if (id && strcmp(id, body_id)) {
+		err__set(err, errlen, ret,
+			 "%s: the path's iface_id `%s` and the body's `%s` differ",
+			 what, id, body_id);
+		goto out;
+	}
+	if (!name_ok(body_id, VM_NET_ID_MAX)) {
+		err__set(err, errlen, ret,
+			 "%s: iface_id must be 1 to %d bytes, without '/', ':' or spaces",
+			 what, VM_NET_ID_MAX - 1);
+		goto out;
+	}
+	if (!name_ok(dev, VM_NET_DEV_MAX)) {
+		err__set(err, errlen, ret,
+			 "%s %s: host_dev_name `%s` is not an interface name (1 to %d bytes)",
+			 what, body_id, dev, VM_NET_DEV_MAX - 1);
+		goto out;
+	}
+	if (mac && vm_config__parse_mac(mac, n.guest_mac)) {
+		err__set(err, errlen, ret,
+			 "%s %s: guest_mac `%s` is not a unicast MAC address (like 06:00:ac:10:00:02)",
+			 what, body_id, mac);
+		goto out;
+	}
+	n.has_mac = mac != NULL;
+	snprintf(n.iface_id, sizeof(n.iface_id), "%s", body_id);
+	snprintf(n.host_dev_name, sizeof(n.host_dev_name), "%s", dev);
+	/* The same id replaces; another id may not share its tap or MAC. */
+	slot = cfg->nr_net;
+	for (i = 0; i < cfg->nr_net; i++) {
+		const struct vm_net_config *o = &cfg->net[i];
+
+		if (!strcmp(o->iface_id, n.iface_id)) {
+			slot = i;
+			continue;
+		}
+		if (!strcmp(o->host_dev_name, n.host_dev_name)) {
+			err__set(err, errlen, ret,
+				 "%s %s: tap %s is already interface %s's",
+				 what, n.iface_id, n.host_dev_name, o->iface_id);
+			goto out;
+		}
+		if (n.has_mac && o->has_mac &&
+		    !memcmp(o->guest_mac, n.guest_mac, 6)) {
+			err__set(err, errlen, ret,
+				 "%s %s: guest_mac %s is already interface %s's",
+				 what, n.iface_id, mac, o->iface_id);
+			goto out;
+		}
+	}
+	if (slot == VM_MAX_NET_IFACES) {
+		err__set(err, errlen, ret, "%s: at most %d interfaces", what,
+			 VM_MAX_NET_IFACES);
+		goto out;
+	}
+	cfg->net[slot] = n;
+	if (slot == cfg->nr_net)
+		cfg->nr_net++;
+	ret = 0;
+out:
+	free(body_id);
+	free(dev);
+	free(mac);
+	return ret;
+}
+
+/* The config file's list: each entry as its own PUT. */
+static int parse_net_list(struct vm_config *cfg, json_object *v, char *err,
+			  size_t errlen)
+{
+	size_t i, n;
+	int ret;
+
+	if (!json_object_is_type(v, json_type_array))
+		return err__set(err, errlen, -EINVAL,
+				"`network-interfaces` must be an array");
+	n = json_object_array_length(v);
+	for (i = 0; i < n; i++) {
+		ret = vm_config__parse_net(cfg, NULL,
+					   json_object_array_get_idx(v, i),
+					   err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* A uds_path that vsock_uds__path_ok() refuses (lib/vsock-uds.h). */
 static int uds_path_error(const char *what, char *err, size_t errlen)
 {
@@ -956,8 +1109,9 @@ int vm_config__parse_file(struct vm_config *cfg, const char *text,
 			ret = parse_drives(cfg, val, err, errlen);
 		else if (!strcmp(key, "entropy"))
 			ret = vm_config__parse_entropy(cfg, val, err, errlen);
-		else if (!strcmp(key, "network-interfaces") ||
-			 !strcmp(key, "pmem"))
+		else if (!strcmp(key, "network-interfaces"))
+			ret = parse_net_list(cfg, val, err, errlen);
+		else if (!strcmp(key, "pmem"))
 			ret = parse_absent_devices(val, key, err, errlen);
 		else
 			ret = err__set(err, errlen, -EINVAL,
@@ -1149,6 +1303,60 @@ static int parse_vsock_override(struct snapshot_load_params *p,
 	return 0;
 }
 
+/* [{iface_id, host_dev_name}, ...]: which the snapshot has, the load checks. */
+static int parse_net_overrides(struct snapshot_load_params *p,
+			       json_object *v, char *err, size_t errlen)
+{
+	static const char *const fields[] = {
+		"iface_id", "host_dev_name", NULL
+	};
+	static const char what[] = "snapshot/load: network_overrides";
+	char *id = NULL, *dev = NULL;
+	size_t i, j, n;
+	int ret = -EINVAL;
+
+	if (!json_object_is_type(v, json_type_array))
+		return err__set(err, errlen, -EINVAL, "%s: must be an array",
+				what);
+	n = json_object_array_length(v);
+	if (n > VM_MAX_NET_IFACES)
+		return err__set(err, errlen, -EINVAL,
+				"%s: at most %d entries", what,
+				VM_MAX_NET_IFACES);
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+		struct snapshot_net_override *o = &p->net_overrides[i];
+
+		if (check_fields(e, what, fields, err, errlen) ||
+		    get_string(e, what, "iface_id", true, &id, err,
+			       errlen) < 0 ||
+		    get_string(e, what, "host_dev_name", true, &dev, err,
+			       errlen) < 0)
+			goto out;
+		if (!name_ok(id, VM_NET_ID_MAX) ||
+		    !name_ok(dev, VM_NET_DEV_MAX)) {
+			err__set(err, errlen, -EINVAL,
+				 "%s: `%s` / `%s`: not an iface_id and an interface name",
+				 what, id, dev);
+			goto out;
+		}
+		for (j = 0; j < i; j++)
+			if (!strcmp(p->net_overrides[j].iface_id, id)) {
+				err__set(err, errlen, -EINVAL,
+					 "%s: iface_id `%s` twice", what, id);
+				goto out;
+			}
+		snprintf(o->iface_id, sizeof(o->iface_id), "%s", id);
+		snprintf(o->host_dev_name, sizeof(o->host_dev_name), "%s", dev);
+		p->nr_net_overrides = i + 1;
+	}
+	ret = 0;
+out:
+	free(id);
+	free(dev);
+	return ret;
+}
+
 int vm_config__parse_snapshot_load(struct snapshot_load_params *p,
 				   json_object *obj, char *err, size_t errlen)
 {
@@ -1222,13 +1430,10 @@ int vm_config__parse_snapshot_load(struct snapshot_load_params *p,
 		if (ret)
 			goto err;
 	}
-	if (json_object_object_get_ex(obj, "network_overrides", &v) &&
-	    (!json_object_is_type(v, json_type_array) ||
-	     json_object_array_length(v))) {
-		ret = err__set(err, errlen, -EINVAL,
-			       "%s: `network_overrides`: thawvm has no network devices",
-			       what);
-		goto err;
+	if (json_object_object_get_ex(obj, "network_overrides", &v)) {
+		ret = parse_net_overrides(p, v, err, errlen);
+		if (ret)
+			goto err;
 	}
 	if (p->enable_rewind && p->backend == MEM_BACKEND_UFFD) {
 		ret = err__set(err, errlen, -EINVAL,
@@ -1356,6 +1561,7 @@ static json_object *drives_to_json(const struct vm_config *cfg)
 json_object *vm_config__to_json(const struct vm_config *cfg)
 {
 	json_object *o = json_object_new_object(), *s;
+	unsigned int i;
 
 	if (!o)
 		return NULL;
@@ -1411,6 +1617,24 @@ json_object *vm_config__to_json(const struct vm_config *cfg)
 	json_object_object_add(o, "drives", drives_to_json(cfg));
 	if (cfg->entropy.present)
 		json_object_object_add(o, "entropy", json_object_new_object());
-	json_object_object_add(o, "network-interfaces", json_object_new_array());
+	s = json_object_new_array();
+	for (i = 0; i < cfg->nr_net; i++) {
+		const struct vm_net_config *n = &cfg->net[i];
+		json_object *e = json_object_new_object();
+		char mac[18];
+
+		add_str(e, "iface_id", n->iface_id);
+		add_str(e, "host_dev_name", n->host_dev_name);
+		if (n->has_mac) {
+			snprintf(mac, sizeof(mac),
+				 "%02x:%02x:%02x:%02x:%02x:%02x",
+				 n->guest_mac[0], n->guest_mac[1],
+				 n->guest_mac[2], n->guest_mac[3],
+				 n->guest_mac[4], n->guest_mac[5]);
+			add_str(e, "guest_mac", mac);
+		}
+		json_object_array_add(s, e);
+	}
+	json_object_object_add(o, "network-interfaces", s);
 	return o;
 }

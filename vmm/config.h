@@ -78,6 +78,21 @@ struct vm_entropy_config {
 	bool present;
 };
 
+/*
+ * PUT /network-interfaces/{iface_id}: a virtio-net device on a host tap
+ * that exists already.  Fixed-size, so a vm_config copies as it is.
+ */
+#define VM_MAX_NET_IFACES	4
+#define VM_NET_ID_MAX		64	/* iface_id, NUL included */
+#define VM_NET_DEV_MAX		16	/* IFNAMSIZ */
+
+struct vm_net_config {
+	char iface_id[VM_NET_ID_MAX];
+	char host_dev_name[VM_NET_DEV_MAX];
+	bool has_mac;			/* else the guest picks one */
+	uint8_t guest_mac[6];
+};
+
 struct vm_metrics_config {
 	bool present;
 	char *metrics_path;
@@ -100,6 +115,8 @@ struct vm_config {
 	struct vm_boot_source boot_source;
 	struct vm_machine_config machine;
 	struct vm_vsock_config vsock;
+	unsigned int nr_net;
+	struct vm_net_config net[VM_MAX_NET_IFACES];
 	struct log_config logger;	/* lib/log.h */
 	struct vm_metrics_config metrics;
 	char *serial_out_path;		/* NULL: the console goes to stdout */
@@ -138,6 +155,15 @@ int vm_config__parse_machine(struct vm_config *cfg, struct json_object *obj,
 			     bool partial, char *err, size_t errlen);
 int vm_config__parse_vsock(struct vm_config *cfg, struct json_object *obj,
 			   char *err, size_t errlen);
+/*
+ * PUT /network-interfaces/@id (@id: the path's), and each entry of the
+ * config file's `network-interfaces`: a new interface or, for an @id
+ * there already, its replacement.  Not a tap check (vmm/virtio/tap.h).
+ */
+int vm_config__parse_net(struct vm_config *cfg, const char *id,
+			 struct json_object *obj, char *err, size_t errlen);
+/* "02:fc:00:00:00:05" to 6 bytes; 0 or -EINVAL. */
+int vm_config__parse_mac(const char *s, uint8_t *mac);
 int vm_config__parse_logger(struct vm_config *cfg, struct json_object *obj,
 			    char *err, size_t errlen);
 int vm_config__parse_metrics(struct vm_config *cfg, struct json_object *obj,

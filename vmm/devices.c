@@ -29,6 +29,8 @@ static const struct device_init device_table[] = {
 	  &vmgenid__snap },
 	{ "virtio-blk", DEVICE_PRIO_VIRTIO, blk__init, blk__exit, &blk__snap },
 	{ "virtio-rng", DEVICE_PRIO_VIRTIO, rng__init, rng__exit, &rng__snap },
+	{ "virtio-net", DEVICE_PRIO_VIRTIO, net__init, net__exit,
+	  &net__snap },
 };
 
 #define NR_DEVICES ARRAY_SIZE(device_table)

@@ -119,6 +119,8 @@ int blk__init(struct kvm *kvm, char *err, size_t errlen);
 void blk__exit(struct kvm *kvm);
 int rng__init(struct kvm *kvm, char *err, size_t errlen);
 void rng__exit(struct kvm *kvm);
+int net__init(struct kvm *kvm, char *err, size_t errlen);
+void net__exit(struct kvm *kvm);
 
 /* Their snapshot sections. */
 extern const struct device_snap serial__snap;
@@ -127,5 +129,6 @@ extern const struct device_snap vmgenid__snap;
 extern const struct device_snap vsock__snap;
 extern const struct device_snap blk__snap;
 extern const struct device_snap rng__snap;
+extern const struct device_snap net__snap;
 
 #endif

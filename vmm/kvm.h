@@ -27,6 +27,7 @@ struct pm;
 struct boot_timer;
 struct virtio_mmio;
 struct vsock;
+struct net;
 struct vmgenid;
 struct blk_set;
 struct rng;
@@ -47,6 +48,12 @@ struct kvm_counters {
 	atomic_uint_fast64_t vsock_tx_bytes;
 	atomic_uint_fast64_t vsock_conns;
 	atomic_uint_fast64_t vsock_rsts;
+	atomic_uint_fast64_t net_rx_packets;	/* tap -> guest */
+	atomic_uint_fast64_t net_tx_packets;	/* guest -> tap */
+	atomic_uint_fast64_t net_rx_bytes;
+	atomic_uint_fast64_t net_tx_bytes;
+	atomic_uint_fast64_t net_rx_dropped;	/* no fit, reset, snapshot */
+	atomic_uint_fast64_t net_tx_dropped;	/* the tap refused it */
 	atomic_uint_fast64_t uart_write_count;	/* bytes the guest sent */
 	atomic_uint_fast64_t uart_flush_count;	/* write(2)s of them */
 	atomic_uint_fast64_t uart_missed_write_count;	/* output full/gone */
@@ -102,6 +109,7 @@ struct kvm {
 	struct vsock *vsock;
 	struct blk_set *blk;		/* vmm/virtio/blk.c: the drives */
 	struct rng *rng;		/* vmm/virtio/rng.c */
+	struct net *net;		/* vmm/virtio/net.c */
 	unsigned int nr_virtio;
 	struct virtio_mmio *virtio[LAYOUT_VIRTIO_SLOTS];
 

@@ -166,4 +166,30 @@ struct rng_state {
 	struct virtio_mmio_state mmio;
 };
 
+/*
+ * vmm/virtio/net.c: every interface, in the machine's order (which is its
+ * virtio-mmio slots').  Frames in flight are not saved (the network
+ * drops them); tx chains the tap had not finished with are, by head, and
+ * a restore hands them back to the guest as sent.
+ */
+#define PERSIST_NET_TX_SLOTS	32
+
+struct net_iface_state {
+	char iface_id[VM_NET_ID_MAX];	/* NUL-terminated */
+	char host_dev_name[VM_NET_DEV_MAX];
+	uint8_t guest_mac[6];
+	uint8_t has_mac;
+	uint8_t pad;
+	uint32_t nr_tx_inflight;
+	uint64_t features;		/* what the device offered */
+	uint16_t tx_inflight[PERSIST_NET_TX_SLOTS];	/* chain heads */
+	struct virtio_mmio_state mmio;
+};
+
+struct net_state {
+	uint32_t nr_ifaces;
+	uint32_t pad;
+	struct net_iface_state iface[VM_MAX_NET_IFACES];
+};
+
 #endif

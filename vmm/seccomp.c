@@ -13,6 +13,7 @@
 
 #include <linux/fs.h>
 #include <linux/io_uring.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/thaw.h>
 #include <linux/userfaultfd.h>
@@ -59,8 +60,13 @@ static const struct rule vcpu_rules[] = {
 	{ SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, KVM_GET_VCPU_EVENTS) },
 };
 
-/* io_uring, eventfds, the vsock Unix sockets, connection buffers. */
+/*
+ * io_uring (the poll ring and the data ring, vmm/uring.h), eventfds, the
+ * vsock Unix sockets, connection buffers; the offloads a virtio-net
+ * driver acks, set on its tap when it starts the device.
+ */
 static const struct rule devices_rules[] = {
+	{ SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, TUNSETOFFLOAD) },
 	ANY(io_uring_enter), ANY(read), ANY(readv), ANY(recvfrom),
 	ANY(sendmsg), ANY(sendto), ANY(accept4), ANY(connect), ANY(shutdown),
 	ANY(close), NO_EXEC(mmap), NO_EXEC(mprotect), ANY(brk),
@@ -77,7 +83,8 @@ static const struct rule copier_rules[] = {
  * The control plane, beside every role above (their threads start under
  * this filter): configuration and snapshot files, KVM's ioctls on the
  * fds it opens, guest memory, the memory backends (/dev/thaw, userfaultfd,
- * the Uffd handler's socket), the API socket, threads and their filters.
+ * the Uffd handler's socket), the API socket, threads and their filters,
+ * the taps of network interfaces (vmm/virtio/tap.c).
  */
 static const struct rule control_rules[] = {
 	/* Files: configuration, kernel, snapshot state and memory. */
@@ -116,7 +123,8 @@ static const struct rule control_rules[] = {
 /*
  * The control plane's ioctls: KVM's (the machine, its vCPUs' state,
  * snapshots, dirty logs), /dev/thaw's, userfaultfd's (the Uffd backend),
- * and isatty()'s TCGETS.  Not TIOCSTI, not any other device's.
+ * the taps' (attach, header size, offloads) and isatty()'s TCGETS.  Not
+ * TIOCSTI, not any other device's.
  */
 static const unsigned long control_ioctls[] = {
 	KVM_GET_API_VERSION, KVM_CHECK_EXTENSION, KVM_CREATE_VM,
@@ -140,6 +148,7 @@ static const unsigned long control_ioctls[] = {
 	USERFAULTFD_IOC_NEW, UFFDIO_API, UFFDIO_REGISTER, UFFDIO_UNREGISTER,
 	UFFDIO_COPY,
 	BLKGETSIZE64,	/* a drive on a block device */
+	TUNSETIFF, TUNGETIFF, TUNSETVNETHDRSZ, TUNSETOFFLOAD,
 	TCGETS,
 };
 

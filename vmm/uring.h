@@ -11,7 +11,13 @@
  *
  * The ring is created disabled, restricted to the opcodes above (poll add,
  * poll remove, cancel) and to no register operation, then enabled: see
- * restrict_ring().  thawvm creates it before its seccomp filters forbid
+ * restrict_ring().
+ *
+ * Beside it, the data ring: readv and writev on the devices' own fds (a
+ * tap, say), nothing else (restricted the same way).  Its completions
+ * signal an eventfd the loop polls, and run their request's callback on
+ * the loop thread, or on the thread that calls uring__io_reap() while no
+ * loop thread runs (a device's exit, a machine paused for a snapshot).  thawvm creates it before its seccomp filters forbid
  * io_uring_setup and keeps it for the process; uring__reset() readies it
  * for a second machine after a failed start.
  */
@@ -21,6 +27,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include <liburing.h>
 
@@ -43,6 +50,14 @@ struct uring_work {
 	bool queued;			/* under the loop's lock */
 };
 
+struct uring_req;
+typedef void (*uring_req_fn)(struct uring_req *r, int res);
+
+/* A data-ring request: embed it; res is the byte count or -errno. */
+struct uring_req {
+	uring_req_fn fn;
+};
+
 struct uring_loop {
 	struct io_uring ring;
 	bool ring_ok;
@@ -55,6 +70,13 @@ struct uring_loop {
 	bool stop;			/* loop thread only */
 	unsigned int armed;		/* polls with an owner; loop thread only */
 	uint64_t polls_completed;	/* loop thread only */
+	/* The data ring; its fields: the loop thread (see above). */
+	struct io_uring io_ring;
+	bool io_ok;
+	int io_fd;			/* eventfd: completions posted */
+	struct uring_poll io_poll;
+	unsigned int io_queued;		/* prepared, not yet submitted */
+	uint64_t io_inflight;		/* submitted, not yet reaped */
 };
 
 int uring__init(struct uring_loop *l, unsigned int entries);
@@ -75,6 +97,22 @@ int uring__poll_cancel(struct uring_loop *l, struct uring_poll *p);
 /* Any thread. */
 void uring__defer(struct uring_loop *l, struct uring_work *w);
 void uring__wake(struct uring_loop *l);
+
+/*
+ * The data ring.  Queue a readv or writev of @iov (which, like @r, must
+ * stay valid until @r's callback); 0, or -EBUSY when the ring is full.
+ * Queued requests go to the kernel at uring__io_submit(), the loop's next
+ * turn, or a reap.
+ */
+int uring__io_readv(struct uring_loop *l, struct uring_req *r, int fd,
+		    const struct iovec *iov, unsigned int n);
+int uring__io_writev(struct uring_loop *l, struct uring_req *r, int fd,
+		     const struct iovec *iov, unsigned int n);
+int uring__io_submit(struct uring_loop *l);
+/* Cancel every request on @fd; each still completes (-ECANCELED). */
+int uring__io_cancel_fd(struct uring_loop *l, int fd);
+/* Run the completions there are; with @wait, wait for one first. */
+int uring__io_reap(struct uring_loop *l, bool wait);
 
 /* Run until uring__stop() from a callback; 0 or -errno. */
 int uring__run(struct uring_loop *l);

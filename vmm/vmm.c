@@ -475,6 +475,12 @@ void vmm__stats(struct vmm *vmm, struct vmm_stats *out)
 	out->vsock_tx_bytes = atomic_load(&c->vsock_tx_bytes);
 	out->vsock_conns = atomic_load(&c->vsock_conns);
 	out->vsock_rsts = atomic_load(&c->vsock_rsts);
+	out->net_rx_packets = atomic_load(&c->net_rx_packets);
+	out->net_tx_packets = atomic_load(&c->net_tx_packets);
+	out->net_rx_bytes = atomic_load(&c->net_rx_bytes);
+	out->net_tx_bytes = atomic_load(&c->net_tx_bytes);
+	out->net_rx_dropped = atomic_load(&c->net_rx_dropped);
+	out->net_tx_dropped = atomic_load(&c->net_tx_dropped);
 	out->uart_write_count = atomic_load(&c->uart_write_count);
 	out->uart_flush_count = atomic_load(&c->uart_flush_count);
 	out->uart_missed_write_count =

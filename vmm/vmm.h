@@ -114,6 +114,12 @@ struct vmm_stats {
 	uint64_t vsock_tx_bytes;
 	uint64_t vsock_conns;		/* connections opened, both ways */
 	uint64_t vsock_rsts;		/* RSTs sent to the guest */
+	uint64_t net_rx_packets;	/* every interface: tap -> guest */
+	uint64_t net_tx_packets;	/* guest -> tap */
+	uint64_t net_rx_bytes;
+	uint64_t net_tx_bytes;
+	uint64_t net_rx_dropped;
+	uint64_t net_tx_dropped;
 	/* Serial output (vmm/hw/serial.c), Firecracker's uart metrics. */
 	uint64_t uart_write_count;	/* bytes the guest sent */
 	uint64_t uart_flush_count;	/* write(2)s of them */

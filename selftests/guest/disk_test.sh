@@ -58,8 +58,8 @@ else
 	tail -n 30 "$work/root.console" | diag
 fi
 check "thaw-init loaded virtio_blk and ext4" \
-	'grep -q "loaded /lib/thaw/modules/blk/.*virtio_blk" "$work/root.console" &&
-	 grep -q "loaded /lib/thaw/modules/blk/.*ext4" "$work/root.console"'
+	'grep -q "loaded /lib/thaw/modules/virtio-2/.*virtio_blk" "$work/root.console" &&
+	 grep -q "loaded /lib/thaw/modules/virtio-2/.*ext4" "$work/root.console"'
 check "thaw-init made /dev/vda the root" \
 	'grep -q "root is /dev/vda (ext4, rw)" "$work/root.console"'
 got=$(invoke root)

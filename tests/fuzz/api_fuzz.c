@@ -27,7 +27,8 @@ static const char *const paths[] = {
 	"/", "/version", "/machine-config", "/vm/config", "/boot-source",
 	"/vsock", "/logger", "/metrics", "/serial", "/actions", "/vm",
 	"/snapshot/create", "/snapshot/load", "/snapshot/wset",
-	"/snapshot/rewind", "/snapshot", "",
+	"/snapshot/rewind", "/snapshot", "", "/network-interfaces/eth0",
+	"/network-interfaces/",
 };
 static const char *const methods[] = { "GET", "PUT", "PATCH", "DELETE" };
 

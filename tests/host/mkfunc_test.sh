@@ -7,7 +7,7 @@ cd "$top" || exit 1
 mkfunc=tools/guest/mkfunc
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..12"
+echo "1..13"
 n=0
 ok() { n=$((n + 1)); echo "ok $n $*"; }
 nok() { n=$((n + 1)); echo "not ok $n $*"; }
@@ -15,7 +15,7 @@ check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
 
 if [ ! -x build/bin/thaw-init ] || ! command -v busybox >/dev/null ||
    ! kver=$(cat "${THAW_CACHE:-.cache}/kernel/current" 2>/dev/null); then
-	for i in $(seq 12); do
+	for i in $(seq 13); do
 		echo "ok $i mkfunc # SKIP needs build/bin/thaw-init, busybox and the kernel cache"
 	done
 	exit 0
@@ -45,6 +45,10 @@ mods=$(cd "$r/lib/thaw/modules" && ls)
 echo "$mods" | sed 's/^/# /'
 check "the vsock modules in dependency order" \
 	'echo "$mods" | tr "\n" " " | grep -q "virtio_ring.ko .*virtio.ko .*virtio_mmio.ko .*vsock.ko .*vmw_vsock_virtio_transport_common.ko .*vmw_vsock_virtio_transport.ko"'
+netmods=$(cd "$r/lib/thaw/modules/virtio-1" 2>/dev/null && ls)
+check "virtio_net and its dependencies apart, in virtio-1, in order" \
+	'echo "$netmods" | tr "\n" " " | grep -q "failover.ko .*net_failover.ko .*virtio_net.ko" &&
+	 ! echo "$netmods" | grep -q virtio_ring'
 cfg=$(cat "$r/etc/thaw/function.json")
 echo "# $cfg"
 json_ok() {

@@ -624,6 +624,101 @@ static void snapshot_load_drives(void **state)
 	assert_int_equal(-EINVAL, load_body(&p, LOAD("File", ",\"drive_overrides\":[1,2,3,4,5]")));
 }
 
+static int net_put(struct vm_config *cfg, const char *id, const char *text)
+{
+	json_object *o;
+	int ret;
+
+	err[0] = 0;
+	o = vm_config__parse_json(text, strlen(text), err, sizeof(err));
+	if (!o)
+		return -1000;
+	ret = vm_config__parse_net(cfg, id, o, err, sizeof(err));
+	json_object_put(o);
+	return ret;
+}
+
+static void network_interfaces(void **state)
+{
+	struct vm_config cfg;
+	uint8_t mac[6];
+
+	vm_config__init(&cfg);
+	assert_int_equal(0, net_put(&cfg, "eth0",
+		"{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap0\",\"guest_mac\":\"06:00:AC:10:00:02\",\"rx_rate_limiter\":null}"));
+	assert_int_equal(cfg.nr_net, 1);
+	assert_true(cfg.net[0].has_mac);
+	assert_int_equal(cfg.net[0].guest_mac[2], 0xac);
+	/* The same id replaces it. */
+	assert_int_equal(0, net_put(&cfg, "eth0",
+		"{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap1\"}"));
+	assert_int_equal(cfg.nr_net, 1);
+	assert_false(cfg.net[0].has_mac);
+	assert_string_equal(cfg.net[0].host_dev_name, "tap1");
+
+	/* Each refused, nothing changed. */
+	assert_int_equal(-EINVAL, net_put(&cfg, "eth1",
+		"{\"iface_id\":\"eth1\",\"host_dev_name\":\"tap1\"}"));
+	assert_non_null(strstr(err, "already interface eth0's"));
+	assert_int_equal(-EINVAL, net_put(&cfg, "eth1",
+		"{\"iface_id\":\"eth2\",\"host_dev_name\":\"tap2\"}"));
+	assert_non_null(strstr(err, "differ"));
+	assert_int_equal(-EINVAL, net_put(&cfg, "eth1",
+		"{\"iface_id\":\"eth1\",\"host_dev_name\":\"tap2\",\"guest_mac\":\"06:00:ac:10:00\"}"));
+	assert_non_null(strstr(err, "not a unicast MAC"));
+	assert_int_equal(-EINVAL, net_put(&cfg, "eth1",
+		"{\"iface_id\":\"eth1\",\"host_dev_name\":\"tap2\",\"tx_rate_limiter\":{\"bandwidth\":{}}}"));
+	assert_non_null(strstr(err, "no rate limiters"));
+	assert_int_equal(-EINVAL, net_put(&cfg, "eth1",
+		"{\"iface_id\":\"eth1\",\"host_dev_name\":\"a-name-far-too-long\"}"));
+	assert_int_equal(-EINVAL, net_put(&cfg, "eth1",
+		"{\"iface_id\":\"eth1\"}"));
+	assert_int_equal(cfg.nr_net, 1);
+
+	assert_int_equal(0, vm_config__parse_mac("02:fc:00:00:00:05", mac));
+	assert_int_equal(mac[5], 5);
+	assert_int_equal(-EINVAL, vm_config__parse_mac("02:fc:00:00:00:5", mac));
+	assert_int_equal(-EINVAL, vm_config__parse_mac("02:fc:00:00:00:05:", mac));
+	assert_int_equal(-EINVAL, vm_config__parse_mac("02:fc:00:00:+0:05", mac));
+	assert_int_equal(-EINVAL, vm_config__parse_mac("zz:fc:00:00:00:05", mac));
+	assert_int_equal(-EINVAL, vm_config__parse_mac("01:00:5e:00:00:01", mac));
+	vm_config__free(&cfg);
+}
+
+static void network_config_file_and_overrides(void **state)
+{
+	static const char text[] =
+		"{\"boot-source\":{\"kernel_image_path\":\"/k\"},"
+		"\"network-interfaces\":[{\"iface_id\":\"eth0\",\"host_dev_name\":\"vmtap0\",\"guest_mac\":\"06:00:ac:10:00:02\"}]}";
+	struct snapshot_load_params p;
+	struct vm_config cfg;
+	json_object *out;
+	const char *s;
+
+	vm_config__init(&cfg);
+	assert_int_equal(0, vm_config__parse_file(&cfg, text, strlen(text),
+						  err, sizeof(err)));
+	assert_int_equal(cfg.nr_net, 1);
+	out = vm_config__to_json(&cfg);
+	s = json_object_to_json_string(out);
+	assert_non_null(strstr(s, "\"guest_mac\": \"06:00:ac:10:00:02\""));
+	json_object_put(out);
+	vm_config__free(&cfg);
+
+	assert_int_equal(0, load_body(&p, LOAD("File",
+		",\"network_overrides\":[{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap7\"}]")));
+	assert_int_equal(p.nr_net_overrides, 1);
+	assert_string_equal(p.net_overrides[0].host_dev_name, "tap7");
+	snapshot_load_params__free(&p);
+	assert_int_equal(-EINVAL, load_body(&p, LOAD("File",
+		",\"network_overrides\":[{\"iface_id\":\"eth0\"}]")));
+	assert_int_equal(-EINVAL, load_body(&p, LOAD("File",
+		",\"network_overrides\":[{\"iface_id\":\"eth0\",\"host_dev_name\":\"a\"},{\"iface_id\":\"eth0\",\"host_dev_name\":\"b\"}]")));
+	assert_non_null(strstr(err, "twice"));
+	assert_int_equal(-EINVAL, load_body(&p, LOAD("File",
+		",\"network_overrides\":{}")));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -633,6 +728,10 @@ int main(void)
 		cmocka_unit_test(machine_put_and_patch),
 		cmocka_unit_test(machine_bad),
 		cmocka_unit_test(vsock),
+		cmocka_unit_test(network_interfaces),
+		cmocka_unit_test(network_config_file_and_overrides),
+		cmocka_unit_test(network_interfaces),
+		cmocka_unit_test(network_config_file_and_overrides),
 		cmocka_unit_test(logger_metrics_serial),
 		cmocka_unit_test(serial_rate_limiter),
 		cmocka_unit_test(config_file),

@@ -24,7 +24,7 @@ $(O)/tests/unit/ratelimit_test: $(LIBTHAW)
 
 # The machine's pure logic (vmm/): the config parser, encoders, builders.
 UNIT_TESTS += $(addprefix $(O)/tests/unit/,config_test aml_test acpi_test \
-	bootparams_test virtq_test cpuid_test)
+	bootparams_test virtq_test net_test cpuid_test)
 $(O)/tests/unit/config_test: $(O)/vmm/config.o $(LIBTHAW)
 $(O)/tests/unit/config_test: UNIT_LIBS := $(call pkg,json-c)
 $(O)/tests/unit/aml_test: $(O)/vmm/x86/aml.o
@@ -34,6 +34,8 @@ $(O)/tests/unit/bootparams_test: $(O)/vmm/x86/boot.o $(O)/vmm/mem/mem.o \
 	$(LIBTHAW)
 $(O)/tests/unit/virtq_test: $(O)/vmm/virtio/queue.o $(O)/vmm/mem/mem.o \
 	$(LIBTHAW)
+$(O)/tests/unit/net_test: $(O)/vmm/virtio/net-rxtx.o \
+	$(O)/vmm/virtio/queue.o $(O)/vmm/mem/mem.o $(LIBTHAW)
 $(O)/tests/unit/cpuid_test: $(O)/vmm/x86/cpuid.o
 # virtio-blk's request path on its io_uring, against hostile rings.
 UNIT_TESTS += $(O)/tests/unit/blk_test

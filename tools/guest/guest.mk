@@ -5,7 +5,8 @@
 # libp11-kit, shipped only as a shared library, so it cannot link statically.
 # The sanitizer build cannot be static; it links dynamically.
 THAW_INIT_OBJS := $(addprefix $(O)/tools/guest/,main.o system.o runtime.o \
-	runtime_api.o queue.o bridge.o generation.o config.o lambda.o kmsg.o)
+	runtime_api.o queue.o bridge.o generation.o config.o lambda.o kmsg.o \
+	ipconfig.o)
 THAW_INIT_STATIC := $(if $(filter 1,$(SAN)),,-static)
 PROGS += $(O)/bin/thaw-init
 
@@ -17,7 +18,8 @@ $(O)/bin/thaw-init: $(THAW_INIT_OBJS) $(PROTO_OBJS) $(LIBTHAW)
 # check runs them in the ASan+UBSan build).  Beside the code they test: no
 # file outside tools/guest/ includes its headers.
 UNIT_TESTS += $(O)/tests/unit/guest_config_test \
-	$(O)/tests/unit/guest_lambda_test $(O)/tests/unit/guest_kmsg_test
+	$(O)/tests/unit/guest_lambda_test $(O)/tests/unit/guest_kmsg_test \
+	$(O)/tests/unit/guest_ipconfig_test
 $(O)/tests/unit/guest_config_test: $(O)/tools/guest/tests/config_test.o \
 		$(O)/tools/guest/config.o
 	$(call link,$(CMOCKA_LIBS) $(call pkg,json-c) -lpthread)
@@ -26,4 +28,7 @@ $(O)/tests/unit/guest_lambda_test: $(O)/tools/guest/tests/lambda_test.o \
 	$(call link,$(CMOCKA_LIBS) $(call pkg,json-c) -lpthread)
 $(O)/tests/unit/guest_kmsg_test: $(O)/tools/guest/tests/kmsg_test.o \
 		$(O)/tools/guest/kmsg.o
+	$(call link,$(CMOCKA_LIBS) -lpthread)
+$(O)/tests/unit/guest_ipconfig_test: $(O)/tools/guest/tests/ipconfig_test.o \
+		$(O)/tools/guest/ipconfig.o
 	$(call link,$(CMOCKA_LIBS) -lpthread)

@@ -8,15 +8,21 @@
  * Modules are loaded with finit_module() from a folder mkfunc fills in
  * load order, not with libkmod: Debian ships libkmod only as a shared
  * library, thaw-init is static, and the order is already resolved on the
- * host by modprobe --show-depends.  Those of a device (virtio_blk and
- * ext4 in blk/) are loaded only when the VMM gave the device: the virtio
- * bus lists it once virtio_mmio is in.
+ * host by modprobe --show-depends.  A device's drivers (virtio_net;
+ * virtio_blk and ext4) sit in a subfolder named for its virtio device ID
+ * (virtio-1, virtio-2) and are loaded only when the VM has such a device:
+ * the virtio bus lists it once virtio_mmio is in.
  *
  * Disks: root=/dev/vdX on the kernel command line (thawvm and Firecracker
  * add it for the root drive) becomes the root file system, moved under /
  * as switch_root does; thaw-init goes on in it and the function's files
  * come from the disk.  The code_disk setting mounts a disk read-only on
  * task_root.
+ *
+ * The interface is configured from the kernel's ip= option with the same
+ * SIOCSIF* ioctls as the loopback, and SIOCADDRT for the default route:
+ * three calls need no netlink library (libnl is not in a static
+ * thaw-init's reach without pulling libnl-3.a and its threads in).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -37,13 +43,13 @@
 #include <unistd.h>
 
 #include <linux/random.h>
+#include <linux/route.h>
 #include <linux/vm_sockets.h>
 
 #include "tools/guest/init.h"
+#include "tools/guest/ipconfig.h"
 
 #define MODULE_DIR	"/lib/thaw/modules"
-#define BLK_MODULE_DIR	MODULE_DIR "/blk"
-#define VIRTIO_ID_BLOCK	2
 #define NEW_ROOT	"/sysroot"
 /* Firecracker's boot timer: the guest writes this byte to this port. */
 #define BOOT_TIMER_PORT	0x3f0
@@ -155,35 +161,6 @@ static void load_modules(const struct init *init, const char *dir)
 		close(fd);
 	}
 	free(names);
-}
-
-/* Does the virtio bus have a device of type @id? */
-static bool virtio_present(unsigned int id)
-{
-	struct dirent *d;
-	bool found = false;
-	DIR *dir;
-
-	dir = opendir("/sys/bus/virtio/devices");
-	if (!dir)
-		return false;
-	while (!found && (d = readdir(dir))) {
-		char path[PATH_MAX];
-		unsigned int dev;
-		FILE *f;
-
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/virtio/devices/%s/device",
-			 d->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		found = fscanf(f, "%x", &dev) == 1 && dev == id;
-		fclose(f);
-	}
-	closedir(dir);
-	return found;
 }
 
 /* Wait up to a second for @dev (devtmpfs names it as the driver probes). */
@@ -317,6 +294,121 @@ int system__mount_disks(struct init *init)
 	return 0;
 }
 
+/*
+ * The drivers of the virtio devices there are (virtio_mmio, loaded, has
+ * probed them all): MODULE_DIR/virtio-ID for each device ID, once.
+ */
+static void load_device_modules(const struct init *init)
+{
+	bool done[64] = { false };
+	struct dirent *d;
+	DIR *bus;
+
+	bus = opendir("/sys/bus/virtio/devices");
+	if (!bus)
+		return;
+	while ((d = readdir(bus))) {
+		char path[PATH_MAX], id[16] = "";
+		unsigned long v;
+		FILE *f;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/virtio/devices/%s/device",
+			 d->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (!fgets(id, sizeof(id), f))
+			id[0] = '\0';
+		fclose(f);
+		v = strtoul(id, NULL, 16);
+		if (!v || v >= 64 || done[v])
+			continue;
+		done[v] = true;
+		snprintf(path, sizeof(path), "%s/virtio-%lu", MODULE_DIR, v);
+		load_modules(init, path);
+	}
+	closedir(bus);
+}
+
+/* ip=: address, netmask, up, default route. */
+static int ip_configure(const struct init *init, const struct ipconfig *c)
+{
+	struct ifreq ifr;
+	struct rtentry rt;
+	struct sockaddr_in *sin;
+	int fd, ret = 0;
+	const char *what = "SIOCSIFADDR";
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", c->dev);
+	sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	sin->sin_family = AF_INET;
+	sin->sin_addr = c->addr;
+	if (ioctl(fd, SIOCSIFADDR, &ifr) < 0)
+		goto fail;
+	what = "SIOCSIFNETMASK";
+	sin->sin_addr = c->mask;
+	if (ioctl(fd, SIOCSIFNETMASK, &ifr) < 0)
+		goto fail;
+	what = "SIOCGIFFLAGS";
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		goto fail;
+	what = "SIOCSIFFLAGS";
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		goto fail;
+	if (c->gw.s_addr) {
+		memset(&rt, 0, sizeof(rt));
+		sin = (struct sockaddr_in *)&rt.rt_dst;
+		sin->sin_family = AF_INET;
+		sin = (struct sockaddr_in *)&rt.rt_genmask;
+		sin->sin_family = AF_INET;
+		sin = (struct sockaddr_in *)&rt.rt_gateway;
+		sin->sin_family = AF_INET;
+		sin->sin_addr = c->gw;
+		rt.rt_flags = RTF_UP | RTF_GATEWAY;
+		rt.rt_dev = (char *)c->dev;
+		what = "SIOCADDRT";
+		if (ioctl(fd, SIOCADDRT, &rt) < 0 && errno != EEXIST)
+			goto fail;
+	}
+	init__log(init, "%s: %s", c->dev, "configured from ip=");
+	close(fd);
+	return 0;
+fail:
+	ret = -errno;
+	init__err("%s %s: %m", c->dev, what);
+	close(fd);
+	return ret;
+}
+
+static void net_setup(const struct init *init)
+{
+	char cmdline[4096], err[160];
+	struct ipconfig c;
+	ssize_t n;
+	int fd, ret;
+
+	fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, cmdline, sizeof(cmdline) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	cmdline[n] = '\0';
+	ret = ipconfig__parse_cmdline(cmdline, &c, err, sizeof(err));
+	if (ret < 0)
+		init__err("%s", err);
+	else if (ret)
+		ip_configure(init, &c);
+}
+
 static int loopback_up(void)
 {
 	struct ifreq ifr = { .ifr_name = "lo" };
@@ -351,14 +443,14 @@ int system__setup(struct init *init)
 	if (reboot(RB_DISABLE_CAD))
 		init__err("reboot(RB_DISABLE_CAD): %m");
 	load_modules(init, MODULE_DIR);
-	if (virtio_present(VIRTIO_ID_BLOCK))
-		load_modules(init, BLK_MODULE_DIR);
+	load_device_modules(init);
 	ret = loopback_up();
 	if (ret) {
 		errno = -ret;
 		init__err("bringing up lo: %m");
 		return ret;
 	}
+	net_setup(init);
 	return 0;
 }
 

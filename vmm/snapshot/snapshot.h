@@ -71,6 +71,12 @@ struct snapshot_load_params {
 		char *drive_id;
 		char *path_on_host;
 	} drive_overrides[VM_MAX_DRIVES];
+	/* network_overrides: another tap for a saved interface. */
+	unsigned int nr_net_overrides;
+	struct snapshot_net_override {
+		char iface_id[VM_NET_ID_MAX];
+		char host_dev_name[VM_NET_DEV_MAX];
+	} net_overrides[VM_MAX_NET_IFACES];
 };
 
 /* PUT /snapshot/rewind (our extension). */
