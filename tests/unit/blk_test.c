@@ -26,6 +26,7 @@
 #include "vmm/mem/mem.h"
 #include "vmm/virtio/blk.h"
 #include "vmm/virtio/queue.h"
+#include "tests/unit/test-ring.h"
 
 #define RAM		(1ULL << 20)
 #define DESC		0x1000ULL
@@ -38,11 +39,7 @@
 #define SECTORS		2048ULL		/* a 1 MiB disk */
 
 struct fixture {
-	struct guest_mem *mem;
-	struct virtq vq;
-	struct virtq_desc *desc;
-	uint16_t *avail;
-	uint16_t *used;
+	struct test_ring r;
 	int fd;
 	struct blk *b;
 	uint16_t next_desc;
@@ -55,16 +52,7 @@ static int setup_drive(void **state, bool ro, bool async)
 	uint8_t sector[512];
 	uint64_t i;
 
-	if (!f || guest_mem__new_memfd(&f->mem, RAM, VM_HUGE_PAGES_NONE))
-		return -1;
-	f->desc = guest_mem__ptr(f->mem, DESC, 16 * NUM);
-	f->avail = guest_mem__ptr(f->mem, AVAIL, 6 + 2 * NUM);
-	f->used = guest_mem__ptr(f->mem, USED, 6 + 8 * NUM);
-	f->vq.num = NUM;
-	f->vq.desc_gpa = DESC;
-	f->vq.avail_gpa = AVAIL;
-	f->vq.used_gpa = USED;
-	if (virtq__enable(&f->vq, f->mem, VIRTQ_MAX_SIZE))
+	if (!f || test_ring__init(&f->r, RAM, NUM, DESC, AVAIL, USED))
 		return -1;
 	f->fd = mkstemp(path);
 	if (f->fd < 0)
@@ -77,7 +65,7 @@ static int setup_drive(void **state, bool ro, bool async)
 		    (ssize_t)sizeof(sector))
 			return -1;
 	}
-	f->b = blk__test_new(f->mem, &f->vq, f->fd, SECTORS, ro, async);
+	f->b = blk__test_new(f->r.mem, &f->r.vq, f->fd, SECTORS, ro, async);
 	if (!f->b) {
 		/* io_uring refused here (a sandbox): no test can run. */
 		fprintf(stderr, "# blk__test_new failed: no io_uring?\n");
@@ -108,7 +96,7 @@ static int teardown(void **state)
 
 	blk__test_free(f->b);
 	close(f->fd);
-	guest_mem__free(f->mem);
+	guest_mem__free(f->r.mem);
 	free(f);
 	return 0;
 }
@@ -118,31 +106,25 @@ static uint16_t desc(struct fixture *f, uint64_t addr, uint32_t len,
 {
 	uint16_t i = f->next_desc++ % NUM;
 
-	f->desc[i].addr = addr;
-	f->desc[i].len = len;
-	f->desc[i].flags = flags;
-	f->desc[i].next = 0;
+	test_ring__set_desc(&f->r, i, addr, len, flags, 0);
 	return i;
 }
 
 static void link_desc(struct fixture *f, uint16_t a, uint16_t b)
 {
-	f->desc[a].flags |= VIRTQ_DESC_F_NEXT;
-	f->desc[a].next = b;
+	f->r.desc[a].flags |= VIRTQ_DESC_F_NEXT;
+	f->r.desc[a].next = b;
 }
 
 static void offer(struct fixture *f, uint16_t head)
 {
-	uint16_t idx = f->avail[1];
-
-	f->avail[2 + idx % NUM] = head;
-	f->avail[1] = idx + 1;
+	test_ring__offer(&f->r, head);
 }
 
 static void put_hdr(struct fixture *f, unsigned int slot, uint32_t type,
 		    uint64_t sector)
 {
-	uint8_t *h = guest_mem__ptr(f->mem, HDR + 16 * slot, 16);
+	uint8_t *h = guest_mem__ptr(f->r.mem, HDR + 16 * slot, 16);
 
 	memset(h, 0, 16);
 	memcpy(h, &type, 4);
@@ -151,12 +133,12 @@ static void put_hdr(struct fixture *f, unsigned int slot, uint32_t type,
 
 static uint8_t *status(struct fixture *f, unsigned int slot)
 {
-	return guest_mem__ptr(f->mem, STATUS + slot, 1);
+	return guest_mem__ptr(f->r.mem, STATUS + slot, 1);
 }
 
 static uint8_t *data(struct fixture *f, unsigned int slot)
 {
-	return guest_mem__ptr(f->mem, DATA + 0x2000ULL * slot, 0x2000);
+	return guest_mem__ptr(f->r.mem, DATA + 0x2000ULL * slot, 0x2000);
 }
 
 /* A request: header, data (@len bytes, @write: device-readable), status. */
@@ -182,7 +164,7 @@ static void request(struct fixture *f, unsigned int slot, uint32_t type,
 
 static struct virtq_used_elem *used_elem(struct fixture *f, uint16_t i)
 {
-	return (struct virtq_used_elem *)(f->used + 2) + i % NUM;
+	return (struct virtq_used_elem *)(f->r.used + 2) + i % NUM;
 }
 
 static void read_ok(void **state)
@@ -192,7 +174,7 @@ static void read_ok(void **state)
 
 	request(f, 0, VIRTIO_BLK_T_IN, 7, 1024, false);
 	blk__test_notify(f->b);
-	assert_int_equal(f->used[1], 1);
+	assert_int_equal(f->r.used[1], 1);
 	assert_int_equal(*status(f, 0), VIRTIO_BLK_S_OK);
 	assert_int_equal(used_elem(f, 0)->len, 1025);
 	memset(want, 7, 512);
@@ -224,7 +206,7 @@ static void many_in_flight(void **state)
 	for (i = 0; i < 32; i++)
 		request(f, i, VIRTIO_BLK_T_IN, 64 * i, 4096, false);
 	blk__test_notify(f->b);
-	assert_int_equal(f->used[1], 32);
+	assert_int_equal(f->r.used[1], 32);
 	for (i = 0; i < 32; i++) {
 		assert_int_equal(*status(f, i), VIRTIO_BLK_S_OK);
 		assert_int_equal(data(f, i)[0], (64 * i) & 0xff);
@@ -237,7 +219,7 @@ static void expect_status(struct fixture *f, unsigned int slot, uint8_t st)
 	blk__test_notify(f->b);
 	assert_false(blk__test_broken(f->b));
 	assert_int_equal(*status(f, slot), st);
-	assert_int_equal(used_elem(f, (uint16_t)(f->used[1] - 1))->len, 1);
+	assert_int_equal(used_elem(f, (uint16_t)(f->r.used[1] - 1))->len, 1);
 }
 
 static void not_whole_sectors(void **state)
@@ -310,7 +292,7 @@ static void no_status(void **state)
 	offer(f, h);
 	blk__test_notify(f->b);
 	assert_true(blk__test_broken(f->b));
-	assert_int_equal(f->used[1], 0);
+	assert_int_equal(f->r.used[1], 0);
 }
 
 static void outside_ram(void **state)
@@ -327,7 +309,7 @@ static void outside_ram(void **state)
 	offer(f, h);
 	blk__test_notify(f->b);
 	assert_true(blk__test_broken(f->b));
-	assert_int_equal(f->used[1], 0);
+	assert_int_equal(f->r.used[1], 0);
 }
 
 static void read_only(void **state)

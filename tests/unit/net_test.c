@@ -20,6 +20,7 @@
 #include "vmm/mem/mem.h"
 #include "vmm/virtio/net.h"
 #include "vmm/virtio/queue.h"
+#include "tests/unit/test-ring.h"
 
 #define RAM		(1ULL << 20)
 #define DESC		0x1000ULL
@@ -30,13 +31,9 @@
 #define F(bit)		(1ULL << (bit))
 
 struct fixture {
-	struct guest_mem *mem;
-	struct virtq vq;
+	struct test_ring r;
 	struct virtq_chain chain;
 	struct virtq_chain chains[NET_RX_MAX_BUFS];
-	struct virtq_desc *desc;
-	uint16_t *avail;
-	uint16_t *used;
 	uint8_t hdr[NET_HDR_LEN];
 	struct iovec iov[VIRTQ_MAX_SIZE + 1];
 	uint8_t pkt[NET_MAX_PKT];
@@ -46,16 +43,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	if (!f || guest_mem__new_memfd(&f->mem, RAM, VM_HUGE_PAGES_NONE))
-		return -1;
-	f->desc = guest_mem__ptr(f->mem, DESC, 16 * NUM);
-	f->avail = guest_mem__ptr(f->mem, AVAIL, 6 + 2 * NUM);
-	f->used = guest_mem__ptr(f->mem, USED, 6 + 8 * NUM);
-	f->vq.num = NUM;
-	f->vq.desc_gpa = DESC;
-	f->vq.avail_gpa = AVAIL;
-	f->vq.used_gpa = USED;
-	if (virtq__enable(&f->vq, f->mem, VIRTQ_MAX_SIZE))
+	if (!f || test_ring__init(&f->r, RAM, NUM, DESC, AVAIL, USED))
 		return -1;
 	*state = f;
 	return 0;
@@ -65,7 +53,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	guest_mem__free(f->mem);
+	guest_mem__free(f->r.mem);
 	free(f);
 	return 0;
 }
@@ -73,23 +61,17 @@ static int teardown(void **state)
 static void set_desc(struct fixture *f, uint16_t i, uint64_t addr,
 		     uint32_t len, uint16_t flags, uint16_t next)
 {
-	f->desc[i].addr = addr;
-	f->desc[i].len = len;
-	f->desc[i].flags = flags;
-	f->desc[i].next = next;
+	test_ring__set_desc(&f->r, i, addr, len, flags, next);
 }
 
 static void offer(struct fixture *f, uint16_t head)
 {
-	uint16_t idx = f->avail[1];
-
-	f->avail[2 + idx % NUM] = head;
-	f->avail[1] = idx + 1;
+	test_ring__offer(&f->r, head);
 }
 
 static uint8_t *gpa(struct fixture *f, uint64_t addr, size_t len)
 {
-	return guest_mem__ptr(f->mem, addr, len);
+	return guest_mem__ptr(f->r.mem, addr, len);
 }
 
 /* A tx chain: header descriptor @hlen bytes, then a frame of @flen. */
@@ -101,7 +83,7 @@ static int tx(struct fixture *f, uint32_t hlen, uint32_t flen,
 	set_desc(f, 0, BUF, hlen, flen ? VIRTQ_DESC_F_NEXT : 0, 1);
 	set_desc(f, 1, BUF + 0x1000, flen, 0, 0);
 	offer(f, 0);
-	ret = virtq__pop(&f->vq, f->mem, &f->chain);
+	ret = virtq__pop(&f->r.vq, f->r.mem, &f->chain);
 	assert_int_equal(ret, 1);
 	return net__tx_parse(&f->chain, features, f->hdr, f->iov,
 			     VIRTQ_MAX_SIZE + 1, n, why);
@@ -157,7 +139,7 @@ static void tx_writable(void **state)
 	set_desc(f, 0, BUF, NET_HDR_LEN, VIRTQ_DESC_F_NEXT, 1);
 	set_desc(f, 1, BUF + 0x1000, 100, VIRTQ_DESC_F_WRITE, 0);
 	offer(f, 0);
-	assert_int_equal(virtq__pop(&f->vq, f->mem, &f->chain), 1);
+	assert_int_equal(virtq__pop(&f->r.vq, f->r.mem, &f->chain), 1);
 	assert_int_equal(net__tx_parse(&f->chain, 0, f->hdr, f->iov,
 				       VIRTQ_MAX_SIZE + 1, &n, &why), -EINVAL);
 	assert_non_null(strstr(why, "device-writable"));
@@ -200,7 +182,7 @@ static size_t frame(struct fixture *f, size_t len)
 static int rx(struct fixture *f, bool mrg, size_t len, unsigned int max,
 	      const char **why)
 {
-	return net__rx_place(&f->vq, f->mem, mrg, f->pkt, len, f->chains, max,
+	return net__rx_place(&f->r.vq, f->r.mem, mrg, f->pkt, len, f->chains, max,
 			     why);
 }
 
@@ -210,25 +192,25 @@ static void rx_no_buffers(void **state)
 	const char *why;
 
 	assert_int_equal(rx(f, true, frame(f, 60), NET_RX_MAX_BUFS, &why), 0);
-	assert_int_equal(f->used[1], 0);
+	assert_int_equal(f->r.used[1], 0);
 	/* One buffer of three needed: nothing is taken, until there are. */
 	set_desc(f, 0, BUF, 1000, VIRTQ_DESC_F_WRITE, 0);
 	offer(f, 0);
 	assert_int_equal(rx(f, true, frame(f, 2500), NET_RX_MAX_BUFS, &why), 0);
-	assert_int_equal(f->used[1], 0);
-	assert_true(virtq__has_avail(&f->vq));
+	assert_int_equal(f->r.used[1], 0);
+	assert_true(virtq__has_avail(&f->r.vq));
 	set_desc(f, 1, BUF + 0x1000, 1000, VIRTQ_DESC_F_WRITE, 0);
 	set_desc(f, 2, BUF + 0x2000, 1000, VIRTQ_DESC_F_WRITE, 0);
 	offer(f, 1);
 	offer(f, 2);
 	assert_int_equal(rx(f, true, frame(f, 2500), NET_RX_MAX_BUFS, &why), 1);
-	assert_int_equal(f->used[1], 3);
+	assert_int_equal(f->r.used[1], 3);
 }
 
 static void rx_merged(void **state)
 {
 	struct fixture *f = *state;
-	struct virtq_used_elem *used = (void *)(f->used + 2);
+	struct virtq_used_elem *used = (void *)(f->r.used + 2);
 	size_t len = frame(f, 2500);
 	uint8_t *b0 = gpa(f, BUF, 1000), *b2 = gpa(f, BUF + 0x2000, 1000);
 	const char *why;
@@ -239,7 +221,7 @@ static void rx_merged(void **state)
 		offer(f, i);
 	}
 	assert_int_equal(rx(f, true, len, NET_RX_MAX_BUFS, &why), 1);
-	assert_int_equal(f->used[1], 3);
+	assert_int_equal(f->r.used[1], 3);
 	assert_int_equal(used[0].len, 1000);
 	assert_int_equal(used[1].len, 1000);
 	assert_int_equal(used[2].len, len - 2000);
@@ -260,9 +242,9 @@ static void rx_unmerged_too_small(void **state)
 	assert_int_equal(rx(f, false, frame(f, 500), NET_RX_MAX_BUFS, &why),
 			 -EMSGSIZE);
 	/* The buffer stays the guest's, for a frame that fits. */
-	assert_int_equal(f->used[1], 0);
+	assert_int_equal(f->r.used[1], 0);
 	assert_int_equal(rx(f, false, frame(f, 60), NET_RX_MAX_BUFS, &why), 1);
-	assert_int_equal(f->used[1], 1);
+	assert_int_equal(f->r.used[1], 1);
 	assert_int_equal(gpa(f, BUF, 100)[NET_HDR_NUM_BUFFERS], 1);
 }
 
@@ -277,7 +259,7 @@ static void rx_too_many_buffers(void **state)
 		offer(f, i);
 	}
 	assert_int_equal(rx(f, true, frame(f, 300), 2, &why), -EMSGSIZE);
-	assert_int_equal(f->used[1], 0);
+	assert_int_equal(f->r.used[1], 0);
 	assert_int_equal(rx(f, true, frame(f, 300), 4, &why), 1);
 }
 
@@ -314,8 +296,8 @@ static void rx_outside_memory(void **state)
 	offer(f, 0);
 	assert_int_equal(rx(f, true, frame(f, 60), NET_RX_MAX_BUFS, &why),
 			 -EINVAL);
-	assert_true(f->vq.broken);
-	assert_int_equal(f->used[1], 0);
+	assert_true(f->r.vq.broken);
+	assert_int_equal(f->r.used[1], 0);
 }
 
 static void tx_outside_memory(void **state)
@@ -324,8 +306,8 @@ static void tx_outside_memory(void **state)
 
 	set_desc(f, 0, RAM - 4, NET_HDR_LEN, 0, 0);
 	offer(f, 0);
-	assert_true(virtq__pop(&f->vq, f->mem, &f->chain) < 0);
-	assert_true(f->vq.broken);
+	assert_true(virtq__pop(&f->r.vq, f->r.mem, &f->chain) < 0);
+	assert_true(f->r.vq.broken);
 }
 
 static void rx_frame_sizes(void **state)
@@ -337,7 +319,7 @@ static void rx_frame_sizes(void **state)
 	offer(f, 0);
 	assert_int_equal(rx(f, true, NET_HDR_LEN - 1, 4, &why), -EMSGSIZE);
 	assert_int_equal(rx(f, true, NET_MAX_PKT + 1, 4, &why), -EMSGSIZE);
-	assert_int_equal(f->used[1], 0);
+	assert_int_equal(f->r.used[1], 0);
 }
 
 int main(void)

@@ -21,6 +21,7 @@
 #include "vmm/mem/mem.h"
 #include "vmm/persist.h"
 #include "vmm/virtio/queue.h"
+#include "tests/unit/test-ring.h"
 
 #define RAM		(1ULL << 20)
 #define DESC		0x1000ULL
@@ -30,28 +31,15 @@
 #define NUM		8
 
 struct fixture {
-	struct guest_mem *mem;
-	struct virtq vq;
+	struct test_ring r;
 	struct virtq_chain chain;
-	struct virtq_desc *desc;
-	uint16_t *avail;
-	uint16_t *used;
 };
 
 static int setup_ram(void **state, uint64_t ram)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	if (!f || guest_mem__new_memfd(&f->mem, ram, VM_HUGE_PAGES_NONE))
-		return -1;
-	f->desc = guest_mem__ptr(f->mem, DESC, 16 * NUM);
-	f->avail = guest_mem__ptr(f->mem, AVAIL, 6 + 2 * NUM);
-	f->used = guest_mem__ptr(f->mem, USED, 6 + 8 * NUM);
-	f->vq.num = NUM;
-	f->vq.desc_gpa = DESC;
-	f->vq.avail_gpa = AVAIL;
-	f->vq.used_gpa = USED;
-	if (virtq__enable(&f->vq, f->mem, VIRTQ_MAX_SIZE))
+	if (!f || test_ring__init(&f->r, ram, NUM, DESC, AVAIL, USED))
 		return -1;
 	*state = f;
 	return 0;
@@ -72,7 +60,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	guest_mem__free(f->mem);
+	guest_mem__free(f->r.mem);
 	free(f);
 	return 0;
 }
@@ -80,35 +68,28 @@ static int teardown(void **state)
 static void set_desc(struct fixture *f, uint16_t i, uint64_t addr,
 		     uint32_t len, uint16_t flags, uint16_t next)
 {
-	f->desc[i].addr = addr;
-	f->desc[i].len = len;
-	f->desc[i].flags = flags;
-	f->desc[i].next = next;
+	test_ring__set_desc(&f->r, i, addr, len, flags, next);
 }
 
-/* Offer chain @head as the driver's next available entry. */
 static void offer(struct fixture *f, uint16_t head)
 {
-	uint16_t idx = f->avail[1];
-
-	f->avail[2 + idx % NUM] = head;
-	f->avail[1] = idx + 1;
+	test_ring__offer(&f->r, head);
 }
 
 static int pop(struct fixture *f)
 {
-	return virtq__pop(&f->vq, f->mem, &f->chain);
+	return virtq__pop(&f->r.vq, f->r.mem, &f->chain);
 }
 
 static void expect_broken(struct fixture *f, int err)
 {
 	assert_int_equal(pop(f), err);
-	assert_true(f->vq.broken);
+	assert_true(f->r.vq.broken);
 	/* A broken queue yields nothing more, touches nothing more. */
 	assert_int_equal(pop(f), 0);
-	assert_false(virtq__has_avail(&f->vq));
-	virtq__push(&f->vq, &f->chain, 0);
-	assert_int_equal(f->used[1], 0);
+	assert_false(virtq__has_avail(&f->r.vq));
+	virtq__push(&f->r.vq, &f->chain, 0);
+	assert_int_equal(f->r.used[1], 0);
 }
 
 static void chain_in_and_out(void **state)
@@ -121,7 +102,7 @@ static void chain_in_and_out(void **state)
 	set_desc(f, 5, BUF + 0x1000, 0, VIRTQ_DESC_F_NEXT, 6);
 	set_desc(f, 6, BUF + 0x2000, 200, VIRTQ_DESC_F_WRITE, 0);
 	offer(f, 3);
-	assert_true(virtq__has_avail(&f->vq));
+	assert_true(virtq__has_avail(&f->r.vq));
 	assert_int_equal(pop(f), 1);
 	assert_int_equal(f->chain.head, 3);
 	assert_int_equal(f->chain.nr_out, 2);
@@ -129,19 +110,19 @@ static void chain_in_and_out(void **state)
 	assert_int_equal(f->chain.out_len, 100);
 	assert_int_equal(f->chain.in_len, 200);
 	assert_ptr_equal(f->chain.iov[0].iov_base,
-			 guest_mem__ptr(f->mem, BUF, 100));
+			 guest_mem__ptr(f->r.mem, BUF, 100));
 	assert_ptr_equal(f->chain.iov[2].iov_base,
-			 guest_mem__ptr(f->mem, BUF + 0x2000, 200));
+			 guest_mem__ptr(f->r.mem, BUF + 0x2000, 200));
 	assert_int_equal(pop(f), 0);
 
-	virtq__push(&f->vq, &f->chain, 150);
-	used = (struct virtq_used_elem *)(f->used + 2);
-	assert_int_equal(f->used[1], 1);
+	virtq__push(&f->r.vq, &f->chain, 150);
+	used = (struct virtq_used_elem *)(f->r.used + 2);
+	assert_int_equal(f->r.used[1], 1);
 	assert_int_equal(used[0].id, 3);
 	assert_int_equal(used[0].len, 150);
-	assert_true(virtq__should_notify(&f->vq));
-	f->avail[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
-	assert_false(virtq__should_notify(&f->vq));
+	assert_true(virtq__should_notify(&f->r.vq));
+	f->r.avail[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	assert_false(virtq__should_notify(&f->r.vq));
 }
 
 /* The 16-bit indices wrap; so must we. */
@@ -151,15 +132,15 @@ static void index_wraparound(void **state)
 	unsigned int i;
 
 	set_desc(f, 0, BUF, 8, 0, 0);
-	f->vq.last_avail = f->vq.used_idx = 0xfffe;
-	f->avail[1] = 0xfffe;
+	f->r.vq.last_avail = f->r.vq.used_idx = 0xfffe;
+	f->r.avail[1] = 0xfffe;
 	for (i = 0; i < 4; i++) {
 		offer(f, 0);
 		assert_int_equal(pop(f), 1);
-		virtq__push(&f->vq, &f->chain, 0);
+		virtq__push(&f->r.vq, &f->chain, 0);
 	}
-	assert_int_equal(f->vq.last_avail, 2);
-	assert_int_equal(f->used[1], 2);
+	assert_int_equal(f->r.vq.last_avail, 2);
+	assert_int_equal(f->r.used[1], 2);
 }
 
 static void unpop(void **state)
@@ -169,7 +150,7 @@ static void unpop(void **state)
 	set_desc(f, 1, BUF, 8, VIRTQ_DESC_F_WRITE, 0);
 	offer(f, 1);
 	assert_int_equal(pop(f), 1);
-	virtq__unpop(&f->vq);
+	virtq__unpop(&f->r.vq);
 	assert_int_equal(pop(f), 1);
 	assert_int_equal(f->chain.head, 1);
 }
@@ -215,16 +196,16 @@ static void avail_idx_jumps(void **state)
 	struct fixture *f = *state;
 
 	set_desc(f, 0, BUF, 8, 0, 0);
-	f->avail[1] = NUM + 1;			/* more than the ring holds */
-	assert_false(virtq__has_avail(&f->vq));
-	assert_true(f->vq.broken);
+	f->r.avail[1] = NUM + 1;			/* more than the ring holds */
+	assert_false(virtq__has_avail(&f->r.vq));
+	assert_true(f->r.vq.broken);
 }
 
 static void avail_idx_jumps_pop(void **state)
 {
 	struct fixture *f = *state;
 
-	f->avail[1] = 0x8000;
+	f->r.avail[1] = 0x8000;
 	expect_broken(f, -EINVAL);
 }
 
@@ -315,27 +296,27 @@ static void bad_geometry(void **state)
 	struct fixture *f = *state;
 	struct virtq vq;
 
-	vq = f->vq;
+	vq = f->r.vq;
 	vq.num = 0;
-	assert_int_equal(virtq__enable(&vq, f->mem, 256), -EINVAL);
+	assert_int_equal(virtq__enable(&vq, f->r.mem, 256), -EINVAL);
 	vq.num = 6;				/* not a power of two */
-	assert_int_equal(virtq__enable(&vq, f->mem, 256), -EINVAL);
+	assert_int_equal(virtq__enable(&vq, f->r.mem, 256), -EINVAL);
 	vq.num = 512;				/* above QueueNumMax */
-	assert_int_equal(virtq__enable(&vq, f->mem, 256), -EINVAL);
+	assert_int_equal(virtq__enable(&vq, f->r.mem, 256), -EINVAL);
 	vq.num = 1024;
-	assert_int_equal(virtq__enable(&vq, f->mem, 1024), -EINVAL);
+	assert_int_equal(virtq__enable(&vq, f->r.mem, 1024), -EINVAL);
 	vq.num = NUM;
 	vq.desc_gpa = DESC + 8;			/* misaligned */
-	assert_int_equal(virtq__enable(&vq, f->mem, 256), -EINVAL);
+	assert_int_equal(virtq__enable(&vq, f->r.mem, 256), -EINVAL);
 	vq.desc_gpa = DESC;
 	vq.used_gpa = USED + 2;
-	assert_int_equal(virtq__enable(&vq, f->mem, 256), -EINVAL);
+	assert_int_equal(virtq__enable(&vq, f->r.mem, 256), -EINVAL);
 	vq.used_gpa = RAM - 16;			/* ring runs off RAM */
-	assert_int_equal(virtq__enable(&vq, f->mem, 256), -EINVAL);
+	assert_int_equal(virtq__enable(&vq, f->r.mem, 256), -EINVAL);
 	vq.used_gpa = UINT64_MAX - 3;
-	assert_int_equal(virtq__enable(&vq, f->mem, 256), -EINVAL);
+	assert_int_equal(virtq__enable(&vq, f->r.mem, 256), -EINVAL);
 	assert_false(vq.ready);
-	assert_int_equal(virtq__pop(&vq, f->mem, &f->chain), 0);
+	assert_int_equal(virtq__pop(&vq, f->r.mem, &f->chain), 0);
 }
 
 static void save_restore(void **state)
@@ -347,15 +328,15 @@ static void save_restore(void **state)
 	set_desc(f, 0, BUF, 8, 0, 0);
 	offer(f, 0);
 	assert_int_equal(pop(f), 1);
-	virtq__push(&f->vq, &f->chain, 0);
-	virtq__save(&f->vq, &st);
-	assert_int_equal(virtq__restore(&vq, &st, f->mem, 256), 0);
+	virtq__push(&f->r.vq, &f->chain, 0);
+	virtq__save(&f->r.vq, &st);
+	assert_int_equal(virtq__restore(&vq, &st, f->r.mem, 256), 0);
 	assert_true(vq.ready);
 	assert_int_equal(vq.last_avail, 1);
 	assert_int_equal(vq.used_idx, 1);
 	/* A state whose rings are not in this memory is refused. */
 	st.desc_gpa = RAM;
-	assert_int_equal(virtq__restore(&vq, &st, f->mem, 256), -EINVAL);
+	assert_int_equal(virtq__restore(&vq, &st, f->r.mem, 256), -EINVAL);
 	assert_false(vq.ready);
 }
 
@@ -390,10 +371,10 @@ static void push_marks_dirty(void **state)
 	set_desc(f, 0, BUF, 8, 0, 0);
 	offer(f, 0);
 	assert_int_equal(pop(f), 1);
-	virtq__push(&f->vq, &f->chain, 0);
-	assert_null(f->mem->dirty);
+	virtq__push(&f->r.vq, &f->chain, 0);
+	assert_null(f->r.mem->dirty);
 
-	assert_int_equal(guest_mem__track_dirty(f->mem), 0);
+	assert_int_equal(guest_mem__track_dirty(f->r.mem), 0);
 	set_desc(f, 1, BUF, 100, VIRTQ_DESC_F_NEXT, 2);
 	set_desc(f, 2, BUF + 0x4000, 0x1800, VIRTQ_DESC_F_WRITE |
 		 VIRTQ_DESC_F_NEXT, 3);
@@ -401,39 +382,39 @@ static void push_marks_dirty(void **state)
 	offer(f, 1);
 	assert_int_equal(pop(f), 1);
 	/* 0x1800 bytes in the first writable buffer, 0x10 in the second. */
-	virtq__push(&f->vq, &f->chain, 0x1810);
-	assert_false(page_dirty(f->mem, BUF));
-	assert_true(page_dirty(f->mem, BUF + 0x4000));
-	assert_true(page_dirty(f->mem, BUF + 0x5000));
-	assert_true(page_dirty(f->mem, BUF + 0x9000));
-	assert_false(page_dirty(f->mem, BUF + 0xa000));
-	assert_true(page_dirty(f->mem, USED));
-	assert_int_equal(dirty_count(f->mem), 4);
+	virtq__push(&f->r.vq, &f->chain, 0x1810);
+	assert_false(page_dirty(f->r.mem, BUF));
+	assert_true(page_dirty(f->r.mem, BUF + 0x4000));
+	assert_true(page_dirty(f->r.mem, BUF + 0x5000));
+	assert_true(page_dirty(f->r.mem, BUF + 0x9000));
+	assert_false(page_dirty(f->r.mem, BUF + 0xa000));
+	assert_true(page_dirty(f->r.mem, USED));
+	assert_int_equal(dirty_count(f->r.mem), 4);
 
 	/* A length past the chain marks the chain, no more. */
 	offer(f, 3);
 	assert_int_equal(pop(f), 1);
-	virtq__push(&f->vq, &f->chain, UINT32_MAX);
-	assert_true(page_dirty(f->mem, BUF + 0xb000));
-	assert_false(page_dirty(f->mem, BUF + 0xc000));
-	assert_int_equal(dirty_count(f->mem), 6);
+	virtq__push(&f->r.vq, &f->chain, UINT32_MAX);
+	assert_true(page_dirty(f->r.mem, BUF + 0xb000));
+	assert_false(page_dirty(f->r.mem, BUF + 0xc000));
+	assert_int_equal(dirty_count(f->r.mem), 6);
 
 	/* Outside RAM, or reaching past its end: clamped, never written. */
-	guest_mem__mark_dirty(f->mem, f->mem->base - 4096, 8192);
-	guest_mem__mark_dirty(f->mem, f->mem->base + RAM, 1);
-	assert_int_equal(dirty_count(f->mem), 6);
-	guest_mem__mark_dirty(f->mem, f->mem->base + RAM - 1, 4096);
-	assert_true(page_dirty(f->mem, RAM - 1));
-	assert_int_equal(dirty_count(f->mem), 7);
+	guest_mem__mark_dirty(f->r.mem, f->r.mem->base - 4096, 8192);
+	guest_mem__mark_dirty(f->r.mem, f->r.mem->base + RAM, 1);
+	assert_int_equal(dirty_count(f->r.mem), 6);
+	guest_mem__mark_dirty(f->r.mem, f->r.mem->base + RAM - 1, 4096);
+	assert_true(page_dirty(f->r.mem, RAM - 1));
+	assert_int_equal(dirty_count(f->r.mem), 7);
 
 	/* KVM's log joins in, bit for bit. */
 	log[0] = 1ULL << 7;
 	log[3] = 1ULL << 63;
-	guest_mem__merge_log(f->mem, 0, log);
-	assert_true(page_dirty(f->mem, 7 * 4096));
-	assert_int_equal(dirty_count(f->mem), 8);
-	guest_mem__merge_log(f->mem, 1, log);	/* no second region */
-	assert_int_equal(dirty_count(f->mem), 8);
+	guest_mem__merge_log(f->r.mem, 0, log);
+	assert_true(page_dirty(f->r.mem, 7 * 4096));
+	assert_int_equal(dirty_count(f->r.mem), 8);
+	guest_mem__merge_log(f->r.mem, 1, log);	/* no second region */
+	assert_int_equal(dirty_count(f->r.mem), 8);
 }
 
 static void iov_helpers(void **state)
