@@ -65,7 +65,8 @@ tap_total() {
 # output LOG and exit STATUS, or nothing if it did not (STATUS is then
 # CMD's): guard (kernel stack guard page hit), stackend (corrupted stack
 # end), softlockup (a CPU stuck 40 s: tools/vmtest/run panics on it),
-# panic (another panic or oops), hang (--timeout passed), machine (it
+# panic (another panic or oops), stall (idle with no heartbeat: tools/
+# vmtest/run stopped it), hang (--timeout passed), machine (it
 # stopped some other way).  Documentation/dev-tools/vmtest.rst, "Deaths
 # under TCG".
 vmtest_death() {
@@ -75,6 +76,7 @@ vmtest_death() {
 	elif grep -q 'corrupted stack end detected' "$1"; then echo stackend
 	elif grep -q 'Kernel panic - not syncing: softlockup' "$1"; then echo softlockup
 	elif grep -qE 'Kernel panic|Oops:' "$1"; then echo panic
+	elif grep -q '^vmtest: stalled, stopped' "$1"; then echo stall
 	elif [ "$2" = 124 ]; then echo hang
 	else echo machine
 	fi

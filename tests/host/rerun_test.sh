@@ -16,7 +16,7 @@ ok() { n=$((n + 1)); echo "ok $n $*"; }
 notok() { n=$((n + 1)); echo "not ok $n $*"; }
 skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
 check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
-echo "1..14"
+echo "1..16"
 
 # --- vmtest_death on what tools/vmtest/run prints.
 stopped='vmtest: the machine stopped without an exit status (qemu exit 0, accelerator tcg)'
@@ -35,6 +35,8 @@ $stopped" 125)" = softlockup ]'
 check "another panic: panic" \
 	'[ "$(death_of "[ 3.0] Kernel panic - not syncing: Fatal exception
 $stopped" 125)" = panic ]'
+check "a stalled machine, stopped by the watchdog: stall" \
+	'[ "$(death_of "vmtest: stalled, stopped (accelerator tcg): true" 124)" = stall ]'
 check "a timeout: hang" \
 	'[ "$(death_of "vmtest: timed out after 60 s (accelerator tcg): true" 124)" = hang ]'
 check "no kernel message: machine" '[ "$(death_of "$stopped" 125)" = machine ]'
@@ -55,6 +57,24 @@ if [ -s "${THAW_CACHE:-.cache}/kernel/current" ] && command -v qemu-system-x86_6
 		tail -n 20 "$tmp/panic.log" | sed 's/^/# /'
 else
 	skip "a machine whose kernel panics" "no kernel cache or QEMU: run make deps"
+fi
+
+# --- A real stall: every process but init stopped, so nothing writes the
+# heartbeat and the machine idles; the watchdog must stop it well before
+# its timeout, with the kernel's timers and tasks on the console.
+if [ -s "${THAW_CACHE:-.cache}/kernel/current" ] && command -v qemu-system-x86_64 >/dev/null; then
+	t0=$(date +%s)
+	tools/vmtest/run --timeout 600 --stall 30 --no-kmod -- \
+		sh -c 'kill -STOP $(pgrep -P 1); sleep 1000' > "$tmp/stall.log" 2>&1
+	rc=$? secs=$(($(date +%s) - t0))
+	d=$(vmtest_death "$tmp/stall.log" "$rc")
+	check "an idle machine without a heartbeat is stopped as stalled in $secs s ($rc, $d), timers and tasks dumped" \
+		'[ "$rc" = 124 ] && [ "$d" = stall ] && [ "$secs" -lt 300 ] &&
+		 grep -q "Timer List" "$tmp/stall.log" && grep -q "sysrq: Show State" "$tmp/stall.log" &&
+		 grep -q "qemu: LVTT" "$tmp/stall.log"' ||
+		tail -n 20 "$tmp/stall.log" | sed 's/^/# /'
+else
+	skip "a stalled machine" "no kernel cache or QEMU: run make deps"
 fi
 
 # --- selftests/run: a program whose nested guest died runs once more.
