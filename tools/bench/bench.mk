@@ -17,7 +17,7 @@ $(O)/bin/bench-uffd: $(O)/tools/bench/uffd.o $(LIBTHAW) \
 # QEMU (tools/bench/restore runs it and makes the table and the plot).
 $(O)/bin/bench-firstresp: $(O)/tools/bench/firstresp.o \
 		$(O)/tools/bench/qmp.o $(TOOLS_LIB) $(PROTO_OBJS) $(LIBTHAW)
-	$(call link,$(TOOLS_LIB_LIBS) $(LIBTHAW_LIBS))
+	$(call link,$(TOOLS_LIB_LIBS) $(NLGENL_LIBS) $(LIBTHAW_LIBS))
 
 # Per 2 MiB region of guest RAM: what a clone touched and wrote
 # (tools/bench/regions runs it).

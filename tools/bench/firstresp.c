@@ -127,7 +127,7 @@ static const char *const csv_header =
 	"mode,backend,wset,mem_mib,clones,idx,spawn_ms,load_ms,"
 	"first_response_ms,minflt,majflt,rss_kib,pss_kib,kvm_exits,kvm_pf,"
 	"vmm_exits,uffd_faults,uffd_pages,ok,kvm_pages_2m,kvm_pages_4k,"
-	"warm_ms,rewind_pages";
+	"warm_ms,rewind_pages,private_kib";
 
 static void usage(FILE *f)
 {
@@ -951,9 +951,10 @@ static void print_row(const struct opts *o, const struct vm *v)
 	       v->counts.kvm_pages_2m, v->counts.kvm_pages_4k,
 	       v->warm_ns ? v->warm_ns / 1e6 : -1);
 	if (o->mode == M_THAWVM_REWIND)
-		printf("%lld\n", v->rewind_pages);
+		printf("%lld,", v->rewind_pages);
 	else
-		printf("-\n");
+		printf("-,");
+	printf("%lld\n", v->counts.private_kib);
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)

@@ -9,7 +9,7 @@
 # Output columns: label,mode,backend,wset,mem_mib,clones,runs,ok,
 # first_response_ms,worst_ms,load_ms,minflt,kvm_exits,kvm_pf,vmm_exits,
 # uffd_faults,uffd_pages,pss_kib,kvm_pages_2m,warm_ms,overhead_ms,
-# rewind_pages
+# rewind_pages,private_kib
 # (overhead_ms: the median first response minus the median warm invocation
 # of the same VMs: what the restore, or the rewind, itself costs)
 function median(list,    n, a, i, j, t) {
@@ -72,7 +72,7 @@ NR == 1 && $1 == "mode" {
 		good[k]++
 		add(k, "first_response_ms")
 	}
-	split("load_ms minflt kvm_exits kvm_pf vmm_exits uffd_faults uffd_pages pss_kib kvm_pages_2m warm_ms rewind_pages", names, " ")
+	split("load_ms minflt kvm_exits kvm_pf vmm_exits uffd_faults uffd_pages pss_kib kvm_pages_2m warm_ms rewind_pages private_kib", names, " ")
 	for (n in names)
 		if (names[n] in c)
 			add(k, names[n])
@@ -87,6 +87,6 @@ END {
 			printf ",%s", median(v[k, names[n]])
 		f = median(v[k, "first_response_ms"]); w = median(v[k, "warm_ms"])
 		printf ",%s", (f != "" && w != "" && w + 0 > 0) ? sprintf("%.1f", f - w) : ""
-		printf ",%s\n", median(v[k, "rewind_pages"])
+		printf ",%s,%s\n", median(v[k, "rewind_pages"]), median(v[k, "private_kib"])
 	}
 }

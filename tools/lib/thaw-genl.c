@@ -190,3 +190,34 @@ int thaw_genl__totals(struct thaw_genl_totals *t, char *err, size_t errlen)
 	thaw_genl__close(g);
 	return ret;
 }
+
+struct private_sum {
+	uint32_t pid;
+	long long kib;
+};
+
+static int on_clone_of(struct nlattr **tb, void *arg)
+{
+	struct private_sum *p = arg;
+
+	if (thaw_genl__u32(tb, THAW_A_PID) != p->pid)
+		return 0;
+	p->kib += thaw_genl__u64(tb, THAW_A_PRIVATE_PAGES) * 4 +
+		  thaw_genl__u64(tb, THAW_A_PRIVATE_REGIONS) * 2048;
+	return 0;
+}
+
+long long thaw_genl__private_kib(int pid)
+{
+	struct private_sum p = { .pid = (uint32_t)pid };
+	struct thaw_genl *g;
+	char err[256];
+	int ret;
+
+	if (thaw_genl__open(&g, err, sizeof(err)))
+		return -1;
+	ret = thaw_genl__request(g, THAW_CMD_GET_CLONE, true, on_clone_of, &p,
+				 err, sizeof(err));
+	thaw_genl__close(g);
+	return ret ? -1 : p.kib;
+}

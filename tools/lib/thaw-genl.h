@@ -48,4 +48,12 @@ struct thaw_genl_totals {
 /* One connection, two requests.  0 or -errno with a message. */
 int thaw_genl__totals(struct thaw_genl_totals *t, char *err, size_t errlen);
 
+/*
+ * The memory thaw.ko's clone mappings in process @pid hold for it alone,
+ * in KiB: pages it dirtied (private_pages) and its private 2 MiB copies
+ * (private_regions).  0 when it maps no clone; -1 when the module cannot
+ * be asked (not loaded, no CAP_NET_ADMIN).
+ */
+long long thaw_genl__private_kib(int pid);
+
 #endif

@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "tools/lib/thaw-genl.h"
 #include "tools/lib/vm-counts.h"
 
 #define KVM_DEBUGFS	"/sys/kernel/debug/kvm"
@@ -65,6 +66,8 @@ static void read_smaps(pid_t pid, struct vm_counts *c)
 			c->rss_kib = v;
 		else if (sscanf(line, "Pss: %lld kB", &v) == 1)
 			c->pss_kib = v;
+		else if (sscanf(line, "Anonymous: %lld kB", &v) == 1)
+			c->private_kib = v;
 	}
 	fclose(f);
 }
@@ -167,6 +170,8 @@ void vm_counts__read(pid_t pid, struct vm_counts *c)
 	memset(c, 0xff, sizeof(*c));	/* every field -1 */
 	read_stat(pid, c);
 	read_smaps(pid, c);
+	if (c->private_kib >= 0)
+		add(&c->private_kib, thaw_genl__private_kib(pid));
 	read_kvm(pid, c);
 }
 
@@ -177,6 +182,7 @@ void vm_counts__to_json(const struct vm_counts *c, struct json_object *o)
 	ADD(majflt);
 	ADD(rss_kib);
 	ADD(pss_kib);
+	ADD(private_kib);
 	ADD(kvm_exits);
 	ADD(kvm_pf);
 	ADD(kvm_io_exits);

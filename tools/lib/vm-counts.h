@@ -18,6 +18,14 @@ struct vm_counts {
 	long long majflt;
 	long long rss_kib;
 	long long pss_kib;	/* shared pages counted once among sharers */
+	/*
+	 * What the process alone holds: its anonymous memory (a File
+	 * clone's copied-on-write pages, the VMM's heap) plus what thaw.ko's
+	 * clone mappings hold for it (dirtied pages, private 2 MiB copies).
+	 * Unlike PSS, a page or a 2 MiB mapping it shares with other clones
+	 * counts nothing here, however few share it.
+	 */
+	long long private_kib;
 	long long kvm_exits;	/* every VM exit KVM took (all vCPUs) */
 	long long kvm_pf;	/* KVM's page faults (NPT/EPT): pf_taken */
 	long long kvm_io_exits;
