@@ -519,31 +519,32 @@ static void get_version(struct api_state *api, struct api_resp *r)
 			       json_object_new_string(THAW_VERSION));
 }
 
-/*
- * /drives/{drive_id}: PUT before the start (a drive added or replaced),
- * PATCH after it (a new backing file), as Firecracker.
- */
-static void drive_request(struct api_state *api, struct api_resp *r,
-			  bool patch, const char *id, json_object *b)
+/* PUT /drives/{drive_id}: before the start, a drive added or replaced. */
+static void put_drive(struct api_state *api, struct api_resp *r,
+		      const char *id, json_object *b)
+{
+	char err[512] = "";
+
+	if (api->started) {
+		resp_error(r, 400, MSG_AFTER_BOOT);
+		return;
+	}
+	if (vm_config__parse_drive(&api->cfg, b, id, err, sizeof(err))) {
+		resp_error(r, 400, "%s", err);
+		return;
+	}
+	api->configured = true;
+	r->status = 204;
+}
+
+/* PATCH /drives/{drive_id}: after the start, a new backing file. */
+static void patch_drive(struct api_state *api, struct api_resp *r,
+			const char *id, json_object *b)
 {
 	char err[512] = "";
 	char *path = NULL;
 	int ret;
 
-	if (!patch) {
-		if (api->started) {
-			resp_error(r, 400, MSG_AFTER_BOOT);
-			return;
-		}
-		if (vm_config__parse_drive(&api->cfg, b, id, err,
-					   sizeof(err))) {
-			resp_error(r, 400, "%s", err);
-			return;
-		}
-		api->configured = true;
-		r->status = 204;
-		return;
-	}
 	if (vm_config__parse_drive_patch(b, id, &path, err, sizeof(err))) {
 		resp_error(r, 400, "%s", err);
 		return;
@@ -683,7 +684,10 @@ static void patch_net(struct api_state *api, struct api_resp *r,
 	r->status = 204;
 }
 
-/* Routes whose path ends in an id: /network-interfaces/{iface_id}. */
+/*
+ * Routes whose path ends in an id: /drives/{drive_id},
+ * /network-interfaces/{iface_id}.
+ */
 struct id_route {
 	const char *prefix;
 	unsigned int method;
@@ -692,6 +696,8 @@ struct id_route {
 };
 
 static const struct id_route id_routes[] = {
+	{ "/drives/", M_PUT, put_drive },
+	{ "/drives/", M_PATCH, patch_drive },
 	{ "/network-interfaces/", M_PUT, put_net },
 	{ "/network-interfaces/", M_PATCH, patch_net },
 };
@@ -756,21 +762,6 @@ void api__dispatch(struct api_state *api, const char *method,
 	char err[512] = "";
 	json_object *body;
 
-	if (!strncmp(url, "/drives/", 8) && (m == M_PUT || m == M_PATCH)) {
-		if (too_big) {
-			resp_error(r, 400, "Request payload larger than %d bytes",
-				   API_MAX_BODY);
-			return;
-		}
-		body = vm_config__parse_json(body_text, len, err, sizeof(err));
-		if (!body) {
-			resp_error(r, 400, "%s", err);
-			return;
-		}
-		drive_request(api, r, m == M_PATCH, url + 8, body);
-		json_object_put(body);
-		return;
-	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		if (routes[i].method == m && !strcmp(routes[i].path, url)) {
 			rt = &routes[i];
