@@ -486,8 +486,12 @@ static void scratch(char *path)
 	close(fd);
 }
 
-/* PUT /drives/{@id} with @body into @cfg. */
-static int put_drive(struct vm_config *cfg, const char *id, const char *body)
+/* A PUT of a section whose path ends in an id: the parser, @id, @body. */
+typedef int (*id_parser)(struct vm_config *cfg, const char *id,
+			 json_object *o, char *err, size_t errlen);
+
+static int put_id(struct vm_config *cfg, id_parser parse, const char *id,
+		  const char *body)
 {
 	json_object *o;
 	int ret;
@@ -496,9 +500,21 @@ static int put_drive(struct vm_config *cfg, const char *id, const char *body)
 	o = vm_config__parse_json(body, strlen(body), err, sizeof(err));
 	if (!o)
 		return -1000;
-	ret = vm_config__parse_drive(cfg, o, id, err, sizeof(err));
+	ret = parse(cfg, id, o, err, sizeof(err));
 	json_object_put(o);
 	return ret;
+}
+
+static int parse_drive(struct vm_config *cfg, const char *id, json_object *o,
+		       char *e, size_t elen)
+{
+	return vm_config__parse_drive(cfg, o, id, e, elen);
+}
+
+/* PUT /drives/{@id} with @body into @cfg. */
+static int put_drive(struct vm_config *cfg, const char *id, const char *body)
+{
+	return put_id(cfg, parse_drive, id, body);
 }
 
 static void drives(void **state)
@@ -626,16 +642,7 @@ static void snapshot_load_drives(void **state)
 
 static int net_put(struct vm_config *cfg, const char *id, const char *text)
 {
-	json_object *o;
-	int ret;
-
-	err[0] = 0;
-	o = vm_config__parse_json(text, strlen(text), err, sizeof(err));
-	if (!o)
-		return -1000;
-	ret = vm_config__parse_net(cfg, id, o, err, sizeof(err));
-	json_object_put(o);
-	return ret;
+	return put_id(cfg, vm_config__parse_net, id, text);
 }
 
 static void network_interfaces(void **state)
