@@ -501,6 +501,7 @@ static void __exit thaw_exit(void)
 	 */
 	thaw_cache_drop(false, NULL);
 	thaw_fill_exit();
+	thaw_linger_exit();
 	WARN_ON(!list_empty(&thaw_snapshots) || !list_empty(&thaw_clones) ||
 		atomic_long_read(&thaw_pinned));
 }

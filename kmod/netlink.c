@@ -50,6 +50,8 @@ static int thaw_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 	    thaw_nl_put_u64(msg, THAW_A_CACHED_PAGES, st.cached_pages) ||
 	    thaw_nl_put_u64(msg, THAW_A_CACHE_LIMIT, st.cache_limit) ||
 	    thaw_nl_put_u64(msg, THAW_A_EVICTIONS, st.evictions) ||
+	    thaw_nl_put_u64(msg, THAW_A_LINGERING_PAGES,
+			    thaw_lingering_pages()) ||
 	    thaw_nl_put_fills(msg, st.filled_fault, st.filled_premap,
 			      st.filled_background, st.fill_waits,
 			      st.fill_errors))

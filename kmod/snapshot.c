@@ -31,7 +31,9 @@
 #include <linux/overflow.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 
 #include "thaw.h"
 
@@ -106,18 +108,146 @@ static unsigned long thaw_snap_array_pages(unsigned long nr_pages)
 }
 
 /*
+ * Pages an object let go of while someone else still held them.  A clone
+ * hands its pages to anyone who asks through GUP: vmsplice() into a
+ * pipe, an io_uring fixed buffer, O_DIRECT in flight.  Those references
+ * outlive the object, and so do the pages; were they uncharged when the
+ * object went, a user could hold any amount of memory uncounted (make an
+ * object, vmsplice its pages, free it, again).  So such folios stay
+ * charged to the object's owner and counted in thaw_pinned, here with our
+ * reference, until ours is the last; a worker looks every second and
+ * then lets them go.
+ */
+struct thaw_linger {
+	struct list_head node;		/* thaw_linger_lock */
+	struct thaw_owner owner;	/* the object's, moved here */
+	unsigned long nr;		/* folios[] held */
+	struct folio *folios[];
+};
+
+static LIST_HEAD(thaw_lingering);
+static DEFINE_SPINLOCK(thaw_linger_lock);
+static atomic_long_t thaw_linger_pages = ATOMIC_LONG_INIT(0);
+
+/*
+ * Put the folios of @l that only we hold (all of them if @all), and
+ * uncharge their pages; true when none is left.
+ */
+static bool thaw_linger_put(struct thaw_linger *l, bool all)
+{
+	unsigned long i, j = 0, n = 0;
+
+	for (i = 0; i < l->nr; i++) {
+		struct folio *f = l->folios[i];
+
+		if (all || folio_ref_count(f) == 1) {
+			n += folio_nr_pages(f);
+			folio_put(f);
+		} else {
+			l->folios[j++] = f;
+		}
+	}
+	l->nr = j;
+	if (n) {
+		atomic_long_sub(n, &thaw_linger_pages);
+		thaw_unpin(n);
+		thaw_owner_uncharge(&l->owner, n);
+	}
+	return !j;
+}
+
+static void thaw_linger_free(struct thaw_linger *l)
+{
+	thaw_owner_release(&l->owner);
+	kvfree(l);
+}
+
+static void thaw_linger_scan(struct work_struct *work);
+static DECLARE_DELAYED_WORK(thaw_linger_work, thaw_linger_scan);
+
+static void thaw_linger_scan(struct work_struct *work)
+{
+	struct thaw_linger *l, *tmp;
+	LIST_HEAD(list);
+	bool more;
+
+	spin_lock(&thaw_linger_lock);
+	list_splice_init(&thaw_lingering, &list);
+	spin_unlock(&thaw_linger_lock);
+	list_for_each_entry_safe(l, tmp, &list, node) {
+		if (thaw_linger_put(l, false)) {
+			list_del(&l->node);
+			thaw_linger_free(l);
+		}
+		cond_resched();
+	}
+	spin_lock(&thaw_linger_lock);
+	list_splice(&list, &thaw_lingering);
+	more = !list_empty(&thaw_lingering);
+	spin_unlock(&thaw_linger_lock);
+	if (more)
+		schedule_delayed_work(&thaw_linger_work, HZ);
+}
+
+/* Pages held past their object's end, waiting for their other holders. */
+unsigned long thaw_lingering_pages(void)
+{
+	return atomic_long_read(&thaw_linger_pages);
+}
+
+/* Module exit: nothing is charged to anyone any more; let go of all. */
+void thaw_linger_exit(void)
+{
+	struct thaw_linger *l, *tmp;
+
+	cancel_delayed_work_sync(&thaw_linger_work);
+	list_for_each_entry_safe(l, tmp, &thaw_lingering, node) {
+		list_del(&l->node);
+		thaw_linger_put(l, true);
+		thaw_linger_free(l);
+	}
+}
+
+/* The folio of @page, if someone besides @snap holds it; else NULL. */
+static struct folio *thaw_snap_held_elsewhere(struct page *page)
+{
+	struct folio *f = page_folio(page);
+
+	return folio_ref_count(f) > 1 ? f : NULL;
+}
+
+/*
  * Free an object no one refers to any more (unlisted, or never listed):
- * its fill stopped first.
+ * its fill stopped first.  Its data folios that someone else still holds
+ * linger (above), charged to its owner, until they are ours alone.
  */
 void thaw_snap_free(struct thaw_snap *snap)
 {
 	struct folio *zf = thaw_snap_zero_folio(snap);
-	unsigned long i;
+	struct thaw_linger *l = NULL;
+	unsigned long i, held = 0, kept = 0;
 
 	thaw_fill_stop(snap);
+	/* Count first: the pages' other holders cannot take more now. */
+	for (i = 0; snap->pages && i < snap->nr_pages; i++) {
+		struct page *page = snap->pages[i];
+
+		if (!(i & 1023))
+			cond_resched();
+		if (!page || page == snap->zero_page ||
+		    (PageCompound(page) && page_folio(page) == zf))
+			continue;
+		if (thaw_snap_held_elsewhere(page))
+			held++;
+		if (PageCompound(page))
+			i += THAW_REGION_NR - 1;
+	}
+	if (held)
+		l = kvzalloc(struct_size(l, folios, held), GFP_KERNEL);
 	if (snap->pages) {
 		for (i = 0; i < snap->nr_pages; i++) {
 			struct page *page = snap->pages[i];
+			struct folio *f;
 
 			if (!(i & 1023))
 				cond_resched();
@@ -129,17 +259,22 @@ void thaw_snap_free(struct thaw_snap *snap)
 			 * at once, so the whole region is there.
 			 */
 			if (PageCompound(page)) {
-				if (page_folio(page) != zf)
-					folio_put(page_folio(page));
 				i += THAW_REGION_NR - 1;
+				if (page_folio(page) == zf)
+					continue;
+			}
+			f = thaw_snap_held_elsewhere(page);
+			if (f && l && l->nr < held) {
+				l->folios[l->nr++] = f;
+				kept += folio_nr_pages(f);
 				continue;
 			}
 			/*
-			 * put_page(), not __free_page(): a page may still be
-			 * pinned by someone who took a reference through a
-			 * clone (GUP); it goes when they let go.
+			 * folio_put(), not a free: a holder seen only now
+			 * (or with no room to linger) keeps the page until it
+			 * lets go, uncharged.
 			 */
-			put_page(page);
+			folio_put(page_folio(page));
 		}
 		kvfree(snap->pages);
 	}
@@ -153,8 +288,19 @@ void thaw_snap_free(struct thaw_snap *snap)
 		mem_cgroup_put(snap->memcg);
 	bitmap_free(snap->filled);
 	bitmap_free(snap->filling);
-	thaw_snap_unpin(snap, snap->pinned);
-	thaw_owner_release(&snap->owner);
+	thaw_snap_unpin(snap, snap->pinned - kept);
+	if (l && l->nr) {
+		/* The owner's references go with the pages still charged. */
+		l->owner = snap->owner;
+		atomic_long_add(kept, &thaw_linger_pages);
+		spin_lock(&thaw_linger_lock);
+		list_add_tail(&l->node, &thaw_lingering);
+		spin_unlock(&thaw_linger_lock);
+		schedule_delayed_work(&thaw_linger_work, HZ);
+	} else {
+		kvfree(l);
+		thaw_owner_release(&snap->owner);
+	}
 	mutex_destroy(&snap->lock);
 	kfree(snap);
 }

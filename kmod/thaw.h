@@ -341,6 +341,8 @@ long thaw_snap_open(unsigned int cmd, unsigned long arg);
 void thaw_snap_get(struct thaw_snap *snap);
 void thaw_snap_put(struct thaw_snap *snap);
 void thaw_snap_free(struct thaw_snap *snap);
+unsigned long thaw_lingering_pages(void);
+void thaw_linger_exit(void);
 void thaw_snap_fill_stats(struct thaw_snap *snap, struct thaw_snap_stats *st);
 void thaw_fill_stats(struct thaw_stats *st);
 int thaw_pin(unsigned long n);

@@ -27,11 +27,13 @@ static int on_summary(struct nlattr **tb, void *arg)
 
 	fprintf(ctx->out,
 		"thaw: %" PRIu64 " snapshots, %" PRIu64 " clones, %" PRIu64
-		" of %" PRIu64 " pages pinned\n",
+		" of %" PRIu64 " pages pinned (%" PRIu64
+		" held past their object by others)\n",
 		thaw_genl__u64(tb, THAW_A_SNAPSHOTS),
 		thaw_genl__u64(tb, THAW_A_CLONES),
 		thaw_genl__u64(tb, THAW_A_PINNED_PAGES),
-		thaw_genl__u64(tb, THAW_A_PINNED_LIMIT));
+		thaw_genl__u64(tb, THAW_A_PINNED_LIMIT),
+		thaw_genl__u64(tb, THAW_A_LINGERING_PAGES));
 	fprintf(ctx->out,
 		"cache: %" PRIu64 " objects, %" PRIu64 " of %" PRIu64
 		" pages, %" PRIu64 " evicted; regions filled: %" PRIu64

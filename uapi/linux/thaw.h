@@ -602,6 +602,8 @@ enum thaw_attr {
 	THAW_A_PRIVATE_REFRESHED,	/* u64 */
 	/* THAW_CMD_GET_SNAPSHOT (THAW_FEATURE_OWNER) */
 	THAW_A_SNAP_OWNER_UID,	/* u32: in the reader's user namespace */
+	/* THAW_CMD_GET_STATS: pinned pages held past their object's end */
+	THAW_A_LINGERING_PAGES,	/* u64 */
 	__THAW_A_MAX,
 };
 #define THAW_A_MAX		(__THAW_A_MAX - 1)
