@@ -170,8 +170,14 @@ static bool thaw_clone_pmd_ok(struct thaw_clone *clone,
 	       !test_bit(MMF_DISABLE_THP, &vma->vm_mm->flags);
 }
 
+/*
+ * Let go of a private copy; one that someone still holds (GUP through
+ * the PMD) stays charged to the mapper until they let go (snapshot.c).
+ */
 static void thaw_private_free(struct thaw_clone *clone, struct folio *folio)
 {
+	if (thaw_linger_folio(&clone->mapper, folio))
+		return;
 	folio_put(folio);
 	thaw_owner_uncharge(&clone->mapper, THAW_REGION_NR);
 	thaw_unpin(THAW_REGION_NR);

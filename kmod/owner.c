@@ -126,6 +126,23 @@ int thaw_owner_init(struct thaw_owner *o)
 	return 0;
 }
 
+/* @dst: another holder of @src's references (released on its own). */
+void thaw_owner_dup(struct thaw_owner *dst, const struct thaw_owner *src)
+{
+	*dst = *src;
+	if (dst->user) {
+		spin_lock(&thaw_users_lock);
+		dst->user->ref++;
+		spin_unlock(&thaw_users_lock);
+	}
+	if (dst->ns)
+		get_user_ns(dst->ns);
+	if (dst->locked)
+		get_uid(dst->locked);
+	if (dst->mm)
+		mmgrab(dst->mm);
+}
+
 /* Let go of what thaw_owner_init() took; nothing may be charged. */
 void thaw_owner_release(struct thaw_owner *o)
 {

@@ -116,7 +116,8 @@ static unsigned long thaw_snap_array_pages(unsigned long nr_pages)
  * object, vmsplice its pages, free it, again).  So such folios stay
  * charged to the object's owner and counted in thaw_pinned, here with our
  * reference, until ours is the last; a worker looks every second and
- * then lets them go.
+ * then lets them go.  A clone's private 2 MiB copies, charged to whoever
+ * mapped the clone, linger the same way when the clone lets go of them.
  */
 struct thaw_linger {
 	struct list_head node;		/* thaw_linger_lock */
@@ -187,6 +188,37 @@ static void thaw_linger_scan(struct work_struct *work)
 	spin_unlock(&thaw_linger_lock);
 	if (more)
 		schedule_delayed_work(&thaw_linger_work, HZ);
+}
+
+static void thaw_linger_add(struct thaw_linger *l, unsigned long pages)
+{
+	atomic_long_add(pages, &thaw_linger_pages);
+	spin_lock(&thaw_linger_lock);
+	list_add_tail(&l->node, &thaw_lingering);
+	spin_unlock(&thaw_linger_lock);
+	schedule_delayed_work(&thaw_linger_work, HZ);
+}
+
+/*
+ * A clone's private 2 MiB copy, charged to @o, that the clone lets go of:
+ * if someone else still holds it, it lingers (charged to @o, with the
+ * module's reference) and true; false if ours is the last reference (or
+ * no memory to keep it: then it goes uncharged, as before).
+ */
+bool thaw_linger_folio(const struct thaw_owner *o, struct folio *folio)
+{
+	struct thaw_linger *l;
+
+	if (folio_ref_count(folio) == 1)
+		return false;
+	l = kvzalloc(struct_size(l, folios, 1), GFP_KERNEL);
+	if (!l)
+		return false;
+	thaw_owner_dup(&l->owner, o);
+	l->folios[0] = folio;
+	l->nr = 1;
+	thaw_linger_add(l, folio_nr_pages(folio));
+	return true;
 }
 
 /* Pages held past their object's end, waiting for their other holders. */
@@ -292,11 +324,7 @@ void thaw_snap_free(struct thaw_snap *snap)
 	if (l && l->nr) {
 		/* The owner's references go with the pages still charged. */
 		l->owner = snap->owner;
-		atomic_long_add(kept, &thaw_linger_pages);
-		spin_lock(&thaw_linger_lock);
-		list_add_tail(&l->node, &thaw_lingering);
-		spin_unlock(&thaw_linger_lock);
-		schedule_delayed_work(&thaw_linger_work, HZ);
+		thaw_linger_add(l, kept);
 	} else {
 		kvfree(l);
 		thaw_owner_release(&snap->owner);

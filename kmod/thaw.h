@@ -342,6 +342,7 @@ void thaw_snap_get(struct thaw_snap *snap);
 void thaw_snap_put(struct thaw_snap *snap);
 void thaw_snap_free(struct thaw_snap *snap);
 unsigned long thaw_lingering_pages(void);
+bool thaw_linger_folio(const struct thaw_owner *o, struct folio *folio);
 void thaw_linger_exit(void);
 void thaw_snap_fill_stats(struct thaw_snap *snap, struct thaw_snap_stats *st);
 void thaw_fill_stats(struct thaw_stats *st);
@@ -353,6 +354,7 @@ void thaw_snap_unpin(struct thaw_snap *snap, unsigned long n);
 /* owner.c */
 int thaw_owner_init(struct thaw_owner *o);
 void thaw_owner_release(struct thaw_owner *o);
+void thaw_owner_dup(struct thaw_owner *dst, const struct thaw_owner *src);
 bool thaw_owner_is_current(const struct thaw_owner *o);
 bool thaw_owner_may_open(const struct thaw_owner *o);
 int thaw_owner_charge(struct thaw_owner *o, unsigned long n);
