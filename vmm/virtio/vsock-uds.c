@@ -655,11 +655,11 @@ static int conn_fill(struct conn *c, struct vsock_hdr *h,
 		op = VSOCK_OP_CREDIT_REQUEST;
 	} else if (!op && !cap && can_send_data(c)) {
 		/*
-		 * Data to send, but the buffer holds a header only.  A read
-		 * into nothing would return 0 and look like the host's EOF:
-		 * the data stays in the socket for a buffer with room, and
-		 * this one goes back with our credit, a packet any driver
-		 * takes, rather than block the ring.
+		 * Data to send, but the buffer holds a header only: the
+		 * data waits for a buffer with room, and this one goes back
+		 * with our credit, a packet any driver takes, rather than
+		 * block the ring.  (The host's EOF is a recv of 0 bytes
+		 * asked for at least 1: never this buffer's doing.)
 		 */
 		op = VSOCK_OP_CREDIT_UPDATE;
 	}
