@@ -2,6 +2,7 @@
 /* The io_uring device event loop: see uring.h. */
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -14,6 +15,8 @@
 #define URING_NO_OWNER	0
 /* user_data of uring__reset()'s cancel request. */
 #define URING_RESET	1
+/* user_data of uring__sock_sendmsg_now()'s request. */
+#define URING_NOW	2
 
 static struct io_uring_sqe *get_sqe(struct uring_loop *l)
 {
@@ -346,6 +349,9 @@ void uring__exit(struct uring_loop *l)
 	if (l->sock.ok)
 		io_uring_queue_exit(&l->sock.ring);
 	l->sock.ok = false;
+	free(l->sock.stash);
+	l->sock.stash = NULL;
+	l->sock.nr_stash = l->sock.stash_max = 0;
 	if (l->sock.fd >= 0)
 		close(l->sock.fd);
 	l->sock.fd = -1;
@@ -503,6 +509,71 @@ int uring__sock_submit(struct uring_loop *l)
 	return ret < 0 ? ret : 0;
 }
 
+/* Keep a completion for the next reap; false if there is no room. */
+static bool stash(struct uring_data *d, void *r, int res)
+{
+	struct uring_done *n;
+	unsigned int max;
+
+	if (d->nr_stash == d->stash_max) {
+		max = d->stash_max ? 2 * d->stash_max : 64;
+		n = realloc(d->stash, max * sizeof(*n));
+		if (!n)
+			return false;
+		d->stash = n;
+		d->stash_max = max;
+	}
+	d->stash[d->nr_stash].r = r;
+	d->stash[d->nr_stash++].res = res;
+	return true;
+}
+
+int uring__sock_sendmsg_now(struct uring_loop *l, int fd,
+			    const struct msghdr *msg, unsigned int flags)
+{
+	struct uring_data *d = &l->sock;
+	struct io_uring_sqe *sqe = sock_sqe(l);
+	struct io_uring_cqe *cqe;
+	uint64_t one = 1;
+	int ret, res;
+	void *r;
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_sendmsg(sqe, fd, msg, flags | MSG_DONTWAIT);
+	io_uring_sqe_set_data64(sqe, URING_NOW);
+	ret = uring__sock_submit(l);
+	if (ret < 0)
+		return ret;
+	for (;;) {
+		ret = io_uring_peek_cqe(&d->ring, &cqe);
+		if (ret == -EAGAIN) {
+			/* Not answered at submission after all: wait. */
+			ret = io_uring_wait_cqe(&d->ring, &cqe);
+			if (ret == -EINTR)
+				continue;
+		}
+		if (ret < 0)
+			return ret;
+		r = io_uring_cqe_get_data(cqe);
+		res = cqe->res;
+		io_uring_cqe_seen(&d->ring, cqe);
+		if ((uintptr_t)r == URING_NOW)
+			break;
+		if (r && !stash(d, r, res)) {
+			pr_err("event loop: socket ring: no memory for a completion");
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	/* The stashed ones' eventfd writes may be read already. */
+	if (d->nr_stash && write(d->fd, &one, sizeof(one)) < 0 &&
+	    errno != EAGAIN)
+		pr_warn("event loop: socket ring eventfd write: %s",
+			strerror(errno));
+	return ret < 0 ? ret : res;
+}
+
 int uring__sock_cancel_fd(struct uring_loop *l, int fd)
 {
 	struct io_uring_sqe *sqe = sock_sqe(l);
@@ -516,12 +587,25 @@ int uring__sock_cancel_fd(struct uring_loop *l, int fd)
 
 int uring__sock_reap(struct uring_loop *l, bool wait)
 {
+	struct uring_data *d = &l->sock;
 	struct io_uring_cqe *cqe;
+	unsigned int i;
 	int ret;
 
 	ret = uring__sock_submit(l);
 	if (ret < 0)
 		return ret;
+	/* What a sendmsg_now() met first, in order; callbacks may add. */
+	for (i = 0; i < d->nr_stash; i++) {
+		struct uring_req *r = d->stash[i].r;
+
+		d->inflight--;
+		r->fn(r, d->stash[i].res);
+	}
+	if (i) {
+		d->nr_stash = 0;
+		wait = false;
+	}
 	if (wait && l->sock.inflight) {
 		do {
 			ret = io_uring_wait_cqe(&l->sock.ring, &cqe);
@@ -534,8 +618,9 @@ int uring__sock_reap(struct uring_loop *l, bool wait)
 		int res = cqe->res;
 
 		io_uring_cqe_seen(&l->sock.ring, cqe);
-		if (!r)
-			continue;	/* a cancel's own answer */
+		/* A cancel's own answer; a sendmsg_now() given up on. */
+		if (!r || (uintptr_t)r == URING_NOW)
+			continue;
 		l->sock.inflight--;
 		r->fn(r, res);
 	}

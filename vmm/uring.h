@@ -92,6 +92,9 @@ struct uring_loop {
 		struct uring_poll poll;
 		unsigned int queued;
 		uint64_t inflight;
+		/* Completions uring__sock_sendmsg_now() met, for the reap. */
+		struct uring_done { void *r; int res; } *stash;
+		unsigned int nr_stash, stash_max;
 	} sock;
 };
 
@@ -138,6 +141,15 @@ int uring__sock_sendmsg(struct uring_loop *l, struct uring_req *r, int fd,
 			const struct msghdr *msg, unsigned int flags);
 int uring__sock_recv(struct uring_loop *l, struct uring_req *r, int fd,
 		     void *buf, size_t len, unsigned int flags);
+/*
+ * A sendmsg that does not wait, from memory that need not outlive the
+ * call (a guest's chain, given back at once): MSG_DONTWAIT, so the kernel
+ * answers at submission.  Its byte count or -errno (-EAGAIN: the socket
+ * took nothing); completions of other requests met on the way wait for
+ * the next reap.  Never calls a callback.
+ */
+int uring__sock_sendmsg_now(struct uring_loop *l, int fd,
+			    const struct msghdr *msg, unsigned int flags);
 int uring__sock_submit(struct uring_loop *l);
 int uring__sock_cancel_fd(struct uring_loop *l, int fd);
 int uring__sock_reap(struct uring_loop *l, bool wait);

@@ -135,6 +135,14 @@ int uring__sock_recv(struct uring_loop *l, struct uring_req *r, int fd,
 					     .len = len, .flags = flags });
 }
 
+int uring__sock_sendmsg_now(struct uring_loop *l, int fd,
+			    const struct msghdr *msg, unsigned int flags)
+{
+	ssize_t w = sendmsg(fd, msg, flags | MSG_DONTWAIT);
+
+	return w < 0 ? -errno : (int)w;
+}
+
 int uring__sock_submit(struct uring_loop *l)
 {
 	return 0;

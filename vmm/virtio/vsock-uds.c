@@ -21,20 +21,23 @@
  * The data moves on the loop's socket ring (vmm/uring.h), through host
  * buffers, one send and one recv per connection at most:
  *
- *  - guest -> host: a packet's payload is copied into the connection's
- *    buffer, its chain goes back to the guest at once, and an
- *    IORING_OP_SENDMSG writes the buffer to the host socket, waiting in
- *    the kernel while the socket is full.  What the guest sends meanwhile
- *    queues behind it in the buffer, in order.
+ *  - guest -> host: a packet's payload goes straight from the chain to
+ *    the host socket, an IORING_OP_SENDMSG with MSG_DONTWAIT answered at
+ *    submission (uring__sock_sendmsg_now()), when nothing waits before it;
+ *    what the socket does not take now is copied into the connection's
+ *    buffer, and the chain goes back to the guest.  An IORING_OP_SENDMSG
+ *    then writes the buffer, waiting in the kernel while the socket is
+ *    full; what the guest sends meanwhile queues behind it, in order.
  *  - host -> guest: an IORING_OP_RECV of at most the guest's credit (and
  *    RX_BUF_SIZE) into the connection's rx buffer, waiting in the kernel
  *    for data; what it got goes into the guest's rx buffers as they come,
  *    and the next recv starts once all of it went.
  *
- * No request ever points into guest memory: a chain is never held for a
- * host socket (one slow host program cannot take the guest's tx ring from
- * the other connections), and a pause, a snapshot, a rewind or a device
- * reset finds nothing in flight that reads or writes the guest's pages.
+ * No request in flight points into guest memory: a chain is never held
+ * for a host socket (one slow host program cannot take the guest's tx
+ * ring from the other connections), and a pause, a snapshot, a rewind or
+ * a device reset finds nothing in flight that reads or writes the
+ * guest's pages.
  * A request in flight belongs to its connection, which stays allocated
  * until its completion (a reset cancels them).
  *
@@ -364,12 +367,35 @@ out:
 	maybe_free(c);
 }
 
-/* Guest data: into the buffer, behind what waits there, then sent. */
+/*
+ * Guest data: straight from the chain to the host socket if nothing waits
+ * before it and the socket takes it now (the chain goes back at once, so
+ * nothing may read it later), the rest into the buffer, to be sent.
+ */
 static bool deliver(struct conn *c, const struct iovec *iov, unsigned int n,
 		    uint32_t len)
 {
 	uint32_t off = 0, tail, k;
+	struct msghdr m = {
+		.msg_iov = (struct iovec *)iov,
+		.msg_iovlen = n,
+	};
+	int w;
 
+	if (!c->buf_len && !c->send.busy && !c->pout.armed) {
+		w = uring__sock_sendmsg_now(c->b->kvm->loop, c->fd, &m,
+					    MSG_NOSIGNAL);
+		if (w < 0 && w != -EAGAIN && w != -EBUSY) {
+			kill_conn(c, true);
+			return false;
+		}
+		if (w > 0) {
+			off = w;
+			c->fwd_cnt += w;
+		}
+	}
+	if (off == len)
+		goto out;
 	if (!c->buf) {
 		c->buf = malloc(CONN_BUF_ALLOC);
 		if (!c->buf) {
@@ -387,6 +413,7 @@ static bool deliver(struct conn *c, const struct iovec *iov, unsigned int n,
 		c->buf_len += k;
 		off += k;
 	}
+out:
 	maybe_credit_update(c);
 	return true;
 }
