@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -230,6 +231,27 @@ static void unready(struct conn *c)
 	}
 }
 
+/*
+ * A connection's buffers are mappings of their own, not malloc()'s: a
+ * free() that shrinks a thread's malloc heap makes glibc open
+ * /proc/sys/vm/overcommit_memory, a call the device loop's seccomp filter
+ * denies (it killed thawvm in selftests/vmm/boot_test with 64 KiB rx
+ * buffers from the heap).
+ */
+static void *buf_alloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void buf_free(void *p, size_t size)
+{
+	if (p)
+		munmap(p, size);
+}
+
 static void maybe_free(struct conn *c)
 {
 	if (!c->dead || c->busy || c->pin.armed || c->pout.armed ||
@@ -237,8 +259,8 @@ static void maybe_free(struct conn *c)
 		return;
 	list__del(&c->anode);
 	close(c->fd);
-	free(c->buf);
-	free(c->rbuf);
+	buf_free(c->buf, CONN_BUF_ALLOC);
+	buf_free(c->rbuf, RX_BUF_SIZE);
 	c->b->nr_conns--;
 	free(c);
 }
@@ -397,7 +419,7 @@ static bool deliver(struct conn *c, const struct iovec *iov, unsigned int n,
 	if (off == len)
 		goto out;
 	if (!c->buf) {
-		c->buf = malloc(CONN_BUF_ALLOC);
+		c->buf = buf_alloc(CONN_BUF_ALLOC);
 		if (!c->buf) {
 			kill_conn(c, true);
 			return false;
@@ -437,7 +459,7 @@ static void start_recv(struct conn *c)
 	if (len > RX_BUF_SIZE)
 		len = RX_BUF_SIZE;
 	if (!c->rbuf) {
-		c->rbuf = malloc(RX_BUF_SIZE);
+		c->rbuf = buf_alloc(RX_BUF_SIZE);
 		if (!c->rbuf) {
 			kill_conn(c, true);
 			return;
@@ -1011,8 +1033,8 @@ static void uds_free(void *priv)
 		struct conn *c = container_of(n, struct conn, anode);
 
 		close(c->fd);
-		free(c->buf);
-		free(c->rbuf);
+		buf_free(c->buf, CONN_BUF_ALLOC);
+		buf_free(c->rbuf, RX_BUF_SIZE);
 		free(c);
 	}
 	if (b->listen_fd >= 0) {
