@@ -8,7 +8,9 @@
  * rings, lying lengths, a foreign source CID, data beyond credit, packets
  * for connections that do not exist, floods of REQUESTs, rx buffers with
  * no room past the header; and on the host side, broken CONNECT
- * handshakes and a second machine given the first one's uds_path.  The
+ * handshakes and a second machine given the first one's uds_path.  And
+ * the socket ring's requests in flight: a guest that stops posting rx
+ * buffers (backpressure), a pause and a snapshot, a driver reset.  The
  * device must answer each the way Documentation/admin-guide/vsock.rst says
  * and keep working for the next driver after a reset.
  */
@@ -31,6 +33,7 @@
 #include "vmm/config.h"
 #include "vmm/kvm.h"
 #include "vmm/mem/mem.h"
+#include "vmm/snapshot/snapshot.h"
 #include "vmm/virtio/mmio.h"
 #include "vmm/virtio/vsock.h"
 #include "vmm/vmm.h"
@@ -770,6 +773,215 @@ TEST_F_TIMEOUT(hostile, header_only_rx_buffers, 120)
 	ASSERT_EQ(5, read(c, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, "hello", 5));
 	EXPECT_FALSE(closed_within(c, 1));
+	close(c);
+}
+
+/* The test pattern: byte @off of a stream. */
+static unsigned char pat(size_t off)
+{
+	return off * 7 + 1;
+}
+
+static void fill_pat(unsigned char *b, size_t off, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		b[i] = pat(off + i);
+}
+
+static bool is_pat(const unsigned char *b, size_t off, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i] != pat(off + i))
+			return false;
+	return true;
+}
+
+/* The guest (us) tells the device it consumed @fwd bytes of @port's. */
+static bool credit_update(struct drv *d, uint32_t port, uint32_t fwd)
+{
+	struct vsock_hdr h;
+
+	hdr(&h, port, 5000, VSOCK_OP_CREDIT_UPDATE, 0);
+	h.fwd_cnt = fwd;
+	tx(d, &h, NULL, 0);
+	return wait_used(d, TX, 1);
+}
+
+/*
+ * Write the pattern from @off to @fd until it takes nothing for @quiet_ms:
+ * the new offset.
+ */
+static size_t write_until_stuck(int fd, size_t off, int quiet_ms)
+{
+	static unsigned char b[16384];
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	ssize_t w;
+
+	for (;;) {
+		fill_pat(b, off, sizeof(b));
+		w = send(fd, b, sizeof(b), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w > 0) {
+			off += w;
+			continue;
+		}
+		if (w < 0 && errno != EAGAIN)
+			return off;
+		if (poll(&p, 1, quiet_ms) != 1)
+			return off;
+	}
+}
+
+/*
+ * A guest that stops posting rx buffers: the device reads from the host
+ * socket no more than the guest's credit and its own buffer, the host
+ * program's writes stop, nothing is dropped or reordered, and the stream
+ * goes on once the guest takes its data again.
+ */
+TEST_F_TIMEOUT(hostile, stopped_rx_buffers_backpressure, 120)
+{
+	static unsigned char b[BUF_SIZE];
+	struct drv *d = &self->d;
+	struct vsock_hdr h;
+	size_t written, seen = 0, bound;
+	int c, sndbuf = 0;
+	socklen_t sl = sizeof(sndbuf);
+
+	ASSERT_EQ(0x0f, drv_init(d));
+	c = guest_connects(d, self->l5000, 1013);
+	ASSERT_LE(0, c);
+	ASSERT_EQ(0, getsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, &sl));
+
+	/* Our NUM rx buffers fill (256 KiB of credit); we take none. */
+	written = write_until_stuck(c, 0, 2000);
+	bound = 256 * 1024 + 64 * 1024 + 2 * (size_t)sndbuf;
+	TH_LOG("the host wrote %zu bytes before its socket stopped taking them (bound %zu)",
+	       written, bound);
+	EXPECT_LT(0, written);
+	EXPECT_GE(bound, written);
+	/* The device used no more buffers than it was given. */
+	EXPECT_GE(NUM, (uint16_t)(__atomic_load_n(&used(d, RX)[1],
+						  __ATOMIC_ACQUIRE) -
+				  d->used_seen[RX]));
+
+	/* The guest takes everything again, giving credit back as it goes. */
+	while (seen < written) {
+		ASSERT_TRUE(rx(d, &h, b, sizeof(b))) TH_LOG("at %zu", seen);
+		ASSERT_NE(VSOCK_OP_RST, h.op);
+		ASSERT_NE(VSOCK_OP_SHUTDOWN, h.op);
+		if (h.op != VSOCK_OP_RW)
+			continue;
+		ASSERT_TRUE(is_pat(b, seen, h.len)) TH_LOG("at %zu", seen);
+		seen += h.len;
+		ASSERT_TRUE(credit_update(d, 1013, seen));
+	}
+	EXPECT_EQ(written, seen);
+	/* And the stream goes on. */
+	ASSERT_EQ(3, write(c, "end", 3));
+	ASSERT_TRUE(rx_data(d, &h, b, sizeof(b), 2 * NUM));
+	ASSERT_EQ(3, h.len);
+	EXPECT_EQ(0, memcmp(b, "end", 3));
+	close(c);
+}
+
+/*
+ * Guest data waiting in the kernel for a host socket that is full (a send
+ * in flight on the socket ring) and a recv waiting for host data, across
+ * a pause and a snapshot: the tx chains went back to the guest at once,
+ * and after the resume every byte arrives, once, in order.
+ */
+TEST_F_TIMEOUT(hostile, io_in_flight_at_pause_and_snapshot, 180)
+{
+	static unsigned char b[BUF_SIZE];
+	struct snapshot_create_params sp = { 0 };
+	struct drv *d = &self->d;
+	struct vsock_hdr h;
+	char err[256] = "", snap[160], mem[160];
+	const uint32_t chunk = 50000, total = 2 * 50000;
+	struct pollfd p;
+	size_t got = 0;
+	ssize_t r;
+	int c, rb = 4096;
+
+	ASSERT_EQ(0x0f, drv_init(d));
+	c = guest_connects(d, self->l5000, 1014);
+	ASSERT_LE(0, c);
+	/* The host reads nothing yet: most of what the guest sends waits. */
+	setsockopt(c, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
+	for (got = 0; got < total; got += chunk) {
+		hdr(&h, 1014, 5000, VSOCK_OP_RW, chunk);
+		fill_pat(b, got, chunk);
+		tx(d, &h, b, 0);
+		/* The chain comes back before the host took its bytes. */
+		ASSERT_TRUE(wait_used(d, TX, 1));
+	}
+	usleep(200 * 1000);
+
+	ASSERT_EQ(0, vmm__pause(self->vmm, err, sizeof(err))) TH_LOG("%s", err);
+	snprintf(snap, sizeof(snap), "%s/snap", self->dir);
+	snprintf(mem, sizeof(mem), "%s/mem", self->dir);
+	sp.snapshot_path = snap;
+	sp.mem_file_path = mem;
+	EXPECT_EQ(0, vmm__snapshot_create(self->vmm, &sp, err, sizeof(err)))
+		TH_LOG("%s", err);
+	/* Paused: no rx packet for the guest, even with the host writing. */
+	ASSERT_EQ(5, write(c, "early", 5));
+	ASSERT_EQ(0, vmm__resume(self->vmm, err, sizeof(err))) TH_LOG("%s", err);
+
+	/* Everything the guest sent, once, in order. */
+	got = 0;
+	p = (struct pollfd){ .fd = c, .events = POLLIN };
+	while (got < total && poll(&p, 1, 10000) == 1) {
+		r = read(c, b, sizeof(b));
+		ASSERT_LT(0, r);
+		ASSERT_TRUE(is_pat(b, got, r)) TH_LOG("at %zu", got);
+		got += r;
+	}
+	EXPECT_EQ(total, got);
+	/* And what the host wrote meanwhile reaches the guest. */
+	ASSERT_TRUE(rx_data(d, &h, b, sizeof(b), 2 * NUM));
+	ASSERT_EQ(5, h.len);
+	EXPECT_EQ(0, memcmp(b, "early", 5));
+	EXPECT_FALSE(closed_within(c, 1));
+	close(c);
+}
+
+/*
+ * A driver reset with a send and a recv in flight: both are cancelled,
+ * the host program sees its connection end, and the next driver's
+ * connections work.
+ */
+TEST_F_TIMEOUT(hostile, reset_with_io_in_flight, 120)
+{
+	static unsigned char b[BUF_SIZE];
+	struct drv *d = &self->d;
+	struct vsock_hdr h;
+	int c, rb = 4096, i;
+
+	ASSERT_EQ(0x0f, drv_init(d));
+	for (i = 0; i < 3; i++) {
+		c = guest_connects(d, self->l5000, 1015 + i);
+		ASSERT_LE(0, c);
+		setsockopt(c, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
+		hdr(&h, 1015 + i, 5000, VSOCK_OP_RW, 60000);
+		fill_pat(b, 0, 60000);
+		tx(d, &h, b, 0);
+		ASSERT_TRUE(wait_used(d, TX, 1));
+		usleep(100 * 1000);
+		wr(d, R_STATUS, 0);
+		EXPECT_TRUE(closed_within(c, 5)) TH_LOG("round %d", i);
+		close(c);
+		ASSERT_EQ(0x0f, drv_init(d));
+	}
+	c = guest_connects(d, self->l5000, 1020);
+	ASSERT_LE(0, c);
+	hdr(&h, 1020, 5000, VSOCK_OP_RW, 5);
+	tx(d, &h, "hello", 0);
+	ASSERT_EQ(5, read(c, b, sizeof(b)));
+	EXPECT_EQ(0, memcmp(b, "hello", 5));
 	close(c);
 }
 
