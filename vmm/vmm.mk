@@ -10,7 +10,7 @@ VMM_OBJS := $(addprefix $(O)/vmm/, \
 	mem/mem.o mem/restore.o mem/thaw.o \
 	virtio/queue.o virtio/mmio.o virtio/vsock.o virtio/vsock-uds.o \
 	virtio/blk.o virtio/blk-io.o virtio/blk-persist.o virtio/rng.o \
-	virtio/net.o virtio/net-rxtx.o virtio/tap.o \
+	virtio/net.o virtio/net-rxtx.o virtio/tap.o mmds/store.o \
 	snapshot/snapshot.o snapshot/rewind.o) $(LIBTHAW)
 VMM_LIBS = $(or $(call pkg,liburing),-luring) \
 	$(or $(call pkg,libseccomp),-lseccomp) $(LIBTHAW_LIBS)
