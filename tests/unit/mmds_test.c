@@ -424,6 +424,21 @@ static void test_frames(void **state)
 	assert_false(mmds__frame_for(g, sizeof(g), mmds));
 	len = frame(f, true, "169.254.169.254");
 	assert_false(mmds__frame_sender(f, len, mac, &ip));
+
+	/* A TCP SYN (IHL 5), then SYN+ACK, a short frame, UDP. */
+	len = frame(f, false, "169.254.169.254");
+	f[14 + 9] = 6;
+	f[14 + 20 + 13] = 0x02;
+	assert_true(mmds__frame_is_syn(f, len));
+	f[14 + 20 + 13] = 0x12;
+	assert_false(mmds__frame_is_syn(f, len));
+	f[14 + 20 + 13] = 0x02;
+	assert_false(mmds__frame_is_syn(f, 14 + 20 + 13));
+	f[14] = 0x4f;				/* IHL 15: past the frame */
+	assert_false(mmds__frame_is_syn(f, len));
+	f[14] = 0x45;
+	f[14 + 9] = 17;
+	assert_false(mmds__frame_is_syn(f, len));
 }
 
 static void test_csum(void **state)

@@ -64,6 +64,20 @@ bool mmds__frame_sender(const uint8_t *f, size_t len, uint8_t *mac,
 	return true;
 }
 
+bool mmds__frame_is_syn(const uint8_t *f, size_t len)
+{
+	size_t ihl;
+
+	if (len < ETH_HDR + 20 || be16(f + 12) != ETHERTYPE_IPV4 ||
+	    (f[ETH_HDR] >> 4) != 4 || f[ETH_HDR + 9] != 6)
+		return false;
+	ihl = (f[ETH_HDR] & 15) * 4;
+	if (ihl < 20 || len < ETH_HDR + ihl + 14)
+		return false;
+	/* TCP's flags: SYN without ACK. */
+	return (f[ETH_HDR + ihl + 13] & 0x12) == 0x02;
+}
+
 void mmds__garp(uint8_t *out, const uint8_t *mac, uint32_t ip)
 {
 	uint8_t *a = out + ETH_HDR;

@@ -39,6 +39,9 @@ bool mmds__csum_complete(uint8_t *f, size_t len, uint16_t start,
 bool mmds__frame_sender(const uint8_t *f, size_t len, uint8_t *mac,
 			uint32_t *ip);
 
+/* Is @f (@len bytes) an IPv4 TCP SYN, a new connection's first? */
+bool mmds__frame_is_syn(const uint8_t *f, size_t len);
+
 /* A gratuitous ARP request from @mac at @ip into @out (42 bytes). */
 void mmds__garp(uint8_t *out, const uint8_t *mac, uint32_t ip);
 
