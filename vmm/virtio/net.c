@@ -613,17 +613,25 @@ int net__init(struct kvm *kvm, char *err, size_t errlen)
 		why[0] = '\0';
 		ret = net_dev_new(kvm, &cfg->net[i], &net->dev[i], why,
 				  sizeof(why));
-		if (ret)
-			return err__set(err, errlen, ret, "interface %s: %s",
-					cfg->net[i].iface_id,
-					why[0] ? why : strerror(-ret));
+		if (ret) {
+			err__set(err, errlen, ret, "interface %s: %s",
+				 cfg->net[i].iface_id,
+				 why[0] ? why : strerror(-ret));
+			goto err;
+		}
 		net->nr++;
 	}
 	why[0] = '\0';
 	ret = mmds__start(kvm, why, sizeof(why));
-	if (ret)
-		return err__set(err, errlen, ret, "%s", why);
+	if (ret) {
+		err__set(err, errlen, ret, "%s", why);
+		goto err;
+	}
 	return 0;
+err:
+	/* Nothing half-made stays: MMDS's state is the process's. */
+	net__exit(kvm);
+	return ret;
 }
 
 void net__exit(struct kvm *kvm)
