@@ -42,6 +42,11 @@
 #define MMDS_MAX_BODY		4096
 /* Every interface's connections, and room to spare. */
 #define MMDS_CONNECTIONS	(2 * MMDS_CONNS * VM_MAX_NET_IFACES)
+/*
+ * libslirp gives up a handshake the guest does not finish after 75 s
+ * (TCPTV_KEEP_INIT): a SYN it took counts as a connection until then.
+ */
+#define MMDS_HANDSHAKE_NS	(80 * 1000000000ULL)
 
 struct frame {
 	size_t len;
@@ -74,6 +79,8 @@ struct mmds_if {
 	/* The MMDS thread's alone. */
 	bool out_new;
 	unsigned int conns;		/* libslirp's sockets: connections */
+	unsigned int nsyn;		/* handshakes under way, oldest first */
+	uint64_t syn_ns[MMDS_CONNS];
 	bool told;
 	uint8_t mac[6];
 	uint32_t ip;
@@ -195,6 +202,33 @@ static void register_poll_fd(int fd, void *opaque)
 	struct mmds_if *mi = opaque;
 
 	mi->conns++;
+	/* A handshake done: libslirp connects when the guest ACKs. */
+	if (mi->nsyn)
+		memmove(mi->syn_ns, mi->syn_ns + 1,
+			--mi->nsyn * sizeof(mi->syn_ns[0]));
+}
+
+/*
+ * May a new connection start?  Those open and those whose SYN libslirp
+ * took stay under MMDS_CONNS, so its blocking connect() to the HTTP
+ * socket never waits: the server's limits are above them.
+ */
+static bool syn_ok(struct mmds_if *mi)
+{
+	uint64_t now = now_ns();
+	unsigned int old = 0;
+
+	while (old < mi->nsyn && mi->syn_ns[old] + MMDS_HANDSHAKE_NS <= now)
+		old++;
+	if (old) {
+		mi->nsyn -= old;
+		memmove(mi->syn_ns, mi->syn_ns + old,
+			mi->nsyn * sizeof(mi->syn_ns[0]));
+	}
+	if (mi->conns + mi->nsyn >= MMDS_CONNS)
+		return false;
+	mi->syn_ns[mi->nsyn++] = now;
+	return true;
 }
 
 static void unregister_poll_fd(int fd, void *opaque)
@@ -337,8 +371,7 @@ static void feed(struct mmds_if *mi)
 		pthread_mutex_unlock(&mi->lock);
 		if (!f)
 			return;
-		if (mi->conns >= MMDS_CONNS &&
-		    mmds__frame_is_syn(f->data, f->len)) {
+		if (mmds__frame_is_syn(f->data, f->len) && !syn_ok(mi)) {
 			free(f);
 			continue;
 		}

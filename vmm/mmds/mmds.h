@@ -19,9 +19,10 @@
  * server; it loads its own seccomp filter (SECCOMP_MMDS).  The guest
  * cannot grow host memory through it: at most MMDS_IN_FRAMES frames (and
  * MMDS_IN_BYTES) wait for libslirp, MMDS_OUT_FRAMES for the guest, at
- * most MMDS_CONNS connections are open per interface (a SYN past them is
- * dropped: the guest's TCP tries again), and libmicrohttpd bounds each
- * one's memory.  libslirp connects to the HTTP socket with a blocking
+ * most MMDS_CONNS connections are open or opening per interface (a SYN
+ * past them is dropped: the guest's TCP tries again; a handshake the
+ * guest leaves half-done holds its place for 80 s), and libmicrohttpd
+ * bounds each one's memory.  libslirp connects to the HTTP socket with a blocking
  * connect(): the server's limits are above all interfaces' MMDS_CONNS,
  * so that connect() never waits for it.
  *
