@@ -32,6 +32,7 @@
 #include "vmm/mmds/token.h"
 #include "vmm/seccomp.h"
 #include "vmm/uring.h"
+#include "vmm/util.h"
 #include "vmm/virtio/net.h"
 #include "vmm/virtio/queue.h"
 
@@ -500,8 +501,10 @@ static void mmds_free(struct mmds *m)
 static int mmds_new(struct kvm *kvm, struct mmds **out, char *err,
 		    size_t errlen)
 {
-	const char *tmp = getenv("TMPDIR");
+	/* The jail (thaw-jailer) has /run, no /tmp. */
+	const char *dirs[] = { getenv("TMPDIR"), "/tmp", "/run" };
 	const union MHD_DaemonInfo *info;
+	unsigned int i;
 	struct mmds *m;
 	int ret;
 
@@ -518,12 +521,18 @@ static int mmds_new(struct kvm *kvm, struct mmds **out, char *err,
 		.imds_compat = m->cfg.imds_compat,
 	};
 	/* A folder of our own: nobody else reaches the HTTP socket. */
-	snprintf(m->dir, sizeof(m->dir), "%s/thawvm-mmds-XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(m->dir)) {
-		ret = -errno;
-		err__set(err, errlen, ret, "mmds: a folder for its socket in %s: %s",
-			 tmp && *tmp ? tmp : "/tmp", strerror(-ret));
+	ret = -ENOENT;
+	for (i = 0; i < ARRAY_SIZE(dirs) && ret; i++) {
+		if (!dirs[i] || !*dirs[i])
+			continue;
+		snprintf(m->dir, sizeof(m->dir), "%s/thawvm-mmds-XXXXXX",
+			 dirs[i]);
+		ret = mkdtemp(m->dir) ? 0 : -errno;
+	}
+	if (ret) {
+		err__set(err, errlen, ret,
+			 "mmds: no folder for its socket in $TMPDIR, /tmp or /run: %s",
+			 strerror(-ret));
 		m->dir[0] = '\0';
 		goto err;
 	}
