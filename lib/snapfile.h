@@ -105,6 +105,7 @@ enum snap_section_id {
 	SNAP_SEC_DEV_I8042	= 0x1080,
 	SNAP_SEC_DEV_RTC	= 0x1090,	/* CMOS / RTC */
 	SNAP_SEC_ACPI		= 0x10a0,	/* ACPI PM / GED state */
+	SNAP_SEC_DEV_MMDS	= 0x10c0,	/* MMDS's configuration */
 
 	SNAP_SEC_GUEST		= 0x2000,	/* guest-init handshake state */
 

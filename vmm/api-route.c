@@ -19,6 +19,7 @@
 #include "lib/log.h"
 #include "vmm/api.h"
 #include "vmm/api-route.h"
+#include "vmm/mmds/store.h"
 #include "vmm/snapshot/snapshot.h"
 #include "vmm/virtio/tap.h"
 #include "thaw-version.h"
@@ -685,6 +686,46 @@ static void patch_net(struct api_state *api, struct api_resp *r,
 }
 
 /*
+ * MMDS's data store (vmm/mmds/store.h), before and after boot: PUT
+ * replaces it, PATCH merges into it (RFC 7396), GET reads it.
+ */
+static void put_mmds(struct api_state *api, struct api_resp *r,
+		     json_object *b)
+{
+	char err[512] = "";
+
+	if (mmds_store__put(mmds__store(), json_object_get(b), err,
+			    sizeof(err))) {
+		resp_error(r, 400, "%s", err);
+		return;
+	}
+	r->status = 204;
+}
+
+static void patch_mmds(struct api_state *api, struct api_resp *r,
+		       json_object *b)
+{
+	char err[512] = "";
+
+	if (mmds_store__patch(mmds__store(), json_object_get(b), err,
+			      sizeof(err))) {
+		resp_error(r, 400, "%s", err);
+		return;
+	}
+	r->status = 204;
+}
+
+static void get_mmds(struct api_state *api, struct api_resp *r)
+{
+	r->body = mmds_store__get(mmds__store());
+	if (!r->body) {
+		resp_error(r, 500, "Out of memory");
+		return;
+	}
+	r->status = 200;
+}
+
+/*
  * Routes whose path ends in an id: /drives/{drive_id},
  * /network-interfaces/{iface_id}.
  */
@@ -732,6 +773,10 @@ static const struct route routes[] = {
 	{ "/metrics", M_PUT, put_metrics, NULL, NULL },
 	{ "/serial", M_PUT, vm_config__parse_serial, NULL, NULL },
 	{ "/entropy", M_PUT, vm_config__parse_entropy, NULL, NULL },
+	{ "/mmds/config", M_PUT, vm_config__parse_mmds, NULL, NULL },
+	{ "/mmds", M_PUT, NULL, put_mmds, NULL },
+	{ "/mmds", M_PATCH, NULL, patch_mmds, NULL },
+	{ "/mmds", M_GET, NULL, NULL, get_mmds },
 	{ "/actions", M_PUT, NULL, put_actions, NULL },
 	{ "/vm", M_PATCH, NULL, patch_vm, NULL },
 	{ "/snapshot/create", M_PUT, NULL, put_snapshot_create, NULL },

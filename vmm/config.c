@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <json-c/json.h>
 
 #include "lib/err.h"
@@ -1064,6 +1065,117 @@ int vm_config__parse_entropy(struct vm_config *cfg, json_object *obj,
 	return 0;
 }
 
+/* MMDS's address: link-local, 169.254.1.0 to 169.254.254.255. */
+static int parse_mmds_ipv4(const char *s, uint32_t *ip)
+{
+	struct in_addr a;
+	uint32_t h;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -EINVAL;
+	h = ntohl(a.s_addr);
+	if ((h >> 16) != 0xa9fe || ((h >> 8) & 0xff) < 1 ||
+	    ((h >> 8) & 0xff) > 254)
+		return -EINVAL;
+	*ip = a.s_addr;
+	return 0;
+}
+
+int vm_config__parse_mmds(struct vm_config *cfg, json_object *obj,
+			  char *err, size_t errlen)
+{
+	static const char *const fields[] = {
+		"version", "network_interfaces", "ipv4_address",
+		"imds_compat", NULL
+	};
+	static const char what[] = "mmds-config";
+	struct vm_mmds_config m = { .present = true, .version = 1 };
+	char *version = NULL, *addr = NULL;
+	json_object *list, *e;
+	unsigned int i, j;
+	const char *id;
+	size_t k, n;
+	int ret;
+
+	ret = check_fields(obj, what, fields, err, errlen);
+	if (ret)
+		return ret;
+	ret = -EINVAL;
+	if (get_string(obj, what, "version", false, &version, err, errlen) < 0 ||
+	    get_string(obj, what, "ipv4_address", false, &addr, err,
+		       errlen) < 0 ||
+	    get_bool(obj, what, "imds_compat", &m.imds_compat, err,
+		     errlen) < 0)
+		goto out;
+	if (version && strcmp(version, "V1") && strcmp(version, "V2")) {
+		err__set(err, errlen, ret,
+			 "%s: `version` must be \"V1\" or \"V2\", not `%s`",
+			 what, version);
+		goto out;
+	}
+	if (version && !strcmp(version, "V2"))
+		m.version = 2;
+	if (parse_mmds_ipv4(addr ? addr : "169.254.169.254", &m.ipv4)) {
+		err__set(err, errlen, ret,
+			 "%s: `ipv4_address` `%s` is not a link-local IPv4 address (169.254.1.0 to 169.254.254.255)",
+			 what, addr);
+		goto out;
+	}
+	if (!json_object_object_get_ex(obj, "network_interfaces", &list)) {
+		err__set(err, errlen, ret, "%s: missing field `network_interfaces`",
+			 what);
+		goto out;
+	}
+	if (!json_object_is_type(list, json_type_array)) {
+		err__set(err, errlen, ret,
+			 "%s: `network_interfaces` must be an array of interface IDs",
+			 what);
+		goto out;
+	}
+	n = json_object_array_length(list);
+	if (!n) {
+		err__set(err, errlen, ret,
+			 "%s: the list of network interface IDs that allow forwarding MMDS requests is empty",
+			 what);
+		goto out;
+	}
+	for (k = 0; k < n; k++) {
+		e = json_object_array_get_idx(list, k);
+		if (!json_object_is_type(e, json_type_string)) {
+			err__set(err, errlen, ret,
+				 "%s: `network_interfaces` must be an array of interface IDs",
+				 what);
+			goto out;
+		}
+		id = json_object_get_string(e);
+		for (i = 0; i < cfg->nr_net; i++)
+			if (!strcmp(cfg->net[i].iface_id, id))
+				break;
+		if (i == cfg->nr_net) {
+			err__set(err, errlen, ret,
+				 "%s: the network interface ID `%s` is not configured",
+				 what, id);
+			goto out;
+		}
+		for (j = 0; j < m.nr_ifaces; j++)
+			if (!strcmp(m.ifaces[j], id))
+				break;
+		if (j < m.nr_ifaces) {
+			err__set(err, errlen, ret,
+				 "%s: network interface `%s` is named twice",
+				 what, id);
+			goto out;
+		}
+		snprintf(m.ifaces[m.nr_ifaces++], VM_NET_ID_MAX, "%s", id);
+	}
+	cfg->mmds = m;
+	ret = 0;
+out:
+	free(version);
+	free(addr);
+	return ret;
+}
+
 /* A device list this VMM does not have: only an empty array is accepted. */
 static int parse_absent_devices(json_object *v, const char *key, char *err,
 				size_t errlen)
@@ -1080,7 +1192,7 @@ static int parse_absent_devices(json_object *v, const char *key, char *err,
 int vm_config__parse_file(struct vm_config *cfg, const char *text,
 			  size_t len, char *err, size_t errlen)
 {
-	json_object *root;
+	json_object *root, *mmds = NULL;
 	int ret = 0;
 
 	root = vm_config__parse_json(text, len, err, errlen);
@@ -1113,6 +1225,8 @@ int vm_config__parse_file(struct vm_config *cfg, const char *text,
 			ret = parse_net_list(cfg, val, err, errlen);
 		else if (!strcmp(key, "pmem"))
 			ret = parse_absent_devices(val, key, err, errlen);
+		else if (!strcmp(key, "mmds-config"))
+			mmds = val;	/* after the interfaces it names */
 		else
 			ret = err__set(err, errlen, -EINVAL,
 				       "config file: unknown section `%s`",
@@ -1120,7 +1234,9 @@ int vm_config__parse_file(struct vm_config *cfg, const char *text,
 		if (ret)
 			goto out;
 	}
-	if (!cfg->has_boot_source)
+	if (mmds)
+		ret = vm_config__parse_mmds(cfg, mmds, err, errlen);
+	if (!ret && !cfg->has_boot_source)
 		ret = err__set(err, errlen, -EINVAL,
 			       "config file: missing `boot-source`");
 out:
@@ -1636,5 +1752,21 @@ json_object *vm_config__to_json(const struct vm_config *cfg)
 		json_object_array_add(s, e);
 	}
 	json_object_object_add(o, "network-interfaces", s);
+	if (cfg->mmds.present) {
+		char ip[INET_ADDRSTRLEN];
+		json_object *l = json_object_new_array();
+
+		s = json_object_new_object();
+		add_str(s, "version", cfg->mmds.version == 2 ? "V2" : "V1");
+		for (i = 0; i < cfg->mmds.nr_ifaces; i++)
+			json_object_array_add(l,
+					      json_object_new_string(cfg->mmds.ifaces[i]));
+		json_object_object_add(s, "network_interfaces", l);
+		inet_ntop(AF_INET, &cfg->mmds.ipv4, ip, sizeof(ip));
+		add_str(s, "ipv4_address", ip);
+		json_object_object_add(s, "imds_compat",
+				       json_object_new_boolean(cfg->mmds.imds_compat));
+		json_object_object_add(o, "mmds-config", s);
+	}
 	return o;
 }

@@ -93,6 +93,19 @@ struct vm_net_config {
 	uint8_t guest_mac[6];
 };
 
+/*
+ * PUT /mmds/config, the `mmds-config` section: MMDS (vmm/mmds/mmds.h) on
+ * the interfaces it names.  Fixed-size, like the interfaces.
+ */
+struct vm_mmds_config {
+	bool present;
+	unsigned int version;		/* 1 or 2 */
+	uint32_t ipv4;			/* network order */
+	bool imds_compat;
+	unsigned int nr_ifaces;
+	char ifaces[VM_MAX_NET_IFACES][VM_NET_ID_MAX];
+};
+
 struct vm_metrics_config {
 	bool present;
 	char *metrics_path;
@@ -117,6 +130,7 @@ struct vm_config {
 	struct vm_vsock_config vsock;
 	unsigned int nr_net;
 	struct vm_net_config net[VM_MAX_NET_IFACES];
+	struct vm_mmds_config mmds;
 	struct log_config logger;	/* lib/log.h */
 	struct vm_metrics_config metrics;
 	char *serial_out_path;		/* NULL: the console goes to stdout */
@@ -185,6 +199,12 @@ struct vm_drive_config *vm_config__drive(struct vm_config *cfg,
 /* Deep-copy @src's drives into @dst (whose pointers are @src's). */
 int vm_config__copy_drives(struct vm_config *dst,
 			   const struct vm_config *src);
+/*
+ * PUT /mmds/config: version, the interfaces (configured already) that
+ * serve MMDS, its address, imds_compat.
+ */
+int vm_config__parse_mmds(struct vm_config *cfg, struct json_object *obj,
+			  char *err, size_t errlen);
 int vm_config__parse_entropy(struct vm_config *cfg, struct json_object *obj,
 			     char *err, size_t errlen);
 /* Firecracker's --config-file document. */

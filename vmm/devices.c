@@ -31,6 +31,8 @@ static const struct device_init device_table[] = {
 	{ "virtio-rng", DEVICE_PRIO_VIRTIO, rng__init, rng__exit, &rng__snap },
 	{ "virtio-net", DEVICE_PRIO_VIRTIO, net__init, net__exit,
 	  &net__snap },
+	/* Served on virtio-net's interfaces, which net__init() starts. */
+	{ "mmds", DEVICE_PRIO_VIRTIO, NULL, NULL, &mmds__snap },
 };
 
 #define NR_DEVICES ARRAY_SIZE(device_table)

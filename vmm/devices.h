@@ -130,5 +130,6 @@ extern const struct device_snap vsock__snap;
 extern const struct device_snap blk__snap;
 extern const struct device_snap rng__snap;
 extern const struct device_snap net__snap;
+extern const struct device_snap mmds__snap;
 
 #endif

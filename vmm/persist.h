@@ -192,4 +192,19 @@ struct net_state {
 	struct net_iface_state iface[VM_MAX_NET_IFACES];
 };
 
+/*
+ * vmm/mmds/persist.c, SNAP_SEC_DEV_MMDS: MMDS's configuration, so that a
+ * clone serves MMDS where its snapshot did.  Not the data store (host
+ * state, PUT again by the clone's orchestrator) nor the session tokens
+ * (a clone's guest gets new ones), as Firecracker.
+ */
+struct mmds_state {
+	uint32_t version;		/* 1 or 2 */
+	uint32_t ipv4;			/* network order */
+	uint8_t imds_compat;
+	uint8_t pad[3];			/* zero */
+	uint32_t nr_ifaces;		/* 1..VM_MAX_NET_IFACES */
+	char ifaces[VM_MAX_NET_IFACES][VM_NET_ID_MAX];	/* NUL-terminated */
+};
+
 #endif

@@ -74,6 +74,25 @@ static const struct rule devices_rules[] = {
 	{ SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX) },
 };
 
+/*
+ * The MMDS thread (vmm/mmds/mmds.h): libslirp's sockets to the HTTP
+ * server (Unix, in a private folder), libmicrohttpd's accepts and epoll,
+ * one poll() over both, its eventfd, the tokens' getrandom(); isatty()'s
+ * TCGETS, which GLib's logging (under libslirp) asks.
+ */
+static const struct rule mmds_rules[] = {
+	ANY(poll), ANY(ppoll), ANY(epoll_wait), ANY(epoll_pwait),
+	ANY(epoll_ctl), ANY(read), ANY(readv), ANY(recvfrom), ANY(recvmsg),
+	ANY(sendto), ANY(sendmsg), ANY(accept4), ANY(connect), ANY(shutdown),
+	ANY(close), ANY(fcntl), ANY(setsockopt), ANY(getsockopt),
+	ANY(getsockname), ANY(getpeername), ANY(getrandom), NO_EXEC(mmap),
+	NO_EXEC(mprotect), ANY(brk),
+	{ SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX) },
+	{ SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, FIONBIO) },
+	{ SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, FIONREAD) },
+	{ SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, TCGETS) },
+};
+
 /* The one call of the Thaw backend's copier thread (vmm/mem/thaw.c). */
 static const struct rule copier_rules[] = {
 	{ SCMP_SYS(ioctl), 1, SCMP_A1(SCMP_CMP_EQ, THAW_IOC_CLONE_PREMAP) },
@@ -94,6 +113,8 @@ static const struct rule control_rules[] = {
 	ANY(fallocate), ANY(ftruncate), ANY(fdatasync), ANY(fsync),
 	ANY(unlink), ANY(unlinkat), ANY(rename), ANY(renameat),
 	ANY(renameat2), ANY(linkat), ANY(getdents64),
+	/* MMDS's private folder for its HTTP socket (vmm/mmds/mmds.h). */
+	ANY(mkdir), ANY(mkdirat), ANY(rmdir),
 	/* Guest memory and the memory backends. */
 	NO_EXEC(mmap), NO_EXEC(mprotect), ANY(mremap), ANY(brk),
 	ANY(memfd_create), ANY(userfaultfd), ANY(eventfd2), ANY(getrandom),
@@ -158,6 +179,7 @@ static const char *const role_names[] = {
 	[SECCOMP_VCPU] = "vcpu",
 	[SECCOMP_DEVICES] = "devices",
 	[SECCOMP_COPIER] = "copier",
+	[SECCOMP_MMDS] = "mmds",
 };
 
 /* The handler may not allocate: every name is resolved up front. */
@@ -248,7 +270,7 @@ static int add_role(scmp_filter_ctx ctx, enum seccomp_role role)
 				 ARRAY_SIZE(control_ioctls)) ?:
 		      ADD(ctx, signals_rules) ?:
 		      ADD(ctx, vcpu_rules) ?: ADD(ctx, devices_rules) ?:
-		      ADD(ctx, copier_rules);
+		      ADD(ctx, copier_rules) ?: ADD(ctx, mmds_rules);
 		/* lib/memfile.c falls back to pwrite; a new ring is refused. */
 		return ret ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
 					       SCMP_SYS(io_uring_setup), 0);
@@ -260,6 +282,15 @@ static int add_role(scmp_filter_ctx ctx, enum seccomp_role role)
 		return ADD(ctx, devices_rules);
 	case SECCOMP_COPIER:
 		return ADD(ctx, copier_rules);
+	case SECCOMP_MMDS:
+		/*
+		 * glibc opens files behind its callers' backs (malloc's
+		 * /proc/sys/vm/overcommit_memory when it trims a thread's
+		 * heap, the time zone): they fail, they do not kill.
+		 */
+		return ADD(ctx, mmds_rules) ?:
+		       seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+					SCMP_SYS(openat), 0);
 	}
 	return -EINVAL;
 }

@@ -29,6 +29,7 @@ enum seccomp_role {
 	SECCOMP_VCPU,
 	SECCOMP_DEVICES,
 	SECCOMP_COPIER,		/* the Thaw backend's private copies */
+	SECCOMP_MMDS,		/* vmm/mmds/mmds.h: libslirp, its HTTP */
 };
 
 /* The SIGSYS handler; before the first filter.  0 or -errno. */

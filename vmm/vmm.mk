@@ -11,9 +11,15 @@ VMM_OBJS := $(addprefix $(O)/vmm/, \
 	virtio/queue.o virtio/mmio.o virtio/vsock.o virtio/vsock-uds.o \
 	virtio/blk.o virtio/blk-io.o virtio/blk-persist.o virtio/rng.o \
 	virtio/net.o virtio/net-rxtx.o virtio/tap.o \
+	mmds/mmds.o mmds/persist.o mmds/store.o mmds/http.o mmds/token.o \
+	mmds/frame.o \
 	snapshot/snapshot.o snapshot/rewind.o) $(LIBTHAW)
+# MMDS: libslirp's pkg-config file asks for GLib's development files,
+# which the build does not need: -lslirp when pkg-config says no.
 VMM_LIBS = $(or $(call pkg,liburing),-luring) \
-	$(or $(call pkg,libseccomp),-lseccomp) $(LIBTHAW_LIBS)
+	$(or $(call pkg,libseccomp),-lseccomp) \
+	$(or $(call pkg,slirp),-lslirp) $(call pkg,libmicrohttpd) \
+	$(LIBTHAW_LIBS)
 
 THAWVM_OBJS := $(O)/vmm/main.o $(O)/vmm/api.o $(O)/vmm/api-route.o \
 	$(O)/vmm/config.o

@@ -23,8 +23,8 @@ $(O)/bin/proto_fuzz: $(PROTO_OBJS)
 $(O)/bin/proto_fuzz: FUZZ_LIBS = $(call pkg,json-c)
 # The routes with a fake machine (api_fuzz.c); every open(2) is its own.
 $(O)/bin/api_fuzz: $(O)/vmm/api-route.o $(O)/vmm/config.o \
-	$(O)/vmm/virtio/tap.o $(LIBTHAW)
-$(O)/bin/api_fuzz: FUZZ_LIBS = $(LIBTHAW_LIBS)
+	$(O)/vmm/virtio/tap.o $(O)/vmm/mmds/store.o $(LIBTHAW)
+$(O)/bin/api_fuzz: FUZZ_LIBS = $(LIBTHAW_LIBS) $(call pkg,json-c)
 $(O)/bin/api_fuzz: FUZZ_LDFLAGS = -Wl,--wrap=open
 # The devices on a machine without KVM: the harnesses stand in for
 # vmm/kvm.c (pio_fuzz.c, vsock_fuzz.c).

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vmm/config.c: the JSON bodies of the configuration API and --config-file. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -692,6 +693,81 @@ static void network_interfaces(void **state)
 	vm_config__free(&cfg);
 }
 
+/* PUT /mmds/config and the config file's `mmds-config`. */
+static void mmds_config(void **state)
+{
+	static const char file[] =
+		"{\"mmds-config\":{\"version\":\"V2\",\"network_interfaces\":[\"eth0\"],\"ipv4_address\":\"169.254.170.2\"},"
+		"\"boot-source\":{\"kernel_image_path\":\"/k\"},"
+		"\"network-interfaces\":[{\"iface_id\":\"eth0\",\"host_dev_name\":\"vmtap0\"}]}";
+	struct vm_config cfg;
+	json_object *out, *m;
+
+	vm_config__init(&cfg);
+	/* No interface yet: refused. */
+	assert_int_equal(-EINVAL, apply(&cfg, "{\"network_interfaces\":[\"eth0\"]}",
+					vm_config__parse_mmds));
+	assert_non_null(strstr(err, "`eth0` is not configured"));
+	assert_int_equal(0, net_put(&cfg, "eth0",
+		"{\"iface_id\":\"eth0\",\"host_dev_name\":\"tap0\"}"));
+	assert_int_equal(0, apply(&cfg, "{\"network_interfaces\":[\"eth0\"]}",
+				  vm_config__parse_mmds));
+	assert_true(cfg.mmds.present);
+	assert_int_equal(cfg.mmds.version, 1);
+	assert_int_equal(cfg.mmds.ipv4, htonl(0xa9fea9fe));
+	assert_string_equal(cfg.mmds.ifaces[0], "eth0");
+	assert_int_equal(0, apply(&cfg, "{\"version\":\"V2\",\"network_interfaces\":[\"eth0\"],\"ipv4_address\":\"169.254.1.0\",\"imds_compat\":true}",
+				  vm_config__parse_mmds));
+	assert_int_equal(cfg.mmds.version, 2);
+	assert_true(cfg.mmds.imds_compat);
+
+	/* Each refused, nothing changed. */
+	assert_int_equal(-EINVAL, apply(&cfg, "{\"version\":\"V3\",\"network_interfaces\":[\"eth0\"]}",
+					vm_config__parse_mmds));
+	assert_non_null(strstr(err, "\"V1\" or \"V2\""));
+	assert_int_equal(-EINVAL, apply(&cfg, "{\"network_interfaces\":[]}",
+					vm_config__parse_mmds));
+	assert_non_null(strstr(err, "is empty"));
+	assert_int_equal(-EINVAL, apply(&cfg, "{}", vm_config__parse_mmds));
+	assert_int_equal(-EINVAL, apply(&cfg, "{\"network_interfaces\":\"eth0\"}",
+					vm_config__parse_mmds));
+	assert_int_equal(-EINVAL, apply(&cfg, "{\"network_interfaces\":[\"eth0\",\"eth0\"]}",
+					vm_config__parse_mmds));
+	assert_int_equal(-EINVAL, apply(&cfg, "{\"network_interfaces\":[1]}",
+					vm_config__parse_mmds));
+	assert_int_equal(-EINVAL, apply(&cfg, "{\"network_interfaces\":[\"eth0\"],\"x\":1}",
+					vm_config__parse_mmds));
+	static const char *const bad_ip[] = {
+		"10.0.0.1", "169.254.0.1", "169.254.255.1", "169.254.169",
+		"169.254.169.254.1", "", "169.254.169.256",
+	};
+	for (size_t i = 0; i < sizeof(bad_ip) / sizeof(bad_ip[0]); i++) {
+		char body[200];
+
+		snprintf(body, sizeof(body),
+			 "{\"network_interfaces\":[\"eth0\"],\"ipv4_address\":\"%s\"}",
+			 bad_ip[i]);
+		assert_int_equal(-EINVAL, apply(&cfg, body, vm_config__parse_mmds));
+		assert_non_null(strstr(err, "not a link-local IPv4 address"));
+	}
+	assert_int_equal(cfg.mmds.version, 2);
+	assert_int_equal(cfg.mmds.ipv4, htonl(0xa9fe0100));
+	vm_config__free(&cfg);
+
+	/* The file's section may come before the interfaces it names. */
+	vm_config__init(&cfg);
+	assert_int_equal(0, vm_config__parse_file(&cfg, file, strlen(file),
+						  err, sizeof(err)));
+	assert_int_equal(cfg.mmds.version, 2);
+	assert_int_equal(cfg.mmds.ipv4, htonl(0xa9feaa02));
+	out = vm_config__to_json(&cfg);
+	assert_true(json_object_object_get_ex(out, "mmds-config", &m));
+	assert_string_equal(json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN),
+			    "{\"version\":\"V2\",\"network_interfaces\":[\"eth0\"],\"ipv4_address\":\"169.254.170.2\",\"imds_compat\":false}");
+	json_object_put(out);
+	vm_config__free(&cfg);
+}
+
 static void network_config_file_and_overrides(void **state)
 {
 	static const char text[] =
@@ -748,6 +824,7 @@ int main(void)
 		cmocka_unit_test(snapshot_load_rewind),
 		cmocka_unit_test(drives),
 		cmocka_unit_test(snapshot_load_drives),
+		cmocka_unit_test(mmds_config),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -41,6 +41,17 @@ $(O)/tests/unit/cpuid_test: $(O)/vmm/x86/cpuid.o
 UNIT_TESTS += $(O)/tests/unit/blk_test
 $(O)/tests/unit/blk_test: $(O)/vmm/config.o $(VMM_OBJS)
 $(O)/tests/unit/blk_test: UNIT_LIBS = $(VMM_LIBS) $(call pkg,json-c)
+# MMDS: the data store, tokens, the guest's requests, its frames.
+UNIT_TESTS += $(O)/tests/unit/mmds_test
+$(O)/tests/unit/mmds_test: $(addprefix $(O)/vmm/mmds/,store.o http.o token.o \
+	frame.o) $(LIBTHAW)
+$(O)/tests/unit/mmds_test: UNIT_LIBS := $(call pkg,json-c)
+# MMDS's guest side on the real libslirp and libmicrohttpd, in-process.
+UNIT_TESTS += $(O)/tests/unit/mmds_slirp_test
+$(O)/tests/unit/mmds_slirp_test: $(addprefix $(O)/vmm/,mmds/mmds.o \
+	mmds/store.o mmds/http.o mmds/token.o mmds/frame.o uring.o seccomp.o \
+	virtio/queue.o mem/mem.o config.o) $(LIBTHAW)
+$(O)/tests/unit/mmds_slirp_test: UNIT_LIBS = $(VMM_LIBS) $(call pkg,json-c)
 # The device loop's restricted ring.
 UNIT_TESTS += $(O)/tests/unit/uring_test
 $(O)/tests/unit/uring_test: $(O)/vmm/uring.o $(LIBTHAW)

@@ -20,6 +20,7 @@
 #include "vmm/devices.h"
 #include "vmm/kvm.h"
 #include "vmm/list.h"
+#include "vmm/mmds/mmds.h"
 #include "vmm/persist.h"
 #include "vmm/snapshot/snapshot.h"
 #include "vmm/virtio/mmio.h"
@@ -97,6 +98,7 @@ struct net_dev {
 	bool tx_full;			/* every slot busy: resume on a done */
 	unsigned int inflight;		/* data-ring requests */
 	bool exiting;
+	struct mmds_if *mmds;		/* NULL: MMDS is not on this one */
 	struct virtq_chain rx_chains[NET_RX_MAX_BUFS];
 };
 
@@ -210,6 +212,34 @@ static void rx_drop_all(struct net_dev *n)
 	}
 }
 
+/*
+ * MMDS's frames into the guest's buffers: how many went in; -1 when the
+ * guest broke the rules (the device is broken).
+ */
+static int rx_deliver_mmds(struct net_dev *n, bool mrg)
+{
+	const char *why;
+	uint8_t *pkt;
+	size_t len;
+	int ret, done = 0;
+
+	while (n->mmds && virtio_mmio__live(n->vm) &&
+	       (pkt = mmds__if_peek(n->mmds, &len))) {
+		ret = net__rx_place(vq(n, NET_QUEUE_RX), n->kvm->mem, mrg, pkt,
+				    len, n->rx_chains, NET_RX_MAX_BUFS, &why);
+		if (!ret)
+			break;		/* until the guest posts buffers */
+		if (ret == -EINVAL) {
+			virtio_mmio__break(n->vm, why);
+			return -1;
+		}
+		mmds__if_pop(n->mmds);
+		if (ret == 1)
+			done++;
+	}
+	return done;
+}
+
 /* Frames waiting in host buffers into the guest's, in order. */
 static void rx_deliver(struct net_dev *n)
 {
@@ -244,10 +274,27 @@ static void rx_deliver(struct net_dev *n)
 		n->fifo_head = (n->fifo_head + 1) % NET_RX_SLOTS;
 		n->fifo_len--;
 	}
+	ret = rx_deliver_mmds(n, mrg);
+	if (ret < 0) {
+		rx_drop_all(n);
+		return;
+	}
+	done += ret;
 	if (done && virtq__should_notify(vq(n, NET_QUEUE_RX)))
 		virtio_mmio__signal(n->vm, VIRTIO_MMIO_INT_VRING);
 	if (freed)
 		rx_submit(n);
+}
+
+/* The device loop: MMDS has frames for the guest. */
+static void mmds_deliver(void *arg)
+{
+	struct net_dev *n = arg;
+
+	pthread_mutex_lock(&n->vm->lock);
+	if (!n->exiting)
+		rx_deliver(n);
+	pthread_mutex_unlock(&n->vm->lock);
 }
 
 static void rx_read_done(struct uring_req *r, int res)
@@ -306,8 +353,8 @@ static void tx_process(struct net_dev *n)
 {
 	struct virtq *q = vq(n, NET_QUEUE_TX);
 	struct tx_slot *s = NULL;
+	unsigned int i, answered = 0;
 	const char *why;
-	unsigned int i;
 	int ret;
 
 	while (n->tx_busy < NET_TX_SLOTS) {
@@ -328,7 +375,14 @@ static void tx_process(struct net_dev *n)
 			virtio_mmio__break(n->vm, why);
 			break;
 		}
-		/* A frame responder (MMDS) would take its frames here. */
+		/* MMDS's frames never reach the tap. */
+		if (n->mmds && mmds__if_take(n->mmds, s->hdr, s->iov + 1,
+					     s->niov - 1,
+					     s->chain.out_len - NET_HDR_LEN)) {
+			virtq__push(q, &s->chain, 0);
+			answered++;
+			continue;
+		}
 		if (tx_submit(n, s)) {
 			/* The ring is full: this chain waits for the next kick. */
 			virtq__unpop(q);
@@ -341,6 +395,8 @@ static void tx_process(struct net_dev *n)
 		n->tx_busy++;
 	}
 	n->tx_full = n->tx_busy == NET_TX_SLOTS;
+	if (answered && virtq__should_notify(q))
+		virtio_mmio__signal(n->vm, VIRTIO_MMIO_INT_VRING);
 	uring__io_submit(loop(n));
 }
 
@@ -423,6 +479,8 @@ static void forget(struct net_dev *n)
 
 	n->gen++;
 	rx_drop_all(n);
+	if (n->mmds)
+		mmds__if_flush(n->mmds);
 	n->rx_error = false;
 	for (i = 0; i < NET_TX_SLOTS; i++) {
 		struct tx_slot *s = &n->tx[i];
@@ -464,6 +522,7 @@ static void net_dev_free(struct net_dev *n)
 	}
 	for (i = 0; i < NET_RX_SLOTS; i++)
 		free(n->rx[i].buf);
+	mmds__if_free(n->mmds);
 	if (n->tap >= 0)
 		close(n->tap);
 	virtio_mmio__exit(n->vm);
@@ -521,6 +580,10 @@ static int net_dev_new(struct kvm *kvm, const struct vm_net_config *cfg,
 			 strerror(-ret));
 		goto err;
 	}
+	ret = mmds__if_new(kvm, cfg->iface_id, mmds_deliver, n, &n->mmds, err,
+			   errlen);
+	if (ret)
+		goto err;
 	pr_info("net %s: tap %s, features %#llx", cfg->iface_id,
 		cfg->host_dev_name, (unsigned long long)n->ops.features);
 	*out = n;
@@ -550,13 +613,25 @@ int net__init(struct kvm *kvm, char *err, size_t errlen)
 		why[0] = '\0';
 		ret = net_dev_new(kvm, &cfg->net[i], &net->dev[i], why,
 				  sizeof(why));
-		if (ret)
-			return err__set(err, errlen, ret, "interface %s: %s",
-					cfg->net[i].iface_id,
-					why[0] ? why : strerror(-ret));
+		if (ret) {
+			err__set(err, errlen, ret, "interface %s: %s",
+				 cfg->net[i].iface_id,
+				 why[0] ? why : strerror(-ret));
+			goto err;
+		}
 		net->nr++;
 	}
+	why[0] = '\0';
+	ret = mmds__start(kvm, why, sizeof(why));
+	if (ret) {
+		err__set(err, errlen, ret, "%s", why);
+		goto err;
+	}
 	return 0;
+err:
+	/* Nothing half-made stays: MMDS's state is the process's. */
+	net__exit(kvm);
+	return ret;
 }
 
 void net__exit(struct kvm *kvm)
@@ -566,6 +641,7 @@ void net__exit(struct kvm *kvm)
 
 	if (!net)
 		return;
+	mmds__stop();
 	for (i = 0; i < net->nr; i++)
 		net_dev_free(net->dev[i]);
 	free(net);
