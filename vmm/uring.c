@@ -2,7 +2,6 @@
 /* The io_uring device event loop: see uring.h. */
 #include <errno.h>
 #include <poll.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -15,8 +14,6 @@
 #define URING_NO_OWNER	0
 /* user_data of uring__reset()'s cancel request. */
 #define URING_RESET	1
-/* user_data of uring__sock_sendmsg_now()'s request. */
-#define URING_NOW	2
 
 static struct io_uring_sqe *get_sqe(struct uring_loop *l)
 {
@@ -151,10 +148,6 @@ static const uint8_t loop_ops[] = {
 static const uint8_t io_ops[] = {
 	IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_ASYNC_CANCEL,
 };
-/* The socket ring: sends and receives on stream sockets, cancels. */
-static const uint8_t sock_ops[] = {
-	IORING_OP_SENDMSG, IORING_OP_RECV, IORING_OP_ASYNC_CANCEL,
-};
 
 static void io_fn(struct uring_poll *p, int res)
 {
@@ -188,44 +181,6 @@ static int io_init(struct uring_loop *l, unsigned int entries)
 	return restrict_ring(&l->io_ring, io_ops, ARRAY_SIZE(io_ops));
 }
 
-static void sock_fn(struct uring_poll *p, int res)
-{
-	struct uring_loop *l = p->arg;
-	uint64_t v;
-
-	if (read(l->sock.fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		pr_warn("event loop: socket ring eventfd read: %s",
-			strerror(errno));
-	uring__sock_reap(l, false);
-	if (!l->stop)
-		uring__poll_arm(l, &l->sock.poll);
-}
-
-/*
- * The socket ring.  Every connection may have a send and a recv waiting
- * in it: room for many more completions than submissions.
- */
-static int sock_init(struct uring_data *d, unsigned int entries)
-{
-	struct io_uring_params params = {
-		.flags = IORING_SETUP_R_DISABLED | IORING_SETUP_CQSIZE,
-		.cq_entries = 8 * entries,
-	};
-	int ret;
-
-	d->fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (d->fd < 0)
-		return -errno;
-	ret = io_uring_queue_init_params(entries, &d->ring, &params);
-	if (ret < 0)
-		return ret;
-	d->ok = true;
-	ret = io_uring_register_eventfd(&d->ring, d->fd);
-	if (ret < 0)
-		return ret;
-	return restrict_ring(&d->ring, sock_ops, ARRAY_SIZE(sock_ops));
-}
-
 static void loop_reinit(struct uring_loop *l)
 {
 	list__init(&l->work);
@@ -235,15 +190,13 @@ static void loop_reinit(struct uring_loop *l)
 	l->armed = 0;
 	uring__poll_init(&l->wake_poll, l->wake_fd, POLLIN, wake_fn, l);
 	uring__poll_init(&l->io_poll, l->io_fd, POLLIN, io_fn, l);
-	uring__poll_init(&l->sock.poll, l->sock.fd, POLLIN, sock_fn, l);
 }
 
-/* The loop's own polls: the wake eventfd, the data and socket rings'. */
+/* Both polls of the loop's own: the wake eventfd, the data ring's. */
 static int arm_own(struct uring_loop *l)
 {
 	return uring__poll_arm(l, &l->wake_poll) ?:
-	       uring__poll_arm(l, &l->io_poll) ?:
-	       uring__poll_arm(l, &l->sock.poll);
+	       uring__poll_arm(l, &l->io_poll);
 }
 
 int uring__init(struct uring_loop *l, unsigned int entries)
@@ -254,7 +207,6 @@ int uring__init(struct uring_loop *l, unsigned int entries)
 	memset(l, 0, sizeof(*l));
 	pthread_mutex_init(&l->lock, NULL);
 	l->io_fd = -1;
-	l->sock.fd = -1;
 	l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (l->wake_fd < 0)
 		return -errno;
@@ -269,9 +221,6 @@ int uring__init(struct uring_loop *l, unsigned int entries)
 	if (ret < 0)
 		return ret;
 	ret = io_init(l, entries);
-	if (ret < 0)
-		return ret;
-	ret = sock_init(&l->sock, entries);
 	if (ret < 0)
 		return ret;
 	loop_reinit(l);
@@ -346,15 +295,6 @@ void uring__exit(struct uring_loop *l)
 	if (l->io_fd >= 0)
 		close(l->io_fd);
 	l->io_fd = -1;
-	if (l->sock.ok)
-		io_uring_queue_exit(&l->sock.ring);
-	l->sock.ok = false;
-	free(l->sock.stash);
-	l->sock.stash = NULL;
-	l->sock.nr_stash = l->sock.stash_max = 0;
-	if (l->sock.fd >= 0)
-		close(l->sock.fd);
-	l->sock.fd = -1;
 	pthread_mutex_destroy(&l->lock);
 }
 
@@ -453,180 +393,6 @@ int uring__io_reap(struct uring_loop *l, bool wait)
 	return 0;
 }
 
-static struct io_uring_sqe *sock_sqe(struct uring_loop *l)
-{
-	struct io_uring_sqe *sqe;
-
-	if (!l->sock.ok)
-		return NULL;
-	sqe = io_uring_get_sqe(&l->sock.ring);
-	if (!sqe && uring__sock_submit(l) >= 0)
-		sqe = io_uring_get_sqe(&l->sock.ring);
-	if (sqe)
-		l->sock.queued++;
-	return sqe;
-}
-
-int uring__sock_sendmsg(struct uring_loop *l, struct uring_req *r, int fd,
-			const struct msghdr *msg, unsigned int flags)
-{
-	struct io_uring_sqe *sqe = sock_sqe(l);
-
-	if (!sqe)
-		return -EBUSY;
-	io_uring_prep_sendmsg(sqe, fd, msg, flags);
-	io_uring_sqe_set_data(sqe, r);
-	l->sock.inflight++;
-	return 0;
-}
-
-int uring__sock_recv(struct uring_loop *l, struct uring_req *r, int fd,
-		     void *buf, size_t len, unsigned int flags)
-{
-	struct io_uring_sqe *sqe = sock_sqe(l);
-
-	if (!sqe)
-		return -EBUSY;
-	io_uring_prep_recv(sqe, fd, buf, len, (int)flags);
-	io_uring_sqe_set_data(sqe, r);
-	l->sock.inflight++;
-	return 0;
-}
-
-int uring__sock_submit(struct uring_loop *l)
-{
-	int ret;
-
-	if (!l->sock.ok)
-		return -EINVAL;
-	if (!l->sock.queued)
-		return 0;
-	do {
-		ret = io_uring_submit(&l->sock.ring);
-	} while (ret == -EINTR);
-	if (ret >= 0)
-		l->sock.queued = 0;
-	return ret < 0 ? ret : 0;
-}
-
-/* Keep a completion for the next reap; false if there is no room. */
-static bool stash(struct uring_data *d, void *r, int res)
-{
-	struct uring_done *n;
-	unsigned int max;
-
-	if (d->nr_stash == d->stash_max) {
-		max = d->stash_max ? 2 * d->stash_max : 64;
-		n = realloc(d->stash, max * sizeof(*n));
-		if (!n)
-			return false;
-		d->stash = n;
-		d->stash_max = max;
-	}
-	d->stash[d->nr_stash].r = r;
-	d->stash[d->nr_stash++].res = res;
-	return true;
-}
-
-int uring__sock_sendmsg_now(struct uring_loop *l, int fd,
-			    const struct msghdr *msg, unsigned int flags)
-{
-	struct uring_data *d = &l->sock;
-	struct io_uring_sqe *sqe = sock_sqe(l);
-	struct io_uring_cqe *cqe;
-	uint64_t one = 1;
-	int ret, res;
-	void *r;
-
-	if (!sqe)
-		return -EBUSY;
-	io_uring_prep_sendmsg(sqe, fd, msg, flags | MSG_DONTWAIT);
-	io_uring_sqe_set_data64(sqe, URING_NOW);
-	ret = uring__sock_submit(l);
-	if (ret < 0)
-		return ret;
-	for (;;) {
-		ret = io_uring_peek_cqe(&d->ring, &cqe);
-		if (ret == -EAGAIN) {
-			/* Not answered at submission after all: wait. */
-			ret = io_uring_wait_cqe(&d->ring, &cqe);
-			if (ret == -EINTR)
-				continue;
-		}
-		if (ret < 0)
-			return ret;
-		r = io_uring_cqe_get_data(cqe);
-		res = cqe->res;
-		io_uring_cqe_seen(&d->ring, cqe);
-		if ((uintptr_t)r == URING_NOW)
-			break;
-		if (r && !stash(d, r, res)) {
-			pr_err("event loop: socket ring: no memory for a completion");
-			ret = -ENOMEM;
-			break;
-		}
-	}
-	/* The stashed ones' eventfd writes may be read already. */
-	if (d->nr_stash && write(d->fd, &one, sizeof(one)) < 0 &&
-	    errno != EAGAIN)
-		pr_warn("event loop: socket ring eventfd write: %s",
-			strerror(errno));
-	return ret < 0 ? ret : res;
-}
-
-int uring__sock_cancel_fd(struct uring_loop *l, int fd)
-{
-	struct io_uring_sqe *sqe = sock_sqe(l);
-
-	if (!sqe)
-		return -EBUSY;
-	io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
-	io_uring_sqe_set_data(sqe, NULL);
-	return uring__sock_submit(l);
-}
-
-int uring__sock_reap(struct uring_loop *l, bool wait)
-{
-	struct uring_data *d = &l->sock;
-	struct io_uring_cqe *cqe;
-	unsigned int i;
-	int ret;
-
-	ret = uring__sock_submit(l);
-	if (ret < 0)
-		return ret;
-	/* What a sendmsg_now() met first, in order; callbacks may add. */
-	for (i = 0; i < d->nr_stash; i++) {
-		struct uring_req *r = d->stash[i].r;
-
-		d->inflight--;
-		r->fn(r, d->stash[i].res);
-	}
-	if (i) {
-		d->nr_stash = 0;
-		wait = false;
-	}
-	if (wait && l->sock.inflight) {
-		do {
-			ret = io_uring_wait_cqe(&l->sock.ring, &cqe);
-		} while (ret == -EINTR);
-		if (ret < 0)
-			return ret;
-	}
-	while (io_uring_peek_cqe(&l->sock.ring, &cqe) == 0) {
-		struct uring_req *r = io_uring_cqe_get_data(cqe);
-		int res = cqe->res;
-
-		io_uring_cqe_seen(&l->sock.ring, cqe);
-		/* A cancel's own answer; a sendmsg_now() given up on. */
-		if (!r || (uintptr_t)r == URING_NOW)
-			continue;
-		l->sock.inflight--;
-		r->fn(r, res);
-	}
-	return 0;
-}
-
 void uring__defer(struct uring_loop *l, struct uring_work *w)
 {
 	pthread_mutex_lock(&l->lock);
@@ -657,9 +423,8 @@ int uring__run(struct uring_loop *l)
 	int ret;
 
 	while (!l->stop) {
-		/* What the callbacks queued on the other rings goes in too. */
+		/* What the callbacks queued on the data ring goes in too. */
 		uring__io_submit(l);
-		uring__sock_submit(l);
 		ret = io_uring_submit_and_wait(&l->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY &&
 		    ret != -EAGAIN) {

@@ -20,12 +20,6 @@
  * loop thread runs (a device's exit, a machine paused for a snapshot).  thawvm creates it before its seccomp filters forbid
  * io_uring_setup and keeps it for the process; uring__reset() readies it
  * for a second machine after a failed start.
- *
- * And the socket ring, built the same way: sendmsg and recv on the
- * host's stream sockets (vsock's, vmm/virtio/vsock-uds.c) and cancels,
- * nothing else.  A recv or a send waits in the kernel for its socket
- * (io_uring polls it internally), so it replaces a readiness poll and the
- * call after it.
  */
 #ifndef THAW_VMM_URING_H
 #define THAW_VMM_URING_H
@@ -33,7 +27,6 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <liburing.h>
@@ -84,18 +77,6 @@ struct uring_loop {
 	struct uring_poll io_poll;
 	unsigned int io_queued;		/* prepared, not yet submitted */
 	uint64_t io_inflight;		/* submitted, not yet reaped */
-	/* The socket ring; its fields: the loop thread, like the above. */
-	struct uring_data {
-		struct io_uring ring;
-		bool ok;
-		int fd;			/* eventfd: completions posted */
-		struct uring_poll poll;
-		unsigned int queued;
-		uint64_t inflight;
-		/* Completions uring__sock_sendmsg_now() met, for the reap. */
-		struct uring_done { void *r; int res; } *stash;
-		unsigned int nr_stash, stash_max;
-	} sock;
 };
 
 int uring__init(struct uring_loop *l, unsigned int entries);
@@ -132,27 +113,6 @@ int uring__io_submit(struct uring_loop *l);
 int uring__io_cancel_fd(struct uring_loop *l, int fd);
 /* Run the completions there are; with @wait, wait for one first. */
 int uring__io_reap(struct uring_loop *l, bool wait);
-
-/*
- * The socket ring: the same contract as the data ring's calls above.
- * @msg (its iovecs and buffers) and @buf stay valid until @r's callback.
- */
-int uring__sock_sendmsg(struct uring_loop *l, struct uring_req *r, int fd,
-			const struct msghdr *msg, unsigned int flags);
-int uring__sock_recv(struct uring_loop *l, struct uring_req *r, int fd,
-		     void *buf, size_t len, unsigned int flags);
-/*
- * A sendmsg that does not wait, from memory that need not outlive the
- * call (a guest's chain, given back at once): MSG_DONTWAIT, so the kernel
- * answers at submission.  Its byte count or -errno (-EAGAIN: the socket
- * took nothing); completions of other requests met on the way wait for
- * the next reap.  Never calls a callback.
- */
-int uring__sock_sendmsg_now(struct uring_loop *l, int fd,
-			    const struct msghdr *msg, unsigned int flags);
-int uring__sock_submit(struct uring_loop *l);
-int uring__sock_cancel_fd(struct uring_loop *l, int fd);
-int uring__sock_reap(struct uring_loop *l, bool wait);
 
 /* Run until uring__stop() from a callback; 0 or -errno. */
 int uring__run(struct uring_loop *l);

@@ -14,9 +14,8 @@
  * There is no KVM and no event loop thread: this file stands in for
  * vmm/kvm.c (the irqfd and ioeventfds are only eventfds) and for
  * vmm/uring.c (deferred work and armed polls run here, between
- * operations, polls by poll(2) on their fds; the socket ring's sends and
- * recvs complete here when the call would not block, cancels at the next
- * turn), so every run is deterministic.
+ * operations, polls by poll(2) on their fds), so every run is
+ * deterministic.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +39,6 @@
 #define PORT		1234	/* the host listens on uds_path_1234 */
 #define MAX_POLLS	2048	/* vsock-uds: 2 a connection, 512 of them */
 #define MAX_WORK	16
-#define MAX_SOCK_OPS	1024	/* vsock-uds: a send and a recv a connection */
 #define MAX_HOST	8
 #define REG_QUEUE_NOTIFY	0x050
 
@@ -102,97 +100,6 @@ void uring__wake(struct uring_loop *l)
 {
 }
 
-/* The socket ring, run by hand. */
-static struct sock_op {
-	struct uring_req *r;
-	int fd;
-	const struct msghdr *msg;	/* a send's; NULL: a recv */
-	void *buf;
-	size_t len;
-	unsigned int flags;
-	bool cancelled;
-} sock_ops[MAX_SOCK_OPS];
-static unsigned int nr_sock_ops;
-
-static int sock_op_add(struct sock_op op)
-{
-	FUZZ_CHECK(nr_sock_ops < MAX_SOCK_OPS);
-	sock_ops[nr_sock_ops++] = op;
-	return 0;
-}
-
-int uring__sock_sendmsg(struct uring_loop *l, struct uring_req *r, int fd,
-			const struct msghdr *msg, unsigned int flags)
-{
-	return sock_op_add((struct sock_op){ .r = r, .fd = fd, .msg = msg,
-					     .flags = flags });
-}
-
-int uring__sock_recv(struct uring_loop *l, struct uring_req *r, int fd,
-		     void *buf, size_t len, unsigned int flags)
-{
-	return sock_op_add((struct sock_op){ .r = r, .fd = fd, .buf = buf,
-					     .len = len, .flags = flags });
-}
-
-int uring__sock_sendmsg_now(struct uring_loop *l, int fd,
-			    const struct msghdr *msg, unsigned int flags)
-{
-	ssize_t w = sendmsg(fd, msg, flags | MSG_DONTWAIT);
-
-	return w < 0 ? -errno : (int)w;
-}
-
-int uring__sock_submit(struct uring_loop *l)
-{
-	return 0;
-}
-
-/* As the kernel's: the requests complete later, never inside this call. */
-int uring__sock_cancel_fd(struct uring_loop *l, int fd)
-{
-	for (unsigned int i = 0; i < nr_sock_ops; i++)
-		if (sock_ops[i].fd == fd)
-			sock_ops[i].cancelled = true;
-	return 0;
-}
-
-/* Complete the requests whose call would not block; any completed? */
-static bool sock_ops_run(void)
-{
-	bool ran = false;
-
-	for (unsigned int i = 0; i < nr_sock_ops; i++) {
-		struct sock_op op = sock_ops[i];
-		ssize_t res;
-
-		if (op.cancelled)
-			res = -ECANCELED;
-		else if (op.msg)
-			res = sendmsg(op.fd, op.msg, op.flags | MSG_DONTWAIT);
-		else
-			res = recv(op.fd, op.buf, op.len,
-				   op.flags | MSG_DONTWAIT);
-		if (res < 0 && !op.cancelled) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				continue;
-			res = -errno;
-		}
-		sock_ops[i] = sock_ops[--nr_sock_ops];
-		op.r->fn(op.r, (int)res);
-		ran = true;
-		/* The callback may have added others. */
-		i = -1u;
-	}
-	return ran;
-}
-
-int uring__sock_reap(struct uring_loop *l, bool wait)
-{
-	sock_ops_run();
-	return 0;
-}
-
 /* vmm/kvm.c: the eventfds are enough. */
 int kvm__irqfd(struct kvm *k, int fd, unsigned int gsi, bool assign)
 {
@@ -232,7 +139,7 @@ static bool loop_once(void)
 		/* The callback may have armed or cancelled others. */
 		i = -1u;
 	}
-	return sock_ops_run() || ran;
+	return ran;
 }
 
 static void loop(void)
@@ -406,7 +313,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kvm.cfg = &cfg;
 	kvm.mem = mem;
 	memset(guest_mem__ptr(mem, 0, RAM), 0, RAM);
-	nr_polls = nr_work = nr_sock_ops = 0;
+	nr_polls = nr_work = 0;
 	if (vsock__init(&kvm, err, sizeof(err))) {
 		fprintf(stderr, "vsock__init: %s\n", err);
 		abort();

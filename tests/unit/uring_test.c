@@ -4,7 +4,7 @@
  * else, refuses every register operation, and uring__reset() leaves it
  * ready for another machine with no completion owed to the old one; the
  * data ring takes readv, writev and cancels only, and runs a request's
- * callback on the loop; so does the socket ring, with sendmsg and recv.
+ * callback on the loop.
  */
 #include <errno.h>
 #include <poll.h>
@@ -14,7 +14,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -106,7 +105,7 @@ static void reset_cancels(void **state)
 	assert_int_equal(uring__poll_arm(&l, &old), 0);
 	io_uring_submit(&l.ring);
 	assert_int_equal(uring__reset(&l), 0);
-	assert_int_equal(l.armed, 3);		/* its own three, again */
+	assert_int_equal(l.armed, 2);		/* its own two, again */
 
 	/* The next machine: its poll fires, the old one does not. */
 	uring__poll_init(&new, fds[0], POLLIN, poll_fn, &l);
@@ -178,109 +177,6 @@ static void data_ring_readv(void **state)
 	close(fds[1]);
 }
 
-static void sock_ring_opcodes(void **state)
-{
-	static const uint8_t denied[] = {
-		IORING_OP_NOP, IORING_OP_READ, IORING_OP_WRITE,
-		IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_OPENAT,
-		IORING_OP_CONNECT, IORING_OP_ACCEPT, IORING_OP_POLL_ADD,
-		IORING_OP_RECVMSG, IORING_OP_SEND,
-	};
-	struct uring_loop l;
-	size_t i;
-
-	(void)state;
-	if (uring__init(&l, 8) == -ENOSYS)
-		skip();
-	assert_true(l.sock.ok);
-	for (i = 0; i < sizeof(denied); i++)
-		assert_int_equal(submit_on(&l.sock.ring, denied[i]), -EACCES);
-	assert_int_equal(io_uring_register_files(&l.sock.ring, &l.sock.fd, 1),
-			 -EACCES);
-	uring__exit(&l);
-}
-
-struct sock_test {
-	struct uring_req req;
-	struct uring_loop *l;
-	int res;
-	unsigned int *left;
-};
-
-static void sock_done(struct uring_req *r, int res)
-{
-	struct sock_test *t = (struct sock_test *)r;
-
-	t->res = res;
-	if (!--*t->left)
-		uring__stop(t->l);
-}
-
-/*
- * A recv that waits in the kernel until a send on the socket ring gives
- * it data; both callbacks run on the loop.  Then a recv cancelled by fd.
- */
-static void sock_ring_send_recv(void **state)
-{
-	struct sock_test rt = { .req.fn = sock_done, .res = -1 };
-	struct sock_test st = { .req.fn = sock_done, .res = -1 };
-	struct iovec iov = { "hello", 5 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct uring_loop l;
-	unsigned int left = 2;
-	char buf[8];
-	int sv[2];
-
-	(void)state;
-	if (uring__init(&l, 8) == -ENOSYS)
-		skip();
-	rt.l = st.l = &l;
-	rt.left = st.left = &left;
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
-				    sv), 0);
-	assert_int_equal(uring__sock_recv(&l, &rt.req, sv[0], buf, sizeof(buf),
-					  0), 0);
-	assert_int_equal(uring__sock_submit(&l), 0);
-	assert_int_equal(uring__sock_sendmsg(&l, &st.req, sv[1], &msg,
-					     MSG_NOSIGNAL), 0);
-	assert_int_equal(uring__run(&l), 0);
-	assert_int_equal(st.res, 5);
-	assert_int_equal(rt.res, 5);
-	assert_memory_equal(buf, "hello", 5);
-	assert_int_equal(l.sock.inflight, 0);
-
-	/*
-	 * A send answered at once, a recv it fed met on the way and kept
-	 * for the reap (its callback not run inside the send).
-	 */
-	left = 1;
-	rt.res = -1;
-	assert_int_equal(uring__sock_recv(&l, &rt.req, sv[0], buf, sizeof(buf),
-					  0), 0);
-	assert_int_equal(uring__sock_submit(&l), 0);
-	assert_int_equal(uring__sock_sendmsg_now(&l, sv[1], &msg,
-						 MSG_NOSIGNAL), 5);
-	assert_int_equal(rt.res, -1);
-	while (l.sock.inflight)
-		assert_int_equal(uring__sock_reap(&l, true), 0);
-	assert_int_equal(rt.res, 5);
-	assert_int_equal(l.sock.nr_stash, 0);
-
-	/* Nothing comes: the cancel ends the recv, reaped off the loop. */
-	left = 1;
-	rt.res = 0;
-	assert_int_equal(uring__sock_recv(&l, &rt.req, sv[0], buf, sizeof(buf),
-					  0), 0);
-	assert_int_equal(uring__sock_submit(&l), 0);
-	assert_int_equal(uring__sock_cancel_fd(&l, sv[0]), 0);
-	while (l.sock.inflight)
-		assert_int_equal(uring__sock_reap(&l, true), 0);
-	assert_int_equal(rt.res, -ECANCELED);
-	uring__exit(&l);
-	close(sv[0]);
-	close(sv[1]);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,8 +185,6 @@ int main(void)
 		cmocka_unit_test(reset_cancels),
 		cmocka_unit_test(data_ring_opcodes),
 		cmocka_unit_test(data_ring_readv),
-		cmocka_unit_test(sock_ring_opcodes),
-		cmocka_unit_test(sock_ring_send_recv),
 	};
 
 	return cmocka_run_group_tests_name("uring", tests, NULL, NULL);

@@ -24,14 +24,3 @@ $(O)/bin/bench-firstresp: $(O)/tools/bench/firstresp.o \
 PROGS += $(O)/bin/bench-regions
 $(O)/bin/bench-regions: $(O)/tools/bench/regions.o $(LIBTHAW)
 	$(call link,$(LIBTHAW_LIBS))
-
-# vsock through thawvm's Unix socket: round trips and throughput
-# (tools/bench/vsock runs them); the guest side is static, for the
-# function initramfs.
-PROGS += $(O)/bin/bench-vsock $(O)/bin/bench-vsock-peer
-$(O)/bin/bench-vsock: $(O)/tools/bench/vsock.o
-	$(call link,)
-$(O)/bin/bench-vsock-peer: tools/bench/vsock-peer.c
-	$(quiet) CC $@
-	@mkdir -p $(dir $@)
-	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -O2 -static -o $@ $<

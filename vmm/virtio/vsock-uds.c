@@ -14,42 +14,16 @@
  * connection and buffer at most that much of what the guest sent and the
  * host socket has not taken yet; a guest that sends beyond its credit is
  * reset.  Towards the guest we read from the host socket only as much as
- * the guest's credit allows, and hand it on only in rx buffers the guest
- * posted with room past the header; a header-only buffer carries a
- * control packet.
+ * the guest's credit allows and only into rx buffers it posted with room
+ * past the header; a header-only buffer carries a control packet.
  *
- * The data moves on the loop's socket ring (vmm/uring.h), through host
- * buffers, one send and one recv per connection at most:
- *
- *  - guest -> host: a packet's payload goes straight from the chain to
- *    the host socket, an IORING_OP_SENDMSG with MSG_DONTWAIT answered at
- *    submission (uring__sock_sendmsg_now()), when nothing waits before it;
- *    what the socket does not take now is copied into the connection's
- *    buffer, and the chain goes back to the guest.  An IORING_OP_SENDMSG
- *    then writes the buffer, waiting in the kernel while the socket is
- *    full; what the guest sends meanwhile queues behind it, in order.
- *  - host -> guest: an IORING_OP_RECV of at most the guest's credit (and
- *    RX_BUF_SIZE) into the connection's rx buffer, waiting in the kernel
- *    for data; what it got goes into the guest's rx buffers as they come,
- *    and the next recv starts once all of it went.
- *
- * No request in flight points into guest memory: a chain is never held
- * for a host socket (one slow host program cannot take the guest's tx
- * ring from the other connections), and a pause, a snapshot, a rewind or
- * a device reset finds nothing in flight that reads or writes the
- * guest's pages.
- * A request in flight belongs to its connection, which stays allocated
- * until its completion (a reset cancels them).
- *
- * Everything here runs on the device loop thread, or on another while the
- * loop is parked or gone (reset, free).
+ * Everything here runs on the device loop thread.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -63,8 +37,6 @@
 #include "vmm/virtio/vsock.h"
 
 #define CONN_BUF_ALLOC		(128 * 1024)
-/* One recv's most: what one rx packet of ours carries (vsock.c). */
-#define RX_BUF_SIZE		(64 * 1024)
 #define MAX_CONNS		512
 #define HASH_BUCKETS		256
 #define RST_QUEUE		64
@@ -83,16 +55,6 @@ enum conn_state {
 #define PEND_RESPONSE		0x02
 #define PEND_CREDIT_UPDATE	0x04
 #define PEND_CREDIT_REQUEST	0x08
-#define PEND_SHUTDOWN		0x10	/* the host's EOF, after its data */
-
-struct conn;
-
-/* A request of a connection's on the socket ring. */
-struct conn_req {
-	struct uring_req req;
-	struct conn *c;
-	bool busy;			/* submitted, not completed */
-};
 
 struct conn {
 	struct vsock_uds *b;
@@ -105,30 +67,16 @@ struct conn {
 	int fd;
 	uint32_t local_port, peer_port;
 	uint32_t pending;
-	/*
-	 * host -> guest: rbuf[roff, rlen) came from the host socket and is
-	 * not yet the guest's; readable: the host has data (there, or a
-	 * poll said so while the guest's credit was 0).
-	 */
+	/* host -> guest */
 	uint32_t tx_cnt, peer_buf_alloc, peer_fwd_cnt;
 	bool readable, host_eof, credit_requested;
-	uint8_t *rbuf;
-	uint32_t roff, rlen;
-	struct conn_req recv;
-	/*
-	 * guest -> host: buf holds rx_cnt - fwd_cnt bytes, from buf_head;
-	 * the first send.len of them are in flight when send.busy.
-	 */
+	/* guest -> host: buf holds rx_cnt - fwd_cnt bytes */
 	uint32_t rx_cnt, fwd_cnt, last_fwd_cnt_sent;
 	uint8_t *buf;
 	uint32_t buf_head, buf_len;
-	struct conn_req send;
-	struct msghdr msg;
-	struct iovec siov[2];
 	bool peer_no_send, peer_no_recv, host_wr_shut, close_when_flushed;
 	char line[HANDSHAKE_MAX];
 	uint32_t line_len;
-	/* Readiness, for the handshake and for a ring answer of EAGAIN. */
 	struct uring_poll pin, pout;
 };
 
@@ -149,8 +97,7 @@ struct vsock_uds {
 	unsigned int rst_head, rst_len;
 };
 
-static void update_io(struct conn *c);
-static void conn_init(struct conn *c, struct vsock_uds *b, int fd);
+static void update_polls(struct conn *c);
 
 static struct list_node *bucket(struct vsock_uds *b, uint32_t local,
 				uint32_t peer)
@@ -199,18 +146,8 @@ static uint32_t peer_credit(const struct conn *c)
 
 static bool can_send_data(const struct conn *c)
 {
-	return c->state == CONN_ESTABLISHED && c->rlen > c->roff &&
+	return c->state == CONN_ESTABLISHED && c->readable && !c->host_eof &&
 		!c->peer_no_recv && peer_credit(c) > 0;
-}
-
-/* The host has data and the guest no room: ask for credit, once. */
-static void want_credit(struct conn *c)
-{
-	if (c->readable && !peer_credit(c) && !c->credit_requested &&
-	    c->state == CONN_ESTABLISHED) {
-		c->pending |= PEND_CREDIT_REQUEST;
-		c->credit_requested = true;
-	}
 }
 
 static void mark_ready(struct conn *c)
@@ -231,36 +168,13 @@ static void unready(struct conn *c)
 	}
 }
 
-/*
- * A connection's buffers are mappings of their own, not malloc()'s: a
- * free() that shrinks a thread's malloc heap makes glibc open
- * /proc/sys/vm/overcommit_memory, a call the device loop's seccomp filter
- * denies (it killed thawvm in selftests/vmm/boot_test with 64 KiB rx
- * buffers from the heap).
- */
-static void *buf_alloc(size_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
-static void buf_free(void *p, size_t size)
-{
-	if (p)
-		munmap(p, size);
-}
-
 static void maybe_free(struct conn *c)
 {
-	if (!c->dead || c->busy || c->pin.armed || c->pout.armed ||
-	    c->recv.busy || c->send.busy)
+	if (!c->dead || c->busy || c->pin.armed || c->pout.armed)
 		return;
 	list__del(&c->anode);
 	close(c->fd);
-	buf_free(c->buf, CONN_BUF_ALLOC);
-	buf_free(c->rbuf, RX_BUF_SIZE);
+	free(c->buf);
 	c->b->nr_conns--;
 	free(c);
 }
@@ -290,9 +204,6 @@ static void kill_conn(struct conn *c, bool rst)
 	shutdown(c->fd, SHUT_RDWR);
 	uring__poll_cancel(b->kvm->loop, &c->pin);
 	uring__poll_cancel(b->kvm->loop, &c->pout);
-	/* Each completes (-ECANCELED, or what it did first) and frees @c. */
-	if (c->recv.busy || c->send.busy)
-		uring__sock_cancel_fd(b->kvm->loop, c->fd);
 	maybe_free(c);
 }
 
@@ -303,6 +214,20 @@ static void maybe_credit_update(struct conn *c)
 	if (c->fwd_cnt != c->last_fwd_cnt_sent &&
 	    unacked > CONN_BUF_ALLOC / 2)
 		c->pending |= PEND_CREDIT_UPDATE;
+}
+
+static ssize_t send_iov(int fd, const struct iovec *iov, unsigned int n)
+{
+	struct msghdr msg = {
+		.msg_iov = (struct iovec *)iov,
+		.msg_iovlen = n,
+	};
+	ssize_t w;
+
+	w = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	return w;
 }
 
 /* After the host took everything: finish closes the guest asked for. */
@@ -321,196 +246,75 @@ static bool after_flush(struct conn *c)
 	return true;
 }
 
-/* The buffered guest data to the host socket, if no send is in flight. */
-static void start_send(struct conn *c)
+/* Write buffered guest data to the host; false if @c is gone. */
+static bool flush(struct conn *c)
 {
-	uint32_t first;
+	struct iovec iov[2];
 	unsigned int n = 1;
-	int ret;
+	uint32_t first;
+	ssize_t w;
 
-	if (c->dead || c->send.busy || c->pout.armed || !c->buf_len)
-		return;
+	if (!c->buf_len)
+		return after_flush(c);
 	first = CONN_BUF_ALLOC - c->buf_head;
 	if (first > c->buf_len)
 		first = c->buf_len;
-	c->siov[0].iov_base = c->buf + c->buf_head;
-	c->siov[0].iov_len = first;
+	iov[0].iov_base = c->buf + c->buf_head;
+	iov[0].iov_len = first;
 	if (first < c->buf_len) {
-		c->siov[1].iov_base = c->buf;
-		c->siov[1].iov_len = c->buf_len - first;
+		iov[1].iov_base = c->buf;
+		iov[1].iov_len = c->buf_len - first;
 		n = 2;
 	}
-	memset(&c->msg, 0, sizeof(c->msg));
-	c->msg.msg_iov = c->siov;
-	c->msg.msg_iovlen = n;
-	ret = uring__sock_sendmsg(c->b->kvm->loop, &c->send.req, c->fd,
-				  &c->msg, MSG_NOSIGNAL);
-	if (ret) {
-		pr_warn("vsock: socket ring full: connection %u reset",
-			c->local_port);
+	w = send_iov(c->fd, iov, n);
+	if (w < 0) {
 		kill_conn(c, true);
-		return;
+		return false;
 	}
-	c->send.busy = true;
-}
-
-/* The host socket took @res bytes of the buffer (or failed). */
-static void send_done(struct uring_req *r, int res)
-{
-	struct conn_req *q = container_of(r, struct conn_req, req);
-	struct conn *c = q->c;
-	struct vsock_uds *b = c->b;
-
-	q->busy = false;
-	c->busy++;
-	if (c->dead)
-		goto out;
-	if (res == -EAGAIN || res == -EWOULDBLOCK) {
-		/* Not waited for in the kernel: wait for room here. */
-		uring__poll_arm(b->kvm->loop, &c->pout);
-		goto out;
-	}
-	if (res < 0 || (uint32_t)res > c->buf_len) {
-		kill_conn(c, true);
-		goto pump;
-	}
-	c->buf_head = (c->buf_head + res) % CONN_BUF_ALLOC;
-	c->buf_len -= res;
-	c->fwd_cnt += res;
+	c->buf_head = (c->buf_head + w) % CONN_BUF_ALLOC;
+	c->buf_len -= w;
+	c->fwd_cnt += w;
 	maybe_credit_update(c);
-	if (after_flush(c)) {
-		mark_ready(c);
-		update_io(c);
-	}
-pump:
-	vsock__rx_pump(b->dev);
-out:
-	c->busy--;
-	maybe_free(c);
+	return after_flush(c);
 }
 
-/*
- * Guest data: straight from the chain to the host socket if nothing waits
- * before it and the socket takes it now (the chain goes back at once, so
- * nothing may read it later), the rest into the buffer, to be sent.
- */
+/* Guest data: straight to the host socket, the rest into the buffer. */
 static bool deliver(struct conn *c, const struct iovec *iov, unsigned int n,
 		    uint32_t len)
 {
 	uint32_t off = 0, tail, k;
-	struct msghdr m = {
-		.msg_iov = (struct iovec *)iov,
-		.msg_iovlen = n,
-	};
-	int w;
+	ssize_t w;
 
-	if (!c->buf_len && !c->send.busy && !c->pout.armed) {
-		w = uring__sock_sendmsg_now(c->b->kvm->loop, c->fd, &m,
-					    MSG_NOSIGNAL);
-		if (w < 0 && w != -EAGAIN && w != -EBUSY) {
+	if (!c->buf_len) {
+		w = send_iov(c->fd, iov, n);
+		if (w < 0) {
 			kill_conn(c, true);
 			return false;
 		}
-		if (w > 0) {
-			off = w;
-			c->fwd_cnt += w;
-		}
+		off = w;
+		c->fwd_cnt += w;
 	}
-	if (off == len)
-		goto out;
-	if (!c->buf) {
-		c->buf = buf_alloc(CONN_BUF_ALLOC);
+	if (off < len) {
 		if (!c->buf) {
-			kill_conn(c, true);
-			return false;
+			c->buf = malloc(CONN_BUF_ALLOC);
+			if (!c->buf) {
+				kill_conn(c, true);
+				return false;
+			}
+		}
+		/* The credit check guaranteed the room. */
+		while (off < len) {
+			tail = (c->buf_head + c->buf_len) % CONN_BUF_ALLOC;
+			k = CONN_BUF_ALLOC - tail;
+			if (k > len - off)
+				k = len - off;
+			iov__to_buf(iov, n, off, c->buf + tail, k);
+			c->buf_len += k;
+			off += k;
 		}
 	}
-	/* The credit check guaranteed the room. */
-	while (off < len) {
-		tail = (c->buf_head + c->buf_len) % CONN_BUF_ALLOC;
-		k = CONN_BUF_ALLOC - tail;
-		if (k > len - off)
-			k = len - off;
-		iov__to_buf(iov, n, off, c->buf + tail, k);
-		c->buf_len += k;
-		off += k;
-	}
-out:
 	maybe_credit_update(c);
 	return true;
-}
-
-/* Does @c want the host's next bytes (credit aside)? */
-static bool wants_recv(const struct conn *c)
-{
-	return c->state == CONN_ESTABLISHED && !c->host_eof &&
-		!c->peer_no_recv && c->rlen == c->roff;
-}
-
-/* A recv of what the guest's credit allows, when all before it went. */
-static void start_recv(struct conn *c)
-{
-	uint32_t len = peer_credit(c);
-	int ret;
-
-	if (c->dead || c->recv.busy || c->pin.armed || !wants_recv(c) ||
-	    !len)
-		return;
-	if (len > RX_BUF_SIZE)
-		len = RX_BUF_SIZE;
-	if (!c->rbuf) {
-		c->rbuf = buf_alloc(RX_BUF_SIZE);
-		if (!c->rbuf) {
-			kill_conn(c, true);
-			return;
-		}
-	}
-	ret = uring__sock_recv(c->b->kvm->loop, &c->recv.req, c->fd, c->rbuf,
-			       len, 0);
-	if (ret) {
-		pr_warn("vsock: socket ring full: connection %u reset",
-			c->local_port);
-		kill_conn(c, true);
-		return;
-	}
-	c->recv.busy = true;
-	c->readable = false;
-}
-
-static void recv_done(struct uring_req *r, int res)
-{
-	struct conn_req *q = container_of(r, struct conn_req, req);
-	struct conn *c = q->c;
-	struct vsock_uds *b = c->b;
-
-	q->busy = false;
-	c->busy++;
-	if (c->dead)
-		goto out;
-	if (res == -EAGAIN || res == -EWOULDBLOCK) {
-		uring__poll_arm(b->kvm->loop, &c->pin);
-		goto out;
-	}
-	if (res < 0) {
-		kill_conn(c, true);
-	} else if (res == 0) {
-		/* The host will send no more (the rx buffer is empty). */
-		c->host_eof = true;
-		if (!c->peer_no_recv)
-			c->pending |= PEND_SHUTDOWN;
-	} else {
-		c->roff = 0;
-		c->rlen = res;
-		c->readable = true;
-	}
-	if (!c->dead) {
-		mark_ready(c);
-		update_io(c);
-	}
-	vsock__rx_pump(b->dev);
-out:
-	c->busy--;
-	maybe_free(c);
 }
 
 static void guest_connect(struct vsock_uds *b, const struct vsock_hdr *h)
@@ -539,17 +343,22 @@ static void guest_connect(struct vsock_uds *b, const struct vsock_hdr *h)
 		close(fd);
 		goto refuse;
 	}
-	conn_init(c, b, fd);
+	c->b = b;
+	c->fd = fd;
 	c->state = CONN_ESTABLISHED;
 	c->local_port = h->dst_port;
 	c->peer_port = h->src_port;
 	c->peer_buf_alloc = h->buf_alloc;
 	c->peer_fwd_cnt = h->fwd_cnt;
 	c->pending = PEND_RESPONSE;
+	uring__poll_init(&c->pin, fd, POLLIN, NULL, c);
+	uring__poll_init(&c->pout, fd, POLLOUT, NULL, c);
+	list__add_tail(&c->anode, &b->all);
+	b->nr_conns++;
 	kvm__count(b->kvm, vsock_conns);
 	hash_conn(c);
 	mark_ready(c);
-	update_io(c);
+	update_polls(c);
 	return;
 refuse:
 	queue_rst(b, h->dst_port, h->src_port);
@@ -637,7 +446,7 @@ static void uds_recv(void *priv, const struct vsock_hdr *h,
 		return;
 	}
 	mark_ready(c);
-	update_io(c);
+	update_polls(c);
 }
 
 static bool uds_pending(void *priv)
@@ -663,8 +472,11 @@ static void fill_hdr(struct vsock_uds *b, struct vsock_hdr *h, uint32_t local,
 static int conn_fill(struct conn *c, struct vsock_hdr *h,
 		     const struct iovec *buf, unsigned int n, uint32_t cap)
 {
+	struct iovec iov[VIRTQ_MAX_SIZE];
 	uint16_t op = 0;
-	uint32_t flags = 0, len = 0;
+	uint32_t flags = 0, len = 0, max;
+	unsigned int m;
+	ssize_t r;
 
 	if (c->pending & PEND_REQUEST) {
 		c->pending &= ~PEND_REQUEST;
@@ -673,29 +485,32 @@ static int conn_fill(struct conn *c, struct vsock_hdr *h,
 		c->pending &= ~PEND_RESPONSE;
 		op = VSOCK_OP_RESPONSE;
 	} else if (can_send_data(c) && cap) {
-		len = c->rlen - c->roff;
-		if (len > peer_credit(c))
-			len = peer_credit(c);
-		if (len > cap)
-			len = cap;
-		iov__from_buf(buf, n, 0, c->rbuf + c->roff, len);
-		op = VSOCK_OP_RW;
-		c->tx_cnt += len;
-		c->roff += len;
-		if (c->roff == c->rlen) {
-			c->roff = c->rlen = 0;
+		max = peer_credit(c);
+		if (max > cap)
+			max = cap;
+		m = iov__slice(buf, n, 0, max, iov, VIRTQ_MAX_SIZE);
+		r = readv(c->fd, iov, m);
+		if (r > 0) {
+			op = VSOCK_OP_RW;
+			len = r;
+			c->tx_cnt += r;
+		} else if (r == 0) {
+			/* The host will send no more. */
+			c->host_eof = true;
 			c->readable = false;
+			if (c->peer_no_send) {
+				c->close_when_flushed = true;
+				if (!after_flush(c))
+					return 0;
+			}
+			op = VSOCK_OP_SHUTDOWN;
+			flags = VSOCK_SHUTDOWN_SEND;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			c->readable = false;
+		} else {
+			kill_conn(c, true);
+			return 0;
 		}
-	} else if (c->pending & PEND_SHUTDOWN) {
-		/* Set only with the rx buffer empty: no data after it. */
-		c->pending &= ~PEND_SHUTDOWN;
-		if (c->peer_no_send) {
-			c->close_when_flushed = true;
-			if (!after_flush(c))
-				return 0;
-		}
-		op = VSOCK_OP_SHUTDOWN;
-		flags = VSOCK_SHUTDOWN_SEND;
 	}
 	if (!op && (c->pending & PEND_CREDIT_UPDATE)) {
 		op = VSOCK_OP_CREDIT_UPDATE;
@@ -704,15 +519,19 @@ static int conn_fill(struct conn *c, struct vsock_hdr *h,
 		op = VSOCK_OP_CREDIT_REQUEST;
 	} else if (!op && !cap && can_send_data(c)) {
 		/*
-		 * Data to send, but the buffer holds a header only: the
-		 * data waits for a buffer with room, and this one goes back
-		 * with our credit, a packet any driver takes, rather than
-		 * block the ring.  (The host's EOF is a recv of 0 bytes
-		 * asked for at least 1: never this buffer's doing.)
+		 * Data to send, but the buffer holds a header only.  A read
+		 * into nothing would return 0 and look like the host's EOF:
+		 * the data stays in the socket for a buffer with room, and
+		 * this one goes back with our credit, a packet any driver
+		 * takes, rather than block the ring.
 		 */
 		op = VSOCK_OP_CREDIT_UPDATE;
 	}
-	want_credit(c);
+	if (c->readable && !peer_credit(c) && !c->credit_requested &&
+	    c->state == CONN_ESTABLISHED) {
+		c->pending |= PEND_CREDIT_REQUEST;
+		c->credit_requested = true;
+	}
 	if (op) {
 		fill_hdr(c->b, h, c->local_port, c->peer_port, op);
 		h->len = len;
@@ -724,7 +543,7 @@ static int conn_fill(struct conn *c, struct vsock_hdr *h,
 		c->pending &= ~PEND_CREDIT_UPDATE;
 	}
 	mark_ready(c);
-	update_io(c);
+	update_polls(c);
 	return op ? 1 : 0;
 }
 
@@ -816,12 +635,10 @@ static void pin_fn(struct uring_poll *p, int res)
 	} else if (c->state == CONN_HANDSHAKE) {
 		handshake(c);
 	} else {
-		/* Data (or its end): a recv, or a credit request first. */
 		c->readable = true;
-		want_credit(c);
 		mark_ready(c);
 	}
-	update_io(c);
+	update_polls(c);
 	vsock__rx_pump(b->dev);
 out:
 	c->busy--;
@@ -836,56 +653,34 @@ static void pout_fn(struct uring_poll *p, int res)
 	c->busy++;
 	if (c->dead)
 		goto out;
-	if (res < 0)
+	if (res < 0) {
 		kill_conn(c, true);
-	else
-		update_io(c);
+	} else if (flush(c)) {
+		mark_ready(c);
+		update_polls(c);
+	}
 	vsock__rx_pump(b->dev);
 out:
 	c->busy--;
 	maybe_free(c);
 }
 
-/*
- * Start what @c can do now: the handshake's poll, the send of what the
- * guest sent, the recv of what the host sends, or a poll that tells
- * whether the host has data while the guest's credit is 0 (a credit
- * request then, as the spec asks).
- */
-static void update_io(struct conn *c)
+static void update_polls(struct conn *c)
 {
 	struct uring_loop *l = c->b->kvm->loop;
+	bool want_in;
 
 	if (c->dead)
 		return;
-	/* A failed start kills @c: freed here, callers leave it alone. */
-	c->busy++;
-	if (c->state == CONN_HANDSHAKE)
+	c->pin.fn = pin_fn;
+	c->pout.fn = pout_fn;
+	want_in = c->state == CONN_HANDSHAKE ||
+		(c->state == CONN_ESTABLISHED && !c->readable &&
+		 !c->host_eof && !c->peer_no_recv && peer_credit(c) > 0);
+	if (want_in)
 		uring__poll_arm(l, &c->pin);
-	else
-		start_send(c);
-	if (c->dead || !wants_recv(c))
-		goto out;
-	if (peer_credit(c))
-		start_recv(c);
-	else if (!c->readable)
-		uring__poll_arm(l, &c->pin);
-out:
-	c->busy--;
-	maybe_free(c);
-}
-
-static void conn_init(struct conn *c, struct vsock_uds *b, int fd)
-{
-	c->b = b;
-	c->fd = fd;
-	c->recv.c = c->send.c = c;
-	c->recv.req.fn = recv_done;
-	c->send.req.fn = send_done;
-	uring__poll_init(&c->pin, fd, POLLIN, pin_fn, c);
-	uring__poll_init(&c->pout, fd, POLLOUT, pout_fn, c);
-	list__add_tail(&c->anode, &b->all);
-	b->nr_conns++;
+	if (c->buf_len)
+		uring__poll_arm(l, &c->pout);
 }
 
 static void listen_fn(struct uring_poll *p, int res)
@@ -908,9 +703,14 @@ static void listen_fn(struct uring_poll *p, int res)
 			close(fd);
 			continue;
 		}
-		conn_init(c, b, fd);
+		c->b = b;
+		c->fd = fd;
 		c->state = CONN_HANDSHAKE;
-		update_io(c);
+		uring__poll_init(&c->pin, fd, POLLIN, pin_fn, c);
+		uring__poll_init(&c->pout, fd, POLLOUT, pout_fn, c);
+		list__add_tail(&c->anode, &b->all);
+		b->nr_conns++;
+		update_polls(c);
 	}
 	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
 		pr_warn("vsock: accept on %s: %s", b->path, strerror(errno));
@@ -985,56 +785,19 @@ static int uds_start(void *priv)
 	return uring__poll_arm(b->kvm->loop, &b->listen_poll);
 }
 
-static bool any_in_flight(struct vsock_uds *b)
-{
-	struct list_node *n, *t;
-
-	list_for_each_safe(n, t, &b->all) {
-		struct conn *c = container_of(n, struct conn, anode);
-
-		if (c->recv.busy || c->send.busy)
-			return true;
-	}
-	return false;
-}
-
-/*
- * The loop is gone: no poll will ever complete.  The socket ring's
- * requests are cancelled and waited for here (their buffers are ours to
- * free only then), then everything goes.
- */
+/* The loop is gone: no poll will ever complete, free everything. */
 static void uds_free(void *priv)
 {
 	struct vsock_uds *b = priv;
 	struct list_node *n, *t;
-	struct uring_loop *l;
 
 	if (!b)
 		return;
-	l = b->kvm->loop;
-	list_for_each_safe(n, t, &b->all) {
-		struct conn *c = container_of(n, struct conn, anode);
-
-		c->dead = true;
-		if (c->recv.busy || c->send.busy) {
-			shutdown(c->fd, SHUT_RDWR);
-			uring__sock_cancel_fd(l, c->fd);
-		}
-	}
-	while (any_in_flight(b))
-		if (uring__sock_reap(l, true) < 0)
-			break;
-	if (any_in_flight(b)) {
-		/* The kernel may still write them: leak, do not free. */
-		pr_err("vsock: socket requests stuck; leaking their connections");
-		return;
-	}
 	list_for_each_safe(n, t, &b->all) {
 		struct conn *c = container_of(n, struct conn, anode);
 
 		close(c->fd);
-		buf_free(c->buf, CONN_BUF_ALLOC);
-		buf_free(c->rbuf, RX_BUF_SIZE);
+		free(c->buf);
 		free(c);
 	}
 	if (b->listen_fd >= 0) {

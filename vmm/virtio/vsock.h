@@ -56,8 +56,8 @@ void vsock__hdr_encode(const struct vsock_hdr *h, uint8_t *raw);
 
 /*
  * Device loop, without the transport lock: move what the backend has for
- * the guest into the rx queue.  The backend calls it from its poll and
- * socket ring callbacks, never from inside its recv() or fill().
+ * the guest into the rx queue.  The backend calls it from its poll
+ * callbacks, never from inside its recv() or fill().
  */
 void vsock__rx_pump(struct vsock *v);
 void vsock__save(struct vsock *v, struct vsock_state *st);
