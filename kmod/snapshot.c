@@ -121,6 +121,11 @@ static unsigned long thaw_snap_array_pages(unsigned long nr_pages)
  */
 struct thaw_linger {
 	struct list_head node;		/* thaw_linger_lock */
+	/*
+	 * The rest is its maker's until it is listed, then the worker's
+	 * alone (the scan takes the whole list off under the lock; the
+	 * module's exit runs after the worker is cancelled): no lock.
+	 */
 	struct thaw_owner owner;	/* the object's, moved here */
 	unsigned long nr;		/* folios[] held */
 	struct folio *folios[];
