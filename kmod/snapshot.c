@@ -131,7 +131,7 @@ struct thaw_linger {
 	struct folio *folios[];
 };
 
-static LIST_HEAD(thaw_lingering);
+static LIST_HEAD(thaw_lingering);		/* thaw_linger_lock */
 static DEFINE_SPINLOCK(thaw_linger_lock);
 static atomic_long_t thaw_linger_pages = ATOMIC_LONG_INIT(0);
 
